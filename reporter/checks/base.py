@@ -1,0 +1,94 @@
+"""What a check is: metadata + a pure function over a CheckContext."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from ..findings import Finding, Severity, Status
+from ..model import Snapshot, VCenter
+from ..settings import Settings
+
+
+@dataclass(frozen=True)
+class Reference:
+    kb: str | None  # "KB1025279" — the number admins search by
+    title: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckMeta:
+    id: str  # stable, e.g. "SNAP-001"
+    title: str
+    family: str  # licensing | snapshots | cbt | cpu-mmu | sioc | general ...
+    severity: Severity  # default severity of a failure
+    object_type: str
+    description: str  # what it finds
+    rationale: str  # why it matters
+    remediation: tuple[str, ...]  # concrete steps
+    references: tuple[Reference, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """The data a check may read. Pure data: no vCenter, no database handle."""
+
+    snapshot: Snapshot
+    settings: Settings = field(default_factory=Settings)
+    history: Any = None  # licensing/history data (pandas frames), None when no history
+    previous: Snapshot | None = None  # the previous run's snapshot, for trends
+
+
+@dataclass
+class Outcome:
+    """What one check run produced: how many objects it looked at, and its findings."""
+
+    checked: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. "license data not readable"
+
+
+CheckFn = Callable[[CheckContext], Outcome]
+
+
+@dataclass(frozen=True)
+class Check:
+    meta: CheckMeta
+    run: CheckFn
+
+
+def object_id(vc: VCenter, moid: str) -> str:
+    return f"{vc.instance_uuid}/{moid}"
+
+
+def finding(
+    meta: CheckMeta,
+    vc: VCenter | None,
+    object_name: str,
+    object_id_: str,
+    message: str,
+    *,
+    evidence: dict[str, Any] | None = None,
+    remediation: str | Iterable[str] | None = None,
+    severity: Severity | None = None,
+    status: Status = Status.fail,
+    object_type: str | None = None,
+) -> Finding:
+    """Build a Finding with the check's defaults filled in."""
+    if remediation is None:
+        remediation = meta.remediation
+    if not isinstance(remediation, str):
+        remediation = "\n".join(remediation)
+    return Finding(
+        check_id=meta.id,
+        severity=severity or meta.severity,
+        status=status,
+        vcenter=vc.name if vc else "",
+        object_type=object_type or meta.object_type,
+        object_name=object_name,
+        object_id=object_id_,
+        message=message,
+        evidence=evidence or {},
+        remediation=remediation,
+    )

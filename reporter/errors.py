@@ -1,0 +1,45 @@
+"""Typed errors. The CLI turns each into one line on stderr and its exit code."""
+
+from __future__ import annotations
+
+
+class ReporterError(Exception):
+    """Base for errors a user can act on (never shown with a traceback)."""
+
+    exit_code = 1
+
+
+class ConfigError(ReporterError):
+    exit_code = 2
+
+
+class SnapshotFormatError(ReporterError):
+    exit_code = 2
+
+
+class ConnectionFailed(ReporterError):
+    """A vCenter could not be reached, refused the login, or failed TLS."""
+
+    exit_code = 1
+
+
+class CollectionIncomplete(ReporterError):
+    """Some vCenters or object types could not be read; the snapshot was still written."""
+
+    exit_code = 3
+
+
+class HistoryError(ReporterError):
+    exit_code = 1
+
+
+class RenderError(ReporterError):
+    exit_code = 1
+
+
+class DeliveryError(ReporterError):
+    exit_code = 1
+
+
+class VerificationFailed(ReporterError):
+    exit_code = 4

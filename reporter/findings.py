@@ -1,0 +1,48 @@
+"""The finding contract (fixed; written as findings.json by every report run)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Severity(str, Enum):
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class Status(str, Enum):
+    fail = "fail"
+    warn = "warn"
+    passed = "pass"
+    waived = "waived"
+    error = "error"
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    check_id: str
+    severity: Severity
+    status: Status
+    vcenter: str  # the vCenter's label ("" for fleet-wide findings)
+    object_type: str  # vm | host | datastore | cluster | license | pool | vcenter | disk
+    object_name: str
+    object_id: str  # "<vcenter instance uuid>/<moid>" or another stable id
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    remediation: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identity across runs, for new/fixed/still-open deltas."""
+        return (self.check_id, self.object_id)

@@ -1,0 +1,18 @@
+"""findings.json: the fixed finding contract, one list, for machines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..fsutil import atomic_write_text
+from . import Renderer, ReportContext, register
+
+
+@register
+class JsonRenderer(Renderer):
+    format = "json"
+
+    def render(self, ctx: ReportContext, out_dir: Path) -> list[Path]:
+        doc = [f.model_dump(mode="json") for f in ctx.results.findings]
+        return [atomic_write_text(out_dir / "findings.json", json.dumps(doc, indent=2, ensure_ascii=False) + "\n")]
