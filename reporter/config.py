@@ -13,7 +13,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
@@ -45,9 +45,9 @@ class SecretRef(_Section):
 class VCenterConfig(SecretRef):
     name: str = Field(min_length=1)
     host: str = Field(min_length=1)
-    port: int = Field(default=443, ge=1, le=65535)
+    port: StrictInt = Field(default=443, ge=1, le=65535)
     user: str = Field(min_length=1)
-    verify_tls: bool = True
+    verify_tls: StrictBool = True
     ca_bundle: Path | None = None
     timeout_s: float = Field(default=60, gt=0)
     linked_mode_group: str | None = None  # vCenters with the same group pool vRAM together
@@ -64,8 +64,8 @@ class VCenterConfig(SecretRef):
 class OutputConfig(_Section):
     dir: Path = Path("reports")
     formats: list[str] = Field(default_factory=lambda: ["html", "json"])
-    show_license_keys: bool = False
-    keep_snapshots: bool = True
+    show_license_keys: StrictBool = False
+    keep_snapshots: StrictBool = True
 
 
 class HistoryConfig(_Section):
@@ -73,9 +73,9 @@ class HistoryConfig(_Section):
 
 
 class EmailConfig(SecretRef):
-    enabled: bool = True
+    enabled: StrictBool = True
     smtp_host: str
-    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_port: StrictInt = Field(default=587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     user: str | None = None
     sender: str

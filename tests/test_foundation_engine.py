@@ -1,0 +1,82 @@
+"""Checks framework: registry, exact findings of the general checks, waivers, broken checks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from reporter.checks import Check, CheckContext, all_checks, load_all
+from reporter.checks.general import host_connection
+from reporter.config import WaiverConfig
+from reporter.engine import run_checks
+from reporter.findings import Severity, Status
+from reporter.model import CollectionError, Host, Snapshot, VCenter
+
+
+def snap_with_hosts(*states: str | None) -> Snapshot:
+    hosts = {f"host-{i}": Host(moid=f"host-{i}", name=f"esx{i}", connection_state=s, version="8.0.2", build="1")
+             for i, s in enumerate(states)}
+    return Snapshot(vcenters={"u1": VCenter(name="vc01", host="vc01", instance_uuid="u1", hosts=hosts)})
+
+
+def test_registry_ids_unique_and_metadata_complete() -> None:
+    checks = all_checks()
+    assert len({c.meta.id for c in checks}) == len(checks)
+    for c in checks:
+        m = c.meta
+        assert m.id and m.title and m.description and m.rationale, m.id
+        assert m.remediation and all(step.strip() for step in m.remediation), m.id
+        assert m.family and m.object_type, m.id
+
+
+def test_gen001_exact_findings() -> None:
+    out = host_connection.run(CheckContext(snap_with_hosts("connected", "notResponding", None, "disconnected")))
+    assert out.checked == 4
+    got = [(f.object_name, f.severity, f.status, f.evidence.get("connection_state")) for f in out.findings]
+    assert got == [
+        ("esx1", Severity.high, Status.fail, "notResponding"),
+        ("esx2", Severity.low, Status.warn, None),
+        ("esx3", Severity.high, Status.fail, "disconnected"),
+    ]
+    assert out.findings[0].object_id == "u1/host-1"
+    assert out.findings[0].vcenter == "vc01"
+    assert "Connection > Connect" in out.findings[0].remediation
+
+
+def test_gen002_lists_collection_errors() -> None:
+    snap = Snapshot(collection_errors=[CollectionError(vcenter="vc02", stage="connect", error_type="ConnectionFailed",
+                                                       message="vc02 (vc02:443): connection refused")])
+    res = run_checks(CheckContext(snap), only=["GEN-002"])
+    [f] = res.findings
+    assert (f.check_id, f.vcenter, f.severity, f.object_id) == ("GEN-002", "vc02", Severity.high, "vc02/connect")
+    assert "connection refused" in f.message
+
+
+def test_waivers_applied_and_expired() -> None:
+    snap = snap_with_hosts("disconnected", "notResponding")
+    waivers = [
+        WaiverConfig(check_id="GEN-001", object="esx0", reason="decommissioning", expires=date(2027, 1, 1)),
+        WaiverConfig(check_id="GEN-*", object="esx1", reason="old", expires=date(2026, 1, 1)),
+    ]
+    res = run_checks(CheckContext(snap), waivers=waivers, today=date(2026, 6, 1), only=["GEN-001"])
+    by_name = {f.object_name: f for f in res.findings}
+    assert by_name["esx0"].status == Status.waived
+    assert by_name["esx0"].evidence["waiver"] == {"reason": "decommissioning", "expires": "2027-01-01", "pattern": "esx0"}
+    assert by_name["esx1"].status == Status.fail
+    assert by_name["esx1"].evidence["waiver_expired"]["expired"] == "2026-01-01"
+    assert res.counts()["high"] == 1  # the waived one no longer counts as open
+
+
+def test_broken_check_becomes_error_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    good = load_all()["GEN-001"]
+
+    def broken(ctx: CheckContext):  # noqa: ANN202
+        raise KeyError("boom")
+
+    bad = Check(meta=good.meta.__class__(**{**good.meta.__dict__, "id": "ZZZ-999"}), run=broken)
+    monkeypatch.setattr("reporter.engine.all_checks", lambda: [bad, good])
+    res = run_checks(CheckContext(snap_with_hosts("disconnected")))
+    statuses = [(r.meta.id, [f.status for f in r.findings]) for r in res.checks]
+    assert statuses == [("ZZZ-999", [Status.error]), ("GEN-001", [Status.fail])]
+    assert "KeyError" in res.checks[0].findings[0].message

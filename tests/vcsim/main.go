@@ -1,0 +1,122 @@
+// Command vcsim-launcher runs govmomi's vCenter simulator for the test suite and
+// the benchmark. It is built from Debian's govmomi sources (GOPATH mode):
+//
+//	cd tests/vcsim && GO111MODULE=off GOPATH=/usr/share/gocode go build -o vcsim-launcher .
+//
+// The first line on stdout is "URL https://HOST:PORT/sdk" once the server accepts
+// connections; the launcher then runs until SIGTERM/SIGINT, or until stdin closes
+// when -watch-stdin is given (so a crashed test runner never leaks a simulator).
+package main
+
+import (
+	"bufio"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"io"
+	"io/ioutil"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/vmware/govmomi/simulator"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:0", "address:port to listen on (port 0 = any free port)")
+	vms := flag.Int("vm", 4, "total number of VMs (spread evenly over clusters and standalone hosts)")
+	dcs := flag.Int("dc", 1, "datacenters")
+	clusters := flag.Int("cluster", 1, "clusters per datacenter")
+	clusterHosts := flag.Int("host", 3, "hosts per cluster")
+	standalone := flag.Int("standalone", 1, "standalone hosts per datacenter")
+	datastores := flag.Int("ds", 1, "local datastores per datacenter (mounted on every host)")
+	folders := flag.Int("folder", 0, "datacenters placed inside a folder")
+	autostart := flag.Bool("autostart", true, "power on the created VMs")
+	load := flag.String("load", "", "load the inventory from this directory (govc object.save) instead of creating one")
+	certFile := flag.String("cert", "", "PEM certificate to serve (default: the simulator's built-in certificate)")
+	keyFile := flag.String("key", "", "PEM private key for -cert")
+	delayMS := flag.Int("delay-ms", 0, "delay every SOAP call by this many milliseconds (simulated WAN latency)")
+	username := flag.String("username", "", "accept only this user name (default: any non-empty user/password)")
+	password := flag.String("password", "", "password for -username")
+	watchStdin := flag.Bool("watch-stdin", false, "exit when stdin is closed")
+	flag.Parse()
+
+	model := simulator.VPX()
+	if *load != "" {
+		if *delayMS > 0 {
+			// govmomi 0.24 only wires DelayConfig into the service in Model.Create.
+			fmt.Fprintln(os.Stderr, "warning: -delay-ms is ignored with -load")
+		}
+		if err := model.Load(*load); err != nil {
+			fatal("load %s: %v", *load, err)
+		}
+	} else {
+		units := *dcs * (*clusters + *standalone)
+		if units < 1 {
+			fatal("need at least one cluster or standalone host")
+		}
+		model.Datacenter = *dcs
+		model.Cluster = *clusters
+		model.ClusterHost = *clusterHosts
+		model.Host = *standalone
+		model.Datastore = *datastores
+		model.Folder = *folders
+		model.Autostart = *autostart
+		// Model.Machine is "VMs per resource pool / standalone host".
+		model.Machine = (*vms + units - 1) / units
+		if *vms == 0 {
+			model.Machine = 0
+		}
+		model.DelayConfig.Delay = *delayMS
+		if err := model.Create(); err != nil {
+			fatal("create model: %v", err)
+		}
+	}
+	defer model.Remove()
+	installPagingCollector()
+
+	u, err := url.Parse("https://" + *listen + "/sdk")
+	if err != nil {
+		fatal("bad -listen %q: %v", *listen, err)
+	}
+	if *username != "" {
+		u.User = url.UserPassword(*username, *password)
+	}
+	model.Service.Listen = u
+
+	cfg := new(tls.Config)
+	if *certFile != "" {
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			fatal("load certificate: %v", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	model.Service.TLS = cfg
+
+	server := model.Service.NewServer()
+	defer server.Close()
+
+	// server.URL is the service's Listen URL, which holds the credentials the
+	// SessionManager checks: print a copy without them.
+	printed := *server.URL
+	printed.User = nil
+	fmt.Printf("URL %s\n", printed.String())
+	os.Stdout.Sync()
+
+	done := make(chan os.Signal, 1)
+	signal.Notify(done, syscall.SIGTERM, syscall.SIGINT)
+	if *watchStdin {
+		go func() {
+			_, _ = io.Copy(ioutil.Discard, bufio.NewReader(os.Stdin))
+			done <- syscall.SIGTERM
+		}()
+	}
+	<-done
+}
+
+func fatal(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "vcsim-launcher: "+format+"\n", args...)
+	os.Exit(1)
+}
