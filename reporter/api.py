@@ -191,3 +191,53 @@ def find_sample(name: str) -> Path:
         if p.exists():
             return p
     raise SnapshotFormatError(f"bundled sample {name} not found (looked in {SAMPLES_DIR})")
+
+
+# -- licensing: plans, light vRAM samples, history (issue 4) ------------------------------------
+
+def plan(snapshot: Snapshot | str | Path, cfg: Config | None = None, *, scenario: Any = None,
+         history: Any = None, **changes: Any) -> Any:
+    """What-if license planning (``reporter.licensing.plan``): ``scenario`` is a Scenario or a
+    path to a scenario TOML file; keyword ``changes`` (add_vms, power_off, edition,
+    add_cpu_licenses, per_core, pool, vram_table) are applied on top of it."""
+    from .licensing.plan import Scenario, load_scenario, merge
+    from .licensing.plan import plan as _plan
+
+    snap = snapshot if isinstance(snapshot, Snapshot) else load_snapshot(snapshot)
+    base = load_scenario(scenario) if isinstance(scenario, (str, Path)) else scenario
+    sc = merge(base if isinstance(base, Scenario) or base is None else Scenario.model_validate(base), **changes)
+    if history is None and cfg is not None and cfg.history is not None:
+        history = _history_for_report(cfg, snap)
+    return _plan(snap, sc, Settings.from_config(cfg), history)
+
+
+def write_plan(result: Any, out: str | Path, *, show_license_keys: bool = False) -> Path:
+    from .licensing.plan_output import write_plan as _write
+
+    return _write(result, out, show_license_keys=show_license_keys, tool_version=__version__)
+
+
+def sample_vram(cfg: Config, *, insecure: bool = False) -> Snapshot:
+    """A light collection (power state + memory of VMs, hosts, licenses) for vRAM sampling."""
+    from .collect import sample_vram as _sample  # pyVmomi only loads when collecting
+
+    return _sample(cfg, insecure=insecure)
+
+
+def record_history(cfg: Config, snapshot: Snapshot, *, source: str = "collect") -> int:
+    """Store the snapshot's vRAM pool readings in the history database; returns rows added."""
+    from .history import record_snapshot
+
+    return record_snapshot(cfg, snapshot, source=source)
+
+
+def history_import(cfg: Config, path: str | Path) -> Any:
+    from .history import import_csv
+
+    return import_csv(cfg, path)
+
+
+def history_export(cfg: Config, out: str | Path | None = None) -> tuple[str, int]:
+    from .history import export_csv
+
+    return export_csv(cfg, out)

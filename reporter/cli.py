@@ -35,6 +35,12 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             _fail("interrupted", 130)
         except OSError as exc:  # disk full, permission denied ... : say what, not where in the code
             _fail(f"{exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}", 1)
+        except click.exceptions.Exit:
+            raise
+        except Exception as exc:  # a bug, not a user mistake: still one line unless -vv asked for detail
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                logging.getLogger("reporter").exception("internal error")
+            _fail(f"internal error: {type(exc).__name__}: {exc} (run with -vv for a traceback)", 1)
 
     return wrapper
 
@@ -153,6 +159,119 @@ def _print_summary(res: api.ReportOutput) -> None:
     click.echo(f"{len(res.results.checks)} checks, {checked} objects checked: {sev or 'no open findings'}")
     for f in res.files:
         click.echo(f"  {f}")
+
+
+# -- licensing: plan, vram sample, history (issue 4) ---------------------------------------------
+
+@main.command("plan")
+@click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Config for the vRAM table, Linked Mode groups and history (optional).")
+@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Scenario TOML file (a saved plan); options below add to it.")
+@click.option("--pool", default=None, help="Pool to plan for, e.g. vc01/enterprise_plus.")
+@click.option("--add-vms", type=click.IntRange(min=1), default=None, help="Add N powered-on VMs ...")
+@click.option("--vm-memory-gb", type=click.FloatRange(min=0, min_open=True), default=None, help="... of G GB each.")
+@click.option("--power-off", "power_off", multiple=True, metavar="PATTERN",
+              help="Power off VMs whose name matches PATTERN (shell wildcards; repeatable).")
+@click.option("--edition", default=None, help="Switch the pool to this vSphere 5 edition (e.g. enterprise_plus).")
+@click.option("--add-cpu-licenses", type=click.IntRange(min=1), default=None, help="Add N CPU licenses to the pool.")
+@click.option("--per-core", is_flag=True, help="Show the pool under per-core subscription licensing.")
+@click.option("--vram-table", type=click.Choice(["aug2011", "jul2011"]), default=None,
+              help="vRAM entitlement table for the scenario (default from config: aug2011).")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the plan as FILE.html or FILE.xlsx.")
+@keys_option
+@handle_errors
+def plan_cmd(snapshot: Path, config_path: Path | None, scenario_path: Path | None, pool: str | None,
+             add_vms: int | None, vm_memory_gb: float | None, power_off: tuple[str, ...], edition: str | None,
+             add_cpu_licenses: int | None, per_core: bool, vram_table: str | None, out: Path | None,
+             show_license_keys: bool | None) -> None:
+    """What-if license planning on SNAPSHOT: prints current vs scenario per vRAM pool."""
+    from .errors import ConfigError
+
+    if (add_vms is None) != (vm_memory_gb is None):
+        raise ConfigError("--add-vms and --vm-memory-gb go together")
+    if out is not None and out.suffix.lower() not in (".html", ".htm", ".xlsx"):
+        raise ConfigError(f"{out}: plan output must end in .html or .xlsx")
+    cfg = api.load_config(config_path) if config_path else None
+    vms = [{"count": add_vms, "memory_gb": vm_memory_gb}] if add_vms is not None else []
+    result = api.plan(snapshot, cfg, scenario=scenario_path, pool=pool, add_vms=vms, power_off=list(power_off),
+                      edition=edition, add_cpu_licenses=add_cpu_licenses or 0, per_core=per_core,
+                      vram_table=vram_table)
+    show = bool(show_license_keys) if show_license_keys is not None else bool(cfg and cfg.output.show_license_keys)
+    from .licensing.plan_output import render_terminal
+
+    click.echo(render_terminal(result, show_license_keys=show), nl=False)
+    if out is not None:
+        click.echo(f"wrote {api.write_plan(result, out, show_license_keys=show)}")
+
+
+@main.group("vram")
+def vram_group() -> None:
+    """vRAM sampling."""
+
+
+@vram_group.command("sample")
+@config_option
+@insecure_option
+@handle_errors
+def vram_sample_cmd(config_path: Path, insecure: bool) -> None:
+    """Take a light vRAM sample from every vCenter and record it in the history."""
+    import time
+
+    from .errors import ConfigError
+
+    cfg = api.load_config(config_path)
+    if cfg.history is None:
+        raise ConfigError(f"{config_path}: vram sample records into the history: add a [history] section")
+    t0 = time.perf_counter()
+    snap = api.sample_vram(cfg, insecure=insecure)
+    t1 = time.perf_counter()
+    added = api.record_history(cfg, snap, source="sample")
+    click.echo(f"sampled {len(snap.vcenters)} vCenter(s), {snap.vm_count()} VMs in {t1 - t0:.2f} s; "
+               f"recorded {added} pool sample(s)")
+    for err in snap.collection_errors:
+        click.echo(f"vcreport: warning: {err.vcenter}: {err.stage}: {err.message}", err=True)
+
+
+@main.group("history")
+def history_group() -> None:
+    """vRAM history: import past samples, export all samples."""
+
+
+def _history_cfg(config_path: Path) -> Any:
+    from .errors import ConfigError
+
+    cfg = api.load_config(config_path)
+    if cfg.history is None:
+        raise ConfigError(f"{config_path}: no [history] section (set [history] url)")
+    return cfg
+
+
+@history_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@config_option
+@handle_errors
+def history_import_cmd(file: Path, config_path: Path) -> None:
+    """Load samples from FILE.csv (columns: date,pool,used_gb,entitled_gb)."""
+    res = api.history_import(_history_cfg(config_path), file)
+    click.echo(f"imported {res.inserted} of {res.rows} row(s) from {file} ({res.skipped} already present) "
+               f"for {len(res.pools)} pool(s)")
+
+
+@history_group.command("export")
+@config_option
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV file to write (default: standard output).")
+@handle_errors
+def history_export_cmd(config_path: Path, out: Path | None) -> None:
+    """Write every stored sample as CSV."""
+    text, n = api.history_export(_history_cfg(config_path), out)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        click.echo(f"wrote {n} sample(s) to {out}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -130,6 +130,9 @@ class VM(_Data):
     folder_path: str | None = None  # "/DC0/vm/prod"
     datastores: list[str] = Field(default_factory=list)
     annotation: str | None = None
+    # vSphere tags as "Category/Tag"; None = not collected (tags come from the vAPI
+    # tagging service, not the PropertyCollector). Used by the CBT backup scope.
+    tags: list[str] | None = None
 
     @property
     def hw_version_number(self) -> int | None:

@@ -350,12 +350,28 @@ def _snapshots_and_cbt(vc01: Builder, vc02: Builder) -> None:
     vc01.snapshot_chain(vms1[20], [("daily", 1, 0.5, False)])
     vc01.snapshot_chain(vc01.vc["vms"][next(k for k, v in vc01.vc["vms"].items() if v["name"] == "oracle-dw-01")],
                         [("before ETL change", 120, 180, False)])
+    # Young but big: 190 GB of deltas on prod-vmfs-02 (350 GB free) = over half its free space.
+    vc01.snapshot_chain(vms1[16], [("pre-migration", 2, 95, False)])
+    # Consolidation needed: no snapshot left, but the disks still run on a leftover delta.
     vms1[30]["consolidation_needed"] = True
+    for disk, layout in zip(vms1[30]["disks"], vms1[30]["layout_ex"]["disks"]):
+        leftover = disk["backing_file"].replace(".vmdk", "-000001.vmdk")
+        layout["chain"].append([vc01._file(vms1[30], leftover, "diskDescriptor", 400),
+                                vc01._file(vms1[30], leftover.replace(".vmdk", "-delta.vmdk"), "diskExtent", 8 * GB)])
+        disk["backing_file"] = leftover
     vms1[44]["disks"][0]["disk_mode"] = "independent_persistent"
     vc01.snapshot_chain(vms1[44], [("snap", 4, 2, False)])
     vc02.snapshot_chain(vms2[3], [("_VCB-BACKUP_", 30, 9, False)])
     vc02.snapshot_chain(vms2[7], [("NBU_SNAPSHOT vmbk01 1700000000", 2, 4, False)])
     vc02.snapshot_chain(vms2[150], [("pre-patch", 2, 1, True)])
+    # Builder.snapshot_chain names the .vmsn/.vmem files "[ds] ..."; put them in the VM's
+    # folder on its datastore, where ESXi keeps them (snapshot space per datastore).
+    for b in (vc01, vc02):
+        for vm in b.vc["vms"].values():
+            home = b.vc["datastores"][vm["datastores"][0]]["name"] if vm["datastores"] else None
+            for f in vm["layout_ex"]["files"]:
+                if home and f["name"].startswith("[ds] "):
+                    f["name"] = f"[{home}] " + f["name"][len("[ds] "):]
     # CBT: enabled on the VM but pending activation (no changeId yet).
     for vm in vms1[60:63]:
         vm["change_tracking_enabled"] = True
@@ -383,7 +399,8 @@ def _snapshots_and_cbt(vc01: Builder, vc02: Builder) -> None:
 def _cpu_mmu(vc01: Builder, vc02: Builder) -> None:
     """Windows Server 2003 guests, 32- and 64-bit, in every CPU/MMU mode, on hosts with
     and without hardware MMU support, powered on and off; a Tools/config mismatch; a
-    forced mode on a non-2003 VM; a 2003 VM on an ESXi 8 host where the setting is ignored."""
+    forced mode on a non-2003 VM; a 2003 VM on an ESXi 8 host where the setting is ignored; an SP1
+    guest (Tools full name); Small Business Server 2003 with a flag pair the UI does not offer."""
     hosts = list(vc01.vc["hosts"])
     w32 = ("winNetStandardGuest", "Microsoft Windows Server 2003 Standard (32-bit)")
     w32e = ("winNetEnterpriseGuest", "Microsoft Windows Server 2003 Enterprise (32-bit)")
@@ -412,6 +429,18 @@ def _cpu_mmu(vc01: Builder, vc02: Builder) -> None:
     new_host = list(vc02.vc["hosts"])[0]
     ign = vc02.vm("w2k3-migrated", new_host, "datastore-301", memory_gb=4, guest=w32, hw=13, folder="/DC2/vm/legacy")
     ign["virtual_exec_usage"], ign["virtual_mmu_usage"] = "hvOn", "on"
+    # Tools reports SP1 (the KB prefers BT before SP2), and an SBS 2003 VM with a flag pair the UI
+    # does not offer. The rng state is restored so the areas after this one draw the same values.
+    rng_state = vc01.rng.getstate()
+    sp1 = vc01.vm("w2k3-sp1-legacy", hosts[4], "datastore-101", memory_gb=2, guest=w32, hw=7,
+                  tools_guest=("winNetStandardGuest", "Microsoft Windows Server 2003, Standard Edition Service Pack 1 (32-bit)"),
+                  folder="/DC-Prod/vm/legacy-win")
+    sp1["virtual_exec_usage"], sp1["virtual_mmu_usage"] = None, None
+    sbs = vc01.vm("sbs2003-01", hosts[5], "datastore-101", memory_gb=4,
+                  guest=("winNetBusinessGuest", "Microsoft Windows Small Business Server 2003"), hw=7,
+                  folder="/DC-Prod/vm/legacy-win")
+    sbs["virtual_exec_usage"], sbs["virtual_mmu_usage"] = "hvOn", "automatic"
+    vc01.rng.setstate(rng_state)
 
 
 def _sioc(vc01: Builder, vc02: Builder) -> None:

@@ -20,7 +20,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/google/uuid"
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25"
 )
 
 func main() {
@@ -39,6 +41,9 @@ func main() {
 	delayMS := flag.Int("delay-ms", 0, "delay every SOAP call by this many milliseconds (simulated WAN latency)")
 	username := flag.String("username", "", "accept only this user name (default: any non-empty user/password)")
 	password := flag.String("password", "", "password for -username")
+	instanceUUID := flag.String("uuid", "", "vCenter instance UUID (default: a random one, as every vCenter has its own)")
+	disconnect := flag.String("disconnect", "", "comma-separated host names to mark disconnected")
+	dropOptions := flag.String("drop-option-manager", "", "comma-separated host names whose advanced option manager is removed")
 	watchStdin := flag.Bool("watch-stdin", false, "exit when stdin is closed")
 	flag.Parse()
 
@@ -74,11 +79,22 @@ func main() {
 		}
 	}
 	defer model.Remove()
+	die := func(format string, args ...interface{}) {
+		model.Remove() // os.Exit skips deferred calls: remove the datastore directories here
+		fatal(format, args...)
+	}
 	installPagingCollector()
+	setInstanceUUID(*instanceUUID)
+	if err := disconnectHosts(*disconnect); err != nil {
+		die("-disconnect: %v", err)
+	}
+	if err := dropOptionManagers(*dropOptions); err != nil {
+		die("-drop-option-manager: %v", err)
+	}
 
 	u, err := url.Parse("https://" + *listen + "/sdk")
 	if err != nil {
-		fatal("bad -listen %q: %v", *listen, err)
+		die("bad -listen %q: %v", *listen, err)
 	}
 	if *username != "" {
 		u.User = url.UserPassword(*username, *password)
@@ -89,7 +105,7 @@ func main() {
 	if *certFile != "" {
 		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
 		if err != nil {
-			fatal("load certificate: %v", err)
+			die("load certificate: %v", err)
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
@@ -114,6 +130,17 @@ func main() {
 		}()
 	}
 	<-done
+}
+
+// setInstanceUUID gives this simulator its own About.instanceUuid: govmomi 0.24
+// means to randomise it but assigns the random value to a copy, so every vcsim would
+// otherwise report the same UUID and two of them could not be told apart.
+func setInstanceUUID(id string) {
+	if id == "" {
+		id = uuid.New().String()
+	}
+	si := simulator.Map.Get(vim25.ServiceInstance).(*simulator.ServiceInstance)
+	si.Content.About.InstanceUuid = id
 }
 
 func fatal(format string, args ...interface{}) {

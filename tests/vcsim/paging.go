@@ -1,6 +1,7 @@
 package main
 
 import (
+	"reflect"
 	"strconv"
 	"sync"
 
@@ -88,4 +89,44 @@ func (pc *pagingCollector) ContinueRetrievePropertiesEx(ctx *simulator.Context, 
 func (pc *pagingCollector) CancelRetrievePropertiesEx(ctx *simulator.Context, r *types.CancelRetrievePropertiesEx) soap.HasFault {
 	pc.take(r.Token)
 	return &methods.CancelRetrievePropertiesExBody{Res: &types.CancelRetrievePropertiesExResponse{}}
+}
+
+// fetchBody mirrors simulator/internal.FetchBody (an internal package we cannot import).
+type fetchBody struct {
+	Res    *fetchResponse `xml:"FetchResponse,omitempty"`
+	Fault_ *soap.Fault    `xml:"http://schemas.xmlsoap.org/soap/envelope/ Fault,omitempty"`
+}
+
+type fetchResponse struct {
+	Returnval types.AnyType `xml:"returnval,omitempty,typeattr"`
+}
+
+func (b *fetchBody) Fault() *soap.Fault { return b.Fault_ }
+
+// Fetch is what pyVmomi's lazy property access (vm.snapshot, vm.config, ...) calls.
+// govmomi 0.24 panics when the property is unset (it indexes an empty result) and
+// the client sees a dropped connection; a real vCenter returns no value. Answer an
+// unset property with an empty result, and leave everything else to the simulator.
+// req is *internal.Fetch, taken as interface{} because that package is internal.
+func (pc *pagingCollector) Fetch(ctx *simulator.Context, req interface{}) soap.HasFault {
+	v := reflect.ValueOf(req).Elem()
+	this := v.FieldByName("This").Interface().(types.ManagedObjectReference)
+	prop := v.FieldByName("Prop").String()
+	if this != vim25.ServiceInstance && simulator.Map.Get(this) != nil {
+		res := pc.PropertyCollector.RetrievePropertiesEx(ctx, &types.RetrievePropertiesEx{
+			SpecSet: []types.PropertyFilterSpec{{
+				PropSet:   []types.PropertySpec{{Type: this.Type, PathSet: []string{prop}}},
+				ObjectSet: []types.ObjectSpec{{Obj: this}},
+			}},
+		})
+		if ex, ok := res.(*methods.RetrievePropertiesExBody); ok && ex.Res != nil && ex.Res.Returnval != nil {
+			objs := ex.Res.Returnval.Objects
+			if len(objs) == 1 && len(objs[0].PropSet) == 0 && len(objs[0].MissingSet) == 0 {
+				return &fetchBody{Res: &fetchResponse{}}
+			}
+		}
+	}
+	fetch := reflect.ValueOf(&pc.PropertyCollector).MethodByName("Fetch")
+	out := fetch.Call([]reflect.Value{reflect.ValueOf(ctx), reflect.ValueOf(req)})
+	return out[0].Interface().(soap.HasFault)
 }

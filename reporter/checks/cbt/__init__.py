@@ -1,0 +1,1 @@
+"""Changed Block Tracking checks (family "cbt", ids CBT-NNN): domain-reference §5."""

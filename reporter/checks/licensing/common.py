@@ -1,0 +1,111 @@
+"""Shared helpers of the licensing checks: the analysis, history lookup, remediation text."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ...findings import Finding, Severity, Status
+from ...licensing import Analysis, Pool, analyze
+from ..base import CheckContext, CheckMeta, Reference, finding
+
+REF_VRAM = Reference(
+    None, "vSphere 5.0 documentation: vRAM Entitlement and Pooling / Calculating the vRAM Usage",
+    "https://pubs.vmware.com/vsphere-50/topic/com.vmware.vsphere.vcenterhost.doc_50/GUID-ED2533AB-739D-4A44-8E42-C1CE3FAFDE42.html",
+)
+REF_PER_CORE = Reference(
+    "KB313548", "Broadcom: counting cores for VMware Cloud Foundation and vSphere Foundation (16-core minimum per CPU)",
+    "https://knowledge.broadcom.com/external/article/313548",
+)
+
+LICENSES_PATH = "vSphere Client: Administration > Licensing > Licenses (vCenter 5.0: Home > Licensing)"
+
+
+def analysis(ctx: CheckContext) -> Analysis:
+    return analyze(ctx.snapshot, ctx.settings)
+
+
+def pool_history(ctx: CheckContext, pool: Pool) -> Any:
+    """The pool's ``PoolHistory`` from ``ctx.history`` (None without history)."""
+    hist = ctx.history
+    if hist is None or not hasattr(hist, "pool"):
+        return None
+    return hist.pool(pool.id)
+
+
+def today_high_water(ctx: CheckContext, pool: Pool) -> tuple[float, str]:
+    """Today's high-water: the larger of the history's and this snapshot's reading."""
+    ph = pool_history(ctx, pool)
+    if ph is not None and ph.today_high_water_gb is not None:
+        hw = max(ph.today_high_water_gb, pool.used_gb)
+        return hw, "history" if hw != pool.used_gb else "snapshot"
+    return pool.used_gb, "snapshot"
+
+
+def gb(v: float | None) -> str:
+    if v is None:
+        return "n/a"
+    return f"{v:,.0f} GB" if float(v).is_integer() else f"{v:,.1f} GB"
+
+
+def pool_finding(meta: CheckMeta, pool: Pool, message: str, *, evidence: dict[str, Any],
+                 remediation: list[str] | str | None = None, severity: Severity | None = None,
+                 status: Status = Status.fail) -> Finding:
+    f = finding(meta, None, pool.id, f"vram-pool:{pool.id}", message, evidence=evidence,
+                remediation=remediation, severity=severity, status=status, object_type="pool")
+    return f.model_copy(update={"vcenter": pool.scope})
+
+
+def pool_evidence(pool: Pool, a: Analysis, **extra: Any) -> dict[str, Any]:
+    ev: dict[str, Any] = {
+        "pool": pool.id, "edition": pool.edition_title, "vcenters": pool.vcenters,
+        "vram_table": a.table.name, "vram_per_cpu_gb": pool.per_cpu_gb, "per_vm_cap_gb": pool.cap_gb,
+        "cpu_licenses_total": pool.cpu_total, "cpu_licenses_assigned": pool.cpu_assigned,
+        "cpu_licenses_unassigned": pool.cpu_unassigned, "entitled_gb": pool.entitled_gb,
+        "entitled_assigned_gb": pool.entitled_assigned_gb, "entitled_unassigned_gb": pool.entitled_unassigned_gb,
+        "used_gb_now": pool.used_gb, "used_gb_uncapped": pool.used_raw_gb, "cap_effect_gb": pool.cap_effect_gb,
+        "powered_on_vms": len(pool.vms), "rule": "domain-reference §2",
+    }
+    ev.update(extra)
+    return ev
+
+
+def over_remediation(pool: Pool, a: Analysis, used: float, *, basis: str) -> list[str]:
+    """Concrete ways out of an over-entitled pool: licenses to add, VMs to power off or
+    right-size, an edition with a larger entitlement."""
+    ent = pool.entitled_gb or 0.0
+    excess = round(used - ent, 4)
+    steps: list[str] = []
+    per_cpu = pool.per_cpu_gb or 0.0
+    if per_cpu:
+        n = max(1, math.ceil(round(excess / per_cpu, 9)))
+        steps.append(
+            f"Add {n} CPU license(s) of {pool.edition_title} ({n} x {gb(per_cpu)} = {gb(n * per_cpu)} vRAM) to this "
+            f"pool: buy them, then add the key in {LICENSES_PATH}. An added key counts even while unassigned "
+            f"(domain-reference §2)."
+        )
+    victims = pool.vms_to_free(excess)
+    if victims:
+        freed = sum(v.counted_gb for v in victims)
+        names = ", ".join(f"{v.name} ({gb(v.counted_gb)})" for v in victims[:10])
+        more = f" and {len(victims) - 10} more" if len(victims) > 10 else ""
+        when = ("for the rest of the 12-month window (the average falls gradually)" if basis == "average"
+                else "to get back under the entitlement today")
+        steps.append(
+            f"Or power off or right-size VMs to free {gb(excess)} {when}: the largest consumers are {names}{more} "
+            f"(together {gb(freed)}). Right-sizing a VM above {gb(pool.cap_gb)} saves nothing until it is below the cap."
+            if pool.cap_gb else
+            f"Or power off or right-size VMs to free {gb(excess)} {when}: the largest consumers are {names}{more} "
+            f"(together {gb(freed)})."
+        )
+    table = a.table
+    for ed, per in sorted(table.per_cpu_gb.items(), key=lambda kv: (kv[1] is None, kv[1] or 0)):
+        if ed in ("desktop", pool.edition) or per is None or per <= per_cpu:
+            continue
+        new_ent = pool.cpu_total * per
+        covers = "covers" if new_ent >= used else "does not cover"
+        steps.append(
+            f"Or upgrade the pool's {pool.cpu_total} CPU license(s) to {a.rules.title(ed)}: {gb(per)} per CPU = "
+            f"{gb(new_ent)} entitled, which {covers} {gb(used)}."
+        )
+    return steps

@@ -1,0 +1,36 @@
+"""Thresholds of the licensing family (``[thresholds.licensing]`` in the config)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ...settings import FamilySettings, register_settings
+
+
+@register_settings("licensing")
+class LicensingSettings(FamilySettings):
+    headroom_warn_pct: float = Field(
+        default=10.0, ge=0, le=100,
+        description="LIC-003 fires when a vRAM pool's free entitlement (today's high-water against the "
+                    "entitlement) is below this percentage. Site policy; 10 % is roughly one host's worth "
+                    "in a 10-CPU pool.",
+    )
+    expiry_warn_days: int = Field(
+        default=30, ge=0, le=3650,
+        description="LIC-006/LIC-007 warn this many days before a term or evaluation license expires "
+                    "(evaluation mode lasts 60 days; hosts disconnect from vCenter when it ends).",
+    )
+    mismatch_tolerance_gb: float = Field(
+        default=1.0, ge=0,
+        description="LIC-004 ignores differences up to this many GB between vCenter's reported vRAM and "
+                    "the figure computed from the inventory (rounding, VMs changing between reads).",
+    )
+    top_consumers: int = Field(
+        default=20, ge=1, le=10000,
+        description="How many VMs the 'top vRAM consumers' table lists per pool.",
+    )
+    hosts_in_summary_max: int = Field(
+        default=50, ge=0,
+        description="The per-host core table appears in HTML/PDF up to this many hosts; above it only in "
+                    "XLSX/CSV.",
+    )

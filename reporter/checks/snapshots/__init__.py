@@ -1,0 +1,1 @@
+"""Snapshot checks (family "snapshots", ids SNAP-NNN): domain-reference §4."""

@@ -1,0 +1,168 @@
+"""What the snapshot checks share: the per-VM view, evidence, commands, references."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from ...model import VM, VCenter
+from ...snapshots import (
+    GB,
+    SnapshotInfo,
+    gb,
+    growth_bytes,
+    object_store_caveat,
+    previous_sizes,
+    snapshot_infos,
+    sum_by_datastore,
+    total_size,
+)
+from ..base import CheckContext, Reference
+
+
+def kb(number: str, title: str) -> Reference:
+    return Reference(f"KB{number}", title, f"https://knowledge.broadcom.com/external/article?legacyId={number}")
+
+
+KB_BEST_PRACTICES = kb("1025279", "Best practices for using snapshots in the vSphere environment")
+KB_CONSOLIDATE = kb("2003638", "Consolidating snapshots in vSphere 5.x/6.x")
+
+
+def ps_quote(value: str) -> str:
+    """A PowerShell single-quoted string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sh_quote(value: str) -> str:
+    return shlex.quote(value)
+
+
+@dataclass(frozen=True)
+class VmSnapshots:
+    """One VM's snapshots as the checks see them (now = the collection time)."""
+
+    vc: VCenter
+    vm: VM
+    infos: list[SnapshotInfo]
+    previous: dict[str, int | None] | None  # snapshot moid -> size in the previous run
+
+    @property
+    def total_bytes(self) -> int | None:
+        return total_size(self.infos)
+
+    def growth(self, info: SnapshotInfo) -> int | None:
+        return growth_bytes(info, self.previous)
+
+    def free_bytes(self, datastore_name: str) -> int | None:
+        for d in self.vc.datastores.values():
+            if d.name == datastore_name:
+                return d.free_bytes
+        return None
+
+    def caveat(self) -> str | None:
+        names = {ds for i in self.infos for ds in i.space.by_datastore}
+        return object_store_caveat(self.vm, self.vc, names)
+
+    def size_note(self) -> str | None:
+        """Why the total is unknown (first reason), else the vSAN/vVols caveat, else None."""
+        for i in self.infos:
+            if i.space.reason:
+                return i.space.reason
+        return self.caveat()
+
+    def snapshot_evidence(self, info: SnapshotInfo) -> dict[str, Any]:
+        ev: dict[str, Any] = {
+            "name": info.name,
+            "created": info.create_time.isoformat() if info.create_time else None,
+            "age_days": None if info.age_days is None else round(info.age_days, 1),
+            "size_gb": gb(info.space.size_bytes),
+            "depth": info.depth,
+            "current": info.is_current,
+            "quiesced": info.quiesced,
+            "memory": info.memory,
+        }
+        if info.space.reason:
+            ev["size_note"] = info.space.reason
+        if self.previous is not None:
+            ev["growth_since_last_run_gb"] = gb(self.growth(info))
+            if info.moid not in self.previous:
+                ev["new_since_last_run"] = True
+        return ev
+
+    def space_evidence(self) -> list[dict[str, Any]]:
+        """Per datastore: what deleting all snapshots has to merge (worst case) against free space."""
+        delta = sum_by_datastore(self.infos, delta_only=True)
+        held = sum_by_datastore(self.infos)
+        out = []
+        for ds in sorted(held):
+            free = self.free_bytes(ds)
+            out.append({
+                "datastore": ds,
+                "snapshot_gb": gb(held[ds]),
+                "merge_worst_case_gb": gb(delta.get(ds, 0)),
+                "free_gb": gb(free),
+                "pct_of_free": None if not free else round(100.0 * held[ds] / free, 1),
+            })
+        return out
+
+    def base_evidence(self) -> dict[str, Any]:
+        ev: dict[str, Any] = {
+            "snapshot_count": len(self.infos),
+            "total_size_gb": gb(self.total_bytes),
+            "datastores": self.space_evidence(),
+        }
+        note = self.size_note()
+        if note:
+            ev["size_note"] = note
+        return ev
+
+
+def vms_with_snapshots(ctx: CheckContext) -> Iterator[VmSnapshots]:
+    now = ctx.snapshot.collected_at
+    for vc in ctx.snapshot.vcenters.values():
+        for vm in vc.vms.values():
+            if not vm.snapshots:
+                continue
+            yield VmSnapshots(vc, vm, snapshot_infos(vm, now), previous_sizes(ctx.previous, vc.instance_uuid, vm.moid))
+
+
+def free_space_step(view: VmSnapshots) -> str:
+    """Remediation step 1: the space a delete needs, with this VM's numbers."""
+    parts = []
+    for row in view.space_evidence():
+        free = "unknown" if row["free_gb"] is None else f"{row['free_gb']:g} GB free"
+        parts.append(f"{row['datastore']}: up to {row['merge_worst_case_gb']:g} GB to merge, {free}")
+    where = "; ".join(parts) if parts else "sizes unknown (no layoutEx): check the VM folder in the datastore browser"
+    return (
+        "Check free space first: deleting snapshots merges their deltas into the parent disk and needs, "
+        f"worst case, as much free space as the deltas being merged ({where}). If it does not fit, free "
+        "space or Storage vMotion other VMs away first."
+    )
+
+
+def delete_steps(view: VmSnapshots, names: list[str] | None = None) -> list[str]:
+    """Concrete delete commands for this VM: the named snapshots, or all of them."""
+    vm = view.vm.name
+    steps = [free_space_step(view)]
+    if names:
+        listed = ", ".join(f"'{n}'" for n in names)
+        steps.append(
+            f"vSphere Client: right-click {vm} > Snapshots > Manage Snapshots, select {listed} and click Delete "
+            "(one at a time; the VM is stunned briefly while each merge finishes).")
+        steps += [f"PowerCLI: Get-VM -Name {ps_quote(vm)} | Get-Snapshot -Name {ps_quote(n)} | Remove-Snapshot -Confirm:$false"
+                  for n in names]
+        steps += [f"govc: govc snapshot.remove -vm {sh_quote(vm)} {sh_quote(n)}" for n in names]
+    else:
+        steps += [
+            f"vSphere Client: right-click {vm} > Snapshots > Manage Snapshots > Delete All.",
+            f"PowerCLI: Get-VM -Name {ps_quote(vm)} | Get-Snapshot | Remove-Snapshot -Confirm:$false",
+            f"govc: govc snapshot.remove -vm {sh_quote(vm)} '*'",
+        ]
+    steps.append("Run it outside peak hours: a large or old delta takes long to merge and slows the VM meanwhile "
+                 "(KB1025279). Afterwards check the VM no longer shows 'Consolidation needed'.")
+    return steps
+
+
+def gb_text(value: int | None) -> str:
+    return "unknown size" if value is None else f"{value / GB:.1f} GB"

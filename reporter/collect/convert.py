@@ -1,0 +1,451 @@
+"""Property paths to read, and their conversion from pyVmomi data to ``reporter.model``.
+
+Every converter gets one object's ``{path: value}`` dict (from ``retrieve``); a path
+that is absent was unset on the server and becomes ``None`` (never a made-up
+default, see ``model.py``). Type dispatch uses dicts keyed by the pyVmomi class,
+filled on first sight of a class, so a 10,000-VM inventory pays for the
+``issubclass`` chain once per class, not once per device.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Iterable
+
+from pyVmomi import vim
+
+from ..model import (
+    VM,
+    Cluster,
+    Datastore,
+    Disk,
+    IoAllocation,
+    IormConfig,
+    LayoutDisk,
+    LayoutEx,
+    LayoutFile,
+    LayoutSnapshot,
+    License,
+    LicenseAssignment,
+    SnapshotNode,
+)
+
+# --------------------------------------------------------------------------- paths
+
+VM_PATHS = [
+    "name", "parent", "datastore",
+    "config.instanceUuid", "config.template", "config.hardware.memoryMB", "config.hardware.numCPU",
+    "config.guestId", "config.guestFullName", "config.version", "config.changeTrackingEnabled",
+    "config.flags.virtualExecUsage", "config.flags.virtualMmuUsage", "config.extraConfig",
+    "config.hardware.device", "config.annotation",
+    "guest.guestId", "guest.guestFullName",
+    "runtime.powerState", "runtime.host", "runtime.consolidationNeeded",
+    "snapshot", "layoutEx",
+]
+
+HOST_PATHS = [
+    "name", "parent", "summary.config.product", "hardware.cpuInfo", "summary.hardware.cpuModel",
+    "hardware.memorySize", "runtime.connectionState", "runtime.inMaintenanceMode", "runtime.powerState",
+    "capability.virtualExecUsageSupported", "capability.cpuHwMmuSupported",
+    "capability.virtualExecUsageIgnored", "capability.virtualMmuUsageIgnored",
+    "configManager.advancedOption",
+]
+
+CLUSTER_PATHS = ["name", "host"]
+
+# "info" is read whole: its VMFS part (info.vmfs.ssd) exists only on VmfsDatastoreInfo,
+# and a path through a subtype is an InvalidProperty for the whole call.
+DATASTORE_PATHS = ["name", "summary", "info", "capability.storageIORMSupported", "iormConfiguration", "host", "vm"]
+
+FOLDER_PATHS = ["name", "parent"]
+
+# The light vRAM sample (sample_vram): what vRAM use and licence pools need.
+VRAM_VM_PATHS = ["name", "config.template", "runtime.powerState", "config.hardware.memoryMB", "runtime.host"]
+VRAM_HOST_PATHS = ["name", "parent", "hardware.cpuInfo", "summary.config.product", "runtime.connectionState"]
+
+# Host advanced options that decide which disk I/O scheduler enforces limits (domain-reference §6).
+HOST_OPTION_KEYS = ("Disk.SchedulerWithReservation", "VMkernel.Boot.isPerFileSchedModelActive")
+
+# extraConfig keys the checks need (domain-reference §5, §6): VM-level and per-disk CBT
+# switches, and the per-disk absolute I/O caps. vmx keys are case-insensitive.
+_EXTRA_KEY = re.compile(
+    r"^(?:ctkEnabled|(?:scsi|sata|nvme|ide)\d+:\d+\.ctkEnabled"
+    r"|sched\.(?:scsi|sata|nvme|ide)\d+:\d+\.(?:throughputCap|bandwidthCap))$",
+    re.IGNORECASE,
+)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def moid(ref: Any) -> str | None:
+    return None if ref is None else ref._moId
+
+
+def moids(refs: Iterable[Any] | None) -> list[str]:
+    return [r._moId for r in refs] if refs else []
+
+
+def text(value: Any) -> str | None:
+    """pyVmomi enums are str subclasses: store plain str."""
+    return None if value is None else str(value)
+
+
+def jsonable(value: Any) -> Any:
+    """A raw pyVmomi value as JSON-able data (licence properties are kept verbatim)."""
+    if value is None or type(value) in _PLAIN:
+        return value
+    for plain in (bool, int, float, str):  # pyVmomi's long, enums, ... are subclasses
+        if isinstance(value, plain):
+            return plain(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "_moId"):
+        return value._moId
+    if hasattr(value, "_GetPropertyList"):
+        out: dict[str, Any] = {}
+        for prop in value._GetPropertyList():
+            if prop.name in ("dynamicType", "dynamicProperty"):
+                continue
+            v = getattr(value, prop.name, None)
+            if v is None or (isinstance(v, list) and not v):
+                continue
+            out[prop.name] = jsonable(v)
+        return out
+    return str(value)
+
+
+_PLAIN = (bool, int, float, str)
+
+
+# --------------------------------------------------------------------------- devices
+
+_CONTROLLER_TYPES: tuple[tuple[type, str], ...] = (
+    (vim.vm.device.VirtualSCSIController, "scsi"),
+    (vim.vm.device.VirtualSATAController, "sata"),
+    (vim.vm.device.VirtualNVMEController, "nvme"),
+    (vim.vm.device.VirtualIDEController, "ide"),
+)
+_DISK = "disk"
+_device_kinds: dict[type, str | None] = {}
+
+
+def _device_kind(cls: type) -> str | None:
+    kind = _device_kinds.get(cls, False)
+    if kind is not False:
+        return kind  # type: ignore[return-value]
+    found: str | None = None
+    if issubclass(cls, vim.vm.device.VirtualDisk):
+        found = _DISK
+    else:
+        for base, name in _CONTROLLER_TYPES:
+            if issubclass(cls, base):
+                found = name
+                break
+    _device_kinds[cls] = found
+    return found
+
+
+_BACKING = vim.vm.device.VirtualDisk
+_BACKING_TYPES: tuple[tuple[type, str], ...] = (
+    (_BACKING.FlatVer2BackingInfo, "flat"),
+    (_BACKING.FlatVer1BackingInfo, "flat"),
+    (_BACKING.SeSparseBackingInfo, "sesparse"),
+    (_BACKING.SparseVer2BackingInfo, "sparse"),
+    (_BACKING.SparseVer1BackingInfo, "sparse"),
+    (_BACKING.RawDiskMappingVer1BackingInfo, "rdm"),
+)
+_backing_kinds: dict[type, str] = {}
+
+
+def _backing_kind(cls: type) -> str:
+    kind = _backing_kinds.get(cls)
+    if kind is None:
+        kind = next((name for base, name in _BACKING_TYPES if issubclass(cls, base)), "other")
+        _backing_kinds[cls] = kind
+    return kind
+
+
+def _io_allocation(alloc: Any) -> IoAllocation | None:
+    if alloc is None:
+        return None
+    shares = alloc.shares
+    return IoAllocation(
+        limit=alloc.limit,
+        shares_level=text(shares.level) if shares is not None else None,
+        shares=shares.shares if shares is not None else None,
+        reservation=alloc.reservation,
+    )
+
+
+def disks_from_devices(devices: list[Any] | None) -> list[Disk]:
+    if not devices:
+        return []
+    controllers: dict[int, tuple[str, int]] = {}
+    raw: list[Any] = []
+    for dev in devices:
+        kind = _device_kind(type(dev))
+        if kind is None:
+            continue
+        if kind is _DISK:
+            raw.append(dev)
+        else:
+            controllers[dev.key] = (kind, dev.busNumber)
+    out: list[Disk] = []
+    for d in raw:
+        # A disk whose controller is not in the device list should not happen;
+        # keep the disk and mark its slot unknown rather than drop it.
+        ctrl, bus = controllers.get(d.controllerKey, ("unknown", -1))
+        b = d.backing
+        capacity = d.capacityInBytes
+        if not capacity and d.capacityInKB is not None:
+            capacity = d.capacityInKB * 1024
+        info = d.deviceInfo
+        if b is None:
+            backing_type = None
+            fields: dict[str, Any] = {}
+        else:
+            backing_type = _backing_kind(type(b))
+            fields = {
+                "datastore": moid(getattr(b, "datastore", None)),
+                "backing_file": getattr(b, "fileName", None),
+                "disk_mode": text(getattr(b, "diskMode", None)),
+                "compatibility_mode": text(getattr(b, "compatibilityMode", None)),
+                "thin": getattr(b, "thinProvisioned", None),
+                "change_id": getattr(b, "changeId", None),
+            }
+        out.append(Disk(
+            key=d.key, label=info.label if info is not None else None, controller=ctrl, bus_number=bus,
+            unit_number=d.unitNumber, capacity_bytes=capacity, backing_type=backing_type,
+            io=_io_allocation(d.storageIOAllocation), **fields,
+        ))
+    return out
+
+
+# --------------------------------------------------------------------------- snapshots, layout
+
+
+def snapshot_nodes(trees: list[Any] | None) -> list[SnapshotNode]:
+    if not trees:
+        return []
+    return [
+        SnapshotNode(
+            moid=t.snapshot._moId, id=t.id, name=t.name, description=t.description or None,
+            create_time=t.createTime, state=text(t.state), quiesced=t.quiesced,
+            children=snapshot_nodes(t.childSnapshotList),
+        )
+        for t in trees
+    ]
+
+
+def _layout_disks(disks: list[Any] | None) -> list[LayoutDisk]:
+    if not disks:
+        return []
+    return [LayoutDisk(key=d.key, chain=[list(c.fileKey) for c in (d.chain or [])]) for d in disks]
+
+
+def layout_ex(layout: Any) -> LayoutEx | None:
+    if layout is None:
+        return None
+    return LayoutEx(
+        files=[
+            LayoutFile(key=f.key, name=f.name, type=text(f.type) or "", size=f.size, unique_size=f.uniqueSize)
+            for f in (layout.file or [])
+        ],
+        disks=_layout_disks(layout.disk),
+        snapshots=[
+            LayoutSnapshot(moid=s.key._moId, data_key=s.dataKey, memory_key=s.memoryKey, disks=_layout_disks(s.disk))
+            for s in (layout.snapshot or [])
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- objects
+
+
+def extra_config(options: list[Any] | None) -> dict[str, str]:
+    if not options:
+        return {}
+    match = _EXTRA_KEY.match
+    return {o.key: str(o.value) for o in options if match(o.key)}
+
+
+def vm_from(moid_: str, p: dict[str, Any], folder_paths: dict[str, str], host_cluster: dict[str, str | None]) -> VM:
+    get = p.get
+    host = moid(get("runtime.host"))
+    snap = get("snapshot")
+    annotation = get("config.annotation")
+    return VM(
+        moid=moid_,
+        name=get("name") or moid_,
+        instance_uuid=get("config.instanceUuid"),
+        template=bool(get("config.template")),
+        power_state=text(get("runtime.powerState")),
+        memory_mb=get("config.hardware.memoryMB"),
+        num_cpu=get("config.hardware.numCPU"),
+        guest_id=get("config.guestId"),
+        guest_full_name=get("config.guestFullName"),
+        tools_guest_id=get("guest.guestId"),
+        tools_guest_full_name=get("guest.guestFullName"),
+        hw_version=get("config.version"),
+        change_tracking_enabled=get("config.changeTrackingEnabled"),
+        virtual_exec_usage=text(get("config.flags.virtualExecUsage")),
+        virtual_mmu_usage=text(get("config.flags.virtualMmuUsage")),
+        extra_config=extra_config(get("config.extraConfig")),
+        disks=disks_from_devices(get("config.hardware.device")),
+        snapshots=snapshot_nodes(snap.rootSnapshotList) if snap is not None else [],
+        current_snapshot=moid(snap.currentSnapshot) if snap is not None else None,
+        layout_ex=layout_ex(get("layoutEx")),
+        consolidation_needed=get("runtime.consolidationNeeded"),
+        host=host,
+        cluster=host_cluster.get(host) if host else None,
+        folder_path=folder_paths.get(moid(get("parent")) or ""),
+        datastores=moids(get("datastore")),
+        annotation=annotation or None,
+    )
+
+
+def vram_vm_from(moid_: str, p: dict[str, Any], host_cluster: dict[str, str | None]) -> VM:
+    get = p.get
+    host = moid(get("runtime.host"))
+    return VM(
+        moid=moid_, name=get("name") or moid_, template=bool(get("config.template")),
+        power_state=text(get("runtime.powerState")), memory_mb=get("config.hardware.memoryMB"),
+        host=host, cluster=host_cluster.get(host) if host else None,
+    )
+
+
+def host_fields(p: dict[str, Any]) -> dict[str, Any]:
+    """Host model fields except moid and advanced options (those come from other calls)."""
+    get = p.get
+    product = get("summary.config.product")
+    cpu = get("hardware.cpuInfo")
+    parent = get("parent")
+    return {
+        "name": get("name"),
+        "version": product.version if product is not None else None,
+        "build": product.build if product is not None else None,
+        "full_name": product.fullName if product is not None else None,
+        "api_version": product.apiVersion if product is not None else None,
+        "cpu_model": get("summary.hardware.cpuModel"),
+        "cpu_packages": cpu.numCpuPackages if cpu is not None else None,
+        "cpu_cores": cpu.numCpuCores if cpu is not None else None,
+        "cpu_threads": cpu.numCpuThreads if cpu is not None else None,
+        "memory_bytes": get("hardware.memorySize"),
+        "connection_state": text(get("runtime.connectionState")),
+        "maintenance_mode": get("runtime.inMaintenanceMode"),
+        "power_state": text(get("runtime.powerState")),
+        "cluster": parent._moId if isinstance(parent, vim.ClusterComputeResource) else None,
+        "hw_exec_supported": get("capability.virtualExecUsageSupported"),
+        "hw_mmu_supported": get("capability.cpuHwMmuSupported"),
+        "exec_usage_ignored": get("capability.virtualExecUsageIgnored"),
+        "mmu_usage_ignored": get("capability.virtualMmuUsageIgnored"),
+    }
+
+
+def cluster_from(moid_: str, p: dict[str, Any]) -> Cluster:
+    return Cluster(moid=moid_, name=p.get("name") or moid_, hosts=moids(p.get("host")))
+
+
+def _iorm(cfg: Any) -> IormConfig | None:
+    if cfg is None:
+        return None
+    return IormConfig(
+        enabled=cfg.enabled,
+        congestion_threshold_ms=cfg.congestionThreshold,
+        congestion_threshold_mode=text(cfg.congestionThresholdMode),
+        percent_of_peak_throughput=cfg.percentOfPeakThroughput,
+        stats_collection_enabled=cfg.statsCollectionEnabled,
+        stats_aggregation_disabled=cfg.statsAggregationDisabled,
+        reservation_enabled=cfg.reservationEnabled,
+    )
+
+
+def datastore_from(moid_: str, p: dict[str, Any]) -> Datastore:
+    get = p.get
+    summary = get("summary")
+    info = get("info")
+    vmfs = getattr(info, "vmfs", None) if info is not None else None
+    return Datastore(
+        moid=moid_,
+        name=get("name") or moid_,
+        type=summary.type if summary is not None else None,
+        url=summary.url if summary is not None else None,
+        capacity_bytes=summary.capacity if summary is not None else None,
+        free_bytes=summary.freeSpace if summary is not None else None,
+        accessible=summary.accessible if summary is not None else None,
+        multiple_host_access=summary.multipleHostAccess if summary is not None else None,
+        ssd=getattr(vmfs, "ssd", None) if vmfs is not None else None,
+        sioc_supported=get("capability.storageIORMSupported"),
+        iorm=_iorm(get("iormConfiguration")),
+        hosts=[m.key._moId for m in (get("host") or [])],
+        vms=moids(get("vm")),
+    )
+
+
+def folder_paths(objects: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, str]:
+    """``/DC0/vm/prod``-style paths of folders and datacenters (the root folder is "")."""
+    parents: dict[str, str | None] = {}
+    names: dict[str, str] = {}
+    for m, p in objects:
+        names[m] = p.get("name") or m
+        parents[m] = moid(p.get("parent"))
+    paths: dict[str, str] = {}
+
+    def path(m: str, depth: int = 0) -> str:
+        if m in paths:
+            return paths[m]
+        parent = parents.get(m)
+        if parent is None or parent not in names or depth > 100:
+            # Top level: the child of the (unlisted) root folder, or the root itself.
+            result = "" if parent is None else "/" + names[m]
+        else:
+            result = path(parent, depth + 1) + "/" + names[m]
+        paths[m] = result
+        return result
+
+    for m in names:
+        path(m)
+    return paths
+
+
+def license_from(info: Any) -> License:
+    grouped: dict[str, list[Any]] = {}
+    for kv in info.properties or []:
+        grouped.setdefault(kv.key, []).append(jsonable(kv.value))
+    # A key given once keeps its value; a repeated key (e.g. "feature") becomes a list in server order.
+    props = {k: v[0] if len(v) == 1 else v for k, v in grouped.items()}
+    # An empty string says nothing (vcsim sends "" for unset text): store None.
+    return License(
+        key=info.licenseKey,
+        edition_key=info.editionKey or None,
+        name=info.name or None,
+        total=info.total,
+        used=info.used,
+        cost_unit=info.costUnit or None,
+        properties=props,
+        labels={kv.key: str(kv.value) for kv in (info.labels or [])},
+    )
+
+
+def assignment_from(a: Any, host_names: dict[str, str], vcenter_uuid: str) -> LicenseAssignment:
+    entity = a.entityId or ""
+    if entity in host_names:
+        kind = "host"
+    elif entity and entity == vcenter_uuid:
+        kind = "vcenter"
+    else:
+        kind = "other"
+    lic = a.assignedLicense
+    return LicenseAssignment(
+        entity=entity,
+        entity_name=a.entityDisplayName or host_names.get(entity),
+        entity_type=kind,
+        license_key=lic.licenseKey if lic is not None else "",
+        edition_key=lic.editionKey if lic is not None else None,
+    )

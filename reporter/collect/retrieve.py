@@ -1,0 +1,126 @@
+"""Bulk reads: one ContainerView per object type, PropertyCollector pages.
+
+``RetrievePropertiesEx`` returns at most ``maxObjects`` objects and a token;
+``ContinueRetrievePropertiesEx(token)`` gives the next page until the token is empty.
+Each page is handed out as plain ``(moid, {path: value})`` pairs and then dropped,
+so memory stays flat however large the inventory. Unset properties are simply
+absent from a result (domain-reference §1): callers read them with ``dict.get``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from pyVmomi import vim, vmodl
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PAGE_SIZE = 1000
+
+_PC = vmodl.query.PropertyCollector
+
+
+@dataclass
+class MissingProperty:
+    """A property the collector reported in ``missingSet`` (no privilege, fault reading it)."""
+
+    moid: str
+    path: str
+    fault: str
+    message: str
+
+
+@dataclass
+class ReadStats:
+    objects: int = 0
+    pages: int = 0
+    missing: list[MissingProperty] = field(default_factory=list)
+
+
+def _filter_spec(view: Any, vimtype: type, paths: list[str]) -> Any:
+    traverse = _PC.TraversalSpec(name="traverseView", path="view", skip=False, type=vim.view.ContainerView)
+    return _PC.FilterSpec(
+        objectSet=[_PC.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
+        propSet=[_PC.PropertySpec(type=vimtype, pathSet=paths, all=False)],
+    )
+
+
+def retrieve(
+    content: Any,
+    vimtype: type,
+    paths: list[str],
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    stats: ReadStats | None = None,
+    on_page: Callable[[int], None] | None = None,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield ``(moid, properties)`` for every object of ``vimtype`` under the root folder."""
+    stats = stats if stats is not None else ReadStats()
+    pc = content.propertyCollector
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vimtype], True)
+    token = None
+    try:
+        result = pc.RetrievePropertiesEx([_filter_spec(view, vimtype, paths)], _PC.RetrieveOptions(maxObjects=page_size))
+        while result is not None:
+            token = result.token
+            stats.pages += 1
+            objects = result.objects
+            result = None
+            for oc in objects:
+                missing = oc.missingSet
+                if missing:
+                    _note_missing(oc.obj._moId, missing, stats)
+                yield oc.obj._moId, {p.name: p.val for p in oc.propSet}
+            stats.objects += len(objects)
+            if on_page is not None:
+                on_page(stats.objects)
+            del objects
+            if not token:
+                break
+            result = pc.ContinueRetrievePropertiesEx(token)
+            token = None
+    finally:
+        if token:
+            # The caller stopped early (error or break): free the server-side result.
+            try:
+                pc.CancelRetrievePropertiesEx(token)
+            except Exception as exc:  # noqa: BLE001 - best effort cleanup
+                log.debug("CancelRetrievePropertiesEx failed: %s", exc)
+        try:
+            view.DestroyView()  # our own view object, not vCenter state
+        except Exception as exc:  # noqa: BLE001 - best effort cleanup
+            log.debug("DestroyView failed: %s", exc)
+
+
+def _note_missing(moid: str, missing: list[Any], stats: ReadStats) -> None:
+    for m in missing:
+        fault = m.fault.fault if m.fault is not None else None
+        if isinstance(fault, vim.fault.NotAuthenticated):
+            # Some servers answer a dead session with a missingSet per property
+            # instead of a fault: surface it so the session is renewed.
+            raise fault
+        name = type(fault).__name__ if fault is not None else "unknown"
+        msg = (getattr(m.fault, "localizedMessage", None) or getattr(fault, "msg", None) or "") if m.fault else ""
+        stats.missing.append(MissingProperty(moid=moid, path=m.path, fault=name, message=msg))
+
+
+def retrieve_one(content: Any, obj: Any, paths: list[str]) -> dict[str, Any]:
+    """Properties of one managed object (e.g. the LicenseManager) in a single call."""
+    spec = _PC.FilterSpec(
+        objectSet=[_PC.ObjectSpec(obj=obj, skip=False)],
+        propSet=[_PC.PropertySpec(type=type(obj), pathSet=paths, all=False)],
+    )
+    result = content.propertyCollector.RetrievePropertiesEx([spec], _PC.RetrieveOptions())
+    out: dict[str, Any] = {}
+    if result is None:
+        return out
+    for oc in result.objects:
+        for m in oc.missingSet or []:
+            fault = m.fault.fault if m.fault is not None else None
+            if fault is not None:
+                raise fault
+        for p in oc.propSet:
+            out[p.name] = p.val
+    return out

@@ -1,0 +1,234 @@
+"""Collect one vCenter: identity, inventory by object type, host options, licences.
+
+Each stage is read in bulk (see ``retrieve``) and converted as its pages arrive.
+A stage that fails is recorded as a ``CollectionError`` with its stage name and the
+others still run, so one unreadable part never costs the whole vCenter.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pyVmomi import vim, vmodl
+
+from ..config import VCenterConfig
+from ..model import VM, Cluster, CollectionError, Datastore, Host, License, LicenseAssignment, VCenter
+from . import convert
+from .progress import Progress
+from .retrieve import DEFAULT_PAGE_SIZE, ReadStats, retrieve, retrieve_one
+from .session import Session, describe
+
+log = logging.getLogger(__name__)
+
+# pyVmomi's SOAP stub keeps a pool of 5 connections; stay within it.
+HOST_OPTION_WORKERS = 4
+
+
+@dataclass
+class Collected:
+    vms: dict[str, VM] = field(default_factory=dict)
+    hosts: dict[str, Host] = field(default_factory=dict)
+    clusters: dict[str, Cluster] = field(default_factory=dict)
+    datastores: dict[str, Datastore] = field(default_factory=dict)
+    licenses: list[License] | None = None
+    license_assignments: list[LicenseAssignment] | None = None
+    errors: list[CollectionError] = field(default_factory=list)
+
+
+class VCenterCollector:
+    """Reads one logged-in vCenter; ``light=True`` is the vRAM sample (see ``sample_vram``)."""
+
+    def __init__(self, session: Session, progress: Progress, *, light: bool = False,
+                 page_size: int = DEFAULT_PAGE_SIZE) -> None:
+        self.session = session
+        self.vc: VCenterConfig = session.vc
+        self.progress = progress
+        self.light = light
+        self.page_size = page_size
+        self.out = Collected()
+        self._folder_paths: dict[str, str] = {}
+        self._host_cluster: dict[str, str | None] = {}
+
+    # ------------------------------------------------------------------ driver
+
+    def run(self) -> VCenter:
+        about = self.session.content.about
+        if not self.light:
+            self._stage("folders", self._read_folders)
+        self._stage("clusters", self._read_clusters)
+        self._stage("hosts", self._read_hosts)
+        if not self.light:
+            self._stage("datastores", self._read_datastores)
+        self._stage("vms", self._read_vms)
+        self._stage("licenses", self._read_licenses)
+        o = self.out
+        return VCenter(
+            name=self.vc.name, host=self.vc.host, instance_uuid=about.instanceUuid,
+            version=about.version, build=about.build, api_version=about.apiVersion, full_name=about.fullName,
+            user=self.vc.user, vms=o.vms, hosts=o.hosts, clusters=o.clusters, datastores=o.datastores,
+            licenses=o.licenses, license_assignments=o.license_assignments,
+        )
+
+    def _stage(self, stage: str, fn: Callable[[Session], None]) -> None:
+        try:
+            self.session.call(fn)
+        except Exception as exc:  # noqa: BLE001 - any failure of one stage is recorded, the rest goes on
+            error_type, reason = describe(exc, self.vc, during=f"reading {stage}")
+            log.debug("%s: stage %s failed", self.vc.name, stage, exc_info=True)
+            self.error(stage, error_type, reason)
+            self.progress.message(f"{self.vc.name}: {stage}: {reason}")
+
+    def error(self, stage: str, error_type: str, message: str, object_id: str | None = None) -> None:
+        self.out.errors.append(CollectionError(
+            vcenter=self.vc.name, stage=stage, error_type=error_type, message=message, object_id=object_id))
+
+    def _read(self, stage: str, what: str, vimtype: type, paths: list[str]):  # type: ignore[no-untyped-def]
+        stats = ReadStats()
+        self.progress.start(self.vc.name, what)
+        yield from retrieve(self.session.content, vimtype, paths, page_size=self.page_size, stats=stats,
+                            on_page=self.progress.count)
+        self.progress.done(stats.objects)
+        self._report_missing(stage, stats)
+
+    def _report_missing(self, stage: str, stats: ReadStats) -> None:
+        # One error per (property, fault), not one per object: 10,000 identical
+        # "NoPermission on config.extraConfig" lines help nobody.
+        groups: dict[tuple[str, str], list[str]] = {}
+        for m in stats.missing:
+            groups.setdefault((m.path, m.fault), []).append(m.moid)
+        for (path, fault), ids in groups.items():
+            more = f" and {len(ids) - 1} more" if len(ids) > 1 else ""
+            self.error(stage, fault, f"property {path} could not be read ({fault}) on {ids[0]}{more}",
+                       object_id=ids[0])
+
+    # ------------------------------------------------------------------ stages
+
+    def _read_folders(self, session: Session) -> None:
+        objects = list(self._read("folders", "folders", vim.Folder, convert.FOLDER_PATHS))
+        objects += self._read("folders", "datacenters", vim.Datacenter, convert.FOLDER_PATHS)
+        self._folder_paths = convert.folder_paths(objects)
+
+    def _read_clusters(self, session: Session) -> None:
+        clusters = {}
+        for m, p in self._read("clusters", "clusters", vim.ClusterComputeResource, convert.CLUSTER_PATHS):
+            clusters[m] = convert.cluster_from(m, p)
+        self.out.clusters = clusters
+
+    def _read_hosts(self, session: Session) -> None:
+        paths = convert.VRAM_HOST_PATHS if self.light else convert.HOST_PATHS
+        raw = list(self._read("hosts", "hosts", vim.HostSystem, paths))
+        options: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
+        if not self.light:
+            options = self._host_options(raw)
+        hosts = {}
+        for m, p in raw:
+            fields = convert.host_fields(p)
+            fields["name"] = fields["name"] or m
+            opts, errs = options.get(m, ({}, {}))
+            hosts[m] = Host(moid=m, advanced_options=opts, advanced_option_errors=errs, **fields)
+            self._host_cluster[m] = fields["cluster"]
+        self.out.hosts = hosts
+
+    def _host_options(self, raw: list[tuple[str, dict[str, Any]]]) -> dict[str, tuple[dict[str, Any], dict[str, str]]]:
+        """``QueryOptions(key)`` once per connected host and key (domain-reference §1, §6).
+
+        ``InvalidName`` means the option is not set on that host: value None, no
+        error. Any other failure makes just that value unknown, with the reason.
+        These are small per-host calls, so a few run in parallel over the session's
+        connection pool (it matters over a WAN: 500 hosts x 2 keys x 50 ms).
+        """
+        stub = self.session.si._stub
+        out: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
+        self.progress.start(self.vc.name, "host options")
+        with ThreadPoolExecutor(max_workers=HOST_OPTION_WORKERS, thread_name_prefix="host-options") as pool:
+            futures = [pool.submit(self._options_of_host, stub, m, p) for m, p in raw]
+            for n, future in enumerate(as_completed(futures), 1):
+                m, values, errors = future.result()  # re-raises NotAuthenticated: the stage is retried
+                out[m] = (values, errors)
+                self.progress.count(n)
+        self.progress.done(len(raw))
+        return out
+
+    def _options_of_host(self, stub: Any, m: str, p: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, str]]:
+        values: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        state = convert.text(p.get("runtime.connectionState"))
+        ref = p.get("configManager.advancedOption")
+        for key in convert.HOST_OPTION_KEYS:
+            if state != "connected":
+                errors[key] = f"host is {state or 'in an unknown state'}: option not readable"
+            elif ref is None:
+                errors[key] = "host has no advanced option manager (configManager.advancedOption unset)"
+            else:
+                try:
+                    values[key] = _query_option(vim.option.OptionManager(ref._moId, stub), key)
+                except vim.fault.NotAuthenticated:
+                    raise
+                except (vmodl.MethodFault, OSError) as exc:
+                    errors[key] = describe(exc, self.vc, during=f"QueryOptions({key})")[1]
+        return m, values, errors
+
+    def _read_datastores(self, session: Session) -> None:
+        dss = {}
+        for m, p in self._read("datastores", "datastores", vim.Datastore, convert.DATASTORE_PATHS):
+            dss[m] = convert.datastore_from(m, p)
+        self.out.datastores = dss
+
+    def _read_vms(self, session: Session) -> None:
+        vms: dict[str, VM] = {}
+        host_cluster = self._host_cluster
+        if self.light:
+            for m, p in self._read("vms", "virtual machines", vim.VirtualMachine, convert.VRAM_VM_PATHS):
+                vms[m] = convert.vram_vm_from(m, p, host_cluster)
+        else:
+            paths = self._folder_paths
+            vm_from = convert.vm_from
+            for m, p in self._read("vms", "virtual machines", vim.VirtualMachine, convert.VM_PATHS):
+                vms[m] = vm_from(m, p, paths, host_cluster)
+        self.out.vms = vms
+
+    def _read_licenses(self, session: Session) -> None:
+        content = session.content
+        lm = content.licenseManager
+        if lm is None:
+            self.error("licenses", "NotAvailable", "this endpoint has no LicenseManager")
+            return
+        try:
+            props = retrieve_one(content, lm, ["licenses", "licenseAssignmentManager"])
+        except vim.fault.NotAuthenticated:
+            raise
+        except vim.fault.NoPermission as exc:
+            self.out.licenses = None
+            self.error("licenses", "NoPermission", describe(exc, self.vc, during="reading licenses")[1]
+                       + " — licence data needs the Global.Licenses privilege")
+            return
+        self.out.licenses = [convert.license_from(info) for info in props.get("licenses") or []]
+        lam = props.get("licenseAssignmentManager")
+        if lam is None:
+            return
+        try:
+            assigned = lam.QueryAssignedLicenses()
+        except vim.fault.NotAuthenticated:
+            raise
+        except (vmodl.MethodFault, OSError) as exc:
+            error_type, reason = describe(exc, self.vc, during="QueryAssignedLicenses")
+            self.error("license-assignments", error_type, reason)
+            return
+        host_names = {m: h.name for m, h in self.out.hosts.items()}
+        uuid = content.about.instanceUuid
+        self.out.license_assignments = [convert.assignment_from(a, host_names, uuid) for a in assigned or []]
+
+
+def _query_option(manager: Any, key: str) -> Any:
+    try:
+        found = manager.QueryOptions(key)
+    except vim.fault.InvalidName:
+        return None
+    # QueryOptions matches by prefix (a key ending in "." lists a subtree): keep the exact key only.
+    for opt in found or []:
+        if opt.key == key:
+            return convert.jsonable(opt.value)
+    return None

@@ -1,0 +1,243 @@
+"""The history database: SQLAlchemy 2 Core, SQLite by default, any SQLAlchemy URL allowed.
+
+Schema changes are **named migrations** recorded in ``schema_migrations`` (sqlite-utils
+style): each runs once, in the order listed in ``MIGRATIONS``, all pending ones in one
+transaction (a failed migration leaves the database as it was); a database made by an older
+version is brought up to date the first time this version opens it.
+
+Concurrency: every write is one transaction. On SQLite the database runs in WAL mode with a
+busy timeout, and write transactions start with ``BEGIN IMMEDIATE`` so two processes
+(a ``vram sample`` every few minutes and a weekly ``run``) queue for the write lock instead of
+failing half-way. On PostgreSQL migrations take a transaction-level advisory lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from sqlalchemy import (
+    Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, create_engine, event, insert, select, text,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+
+from ..errors import HistoryError
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_S = 60
+ADVISORY_LOCK_ID = 0x76637270  # "vcrp"
+
+# -- the current schema (what queries use) -------------------------------------------------
+
+metadata = MetaData()
+
+schema_migrations = Table(
+    "schema_migrations", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("applied_at", DateTime(timezone=False), nullable=False),
+)
+
+vram_samples = Table(
+    "vram_samples", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ts", DateTime(timezone=False), nullable=False),  # UTC, stored naive
+    Column("pool_id", String(200), nullable=False),
+    Column("vcenter", String(200), nullable=True),  # vCenter label(s) of the pool's scope
+    Column("edition", String(100), nullable=True),
+    Column("used_gb_raw", Float, nullable=False),
+    Column("used_gb_capped", Float, nullable=False),
+    Column("entitled_gb", Float, nullable=True),  # None: no vRAM entitlement applies
+    # added by 0002:
+    Column("source", String(16), nullable=False, server_default="collect"),  # collect | sample | import
+    Column("vram_applies", Boolean, nullable=True),
+    Column("vcenter_reported_gb", Float, nullable=True),
+)
+
+
+# -- migrations ------------------------------------------------------------------------------
+
+def _m0001_vram_samples(conn: Connection) -> None:
+    conn.execute(text(
+        "CREATE TABLE vram_samples ("
+        " id INTEGER NOT NULL PRIMARY KEY" + (" AUTOINCREMENT" if conn.dialect.name == "sqlite" else "") + ","
+        " ts TIMESTAMP NOT NULL,"
+        " pool_id VARCHAR(200) NOT NULL,"
+        " vcenter VARCHAR(200),"
+        " edition VARCHAR(100),"
+        " used_gb_raw FLOAT NOT NULL,"
+        " used_gb_capped FLOAT NOT NULL,"
+        " entitled_gb FLOAT)"
+    ) if conn.dialect.name == "sqlite" else text(
+        "CREATE TABLE vram_samples ("
+        " id SERIAL PRIMARY KEY,"
+        " ts TIMESTAMP NOT NULL,"
+        " pool_id VARCHAR(200) NOT NULL,"
+        " vcenter VARCHAR(200),"
+        " edition VARCHAR(100),"
+        " used_gb_raw DOUBLE PRECISION NOT NULL,"
+        " used_gb_capped DOUBLE PRECISION NOT NULL,"
+        " entitled_gb DOUBLE PRECISION)"
+    ))
+    conn.execute(text("CREATE INDEX ix_vram_samples_pool_ts ON vram_samples (pool_id, ts)"))
+
+
+def _m0002_source_and_unique(conn: Connection) -> None:
+    """Where a sample came from, whether vRAM applied, vCenter's own figure; one sample per
+    pool and instant (re-recording a snapshot or re-importing a file is then a no-op)."""
+    flt = "FLOAT" if conn.dialect.name == "sqlite" else "DOUBLE PRECISION"
+    conn.execute(text("ALTER TABLE vram_samples ADD COLUMN source VARCHAR(16) NOT NULL DEFAULT 'collect'"))
+    conn.execute(text("ALTER TABLE vram_samples ADD COLUMN vram_applies BOOLEAN"))
+    conn.execute(text(f"ALTER TABLE vram_samples ADD COLUMN vcenter_reported_gb {flt}"))
+    # Older versions could store the same (pool, instant) twice: keep the first.
+    conn.execute(text(
+        "DELETE FROM vram_samples WHERE id NOT IN (SELECT MIN(id) FROM vram_samples GROUP BY pool_id, ts)"
+    ))
+    conn.execute(text("CREATE UNIQUE INDEX ux_vram_samples_pool_ts ON vram_samples (pool_id, ts)"))
+
+
+Migration = Callable[[Connection], None]
+
+MIGRATIONS: list[tuple[str, Migration]] = [
+    ("0001_vram_samples", _m0001_vram_samples),
+    ("0002_sample_source_and_unique", _m0002_source_and_unique),
+]
+
+
+# -- engine ------------------------------------------------------------------------------------
+
+@dataclass
+class Store:
+    url: str
+    engine: Engine
+    migrated: bool = False
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite)."""
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(vcreport_immediate=True)
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:
+            raise HistoryError(f"history database {safe_url(self.url)}: {exc.orig}") from None
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:
+            raise HistoryError(f"history database {safe_url(self.url)}: {exc.orig}") from None
+
+    def applied(self) -> list[str]:
+        with self.read() as conn:
+            return [r[0] for r in conn.execute(select(schema_migrations.c.name).order_by(schema_migrations.c.name))]
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid URL>"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("vcreport_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_stores: dict[str, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """The store for ``url`` (engines are kept per URL for the process), migrated to the
+    current schema."""
+    with _stores_lock:
+        store = _stores.get(url)
+        if store is None:
+            store = Store(url=url, engine=_create_engine(url))
+            _stores[url] = store
+    if migrate and not store.migrated:
+        run_migrations(store)
+        store.migrated = True
+    return store
+
+
+def _create_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise HistoryError(f"[history] url is not a database URL: {url!r}") from None
+    kwargs: dict[str, Any] = {"future": True}
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:":
+            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_S}
+    try:
+        engine = create_engine(url, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise HistoryError(f"[history] url {safe_url(url)}: database driver not available ({exc})") from None
+    except SQLAlchemyError as exc:
+        raise HistoryError(f"[history] url {safe_url(url)}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        _sqlite_setup(engine)
+    return engine
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests; after a fork)."""
+    with _stores_lock:
+        for s in _stores.values():
+            s.engine.dispose()
+        _stores.clear()
+
+
+def run_migrations(store: Store, upto: str | None = None) -> list[str]:
+    """Apply the migrations not yet recorded; returns the names applied now. ``upto`` stops
+    after that migration (tests build an older database with it)."""
+    done_now: list[str] = []
+    with store.write() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": ADVISORY_LOCK_ID})
+        schema_migrations.create(conn, checkfirst=True)
+        applied = {r[0] for r in conn.execute(select(schema_migrations.c.name))}
+        for name, fn in MIGRATIONS:
+            if name not in applied:
+                log.info("history: applying migration %s", name)
+                fn(conn)
+                conn.execute(insert(schema_migrations).values(name=name, applied_at=utc_naive(datetime.now(timezone.utc))))
+                done_now.append(name)
+            if upto is not None and name == upto:
+                break
+    return done_now
+
+
+def utc_naive(dt: datetime) -> datetime:
+    """Timestamps are stored as naive UTC (portable across SQLite and PostgreSQL)."""
+    if dt.tzinfo is None:
+        return dt
+    return dt.astimezone(timezone.utc).replace(tzinfo=None)

@@ -1,0 +1,47 @@
+"""report.pdf (WeasyPrint): paginated, running headers/footers, table headers repeated across pages.
+
+Kept to findings and summaries; the full inventory goes to the XLSX.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from ..errors import RenderError
+from ..fsutil import atomic_write_bytes
+from . import Renderer, ReportContext, register
+from .html import render_html
+
+# Paper is for reading: a check with more findings than this lists the first ones and points to
+# report.xlsx / findings.json for the rest (the note in the PDF says how many were left out).
+PDF_FINDINGS_LIMIT = 50
+PDF_TABLE_LIMIT = 100
+
+
+def html_to_pdf(html: str, **options: object) -> bytes:
+    # WeasyPrint logs every unsupported CSS property at WARNING; that is noise for our users.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    try:
+        from weasyprint import HTML
+    except OSError as exc:  # Pango/HarfBuzz missing on this machine
+        raise RenderError(f"PDF output needs WeasyPrint's system libraries (Pango): {exc}") from None
+    # The document references nothing outside itself; refuse any fetch so that no value in a
+    # snapshot can ever make the renderer read a local file or reach the network.
+    pdf = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(**options)
+    assert pdf is not None
+    return pdf
+
+
+def _refuse_fetch(url: str, *args: object, **kwargs: object) -> dict[str, object]:
+    raise ValueError(f"report documents do not load external resources ({url[:60]})")
+
+
+@register
+class PdfRenderer(Renderer):
+    format = "pdf"
+
+    def render(self, ctx: ReportContext, out_dir: Path) -> list[Path]:
+        html = render_html(ctx, "report_pdf.html.j2", limit=PDF_FINDINGS_LIMIT, table_limit=PDF_TABLE_LIMIT, paged=True)
+        return [atomic_write_bytes(out_dir / "report.pdf", html_to_pdf(html))]

@@ -1,0 +1,143 @@
+"""audit-evidence.pdf: PDF/A-3b with the evidence embedded, and ``verify`` to check it later.
+
+The findings JSON and the inventory CSVs are embedded as PDF/A-3 associated files
+(relationship ``Data``). The SHA-256 of each attachment and of the source snapshot is
+printed in the document (``SHA256 (name) = hex``, the ``sha256sum --tag`` format) and
+repeated in each attachment's description, so an auditor can re-check the evidence
+years later with ``vcreport verify`` or with any PDF reader and ``sha256sum``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import VerificationFailed
+from ..fsutil import atomic_write_bytes
+from . import Renderer, ReportContext, register
+from .html import render_html
+from .pdf import html_to_pdf
+from .sheets import findings_json, inventory_sheets, sheet_csv
+
+FILENAME = "audit-evidence.pdf"
+AUDIT_FINDINGS_LIMIT = 100
+HASH_LINE = re.compile(r"SHA256 \(([^()\n]+)\) = ([0-9a-f]{64})")
+DESC_HASH = re.compile(r"SHA-256 ([0-9a-f]{64})")
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    name: str
+    data: bytes
+    mime: str
+    description: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def evidence_files(ctx: ReportContext) -> list[EvidenceFile]:
+    files = [EvidenceFile("findings.json", findings_json(ctx.results.findings), "application/json",
+                          "All findings of this report (the findings.json contract)")]
+    for sheet in inventory_sheets(ctx):
+        files.append(EvidenceFile(f"inventory-{sheet.id}.csv", sheet_csv(sheet), "text/csv",
+                                  f"Inventory: {sheet.title} (as collected)"))
+    return files
+
+
+@register
+class PdfaRenderer(Renderer):
+    format = "pdfa"
+
+    def render(self, ctx: ReportContext, out_dir: Path) -> list[Path]:
+        from weasyprint import Attachment
+
+        files = evidence_files(ctx)
+        html = render_html(ctx, "audit.html.j2", limit=AUDIT_FINDINGS_LIMIT, paged=True,
+                           attachments=files, filename=FILENAME)
+        when = ctx.generated_at
+        attachments = [
+            Attachment(file_obj=io.BytesIO(f.data), name=f.name, description=f"{f.description}; SHA-256 {f.sha256}",
+                       created=when, modified=when, relationship="Data")
+            for f in files
+        ]
+        pdf = html_to_pdf(html, pdf_variant="pdf/a-3b", attachments=attachments)
+        return [atomic_write_bytes(out_dir / FILENAME, pdf)]
+
+
+# -- verification ---------------------------------------------------------------------------------
+
+@dataclass
+class VerifyResult:
+    path: Path
+    attachments: dict[str, str] = field(default_factory=dict)  # name -> recomputed SHA-256
+    snapshot_sha256: str | None = None  # as printed in the document
+    snapshot_checked: bool = False
+
+    def summary(self) -> str:
+        extra = ", source snapshot matches" if self.snapshot_checked else ""
+        return f"{self.path}: OK — {len(self.attachments)} attachment(s) match the SHA-256 printed in the document{extra}"
+
+
+def _printed_hashes(text: str) -> dict[str, str]:
+    # Text extraction may break lines differently from the layout; collapse whitespace first.
+    flat = re.sub(r"\s+", " ", text)
+    return {m.group(1): m.group(2) for m in HASH_LINE.finditer(flat)}
+
+
+def verify_pdf(path: str | Path, snapshot: str | Path | None = None) -> VerifyResult:
+    """Recompute every attachment's SHA-256 and compare with the document; raise on any mismatch."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    from . import sha256_file
+
+    p = Path(path)
+    try:
+        reader = PdfReader(str(p))
+        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        embedded = list(reader.attachment_list)
+    except FileNotFoundError:
+        raise VerificationFailed(f"{p}: no such file") from None
+    except (PdfReadError, OSError, ValueError) as exc:
+        raise VerificationFailed(f"{p}: not a readable PDF: {exc}") from None
+    printed = _printed_hashes(text)
+    snapshot_hash = printed.pop("source snapshot", None)
+    if not printed:
+        raise VerificationFailed(f"{p}: no attachment hashes printed in the document (not an audit-evidence PDF?)")
+    result = VerifyResult(p, snapshot_sha256=snapshot_hash)
+    seen: set[str] = set()
+    for att in embedded:
+        name = att.name
+        if name in seen:
+            raise VerificationFailed(f"{p}: attachment {name} is embedded more than once")
+        seen.add(name)
+        try:
+            data = att.content
+        except Exception as exc:  # a damaged stream (flipped bytes in compressed data) fails to decode
+            raise VerificationFailed(f"{p}: attachment {name} cannot be read ({type(exc).__name__}: {exc})") from None
+        actual = hashlib.sha256(data).hexdigest()
+        expected = printed.get(name)
+        if expected is None:
+            raise VerificationFailed(f"{p}: attachment {name} is not listed in the document")
+        if actual != expected:
+            raise VerificationFailed(f"{p}: {name}: SHA-256 {actual} does not match {expected} printed in the document")
+        desc = DESC_HASH.search(att.description or "")
+        if desc is None or desc.group(1) != actual:
+            raise VerificationFailed(f"{p}: {name}: SHA-256 in the attachment description does not match its content")
+        result.attachments[name] = actual
+    missing = sorted(set(printed) - seen)
+    if missing:
+        raise VerificationFailed(f"{p}: attachment(s) listed in the document but not embedded: {', '.join(missing)}")
+    if snapshot is not None:
+        if snapshot_hash is None:
+            raise VerificationFailed(f"{p}: the document prints no source snapshot SHA-256 to compare with")
+        actual = sha256_file(Path(snapshot))
+        if actual != snapshot_hash:
+            raise VerificationFailed(f"{snapshot}: SHA-256 {actual} does not match the source snapshot {snapshot_hash} printed in {p}")
+        result.snapshot_checked = True
+    return result

@@ -1,0 +1,277 @@
+"""Tabular views of a report for XLSX and CSV (and the inventory CSVs the audit PDF embeds).
+
+One sheet per object type — the tabs admins know from RVTools (vInfo, vHost,
+vDatastore, vDisk, vSnapshot, vLicense) — plus the findings and one sheet per
+table a check family contributes (including the inventory-sized ones that the
+HTML and PDF leave out). License keys arrive masked: the context is masked
+before any renderer sees it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ..findings import Finding
+from ..model import VCenter
+from ..tables import FAMILY_TITLES
+from . import ReportContext
+
+GB = 1024**3
+
+Cell = str | int | float | bool | datetime | None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    id: str  # CSV file name stem: "vms", "findings", or a family table's id
+    title: str  # XLSX tab name (at most 31 characters)
+    columns: list[str]
+    rows: list[list[Cell]]
+
+
+def _gb(n: int | None) -> float | None:
+    return None if n is None else round(n / GB, 2)
+
+
+def _utc(d: datetime | None) -> datetime | None:
+    return None if d is None else d.astimezone(timezone.utc)
+
+
+def _json(v: Any) -> str | None:
+    return json.dumps(v, ensure_ascii=False, sort_keys=True, default=str) if v else None
+
+
+def summary_sheet(ctx: ReportContext) -> Sheet:
+    snap = ctx.snapshot
+    counts = ctx.results.counts()
+    rows: list[list[Cell]] = [
+        ["Report", ctx.title],
+        ["Collected at (UTC)", _utc(snap.collected_at)],
+        ["Generated at (UTC)", _utc(ctx.generated_at)],
+        ["Tool version", ctx.tool_version],
+        ["Snapshot SHA-256", ctx.snapshot_sha256 or "not available (snapshot not read from a file)"],
+        ["Collection complete", snap.complete],
+    ]
+    for vc in snap.vcenters.values():
+        rows.append([f"vCenter {vc.name}", f"{vc.host} — {vc.full_name or vc.version or ''} (instance {vc.instance_uuid})"])
+    for sev in ("critical", "high", "medium", "low", "info"):
+        rows.append([f"Open findings: {sev}", counts.get(sev, 0)])
+    rows.append(["Checks run", len(ctx.results.checks)])
+    return Sheet("summary", "Summary", ["Item", "Value"], rows)
+
+
+FINDING_COLUMNS = ["Check", "Family", "Severity", "Status", "New since last run", "vCenter", "Object type", "Object",
+                   "Object id", "Message", "Evidence", "Remediation", "Waiver reason", "Waiver expires"]
+
+
+def findings_sheet(ctx: ReportContext) -> Sheet:
+    family = {r.meta.id: r.meta.family for r in ctx.results.checks}
+    new = {f.key for f in ctx.delta.new} if ctx.delta else set()
+    rows: list[list[Cell]] = []
+    for f in ctx.results.findings:
+        waiver = f.evidence.get("waiver") or {}
+        ev = {k: v for k, v in f.evidence.items() if k != "waiver"}
+        rows.append([
+            f.check_id, family.get(f.check_id, ""), f.severity.value, f.status.value,
+            (f.key in new) if ctx.delta else None, f.vcenter, f.object_type, f.object_name, f.object_id, f.message,
+            _json(ev), f.remediation, waiver.get("reason"), waiver.get("expires"),
+        ])
+    return Sheet("findings", "Findings", FINDING_COLUMNS, rows)
+
+
+def _names(vc: VCenter) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    return ({m: h.name for m, h in vc.hosts.items()}, {m: c.name for m, c in vc.clusters.items()},
+            {m: d.name for m, d in vc.datastores.items()})
+
+
+def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
+    snap = ctx.snapshot
+    now = snap.collected_at
+    vcenters: list[list[Cell]] = []
+    vms: list[list[Cell]] = []
+    hosts: list[list[Cell]] = []
+    clusters: list[list[Cell]] = []
+    datastores: list[list[Cell]] = []
+    disks: list[list[Cell]] = []
+    snaps: list[list[Cell]] = []
+    licenses: list[list[Cell]] = []
+    assignments: list[list[Cell]] = []
+    for vc in snap.vcenters.values():
+        host_n, cluster_n, ds_n = _names(vc)
+        vcenters.append([vc.name, vc.host, vc.instance_uuid, vc.version, vc.build, vc.api_version, vc.full_name,
+                         vc.user, len(vc.vms), len(vc.hosts), len(vc.clusters), len(vc.datastores)])
+        for vm in vc.vms.values():
+            prov = sum(d.capacity_bytes or 0 for d in vm.disks)
+            vms.append([
+                vc.name, vm.name, vm.power_state, vm.template, vm.num_cpu, vm.memory_mb, vm.guest_full_name,
+                vm.tools_guest_full_name, vm.hw_version, vm.change_tracking_enabled, vm.virtual_exec_usage,
+                vm.virtual_mmu_usage, host_n.get(vm.host or "", vm.host), cluster_n.get(vm.cluster or "", vm.cluster),
+                vm.folder_path, ", ".join(ds_n.get(d, d) for d in vm.datastores), len(vm.disks), _gb(prov),
+                len(vm.iter_snapshots()), vm.consolidation_needed, vm.instance_uuid, vm.moid,
+            ])
+            for d in vm.disks:
+                io_ = d.io
+                disks.append([
+                    vc.name, vm.name, d.label, d.device_node, _gb(d.capacity_bytes), ds_n.get(d.datastore or "", d.datastore),
+                    d.backing_file, d.backing_type, d.disk_mode, d.thin, d.compatibility_mode,
+                    io_.limit if io_ else None, io_.shares_level if io_ else None, io_.shares if io_ else None,
+                    io_.reservation if io_ else None, d.change_id,
+                ])
+            current = vm.current_snapshot
+            stack = [(s, None, 1) for s in reversed(vm.snapshots)]
+            while stack:
+                node, parent, depth = stack.pop()
+                created = _utc(node.create_time)
+                age = round((now - node.create_time).total_seconds() / 86400, 1) if node.create_time else None
+                snaps.append([vc.name, vm.name, node.name, node.description, created, age, depth, parent,
+                              node.quiesced, node.state == "poweredOn" if node.state else None,
+                              node.moid == current, node.moid])
+                stack.extend((c, node.name, depth + 1) for c in reversed(node.children))
+        for h in vc.hosts.values():
+            hosts.append([
+                vc.name, h.name, cluster_n.get(h.cluster or "", h.cluster), h.version, h.build, h.connection_state,
+                h.maintenance_mode, h.power_state, h.cpu_model, h.cpu_packages, h.cpu_cores, h.cpu_threads,
+                _gb(h.memory_bytes), h.hw_exec_supported, h.hw_mmu_supported, h.moid,
+            ])
+        for c in vc.clusters.values():
+            clusters.append([vc.name, c.name, len(c.hosts), ", ".join(host_n.get(m, m) for m in c.hosts), c.moid])
+        for ds in vc.datastores.values():
+            free_pct = round(100 * ds.free_bytes / ds.capacity_bytes, 1) if ds.capacity_bytes and ds.free_bytes is not None else None
+            iorm = ds.iorm
+            datastores.append([
+                vc.name, ds.name, ds.type, _gb(ds.capacity_bytes), _gb(ds.free_bytes), free_pct, ds.accessible,
+                ds.multiple_host_access, ds.ssd, ds.sioc_supported, iorm.enabled if iorm else None,
+                iorm.congestion_threshold_ms if iorm else None, iorm.congestion_threshold_mode if iorm else None,
+                len(ds.hosts), len(ds.vms), ds.url, ds.moid,
+            ])
+        assigned: dict[str, list[str]] = {}
+        for a in vc.license_assignments or []:
+            assigned.setdefault(a.license_key, []).append(a.entity_name or a.entity)
+            assignments.append([vc.name, a.entity_name, a.entity_type, a.entity, a.license_key, a.edition_key])
+        if vc.licenses is None:
+            licenses.append([vc.name, None, None, "license data could not be read", None, None, None, None, None, None])
+        for lic in vc.licenses or []:
+            expires = lic.properties.get("expirationDate") or lic.properties.get("expiration")
+            licenses.append([vc.name, lic.key, lic.edition_key, lic.name, lic.cost_unit, lic.total, lic.used,
+                             str(expires) if expires is not None else None, ", ".join(assigned.get(lic.key, [])),
+                             _json(lic.properties)])
+    sheets = [
+        Sheet("vcenters", "vCenters", ["vCenter", "Host", "Instance UUID", "Version", "Build", "API version", "Product",
+                                       "Collector user", "VMs", "Hosts", "Clusters", "Datastores"], vcenters),
+        Sheet("vms", "VMs", ["vCenter", "VM", "Power state", "Template", "CPUs", "Memory (MB)", "Guest OS (configured)",
+                             "Guest OS (VMware Tools)", "HW version", "CBT enabled", "CPU virtualization",
+                             "MMU virtualization", "Host", "Cluster", "Folder", "Datastores", "Disks",
+                             "Provisioned (GB)", "Snapshots", "Consolidation needed", "Instance UUID", "MoRef"], vms),
+        Sheet("hosts", "Hosts", ["vCenter", "Host", "Cluster", "Version", "Build", "Connection", "Maintenance mode",
+                                 "Power state", "CPU model", "CPU sockets", "CPU cores", "CPU threads", "Memory (GB)",
+                                 "HW CPU virtualization", "HW MMU virtualization", "MoRef"], hosts),
+        Sheet("clusters", "Clusters", ["vCenter", "Cluster", "Hosts", "Host names", "MoRef"], clusters),
+        Sheet("datastores", "Datastores", ["vCenter", "Datastore", "Type", "Capacity (GB)", "Free (GB)", "Free %",
+                                           "Accessible", "Shared", "SSD", "SIOC supported", "SIOC enabled",
+                                           "Congestion threshold (ms)", "Threshold mode", "Hosts", "VMs", "URL",
+                                           "MoRef"], datastores),
+        Sheet("disks", "Disks", ["vCenter", "VM", "Disk", "Node", "Capacity (GB)", "Datastore", "File", "Backing",
+                                 "Mode", "Thin", "RDM mode", "IOPS limit", "Shares level", "Shares",
+                                 "IOPS reservation", "Change ID"], disks),
+        Sheet("snapshots", "Snapshots", ["vCenter", "VM", "Snapshot", "Description", "Created (UTC)",
+                                         "Age (days)", "Depth", "Parent", "Quiesced", "With memory", "Current",
+                                         "MoRef"], snaps),
+        Sheet("licenses", "Licenses", ["vCenter", "License key", "Edition", "Name", "Cost unit", "Total", "Used",
+                                       "Expires", "Assigned to", "Properties"], licenses),
+        Sheet("license_assignments", "License assignments", ["vCenter", "Entity", "Entity type", "Entity id",
+                                                             "License key", "Edition"], assignments),
+    ]
+    if snap.collection_errors:
+        sheets.insert(0, Sheet("collection_errors", "Collection errors", ["vCenter", "Stage", "Error", "Message", "Object"],
+                               [[e.vcenter, e.stage, e.error_type, e.message, e.object_id] for e in snap.collection_errors]))
+    return sheets
+
+
+def family_sheets(ctx: ReportContext) -> list[Sheet]:
+    order = {f: i for i, f in enumerate(FAMILY_TITLES)}
+    tables = sorted(ctx.tables, key=lambda t: (order.get(t.family, len(order)), t.family))
+    return [Sheet(t.id, t.id, list(t.columns), [list(r) for r in t.rows]) for t in tables]
+
+
+def all_sheets(ctx: ReportContext) -> list[Sheet]:
+    """Summary, Findings, the inventory, then each family table; ids and titles made unique."""
+    family = family_sheets(ctx)
+    # A family table with the id of an inventory sheet ("snapshots") is that family's richer
+    # view of the same objects: it takes the inventory sheet's place instead of adding a twin.
+    by_id = {s.id: s for s in family}
+    inventory = []
+    for s in inventory_sheets(ctx):
+        replacement = by_id.pop(s.id, None)
+        inventory.append(Sheet(s.id, s.title, replacement.columns, replacement.rows) if replacement else s)
+    family = [s for s in family if s.id in by_id]
+    sheets = [summary_sheet(ctx), findings_sheet(ctx), *inventory, *family]
+    seen_ids: set[str] = set()
+    seen_titles: set[str] = set()
+    out = []
+    for s in sheets:
+        sid = _unique(_safe_id(s.id), seen_ids, 100)
+        title = _unique(_safe_title(s.title), seen_titles, 31)
+        out.append(Sheet(sid, title, s.columns, s.rows))
+    return out
+
+
+def _safe_id(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "table"
+
+
+def _safe_title(name: str) -> str:
+    # Excel forbids []:*?/\ in sheet names and limits them to 31 characters.
+    return re.sub(r"[\[\]:*?/\\]", "_", name).strip("'")[:31] or "Sheet"
+
+
+def _unique(name: str, seen: set[str], limit: int) -> str:
+    candidate, i = name[:limit], 2
+    while candidate.lower() in seen:
+        suffix = f"_{i}"
+        candidate = name[: limit - len(suffix)] + suffix
+        i += 1
+    seen.add(candidate.lower())
+    return candidate
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_value(v: Cell) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if isinstance(v, float):
+        return repr(v)
+    text = str(v)
+    # A VM named "=HYPERLINK(...)" must not become a formula when an admin opens the
+    # CSV in Excel (OWASP "CSV injection"): text cells that start like a formula get a
+    # leading apostrophe. Numbers are numbers, so negative values are untouched.
+    if isinstance(v, str) and text.startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
+def sheet_csv(sheet: Sheet) -> bytes:
+    """UTF-8 with BOM (Excel opens it with the right encoding), RFC 4180 quoting, CRLF."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(sheet.columns)
+    for row in sheet.rows:
+        w.writerow([csv_value(v) for v in row])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def findings_json(findings: list[Finding]) -> bytes:
+    """The exact bytes of findings.json (shared by the JSON renderer's format and the audit PDF)."""
+    doc = [f.model_dump(mode="json") for f in findings]
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

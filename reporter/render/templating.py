@@ -1,0 +1,142 @@
+"""The Jinja2 environment every HTML-based format (HTML, PDF, PDF/A, email) renders with.
+
+Templates live in the top-level ``templates/`` directory of the source tree and are
+installed as ``reporter/templates/`` (see ``pyproject.toml``); the loader tries the
+installed location first, then the source tree. Autoescaping is always on.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
+
+from ..errors import RenderError
+
+SOURCE_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def _loaders() -> list[Any]:
+    loaders: list[Any] = []
+    try:
+        loaders.append(PackageLoader("reporter", "templates"))  # installed: reporter/templates/
+    except ValueError:
+        pass  # running from the source tree: the package has no templates/ directory
+    if SOURCE_TEMPLATES.is_dir():
+        loaders.append(FileSystemLoader(str(SOURCE_TEMPLATES)))
+    if not loaders:
+        raise RenderError(f"report templates not found (neither reporter/templates nor {SOURCE_TEMPLATES})")
+    return loaders
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(_loaders()),
+        # Every template is escaped, whatever its extension (.j2, .svg.j2, email ...).
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        dt=format_datetime,
+        num=format_number,
+        gb=format_gb,
+        evidence=format_evidence_value,
+        plural=plural,
+        cell=format_cell,
+        w3c=format_w3c,
+    )
+    env.tests["numeric"] = is_numeric
+    from .view import evidence_items  # late: view imports this package's siblings
+
+    env.globals["evidence_items"] = evidence_items
+    return env
+
+
+def render_template(name: str, **context: Any) -> str:
+    return environment().get_template(name).render(**context)
+
+
+def format_datetime(value: datetime | date | str | None, with_seconds: bool = False) -> str:
+    """UTC, unambiguous: ``2026-11-23 06:00 UTC``."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC" if with_seconds else "%Y-%m-%d %H:%M UTC")
+    return value.isoformat()
+
+
+def format_number(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return f"{value:,.{digits}f}" if digits or isinstance(value, float) else f"{value:,}"
+    return str(value)
+
+
+def format_gb(value: float | int | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f} GB"
+
+
+def format_w3c(value: datetime) -> str:
+    """The W3C date-time form PDF metadata wants (``2026-11-23T06:00:00Z``)."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    return f"{n:,} {singular if n == 1 else (plural_form or singular + 's')}"
+
+
+def is_numeric(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def format_cell(value: Any) -> str:
+    """A table cell: numbers with thousands separators, floats to two places, yes/no, — for absent."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            return f"{value:,.2f}".rstrip("0").rstrip(".")
+        return f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    return str(value)
+
+
+def format_evidence_value(value: Any) -> str:
+    """Evidence values as short text: scalars as they are, structures as compact JSON."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict) and all(not isinstance(v, (dict, list)) for v in value.values()):
+        return ", ".join(f"{k}: {format_evidence_value(v)}" for k, v in value.items())
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        # One line per item (the template keeps line breaks): readable in a table cell.
+        return "".join("\n• " + format_evidence_value(v) for v in value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)

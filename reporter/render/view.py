@@ -1,0 +1,260 @@
+"""What the HTML-based templates show, computed once from a ``ReportContext``.
+
+Sections are data-driven: a family appears because it has checks or tables, in
+``FAMILY_TITLES`` order first and then any other family, so a new check family
+shows up in every format without a template edit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..checks import CheckMeta
+from ..engine import CheckResult
+from ..findings import Finding, Severity, Status
+from ..model import CollectionError
+from ..tables import FAMILY_TITLES, Table
+from . import ReportContext
+from .charts import Chart, severity_chart, table_chart, vram_charts
+
+SEVERITIES_DESC = [Severity.critical, Severity.high, Severity.medium, Severity.low, Severity.info]
+OPEN = (Status.fail, Status.warn, Status.error)
+
+OBJECT_NOUNS: dict[str, tuple[str, str]] = {
+    "vm": ("VM", "VMs"),
+    "host": ("host", "hosts"),
+    "datastore": ("datastore", "datastores"),
+    "cluster": ("cluster", "clusters"),
+    "disk": ("disk", "disks"),
+    "snapshot": ("snapshot", "snapshots"),
+    "license": ("license", "licenses"),
+    "pool": ("vRAM pool", "vRAM pools"),
+    "vcenter": ("vCenter", "vCenters"),
+    "check": ("check", "checks"),
+}
+
+
+def count_noun(n: int, object_type: str) -> str:
+    one, many = OBJECT_NOUNS.get(object_type, (object_type, object_type + "s"))
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def family_title(family: str) -> str:
+    return FAMILY_TITLES.get(family, family.replace("-", " ").replace("_", " ").capitalize())
+
+
+@dataclass
+class CheckView:
+    meta: CheckMeta
+    checked: int
+    open: list[Finding]
+    waived: list[Finding]
+    passed: int
+    notes: list[str]
+    error: str | None
+    new_keys: set[tuple[str, str]]
+    new: int = 0
+    fixed: list[Finding] = field(default_factory=list)
+    still_open: int = 0
+
+    @property
+    def default_remediation(self) -> str:
+        return "\n".join(self.meta.remediation)
+
+    @property
+    def has_custom_remediation(self) -> bool:
+        """Whether any finding carries remediation beyond the check's own steps (then it gets a column)."""
+        default = self.default_remediation
+        return any(f.remediation and f.remediation != default for f in self.open)
+
+    @property
+    def needs_detail(self) -> bool:
+        """Shown in full (description, steps, tables) rather than as a one-line pass."""
+        return bool(self.open or self.waived or self.error or self.notes or self.fixed)
+
+    @property
+    def noun(self) -> str:
+        one, many = OBJECT_NOUNS.get(self.meta.object_type, (self.meta.object_type, self.meta.object_type + "s"))
+        return one if self.checked == 1 else many
+
+    @property
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.open), key=lambda s: s.rank, default=None)
+
+    @property
+    def summary(self) -> str:
+        """'412 VMs checked, 3 findings (1 waived)'."""
+        text = f"{count_noun(self.checked, self.meta.object_type)} checked, "
+        n = len(self.open)
+        text += "no findings" if n == 0 else f"{n:,} finding{'s' if n != 1 else ''}"
+        if self.waived:
+            text += f" ({len(self.waived):,} waived)"
+        return text
+
+    def is_new(self, f: Finding) -> bool:
+        return f.key in self.new_keys
+
+
+@dataclass
+class FamilyView:
+    id: str
+    title: str
+    checks: list[CheckView]
+    tables: list[Table]  # in_summary tables only
+    table_charts: dict[str, Chart]  # table id -> chart drawn from its chart hint
+    charts: list[Chart]  # family-level charts (vRAM history for licensing)
+
+    @property
+    def open_count(self) -> int:
+        return sum(len(c.open) for c in self.checks)
+
+
+@dataclass
+class DeltaRow:
+    check_id: str
+    title: str
+    new: int
+    fixed: int
+    still_open: int
+
+
+@dataclass
+class ReportView:
+    ctx: ReportContext
+    vcenters: list[Any]
+    collection_errors: list[CollectionError]
+    counts: list[tuple[str, int]]  # (severity, open count), critical first
+    open_total: int
+    waived_total: int
+    checks_run: int
+    checks_failed: list[CheckView]  # checks that raised an error
+    inventory: list[tuple[str, int]]  # ("VMs", 404) ...
+    families: list[FamilyView]
+    delta_rows: list[DeltaRow]
+    fixed: list[Finding]
+    severity_chart: Chart | None
+    check_views: list[CheckView]
+
+    @property
+    def title(self) -> str:
+        return self.ctx.title
+
+    @property
+    def snapshot(self) -> Any:
+        return self.ctx.snapshot
+
+    @property
+    def has_delta(self) -> bool:
+        return self.ctx.delta is not None
+
+    @property
+    def vcenter_names(self) -> str:
+        return ", ".join(vc.name for vc in self.vcenters) or "no vCenter"
+
+    @property
+    def headline(self) -> str:
+        """'404 VMs checked, 3 findings' — the one line an admin reads."""
+        vms = next((n for label, n in self.inventory if label == "VMs"), 0)
+        text = f"{vms:,} VM{'s' if vms != 1 else ''} checked, {self.open_total:,} finding{'s' if self.open_total != 1 else ''}"
+        if self.waived_total:
+            text += f", {self.waived_total:,} waived"
+        return text
+
+    @property
+    def counts_text(self) -> str:
+        parts = [f"{n} {sev}" for sev, n in self.counts if n]
+        return ", ".join(parts) if parts else "no open findings"
+
+    def top_findings(self, limit: int) -> list[tuple[CheckView, Finding]]:
+        """Open findings, new ones first, then by severity."""
+        items = [(c, f) for c in self.check_views for f in c.open]
+        items.sort(key=lambda cf: (not cf[0].is_new(cf[1]), -cf[1].severity.rank, cf[1].check_id, cf[1].object_name))
+        return items[:limit]
+
+
+def _family_order(families: set[str]) -> list[str]:
+    known = [f for f in FAMILY_TITLES if f in families]
+    return known + sorted(families - set(FAMILY_TITLES))
+
+
+def build_view(ctx: ReportContext) -> ReportView:
+    delta = ctx.delta
+    new_keys = {f.key for f in delta.new} if delta else set()
+    still_keys = {f.key for f in delta.still_open} if delta else set()
+    fixed_by_check: dict[str, list[Finding]] = {}
+    if delta:
+        for f in delta.fixed:
+            fixed_by_check.setdefault(f.check_id, []).append(f)
+
+    check_views: list[CheckView] = []
+    by_family: dict[str, list[CheckView]] = {}
+    for r in ctx.results.checks:
+        cv = _check_view(r, new_keys, fixed_by_check.get(r.meta.id, []), still_keys)
+        check_views.append(cv)
+        by_family.setdefault(r.meta.family, []).append(cv)
+
+    tables_by_family: dict[str, list[Table]] = {}
+    for t in ctx.tables:
+        if t.in_summary:
+            tables_by_family.setdefault(t.family, []).append(t)
+
+    vram = vram_charts(ctx.history)
+    families: list[FamilyView] = []
+    for fam in _family_order(set(by_family) | set(tables_by_family) | ({"licensing"} if vram else set())):
+        tables = tables_by_family.get(fam, [])
+        charts = {t.id: c for t in tables if (c := table_chart(t)) is not None}
+        families.append(FamilyView(
+            id=fam, title=family_title(fam), checks=by_family.get(fam, []), tables=tables,
+            table_charts=charts, charts=vram if fam == "licensing" else [],
+        ))
+
+    counts_map = ctx.results.counts()
+    counts = [(s.value, counts_map.get(s.value, 0)) for s in SEVERITIES_DESC]
+    open_total = sum(n for _, n in counts)
+    waived_total = sum(len(c.waived) for c in check_views)
+
+    delta_rows: list[DeltaRow] = []
+    if delta:
+        titles = {r.meta.id: r.meta.title for r in ctx.results.checks}
+        new_c = Counter(f.check_id for f in delta.new)
+        fixed_c = Counter(f.check_id for f in delta.fixed)
+        still_c = Counter(f.check_id for f in delta.still_open)
+        for cid in sorted(set(new_c) | set(fixed_c) | set(still_c)):
+            delta_rows.append(DeltaRow(cid, titles.get(cid, cid), new_c[cid], fixed_c[cid], still_c[cid]))
+
+    snap = ctx.snapshot
+    vcs = list(snap.vcenters.values())
+    inventory = [
+        ("vCenters", len(vcs)),
+        ("VMs", sum(len(v.vms) for v in vcs)),
+        ("hosts", sum(len(v.hosts) for v in vcs)),
+        ("clusters", sum(len(v.clusters) for v in vcs)),
+        ("datastores", sum(len(v.datastores) for v in vcs)),
+    ]
+    return ReportView(
+        ctx=ctx, vcenters=vcs, collection_errors=list(snap.collection_errors), counts=counts,
+        open_total=open_total, waived_total=waived_total, checks_run=len(check_views),
+        checks_failed=[c for c in check_views if c.error], inventory=inventory, families=families,
+        delta_rows=delta_rows, fixed=list(delta.fixed) if delta else [],
+        severity_chart=severity_chart(counts), check_views=check_views,
+    )
+
+
+def _check_view(r: CheckResult, new_keys: set[tuple[str, str]], fixed: list[Finding],
+                still_keys: set[tuple[str, str]]) -> CheckView:
+    open_ = [f for f in r.findings if f.status in OPEN]
+    waived = [f for f in r.findings if f.status == Status.waived]
+    passed = sum(1 for f in r.findings if f.status == Status.passed)
+    mine_new = {f.key for f in open_ if f.key in new_keys}
+    return CheckView(
+        meta=r.meta, checked=r.checked, open=open_, waived=waived, passed=passed, notes=list(r.notes),
+        error=r.error, new_keys=mine_new, new=len(mine_new), fixed=fixed,
+        still_open=sum(1 for f in open_ if f.key in still_keys),
+    )
+
+
+def evidence_items(f: Finding) -> list[tuple[str, Any]]:
+    """Evidence without the waiver bookkeeping, which the templates show separately."""
+    return [(k, v) for k, v in f.evidence.items() if k not in ("waiver", "waiver_expired")]

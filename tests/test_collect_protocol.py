@@ -1,0 +1,154 @@
+"""How the collector talks to vCenter: read-only calls, bulk pages, session renewal.
+
+Every SOAP call pyVmomi makes goes through ``SoapStubAdapter.InvokeMethod`` (lazy
+property reads too: they become ``RetrieveContents`` calls inside it), so wrapping it
+records exactly what the collector asked the server.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from pyVmomi import SoapAdapter
+
+from reporter.collect import collect
+from reporter.collect.vcenter import VCenterCollector
+from reporter.config import load_config
+
+pytestmark = pytest.mark.vcsim
+
+# Methods that read or only touch the collector's own session/view objects.
+READ_ONLY = {
+    "RetrieveServiceContent", "Login", "Logout",
+    "CreateContainerView", "DestroyView",  # our own view object, not vCenter state
+    "RetrievePropertiesEx", "ContinueRetrievePropertiesEx", "CancelRetrievePropertiesEx",
+    "RetrieveProperties", "RetrieveContents", "Fetch",
+    "QueryOptions", "QueryAssignedLicenses",
+}
+
+
+class Recorder:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[str] = []
+        self.accessors: list[str] = []
+        original = SoapAdapter.SoapStubAdapter.InvokeMethod
+        original_accessor = SoapAdapter.SoapStubAdapter.InvokeAccessor
+        recorder = self
+
+        def invoke(stub: Any, mo: Any, info: Any, args: Any, outerStub: Any = None) -> Any:
+            recorder.calls.append(info.wsdlName)
+            return original(stub, mo, info, args, outerStub)
+
+        def accessor(stub: Any, mo: Any, info: Any) -> Any:
+            recorder.accessors.append(f"{type(mo).__name__}.{info.name}")
+            return original_accessor(stub, mo, info)
+
+        monkeypatch.setattr(SoapAdapter.SoapStubAdapter, "InvokeMethod", invoke)
+        monkeypatch.setattr(SoapAdapter.SoapStubAdapter, "InvokeAccessor", accessor)
+
+    def counts(self) -> Counter[str]:
+        return Counter(self.calls)
+
+
+@pytest.fixture(scope="module")
+def sim(vcsim_launcher):
+    # Default inventory: 1 cluster of 3 hosts + 1 standalone host, 1 datastore, 8 VMs.
+    inst = vcsim_launcher.start()
+    yield inst
+    inst.stop()
+    vcsim_launcher.running.remove(inst)
+
+
+@pytest.fixture
+def cfg(sim, tmp_path):
+    return load_config(sim.config_file(tmp_path))
+
+
+def test_collector_calls_only_read_only_methods(cfg, monkeypatch):
+    rec = Recorder(monkeypatch)
+    snap = collect(cfg, progress=False)
+    assert snap.collection_errors == []
+    assert set(rec.calls) <= READ_ONLY, f"state-changing or unexpected calls: {set(rec.calls) - READ_ONLY}"
+    # And the reads really happened (the allow-list check alone could pass on nothing).
+    assert {"Login", "Logout", "RetrievePropertiesEx", "QueryOptions", "QueryAssignedLicenses"} <= set(rec.calls)
+    assert rec.accessors == []  # no lazy per-object property access
+
+
+def test_bulk_reads_with_pages_exact_call_counts(cfg, monkeypatch):
+    """Calls grow with pages, never with objects: 8 VMs in pages of 3 = 1 + 2 calls."""
+    rec = Recorder(monkeypatch)
+    snap = collect(cfg, progress=False, page_size=3)
+    (vc,) = snap.vcenters.values()
+    assert (len(vc.vms), len(vc.hosts)) == (8, 4)
+    counts = rec.counts()
+    # One view and one RetrievePropertiesEx per type (folders, datacenters, clusters, hosts,
+    # datastores, VMs) + one for the LicenseManager's properties.
+    assert counts["CreateContainerView"] == 6
+    assert counts["DestroyView"] == 6
+    assert counts["RetrievePropertiesEx"] == 7
+    # Continue: 4 folders -> 1, 4 hosts -> 1, 8 VMs -> 2.
+    assert counts["ContinueRetrievePropertiesEx"] == 4
+    assert counts["QueryOptions"] == 4 * 2  # connected hosts x option keys
+    assert counts["QueryAssignedLicenses"] == 1
+    assert counts["Login"] == 1 and counts["Logout"] == 1
+
+
+def test_page_size_does_not_change_the_result(cfg):
+    one = collect(cfg, progress=False, page_size=1)
+    big = collect(cfg, progress=False, page_size=1000)
+    assert one.vcenters == big.vcenters
+    assert one.collection_errors == big.collection_errors == []
+
+
+def _terminate_own_session(admin: Any, session: Any) -> None:
+    key = session.si.content.sessionManager.currentSession.key
+    admin.content.sessionManager.TerminateSession([key])
+
+
+def test_expired_session_is_renewed_once(sim, cfg, monkeypatch):
+    original = VCenterCollector._read_clusters
+    expired: list[bool] = []
+
+    def read_clusters(self: VCenterCollector, session: Any) -> None:
+        if not expired:
+            expired.append(True)
+            _terminate_own_session(admin, session)
+        original(self, session)
+
+    admin = sim.si()
+    monkeypatch.setattr(VCenterCollector, "_read_clusters", read_clusters)
+    rec = Recorder(monkeypatch)
+    snap = collect(cfg, progress=False)
+    assert snap.collection_errors == []
+    (vc,) = snap.vcenters.values()
+    assert [c.name for c in vc.clusters.values()] == ["DC0_C0"]
+    assert len(vc.vms) == 8
+    assert rec.counts()["Login"] == 2
+
+
+def test_session_lost_twice_fails_only_that_stage(sim, cfg, monkeypatch):
+    original = VCenterCollector._read_clusters
+
+    def read_clusters(self: VCenterCollector, session: Any) -> None:
+        _terminate_own_session(admin, session)
+        original(self, session)
+
+    admin = sim.si()
+    monkeypatch.setattr(VCenterCollector, "_read_clusters", read_clusters)
+    snap = collect(cfg, progress=False)
+    assert [(e.vcenter, e.stage, e.error_type) for e in snap.collection_errors] == [
+        ("vcsim", "clusters", "NotAuthenticated")]
+    (vc,) = snap.vcenters.values()
+    assert vc.clusters == {}
+    assert len(vc.vms) == 8 and len(vc.hosts) == 4  # the other stages still ran
+
+
+def test_progress_on_a_terminal_and_quiet_otherwise(cfg, capsys):
+    collect(cfg, progress=None)  # auto: pytest's captured stderr is not a TTY
+    assert capsys.readouterr().err == ""
+    collect(cfg, progress=True)
+    err = capsys.readouterr().err
+    assert "vcsim: virtual machines: 8 in" in err
+    assert "vcsim: hosts: 4 in" in err

@@ -1,0 +1,155 @@
+"""LIC-001 ... LIC-009 on small snapshots: exact findings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+
+from reporter.checks import CheckContext
+from reporter.checks.licensing import (
+    evaluation, expiring, hard_limits, over_assigned, unassigned, vram_average, vram_headroom, vram_reported, vram_today,
+)
+from reporter.checks.licensing.settings import LicensingSettings
+from reporter.findings import Severity
+from reporter.history import history_from_samples
+from reporter.settings import Settings
+
+from licensing_helpers import (
+    AT, EVAL, KEY_EP, KEY_EP_SPARE, KEY_ESS, KEY_STD, assign, host, lic, snapshot, vcenter, vm, vsphere5_site,
+)
+
+
+def ctx(snap, history=None, **thresholds):
+    settings = Settings(thresholds={"licensing": LicensingSettings(**thresholds)} if thresholds else {})
+    return CheckContext(snapshot=snap, settings=settings, history=history)
+
+
+def hist(pool_id, daily_gb, days, entitled=576.0, end=AT):
+    rows = [{"ts": end - timedelta(days=i), "pool_id": pool_id, "edition": "x", "used_gb_raw": daily_gb,
+             "used_gb_capped": daily_gb, "entitled_gb": entitled} for i in range(days)]
+    df = pd.DataFrame(rows)
+    df["ts"] = pd.to_datetime(df["ts"], utc=True)
+    return history_from_samples(df, end.date())
+
+
+def test_lic001_average_over_entitlement_with_short_history():
+    out = vram_average.run(ctx(snapshot(vsphere5_site()), hist("vc1/enterprise_plus", 600.0, 200)))
+    assert out.checked == 2
+    [f] = out.findings
+    assert (f.check_id, f.severity, f.object_name, f.vcenter) == ("LIC-001", Severity.high, "vc1/enterprise_plus", "vc1")
+    assert f.message == ("12-month average vRAM use 600 GB exceeds the entitlement of 576 GB by 24 GB "
+                         "(over 200 day(s) of history (fewer than 365: the average may still change a lot)).")
+    assert f.evidence["licenses_needed"] == 1
+    assert f.evidence["days_of_history"] == 200
+    assert f.remediation.splitlines()[0].startswith(
+        "Add 1 CPU license(s) of vSphere Enterprise Plus (1 x 96 GB = 96 GB vRAM) to this pool")
+    assert "vm-vm-1 (96 GB)" in f.remediation
+
+
+def test_lic001_needs_history_and_passes_when_average_within():
+    no_hist = vram_average.run(ctx(snapshot(vsphere5_site())))
+    assert no_hist.findings == [] and "No vRAM history" in no_hist.notes[0]
+    ok = vram_average.run(ctx(snapshot(vsphere5_site()), hist("vc1/enterprise_plus", 576.0, 365)))
+    assert ok.findings == []
+
+
+def test_lic002_today_over_from_snapshot_and_from_history():
+    out = vram_today.run(ctx(snapshot(vsphere5_site())))
+    [f] = out.findings
+    assert (f.check_id, f.severity, f.object_name) == ("LIC-002", Severity.medium, "vc1/standard")
+    assert f.message == "Today's vRAM high-water 70 GB exceeds the entitlement of 64 GB by 6 GB (2 powered-on VMs)."
+    steps = f.remediation.splitlines()
+    assert steps[0].startswith("Add 1 CPU license(s) of vSphere Standard (1 x 32 GB = 32 GB vRAM)")
+    assert "vm-vm-7 (40 GB)" in steps[1]
+    assert any("upgrade the pool's 2 CPU license(s) to vSphere Enterprise: 64 GB per CPU = 128 GB entitled, which covers 70 GB" in s
+               for s in steps)
+    # An earlier sample today was higher than this snapshot: the day's high-water counts.
+    out = vram_today.run(ctx(snapshot(vsphere5_site()), hist("vc1/enterprise_plus", 700.0, 1)))
+    ep = [f for f in out.findings if f.object_name == "vc1/enterprise_plus"]
+    assert len(ep) == 1 and ep[0].evidence["today_high_water_gb"] == 700.0
+    assert ep[0].evidence["high_water_from"] == "history"
+
+
+def test_lic003_headroom_threshold():
+    assert vram_headroom.run(ctx(snapshot(vsphere5_site()))).findings == []
+    [f] = vram_headroom.run(ctx(snapshot(vsphere5_site()), headroom_warn_pct=70)).findings
+    assert f.object_name == "vc1/enterprise_plus" and f.severity == Severity.low
+    assert f.message == ("Only 384 GB (66.7 %) of the 576 GB vRAM entitlement is free at today's high-water of "
+                         "192 GB (warning below 70 %).")
+    # 192 / 0.3 = 640 GB needed: one more 96 GB CPU license
+    assert f.remediation.splitlines()[0].startswith("Adding 1 CPU license(s) of vSphere Enterprise Plus restores 70 %")
+
+
+def test_lic004_reported_uncapped_figure():
+    site = vsphere5_site()
+    lics = [l.model_copy(update={"properties": {**l.properties, "vramUsed": 196}}) if l.key == KEY_EP else l
+            for l in site.licenses]
+    [f] = vram_reported.run(ctx(snapshot(site.model_copy(update={"licenses": lics})))).findings
+    assert f.message == ("vCenter reports 196 GB vRAM used, computed 192 GB. vCenter's figure equals the uncapped "
+                         "sum: it does not apply the 96 GB per-VM cap.")
+    within = [l.model_copy(update={"properties": {**l.properties, "vramUsed": 192.5}}) if l.key == KEY_EP else l
+              for l in site.licenses]
+    assert vram_reported.run(ctx(snapshot(site.model_copy(update={"licenses": within})))).findings == []
+
+
+def test_lic005_essentials_kit_over_hard_limit():
+    hosts = [host(f"h{i}") for i in range(3)]
+    v = vcenter("vc1", "u", hosts, [vm(f"v{i}", f"h{i % 3}", 40) for i in range(5)],
+                [lic(KEY_ESS, "esxExpressPlus", 6, 6)], [assign(f"h{i}", KEY_ESS, "esxExpressPlus") for i in range(3)])
+    [f] = hard_limits.run(ctx(snapshot(v))).findings
+    assert (f.severity, f.object_name) == (Severity.high, "vc1/essentials_plus")
+    assert f.message == ("vSphere Essentials Plus kit uses 200 GB vRAM, above its hard limit of 192 GB: "
+                         "further power-ons fail.")
+
+
+def test_lic006_expiring_and_expired():
+    site = vsphere5_site()
+    soon = (AT + timedelta(days=10)).isoformat()
+    past = (AT - timedelta(days=1)).isoformat()
+    lics = [
+        lic("TTTTT-TTTTT-TTTTT-55555-TERM1", "esx.vcf.cpuCoreMin", 64, 32, unit="cpuCore", version="8.0", expirationDate=soon),
+        lic("TTTTT-TTTTT-TTTTT-66666-TERM2", "esx.vcf.cpuCoreMin", 64, 32, unit="cpuCore", version="8.0", expirationDate=past),
+        lic("TTTTT-TTTTT-TTTTT-77777-TERM3", "esx.vcf.cpuCoreMin", 64, 32, unit="cpuCore", version="8.0",
+            expirationDate=(AT + timedelta(days=90)).isoformat()),
+    ]
+    out = expiring.run(ctx(snapshot(site.model_copy(update={"licenses": site.licenses + lics}))))
+    got = {f.object_name: (f.severity, f.message) for f in out.findings}
+    assert got == {
+        "XXXXX-XXXXX-XXXXX-55555-TERM1 (VMware vSphere 8 esx.vcf.cpuCoreMin)":
+            (Severity.medium, "VMware vSphere 8 esx.vcf.cpuCoreMin expires on 2026-12-03, in 10 day(s)."),
+        "XXXXX-XXXXX-XXXXX-66666-TERM2 (VMware vSphere 8 esx.vcf.cpuCoreMin)":
+            (Severity.high, "VMware vSphere 8 esx.vcf.cpuCoreMin expired on 2026-11-22."),
+    }
+    assert out.checked == 6  # the evaluation license is LIC-007's
+
+
+def test_lic007_evaluation_in_use():
+    v = vcenter("vc1", "u", [host("h1"), host("h2")], [], [
+        lic(EVAL, "eval", 0, 0, unit="", expirationHours=240)], [assign("h1", EVAL, "eval"), assign("h2", EVAL, "eval")])
+    [f] = evaluation.run(ctx(snapshot(v))).findings
+    assert f.severity == Severity.high  # 10 days left, within the 30-day warning
+    assert f.message == "2 entities in evaluation mode: h1.example, h2.example. Evaluation ends in 10 day(s) (2026-12-03)."
+    [g] = evaluation.run(ctx(snapshot(v), expiry_warn_days=5)).findings
+    assert g.severity == Severity.medium
+    assert evaluation.run(ctx(snapshot(vsphere5_site()))).findings == []
+
+
+def test_lic008_over_assigned_and_lic009_unassigned():
+    site = vsphere5_site()
+    lics = [l.model_copy(update={"used": 5}) if l.key == KEY_STD else l for l in site.licenses]
+    snap = snapshot(site.model_copy(update={"licenses": lics}))
+    [f] = over_assigned.run(ctx(snap)).findings
+    assert f.object_name.startswith("XXXXX-XXXXX-XXXXX-33333-STAND")
+    assert f.message == "5 cpuPackage(s) in use on a key for 2: 3 cpuPackage(s) over capacity."
+    [u] = unassigned.run(ctx(snapshot(site))).findings
+    assert u.object_name.startswith("XXXXX-XXXXX-XXXXX-22222-SPARE")
+    assert u.message == "2 of 2 cpuPackage(s) unassigned. They add 192 GB to the vc1/enterprise_plus vRAM pool."
+    assert u.evidence["license_key"] == KEY_EP_SPARE  # raw in evidence; masked at render time
+
+
+def test_no_vram_findings_on_vsphere51():
+    snap = snapshot(vsphere5_site(version="5.1.0"))
+    for mod in (vram_average, vram_today, vram_headroom, hard_limits):
+        out = mod.run(ctx(snap, hist("vc1/enterprise_plus", 9999.0, 30)))
+        assert out.findings == [] and out.checked == 0
