@@ -241,3 +241,29 @@ def history_export(cfg: Config, out: str | Path | None = None) -> tuple[str, int
     from .history import export_csv
 
     return export_csv(cfg, out)
+
+
+# -- delivery: audit verification, scheduled runs (issue 8) ---------------------------------------
+
+def verify(pdf: str | Path, snapshot: str | Path | None = None) -> Any:
+    """Check an audit-evidence PDF: every embedded attachment's SHA-256 against the hashes printed
+    in it (and, with ``snapshot``, that file against the printed source-snapshot hash). Returns a
+    ``VerifyResult``; raises ``VerificationFailed`` naming the first mismatch."""
+    from .render.pdfa import verify_pdf
+
+    return verify_pdf(pdf, snapshot)
+
+
+def run(cfg: Config, *, insecure: bool = False) -> Any:
+    """One full run: collect, keep the snapshot, record history, report into ``[output] dir``, email.
+    Returns a ``RunOutcome`` (``.partial`` when some of the inventory could not be read)."""
+    from .deliver.scheduler import run_once
+
+    return run_once(cfg, insecure=insecure)
+
+
+def serve(cfg: Config) -> None:
+    """Run the weekly report, vRAM samples and daily maintenance on ``[schedule]`` until SIGTERM."""
+    from .deliver.scheduler import serve as _serve
+
+    _serve(cfg)

@@ -274,5 +274,43 @@ def history_export_cmd(config_path: Path, out: Path | None) -> None:
         click.echo(f"wrote {n} sample(s) to {out}")
 
 
+@main.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--snapshot", "snapshot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also check this snapshot file against the source-snapshot SHA-256 printed in FILE.")
+@handle_errors
+def verify_cmd(file: Path, snapshot: Path | None) -> None:
+    """Check an audit-evidence PDF: recompute its attachments' SHA-256 (exit 4 on a mismatch)."""
+    click.echo(api.verify(file, snapshot).summary())
+
+
+@main.command("run")
+@config_option
+@insecure_option
+@handle_errors
+def run_cmd(config_path: Path, insecure: bool) -> None:
+    """Collect, record history, write the reports into [output] dir and email them (exit 3 if partial)."""
+    cfg = api.load_config(config_path)
+    outcome = api.run(cfg, insecure=insecure)
+    sev = ", ".join(f"{n} {s}" for s, n in reversed(list(outcome.counts.items())) if n)
+    click.echo(f"snapshot {outcome.snapshot_path}; {sev or 'no open findings'}"
+               + ("; emailed" if outcome.emailed else ""))
+    for f in outcome.files:
+        click.echo(f"  {f}")
+    if outcome.partial:
+        raise CollectionIncomplete(f"collection incomplete: {outcome.collection_errors} error(s); reports written anyway")
+
+
+@main.command("serve")
+@config_option
+@handle_errors
+def serve_cmd(config_path: Path) -> None:
+    """Run forever: weekly report, vRAM samples, daily maintenance ([schedule]); SIGTERM stops cleanly."""
+    cfg = api.load_config(config_path)
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        logging.getLogger("reporter").setLevel(logging.INFO)  # a service logs each run
+    api.serve(cfg)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -361,10 +361,11 @@ class DiskCaps:
     iops_source: Literal["api", "extraConfig"] | None
     bandwidth_bps: int | None  # the bandwidth cap in effect (bytes/s)
     conflict: bool  # API limit and throughputCap disagree (API wins)
+    node: str = ""  # the disk's vmx slot, "scsi0:1"
 
-    @property
-    def node(self) -> str:
-        return self.disk.device_node
+    def __post_init__(self) -> None:
+        if not self.node:
+            object.__setattr__(self, "node", self.disk.device_node)
 
     @property
     def name(self) -> str:
@@ -423,7 +424,8 @@ def disk_caps(vm: VM, disk: Disk, *, iops_base: int = 1000, bandwidth_base: int 
     keys = cap_keys(vm.extra_config) if keys is None else keys
     raw_limit = disk.io.limit if disk.io is not None else None
     api = raw_limit if (raw_limit is not None and raw_limit > 0) else None
-    node = disk.device_node.lower()
+    slot = disk.device_node
+    node = slot.lower()
     tp_entry = keys.get((node, CapKind.iops))
     bw_entry = keys.get((node, CapKind.bandwidth))
     tp = parse_cap(tp_entry[1], CapKind.iops, iops_base=iops_base, bandwidth_base=bandwidth_base) if tp_entry else None
@@ -442,7 +444,7 @@ def disk_caps(vm: VM, disk: Disk, *, iops_base: int = 1000, bandwidth_base: int 
         throughput=tp, throughput_key=tp_entry[0] if tp_entry else None,
         bandwidth=bw, bandwidth_key=bw_entry[0] if bw_entry else None,
         iops=iops, iops_source=source, bandwidth_bps=bw.value if isinstance(bw, Cap) else None,
-        conflict=conflict,
+        conflict=conflict, node=slot,
     )
 
 

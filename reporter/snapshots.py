@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable
 
-from .model import VM, Datastore, LayoutEx, LayoutSnapshot, Snapshot, SnapshotNode, VCenter
+from .model import VM, Datastore, LayoutDisk, LayoutEx, LayoutFile, LayoutSnapshot, Snapshot, SnapshotNode, VCenter
 
 GB = 1024**3
 
@@ -118,7 +118,7 @@ def oldest_snapshot(vm: VM) -> SnapshotNode | None:
     return min(dated, key=lambda n: n.create_time) if dated else None  # type: ignore[arg-type,return-value]
 
 
-def has_memory(node: SnapshotNode, layout: LayoutSnapshot | None, files: dict[int, object]) -> bool | None:
+def has_memory(node: SnapshotNode, layout: LayoutSnapshot | None, files: dict[int, LayoutFile]) -> bool | None:
     """Memory included: whether layoutEx names a memory file, else the power state it was taken in.
 
     ``memoryKey`` (vSphere API 5.0+) is -1 for a snapshot without memory. Without it, a
@@ -155,10 +155,10 @@ class SnapshotSpace:
     reason: str | None = None  # why the size is unknown
 
 
-def _chain_keys(disks: Iterable[object]) -> set[int]:
+def _chain_keys(disks: Iterable[LayoutDisk]) -> set[int]:
     keys: set[int] = set()
     for d in disks:
-        for link in d.chain:  # type: ignore[attr-defined]
+        for link in d.chain:
             keys.update(link)
     return keys
 
@@ -208,15 +208,17 @@ def snapshot_spaces(vm: VM) -> dict[str, SnapshotSpace]:
     return out
 
 
-def _space(moid: str, files: dict[int, object], delta: set[int], meta: list[int], memory_key: int | None) -> SnapshotSpace:
+def _space(moid: str, files: dict[int, LayoutFile], delta: set[int], meta: list[int],
+           memory_key: int | None) -> SnapshotSpace:
     keys = sorted(delta) + [k for k in meta if k not in delta]
-    sizes = {k: files[k].size for k in keys if k in files}  # type: ignore[attr-defined]
-    if any(v is None for v in sizes.values()):
+    raw = {k: files[k].size for k in keys if k in files}
+    if any(v is None for v in raw.values()):
         return SnapshotSpace(moid, tuple(keys), reason=SIZE_UNKNOWN_FILE)
+    sizes: dict[int, int] = {k: v for k, v in raw.items() if v is not None}
     by_ds: dict[str, int] = {}
     delta_by_ds: dict[str, int] = {}
     for k, size in sizes.items():
-        ds = datastore_of_path(files[k].name) or "?"  # type: ignore[attr-defined]
+        ds = datastore_of_path(files[k].name) or "?"
         by_ds[ds] = by_ds.get(ds, 0) + size
         if k in delta:
             delta_by_ds[ds] = delta_by_ds.get(ds, 0) + size
@@ -288,7 +290,7 @@ class SnapshotInfo:
 def snapshot_infos(vm: VM, now: datetime) -> list[SnapshotInfo]:
     spaces = snapshot_spaces(vm)
     layout = vm.layout_ex
-    files: dict[int, object] = {f.key: f for f in layout.files} if layout else {}
+    files: dict[int, LayoutFile] = {f.key: f for f in layout.files} if layout else {}
     by_moid = {s.moid: s for s in layout.snapshots} if layout else {}
     return [
         SnapshotInfo(

@@ -446,7 +446,8 @@ def _cpu_mmu(vc01: Builder, vc02: Builder) -> None:
 def _sioc(vc01: Builder, vc02: Builder) -> None:
     """Disk caps: mixed types on one datastore (legacy scheduler host), some disks
     unlimited, legacy extraConfig caps alongside API limits, an invalid cap string,
-    a starving cap, a lone VM on an SIOC datastore, SIOC off on a busy shared datastore."""
+    a starving cap, a lone VM on an SIOC datastore, SIOC off on a busy shared datastore,
+    mixed cap types on a per-file host, a capped RDM, a VM whose host scheduler is unknown."""
     hosts1 = list(vc01.vc["hosts"])
     legacy_host = hosts1[7]  # 5.5 with Disk.SchedulerWithReservation = 0 -> legacy scheduler
     # Mixed: one disk with IOPS limit, one with bandwidth cap, same datastore -> not enforced.
@@ -477,6 +478,21 @@ def _sioc(vc01: Builder, vc02: Builder) -> None:
     hosts2 = list(vc02.vc["hosts"])
     mclock = vc02.vm("a-analytics-etl", hosts2[0], "datastore-301", memory_gb=32, disks_gb=[100, 1000], cbt=True, hw=19)
     mclock["disks"][1]["io"]["limit"] = 2000
+    # Per-file host, IOPS and bandwidth caps mixed: enforced per disk here, not on a legacy host.
+    mixed2 = vc02.vm("a-backup-proxy", hosts2[1], "datastore-301", memory_gb=16, disks_gb=[60, 500], hw=19)
+    mixed2["disks"][0]["io"]["limit"] = 800
+    mixed2["extra_config"]["sched.scsi0:1.bandwidthCap"] = "100MBps"
+    # A capped physical-mode RDM next to a flat disk (its own device, not part of the mapping datastore).
+    rdm_vm = vc01.vm("oracle-rac-01", hosts1[3], "datastore-101", memory_gb=8, cpus=4, disks_gb=[80],
+                     guest=("oracleLinux64Guest", "Oracle Linux 4/5/6/7 (64-bit)"), folder="/DC-Prod/vm/db")
+    vc01.disk(rdm_vm, "datastore-101", 2048, unit=1, rdm="physicalMode", io_limit=5000)
+    # A VM on the host that does not respond: its scheduler (and so its enforcement) is unknown.
+    spare = "host-230"
+    vc02.vc["hosts"][spare]["advanced_option_errors"] = {
+        "Disk.SchedulerWithReservation": "host is notResponding: option not readable",
+        "VMkernel.Boot.isPerFileSchedModelActive": "host is notResponding: option not readable"}
+    stranded = vc02.vm("old-reporting-02", spare, "datastore-303", memory_gb=8, disks_gb=[60, 200], hw=11)
+    stranded["disks"][0]["io"]["limit"] = 400
     del lone
 
 

@@ -57,7 +57,8 @@ class VmBuilder:
         path = f"[{ds}] {self.name}/{self.name}_{key}.vmdk"
         self.disks.append(Disk(key=key, label=f"Hard disk {len(self.disks) + 1}", controller=controller, bus_number=bus,
                                unit_number=unit, capacity_bytes=int(size_gb * GB), datastore=ds, backing_file=path,
-                               backing_type="flat", disk_mode=fields.pop("disk_mode", "persistent"), **fields))
+                               backing_type=fields.pop("backing_type", "flat"),
+                               disk_mode=fields.pop("disk_mode", "persistent"), **fields))
         self.chains[key] = [[self.file(path, "diskDescriptor", 500), self.file(path.replace(".vmdk", "-flat.vmdk"),
                                                                                  "diskExtent", used)]]
         return key

@@ -22,7 +22,7 @@ from ..config import Config, VCenterConfig
 from ..errors import ConfigError, ConnectionFailed
 from ..model import CollectionError, Snapshot, VCenter
 from .progress import Progress
-from .retrieve import DEFAULT_PAGE_SIZE
+from .retrieve import DEFAULT_PAGE_SIZE, young_generation_gc
 from .session import ConnectError, Session, describe, ssl_context
 from .vcenter import VCenterCollector
 
@@ -62,7 +62,9 @@ def _run(cfg: Config, *, insecure: bool, progress: Progress, light: bool, page_s
     failed: list[str] = []
     for vc in cfg.vcenter:
         password = vc.resolve_password(vc.name)  # ConfigError: a user mistake, stops the run
-        result = _collect_one(vc, password, insecure=insecure, progress=progress, light=light, page_size=page_size)
+        with young_generation_gc():
+            result = _collect_one(vc, password, insecure=insecure, progress=progress, light=light,
+                                  page_size=page_size)
         if isinstance(result, CollectionError):
             errors.append(result)
             failed.append(result.message)

@@ -9,7 +9,9 @@ absent from a result (domain-reference §1): callers read them with ``dict.get``
 
 from __future__ import annotations
 
+import gc
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -37,6 +39,25 @@ class ReadStats:
     objects: int = 0
     pages: int = 0
     missing: list[MissingProperty] = field(default_factory=list)
+
+
+@contextmanager
+def young_generation_gc() -> Iterator[None]:
+    """Collect garbage per page instead of letting full collections scan the whole heap.
+
+    pyVmomi's parser leaves reference cycles behind, so the cyclic GC must run; but
+    its automatic full collections traverse every live object, including the model
+    built so far, which made a 10k-VM collection ~40 % slower than the raw read.
+    With automatic GC off, ``retrieve`` frees each page's cycles with a young
+    generation collection (cost: one page), and the previous setting is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _filter_spec(view: Any, vimtype: type, paths: list[str]) -> Any:
@@ -77,6 +98,8 @@ def retrieve(
             if on_page is not None:
                 on_page(stats.objects)
             del objects
+            if not gc.isenabled():
+                gc.collect(1)
             if not token:
                 break
             result = pc.ContinueRetrievePropertiesEx(token)

@@ -59,11 +59,12 @@ def disk_evidence(d: DiskCbt) -> dict[str, Any]:
     }
 
 
-def vms(ctx: CheckContext, *, include_templates: bool = False) -> Iterator[VmCbt]:
+def vms(ctx: CheckContext) -> Iterator[VmCbt]:
+    """Every VM except templates (a template is never backed up running, nor tracked)."""
     s = ctx.settings.get(CbtSettings)
     for vc in ctx.snapshot.vcenters.values():
         for vm in vc.vms.values():
-            if vm.template and not include_templates:
+            if vm.template:
                 continue
             yield VmCbt(vc, vm, in_backup_scope(vm, s), disk_states(vm))
 

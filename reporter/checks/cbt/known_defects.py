@@ -56,7 +56,7 @@ def run(ctx: CheckContext) -> Outcome:
         for h in unknown_build_hosts(vc.hosts.values(), defects):
             out.notes.append(f"{vc.name}/{h.name}: ESXi {h.version} build not reported; cannot tell whether it "
                              "has a known CBT defect.")
-    for view in vms(ctx, include_templates=True):
+    for view in vms(ctx):
         if not view.vm.change_tracking_enabled:
             continue
         out.checked += 1

@@ -44,7 +44,7 @@ def defect_hosts(ctx: CheckContext) -> Table:
     defects = load_defects()
     rows: list[list[Scalar]] = []
     cbt_vms: dict[tuple[str, str], list] = {}  # (vcenter uuid, host moid) -> VMs with CBT on
-    for view in vms(ctx, include_templates=True):
+    for view in vms(ctx):
         if view.vm.change_tracking_enabled and view.vm.host:
             cbt_vms.setdefault((view.vc.instance_uuid, view.vm.host), []).append(view)
     for vc in ctx.snapshot.vcenters.values():

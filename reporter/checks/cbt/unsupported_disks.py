@@ -6,7 +6,7 @@ from ...cbt import INDEPENDENT, PHYSICAL_RDM
 from ...findings import Severity
 from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
 from ..snapshots.common import ps_quote, sh_quote
-from .common import KB_CBT, disk_evidence, scope_note, vms
+from .common import KB_CBT, scope_note, vms
 
 META = CheckMeta(
     id="CBT-004",

@@ -33,8 +33,8 @@ def run(ctx: CheckContext) -> Outcome:
         if vc.license_assignments is None:
             continue
         out.checked += 1
-        evals = [x for x in vc.license_assignments
-                 if x.edition_key == "eval" or x.license_key == "00000-00000-00000-00000-00000"]
+        evals = [x for x in vc.license_assignments if x.entity
+                 and (x.edition_key == "eval" or x.license_key == "00000-00000-00000-00000-00000")]
         if not evals:
             continue
         names = sorted(x.entity_name or x.entity for x in evals)

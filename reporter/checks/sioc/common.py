@@ -7,7 +7,6 @@ scheduler, enforcement rule) lives in :mod:`reporter.iocaps`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
 
 from ...iocaps import (
     KB1038241_URL,
@@ -19,7 +18,7 @@ from ...iocaps import (
     evaluate_vm,
     suggest_cap_string,
 )
-from ...model import VM, Datastore, VCenter
+from ...model import VM, Datastore, Snapshot, VCenter
 from ..base import CheckContext, Reference
 from .settings import SiocSettings
 
@@ -71,6 +70,10 @@ class Group:
         return f"datastore '{ds}'"
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def ds_name(vc: VCenter, moid: str | None) -> str:
     if moid is None:
         return "unknown datastore"
@@ -85,15 +88,30 @@ def host_name(vc: VCenter, moid: str | None) -> str | None:
     return host.name if host else moid
 
 
-def groups(ctx: CheckContext) -> Iterator[Group]:
+# The disk-cap checks all walk the same evaluation: compute it once per (snapshot, settings).
+# One entry, holding strong references, so an id() can never be reused while cached.
+_CACHE: list[tuple[Snapshot, SiocSettings, list[Group]]] = []
+
+
+def groups(ctx: CheckContext) -> list[Group]:
     """Every VM x datastore (and RDM) of every included VM, in a stable order."""
     s = settings(ctx)
+    if _CACHE and _CACHE[0][0] is ctx.snapshot and _CACHE[0][1] == s:
+        return _CACHE[0][2]
+    sched: dict[tuple[str, str | None], SchedulerInfo] = {}
+    out: list[Group] = []
     for vc in ctx.snapshot.vcenters.values():
         for vm in sorted(vc.vms.values(), key=lambda v: (v.name, v.moid)):
             if not included(vm, s):
                 continue
-            for ev in evaluate_vm(vm, vc, iops_base=s.iops_unit_base, bandwidth_base=s.bandwidth_unit_base):
-                yield Group(vc, vm, ev)
+            key = (vc.instance_uuid, vm.host)
+            if key not in sched:
+                sched[key] = scheduler_for_host(vc, vm.host)
+            for ev in evaluate_vm(vm, vc, iops_base=s.iops_unit_base, bandwidth_base=s.bandwidth_unit_base,
+                                  scheduler=sched[key]):
+                out.append(Group(vc, vm, ev))
+    _CACHE[:] = [(ctx.snapshot, s, out)]
+    return out
 
 
 def vm_count(ctx: CheckContext) -> int:

@@ -103,12 +103,7 @@ def legacy_fix(ev: GroupEvaluation, where: str, s: SiocSettings) -> Fix:
     if drops:
         what = ("bandwidth cap" if kind is CapKind.iops else "IOPS limit") + ("s" if len(drops) > 1 else "")
         same += ("; " if same else "") + f"remove the {what} on " + ", ".join(d.node for d in drops)
-    capped = [d for d in ev.disks if d.capped]
-    # Option B: every capped disk must end up as the VM's only disk on its datastore.
-    to_move = capped if len(capped) < len(ev.disks) else capped[1:]
-    move = (f"move {', '.join(d.node for d in to_move)} to "
-            f"{'a datastore' if len(to_move) == 1 else 'datastores'} where the VM has no other disk")
-
+    move, move_steps = _move_plan(ev)
     steps: list[str] = []
     steps.append(f"Option A - give every disk of '{vm.name}' on {where} {word} (the legacy scheduler then enforces "
                  f"their sum, {describe_value(kind, total)}, shared by the disks):")
@@ -124,12 +119,41 @@ def legacy_fix(ev: GroupEvaluation, where: str, s: SiocSettings) -> Fix:
         for cmd in remove_cap_commands(vm, d, other):
             steps.append(f"  {d.name}: remove the {'bandwidth cap' if other is CapKind.bandwidth else 'IOPS limit'} - {cmd}")
     steps.append("  " + (CLIENT_LIMIT_PATH if kind is CapKind.iops and not drops else CLIENT_ADVANCED_PATH))
-    move_steps = ["Option B - a disk's cap applies on its own only when it is the VM's only disk on its datastore; "
-                  "move (Storage vMotion):"]
-    for d in to_move:
-        move_steps.append(f"  {d.name}: {ps_vm(vm)}; Move-HardDisk -HardDisk (Get-HardDisk -VM $vm -Name "
-                     f"'{d.disk.label or d.node}') -Datastore '<datastore without other disks of this VM>' -Confirm:$false")
     sched = ("Option C - run the VM on hosts with the per-disk scheduler (ESXi 5.5-6.x: Disk.SchedulerWithReservation "
              "= 1; 6.0 U1+/7.0+: VMkernel.Boot.isPerFileSchedModelActive = true, host reboot), where each disk's "
              "limit applies alone - in 32 KB units.")
     return Fix(same, move, steps, move_steps, sched)
+
+
+def _move_plan(ev: GroupEvaluation) -> tuple[str, list[str]]:
+    """Option B with the fewest disks moved: either every capped disk alone on a datastore of its own, or
+    keep the largest same-type set of capped disks here and move the rest away (uncapped disks together
+    anywhere without capped disks of this VM; the other cap type together to a datastore of its own)."""
+    vm = ev.vm
+    capped = [d for d in ev.disks if d.capped]
+    alone = capped if len(capped) < len(ev.disks) else capped[1:]
+    by_kind = {k: [d for d in capped if (d.iops is not None) == (k is CapKind.iops)] for k in CapKind}
+    keep = max(CapKind, key=lambda k: (len(by_kind[k]), k is CapKind.iops))
+    uncapped = [d for d in ev.disks if not d.capped]
+    others = [d for k, ds in by_kind.items() if k is not keep for d in ds]
+    cmd = ("{vm}; Move-HardDisk -HardDisk (Get-HardDisk -VM $vm -Name '{label}') -Datastore '{target}' -Confirm:$false")
+    steps = ["Option B - separate the disks with Storage vMotion, so that on each datastore all of the VM's "
+             "disks carry a cap of the same type (or none does):"]
+    if len(uncapped) + len(others) < len(alone):
+        parts = []
+        if uncapped:
+            parts.append(f"move {', '.join(d.node for d in uncapped)} to a datastore without capped disks of this VM")
+            steps += [f"  {d.name}: " + cmd.format(vm=ps_vm(vm), label=d.disk.label or d.node,
+                                                   target="<datastore without capped disks of this VM>")
+                      for d in uncapped]
+        if others:
+            parts.append(f"move {', '.join(d.node for d in others)} to a datastore without other disks of this VM")
+            steps += [f"  {d.name}: " + cmd.format(vm=ps_vm(vm), label=d.disk.label or d.node,
+                                                   target="<datastore without other disks of this VM>")
+                      for d in others]
+        return " and ".join(parts), steps
+    text = (f"move {', '.join(d.node for d in alone)} to "
+            f"{'a datastore' if len(alone) == 1 else 'datastores'} where the VM has no other disk")
+    steps += [f"  {d.name}: " + cmd.format(vm=ps_vm(vm), label=d.disk.label or d.node,
+                                           target="<datastore without other disks of this VM>") for d in alone]
+    return text, steps

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ...findings import Severity
-from ...iocaps import Enforced, OPT_PER_FILE_SCHED, OPT_SCHED_WITH_RESERVATION, Scheduler, SchedulerInfo, determine_scheduler, parse_version
-from ...model import Host
+from ...iocaps import (
+    OPT_PER_FILE_SCHED,
+    OPT_SCHED_WITH_RESERVATION,
+    Enforced,
+    Scheduler,
+    SchedulerInfo,
+    determine_scheduler,
+    parse_version,
+)
+from ...model import Cluster, Host, VCenter
 from ..base import CheckContext, CheckMeta, Outcome, finding
 from .common import KB1038241, REF_PER_FILE, group_evidence, groups, vm_count
 
@@ -42,16 +52,33 @@ def switch_to_per_disk(host: Host, info: SchedulerInfo) -> str:
             f"({OPT_PER_FILE_SCHED}; takes effect after a host reboot)")
 
 
+@dataclass(frozen=True)
+class _ClusterSchedulers:
+    per_disk: list[Host]  # connected or not, scheduler known and per-disk
+    legacy: list[Host]
+    switch_steps: list[str]
+
+
+def _cluster_schedulers(vc: VCenter, cluster: Cluster) -> _ClusterSchedulers:
+    per_disk, legacy, steps = [], [], []
+    for moid in cluster.hosts:
+        host = vc.hosts.get(moid)
+        if host is None:
+            continue
+        info = determine_scheduler(host)
+        if info.kind is Scheduler.legacy:
+            legacy.append(host)
+            steps.append("  " + switch_to_per_disk(host, info))
+        elif info.kind.per_disk:
+            per_disk.append(host)
+    order = sorted(range(len(legacy)), key=lambda i: legacy[i].name)
+    return _ClusterSchedulers(sorted(per_disk, key=lambda h: h.name), [legacy[i] for i in order],
+                              [steps[i] for i in order])
+
+
 def run(ctx: CheckContext) -> Outcome:
     out = Outcome(checked=vm_count(ctx))
-    cache: dict[tuple[str, str], SchedulerInfo] = {}
-
-    def sched(vc_uuid: str, host_moid: str) -> SchedulerInfo:
-        key = (vc_uuid, host_moid)
-        if key not in cache:
-            cache[key] = determine_scheduler(ctx.snapshot.vcenters[vc_uuid].hosts.get(host_moid))
-        return cache[key]
-
+    cache: dict[tuple[str, str], _ClusterSchedulers] = {}
     for g in groups(ctx):
         ev = g.ev
         here = ev.scheduler.kind
@@ -60,13 +87,11 @@ def run(ctx: CheckContext) -> Outcome:
         cluster = g.vc.clusters.get(g.vm.cluster or "")
         if cluster is None:
             continue
-        members = [h for h in cluster.hosts if h in g.vc.hosts]
-        others = sorted(
-            (g.vc.hosts[h] for h in members if h != g.vm.host
-             and sched(g.vc.instance_uuid, h).kind is not Scheduler.unknown
-             and sched(g.vc.instance_uuid, h).kind.per_disk != here.per_disk),
-            key=lambda h: h.name,
-        )
+        key = (g.vc.instance_uuid, cluster.moid)
+        if key not in cache:
+            cache[key] = _cluster_schedulers(g.vc, cluster)
+        cs = cache[key]
+        others = [h for h in (cs.legacy if here.per_disk else cs.per_disk) if h.moid != g.vm.host]
         if not others:
             continue
         now, then = (ev.per_disk, ev.legacy) if here.per_disk else (ev.legacy, ev.per_disk)
@@ -75,16 +100,12 @@ def run(ctx: CheckContext) -> Outcome:
         if then.status is Enforced.partly:
             then_text += " (the rest not enforced)"
         names = [h.name for h in others]
-        legacy_hosts = sorted(
-            (g.vc.hosts[h] for h in members if sched(g.vc.instance_uuid, h).kind is Scheduler.legacy),
-            key=lambda h: h.name,
-        )
         evidence = group_evidence(g)
         evidence.update(cluster=cluster.name, hosts_with_other_scheduler=names, after_vmotion=then_text,
-                        legacy_hosts_in_cluster=[h.name for h in legacy_hosts])
+                        legacy_hosts_in_cluster=[h.name for h in cs.legacy])
         steps = [f"Move the legacy-scheduler hosts of cluster '{cluster.name}' to the per-disk scheduler "
                  "(default since ESXi 5.5), so the VM's caps mean the same on every host:"]
-        steps += ["  " + switch_to_per_disk(h, sched(g.vc.instance_uuid, h.moid)) for h in legacy_hosts]
+        steps += cs.switch_steps
         steps.append("Until then, keep the VM off those hosts with a DRS VM/Host rule, or configure its caps so "
                      "they hold under both (one capped disk per datastore).")
         out.findings.append(finding(

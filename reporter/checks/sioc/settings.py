@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
 from ...settings import FamilySettings, register_settings
 
@@ -84,10 +84,10 @@ class SiocSettings(FamilySettings):
         description="Also evaluate templates (clones inherit their disk caps).",
     )
 
-    @model_validator(mode="after")
-    def _ranges_ordered(self) -> "SiocSettings":
-        for name in ("ssd_threshold_range_ms", "hdd_threshold_range_ms"):
-            low, high = getattr(self, name)
-            if not 5 <= low <= high <= 100:
-                raise ValueError(f"{name} must be [low, high] with 5 <= low <= high <= 100 (the API's manual range)")
-        return self
+    @field_validator("ssd_threshold_range_ms", "hdd_threshold_range_ms")
+    @classmethod
+    def _range_ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
+        low, high = value
+        if not 5 <= low <= high <= 100:
+            raise ValueError("must be [low, high] with 5 <= low <= high <= 100 (the API's manual range)")
+        return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...findings import Severity
 from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from .common import REF_GUIDE, SECTION, powered_on_vms, settings
+from .common import REF_GUIDE, SECTION, plural, powered_on_vms, settings
 
 META = CheckMeta(
     id="SIOC-001",
@@ -45,8 +45,8 @@ def run(ctx: CheckContext) -> Outcome:
                 continue
             out.findings.append(finding(
                 META, vc, ds.name, object_id(vc, ds.moid),
-                f"SIOC is off on '{ds.name}', shared by {len(ds.hosts)} hosts and used by {len(running)} running "
-                f"VMs ({len(ds.vms)} in total): one busy VM can raise latency for all of them.",
+                f"SIOC is off on '{ds.name}', shared by {plural(len(ds.hosts), 'host')} and used by {len(running)} "
+                f"running VMs ({len(ds.vms)} in total): one busy VM can raise latency for all of them.",
                 evidence={
                     "hosts": len(ds.hosts), "vms": len(ds.vms), "powered_on_vms": len(running),
                     "busy_vm_count_setting": s.busy_vm_count, "multiple_host_access": ds.multiple_host_access,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...findings import Severity, Status
 from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from .common import KB1038241, REF_GUIDE, SECTION, powered_on_vms, settings
+from .common import KB1038241, REF_GUIDE, SECTION, plural, powered_on_vms, settings
 
 META = CheckMeta(
     id="SIOC-004",
@@ -49,7 +49,7 @@ def run(ctx: CheckContext) -> Outcome:
             out.findings.append(finding(
                 META, vc, ds.name, object_id(vc, ds.moid),
                 f"'{ds.name}' ({ds.type or 'unknown type'}) does not support SIOC; {len(running)} running VMs "
-                f"on {len(ds.hosts)} hosts share it with no cross-host I/O arbitration.",
+                f"on {plural(len(ds.hosts), 'host')} share it with no cross-host I/O arbitration.",
                 evidence={"type": ds.type, "sioc_supported": False, "hosts": len(ds.hosts), "vms": len(ds.vms),
                           "powered_on_vms": len(running), "source": SECTION},
                 remediation=fix, status=Status.warn,

@@ -55,9 +55,10 @@ def run(ctx: CheckContext) -> Outcome:
             "snapshots_over_threshold": [view.snapshot_evidence(i) for i in aged],
         })
         names = [i.name for i in sorted(aged, key=lambda i: -(i.age_days or 0.0))]
-        tier = f"more than {s.age_high_days:g}" if high else f"more than {s.age_warn_days:g}"
-        msg = (f"Snapshot '{oldest.name}' is {oldest.age_days:.1f} days old ({len(aged)} of {len(view.infos)} "
-               f"snapshot(s) {tier} days old; VMware advises at most 72 hours).")
+        tier_days = s.age_high_days if high else s.age_warn_days
+        n_tier = sum(1 for i in aged if (i.age_days or 0.0) > tier_days)
+        msg = (f"Snapshot '{oldest.name}' is {oldest.age_days:.1f} days old ({n_tier} of {len(view.infos)} "
+               f"snapshot(s) more than {tier_days:g} days old; VMware advises at most 72 hours).")
         out.findings.append(finding(
             META, view.vc, view.vm.name, object_id(view.vc, view.vm.moid), msg, evidence=ev,
             remediation=["Confirm with the VM owner that these snapshots are no longer needed: a snapshot is not a backup."]

@@ -1,0 +1,1 @@
+"""Delivery: email (``email.py``) and the scheduled runs (``scheduler.py``)."""

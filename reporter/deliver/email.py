@@ -1,0 +1,220 @@
+"""The report by email: HTML with inlined CSS, a plain-text part, the reports attached.
+
+Sent with smtplib over STARTTLS, implicit TLS ("ssl") or plain SMTP, with optional
+AUTH; the password comes from an environment variable or a file (``[email]``
+``password_env`` / ``password_file``) and is never logged. A failed send is retried
+``retries`` times, ``retry_delay_s`` apart; when it still fails the caller gets a
+``DeliveryError`` — the report files are already on disk by then.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import mimetypes
+import smtplib
+import ssl
+import time
+import zipfile
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Callable
+
+import css_inline
+
+from ..config import EmailConfig
+from ..errors import DeliveryError
+from ..render import ReportContext
+from ..render.templating import format_datetime, render_template
+from ..render.view import ReportView, build_view
+
+log = logging.getLogger(__name__)
+
+TOP_FINDINGS = 20
+SUBJECT_SEVERITIES = ("critical", "high", "medium", "low")  # info is not news for a subject line
+
+# Which files each [email] attach entry stands for (csv: the csv/ directory, zipped).
+ATTACHMENT_FILES = {
+    "pdf": "report.pdf",
+    "pdfa": "audit-evidence.pdf",
+    "xlsx": "report.xlsx",
+    "html": "report.html",
+    "json": "findings.json",
+    "csv": "csv",
+}
+
+
+def subject(view: ReportView, prefix: str = "[vCenter report]") -> str:
+    """``[vCenter report] 3 high, 5 medium — vc01, vc02``."""
+    counts = dict(view.counts)
+    parts = [f"{counts[s]} {s}" for s in SUBJECT_SEVERITIES if counts.get(s)]
+    text = ", ".join(parts) if parts else "no open findings"
+    if view.collection_errors:
+        text = "INCOMPLETE: " + text
+    return f"{prefix} {text} — {view.vcenter_names}".strip()
+
+
+def html_body(view: ReportView, subject_line: str, attachments: list[str], report_dir: str | None) -> str:
+    html = render_template("email.html.j2", r=view, subject=subject_line, top_n=TOP_FINDINGS,
+                           attachments=attachments, report_dir=report_dir)
+    # Outlook and Gmail drop <style>: move every rule into style="" attributes.
+    return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False).inline(html)
+
+
+def text_body(view: ReportView, attachments: list[str], report_dir: str | None) -> str:
+    """The plain-text alternative: the same summary, for text-only mail clients and filters."""
+    lines = [view.title, f"vCenter: {view.vcenter_names}", f"Collected: {format_datetime(view.snapshot.collected_at)}", ""]
+    if view.collection_errors:
+        lines.append(f"COLLECTION INCOMPLETE: {len(view.collection_errors)} error(s); findings cover only what could be read.")
+        lines += [f"  - {e.vcenter} {e.stage}: {e.error_type}: {e.message}" for e in view.collection_errors]
+        lines.append("")
+    for c in view.checks_failed:
+        lines.append(f"CHECK NOT RUN: {c.meta.id} {c.meta.title}: {c.error}")
+    lines.append(view.headline)
+    lines.append("Open findings: " + ", ".join(f"{n} {s}" for s, n in view.counts) + f"; waived: {view.waived_total}")
+    if view.has_delta and view.ctx.delta is not None:
+        d = view.ctx.delta
+        lines.append(f"Since the last run: {len(d.new)} new, {len(d.fixed)} fixed, {len(d.still_open)} still open")
+        lines += [f"  {row.check_id:<10} new {row.new:>4}  fixed {row.fixed:>4}  still open {row.still_open:>4}  {row.title}"
+                  for row in view.delta_rows]
+    top = view.top_findings(TOP_FINDINGS)
+    if top:
+        lines += ["", "Top findings:"]
+        for c, f in top:
+            new = " NEW" if c.is_new(f) else ""
+            lines.append(f"  [{f.severity.value.upper()}{new}] {f.check_id} {f.vcenter}/{f.object_name}: {f.message}")
+        if view.open_total > len(top):
+            lines.append(f"  ... {view.open_total - len(top)} more in the attached report")
+    lines += ["", "By check:"]
+    lines += [f"  {c.meta.id:<10} {c.checked:>6} {c.noun:<10} open {len(c.open):>4}  waived {len(c.waived):>4}  {c.meta.title}"
+              for c in view.check_views]
+    if attachments:
+        lines += ["", "Attached: " + ", ".join(attachments)]
+    if report_dir:
+        lines.append(f"All formats are in {report_dir} on the reporting host.")
+    return "\n".join(lines) + "\n"
+
+
+def _attachment(out_dir: Path, fmt: str) -> tuple[str, bytes]:
+    name = ATTACHMENT_FILES.get(fmt)
+    if name is None:
+        raise DeliveryError(f"[email] attach: unknown format {fmt!r} (known: {', '.join(ATTACHMENT_FILES)})")
+    path = out_dir / name
+    if fmt == "csv":
+        if not path.is_dir():
+            raise DeliveryError(f"[email] attach: {path} does not exist (add 'csv' to [output] formats)")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in sorted(path.glob("*.csv")):
+                zf.write(f, f"csv/{f.name}")
+        return "report-csv.zip", buf.getvalue()
+    if not path.is_file():
+        raise DeliveryError(f"[email] attach: {path} does not exist (add {fmt!r} to [output] formats)")
+    return name, path.read_bytes()
+
+
+def build_message(ctx: ReportContext, cfg: EmailConfig, out_dir: str | Path) -> EmailMessage:
+    """multipart/mixed: [multipart/alternative: text, HTML] + the attached reports."""
+    out = Path(out_dir)
+    view = build_view(ctx)
+    files = [_attachment(out, fmt) for fmt in dict.fromkeys(cfg.attach)]
+    names = [n for n, _ in files]
+    subj = subject(view, cfg.subject_prefix)
+    msg = EmailMessage()
+    msg["Subject"] = subj
+    msg["From"] = cfg.sender
+    msg["To"] = ", ".join(cfg.recipients)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=cfg.sender.rpartition("@")[2] or None)
+    msg.set_content(text_body(view, names, str(out.resolve())))
+    msg.add_alternative(html_body(view, subj, names, str(out.resolve())), subtype="html")
+    for name, data in files:
+        ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        maintype, subtype = ctype.split("/", 1)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return msg
+
+
+@dataclass
+class SendResult:
+    attempts: int
+    refused: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # recipients the server refused
+
+
+def _tls_context(cfg: EmailConfig) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(cfg.ca_bundle) if cfg.ca_bundle else None)
+
+
+def _connect(cfg: EmailConfig) -> smtplib.SMTP:
+    if cfg.security == "ssl":
+        return smtplib.SMTP_SSL(cfg.smtp_host, cfg.smtp_port, timeout=cfg.timeout_s, context=_tls_context(cfg))
+    smtp = smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.timeout_s)
+    if cfg.security == "starttls":
+        try:
+            smtp.starttls(context=_tls_context(cfg))
+        except BaseException:
+            smtp.close()
+            raise
+    return smtp
+
+
+def _permanent(exc: Exception) -> bool:
+    """5xx replies and failed logins do not get better by retrying."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return True
+    return False
+
+
+def send(msg: EmailMessage, cfg: EmailConfig, *, sleep: Callable[[float], None] = time.sleep) -> SendResult:
+    """Send to every recipient; retry transient failures; raise DeliveryError when out of attempts."""
+    password = cfg.resolve_password("[email]") if cfg.user else None
+    attempts = cfg.retries + 1
+    where = f"{cfg.smtp_host}:{cfg.smtp_port} ({cfg.security})"
+    last: Exception | None = None
+    for attempt in range(1, attempts + 1):
+        try:
+            with _connect(cfg) as smtp:
+                if cfg.user:
+                    assert password is not None
+                    smtp.login(cfg.user, password)
+                refused = smtp.send_message(msg, from_addr=cfg.sender, to_addrs=list(cfg.recipients))
+            if refused:
+                log.warning("email: server refused %d recipient(s): %s", len(refused), ", ".join(refused))
+            log.info("email: sent %r to %d recipient(s) via %s (attempt %d)", msg["Subject"], len(cfg.recipients) - len(refused), where, attempt)
+            return SendResult(attempt, dict(refused))
+        except (smtplib.SMTPException, OSError) as exc:  # OSError: refused, DNS, timeout, TLS
+            last = exc
+            reason = _describe(exc)
+            if _permanent(exc) or attempt == attempts:
+                log.error("email: attempt %d/%d via %s failed: %s", attempt, attempts, where, reason)
+                break
+            log.warning("email: attempt %d/%d via %s failed: %s; retrying in %g s", attempt, attempts, where, reason, cfg.retry_delay_s)
+            sleep(cfg.retry_delay_s)
+    assert last is not None
+    raise DeliveryError(f"email to {', '.join(cfg.recipients)} via {where} failed after {attempt} attempt(s): {_describe(last)}")
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return f"{exc.smtp_code} {text}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "all recipients refused: " + ", ".join(f"{r} ({c})" for r, (c, _) in exc.recipients.items())
+    return f"{type(exc).__name__}: {exc}"
+
+
+def deliver(ctx: ReportContext, cfg: EmailConfig, out_dir: str | Path, *,
+            sleep: Callable[[float], None] = time.sleep) -> SendResult | None:
+    """Build and send the report email (None when ``[email] enabled = false``)."""
+    if not cfg.enabled:
+        log.info("email: disabled in the config, not sent")
+        return None
+    return send(build_message(ctx, cfg, out_dir), cfg, sleep=sleep)

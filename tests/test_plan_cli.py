@@ -1,0 +1,148 @@
+"""``vcreport plan`` on the bundled sample snapshot and on small fixtures; key masking in
+every plan output (terminal, HTML, XLSX)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from reporter import snapshot_io
+from reporter.cli import main
+from reporter.errors import ConfigError
+from reporter.licensing.plan import Scenario, load_scenario, plan
+from reporter.licensing.plan_output import render_html, render_terminal, render_xlsx
+
+from licensing_helpers import KEY_EP, KEY_EP_SPARE, KEY_STD, snapshot, vsphere5_site
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "samples" / "sample-snapshot.json.gz"
+RAW_KEY = re.compile(r"\b(?!XXXXX)[0-9A-Z]{5}-(?!XXXXX)[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}\b")
+
+
+def lines(result):
+    return {(l.pool, l.metric): (l.current, l.scenario) for l in result.lines}
+
+
+def test_scenario_math_on_a_fixture():
+    snap = snapshot(vsphere5_site())
+    r = plan(snap, Scenario(pool="vc1/standard", power_off=["vm-vm-8"], add_vms=[{"count": 2, "memory_gb": 16}]))
+    got = lines(r)
+    # 40 + 30 on; power off the 30, add 2 x 16: 72 GB against 64
+    assert got[("vc1/standard", "vRAM used (GB)")] == (70.0, 72.0)
+    assert got[("vc1/standard", "VMs powered on")] == (2, 3)
+    assert got[("vc1/standard", "CPU licenses to add")] == (1, 1)
+    r2 = plan(snap, Scenario(pool="vc1/standard", edition="enterprise", add_cpu_licenses=1))
+    got = lines(r2)
+    key = "vc1/standard -> vc1/enterprise"
+    assert got[(key, "vRAM entitled (GB)")] == (64.0, 192.0)  # 3 CPUs x 64 GB
+    assert got[(key, "Compliant (use vs entitlement)")] == ("no", "yes")
+    assert got[(key, "Headroom (GB)")] == (-6.0, 122.0)
+    r3 = plan(snap, Scenario(pool="vc1/enterprise_plus", per_core=True))
+    got = lines(r3)
+    assert got[("vc1/enterprise_plus", "vRAM applies")] == ("yes", "no (per-core subscription)")
+    assert got[("vc1/enterprise_plus", "Per-core licensed cores (16 min)")] == (64, 64)
+    assert got[("vc1/enterprise_plus", "vSAN TiB included (VCF)")] == (None, 64.0)
+    r4 = plan(snap, Scenario(pool="vc1/enterprise_plus", vram_table="jul2011"))
+    assert lines(r4)[("vc1/enterprise_plus", "vRAM entitled (GB)")] == (576.0, 288.0)
+
+
+def test_scenario_errors():
+    snap = snapshot(vsphere5_site())
+    with pytest.raises(ConfigError, match="needs a pool"):
+        plan(snap, Scenario(add_vms=[{"count": 1, "memory_gb": 4}]))
+    with pytest.raises(ConfigError, match="no pool 'vc9/x'"):
+        plan(snap, Scenario(pool="vc9/x"))
+    with pytest.raises(ConfigError, match="unknown vSphere 5 edition"):
+        plan(snap, Scenario(pool="vc1/standard", edition="platinum"))
+
+
+def test_scenario_file(tmp_path):
+    f = tmp_path / "q3.toml"
+    f.write_text('name = "Q3"\npool = "vc1/standard"\npower_off = ["vm-vm-7"]\n\n[[add_vms]]\ncount = 1\nmemory_gb = 8\n')
+    sc = load_scenario(f)
+    r = plan(snapshot(vsphere5_site()), sc)
+    assert lines(r)[("vc1/standard", "vRAM used (GB)")] == (70.0, 38.0)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("pools = 1\n")
+    with pytest.raises(ConfigError, match="pools: unknown key"):
+        load_scenario(bad)
+
+
+def test_keys_masked_in_terminal_html_xlsx():
+    r = plan(snapshot(vsphere5_site()), Scenario(pool="vc1/enterprise_plus"))
+    term = render_terminal(r)
+    html = render_html(r)
+    book = load_workbook(filename=__import__("io").BytesIO(render_xlsx(r)))
+    cells = " ".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value is not None)
+    for out in (term, html, cells):
+        assert KEY_EP not in out and KEY_EP_SPARE not in out
+        assert "XXXXX-XXXXX-XXXXX-11111-EPLUS" in out
+        assert not RAW_KEY.search(out)
+    shown = render_html(r, show_license_keys=True)
+    assert KEY_EP in shown
+
+
+def test_html_is_escaped():
+    snap = snapshot(vsphere5_site())
+    r = plan(snap, Scenario(name="<script>alert(1)</script>", pool="vc1/standard"))
+    html = render_html(r)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="sample snapshot not generated")
+def test_plan_command_on_sample_snapshot(tmp_path):
+    runner = CliRunner()
+    out_html, out_xlsx = tmp_path / "plan.html", tmp_path / "plan.xlsx"
+    res = runner.invoke(main, ["plan", str(SAMPLE), "--pool", "vc01/standard", "--add-vms", "5", "--vm-memory-gb", "8",
+                               "--edition", "enterprise", "--add-cpu-licenses", "2", "--out", str(out_html)])
+    assert res.exit_code == 0, res.output
+    snap = snapshot_io.load(SAMPLE)
+    std = next(p for p in __import__("reporter.licensing", fromlist=["analyze"]).analyze(snap).pools if p.id == "vc01/standard")
+    assert "vc01/standard -> vc01/enterprise" in res.output
+    # 6 + 2 CPU licenses x 64 GB (Enterprise, aug2011) = 512 GB; use grows by 5 x 8 GB
+    assert re.search(r"vRAM entitled \(GB\)\s+│\s+192 │\s+512 \*", res.output)
+    assert re.search(rf"vRAM used \(GB\)\s+│\s+{std.used_gb:,.0f} │\s+{std.used_gb + 40:,.0f} \*", res.output)
+    assert not RAW_KEY.search(res.output)
+    html = out_html.read_text()
+    assert "vc01/standard -&gt; vc01/enterprise" in html and not RAW_KEY.search(html)
+    res = runner.invoke(main, ["plan", str(SAMPLE), "--pool", "vc01/enterprise_plus", "--per-core", "--out", str(out_xlsx)])
+    assert res.exit_code == 0, res.output
+    ws = load_workbook(out_xlsx)["plan"]
+    rows = {(r[0].value, r[1].value): (r[2].value, r[3].value) for r in ws.iter_rows(min_row=5)}
+    assert rows[("vc01/enterprise_plus", "Per-core licensed cores (16 min)")] == (192, 192)  # 6 hosts x 2 x 16
+    assert rows[("vc01/enterprise_plus", "vSAN TiB included (VCF)")] == ("-", 192)
+
+
+def test_plan_command_errors(tmp_path):
+    runner = CliRunner()
+    snap_file = tmp_path / "s.json"
+    snapshot_io.save(snapshot(vsphere5_site()), snap_file)
+    res = runner.invoke(main, ["plan", str(snap_file), "--add-vms", "3"])
+    assert res.exit_code == 2 and "--add-vms and --vm-memory-gb go together" in res.output
+    res = runner.invoke(main, ["plan", str(snap_file), "--out", str(tmp_path / "p.pdf")])
+    assert res.exit_code == 2 and "must end in .html or .xlsx" in res.output
+    res = runner.invoke(main, ["plan", str(snap_file), "--add-vms", "3", "--vm-memory-gb", "4"])
+    assert res.exit_code == 2 and "needs a pool" in res.output
+
+
+def test_plan_shows_history_for_the_current_state():
+    import pandas as pd
+    from datetime import timedelta
+
+    from reporter.history import history_from_samples
+    from licensing_helpers import AT
+
+    df = pd.DataFrame([{"ts": AT - timedelta(days=i), "pool_id": "vc1/standard", "edition": "standard",
+                        "used_gb_raw": 60.0, "used_gb_capped": 60.0, "entitled_gb": 64.0} for i in range(1, 11)])
+    df["ts"] = pd.to_datetime(df["ts"], utc=True)
+    h = history_from_samples(df, AT.date())
+    r = plan(snapshot(vsphere5_site()), Scenario(pool="vc1/standard", add_cpu_licenses=1), history=h)
+    got = lines(r)
+    assert got[("vc1/standard", "12-month average (GB)")] == (60.0, "n/a (future)")
+    assert got[("vc1/standard", "Days of history")] == (10, "n/a (future)")
+    assert got[("vc1/standard", "vRAM entitled (GB)")] == (64.0, 96.0)
+    assert not any("no vRAM history" in n for n in r.notes)
