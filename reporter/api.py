@@ -181,8 +181,20 @@ def _history_for_report(cfg: Config, snap: Snapshot) -> Any:
 
 def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | None = None) -> ReportOutput:
     """Report on the bundled sample snapshot: no vCenter needed."""
+    import tempfile
+
+    from .config import Config, HistoryConfig
+    from .history import import_csv, load_for_report
+
     sample = find_sample("sample-snapshot.json.gz")
-    return report(sample, out_dir, formats=formats or ("html", "json", "xlsx", "csv", "pdf"))
+    snap = load_snapshot(sample)
+    # The sample ships a year of vRAM readings; load them into a throwaway history database
+    # so the demo shows the 12-month compliance figures and chart as a real site would.
+    with tempfile.TemporaryDirectory(prefix="vcreport-demo-") as tmp:
+        cfg = Config(history=HistoryConfig(url=f"sqlite:///{Path(tmp) / 'history.db'}"))
+        import_csv(cfg, find_sample("sample-vram-history.csv"))
+        history = load_for_report(cfg, snap)
+    return report(sample, out_dir, formats=formats or ("html", "json", "xlsx", "csv", "pdf"), history=history)
 
 
 def find_sample(name: str) -> Path:

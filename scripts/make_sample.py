@@ -226,7 +226,7 @@ def _base_vc01(rng: random.Random) -> Builder:
         host = rng.choice(hosts[:6])
         ds = "datastore-101" if i % 2 else "datastore-102"
         power = "poweredOff" if i % 11 == 0 else ("suspended" if i % 37 == 0 else "poweredOn")
-        mem = rng.choice([4, 8, 8, 16, 16, 24, 32, 48, 64])
+        mem = rng.choice([2, 4, 4, 6, 8, 8, 12, 12, 16, 16])
         b.vm(f"{role}-{i:03d}", host, ds, memory_gb=mem, cpus=rng.choice([1, 2, 4, 8]), power=power,
              cbt=(i % 3 != 0), disks_gb=[rng.choice([40, 60, 100])] + ([rng.choice([100, 200, 500])] if i % 4 == 0 else []),
              folder=f"/DC-Prod/vm/{role}")
@@ -509,6 +509,31 @@ def build(seed: int = 42) -> Snapshot:
     return Snapshot.model_validate(doc)
 
 
+def vram_history_csv(snap: Snapshot, seed: int = 7, days: int = 365) -> str:
+    """A year of daily vRAM high-water readings for the sample's vSphere 5.0 pools, ending the
+    day before collection: a slow rise towards today's use, weekday/weekend swing, noise, and a
+    10-day gap in March when the (imaginary) collector was down. Import format of
+    ``vcreport history import``: date,pool,used_gb,entitled_gb."""
+    from reporter.history import samples_for_snapshot
+
+    rng = random.Random(seed)
+    today = {r["pool_id"]: r for r in samples_for_snapshot(snap) if r["vram_applies"]}
+    lines = ["date,pool,used_gb,entitled_gb"]
+    end = COLLECTED_AT.date()
+    for pool, row in sorted(today.items()):
+        for n in range(days, 0, -1):
+            day = end - timedelta(days=n)
+            if day.month == 3 and 10 <= day.day < 20:
+                continue
+            progress = 1 - n / days
+            level = row["used_gb_capped"] * (0.78 + 0.2 * progress)
+            if day.weekday() >= 5:
+                level *= 0.93
+            level *= rng.uniform(0.98, 1.02)
+            lines.append(f"{day.isoformat()},{pool},{level:.1f},{row['entitled_gb']:.1f}")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "samples" / "sample-snapshot.json.gz"))
@@ -517,6 +542,9 @@ def main() -> None:
     snap = build(args.seed)
     snapshot_io.save(snap, args.out)
     print(f"wrote {args.out}: {len(snap.vcenters)} vCenters, {snap.vm_count()} VMs")
+    hist = Path(args.out).with_name("sample-vram-history.csv")
+    hist.write_text(vram_history_csv(snap))
+    print(f"wrote {hist}")
 
 
 if __name__ == "__main__":

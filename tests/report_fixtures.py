@@ -149,6 +149,16 @@ def context(*, show_keys: bool = False, errors: bool = True, with_delta: bool = 
     return ctx.masked()
 
 
+def pdf_text(path: Path) -> str:
+    """The whole text in reading order (no layout), all whitespace collapsed: a wrapped table
+    cell comes out as one run of words."""
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    out = subprocess.run([exe, "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True).stdout
+    return re.sub(r"\s+", " ", out.decode("utf-8"))
+
+
 def pdf_pages(path: Path) -> list[str]:
     """Text of each page, whitespace collapsed per line (poppler's pdftotext -layout).
 

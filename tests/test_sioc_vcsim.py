@@ -54,7 +54,7 @@ def _find(si: Any, vimtype: type, name: str) -> Any:
         view.Destroy()
 
 
-def _collect(inst: Any, tmp: Path, extra_toml: str = "") -> Snapshot:
+def _collect(inst: Any, tmp: Path, extra_toml: str = "") -> tuple[Snapshot, Settings]:
     cfg = inst.config_file(tmp)
     if extra_toml:
         cfg.write_text(cfg.read_text(encoding="utf-8") + "\n" + extra_toml, encoding="utf-8")
@@ -64,9 +64,7 @@ def _collect(inst: Any, tmp: Path, extra_toml: str = "") -> Snapshot:
     proc = subprocess.run([*cmd, "collect", "--config", str(cfg), "--out", str(out)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    snap = snapshot_io.load(out)
-    snap_settings = Settings.from_config(load_config(cfg))
-    return snap, snap_settings
+    return snapshot_io.load(out), Settings.from_config(load_config(cfg))
 
 
 def _sioc(snap: Snapshot, settings: Settings | None = None) -> list[tuple[str, str, str, str]]:

@@ -30,6 +30,11 @@ REF_GUIDE = Reference(
     "Set Storage I/O Control Threshold Value",
     "https://docs.vmware.com/en/VMware-vSphere/7.0/com.vmware.vsphere.resmgmt.doc/GUID-D3FE742F-5398-4274-83C0-C9D14DBE372A.html",
 )
+REF_LIMITS_50 = Reference(
+    None, "vSphere 5.0 Resource Management guide: Storage I/O Control Resource Shares and Limits (a VM with several "
+    "disks needs a limit on all of them; the limit is their aggregate)",
+    "https://pubs.vmware.com/vsphere-50/topic/com.vmware.vsphere.resmgmt.doc_50/GUID-D964A753-0844-4343-A96F-27A4C769F92D.html",
+)
 REF_PER_FILE = Reference(
     None, "vSphere Storage guide: Edit Per File I/O Scheduling (VMkernel.Boot.isPerFileSchedModelActive)",
     "https://docs.vmware.com/en/VMware-vSphere/7.0/com.vmware.vsphere.storage.doc/GUID-CEC9C6BB-ADE0-439E-880E-CDE19BF16B7F.html",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...findings import Severity
 from ...iocaps import Scheduler
 from ..base import CheckContext, CheckMeta, Outcome, finding
-from .common import KB1038241, group_evidence, groups, host_name, settings, vm_count
+from .common import KB1038241, REF_LIMITS_50, group_evidence, groups, host_name, settings, vm_count
 from .fixes import legacy_fix
 
 META = CheckMeta(
@@ -25,7 +25,7 @@ META = CheckMeta(
         "the picture."
     ),
     remediation=("Use one cap type for all of the VM's disks on the datastore; the finding gives the values.",),
-    references=(KB1038241,),
+    references=(KB1038241, REF_LIMITS_50),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...findings import Severity
 from ...iocaps import Enforced, Scheduler, not_enforced_reason
 from ..base import CheckContext, CheckMeta, Outcome, finding
-from .common import KB1038241, REF_GUIDE, REF_PER_FILE, group_evidence, groups, host_name, settings, vm_count
+from .common import KB1038241, REF_LIMITS_50, REF_PER_FILE, group_evidence, groups, host_name, settings, vm_count
 from .fixes import legacy_fix
 
 META = CheckMeta(
@@ -28,7 +28,7 @@ META = CheckMeta(
         "Give every disk of the VM on that datastore a cap of the same type, or move the capped disk to a "
         "datastore of its own; the finding lists the exact values and commands.",
     ),
-    references=(KB1038241, REF_GUIDE, REF_PER_FILE),
+    references=(KB1038241, REF_LIMITS_50, REF_PER_FILE),
 )
 
 

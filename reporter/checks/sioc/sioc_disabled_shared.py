@@ -50,7 +50,8 @@ def run(ctx: CheckContext) -> Outcome:
                 evidence={
                     "hosts": len(ds.hosts), "vms": len(ds.vms), "powered_on_vms": len(running),
                     "busy_vm_count_setting": s.busy_vm_count, "multiple_host_access": ds.multiple_host_access,
-                    "type": ds.type, "sioc_supported": ds.sioc_supported, "source": SECTION,
+                    "type": ds.type, "sioc_supported": ds.sioc_supported,
+                    "stats_collection_enabled": ds.iorm.stats_collection_enabled, "source": SECTION,
                 },
                 remediation=(
                     f"Enable SIOC on '{ds.name}': vSphere Client: Datastore > Configure > General > Datastore "

@@ -65,7 +65,8 @@ def caps_table(ctx: CheckContext) -> Table:
         rows=rows,
         note=(f"Legacy scheduler: one limit per VM per datastore = sum of the disks' limits, only when every disk there "
               f"has one of the same type; mClock/per-file: each disk alone, IOPS in 32 KB units (KB1038241; "
-              f"domain-reference §6). {omitted} VM x datastore pairs without any cap are not listed."),
+              f"domain-reference §6). Storage-policy (SPBM) IOPS limits are not collected: where a VM storage "
+              f"policy sets one, the policy governs. {omitted} VM x datastore pairs without any cap are not listed."),
     )
 
 
