@@ -165,9 +165,9 @@ class Builder:
                     "state": "poweredOn" if memory else "poweredOff", "quiesced": not memory, "children": []}
             parent_children.append(node)
             parent_children = node["children"]
-            vmsn = self._file(vm, f"[ds] {vm['name']}/{vm['name']}-Snapshot{seq}.vmsn", "snapshotData", 32 * 1024)
-            mem = self._file(vm, f"[ds] {vm['name']}/{vm['name']}-Snapshot{seq}.vmem", "snapshotMemory",
-                             vm["memory_mb"] * MB) if memory else None
+            home = f"[{self.vc['datastores'][vm['datastores'][0]]['name']}] {vm['name']}/{vm['name']}"  # the VM's folder
+            vmsn = self._file(vm, f"{home}-Snapshot{seq}.vmsn", "snapshotData", 32 * 1024)
+            mem = self._file(vm, f"{home}-Snapshot{seq}.vmem", "snapshotMemory", vm["memory_mb"] * MB) if memory else None
             snap_disks = [{"key": k, "chain": list(ch)} for k, ch in base_chains.items()]
             vm["layout_ex"]["snapshots"].append({"moid": moid, "data_key": vmsn, "memory_key": mem, "disks": snap_disks})
             # After the snapshot, each disk runs on a new delta: its chain grows by one link.
@@ -364,14 +364,6 @@ def _snapshots_and_cbt(vc01: Builder, vc02: Builder) -> None:
     vc02.snapshot_chain(vms2[3], [("_VCB-BACKUP_", 30, 9, False)])
     vc02.snapshot_chain(vms2[7], [("NBU_SNAPSHOT vmbk01 1700000000", 2, 4, False)])
     vc02.snapshot_chain(vms2[150], [("pre-patch", 2, 1, True)])
-    # Builder.snapshot_chain names the .vmsn/.vmem files "[ds] ..."; put them in the VM's
-    # folder on its datastore, where ESXi keeps them (snapshot space per datastore).
-    for b in (vc01, vc02):
-        for vm in b.vc["vms"].values():
-            home = b.vc["datastores"][vm["datastores"][0]]["name"] if vm["datastores"] else None
-            for f in vm["layout_ex"]["files"]:
-                if home and f["name"].startswith("[ds] "):
-                    f["name"] = f"[{home}] " + f["name"][len("[ds] "):]
     # CBT: enabled on the VM but pending activation (no changeId yet).
     for vm in vms1[60:63]:
         vm["change_tracking_enabled"] = True
