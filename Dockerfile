@@ -9,7 +9,7 @@ RUN apt-get update \
 
 RUN useradd --create-home --uid 10001 vcreport
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY reporter ./reporter
 COPY templates ./templates
 COPY samples ./samples

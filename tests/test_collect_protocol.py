@@ -152,3 +152,38 @@ def test_progress_on_a_terminal_and_quiet_otherwise(cfg, capsys):
     err = capsys.readouterr().err
     assert "vcsim: virtual machines: 8 in" in err
     assert "vcsim: hosts: 4 in" in err
+
+
+def test_one_unconvertible_object_is_left_out_with_the_reason(cfg, monkeypatch):
+    from reporter.collect import convert
+
+    original = convert.vm_from
+
+    def vm_from(moid: str, props: dict[str, Any], *rest: Any) -> Any:
+        if props.get("name") == "DC0_H0_VM0":  # a power state the model does not know
+            props = dict(props, **{"runtime.powerState": "exploded"})
+        return original(moid, props, *rest)
+
+    monkeypatch.setattr(convert, "vm_from", vm_from)
+    snap = collect(cfg, progress=False)
+    (vc,) = snap.vcenters.values()
+    assert sorted(vm.name for vm in vc.vms.values()) == [
+        "DC0_C0_RP0_VM0", "DC0_C0_RP0_VM1", "DC0_C0_RP0_VM2", "DC0_C0_RP0_VM3",
+        "DC0_H0_VM1", "DC0_H0_VM2", "DC0_H0_VM3"]
+    (err,) = snap.collection_errors
+    assert (err.vcenter, err.stage, err.error_type) == ("vcsim", "vms", "ValidationError")
+    assert err.message == (f"{err.object_id} left out: unexpected data (power_state: Input should be "
+                           "'poweredOn', 'poweredOff' or 'suspended')")
+
+
+def test_unreadable_property_is_reported_once_per_path(cfg, monkeypatch):
+    from reporter.collect import convert
+
+    monkeypatch.setattr(convert, "VM_PATHS", [*convert.VM_PATHS, "config.noSuchProperty"])
+    snap = collect(cfg, progress=False)
+    (vc,) = snap.vcenters.values()
+    assert len(vc.vms) == 8  # the VMs are still there
+    (err,) = snap.collection_errors
+    assert (err.stage, err.error_type) == ("vms", "InvalidProperty")
+    assert err.object_id in vc.vms
+    assert err.message == f"property config.noSuchProperty could not be read (InvalidProperty) on {err.object_id} and 7 more"

@@ -59,3 +59,13 @@ def test_password_is_checked_and_certificate_verifies(vcsim):
     with ctx.wrap_socket(socket.create_connection((vcsim.host, vcsim.port)), server_hostname=vcsim.host) as tls:
         assert tls.getpeercert()["subjectAltName"] == (("DNS", "localhost"), ("IP Address", "127.0.0.1"))
         assert tls.version() in ("TLSv1.2", "TLSv1.3")
+
+
+def test_delay_slows_every_call(vcsim_factory):
+    import time
+
+    sim = vcsim_factory(vms=1, hosts=1, standalone=0, delay_ms=200)
+    si = sim.si()
+    started = time.monotonic()
+    si.CurrentTime()
+    assert time.monotonic() - started >= 0.2

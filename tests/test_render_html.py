@@ -65,7 +65,7 @@ def test_headline_counts_and_summary(html):
     assert '<p class="headline">4 VMs checked, 3 findings, 1 waived</p>' in html
     tiles = re.findall(r'<div class="tile tile-(\w+)"><span class="n">(\d+)</span>', html)
     assert tiles == [("critical", "0"), ("high", "1"), ("medium", "1"), ("low", "1"), ("info", "0"), ("waived", "1")]
-    assert "4 checks run over 2 vCenters, 4 VMs, 1 hosts, 0 clusters, 1 datastores." in html
+    assert "4 checks run over 2 vCenters, 4 VMs, 1 host, 0 clusters, 1 datastore." in html
     assert "4 VMs checked, 2 findings (1 waived)" in html  # the check's own line
 
 

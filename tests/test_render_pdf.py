@@ -40,8 +40,8 @@ def test_every_page_has_header_and_numbered_footer(pdf_file, pdf_pages):
         assert lines[-1] == f"vCenter report Page {i} of {n}", f"page {i}: {lines[-1]!r}"
 
 
-def test_content_escaped_masked_and_complete(pdf_pages):
-    text = "\n".join(pdf_pages)
+def test_content_escaped_masked_and_complete(pdf_file):
+    text = rf.pdf_text(pdf_file)
     assert "4 VMs checked, 3 findings, 1 waived" in text
     assert "Collection incomplete: 1 error" in text
     assert f"Snapshot 'before patch' of {rf.HOSTILE} is 45 days old." in text  # shown as text, not markup

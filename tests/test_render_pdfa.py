@@ -58,6 +58,13 @@ def test_attachments_are_the_evidence_bytes_and_hashes_are_printed(audit):
     assert descs["findings.json"].endswith(f"SHA-256 {hashlib.sha256(attached['findings.json']).hexdigest()}")
 
 
+def test_attached_findings_json_is_the_findings_json_file(audit, tmp_path):
+    ctx, path = audit
+    get_renderer("json").render(ctx, tmp_path)
+    attached = {a.name: a.content for a in PdfReader(str(path)).attachment_list}
+    assert attached["findings.json"] == (tmp_path / "findings.json").read_bytes()
+
+
 def test_provenance_identities_and_collector_user(audit):
     _, path = audit
     text = "\n".join(rf.pdf_pages(path))

@@ -62,9 +62,12 @@ def young_generation_gc() -> Iterator[None]:
 
 def _filter_spec(view: Any, vimtype: type, paths: list[str]) -> Any:
     traverse = _PC.TraversalSpec(name="traverseView", path="view", skip=False, type=vim.view.ContainerView)
+    # reportMissingObjectsInResults: an object deleted while we read (a VM removed during
+    # the run) comes back as a missingSet entry instead of failing the whole call.
     return _PC.FilterSpec(
         objectSet=[_PC.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
         propSet=[_PC.PropertySpec(type=vimtype, pathSet=paths, all=False)],
+        reportMissingObjectsInResults=True,
     )
 
 
@@ -91,8 +94,8 @@ def retrieve(
             result = None
             for oc in objects:
                 missing = oc.missingSet
-                if missing:
-                    _note_missing(oc.obj._moId, missing, stats)
+                if missing and _note_missing(oc.obj._moId, missing, stats):
+                    continue  # deleted while we read: not part of the inventory any more
                 yield oc.obj._moId, {p.name: p.val for p in oc.propSet}
             stats.objects += len(objects)
             if on_page is not None:
@@ -117,16 +120,28 @@ def retrieve(
             log.debug("DestroyView failed: %s", exc)
 
 
-def _note_missing(moid: str, missing: list[Any], stats: ReadStats) -> None:
+def _fault_of(missing: Any) -> Any:
+    """The MethodFault of a missingSet entry: pyVmomi hands a LocalizedMethodFault over
+    as the fault itself (its message in ``msg``); older versions keep the wrapper."""
+    fault = missing.fault
+    return getattr(fault, "fault", fault) if fault is not None else None
+
+
+def _note_missing(moid: str, missing: list[Any], stats: ReadStats) -> bool:
+    """Record properties that could not be read; True when the object itself is gone."""
     for m in missing:
-        fault = m.fault.fault if m.fault is not None else None
+        fault = _fault_of(m)
         if isinstance(fault, vim.fault.NotAuthenticated):
             # Some servers answer a dead session with a missingSet per property
             # instead of a fault: surface it so the session is renewed.
             raise fault
-        name = type(fault).__name__ if fault is not None else "unknown"
-        msg = (getattr(m.fault, "localizedMessage", None) or getattr(fault, "msg", None) or "") if m.fault else ""
+        if isinstance(fault, vmodl.fault.ManagedObjectNotFound):
+            log.debug("%s disappeared during collection", moid)
+            return True
+        name = type(fault).__name__.rsplit(".", 1)[-1] if fault is not None else "unknown"
+        msg = (getattr(fault, "msg", None) or "") if fault is not None else ""
         stats.missing.append(MissingProperty(moid=moid, path=m.path, fault=name, message=msg))
+    return False
 
 
 def retrieve_one(content: Any, obj: Any, paths: list[str]) -> dict[str, Any]:
@@ -141,7 +156,7 @@ def retrieve_one(content: Any, obj: Any, paths: list[str]) -> dict[str, Any]:
         return out
     for oc in result.objects:
         for m in oc.missingSet or []:
-            fault = m.fault.fault if m.fault is not None else None
+            fault = _fault_of(m)
             if fault is not None:
                 raise fault
         for p in oc.propSet:

@@ -53,9 +53,14 @@ def _oserror_text(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def _short_name(exc: BaseException) -> str:
+    """``vim.fault.InvalidLogin`` -> ``InvalidLogin`` (pyVmomi class names are dotted)."""
+    return type(exc).__name__.rsplit(".", 1)[-1]
+
+
 def _fault_text(fault: vmodl.MethodFault) -> str:
     msg = getattr(fault, "msg", None) or ""
-    name = type(fault).__name__
+    name = _short_name(fault)
     return f"{name}: {msg}" if msg and msg != name else name
 
 
@@ -84,15 +89,15 @@ def describe(exc: BaseException, vc: VCenterConfig, *, during: str = "connect") 
         need = f" (needs privilege {priv})" if priv else ""
         return "NoPermission", f"permission denied during {during}{need}"
     if isinstance(exc, vmodl.MethodFault):
-        return type(exc).__name__, f"{during} failed: {_fault_text(exc)}"
+        return _short_name(exc), f"{during} failed: {_fault_text(exc)}"
     if isinstance(exc, http.client.HTTPException):
         return "HttpError", f"unexpected HTTP answer during {during}: {type(exc).__name__} {exc}".strip()
     if isinstance(exc, OSError):
-        return type(exc).__name__, f"{during} failed: {_oserror_text(exc)}"
+        return _short_name(exc), f"{during} failed: {_oserror_text(exc)}"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if "is not a VIM server" in text:
         return "NotVCenter", "the server did not answer as a vSphere API endpoint (wrong host or port?)"
-    return type(exc).__name__, f"{during} failed: {text}"
+    return _short_name(exc), f"{during} failed: {text}"
 
 
 @contextmanager

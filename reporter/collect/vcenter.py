@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from pydantic import ValidationError
 from pyVmomi import vim, vmodl
 
 from ..config import VCenterConfig
@@ -93,6 +94,17 @@ class VCenterCollector:
         self.progress.done(stats.objects)
         self._report_missing(stage, stats)
 
+    def _object_error(self, stage: str, moid: str, exc: Exception) -> None:
+        """An object whose data could not be converted is left out, with the reason."""
+        log.debug("%s: %s %s not converted", self.vc.name, stage, moid, exc_info=True)
+        if isinstance(exc, ValidationError):
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            detail = f"{where}: {first['msg']}"
+        else:
+            detail = (str(exc).splitlines() or [""])[0] or type(exc).__name__
+        self.error(stage, type(exc).__name__, f"{moid} left out: unexpected data ({detail})", object_id=moid)
+
     def _report_missing(self, stage: str, stats: ReadStats) -> None:
         # One error per (property, fault), not one per object: 10,000 identical
         # "NoPermission on config.extraConfig" lines help nobody.
@@ -114,7 +126,10 @@ class VCenterCollector:
     def _read_clusters(self, session: Session) -> None:
         clusters = {}
         for m, p in self._read("clusters", "clusters", vim.ClusterComputeResource, convert.CLUSTER_PATHS):
-            clusters[m] = convert.cluster_from(m, p)
+            try:
+                clusters[m] = convert.cluster_from(m, p)
+            except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
+                self._object_error("clusters", m, exc)
         self.out.clusters = clusters
 
     def _read_hosts(self, session: Session) -> None:
@@ -125,10 +140,14 @@ class VCenterCollector:
             options = self._host_options(raw)
         hosts = {}
         for m, p in raw:
-            fields = convert.host_fields(p)
-            fields["name"] = fields["name"] or m
-            opts, errs = options.get(m, ({}, {}))
-            hosts[m] = Host(moid=m, advanced_options=opts, advanced_option_errors=errs, **fields)
+            try:
+                fields = convert.host_fields(p)
+                fields["name"] = fields["name"] or m
+                opts, errs = options.get(m, ({}, {}))
+                hosts[m] = Host(moid=m, advanced_options=opts, advanced_option_errors=errs, **fields)
+            except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
+                self._object_error("hosts", m, exc)
+                continue
             self._host_cluster[m] = fields["cluster"]
         self.out.hosts = hosts
 
@@ -174,7 +193,10 @@ class VCenterCollector:
     def _read_datastores(self, session: Session) -> None:
         dss = {}
         for m, p in self._read("datastores", "datastores", vim.Datastore, convert.DATASTORE_PATHS):
-            dss[m] = convert.datastore_from(m, p)
+            try:
+                dss[m] = convert.datastore_from(m, p)
+            except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
+                self._object_error("datastores", m, exc)
         self.out.datastores = dss
 
     def _read_vms(self, session: Session) -> None:
@@ -182,12 +204,18 @@ class VCenterCollector:
         host_cluster = self._host_cluster
         if self.light:
             for m, p in self._read("vms", "virtual machines", vim.VirtualMachine, convert.VRAM_VM_PATHS):
-                vms[m] = convert.vram_vm_from(m, p, host_cluster)
+                try:
+                    vms[m] = convert.vram_vm_from(m, p, host_cluster)
+                except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
+                    self._object_error("vms", m, exc)
         else:
             paths = self._folder_paths
             vm_from = convert.vm_from
             for m, p in self._read("vms", "virtual machines", vim.VirtualMachine, convert.VM_PATHS):
-                vms[m] = vm_from(m, p, paths, host_cluster)
+                try:
+                    vms[m] = vm_from(m, p, paths, host_cluster)
+                except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
+                    self._object_error("vms", m, exc)
         self.out.vms = vms
 
     def _read_licenses(self, session: Session) -> None:

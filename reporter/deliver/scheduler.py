@@ -207,18 +207,27 @@ def _vram_sampler() -> Callable[[Config], Any] | None:
 
 
 def _maintenance(cfg: Config) -> None:
-    """Daily: history housekeeping when the history module offers it; prune kept snapshots."""
+    """Daily: open the history database (applies pending migrations, proves it is reachable) or
+    run the history module's own housekeeping when it has one; prune kept snapshots."""
     if cfg.history is not None:
         try:
             from .. import history
         except ImportError:
             history = None  # type: ignore[assignment]
-        fn = getattr(history, "maintain", None) if history is not None else None
-        if callable(fn):
-            fn(cfg)
+        if history is not None:
+            maintain = getattr(history, "maintain", None)
+            if callable(maintain):
+                maintain(cfg)
+            else:
+                store = history.open_history(cfg)
+                log.info("serve: maintenance: history database %s is reachable and migrated", history.safe_url(store.url))
+    out_dir = Path(cfg.output.dir)
     if not cfg.output.keep_snapshots:
-        for old in snapshot_files(Path(cfg.output.dir))[:-2]:
+        for old in snapshot_files(out_dir)[:-2]:
             old.unlink(missing_ok=True)
+    kept = snapshot_files(out_dir)
+    log.info("serve: maintenance: %d snapshot(s) kept in %s (%.1f MB)", len(kept), out_dir / SNAPSHOT_DIR,
+             sum(p.stat().st_size for p in kept) / 1e6)
 
 
 @dataclass
@@ -328,10 +337,13 @@ def _signals_stop(service: Service) -> Iterator[None]:
             signal.signal(s, h)
 
 
-def serve(cfg: Config, **service_kwargs: Any) -> None:
-    """Run the schedule until SIGTERM/SIGINT; one ``serve`` per output directory."""
+def serve(cfg: Config, *, wait: Callable[[float], Any] | None = None, **service_kwargs: Any) -> Service:
+    """Run the schedule until SIGTERM/SIGINT; one ``serve`` per output directory.
+
+    ``wait`` replaces the idle wait between ticks (tests pass one that moves a fake clock)."""
     out_dir = Path(cfg.output.dir)
     with FileLock(out_dir / SERVE_LOCK, f"vcreport serve for {out_dir}"):
         service = Service(cfg, **service_kwargs)
         with _signals_stop(service):
-            service.run_forever()
+            service.run_forever(wait=wait)
+    return service

@@ -10,7 +10,7 @@ from .templating import render_template
 from .view import build_view
 
 # Per-check and per-table row caps for the page; everything is in report.xlsx / findings.json.
-FINDINGS_LIMIT = 1000
+FINDINGS_LIMIT = 500
 TABLE_LIMIT = 500
 
 

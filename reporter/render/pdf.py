@@ -15,7 +15,7 @@ from .html import render_html
 
 # Paper is for reading: a check with more findings than this lists the first ones and points to
 # report.xlsx / findings.json for the rest (the note in the PDF says how many were left out).
-PDF_FINDINGS_LIMIT = 50
+PDF_FINDINGS_LIMIT = 25
 PDF_TABLE_LIMIT = 100
 
 

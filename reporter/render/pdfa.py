@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import VerificationFailed
+from ..errors import RenderError, VerificationFailed
 from ..fsutil import atomic_write_bytes
 from . import Renderer, ReportContext, register
 from .html import render_html
@@ -54,7 +54,10 @@ class PdfaRenderer(Renderer):
     format = "pdfa"
 
     def render(self, ctx: ReportContext, out_dir: Path) -> list[Path]:
-        from weasyprint import Attachment
+        try:
+            from weasyprint import Attachment
+        except OSError as exc:  # Pango/HarfBuzz missing on this machine
+            raise RenderError(f"PDF output needs WeasyPrint's system libraries (Pango): {exc}") from None
 
         files = evidence_files(ctx)
         html = render_html(ctx, "audit.html.j2", limit=AUDIT_FINDINGS_LIMIT, paged=True,

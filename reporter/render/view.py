@@ -130,7 +130,7 @@ class ReportView:
     waived_total: int
     checks_run: int
     checks_failed: list[CheckView]  # checks that raised an error
-    inventory: list[tuple[str, int]]  # ("VMs", 404) ...
+    inventory: list[tuple[str, int]]  # (object type, count): ("vm", 404) ...
     families: list[FamilyView]
     delta_rows: list[DeltaRow]
     fixed: list[Finding]
@@ -154,9 +154,14 @@ class ReportView:
         return ", ".join(vc.name for vc in self.vcenters) or "no vCenter"
 
     @property
+    def inventory_text(self) -> str:
+        """'2 vCenters, 404 VMs, 1 host, 5 clusters, 8 datastores'."""
+        return ", ".join(count_noun(n, kind) for kind, n in self.inventory)
+
+    @property
     def headline(self) -> str:
         """'404 VMs checked, 3 findings' — the one line an admin reads."""
-        vms = next((n for label, n in self.inventory if label == "VMs"), 0)
+        vms = next((n for kind, n in self.inventory if kind == "vm"), 0)
         text = f"{vms:,} VM{'s' if vms != 1 else ''} checked, {self.open_total:,} finding{'s' if self.open_total != 1 else ''}"
         if self.waived_total:
             text += f", {self.waived_total:,} waived"
@@ -227,11 +232,11 @@ def build_view(ctx: ReportContext) -> ReportView:
     snap = ctx.snapshot
     vcs = list(snap.vcenters.values())
     inventory = [
-        ("vCenters", len(vcs)),
-        ("VMs", sum(len(v.vms) for v in vcs)),
-        ("hosts", sum(len(v.hosts) for v in vcs)),
-        ("clusters", sum(len(v.clusters) for v in vcs)),
-        ("datastores", sum(len(v.datastores) for v in vcs)),
+        ("vcenter", len(vcs)),
+        ("vm", sum(len(v.vms) for v in vcs)),
+        ("host", sum(len(v.hosts) for v in vcs)),
+        ("cluster", sum(len(v.clusters) for v in vcs)),
+        ("datastore", sum(len(v.datastores) for v in vcs)),
     ]
     return ReportView(
         ctx=ctx, vcenters=vcs, collection_errors=list(snap.collection_errors), counts=counts,

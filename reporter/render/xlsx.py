@@ -69,15 +69,24 @@ def _write_sheet(wb: Workbook, sheet: Sheet) -> None:
         header.append(c)
     ws.append(header)
     for row in sheet.rows:
-        cells = []
-        for v in row:
-            c = WriteOnlyCell(ws, value=_value(v))
-            if isinstance(v, str):
-                c.data_type = "s"  # openpyxl would turn "=..." into a formula
-            elif isinstance(v, datetime):
-                c.number_format = "yyyy-mm-dd hh:mm:ss"
-            cells.append(c)
-        ws.append(cells)
+        ws.append([_cell(ws, v) for v in row])
+
+
+def _cell(ws: object, v: Cell) -> object:
+    """Plain values are appended as they are (fast); only text that openpyxl would read as a
+    formula and datetimes (display format) need a cell object."""
+    if isinstance(v, str):
+        v = _value(v)
+        if not v.startswith("="):
+            return v
+        c = WriteOnlyCell(ws, value=v)
+        c.data_type = "s"  # openpyxl turns "=..." into a formula otherwise
+        return c
+    if isinstance(v, datetime):
+        c = WriteOnlyCell(ws, value=_value(v))
+        c.number_format = "yyyy-mm-dd hh:mm:ss"
+        return c
+    return v
 
 
 def workbook_bytes(sheets: list[Sheet]) -> bytes:

@@ -1,0 +1,197 @@
+"""Benchmark report generation per format (not a test).
+
+For the bundled sample and for a synthetic 10,000-VM snapshot (generated here,
+deterministically), each format is rendered in a fresh child process that loads
+the snapshot, runs the checks and renders that one format; the child reports the
+render time and its peak RSS. A "checks only" child gives the baseline the formats
+add to.
+
+    python benchmarks/report.py [--vms 10000] [--formats html,pdf,pdfa,xlsx,csv,json] [--record]
+
+``--record`` appends the tables to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GB = 1024**3
+COLLECTED = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+
+
+def synthetic(n_vms: int, seed: int = 1):
+    """Two vCenters, 20 VMs per host, 40 VMs per datastore, 1-3 disks per VM, 5% with snapshot chains,
+    a few disconnected hosts, CBT off on a third, vSphere 5 licenses with assignments."""
+    from reporter.model import (Cluster, Datastore, Disk, Host, IoAllocation, IormConfig, License, LicenseAssignment,
+                                Snapshot, SnapshotNode, VCenter, VM)
+
+    rng = random.Random(seed)
+    vcs = {}
+    per_vc = [n_vms // 2, n_vms - n_vms // 2]
+    vm_no = 0
+    for v, count in enumerate(per_vc, start=1):
+        uuid = f"00000000-0000-4000-8000-{v:012d}"
+        n_hosts = max(1, count // 20)
+        n_ds = max(1, count // 40)
+        hosts, clusters, datastores, vms = {}, {}, {}, {}
+        for c in range(max(1, n_hosts // 16)):
+            clusters[f"domain-c{c}"] = Cluster(moid=f"domain-c{c}", name=f"cl{v}-{c:02d}", hosts=[])
+        for h in range(n_hosts):
+            cl = f"domain-c{h % len(clusters)}"
+            hosts[f"host-{h}"] = Host(
+                moid=f"host-{h}", name=f"esx{v}-{h:04d}.example.com", version="5.0.0", build="623860",
+                cpu_packages=2, cpu_cores=16, cpu_threads=32, memory_bytes=256 * GB, cluster=cl,
+                connection_state="notResponding" if h % 97 == 5 else "connected", maintenance_mode=False,
+                power_state="poweredOn", hw_exec_supported=True, hw_mmu_supported=True,
+                exec_usage_ignored=False, mmu_usage_ignored=False)
+        clusters = {k: c.model_copy(update={"hosts": [m for m, h in hosts.items() if h.cluster == k]})
+                    for k, c in clusters.items()}
+        for d in range(n_ds):
+            datastores[f"datastore-{d}"] = Datastore(
+                moid=f"datastore-{d}", name=f"ds{v}-{d:04d}", type="VMFS", capacity_bytes=8192 * GB,
+                free_bytes=rng.randint(200, 4000) * GB, accessible=True, multiple_host_access=True, ssd=False,
+                sioc_supported=True, iorm=IormConfig(enabled=d % 3 == 0, congestion_threshold_ms=30,
+                                                     congestion_threshold_mode="manual"))
+        for i in range(count):
+            vm_no += 1
+            moid = f"vm-{i}"
+            host = f"host-{i % n_hosts}"
+            ds = f"datastore-{i % n_ds}"
+            disks = [Disk(key=2000 + k, label=f"Hard disk {k + 1}", controller="scsi", bus_number=0, unit_number=k,
+                          capacity_bytes=rng.choice([40, 60, 100, 200]) * GB, datastore=ds,
+                          backing_file=f"[ds{v}-{i % n_ds:04d}] vm{vm_no:05d}/vm{vm_no:05d}_{k}.vmdk",
+                          backing_type="flat", disk_mode="persistent", thin=True,
+                          io=IoAllocation(limit=-1 if k else 500 if i % 50 == 0 else -1, shares_level="normal",
+                                          shares=1000))
+                     for k in range(rng.randint(1, 3))]
+            snaps = []
+            if i % 20 == 0:
+                snaps = [SnapshotNode(moid=f"{moid}-snapshot-1", name="before patch",
+                                      create_time=COLLECTED - timedelta(days=rng.randint(1, 90)), state="poweredOff",
+                                      quiesced=False)]
+            win = i % 10 == 0
+            vms[moid] = VM(
+                moid=moid, name=f"vm{vm_no:05d}", instance_uuid=f"5000{vm_no:028x}", power_state="poweredOn" if i % 5 else "poweredOff",
+                memory_mb=rng.choice([2048, 4096, 8192, 16384, 32768]), num_cpu=rng.choice([1, 2, 4, 8]),
+                guest_id="winNetEnterpriseGuest" if win else "rhel7_64Guest",
+                guest_full_name="Microsoft Windows Server 2003, Enterprise Edition (32-bit)" if win else "Red Hat Enterprise Linux 7 (64-bit)",
+                hw_version="vmx-08", change_tracking_enabled=i % 3 != 0, virtual_exec_usage="hvAuto",
+                virtual_mmu_usage="automatic", disks=disks, snapshots=snaps,
+                current_snapshot=snaps[0].moid if snaps else None, host=host, cluster=hosts[host].cluster,
+                folder_path=f"/DC{v}/vm/app{i % 30:02d}", datastores=[ds], consolidation_needed=False)
+        lic_key = f"AAAAA-BBBBB-CCCCC-{v:05d}-ZZZZZ"
+        licenses = [License(key=lic_key, edition_key="esxEnterprisePlus", name="VMware vSphere 5 Enterprise Plus",
+                            total=n_hosts * 2, used=n_hosts * 2, cost_unit="cpuPackage",
+                            properties={"ProductName": "VMware ESX Server", "ProductVersion": "5.0"})]
+        assignments = [LicenseAssignment(entity=m, entity_name=h.name, entity_type="host", license_key=lic_key,
+                                         edition_key="esxEnterprisePlus") for m, h in hosts.items()]
+        vcs[uuid] = VCenter(name=f"vc{v:02d}", host=f"vc{v:02d}.example.com", instance_uuid=uuid, version="5.0.0",
+                            build="804277", full_name="VMware vCenter Server 5.0.0 build-804277",
+                            user="svc-report@vsphere.local", vms=vms, hosts=hosts, clusters=clusters,
+                            datastores=datastores, licenses=licenses, license_assignments=assignments)
+    return Snapshot(collected_at=COLLECTED, tool_version="bench", vcenters=vcs)
+
+
+def child(snapshot: str, fmt: str) -> None:
+    """Load, check, render one format; print JSON {seconds, checks_seconds, rss_mb, files, bytes}."""
+    from reporter import api
+    from reporter.render import ReportContext, get_renderer, sha256_file
+
+    t0 = time.perf_counter()
+    snap = api.load_snapshot(snapshot)
+    results, tables = api.check(snap)
+    ctx = ReportContext(snapshot=snap, results=results, tables=tables, tool_version="bench",
+                        snapshot_sha256=sha256_file(Path(snapshot))).masked()
+    t1 = time.perf_counter()
+    files: list[Path] = []
+    with tempfile.TemporaryDirectory() as out:
+        if fmt != "none":
+            files = get_renderer(fmt).render(ctx, Path(out))
+        t2 = time.perf_counter()
+        size = sum(p.stat().st_size for p in files)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": t2 - t1, "checks_seconds": t1 - t0, "rss_mb": rss, "files": len(files),
+                      "bytes": size, "findings": len(results.findings)}))
+
+
+def measure(snapshot: Path, fmt: str) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", str(snapshot), fmt], capture_output=True, text=True,
+                          check=False, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    if proc.returncode != 0:
+        raise SystemExit(f"{fmt} on {snapshot.name} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vms", type=int, default=10_000)
+    ap.add_argument("--formats", default="html,pdf,pdfa,xlsx,csv,json")
+    ap.add_argument("--record", action="store_true", help="append the results to benchmarks/RESULTS.md")
+    ap.add_argument("--child", nargs=2, metavar=("SNAPSHOT", "FORMAT"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    from reporter import api, snapshot_io
+
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        synth = Path(tmp) / f"synthetic-{args.vms}.json.gz"
+        t0 = time.perf_counter()
+        snap = synthetic(args.vms)
+        snapshot_io.save(snap, synth)
+        print(f"generated {snap.vm_count()} VMs in {time.perf_counter() - t0:.1f} s ({synth.stat().st_size / 1e6:.1f} MB gz)",
+              file=sys.stderr)
+        del snap
+        inputs = [("sample (404 VMs)", api.find_sample("sample-snapshot.json.gz")),
+                  (f"synthetic ({args.vms:,} VMs)", synth)]
+        lines = []
+        for label, path in inputs:
+            base = measure(path, "none")
+            print(f"{label}: load + checks {base['checks_seconds']:.2f} s, {base['findings']} findings, "
+                  f"peak RSS {base['rss_mb']:.0f} MB", file=sys.stderr)
+            rows = [f"| {label} | load + checks (baseline) | {base['checks_seconds']:.2f} | — | {base['rss_mb']:.0f} |"]
+            for fmt in formats:
+                r = measure(path, fmt)
+                print(f"  {fmt:<5} {r['seconds']:7.2f} s  {r['bytes'] / 1e6:7.2f} MB  peak RSS {r['rss_mb']:.0f} MB",
+                      file=sys.stderr)
+                rows.append(f"| {label} | {fmt} | {r['seconds']:.2f} | {r['bytes'] / 1e6:.2f} | {r['rss_mb']:.0f} |")
+            lines.append((label, base["findings"], rows))
+    import weasyprint
+
+    header = [
+        "", f"## Report generation (issue 8) — {datetime.now(timezone.utc):%Y-%m-%d}", "",
+        f"`python benchmarks/report.py --vms {args.vms}` on {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"WeasyPrint {weasyprint.__version__}. Each row is a fresh process: load the snapshot, run every check, "
+        "render one format. Seconds = render time only (the baseline row is load + checks); peak RSS is the whole "
+        "process. PDF editions list at most 50 findings per check (audit: 100), the HTML 1,000; XLSX/CSV/JSON "
+        "everything.", "",
+        "| snapshot | format | seconds | output MB | peak RSS MB |", "|---|---|---:|---:|---:|",
+    ]
+    body = [row for _, _, rows in lines for row in rows]
+    notes = [f"", *[f"- {label}: {n:,} findings." for label, n, _ in lines], ""]
+    text = "\n".join(header + body + notes)
+    print(text)
+    if args.record:
+        results = ROOT / "benchmarks" / "RESULTS.md"
+        existing = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
+        results.write_text(existing.rstrip("\n") + "\n" + text, encoding="utf-8")
+        print(f"appended to {results}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
