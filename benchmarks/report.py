@@ -173,13 +173,17 @@ def main() -> None:
             lines.append((label, base["findings"], rows))
     import weasyprint
 
+    from reporter.render.html import FINDINGS_LIMIT
+    from reporter.render.pdf import PDF_FINDINGS_LIMIT
+    from reporter.render.pdfa import AUDIT_FINDINGS_LIMIT
+
     header = [
         "", f"## Report generation (issue 8) — {datetime.now(timezone.utc):%Y-%m-%d}", "",
         f"`python benchmarks/report.py --vms {args.vms}` on {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"WeasyPrint {weasyprint.__version__}. Each row is a fresh process: load the snapshot, run every check, "
         "render one format. Seconds = render time only (the baseline row is load + checks); peak RSS is the whole "
-        "process. PDF editions list at most 50 findings per check (audit: 100), the HTML 1,000; XLSX/CSV/JSON "
-        "everything.", "",
+        f"process. Per check, the PDF lists at most {PDF_FINDINGS_LIMIT} findings (audit PDF: {AUDIT_FINDINGS_LIMIT}), "
+        f"the HTML {FINDINGS_LIMIT:,}; XLSX/CSV/JSON have everything.", "",
         "| snapshot | format | seconds | output MB | peak RSS MB |", "|---|---|---:|---:|---:|",
     ]
     body = [row for _, _, rows in lines for row in rows]
