@@ -187,7 +187,7 @@ def main() -> None:
         "| snapshot | format | seconds | output MB | peak RSS MB |", "|---|---|---:|---:|---:|",
     ]
     body = [row for _, _, rows in lines for row in rows]
-    notes = [f"", *[f"- {label}: {n:,} findings." for label, n, _ in lines], ""]
+    notes = ["", *[f"- {label}: {n:,} findings." for label, n, _ in lines], ""]
     text = "\n".join(header + body + notes)
     print(text)
     if args.record:

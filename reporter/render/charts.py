@@ -66,7 +66,7 @@ class Series:
     name: str
     colour: str
     segments: list[str]  # SVG polyline points, one string per unbroken run of days
-    dashed: bool = False
+    dash: str = ""  # SVG stroke-dasharray ("" = solid)
 
 
 @dataclass
@@ -186,7 +186,7 @@ def line_chart(title: str, start: date, end: date, series: list[tuple[str, str, 
 
     series: (name, colour, [(day, value)], style) with style ``line`` (a day without a value, or a
     missing day, breaks the line: gaps stay gaps), ``step`` (the value holds for the whole day,
-    dashed) or ``hline`` (one value drawn across the whole range, dashed).
+    dashed) or ``hline`` (one value drawn across the whole range, dotted).
     """
     if end < start:
         return None
@@ -232,7 +232,8 @@ def line_chart(title: str, start: date, end: date, series: list[tuple[str, str, 
                     px, py = seg[0].split(",")
                     seg[:] = [f"{float(px) - 2},{py}", f"{float(px) + 2},{py}"]
         if segments:
-            out_series.append(Series(name, colour, [" ".join(seg) for seg in segments], style != "line"))
+            dash = {"line": "", "step": "6 4", "hline": "2 3"}.get(style, "")
+            out_series.append(Series(name, colour, [" ".join(seg) for seg in segments], dash))
     y_ticks = [Tick(y(i * step), f"{i * step:,.0f}") for i in range(int(round(ymax / step)) + 1)]
     months = []
     d = date(start.year, start.month, 1)
@@ -263,10 +264,11 @@ def vram_charts(history: Any) -> list[LineChart]:
         days = [_as_date(v) for v in g["day"]]
         used = [(d, _num(v)) for d, v in zip(days, g["high_water_gb"])]
         ent = [(d, _num(v)) for d, v in zip(days, g["entitled_gb"])] if "entitled_gb" in g else []
+        if not any(v is not None for _, v in ent):
+            continue  # no vRAM entitlement applies to this pool (vSphere 6+ or per-core): nothing to chart
         series: list[tuple[str, str, list[tuple[date, float | None]], str]] = [
             ("Daily high-water (96 GB cap per VM applied)", USED_COLOUR, used, "line")]
-        if any(v is not None for _, v in ent):
-            series.append(("Entitled", ENTITLED_COLOUR, ent, "step"))
+        series.append(("Entitled", ENTITLED_COLOUR, ent, "step"))
         ph = pools.get(pool_id)
         avg = getattr(ph, "avg_12m_gb", None)
         if avg is not None:

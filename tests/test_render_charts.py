@@ -1,0 +1,86 @@
+"""Chart geometry: vRAM history per pool (gaps stay gaps), table chart hints, severity bars."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pandas as pd
+
+import report_fixtures as rf
+from reporter.history import history_from_samples
+from reporter.render.charts import severity_chart, table_chart, vram_charts
+from reporter.render.html import render_html
+from reporter.tables import Table
+
+AS_OF = date(2026, 11, 23)
+
+
+def _history():
+    rows = []
+    for i in range(40):  # 40 days ending on AS_OF, with days 10..12 missing
+        if 10 <= i <= 12:
+            continue
+        ts = datetime(2026, 11, 23, 5, 0, tzinfo=timezone.utc) - timedelta(days=i)
+        rows.append({"ts": ts, "pool_id": "vc01/enterprise_plus", "edition": "esxEnterprisePlus",
+                     "used_gb_raw": 1000.0 + i, "used_gb_capped": 900.0 + i, "entitled_gb": 1536.0})
+        rows.append({"ts": ts, "pool_id": "vc02/per_core", "edition": "vsphere8", "used_gb_raw": 50.0,
+                     "used_gb_capped": 50.0, "entitled_gb": float("nan")})
+    df = pd.DataFrame(rows)
+    df["ts"] = pd.to_datetime(df["ts"], utc=True)
+    return history_from_samples(df, AS_OF)
+
+
+def test_vram_chart_per_pool_with_entitlement_and_gaps():
+    charts = vram_charts(_history())
+    assert [c.title for c in charts] == ["vRAM use vs entitlement — vc01/enterprise_plus"]  # per-core pool: no vRAM
+    c = charts[0]
+    used, entitled, average = c.series
+    assert used.name == "Daily high-water (96 GB cap per VM applied)"
+    assert len(used.segments) == 2  # the 3 missing days break the line
+    assert [len(seg.split()) for seg in used.segments] == [27, 10]
+    assert entitled.name == "Entitled" and entitled.dash == "6 4" and len(entitled.segments) == 2
+    assert average.name.startswith("12-month average (") and average.dash == "2 3"
+    assert c.note == ("37 of 365 days with samples — less than a full year, so the 12-month average covers only "
+                      "these days; 3 day(s) without a sample (gaps in the line)")
+    # The x axis spans the whole 12-month window, so a short history looks short.
+    assert c.x_ticks[0].label == "Dec" and c.x_ticks[0].sub == "2025"
+    assert [t.label for t in c.x_ticks if t.sub] == ["Dec", "Jan"]
+    # The y axis reaches above the entitlement (1,536 GB) with round ticks.
+    assert [t.label for t in c.y_ticks] == ["0", "500", "1,000", "1,500", "2,000"]
+
+
+def test_no_history_no_chart():
+    assert vram_charts(None) == []
+
+
+def test_vram_chart_in_the_licensing_section():
+    ctx = rf.context()
+    from dataclasses import replace
+
+    html = render_html(replace(ctx, history=_history()))
+    licensing = html[html.index('id="family-licensing"'):html.index('id="family-snapshots"')]
+    assert "<figcaption>vRAM use vs entitlement — vc01/enterprise_plus</figcaption>" in licensing
+    assert licensing.count("<polyline") == 5  # used and entitled in two segments each, the average
+
+
+def test_table_chart_hint_grouped_bars():
+    t = Table(id="snapshot_space", family="snapshots", title="Snapshot space", columns=["Datastore", "Snap GB", "Free GB"],
+              rows=[["ds-a", 10.0, 100.0], ["ds-b", 40.0, 20.0], ["ds-c", None, 5.0]],
+              chart={"type": "bar", "x": "Datastore", "y": ["Snap GB", "Free GB"], "unit": "GB"})
+    c = table_chart(t)
+    assert c is not None and c.legend == [("Snap GB", "#1565c0"), ("Free GB", "#90a4ae")]
+    # Groups sorted by the first series, largest first; absent values draw as zero.
+    assert [(b.label, b.value, b.display) for b in c.bars] == [
+        ("ds-b", 40.0, "40.0 GB"), ("", 20.0, "20.0 GB"), ("ds-a", 10.0, "10.0 GB"), ("", 100.0, "100.0 GB"),
+        ("ds-c", 0.0, "0 GB"), ("", 5.0, "5.0 GB")]
+    widest = max(b.width for b in c.bars)
+    assert widest == c.width - c.label_width - 90  # the largest value fills the plot
+    assert table_chart(Table(id="x", family="f", title="t", columns=["a"], rows=[], chart={"x": "a", "y": "missing"})) is None
+
+
+def test_severity_chart():
+    assert severity_chart([("critical", 0), ("high", 0)]) is None
+    c = severity_chart([("critical", 0), ("high", 2), ("medium", 4)])
+    assert [(b.label, b.value, b.colour) for b in c.bars] == [("critical", 0.0, "#6a1b9a"), ("high", 2.0, "#c62828"),
+                                                              ("medium", 4.0, "#ef6c00")]
+    assert c.bars[0].width == 0.0 and c.bars[2].width == 2 * c.bars[1].width
