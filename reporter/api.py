@@ -188,13 +188,16 @@ def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | Non
 
     sample = find_sample("sample-snapshot.json.gz")
     snap = load_snapshot(sample)
+    # The sample config brings thresholds and a waiver, so the demo shows a waived finding too.
+    sample_cfg = _load_config(find_sample("sample-config.toml"))
     # The sample ships a year of vRAM readings; load them into a throwaway history database
     # so the demo shows the 12-month compliance figures and chart as a real site would.
     with tempfile.TemporaryDirectory(prefix="vcreport-demo-") as tmp:
         cfg = Config(history=HistoryConfig(url=f"sqlite:///{Path(tmp) / 'history.db'}"))
         import_csv(cfg, find_sample("sample-vram-history.csv"))
         history = load_for_report(cfg, snap)
-    return report(sample, out_dir, formats=formats or ("html", "json", "xlsx", "csv", "pdf"), history=history)
+    return report(sample, out_dir, formats=formats or ("html", "json", "xlsx", "csv", "pdf"), history=history,
+                  cfg=sample_cfg, show_license_keys=False)
 
 
 def find_sample(name: str) -> Path:
