@@ -1,0 +1,47 @@
+"""The README documents every CLI command and option (sqlite-utils style: docs are tested)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reporter.cli import main
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def leaf_commands(group: click.Group, prefix: str = "vcreport") -> list[tuple[str, click.Command]]:
+    out: list[tuple[str, click.Command]] = []
+    for name, cmd in sorted(group.commands.items()):
+        path = f"{prefix} {name}"
+        if isinstance(cmd, click.Group):
+            out.extend(leaf_commands(cmd, path))
+        else:
+            out.append((path, cmd))
+    return out
+
+
+def test_every_command_is_documented() -> None:
+    missing = [path for path, _ in leaf_commands(main) if f"`{path}" not in README]
+    assert not missing, f"commands not in README.md: {missing}"
+
+
+def test_every_option_is_documented() -> None:
+    missing = []
+    for path, cmd in leaf_commands(main):
+        for param in cmd.params:
+            if isinstance(param, click.Option):
+                longest = max(param.opts, key=len)
+                if longest.startswith("--") and longest not in ("--help",) and longest not in README:
+                    missing.append(f"{path} {longest}")
+    assert not missing, f"options not in README.md: {missing}"
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    blocks = README.split("```bash")[1:3]
+    first, second = (b.split("```", 1)[0].strip() for b in blocks)
+    assert first == "pip install . && vcreport demo --out demo-report"
+    assert second == "bash scripts/test.sh"
+    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    assert "bash scripts/test.sh" in ci
