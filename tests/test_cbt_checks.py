@@ -211,9 +211,9 @@ def test_cbt006_known_defect_builds() -> None:
     out = run(known_defects)
     assert summary(out) == [
         ("kb55big", Severity.high, Status.fail),
-        ("kb55small", Severity.medium, Status.fail),
         ("kb60", Severity.high, Status.fail),
-        ("kb41", Severity.medium, Status.fail),
+        ("esx55", Severity.medium, Status.fail),  # "at risk" VMs are summed up per host
+        ("esx41", Severity.medium, Status.fail),
     ]
     by = {f.object_name: f for f in out.findings}
     big = by["kb55big"]
@@ -222,14 +222,20 @@ def test_cbt006_known_defect_builds() -> None:
     assert (d["kb"], d["fixed_build"], d["fix_verified"], d["disks_over_boundary"]) == (
         "KB2090639", 2302651, False, ["Hard disk 1"])
     assert "fixed build not verified against the KB, check it" in big.remediation
-    assert "KB2090639: at risk" in by["kb55small"].message
+    esx55 = by["esx55"]
+    assert esx55.object_type == "host"
+    assert esx55.evidence["vms_at_risk"] == ["kb55small"]
+    assert "in the affected range of KB2090639: 1 VM(s) with CBT on are at risk" in esx55.message
+    assert esx55.remediation.startswith("Upgrade esx55 (ESXi 5.5.0 build 1331820) to ")
+    assert "do not grow CBT-enabled disks" in esx55.remediation
     [d60] = by["kb60"].evidence["defects"]
     assert (d60["kb"], d60["fixed_build"], d60["fix_verified"]) == ("KB2136854", 3247720, True)
     assert by["kb60"].remediation.startswith(
         "Upgrade esx60 (ESXi 6.0.0 build 2494585) to ESXi 6.0 Express Patch 4 (ESXi600-201511001, build 3247720")
     assert "$spec.ChangeTrackingEnabled = $false; $vm.ExtensionData.ReconfigVM($spec)" in by["kb60"].remediation
     assert "Run a full (not incremental) backup" in by["kb60"].remediation
-    assert by["kb41"].evidence["defects"][0]["fixed_build"] is None
+    assert by["esx41"].evidence["defects"][0]["fixed_build"] is None
+    assert by["esx41"].evidence["vms_at_risk"] == ["kb41"]
     assert out.notes == ["vc01/esx51x: ESXi 5.1.0 build not reported; cannot tell whether it has a known CBT defect."]
 
 
@@ -259,4 +265,7 @@ def test_kb2090639_boundary_is_strictly_larger(size_gb: int, expected: Severity)
     snap = snapshot_of([cbt_vm("vm-1", "x", [{"size_gb": size_gb, "change_id": CID}], host_="host-2")], hosts=HOSTS)
     [f] = run(known_defects, snap).findings
     assert f.severity == expected
-    assert f.evidence["disks"][0]["capacity_gb"] == size_gb * GB / GB
+    if expected is Severity.high:  # possibly affected: a finding on the VM, with its disks
+        assert (f.object_type, f.evidence["disks"][0]["capacity_gb"]) == ("vm", size_gb * GB / GB)
+    else:  # only at risk: summed up on the host
+        assert (f.object_type, f.evidence["vms_at_risk"]) == ("host", ["x"])

@@ -50,8 +50,13 @@ META = CheckMeta(
 
 
 def run(ctx: CheckContext) -> Outcome:
+    """One finding per VM that is affected or possibly affected (each needs its own CBT reset
+    and full backup); VMs only *at risk* (KB2090639, no CBT disk past the boundary yet) are
+    summed up in one finding per host, whose fix is the upgrade alone."""
     defects = load_defects()
     out = Outcome()
+    at_risk: dict[tuple[str, str], list[str]] = {}  # (vcenter uuid, host moid) -> VM names
+    at_risk_lines: dict[tuple[str, str], tuple[Any, Any, list[str], list[dict[str, Any]]]] = {}
     for vc in ctx.snapshot.vcenters.values():
         for h in unknown_build_hosts(vc.hosts.values(), defects):
             out.notes.append(f"{vc.name}/{h.name}: ESXi {h.version} build not reported; cannot tell whether it "
@@ -95,6 +100,11 @@ def run(ctx: CheckContext) -> Outcome:
                          + ("" if rel.verified else " — fixed build not verified against the KB, check it")
                          + f" ({d.kb}). {d.after_fix}")
             items.append(item)
+        if severity is Severity.medium:  # only "at risk": report once per host, below
+            key = (view.vc.instance_uuid, host.moid)
+            at_risk.setdefault(key, []).append(view.vm.name)
+            at_risk_lines[key] = (view.vc, host, fixes, items)
+            continue
         ev = view.evidence()
         ev["defects"] = items
         steps = fixes + reset_steps(view.vm.name, [x.disk.device_node for x in tracked])
@@ -103,5 +113,19 @@ def run(ctx: CheckContext) -> Outcome:
             f"Host {host.name} runs ESXi {host.version} build {host.build}, affected by a known CBT defect. "
             + "; ".join(lines) + ".",
             evidence=ev, remediation=steps, severity=severity,
+        ))
+    for key, names in at_risk.items():
+        vc, host, fixes, items = at_risk_lines[key]
+        kbs = ", ".join(sorted({i["kb"] for i in items}))
+        out.findings.append(finding(
+            META, vc, host.name, object_id(vc, host.moid),
+            f"Host {host.name} runs ESXi {host.version} build {host.build}, in the affected range of {kbs}: "
+            f"{len(names)} VM(s) with CBT on are at risk if a CBT disk is grown past the boundary (none is "
+            "larger than it yet).",
+            evidence={"host_version": host.version, "host_build": host.build, "defects": items,
+                      "vms_at_risk": sorted(names)},
+            remediation=fixes + ["Until the host is upgraded, do not grow CBT-enabled disks on it; if one must be "
+                                 "grown, reset CBT on that disk afterwards and run a full backup."],
+            severity=Severity.medium, object_type="host",
         ))
     return out
