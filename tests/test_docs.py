@@ -45,3 +45,14 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert second == "bash scripts/test.sh"
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
     assert "bash scripts/test.sh" in ci
+
+
+def test_readme_toml_examples_are_valid_config() -> None:
+    import tomllib
+
+    from reporter.config import parse_config
+
+    blocks = [b.split("```", 1)[0] for b in README.split("```toml")[1:]]
+    assert len(blocks) >= 4
+    for block in blocks:
+        parse_config(tomllib.loads(block), "README.md")  # raises ConfigError naming the key
