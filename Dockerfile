@@ -4,7 +4,7 @@ FROM python:3.11-slim-bookworm
 
 # System libraries WeasyPrint needs for PDF output (Pango/HarfBuzz) and a font.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 vcreport

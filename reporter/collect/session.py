@@ -36,6 +36,9 @@ class ConnectError(Exception):
 def ssl_context(vc: VCenterConfig, *, insecure: bool = False) -> ssl.SSLContext:
     """Verification on unless ``verify_tls = false`` or ``--insecure``; ``ca_bundle`` when set."""
     if insecure or not vc.verify_tls:
+        logging.getLogger(__name__).warning(
+            "%s: TLS certificate verification is OFF (%s): the connection can be intercepted",
+            vc.name, "--insecure" if insecure else "verify_tls = false")
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
