@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -163,11 +164,31 @@ def report(
         history=history, show_license_keys=show,
     )
     masked = ctx.masked()
-    files: list[Path] = []
     out.mkdir(parents=True, exist_ok=True)
-    for name in fmt:
-        files.extend(get_renderer(name).render(masked, out))
+    files = _render_all(masked, fmt, out)
     return ReportOutput(files=files, results=results, tables=tables, context=masked)
+
+
+def _render_all(ctx: ReportContext, formats: list[str], out: Path) -> list[Path]:
+    """Render every format into a staging directory beside the reports, then move the files
+    into place. If any format fails, the previous report set is left exactly as it was."""
+    import shutil
+    import tempfile
+
+    staging = Path(tempfile.mkdtemp(prefix=".render-", dir=out))
+    try:
+        staged: list[Path] = []
+        for name in formats:
+            staged.extend(get_renderer(name).render(ctx, staging))
+        files = []
+        for path in staged:
+            target = out / path.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            files.append(target)
+        return files
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _history_for_report(cfg: Config, snap: Snapshot) -> Any:

@@ -136,3 +136,24 @@ def test_hostile_vm_name_end_to_end(vcsim_factory, tmp_path: Path) -> None:  # t
                           check=True).stdout
     assert "<script>alert(1)</script>" in text  # shown as text, not interpreted
     assert "Ünïcødé-VM-日本" in text
+
+
+def test_failed_render_keeps_the_previous_report_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reporter import api
+    from reporter.errors import RenderError
+    from reporter.render import pdf
+
+    sample = api.find_sample("sample-snapshot.json.gz")
+    out = tmp_path / "reports"
+    api.report(sample, out, formats="html,json")
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+    def boom(self, ctx, out_dir):  # noqa: ANN001, ANN202
+        raise RenderError("PDF engine failed")
+
+    monkeypatch.setattr(pdf.PdfRenderer, "render", boom)
+    with pytest.raises(RenderError):
+        api.report(sample, out, formats="html,json,pdf")
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert after == before  # html and findings.json were not replaced by a half-finished run
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
