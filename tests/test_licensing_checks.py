@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
+import pytest
 
 from reporter.checks import CheckContext
 from reporter.checks.licensing import (
@@ -153,3 +154,23 @@ def test_no_vram_findings_on_vsphere51():
     for mod in (vram_average, vram_today, vram_headroom, hard_limits):
         out = mod.run(ctx(snap, hist("vc1/enterprise_plus", 9999.0, 30)))
         assert out.findings == [] and out.checked == 0
+
+
+def test_lic003_warns_on_the_12_month_average_even_when_today_is_over():
+    # 364 days at 560 GB, today 700 GB: today is over (LIC-002), and the compliance measure,
+    # the average of daily high-water marks, has only 2.7 % left.
+    rows = [{"ts": AT - timedelta(days=i), "pool_id": "vc1/enterprise_plus", "edition": "x",
+             "used_gb_raw": 700.0 if i == 0 else 560.0, "used_gb_capped": 700.0 if i == 0 else 560.0,
+             "entitled_gb": 576.0} for i in range(365)]
+    df = pd.DataFrame(rows)
+    df["ts"] = pd.to_datetime(df["ts"], utc=True)
+    history = history_from_samples(df, AT.date())
+    c = ctx(snapshot(vsphere5_site()), history)
+    assert [f.object_name for f in vram_today.run(c).findings if f.object_name == "vc1/enterprise_plus"] == [
+        "vc1/enterprise_plus"]
+    [f] = [f for f in vram_headroom.run(c).findings if f.object_name == "vc1/enterprise_plus"]
+    assert f.message == ("Only 15.6 GB (2.7 %) of the 576 GB vRAM entitlement is free on the 12-month average of "
+                         "560.4 GB (warning below 10 %). The 12-month average is the compliance measure: once it "
+                         "passes the entitlement the pool is out of compliance.")
+    assert f.evidence["avg_12m_gb"] == pytest.approx(560.3836, abs=1e-3)
+    assert f.evidence["avg_headroom_pct"] == 2.71
