@@ -154,10 +154,21 @@ def demo_cmd(out: Path, formats: str | None) -> None:
 
 def _print_summary(res: api.ReportOutput) -> None:
     counts = res.results.counts()
-    checked = sum(r.checked for r in res.results.checks)
+    snap = res.context.snapshot
+    vcs = snap.vcenters.values()
+    waived = sum(1 for f in res.results.findings if f.status.value == "waived")
     sev = ", ".join(f"{n} {s}" for s, n in reversed(list(counts.items())) if n)
-    click.echo(f"{len(res.results.checks)} checks, {checked} objects checked: {sev or 'no open findings'}")
+    click.echo(f"{len(snap.vcenters)} vCenter(s), {snap.vm_count()} VMs, {sum(len(v.hosts) for v in vcs)} hosts, "
+               f"{sum(len(v.datastores) for v in vcs)} datastores; {len(res.results.checks)} checks: "
+               f"{sev + ' open' if sev else 'no open findings'}" + (f", {waived} waived" if waived else ""))
+    shown: set[Path] = set()
     for f in res.files:
+        if f.parent.name == "csv":  # one line for the per-sheet CSV directory, not one per file
+            if f.parent not in shown:
+                shown.add(f.parent)
+                n = sum(1 for x in res.files if x.parent == f.parent)
+                click.echo(f"  {f.parent}/ ({n} CSV files)")
+            continue
         click.echo(f"  {f}")
 
 
