@@ -2,19 +2,24 @@
 
 Measures in one run, against one simulator with N VMs:
 
-  (a) naive  - a pyVmomi loop reading the same properties object by object,
-               attribute by attribute (what many community scripts do); on a
-               sample of VMs when N is large, extrapolated linearly (and said so)
-  (b) bulk   - one raw ContainerView + RetrievePropertiesEx/Continue pass over
-               the same property paths, results iterated and dropped: the floor
-  (c) ours   - reporter.collect.collect()
-(b) and (c) each run in a fresh child process that reports its own wall time and
-peak RSS.
+  (a) naive    - a pyVmomi loop reading the same properties object by object,
+                 attribute by attribute (what many community scripts do); on a
+                 sample of VMs when N is large, extrapolated linearly (and said so)
+  (b) bulk     - one pyVmomi ContainerView + RetrievePropertiesEx/Continue pass over
+                 the same property paths, results iterated and dropped: the pyVmomi
+                 floor (pyVmomi deserializing the replies is most of it)
+  (t) transfer - the same requests sent raw (reporter.collect.rawsoap), reply bytes
+                 received and dropped, no parsing: what the wire and the server cost
+  (c) fast     - reporter.collect.collect() with the default engine (raw SOAP + lxml)
+  (p) pyvmomi  - reporter.collect.collect(engine="pyvmomi"), the reference engine
+(b), (t), (c) and (p) each run in a fresh child process that reports its own wall time
+and peak RSS; they run interleaved, --repeat times, and the fastest run of each is kept.
 
     python benchmarks/collect.py [--vms 10000] [--delay-ms 5] [--naive-sample 200]
 
-Needs Go and Debian's govmomi sources (see tests/vcsim/). Targets (issue 3):
-(c)/(b) <= 1.2, (a)/(c) >= 20 with 5 ms delay, peak RSS of (c) <= 400 MB at 10k VMs.
+Needs Go and Debian's govmomi sources (see tests/vcsim/). Targets: (c)/(b) < 0.3 (the
+Go govmomi peer's share of the pyVmomi floor), peak RSS of (c) <= 400 MB at 10k VMs;
+issue 3's (a)/(c) >= 20 with 5 ms delay.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -91,15 +97,51 @@ def raw_bulk(config: Path, page_size: int) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - t0, "objects": objects}
 
 
-def ours(config: Path, page_size: int, out: Path) -> dict[str, Any]:
-    """(c): reporter.collect.collect(), then (timed apart) writing the snapshot."""
+_TOKEN = re.compile(rb"<token>([^<]*)</token>")
+
+
+def transfer(config: Path, page_size: int) -> dict[str, Any]:
+    """(t): login, the same requests as (b) sent raw, reply bytes dropped unparsed, logout.
+
+    The continuation token is cut out of the bytes with a regular expression (the only
+    look at the reply); requests are sequential, one page after the other, like (b).
+    """
+    from reporter.collect.rawsoap import RawSoap
+    from reporter.collect.retrieve import _filter_spec
+
+    t0 = time.perf_counter()
+    si = connect_config(config)
+    content = si.RetrieveContent()
+    pc = content.propertyCollector
+    raw = RawSoap(si._stub)
+    received = 0
+    pages = 0
+    for vimtype, paths in READS:
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vimtype], True)
+        info, req = raw.request(pc, "RetrievePropertiesEx", [[_filter_spec(view, vimtype, paths)],
+                                                            PC.RetrieveOptions(maxObjects=page_size)])
+        while True:
+            body = raw.invoke(pc, info, req)
+            received += len(body)
+            pages += 1
+            m = _TOKEN.search(body)
+            if not m:
+                break
+            info, req = raw.request(pc, "ContinueRetrievePropertiesEx", [m.group(1).decode()])
+        view.DestroyView()
+    Disconnect(si)
+    return {"seconds": time.perf_counter() - t0, "bytes": received, "pages": pages}
+
+
+def ours(config: Path, page_size: int, out: Path, engine: str) -> dict[str, Any]:
+    """(c)/(p): reporter.collect.collect() with one engine, then (timed apart) writing the snapshot."""
     from reporter.collect import collect
     from reporter.config import load_config
     from reporter.snapshot_io import save
 
     cfg = load_config(config)
     t0 = time.perf_counter()
-    snap = collect(cfg, progress=False, page_size=page_size)
+    snap = collect(cfg, progress=False, page_size=page_size, engine=engine)
     took = time.perf_counter() - t0
     t1 = time.perf_counter()
     save(snap, out)
@@ -108,7 +150,7 @@ def ours(config: Path, page_size: int, out: Path) -> dict[str, Any]:
 
 
 def in_child(mode: str, config: Path, page_size: int, workdir: Path) -> dict[str, Any]:
-    """Run (b) or (c) in a fresh interpreter: both pay pyVmomi's lazy type loading as a
+    """Run one mode in a fresh interpreter: each pays pyVmomi's lazy type loading as a
     real ``vcreport collect`` does, and the peak RSS measured is that run's own."""
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, "--config", str(config), "--page-size", str(page_size),
@@ -123,8 +165,10 @@ def in_child(mode: str, config: Path, page_size: int, workdir: Path) -> dict[str
 def child_main(args: argparse.Namespace) -> int:
     if args.child == "bulk":
         result = raw_bulk(args.config, args.page_size)
+    elif args.child == "transfer":
+        result = transfer(args.config, args.page_size)
     else:
-        result = ours(args.config, args.page_size, args.out)
+        result = ours(args.config, args.page_size, args.out, engine=args.child)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["maxrss_mb"] = usage.ru_maxrss / 1024
     result["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # the whole child, imports included
@@ -175,11 +219,13 @@ def main() -> int:
     ap.add_argument("--clusters", type=int, default=10)
     ap.add_argument("--hosts", type=int, default=8, help="hosts per cluster")
     ap.add_argument("--delay-ms", type=int, default=0, help="vcsim delay per SOAP call (simulated WAN)")
-    ap.add_argument("--naive-sample", type=int, default=200, help="VMs read by the naive loop (0 = all)")
+    ap.add_argument("--naive-sample", type=int, default=200,
+                    help="VMs read by the naive loop (0 = all, -1 = skip the naive loop)")
     ap.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE)
-    ap.add_argument("--repeat", type=int, default=3, help="interleaved runs of (b) and (c); the fastest of each is kept")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="interleaved runs of (b), (t), (c), (p); the fastest of each is kept")
     ap.add_argument("--json", type=Path, help="also write the results here")
-    ap.add_argument("--child", choices=["bulk", "ours"], help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["bulk", "transfer", "fast", "pyvmomi"], help=argparse.SUPPRESS)
     ap.add_argument("--config", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -193,53 +239,73 @@ def main() -> int:
                          delay_ms=args.delay_ms, timeout_s=1800)
     print(f"vcsim with {args.vms:,} VMs, {args.clusters * args.hosts} hosts, delay {args.delay_ms} ms: "
           f"started in {time.perf_counter() - t0:.1f} s", flush=True)
+    runs: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
     try:
         config = sim.config_file(workdir, timeout_s=600)
-        bulk_runs, our_runs = [], []
-        for _ in range(max(1, args.repeat)):
-            bulk_runs.append(in_child("bulk", config, args.page_size, workdir))
-            print(f"  (b) bulk: {bulk_runs[-1]['seconds']:.2f} s ({bulk_runs[-1]['objects']:,} objects), "
-                  f"client CPU {bulk_runs[-1]['cpu_seconds']:.2f} s, peak RSS {bulk_runs[-1]['maxrss_mb']:.0f} MB",
-                  flush=True)
-            our_runs.append(in_child("ours", config, args.page_size, workdir))
-            print(f"  (c) ours: {our_runs[-1]['seconds']:.2f} s, client CPU {our_runs[-1]['cpu_seconds']:.2f} s, "
-                  f"peak RSS {our_runs[-1]['maxrss_mb']:.0f} MB", flush=True)
-        sample = args.naive_sample or args.vms
-        naive_t = naive(sim, sample)
-        print(f"  (a) naive: {naive_t['total_extrapolated']:.1f} s (extrapolated)", flush=True)
+        for i in range(max(1, args.repeat)):
+            for mode in MODES:
+                r = in_child(mode, config, args.page_size, workdir)
+                runs[mode].append(r)
+                extra = f", {r['bytes'] / 1e6:.1f} MB in {r['pages']} pages" if mode == "transfer" else ""
+                print(f"  run {i + 1} {LABELS[mode]}: {r['seconds']:.2f} s, client CPU {r['cpu_seconds']:.2f} s, "
+                      f"peak RSS {r['maxrss_mb']:.0f} MB{extra}", flush=True)
+        naive_t = naive(sim, args.naive_sample or args.vms) if args.naive_sample >= 0 else None
+        if naive_t:
+            print(f"  (a) naive: {naive_t['total_extrapolated']:.1f} s (extrapolated)", flush=True)
     finally:
         launcher.stop_all()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    bulk = min(r["seconds"] for r in bulk_runs)
-    best = min(our_runs, key=lambda r: r["seconds"])
-    vm_t = naive_t["VirtualMachine"]
-    result = {
+    best = {m: min(rs, key=lambda r: r["seconds"]) for m, rs in runs.items()}
+    bulk, xfer, fast, ref = (best[m]["seconds"] for m in MODES)
+    result: dict[str, Any] = {
         "vms": args.vms, "hosts": args.clusters * args.hosts, "delay_ms": args.delay_ms,
         "page_size": args.page_size, "repeat": args.repeat,
-        "naive_s": naive_t["total_extrapolated"], "naive_vm_sample": vm_t["measured"],
-        "bulk_s": bulk, "ours_s": best["seconds"], "ours_save_s": best["save_seconds"],
-        "ours_peak_rss_mb": max(r["maxrss_mb"] for r in our_runs),
-        "ours_vms": best["vms"], "ours_errors": best["errors"],
-        "bulk_cpu_s": min(r["cpu_seconds"] for r in bulk_runs),
-        "ours_cpu_s": min(r["cpu_seconds"] for r in our_runs),
-        "ratio_ours_bulk": best["seconds"] / bulk, "ratio_naive_ours": naive_t["total_extrapolated"] / best["seconds"],
+        "bulk_s": bulk, "transfer_s": xfer, "transfer_mb": best["transfer"]["bytes"] / 1e6,
+        "fast_s": fast, "pyvmomi_s": ref,
+        "fast_save_s": best["fast"]["save_seconds"], "fast_vms": best["fast"]["vms"],
+        "fast_errors": best["fast"]["errors"], "pyvmomi_vms": best["pyvmomi"]["vms"],
+        "fast_peak_rss_mb": max(r["maxrss_mb"] for r in runs["fast"]),
+        "pyvmomi_peak_rss_mb": max(r["maxrss_mb"] for r in runs["pyvmomi"]),
+        "cpu_s": {m: min(r["cpu_seconds"] for r in runs[m]) for m in MODES},
+        "all_runs_s": {m: [round(r["seconds"], 2) for r in runs[m]] for m in MODES},
+        "ratio_fast_bulk": fast / bulk, "ratio_pyvmomi_bulk": ref / bulk, "ratio_transfer_bulk": xfer / bulk,
+        "ratio_fast_transfer": fast / xfer,
     }
-    extrap = "" if vm_t["measured"] == vm_t["total"] else (
-        f" (VM part measured on {vm_t['measured']:,} of {vm_t['total']:,} VMs in {vm_t['seconds']:.1f} s, "
-        f"extrapolated linearly)")
+    if naive_t:
+        result["naive_s"] = naive_t["total_extrapolated"]
+        result["naive_vm_sample"] = naive_t["VirtualMachine"]["measured"]
+        result["ratio_naive_fast"] = naive_t["total_extrapolated"] / fast
     print()
-    print("| VMs | delay | (a) naive | (b) bulk | (c) ours | (c)/(b) | (a)/(c) | peak RSS (c) |")
-    print("|---|---|---|---|---|---|---|---|")
-    print(f"| {args.vms:,} | {args.delay_ms} ms | {result['naive_s']:.1f} s | {bulk:.2f} s | {best['seconds']:.2f} s "
-          f"| {result['ratio_ours_bulk']:.2f} | {result['ratio_naive_ours']:.0f} | {result['ours_peak_rss_mb']:.0f} MB |")
-    print(f"\n(a){extrap}; (c) collected {best['vms']:,} VMs with {best['errors']} collection errors; "
-          f"writing the gzip snapshot took another {best['save_seconds']:.2f} s. Client CPU (whole child "
-          f"process): (b) {result['bulk_cpu_s']:.2f} s, (c) {result['ours_cpu_s']:.2f} s. Fastest of "
-          f"{args.repeat} interleaved runs each.")
+    print("| VMs | delay | (a) naive | (b) pyVmomi bulk | (t) raw transfer | (c) `collect()` fast | "
+          "(p) `collect(engine=\"pyvmomi\")` | (c)/(b) | (p)/(b) | (t)/(b) | (c)/(t) | (a)/(c) | peak RSS (c) / (p) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    naive_s = f"{result['naive_s']:.1f} s" if naive_t else "—"
+    naive_r = f"{result['ratio_naive_fast']:.0f}" if naive_t else "—"
+    print(f"| {args.vms:,} | {args.delay_ms} ms | {naive_s} | {bulk:.2f} s | {xfer:.2f} s | {fast:.2f} s | {ref:.2f} s "
+          f"| {result['ratio_fast_bulk']:.2f} | {result['ratio_pyvmomi_bulk']:.2f} "
+          f"| {result['ratio_transfer_bulk']:.2f} "
+          f"| {result['ratio_fast_transfer']:.2f} | {naive_r} | {result['fast_peak_rss_mb']:.0f} / "
+          f"{result['pyvmomi_peak_rss_mb']:.0f} MB |")
+    extrap = ""
+    if naive_t and naive_t["VirtualMachine"]["measured"] != naive_t["VirtualMachine"]["total"]:
+        vm_t = naive_t["VirtualMachine"]
+        extrap = (f"(a): VM part measured on {vm_t['measured']:,} of {vm_t['total']:,} VMs in {vm_t['seconds']:.1f} s, "
+                  f"extrapolated linearly. ")
+    cpu = result["cpu_s"]
+    print(f"\n{extrap}(t) received {result['transfer_mb']:.1f} MB. (c) collected {result['fast_vms']:,} VMs with "
+          f"{result['fast_errors']} collection errors; writing the gzip snapshot took another "
+          f"{result['fast_save_s']:.2f} s. Client CPU (whole child process): (b) {cpu['bulk']:.2f} s, "
+          f"(t) {cpu['transfer']:.2f} s, (c) {cpu['fast']:.2f} s, (p) {cpu['pyvmomi']:.2f} s. "
+          f"Fastest of {args.repeat} interleaved runs each; all runs (s): {result['all_runs_s']}.")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0
+
+
+MODES = ("bulk", "transfer", "fast", "pyvmomi")
+LABELS = {"bulk": "(b) pyVmomi bulk", "transfer": "(t) raw transfer", "fast": "(c) collect() fast",
+          "pyvmomi": "(p) collect(engine=pyvmomi)"}
 
 
 if __name__ == "__main__":

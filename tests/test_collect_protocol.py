@@ -1,19 +1,24 @@
 """How the collector talks to vCenter: read-only calls, bulk pages, session renewal.
 
 Every SOAP call pyVmomi makes goes through ``SoapStubAdapter.InvokeMethod`` (lazy
-property reads too: they become ``RetrieveContents`` calls inside it), so wrapping it
-records exactly what the collector asked the server.
+property reads too: they become ``RetrieveContents`` calls inside it), and every bulk
+page of the fast engine through ``RawSoap.send``; wrapping both records what the
+collector asked the server. A third recorder reads the method name out of every SOAP
+request body put on the wire (``HTTPConnection.request``), so a call that bypassed
+both would still show up.
 """
 
 from __future__ import annotations
 
+import http.client
+import re
 from collections import Counter
 from typing import Any
 
 import pytest
 from pyVmomi import SoapAdapter
 
-from reporter.collect import collect
+from reporter.collect import collect, rawsoap
 from reporter.collect.vcenter import VCenterCollector
 from reporter.config import load_config
 
@@ -29,24 +34,46 @@ READ_ONLY = {
 }
 
 
+# The first element in a SOAP request's Body: the method called.
+_BODY_METHOD = re.compile(rb"<(?:\w+:)?Body[^>]*>\s*<(?:\w+:)?(\w+)")
+
+
 class Recorder:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls: list[str] = []
+        self.calls: list[str] = []  # pyVmomi's and the fast engine's calls, in order
+        self.raw_calls: list[str] = []  # the fast engine's alone
+        self.wire: list[str] = []  # every SOAP request sent
         self.accessors: list[str] = []
         original = SoapAdapter.SoapStubAdapter.InvokeMethod
         original_accessor = SoapAdapter.SoapStubAdapter.InvokeAccessor
+        original_raw = rawsoap.RawSoap.send
+        original_request = http.client.HTTPConnection.request
         recorder = self
 
         def invoke(stub: Any, mo: Any, info: Any, args: Any, outerStub: Any = None) -> Any:
             recorder.calls.append(info.wsdlName)
             return original(stub, mo, info, args, outerStub)
 
+        def raw_send(raw: Any, mo: Any, info: Any, req: bytes) -> Any:
+            recorder.calls.append(info.wsdlName)
+            recorder.raw_calls.append(info.wsdlName)
+            return original_raw(raw, mo, info, req)
+
         def accessor(stub: Any, mo: Any, info: Any) -> Any:
             recorder.accessors.append(f"{type(mo).__name__}.{info.name}")
             return original_accessor(stub, mo, info)
 
+        def request(conn: Any, method: str, url: str, body: Any = None, *args: Any, **kwargs: Any) -> Any:
+            if method == "POST":
+                data = body.encode() if isinstance(body, str) else bytes(body or b"")
+                m = _BODY_METHOD.search(data)
+                recorder.wire.append(m.group(1).decode() if m else f"unparsed POST {url}")
+            return original_request(conn, method, url, body, *args, **kwargs)
+
         monkeypatch.setattr(SoapAdapter.SoapStubAdapter, "InvokeMethod", invoke)
         monkeypatch.setattr(SoapAdapter.SoapStubAdapter, "InvokeAccessor", accessor)
+        monkeypatch.setattr(rawsoap.RawSoap, "send", raw_send)
+        monkeypatch.setattr(http.client.HTTPConnection, "request", request)
 
     def counts(self) -> Counter[str]:
         return Counter(self.calls)
@@ -66,20 +93,28 @@ def cfg(sim, tmp_path):
     return load_config(sim.config_file(tmp_path))
 
 
-def test_collector_calls_only_read_only_methods(cfg, monkeypatch):
+@pytest.mark.parametrize("engine", ["fast", "pyvmomi"])
+def test_collector_calls_only_read_only_methods(cfg, monkeypatch, engine):
     rec = Recorder(monkeypatch)
-    snap = collect(cfg, progress=False)
+    snap = collect(cfg, progress=False, engine=engine)
     assert snap.collection_errors == []
     assert set(rec.calls) <= READ_ONLY, f"state-changing or unexpected calls: {set(rec.calls) - READ_ONLY}"
     # And the reads really happened (the allow-list check alone could pass on nothing).
     assert {"Login", "Logout", "RetrievePropertiesEx", "QueryOptions", "QueryAssignedLicenses"} <= set(rec.calls)
     assert rec.accessors == []  # no lazy per-object property access
+    # Nothing reached the server past the two recorders: the wire saw exactly these calls.
+    assert Counter(rec.wire) == Counter(rec.calls)
+    # The fast engine reads the six bulk types raw (one page each at the default page size);
+    # the pyVmomi engine never does.
+    expected_raw = ["RetrievePropertiesEx"] * 6 if engine == "fast" else []
+    assert rec.raw_calls == expected_raw
 
 
-def test_bulk_reads_with_pages_exact_call_counts(cfg, monkeypatch):
+@pytest.mark.parametrize("engine", ["fast", "pyvmomi"])
+def test_bulk_reads_with_pages_exact_call_counts(cfg, monkeypatch, engine):
     """Calls grow with pages, never with objects: 8 VMs in pages of 3 = 1 + 2 calls."""
     rec = Recorder(monkeypatch)
-    snap = collect(cfg, progress=False, page_size=3)
+    snap = collect(cfg, progress=False, page_size=3, engine=engine)
     (vc,) = snap.vcenters.values()
     assert (len(vc.vms), len(vc.hosts)) == (8, 4)
     counts = rec.counts()
@@ -93,6 +128,8 @@ def test_bulk_reads_with_pages_exact_call_counts(cfg, monkeypatch):
     assert counts["QueryOptions"] == 4 * 2  # connected hosts x option keys
     assert counts["QueryAssignedLicenses"] == 1
     assert counts["Login"] == 1 and counts["Logout"] == 1
+    assert "CancelRetrievePropertiesEx" not in counts  # every page was read to the end
+    assert Counter(rec.wire) == counts
 
 
 def test_page_size_does_not_change_the_result(cfg):

@@ -86,6 +86,42 @@ def build_launcher() -> Path:
     return binary
 
 
+def build_saver() -> Path:
+    """Build (or reuse) ``tests/sioc_save``: it writes a running simulator's inventory into a
+    directory ``vcsim -load`` reads back (see that program's comment)."""
+    go = shutil.which("go")
+    if go is None:
+        raise HarnessUnavailable("the inventory saver needs the Go toolchain (apt-get install golang-go)")
+    src = TESTS_DIR / "sioc_save"
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(src.glob("*.go")))).hexdigest()[:16]
+    binary = CACHE_DIR / f"sioc-save-{digest}"  # the name tests/test_sioc_vcsim.py uses: one cached build
+    if binary.exists():
+        return binary
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, GO111MODULE="off", GOPATH=str(GOPATH))
+    env.setdefault("GOCACHE", str(CACHE_DIR / "go-build"))
+    tmp = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")
+    proc = subprocess.run([go, "build", "-o", str(tmp), "."], cwd=src, env=env, capture_output=True, text=True,
+                          timeout=600)
+    if proc.returncode != 0:
+        raise HarnessError(f"building the inventory saver failed:\n{proc.stderr[-4000:]}")
+    os.replace(tmp, binary)
+    return binary
+
+
+def save_inventory(sim: "Vcsim", directory: Path) -> Path:
+    """Save ``sim``'s inventory into ``directory`` (one ObjectContent XML per object)."""
+    env = dict(os.environ, VCSIM_SAVE_PASSWORD=sim.password)
+    args = [str(build_saver()), "-url", sim.url, "-user", sim.user, "-password-env", "VCSIM_SAVE_PASSWORD",
+            "-dir", str(directory)]
+    if sim.ca_bundle is not None:
+        args += ["-ca", str(sim.ca_bundle)]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+    if proc.returncode != 0:
+        raise HarnessError(f"saving the inventory failed:\n{proc.stderr[-4000:]}")
+    return directory
+
+
 # --------------------------------------------------------------------------- TLS
 
 

@@ -1,17 +1,21 @@
 """Property paths to read, and their conversion from pyVmomi data to ``reporter.model``.
 
-Every converter gets one object's ``{path: value}`` dict (from ``retrieve``); a path
+Every converter gets one object's ``{path: value}`` dict (from a read engine); a path
 that is absent was unset on the server and becomes ``None`` (never a made-up
 default, see ``model.py``). Type dispatch uses dicts keyed by the pyVmomi class,
 filled on first sight of a class, so a 10,000-VM inventory pays for the
 ``issubclass`` chain once per class, not once per device.
+
+VM values are plain (``VM_VALUES``): the pyVmomi engine applies these functions to
+what pyVmomi deserialized, the fast engine (``fastxml``) produces the same results
+straight from the XML. Both build the model parts with the same ``build_*`` helpers.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from pyVmomi import vim
 
@@ -74,6 +78,7 @@ _EXTRA_KEY = re.compile(
     r"|sched\.(?:scsi|sata|nvme|ide)\d+:\d+\.(?:throughputCap|bandwidthCap))$",
     re.IGNORECASE,
 )
+EXTRA_KEY_MATCH = _EXTRA_KEY.match
 
 
 # --------------------------------------------------------------------------- helpers
@@ -171,16 +176,35 @@ def _backing_kind(cls: type) -> str:
     return kind
 
 
+def build_io(*, limit: int | None, shares_level: str | None, shares: int | None,
+             reservation: int | None) -> IoAllocation:
+    return IoAllocation(limit=limit, shares_level=shares_level, shares=shares, reservation=reservation)
+
+
 def _io_allocation(alloc: Any) -> IoAllocation | None:
     if alloc is None:
         return None
     shares = alloc.shares
-    return IoAllocation(
+    return build_io(
         limit=alloc.limit,
         shares_level=text(shares.level) if shares is not None else None,
         shares=shares.shares if shares is not None else None,
         reservation=alloc.reservation,
     )
+
+
+def build_disk(*, key: int, label: str | None, controllers: dict[int, tuple[str, int]], controller_key: int | None,
+               unit_number: int | None, capacity_kb: int | None, capacity_bytes: int | None,
+               backing_type: str | None, backing: dict[str, Any], io: IoAllocation | None) -> Disk:
+    """One disk; ``backing`` holds the backing's model fields ({} without a backing)."""
+    # A disk whose controller is not in the device list should not happen;
+    # keep the disk and mark its slot unknown rather than drop it.
+    ctrl, bus = controllers.get(controller_key, ("unknown", -1))  # type: ignore[arg-type]
+    capacity = capacity_bytes
+    if not capacity and capacity_kb is not None:
+        capacity = capacity_kb * 1024
+    return Disk(key=key, label=label, controller=ctrl, bus_number=bus, unit_number=unit_number,
+                capacity_bytes=capacity, backing_type=backing_type, io=io, **backing)
 
 
 def disks_from_devices(devices: list[Any] | None) -> list[Disk]:
@@ -198,13 +222,7 @@ def disks_from_devices(devices: list[Any] | None) -> list[Disk]:
             controllers[dev.key] = (kind, dev.busNumber)
     out: list[Disk] = []
     for d in raw:
-        # A disk whose controller is not in the device list should not happen;
-        # keep the disk and mark its slot unknown rather than drop it.
-        ctrl, bus = controllers.get(d.controllerKey, ("unknown", -1))
         b = d.backing
-        capacity = d.capacityInBytes
-        if not capacity and d.capacityInKB is not None:
-            capacity = d.capacityInKB * 1024
         info = d.deviceInfo
         if b is None:
             backing_type = None
@@ -219,10 +237,11 @@ def disks_from_devices(devices: list[Any] | None) -> list[Disk]:
                 "thin": getattr(b, "thinProvisioned", None),
                 "change_id": getattr(b, "changeId", None),
             }
-        out.append(Disk(
-            key=d.key, label=info.label if info is not None else None, controller=ctrl, bus_number=bus,
-            unit_number=d.unitNumber, capacity_bytes=capacity, backing_type=backing_type,
-            io=_io_allocation(d.storageIOAllocation), **fields,
+        out.append(build_disk(
+            key=d.key, label=info.label if info is not None else None, controllers=controllers,
+            controller_key=d.controllerKey, unit_number=d.unitNumber, capacity_kb=d.capacityInKB,
+            capacity_bytes=d.capacityInBytes, backing_type=backing_type, backing=fields,
+            io=_io_allocation(d.storageIOAllocation),
         ))
     return out
 
@@ -230,38 +249,66 @@ def disks_from_devices(devices: list[Any] | None) -> list[Disk]:
 # --------------------------------------------------------------------------- snapshots, layout
 
 
+def build_snapshot_node(*, moid: str, id: int | None, name: str, description: str | None, create_time: Any,
+                        state: Any, quiesced: bool | None, children: list[SnapshotNode]) -> SnapshotNode:
+    return SnapshotNode(moid=moid, id=id, name=name, description=description or None, create_time=create_time,
+                        state=text(state), quiesced=quiesced, children=children)
+
+
 def snapshot_nodes(trees: list[Any] | None) -> list[SnapshotNode]:
     if not trees:
         return []
     return [
-        SnapshotNode(
-            moid=t.snapshot._moId, id=t.id, name=t.name, description=t.description or None,
-            create_time=t.createTime, state=text(t.state), quiesced=t.quiesced,
-            children=snapshot_nodes(t.childSnapshotList),
+        build_snapshot_node(
+            moid=t.snapshot._moId, id=t.id, name=t.name, description=t.description, create_time=t.createTime,
+            state=t.state, quiesced=t.quiesced, children=snapshot_nodes(t.childSnapshotList),
         )
         for t in trees
     ]
 
 
+SnapshotState = tuple[list[SnapshotNode], "str | None"]
+
+
+def snapshot_info(snap: Any) -> SnapshotState | None:
+    """``snapshot`` (VirtualMachineSnapshotInfo) -> (root snapshot list, current snapshot moid)."""
+    if snap is None:
+        return None
+    return snapshot_nodes(snap.rootSnapshotList), moid(snap.currentSnapshot)
+
+
+def build_layout_file(*, key: int, name: str, type_: Any, size: int | None, unique_size: int | None) -> LayoutFile:
+    return LayoutFile(key=key, name=name, type=text(type_) or "", size=size, unique_size=unique_size)
+
+
+def build_layout_disk(key: int, chain: list[list[int]]) -> LayoutDisk:
+    return LayoutDisk(key=key, chain=chain)
+
+
+def build_layout_snapshot(moid: str, data_key: int | None, memory_key: int | None,
+                          disks: list[LayoutDisk]) -> LayoutSnapshot:
+    return LayoutSnapshot(moid=moid, data_key=data_key, memory_key=memory_key, disks=disks)
+
+
+def build_layout(files: list[LayoutFile], disks: list[LayoutDisk], snapshots: list[LayoutSnapshot]) -> LayoutEx:
+    return LayoutEx(files=files, disks=disks, snapshots=snapshots)
+
+
 def _layout_disks(disks: list[Any] | None) -> list[LayoutDisk]:
     if not disks:
         return []
-    return [LayoutDisk(key=d.key, chain=[list(c.fileKey) for c in (d.chain or [])]) for d in disks]
+    return [build_layout_disk(d.key, [list(c.fileKey) for c in (d.chain or [])]) for d in disks]
 
 
 def layout_ex(layout: Any) -> LayoutEx | None:
     if layout is None:
         return None
-    return LayoutEx(
-        files=[
-            LayoutFile(key=f.key, name=f.name, type=text(f.type) or "", size=f.size, unique_size=f.uniqueSize)
-            for f in (layout.file or [])
-        ],
-        disks=_layout_disks(layout.disk),
-        snapshots=[
-            LayoutSnapshot(moid=s.key._moId, data_key=s.dataKey, memory_key=s.memoryKey, disks=_layout_disks(s.disk))
-            for s in (layout.snapshot or [])
-        ],
+    return build_layout(
+        [build_layout_file(key=f.key, name=f.name, type_=f.type, size=f.size, unique_size=f.uniqueSize)
+         for f in (layout.file or [])],
+        _layout_disks(layout.disk),
+        [build_layout_snapshot(s.key._moId, s.dataKey, s.memoryKey, _layout_disks(s.disk))
+         for s in (layout.snapshot or [])],
     )
 
 
@@ -275,9 +322,26 @@ def extra_config(options: list[Any] | None) -> dict[str, str]:
     return {o.key: str(o.value) for o in options if match(o.key)}
 
 
+# Plain VM values: what both engines hand ``vm_from`` for these paths (others are
+# strings, numbers and booleans as pyVmomi gives them).
+VM_VALUES: dict[str, Callable[[Any], Any]] = {
+    "parent": moid,
+    "datastore": moids,
+    "runtime.host": moid,
+    "runtime.powerState": text,
+    "config.flags.virtualExecUsage": text,
+    "config.flags.virtualMmuUsage": text,
+    "config.extraConfig": extra_config,
+    "config.hardware.device": disks_from_devices,
+    "snapshot": snapshot_info,
+    "layoutEx": layout_ex,
+}
+
+
 def vm_from(moid_: str, p: dict[str, Any], folder_paths: dict[str, str], host_cluster: dict[str, str | None]) -> VM:
+    """A VM from its plain values (``VM_VALUES``)."""
     get = p.get
-    host = moid(get("runtime.host"))
+    host = get("runtime.host")
     snap = get("snapshot")
     annotation = get("config.annotation")
     return VM(
@@ -285,7 +349,7 @@ def vm_from(moid_: str, p: dict[str, Any], folder_paths: dict[str, str], host_cl
         name=get("name") or moid_,
         instance_uuid=get("config.instanceUuid"),
         template=bool(get("config.template")),
-        power_state=text(get("runtime.powerState")),
+        power_state=get("runtime.powerState"),
         memory_mb=get("config.hardware.memoryMB"),
         num_cpu=get("config.hardware.numCPU"),
         guest_id=get("config.guestId"),
@@ -294,28 +358,29 @@ def vm_from(moid_: str, p: dict[str, Any], folder_paths: dict[str, str], host_cl
         tools_guest_full_name=get("guest.guestFullName"),
         hw_version=get("config.version"),
         change_tracking_enabled=get("config.changeTrackingEnabled"),
-        virtual_exec_usage=text(get("config.flags.virtualExecUsage")),
-        virtual_mmu_usage=text(get("config.flags.virtualMmuUsage")),
-        extra_config=extra_config(get("config.extraConfig")),
-        disks=disks_from_devices(get("config.hardware.device")),
-        snapshots=snapshot_nodes(snap.rootSnapshotList) if snap is not None else [],
-        current_snapshot=moid(snap.currentSnapshot) if snap is not None else None,
-        layout_ex=layout_ex(get("layoutEx")),
+        virtual_exec_usage=get("config.flags.virtualExecUsage"),
+        virtual_mmu_usage=get("config.flags.virtualMmuUsage"),
+        extra_config=get("config.extraConfig") or {},
+        disks=get("config.hardware.device") or [],
+        snapshots=snap[0] if snap is not None else [],
+        current_snapshot=snap[1] if snap is not None else None,
+        layout_ex=get("layoutEx"),
         consolidation_needed=get("runtime.consolidationNeeded"),
         host=host,
         cluster=host_cluster.get(host) if host else None,
-        folder_path=folder_paths.get(moid(get("parent")) or ""),
-        datastores=moids(get("datastore")),
+        folder_path=folder_paths.get(get("parent") or ""),
+        datastores=get("datastore") or [],
         annotation=annotation or None,
     )
 
 
 def vram_vm_from(moid_: str, p: dict[str, Any], host_cluster: dict[str, str | None]) -> VM:
+    """The light VM of ``sample_vram``, from plain values (``VM_VALUES``)."""
     get = p.get
-    host = moid(get("runtime.host"))
+    host = get("runtime.host")
     return VM(
         moid=moid_, name=get("name") or moid_, template=bool(get("config.template")),
-        power_state=text(get("runtime.powerState")), memory_mb=get("config.hardware.memoryMB"),
+        power_state=get("runtime.powerState"), memory_mb=get("config.hardware.memoryMB"),
         host=host, cluster=host_cluster.get(host) if host else None,
     )
 

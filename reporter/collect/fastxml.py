@@ -1,0 +1,836 @@
+"""The fast engine: bulk property pages read as raw SOAP and parsed with lxml.
+
+Same contract as ``retrieve.retrieve`` (the pyVmomi engine, which stays the
+reference): ``(moid, {path: value})`` per object, pages followed until the token is
+exhausted, unreadable properties recorded, an object deleted while we read left out.
+Every value is what the pyVmomi engine would hand the converter for that path:
+
+- ``values`` maps a path to the function the pyVmomi engine applies to its value
+  (``convert.VM_VALUES``: MoRef -> moid, device list -> ``list[Disk]``, ...). For the
+  hot ones (``_FUSED``) this module has the fused equivalent ``fn(deserialize(xml))``,
+  which reads only the XML the function needs: ``disks_from_devices`` looks at disks
+  and controllers and skips the other devices (NICs, CD-ROMs, video card ...) unread.
+- Any other value: strings, numbers, booleans, enums, timestamps, MoRefs and arrays
+  of them are converted here exactly as pyVmomi's deserializer does (same types, same
+  defaults for absent fields, same MoRef classes); data objects (a host's
+  ``hardware.cpuInfo``, a datastore's ``summary``) and anything unexpected are handed
+  to pyVmomi's own deserializer, one ``<val>`` at a time.
+
+``tests/test_collect_engines.py`` collects shaped vcsim inventories with both engines
+and asserts equal snapshots; ``tests/test_collect_fastxml.py`` checks the readers
+against pyVmomi's deserializer on replies vcsim cannot produce.
+
+Pages are pipelined (``Pager``): a worker thread sends each continuation as soon as
+the previous reply's bytes are in (its token is read off the bytes), so the server
+builds the next page while the client works, and parses a page (lxml, GIL released)
+once the caller has taken the one before. At most two parsed pages and one unparsed
+reply are alive.
+
+Where the fast engine is more forgiving than pyVmomi: it does not read what no
+converter uses (the other devices, extraConfig values of keys we skip), so malformed
+data there does not fail the read; and a value that cannot be read costs only its
+object (``on_error``), where pyVmomi's deserializer fails the whole page.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import queue
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, Callable, Iterator, cast
+
+from lxml import etree  # type: ignore[import-untyped]
+from pyVmomi import Iso8601, SoapAdapter, VmomiSupport, vim, vmodl
+
+from . import convert
+from .rawsoap import RawSoap
+from .retrieve import DEFAULT_PAGE_SIZE, ReadStats, _filter_spec, _note_missing
+
+log = logging.getLogger(__name__)
+
+_PC = vmodl.query.PropertyCollector
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+_SOAP_BODY = "{http://schemas.xmlsoap.org/soap/envelope/}Body"
+_V = "{urn:vim25}"  # the vim25 namespace of every vSphere API version
+T_RETURNVAL, T_TOKEN, T_OBJECTS = _V + "returnval", _V + "token", _V + "objects"
+T_OBJ, T_PROPSET, T_MISSINGSET = _V + "obj", _V + "propSet", _V + "missingSet"
+T_NAME, T_VAL = _V + "name", _V + "val"
+
+
+class Fallback(Exception):
+    """This value needs pyVmomi's deserializer (a shape the fused readers do not cover)."""
+
+
+class ParseError(Exception):
+    """The reply is not a RetrievePropertiesEx result."""
+
+
+def _parser() -> etree.XMLParser:
+    # A SOAP reply has no DTD: no entities, no network, no comments or PIs to skip.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True,
+                           remove_pis=True, collect_ids=False, huge_tree=False)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _bool(data: str) -> bool:
+    # pyVmomi's rule (SoapDeserializer.EndElementHandler).
+    if data == "0" or data.lower() == "false":
+        return False
+    if data == "1" or data.lower() == "true":
+        return True
+    raise TypeError(data)
+
+
+def _datetime(data: str) -> Any:
+    value = Iso8601.ParseISO8601(data)
+    if not value:
+        raise TypeError(data)
+    return value
+
+
+def _enum(t: Any, data: str) -> Any:
+    return getattr(t, data)
+
+
+def _leaf_converter(t: Any) -> Callable[[str], Any] | None:
+    """``text -> value`` for a leaf type, as pyVmomi converts it; None when not a leaf."""
+    if t is object or t is type or t is VmomiSupport.ManagedMethod or not isinstance(t, type):
+        return None
+    if issubclass(t, (list, VmomiSupport.DataObject, VmomiSupport.ManagedObject, BaseException)):
+        return None
+    if t is bool:
+        return _bool
+    if t is str:
+        return str
+    if t is VmomiSupport.binary:
+        return None  # base64: rare, left to pyVmomi
+    if t is datetime:
+        return _datetime
+    if issubclass(t, VmomiSupport.Enum):
+        return partial(_enum, t)
+    return cast(Callable[[str], Any], t)  # int, long, short, byte, float, double, URI ...: pyVmomi calls t(data)
+
+
+class Values:
+    """Turns ``<val>`` elements of one reply into pyVmomi-equal values.
+
+    One instance per read (types are cached by their ``xsi:type`` text: a prefix
+    means the same namespace throughout one server's replies).
+    """
+
+    def __init__(self, stub: Any) -> None:
+        self.stub = stub
+        self.version = stub.version
+        self._lookup = SoapAdapter.SoapDeserializer(stub)
+        self._types: dict[str, Any] = {}
+        self._mo_types: dict[str | None, Any] = {}
+        self._leaf: dict[Any, Callable[[str], Any] | None] = {}
+        self._any: dict[str | None, Callable[[Any], Any]] = {}
+        # pyVmomi keeps a MoRef's serverGuid attribute when its stub does not handle them.
+        self._keep_guids = not (stub is not None and stub.SupportServerGUIDs())
+
+    # -- types
+
+    def xsi_type(self, el: Any, xsi: str) -> Any:
+        t = self._types.get(xsi)
+        if t is None:
+            prefix, _, name = xsi.rpartition(":")
+            ns = el.nsmap.get(prefix or None)
+            t = self._lookup.LookupWsdlType(ns, name, allowManagedObjectReference=True)
+            if self.version:
+                t = VmomiSupport.GetCompatibleType(t, self.version)
+            self._types[xsi] = t
+        return t
+
+    def element_type(self, el: Any, declared: Any) -> Any:
+        """The type pyVmomi gives ``el`` (its ``xsi:type`` when set, else the declared one)."""
+        xsi = el.get(XSI_TYPE)
+        if xsi is None:
+            return declared
+        t = self.xsi_type(el, xsi)
+        return declared if (issubclass(t, list) and issubclass(declared, list)) else t
+
+    def leaf(self, t: Any) -> Callable[[str], Any] | None:
+        try:
+            return self._leaf[t]
+        except KeyError:
+            conv = self._leaf[t] = _leaf_converter(t)
+            return conv
+
+    def moref(self, el: Any) -> Any:
+        """A ManagedObject reference, as pyVmomi builds it (class from the ``type`` attribute)."""
+        type_attr = el.get("type")
+        cls = self._mo_types.get(type_attr)
+        if cls is None:
+            if type_attr is None:
+                raise KeyError("type")  # pyVmomi: attr['type']
+            prefix, _, name = type_attr.rpartition(":")
+            cls = self._lookup.LookupWsdlType(el.nsmap.get(prefix or None), name)
+            self._mo_types[type_attr] = cls
+        guid = el.get("serverGuid") if self._keep_guids else None
+        return cls(el.text or "", self.stub, guid)
+
+    # -- values
+
+    def fragment(self, el: Any, declared: Any = object) -> Any:
+        """pyVmomi's own deserializer on one element (exact, slower)."""
+        return SoapAdapter.Deserialize(etree.tostring(el, with_tail=False), declared, self.stub)
+
+    def value(self, el: Any, declared: Any = object) -> Any:
+        """The value pyVmomi deserializes from ``el``, whose static type is ``declared``."""
+        if declared is object:
+            return self.any(el)
+        t = self.element_type(el, declared)
+        if issubclass(t, VmomiSupport.ManagedObject):
+            return self.moref(el)
+        if issubclass(t, list):
+            return self._list(el, t)
+        conv = self.leaf(t)
+        if conv is None:
+            return self.fragment(el, declared)
+        return conv(el.text or "")
+
+    def any(self, el: Any) -> Any:
+        """``value(el, object)``, e.g. a ``<val>``: its type is its ``xsi:type``."""
+        xsi = el.get(XSI_TYPE)
+        read = self._any.get(xsi)
+        if read is None:
+            read = self._any[xsi] = self._any_reader(el, xsi)
+        return read(el)
+
+    def _any_reader(self, el: Any, xsi: str | None) -> Callable[[Any], Any]:
+        if xsi is None:
+            return self.fragment
+        t = self.xsi_type(el, xsi)
+        if issubclass(t, VmomiSupport.ManagedObject):
+            return self.moref
+        if issubclass(t, list):
+            return lambda e: self._list(e, t)
+        conv = self.leaf(t)
+        if conv is None:
+            return self.fragment
+        return lambda e: conv(e.text or "")
+
+    def _list(self, el: Any, t: Any) -> Any:
+        item = t.Item
+        out = t()
+        for child in el:
+            out.append(self.value(child, item))
+        return out
+
+
+# --------------------------------------------------------------------------- fused readers
+#
+# Each reader below equals ``fn(Values.value(val))`` for its ``fn`` in ``_FUSED``.
+# Defaults of absent fields come from pyVmomi's classes (a required int is 0, a
+# required string "", an optional field None), read once per class.
+
+_D = vim.vm.device
+_DEVICE_ARRAY: Any = _D.VirtualDevice.Array  # type: ignore[attr-defined]
+_OPTION_ARRAY: Any = vim.option.OptionValue.Array  # type: ignore[attr-defined]
+_defaults_cache: dict[Any, dict[str, Any]] = {}
+
+
+def _defaults(cls: Any) -> dict[str, Any]:
+    d = _defaults_cache.get(cls)
+    if d is None:
+        inst = cls()
+        d = _defaults_cache[cls] = {p.name: getattr(inst, p.name) for p in cls._GetPropertyList()}
+    return d
+
+
+def _tags(*names: str) -> dict[str, str]:
+    return {_V + n: n for n in names}
+
+
+_DEVICE_TAGS = _tags("key", "busNumber")
+_DISK_INT_TAGS = _tags("key", "controllerKey", "unitNumber", "capacityInKB", "capacityInBytes")
+T_DEVICE_INFO, T_BACKING, T_SIOA = _V + "deviceInfo", _V + "backing", _V + "storageIOAllocation"
+T_LABEL = _V + "label"
+_BACKING_FIELDS = ("datastore", "fileName", "diskMode", "compatibilityMode", "thinProvisioned", "changeId")
+_BACKING_TAGS = _tags(*_BACKING_FIELDS)
+T_LIMIT, T_SHARES, T_RESERVATION, T_LEVEL = _V + "limit", _V + "shares", _V + "reservation", _V + "level"
+
+
+class Fused:
+    """The fused readers of one read (they share its ``Values`` type caches)."""
+
+    def __init__(self, values: Values) -> None:
+        self.v = values
+        self._kinds: dict[str | None, tuple[Any, str | None]] = {}
+        self._backings: dict[str | None, tuple[str, dict[str, Any]]] = {}
+
+    def _expect(self, el: Any, declared: Any) -> Any:
+        t = self.v.element_type(el, declared)
+        if t is not declared:
+            raise Fallback(f"{el.get(XSI_TYPE)} where {declared.__name__} was expected")
+        return t
+
+    # -- config.hardware.device -> convert.disks_from_devices
+
+    def _device(self, xsi: str | None, el: Any) -> tuple[Any, str | None]:
+        found = self._kinds.get(xsi)
+        if found is None:
+            cls = self.v.element_type(el, _D.VirtualDevice)
+            found = self._kinds[xsi] = (cls, convert._device_kind(cls))
+        return found
+
+    def devices(self, val: Any) -> list[Any]:
+        t = self.v.element_type(val, _DEVICE_ARRAY)
+        if not (issubclass(t, list) and t.Item is _D.VirtualDevice):
+            raise Fallback(f"device list of type {t}")
+        controllers: dict[int, tuple[str, int]] = {}
+        disks = []
+        kinds = self._kinds
+        for dev in val:
+            xsi = dev.get(XSI_TYPE)
+            cls, kind = kinds.get(xsi) or self._device(xsi, dev)
+            if kind is None:
+                continue
+            if kind is convert._DISK:
+                disks.append((cls, dev))
+                continue
+            d = _defaults(cls)
+            fields = {"key": d["key"], "busNumber": d["busNumber"]}
+            for c in dev:
+                name = _DEVICE_TAGS.get(c.tag)
+                if name is not None:
+                    fields[name] = int(c.text or "")
+            controllers[fields["key"]] = (kind, fields["busNumber"])
+        return [self._disk(cls, dev, controllers) for cls, dev in disks]
+
+    def _disk(self, cls: Any, dev: Any, controllers: dict[int, tuple[str, int]]) -> Any:
+        d = _defaults(cls)
+        f = {n: d[n] for n in ("key", "controllerKey", "unitNumber", "capacityInKB", "capacityInBytes")}
+        label = None
+        backing_type = None
+        backing: dict[str, Any] = {}
+        io = None
+        for c in dev:
+            tag = c.tag
+            name = _DISK_INT_TAGS.get(tag)
+            if name is not None:
+                f[name] = int(c.text or "")
+            elif tag == T_DEVICE_INFO:
+                label = self._label(c)
+            elif tag == T_BACKING:
+                backing_type, backing = self._backing(c)
+            elif tag == T_SIOA:
+                io = self._io(c)
+        return convert.build_disk(
+            key=f["key"], label=label, controllers=controllers, controller_key=f["controllerKey"],
+            unit_number=f["unitNumber"], capacity_kb=f["capacityInKB"], capacity_bytes=f["capacityInBytes"],
+            backing_type=backing_type, backing=backing, io=io)
+
+    def _label(self, el: Any) -> str:
+        cls = self.v.element_type(el, vim.Description)
+        label: str = _defaults(cls)["label"]
+        for c in el:
+            if c.tag == T_LABEL:
+                label = c.text or ""
+        return label
+
+    def _backing(self, el: Any) -> tuple[str, dict[str, Any]]:
+        xsi = el.get(XSI_TYPE)
+        found = self._backings.get(xsi)
+        if found is None:
+            cls = self.v.element_type(el, _D.VirtualDevice.BackingInfo)
+            d = _defaults(cls)
+            # Only the fields this backing type has; getattr(backing, field, None) is None for the others.
+            found = self._backings[xsi] = (convert._backing_kind(cls), {f: d[f] for f in _BACKING_FIELDS if f in d})
+        kind, defaults = found
+        fields = dict.fromkeys(_BACKING_FIELDS)
+        fields.update(defaults)
+        for c in el:
+            tag = c.tag
+            name = _BACKING_TAGS.get(tag)
+            if name is None or name not in defaults:
+                continue
+            if name == "datastore":
+                fields[name] = self.v.moref(c)._moId
+            elif name == "thinProvisioned":
+                fields[name] = _bool(c.text or "")
+            else:
+                fields[name] = c.text or ""
+        return kind, {
+            "datastore": fields["datastore"], "backing_file": fields["fileName"],
+            "disk_mode": convert.text(fields["diskMode"]),
+            "compatibility_mode": convert.text(fields["compatibilityMode"]),
+            "thin": fields["thinProvisioned"], "change_id": fields["changeId"],
+        }
+
+    def _io(self, el: Any) -> Any:
+        alloc = self._expect(el, vim.StorageResourceManager.IOAllocationInfo)
+        d = _defaults(alloc)
+        limit, reservation, shares = d["limit"], d["reservation"], d["shares"]
+        for c in el:
+            tag = c.tag
+            if tag == T_LIMIT:
+                limit = int(c.text or "")
+            elif tag == T_RESERVATION:
+                reservation = int(c.text or "")
+            elif tag == T_SHARES:
+                shares = self._shares(c)
+        level, count = shares if shares is not None else (None, None)
+        return convert.build_io(limit=limit, shares_level=convert.text(level), shares=count, reservation=reservation)
+
+    def _shares(self, el: Any) -> tuple[Any, int]:
+        cls = self._expect(el, vim.SharesInfo)
+        d = _defaults(cls)
+        level, count = d["level"], d["shares"]
+        for c in el:
+            if c.tag == T_LEVEL:
+                level = self.v.value(c, vim.SharesInfo.Level)
+            elif c.tag == T_SHARES:
+                count = int(c.text or "")
+        return level, count
+
+    # -- layoutEx -> convert.layout_ex
+
+    def layout(self, val: Any) -> Any:
+        self._expect(val, vim.vm.FileLayoutEx)
+        files, disks, snapshots = [], [], []
+        for c in val:
+            tag = c.tag
+            if tag == T_FILE:
+                files.append(self._file(c))
+            elif tag == T_DISK:
+                disks.append(self._layout_disk(c))
+            elif tag == T_SNAPSHOT:
+                snapshots.append(self._layout_snapshot(c))
+        return convert.build_layout(files, disks, snapshots)
+
+    def _file(self, el: Any) -> Any:
+        if el.get(XSI_TYPE) is not None:
+            self._expect(el, _FileInfo)
+        f = list(_FILE_DEFAULT_VALUES)
+        for c in el:
+            i = _FILE_TAGS.get(c.tag)
+            if i is not None:
+                f[i] = c.text or ""
+        key, name, type_, size, unique = f
+        return convert.build_layout_file(
+            key=int(key) if key.__class__ is str else key, name=name, type_=type_,
+            size=int(size) if size.__class__ is str else size,
+            unique_size=int(unique) if unique.__class__ is str else unique)
+
+    def _layout_disk(self, el: Any) -> Any:
+        self._expect(el, _DiskLayout)
+        key = _DISK_LAYOUT_DEFAULTS["key"]
+        chain = []
+        for c in el:
+            tag = c.tag
+            if tag == T_KEY:
+                key = int(c.text or "")
+            elif tag == T_CHAIN:
+                self._expect(c, _DiskUnit)
+                chain.append([int(k.text or "") for k in c if k.tag == T_FILE_KEY])
+        return convert.build_layout_disk(key, chain)
+
+    def _layout_snapshot(self, el: Any) -> Any:
+        self._expect(el, _SnapshotLayout)
+        d = _defaults(_SnapshotLayout)
+        ref, data_key, memory_key, disks = d["key"], d["dataKey"], d["memoryKey"], []
+        for c in el:
+            tag = c.tag
+            if tag == T_KEY:
+                ref = self.v.moref(c)
+            elif tag == T_DATA_KEY:
+                data_key = int(c.text or "")
+            elif tag == T_MEMORY_KEY:
+                memory_key = int(c.text or "")
+            elif tag == T_DISK:
+                disks.append(self._layout_disk(c))
+        return convert.build_layout_snapshot(ref._moId, data_key, memory_key, disks)
+
+    # -- snapshot -> convert.snapshot_info
+
+    def snapshot(self, val: Any) -> Any:
+        self._expect(val, vim.vm.SnapshotInfo)
+        current = None
+        roots = []
+        for c in val:
+            tag = c.tag
+            if tag == T_CURRENT:
+                current = self.v.moref(c)
+            elif tag == T_ROOTS:
+                roots.append(self._tree(c))
+        return roots, (current._moId if current is not None else None)
+
+    def _tree(self, el: Any) -> Any:
+        self._expect(el, _Tree)
+        f = dict(_defaults(_Tree))
+        children = []
+        for c in el:
+            tag = c.tag
+            if tag == T_CHILDREN:
+                children.append(self._tree(c))
+                continue
+            name = _TREE_TAGS.get(tag)
+            if name == "snapshot":
+                f[name] = self.v.moref(c)
+            elif name is not None:
+                f[name] = self.v.value(c, _TREE_TYPES[name])
+        return convert.build_snapshot_node(
+            moid=f["snapshot"]._moId, id=f["id"], name=f["name"], description=f["description"],
+            create_time=f["createTime"], state=f["state"], quiesced=f["quiesced"], children=children)
+
+    # -- config.extraConfig -> convert.extra_config
+
+    def extra_config(self, val: Any) -> dict[str, str]:
+        t = self.v.element_type(val, _OPTION_ARRAY)
+        if not (issubclass(t, list) and t.Item is vim.option.OptionValue):
+            raise Fallback(f"extraConfig of type {t}")
+        match = convert.EXTRA_KEY_MATCH
+        out: dict[str, str] = {}
+        options: Any = val
+        count = len(val)
+        if count > 8:
+            # A real VM has ~100 keys and we keep a few: list the keys in C, visit the matches.
+            # One text per option, else (an empty key, two keys) read them all one by one.
+            keys = _OPTION_KEYS(val)
+            if len(keys) == count:
+                options = [val[i] for i, key in enumerate(keys) if match(key)]
+        for opt in options:
+            if opt.get(XSI_TYPE) is not None:
+                self._expect(opt, vim.option.OptionValue)
+            key, value_el = "", None
+            for c in opt:
+                if c.tag == T_KEY:
+                    key = c.text or ""
+                elif c.tag == T_VALUE:
+                    value_el = c
+            if match(key):
+                out[key] = str(self._any(value_el))
+        return out
+
+    def _any(self, el: Any) -> Any:
+        if el is None:
+            return None
+        t = self.v.element_type(el, object)
+        conv = self.v.leaf(t)
+        if conv is None:
+            raise Fallback(f"option value of type {t}")
+        return conv(el.text or "")
+
+    # -- MoRef lists / single refs
+
+    def moid(self, val: Any) -> str:
+        moid: str = self.v.any(val)._moId
+        return moid
+
+    def moids(self, val: Any) -> list[str]:
+        return [r._moId for r in self.v.any(val)]
+
+
+_FileInfo = vim.vm.FileLayoutEx.FileInfo
+_DiskLayout = vim.vm.FileLayoutEx.DiskLayout
+_DiskUnit = vim.vm.FileLayoutEx.DiskUnit
+_SnapshotLayout = vim.vm.FileLayoutEx.SnapshotLayout
+_Tree = vim.vm.SnapshotTree
+_FILE_FIELDS = ("key", "name", "type", "size", "uniqueSize")
+_FILE_DEFAULT_VALUES = tuple(_defaults(_FileInfo)[f] for f in _FILE_FIELDS)  # key, size: ints; name, type: str
+_FILE_TAGS = {_V + f: i for i, f in enumerate(_FILE_FIELDS)}
+_DISK_LAYOUT_DEFAULTS = _defaults(_DiskLayout)
+T_FILE, T_DISK, T_SNAPSHOT, T_KEY = _V + "file", _V + "disk", _V + "snapshot", _V + "key"
+T_CHAIN, T_FILE_KEY = _V + "chain", _V + "fileKey"
+T_DATA_KEY, T_MEMORY_KEY, T_VALUE = _V + "dataKey", _V + "memoryKey", _V + "value"
+T_CURRENT, T_ROOTS, T_CHILDREN = _V + "currentSnapshot", _V + "rootSnapshotList", _V + "childSnapshotList"
+_TREE_TYPES = {name: _Tree._GetPropertyInfo(name).type
+               for name in ("snapshot", "name", "description", "id", "createTime", "state", "quiesced")}
+_TREE_TAGS = _tags(*_TREE_TYPES)
+_OPTION_KEYS = etree.XPath("*/v:key/text()", namespaces={"v": _V[1:-1]}, smart_strings=False)
+
+# values[path] function -> its fused reader (a Fused method name).
+_FUSED: dict[Callable[[Any], Any], str] = {
+    convert.disks_from_devices: "devices",
+    convert.layout_ex: "layout",
+    convert.snapshot_info: "snapshot",
+    convert.extra_config: "extra_config",
+    convert.moid: "moid",
+    convert.moids: "moids",
+}
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@dataclass
+class Page:
+    token: str | None
+    objects: list[Any]
+    root: Any  # keeps the parsed document alive while its objects are converted
+
+
+def parse_page(body: bytes) -> Page | None:
+    """A RetrievePropertiesEx/ContinueRetrievePropertiesEx reply; None when it has no result."""
+    root = etree.fromstring(body, _parser())
+    soap_body = next((c for c in root if c.tag == _SOAP_BODY), None)
+    if soap_body is None or len(soap_body) == 0:
+        raise ParseError("no SOAP body in the reply")
+    response = soap_body[0]
+    if not (response.tag.startswith(_V) and response.tag.endswith("RetrievePropertiesExResponse")):
+        raise ParseError(f"unexpected reply element {response.tag}")
+    result = next((c for c in response if c.tag == T_RETURNVAL), None)
+    if result is None:
+        return None
+    token = None
+    objects = []
+    for c in result:
+        if c.tag == T_OBJECTS:
+            objects.append(c)
+        elif c.tag == T_TOKEN:
+            token = c.text or None
+    return Page(token=token, objects=objects, root=root)
+
+
+class Converter:
+    """``<objects>`` elements -> ``(moid, {path: value})``, values as the pyVmomi engine gives them."""
+
+    def __init__(self, stub: Any, values: dict[str, Callable[[Any], Any]] | None) -> None:
+        self.values = Values(stub)
+        self.fused = Fused(self.values)
+        self.table = values or {}
+        self._readers: dict[str, Callable[[Any], Any]] = {}
+
+    def reader(self, path: str) -> Callable[[Any], Any]:
+        fn = self._readers.get(path)
+        if fn is None:
+            fn = self._readers[path] = self._make_reader(path)
+        return fn
+
+    def _make_reader(self, path: str) -> Callable[[Any], Any]:
+        values = self.values
+        post = self.table.get(path)
+        if post is None:
+            return values.any
+        fused_name = _FUSED.get(post)
+        if fused_name is None:
+            return lambda val: post(values.any(val))
+        fused = getattr(self.fused, fused_name)
+
+        def read(val: Any) -> Any:
+            try:
+                return fused(val)
+            except Fallback as exc:
+                log.debug("%s read by pyVmomi: %s", path, exc)
+                return post(values.any(val))
+
+        return read
+
+    def objects(self, page: Page, stats: ReadStats,
+                on_error: Callable[[str, Exception], None] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The page's objects; one whose values cannot be read goes to ``on_error`` (as
+        ``retrieve.page_objects``: without ``on_error`` the error ends the read)."""
+        for oc in page.objects:
+            moid = self._moid(oc)
+            try:
+                props, missing = self._object(oc)
+            except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
+                oc.clear()
+                if on_error is None:
+                    raise
+                on_error(moid, exc)
+                continue
+            oc.clear()  # free this object's part of the document as we go
+            if missing and _note_missing(moid, missing, stats):
+                continue  # deleted while we read
+            yield moid, props
+
+    def _moid(self, oc: Any) -> str:
+        obj = oc[0] if len(oc) and oc[0].tag == T_OBJ else oc.find(T_OBJ)  # schema order: obj first
+        if obj is None:
+            raise ParseError("an object without its <obj> reference")
+        moid: str = self.values.moref(obj)._moId
+        return moid
+
+    def _object(self, oc: Any) -> tuple[dict[str, Any], list[Any] | None]:
+        readers = self._readers
+        make_reader = self.reader
+        props: dict[str, Any] = {}
+        missing = None
+        for c in oc:
+            tag = c.tag
+            if tag == T_PROPSET:
+                if len(c) == 2 and (n := c[0]).tag == T_NAME and (val := c[1]).tag == T_VAL:
+                    name = n.text or ""  # the schema's order: name, val
+                else:
+                    name, val = "", None  # pyVmomi's defaults: a required string is ""
+                    for x in c:
+                        if x.tag == T_NAME:
+                            name = x.text or ""
+                        elif x.tag == T_VAL:
+                            val = x
+                if val is not None:
+                    props[name] = (readers.get(name) or make_reader(name))(val)
+                else:  # pyVmomi: a propSet without <val> has val None
+                    post = self.table.get(name)
+                    props[name] = post(None) if post is not None else None
+            elif tag == T_MISSINGSET:
+                if missing is None:
+                    missing = []
+                missing.append(self.values.fragment(c, _PC.MissingProperty))
+        return props, missing
+
+
+_TOKEN = re.compile(rb"<(?:[\w.-]+:)?token>([^<&]*)</(?:[\w.-]+:)?token>")
+_OBJECTS = re.compile(rb"<(?:[\w.-]+:)?objects[\s>]")
+
+
+def quick_token(body: bytes) -> str | None:
+    """The continuation token, read off the bytes before the first object.
+
+    RetrieveResult lists ``token`` before ``objects`` (schema order), so the next page
+    can be asked for before this one is parsed. None when not found this way (no
+    token, or one with an entity): the parsed page then has the final word.
+    """
+    head = _OBJECTS.search(body)
+    m = _TOKEN.search(body, 0, head.start() if head else len(body))
+    return m.group(1).decode() if m else None
+
+
+class _End:
+    pass
+
+
+_END = _End()
+
+
+class Pager:
+    """Pages fetched and parsed ahead of the caller by one worker thread.
+
+    The worker asks for page N+1 as soon as page N's bytes are in (the server builds
+    it meanwhile), and parses page N+1 once the caller has taken page N: at most two
+    parsed pages and one unparsed reply are alive. ``close`` stops it and frees what
+    the server still holds for us (``CancelRetrievePropertiesEx``).
+    """
+
+    def __init__(self, raw: RawSoap, pc: Any, first: tuple[Any, bytes]) -> None:
+        self.raw = raw
+        self.pc = pc
+        self._first = first
+        self._pages: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._slot = threading.Semaphore(1)  # one parsed page waiting for the caller
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fastxml-pages", daemon=True)
+        self._thread.start()
+
+    def get(self) -> Page | None:
+        """The next page; None after the last one. Re-raises what the worker ran into."""
+        item = self._pages.get()
+        self._slot.release()  # the worker may parse the next page now
+        if item is _END:
+            return None
+        if isinstance(item, BaseException):
+            raise item
+        return item  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._slot.release()
+        self._thread.join()
+
+    def _continue(self, token: str) -> Any:
+        info, req = self.raw.request(self.pc, "ContinueRetrievePropertiesEx", [token])
+        return self.raw.send(self.pc, info, req)
+
+    def _run(self) -> None:
+        raw = self.raw
+        pending = None
+        body = None
+        try:
+            pending = raw.send(self.pc, *self._first)
+            while True:
+                sent, pending = pending, None
+                body = raw.receive(sent)
+                token = quick_token(body)
+                if token and not self._stop.is_set():
+                    pending = self._continue(token)  # the server builds the next page meanwhile
+                self._slot.acquire()  # the caller has taken the previous page
+                if self._stop.is_set():
+                    break
+                page = parse_page(body)
+                body = None
+                if page is None:  # no result: nothing of this type
+                    self._pages.put(_END)
+                    break
+                if page.token != token:
+                    if token is not None:
+                        raise ParseError(f"continuation token {page.token!r}, read ahead as {token!r}")
+                    assert page.token is not None
+                    pending = self._continue(page.token)  # a token the quick look missed
+                self._pages.put(page)
+                page = None
+                if pending is None:
+                    self._pages.put(_END)
+                    break
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, raised there
+            self._pages.put(exc)
+        finally:
+            self._cleanup(pending, body)
+
+    def _cleanup(self, pending: Any, body: bytes | None) -> None:
+        """After an early stop or an error: read what is in flight, free the server's rest."""
+        if not self._stop.is_set() and pending is None:
+            return  # the normal end: every page read
+        token = None
+        try:
+            if pending is not None:
+                body = self.raw.receive(pending)
+            if body is not None:
+                token = quick_token(body)
+                if token is None:
+                    page = parse_page(body)
+                    token = page.token if page is not None else None
+            if token:
+                info, req = self.raw.request(self.pc, "CancelRetrievePropertiesEx", [token])
+                self.raw.invoke(self.pc, info, req)
+        except Exception as exc:  # noqa: BLE001 - best effort cleanup
+            log.debug("freeing the rest of a read failed: %s", exc)
+
+
+def retrieve(
+    content: Any,
+    vimtype: type,
+    paths: list[str],
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    stats: ReadStats | None = None,
+    on_page: Callable[[int], None] | None = None,
+    values: dict[str, Callable[[Any], Any]] | None = None,
+    on_error: Callable[[str, Exception], None] | None = None,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield ``(moid, properties)`` for every object of ``vimtype`` (see the module docstring)."""
+    stats = stats if stats is not None else ReadStats()
+    pc = content.propertyCollector
+    raw = RawSoap(pc._stub)
+    converter = Converter(raw.stub, values)
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vimtype], True)
+    pager = None
+    try:
+        first = raw.request(pc, "RetrievePropertiesEx", [[_filter_spec(view, vimtype, paths)],
+                                                         _PC.RetrieveOptions(maxObjects=page_size)])
+        pager = Pager(raw, pc, first)
+        while (page := pager.get()) is not None:
+            stats.pages += 1
+            yield from converter.objects(page, stats, on_error)
+            stats.objects += len(page.objects)
+            del page
+            if on_page is not None:
+                on_page(stats.objects)
+            if not gc.isenabled():
+                gc.collect(1)
+    finally:
+        if pager is not None:
+            pager.close()
+        try:
+            view.DestroyView()  # our own view object, not vCenter state
+        except Exception as exc:  # noqa: BLE001 - best effort cleanup
+            log.debug("DestroyView failed: %s", exc)
