@@ -131,14 +131,20 @@ class VCenterCollector:
         objects += self._read("folders", "datacenters", vim.Datacenter, convert.FOLDER_PATHS)
         self._folder_paths = convert.folder_paths(objects)
 
-    def _read_clusters(self, session: Session) -> None:
-        clusters = {}
-        for m, p in self._read("clusters", "clusters", vim.ClusterComputeResource, convert.CLUSTER_PATHS):
+    def _convert_each(self, stage: str, label: str, vimtype: type, paths: list[str],
+                      convert_one: Callable[[str, dict[str, Any]], Any]) -> dict[str, Any]:
+        """Read one object type and convert each object; one odd object must not cost the others."""
+        out: dict[str, Any] = {}
+        for m, p in self._read(stage, label, vimtype, paths):
             try:
-                clusters[m] = convert.cluster_from(m, p)
-            except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
-                self._object_error("clusters", m, exc)
-        self.out.clusters = clusters
+                out[m] = convert_one(m, p)
+            except Exception as exc:  # noqa: BLE001
+                self._object_error(stage, m, exc)
+        return out
+
+    def _read_clusters(self, session: Session) -> None:
+        self.out.clusters = self._convert_each("clusters", "clusters", vim.ClusterComputeResource,
+                                               convert.CLUSTER_PATHS, convert.cluster_from)
 
     def _read_hosts(self, session: Session) -> None:
         paths = convert.VRAM_HOST_PATHS if self.light else convert.HOST_PATHS
@@ -199,13 +205,8 @@ class VCenterCollector:
         return m, values, errors
 
     def _read_datastores(self, session: Session) -> None:
-        dss = {}
-        for m, p in self._read("datastores", "datastores", vim.Datastore, convert.DATASTORE_PATHS):
-            try:
-                dss[m] = convert.datastore_from(m, p)
-            except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
-                self._object_error("datastores", m, exc)
-        self.out.datastores = dss
+        self.out.datastores = self._convert_each("datastores", "datastores", vim.Datastore,
+                                                 convert.DATASTORE_PATHS, convert.datastore_from)
 
     def _read_vms(self, session: Session) -> None:
         vms: dict[str, VM] = {}

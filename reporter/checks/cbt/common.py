@@ -69,6 +69,19 @@ def vms(ctx: CheckContext) -> Iterator[VmCbt]:
             yield VmCbt(vc, vm, in_backup_scope(vm, s), disk_states(vm))
 
 
+def backup_relevant(ctx: CheckContext) -> tuple[list[VmCbt], int]:
+    """VMs a backup cares about: in the backup scope, or with CBT already on. Also returns how
+    many VMs could not be placed in or out of the scope (see ``scope_note``)."""
+    relevant: list[VmCbt] = []
+    unknown = 0
+    for view in vms(ctx):
+        if view.in_scope is None and not view.vm.change_tracking_enabled:
+            unknown += 1
+        elif view.in_scope or view.vm.change_tracking_enabled:
+            relevant.append(view)
+    return relevant, unknown
+
+
 def scope_note(unknown: int) -> list[str]:
     if not unknown:
         return []

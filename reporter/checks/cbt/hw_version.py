@@ -6,7 +6,7 @@ from ...cbt import MIN_HW_VERSION
 from ...findings import Severity
 from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
 from ..snapshots.common import sh_quote
-from .common import KB_CBT, scope_note, vms
+from .common import KB_CBT, backup_relevant, scope_note
 
 META = CheckMeta(
     id="CBT-005",
@@ -31,13 +31,8 @@ META = CheckMeta(
 
 def run(ctx: CheckContext) -> Outcome:
     out = Outcome()
-    unknown = 0
-    for view in vms(ctx):
-        if view.in_scope is None and not view.vm.change_tracking_enabled:
-            unknown += 1
-            continue
-        if not view.in_scope and not view.vm.change_tracking_enabled:
-            continue
+    relevant, unknown = backup_relevant(ctx)
+    for view in relevant:
         out.checked += 1
         hw = view.vm.hw_version_number
         if hw is None or hw >= MIN_HW_VERSION:

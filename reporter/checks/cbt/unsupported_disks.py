@@ -6,7 +6,7 @@ from ...cbt import INDEPENDENT, PHYSICAL_RDM
 from ...findings import Severity
 from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
 from ..snapshots.common import ps_quote, sh_quote
-from .common import KB_CBT, scope_note, vms
+from .common import KB_CBT, backup_relevant, scope_note
 
 META = CheckMeta(
     id="CBT-004",
@@ -36,13 +36,8 @@ META = CheckMeta(
 
 def run(ctx: CheckContext) -> Outcome:
     out = Outcome()
-    unknown = 0
-    for view in vms(ctx):
-        if view.in_scope is None and not view.vm.change_tracking_enabled:
-            unknown += 1
-            continue
-        if not view.in_scope and not view.vm.change_tracking_enabled:
-            continue
+    relevant, unknown = backup_relevant(ctx)
+    for view in relevant:
         out.checked += 1
         bad = [d for d in view.disks if d.state in (PHYSICAL_RDM, INDEPENDENT)]
         if not bad:
