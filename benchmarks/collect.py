@@ -137,7 +137,7 @@ def ours(config: Path, page_size: int, out: Path, engine: str) -> dict[str, Any]
     """(c)/(p): reporter.collect.collect() with one engine, then (timed apart) writing the snapshot."""
     from reporter.collect import collect
     from reporter.config import load_config
-    from reporter.snapshot_io import save
+    from reporter.core.snapshot_io import save
 
     cfg = load_config(config)
     t0 = time.perf_counter()

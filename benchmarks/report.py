@@ -36,7 +36,7 @@ COLLECTED = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
 def synthetic(n_vms: int, seed: int = 1):
     """Two vCenters, 20 VMs per host, 40 VMs per datastore, 1-3 disks per VM, 5% with snapshot chains,
     a few disconnected hosts, CBT off on a third, vSphere 5 licenses with assignments."""
-    from reporter.model import (Cluster, Datastore, Disk, Host, IoAllocation, IormConfig, License, LicenseAssignment,
+    from reporter.core.model import (Cluster, Datastore, Disk, Host, IoAllocation, IormConfig, License, LicenseAssignment,
                                 Snapshot, SnapshotNode, VCenter, VM)
 
     rng = random.Random(seed)
@@ -146,7 +146,8 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    from reporter import api, snapshot_io
+    from reporter import api
+    from reporter.core import snapshot_io
 
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     with tempfile.TemporaryDirectory() as tmp:

@@ -15,8 +15,9 @@ from typing import Any, Callable
 
 import click
 
-from . import __version__, api
-from .errors import CollectionIncomplete, ReporterError
+from reporter import __version__, api
+from reporter.config import Config
+from reporter.errors import CollectionIncomplete, ConfigError, ReporterError
 
 
 def _fail(message: str, code: int) -> None:
@@ -109,22 +110,12 @@ def collect_cmd(config_path: Path, out: Path, insecure: bool) -> None:
     cfg = api.load_config(config_path)
     snap = api.collect(cfg, insecure=insecure)
     api.save_snapshot(snap, out)
-    _record_history(cfg, snap)
+    api.record_history(cfg, snap)
     click.echo(f"wrote {out}: {len(snap.vcenters)} vCenter(s), {snap.vm_count()} VMs")
     if snap.collection_errors:
         for err in snap.collection_errors:
             click.echo(f"vcreport: warning: {err.vcenter}: {err.stage}: {err.message}", err=True)
         raise CollectionIncomplete(f"collection incomplete: {len(snap.collection_errors)} error(s); snapshot written to {out}")
-
-
-def _record_history(cfg: Any, snap: Any) -> None:
-    if cfg.history is None:
-        return
-    try:
-        from .history import record_snapshot
-    except ImportError:
-        return
-    record_snapshot(cfg, snap)
 
 
 @main.command("report")
@@ -172,7 +163,7 @@ def _print_summary(res: api.ReportOutput) -> None:
         click.echo(f"  {f}")
 
 
-# -- licensing: plan, vram sample, history (issue 4) ---------------------------------------------
+# -- licensing: plan, vram sample, history ---------------------------------------------------------
 
 @main.command("plan")
 @click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
@@ -199,8 +190,6 @@ def plan_cmd(snapshot: Path, config_path: Path | None, scenario_path: Path | Non
              add_cpu_licenses: int | None, per_core: bool, vram_table: str | None, out: Path | None,
              show_license_keys: bool | None) -> None:
     """What-if license planning on SNAPSHOT: prints current vs scenario per vRAM pool."""
-    from .errors import ConfigError
-
     if (add_vms is None) != (vm_memory_gb is None):
         raise ConfigError("--add-vms and --vm-memory-gb go together")
     if out is not None and out.suffix.lower() not in (".html", ".htm", ".xlsx"):
@@ -211,9 +200,7 @@ def plan_cmd(snapshot: Path, config_path: Path | None, scenario_path: Path | Non
                       edition=edition, add_cpu_licenses=add_cpu_licenses or 0, per_core=per_core,
                       vram_table=vram_table)
     show = bool(show_license_keys) if show_license_keys is not None else bool(cfg and cfg.output.show_license_keys)
-    from .licensing.plan_output import render_terminal
-
-    click.echo(render_terminal(result, show_license_keys=show), nl=False)
+    click.echo(api.plan_text(result, show_license_keys=show), nl=False)
     if out is not None:
         click.echo(f"wrote {api.write_plan(result, out, show_license_keys=show)}")
 
@@ -230,8 +217,6 @@ def vram_group() -> None:
 def vram_sample_cmd(config_path: Path, insecure: bool) -> None:
     """Take a light vRAM sample from every vCenter and record it in the history."""
     import time
-
-    from .errors import ConfigError
 
     cfg = api.load_config(config_path)
     if cfg.history is None:
@@ -251,9 +236,7 @@ def history_group() -> None:
     """vRAM history: import past samples, export all samples."""
 
 
-def _history_cfg(config_path: Path) -> Any:
-    from .errors import ConfigError
-
+def _history_cfg(config_path: Path) -> Config:
     cfg = api.load_config(config_path)
     if cfg.history is None:
         raise ConfigError(f"{config_path}: no [history] section (set [history] url)")

@@ -17,6 +17,12 @@ class SnapshotFormatError(ReporterError):
     exit_code = 2
 
 
+class UsageError(ReporterError):
+    """A command was given something it cannot use (an unknown format, a directory for a file)."""
+
+    exit_code = 2
+
+
 class ConnectionFailed(ReporterError):
     """A vCenter could not be reached, refused the login, or failed TLS."""
 

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reporter import snapshot_io  # noqa: E402
-from reporter.model import Snapshot  # noqa: E402
+from reporter.core.model import Snapshot  # noqa: E402
 
 COLLECTED_AT = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
 GB = 1024**3

@@ -1,4 +1,4 @@
-"""Small snapshots for the cpu-mmu tests, built from reporter.model classes."""
+"""Small snapshots for the cpu-mmu tests, built from reporter.core.model classes."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from reporter.checks import CheckContext, load_all
-from reporter.findings import Finding
-from reporter.model import VM, Cluster, Host, Snapshot, VCenter
-from reporter.settings import Settings, validate_thresholds
+from reporter.core.findings import Finding
+from reporter.core.model import VM, Cluster, Host, Snapshot, VCenter
+from reporter.config.settings import Settings, validate_thresholds
 
 UUID = "5c2d0f1e-0000-4000-8000-00000000c0de"
 COLLECTED_AT = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)

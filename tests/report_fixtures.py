@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from reporter.checks import CheckMeta, Reference
-from reporter.engine import CheckResult, Results
-from reporter.findings import Finding, Severity, Status
-from reporter.model import (CollectionError, Datastore, Disk, Host, License, LicenseAssignment, SnapshotNode,
+from reporter.checks.engine import CheckResult, Results
+from reporter.core.findings import Finding, Severity, Status
+from reporter.core.model import (CollectionError, Datastore, Disk, Host, License, LicenseAssignment, SnapshotNode,
                             Snapshot, VCenter, VM)
 from reporter.render import Delta, ReportContext
-from reporter.tables import Table
+from reporter.checks.tables import Table
 
 COLLECTED = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
 GENERATED = datetime(2026, 11, 23, 7, 15, tzinfo=timezone.utc)

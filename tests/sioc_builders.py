@@ -1,11 +1,11 @@
-"""Small snapshot builders for the iocaps / sioc tests (plain reporter.model objects)."""
+"""Small snapshot builders for the iocaps / sioc tests (plain reporter.core.model objects)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
 
-from reporter.model import (
+from reporter.core.model import (
     VM,
     Cluster,
     Datastore,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from reporter.model import (
+from reporter.core.model import (
     VM,
     Datastore,
     Disk,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from snapshots_fixtures import GB, UUID, VmBuilder, datastore, host, snapshot_of
 
-from reporter.cbt import (
+from reporter.domain.cbt import (
     ACTIVE,
     INDEPENDENT,
     OFF,
@@ -29,9 +29,9 @@ from reporter.checks.cbt import (
     unsupported_disks,
 )
 from reporter.checks.cbt.settings import CbtSettings
-from reporter.findings import Severity, Status
-from reporter.model import VM, Snapshot
-from reporter.settings import Settings
+from reporter.core.findings import Severity, Status
+from reporter.core.model import VM, Snapshot
+from reporter.config.settings import Settings
 
 CID = "52 1a 2b 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8/42"
 HOSTS = [

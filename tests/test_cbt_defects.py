@@ -7,8 +7,8 @@ from importlib import resources
 
 import pytest
 
-from reporter.cbt import host_defects, load_defects, parse_defects, unknown_build_hosts
-from reporter.model import Host
+from reporter.domain.cbt import host_defects, load_defects, parse_defects, unknown_build_hosts
+from reporter.core.model import Host
 
 
 def h(version: str, build: str | None) -> Host:

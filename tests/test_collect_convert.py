@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pyVmomi import vim
 
 from reporter.collect import convert
-from reporter.model import Disk, IoAllocation, IormConfig
+from reporter.core.model import Disk, IoAllocation, IormConfig
 
 D = vim.vm.device
 VD = D.VirtualDisk

@@ -36,10 +36,10 @@ from pyVmomi import SoapAdapter, vim
 
 from reporter.collect import collect, convert, fastxml, rawsoap, sample_vram
 from reporter.collect.vcenter import VCenterCollector
-from reporter.config import load_config
+from reporter.api import load_config
 from reporter.errors import ConfigError
-from reporter.model import Snapshot
-from reporter.snapshot_io import dumps
+from reporter.core.model import Snapshot
+from reporter.core.snapshot_io import dumps
 from test_collect_protocol import Recorder
 from vcsim_harness import save_inventory
 

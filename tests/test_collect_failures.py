@@ -13,7 +13,7 @@ import pytest
 
 from vcsim_harness import toml_table
 from reporter.collect import collect
-from reporter.config import load_config
+from reporter.api import load_config
 from reporter.errors import ConfigError, ConnectionFailed
 
 pytestmark = pytest.mark.vcsim

@@ -14,9 +14,9 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim
 
 from reporter.collect import collect, sample_vram
-from reporter.config import load_config
-from reporter.model import Cluster, Disk, IoAllocation, License, LicenseAssignment, SnapshotNode, VM
-from reporter.snapshot_io import dumps, loads
+from reporter.api import load_config
+from reporter.core.model import Cluster, Disk, IoAllocation, License, LicenseAssignment, SnapshotNode, VM
+from reporter.core.snapshot_io import dumps, loads
 
 pytestmark = pytest.mark.vcsim
 

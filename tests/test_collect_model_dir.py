@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from reporter.collect import collect
-from reporter.config import load_config
-from reporter.model import Host
+from reporter.api import load_config
+from reporter.core.model import Host
 
 pytestmark = pytest.mark.vcsim
 

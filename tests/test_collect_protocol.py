@@ -20,7 +20,7 @@ from pyVmomi import SoapAdapter
 
 from reporter.collect import collect, rawsoap
 from reporter.collect.vcenter import VCenterCollector
-from reporter.config import load_config
+from reporter.api import load_config
 
 pytestmark = pytest.mark.vcsim
 

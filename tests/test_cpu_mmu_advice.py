@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cpu_mmu_fixtures import R2008, RHEL6, W32, W32E, W64, W64E, context, cpu_findings, make_snapshot, make_vm
-from reporter.findings import Finding
+from reporter.core.findings import Finding
 
 PS_HW = ("PowerCLI: $spec = New-Object VMware.Vim.VirtualMachineConfigSpec; $spec.Flags = New-Object "
          "VMware.Vim.VirtualMachineFlagInfo; $spec.Flags.VirtualExecUsage = 'hvOn'; $spec.Flags.VirtualMmuUsage = 'on'; "

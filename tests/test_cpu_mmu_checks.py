@@ -16,8 +16,8 @@ from reporter.checks import load_all
 from reporter.checks.cpu_mmu.advice import recommendation
 from reporter.checks.cpu_mmu.assess import Mode, assess
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
-from reporter.findings import Severity, Status
-from reporter.tables import build_tables
+from reporter.core.findings import Severity, Status
+from reporter.checks.tables import build_tables
 
 INFO, LOW, MED = Severity.info, Severity.low, Severity.medium
 FAIL, WARN = Status.fail, Status.warn

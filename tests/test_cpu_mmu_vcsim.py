@@ -27,9 +27,9 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim
 
 from cpu_mmu_fixtures import cpu_findings
-from reporter import snapshot_io
+from reporter.core import snapshot_io
 from reporter.checks import CheckContext
-from reporter.model import Snapshot
+from reporter.core.model import Snapshot
 
 pytestmark = pytest.mark.vcsim
 

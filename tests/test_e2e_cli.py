@@ -63,7 +63,7 @@ def test_collect_partial_exits_3_and_keeps_the_good_vcenter(vcsim, tmp_path: Pat
     assert "Traceback" not in res.stderr
     assert vcsim.password not in res.stderr + res.stdout
     assert "vc-down" in res.stderr and "collection incomplete" in res.stderr
-    from reporter import snapshot_io
+    from reporter.core import snapshot_io
 
     snap = snapshot_io.load(snap_path)
     assert [e.vcenter for e in snap.collection_errors] == ["vc-down"]

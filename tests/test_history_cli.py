@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 
-from reporter import api, snapshot_io
+from reporter import api
+from reporter.core import snapshot_io
 from reporter.cli import main
 from reporter.history.store import dispose_all
 

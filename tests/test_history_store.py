@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from reporter.config import parse_config
+from reporter.api import parse_config
 from reporter.errors import HistoryError
 from reporter.history import export_csv, import_csv, load_for_report, record_snapshot
 from reporter.history.store import MIGRATIONS, dispose_all, open_store, run_migrations

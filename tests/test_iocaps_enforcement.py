@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sioc_builders import LEGACY_55, MCLOCK_55, PER_FILE_80, disk, host, vcenter, vm
 
-from reporter.iocaps import Cap, CapKind, Enforced, Unlimited, disk_caps, evaluate_vm, orphan_cap_keys
+from reporter.domain.iocaps import Cap, CapKind, Enforced, Unlimited, disk_caps, evaluate_vm, orphan_cap_keys
 
 MB = 1024 * 1024
 UNKNOWN = "unknown-opts"

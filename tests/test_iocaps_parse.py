@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reporter.iocaps import (
+from reporter.domain.iocaps import (
     UNITS,
     Cap,
     CapKind,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sioc_builders import host
 
-from reporter.iocaps import Scheduler, determine_scheduler, parse_version
+from reporter.domain.iocaps import Scheduler, determine_scheduler, parse_version
 
 SWR = "Disk.SchedulerWithReservation"
 PF = "VMkernel.Boot.isPerFileSchedModelActive"

@@ -12,9 +12,9 @@ from reporter.checks.licensing import (
     evaluation, expiring, hard_limits, over_assigned, unassigned, vram_average, vram_headroom, vram_reported, vram_today,
 )
 from reporter.checks.licensing.settings import LicensingSettings
-from reporter.findings import Severity
+from reporter.core.findings import Severity
 from reporter.history import history_from_samples
-from reporter.settings import Settings
+from reporter.config.settings import Settings
 
 from licensing_helpers import (
     AT, EVAL, KEY_EP, KEY_EP_SPARE, KEY_ESS, KEY_STD, assign, host, lic, snapshot, vcenter, vm, vsphere5_site,

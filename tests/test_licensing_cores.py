@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from reporter.config import LicensingConfig
-from reporter.licensing import LicensingOptions, analyze
-from reporter.licensing.cores import per_core_licensed, per_cpu_licenses
-from reporter.model import Datastore
-from reporter.settings import Settings
+from reporter.domain.licensing import LicensingOptions, analyze
+from reporter.domain.licensing.cores import per_core_licensed, per_cpu_licenses
+from reporter.core.model import Datastore
+from reporter.config.settings import Settings
 
 from licensing_helpers import KEY_EP, assign, host, lic, snapshot, vcenter, vm
 

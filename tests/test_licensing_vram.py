@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from reporter.config import LicensingConfig
-from reporter.licensing import LicensingOptions, analyze
-from reporter.settings import Settings
+from reporter.domain.licensing import LicensingOptions, analyze
+from reporter.config.settings import Settings
 
 from licensing_helpers import (
     EVAL, KEY_EP, KEY_ESS, KEY_STD, assign, host, lic, snapshot, vcenter, vm, vsphere5_site,

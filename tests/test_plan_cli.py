@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from reporter import snapshot_io
+from reporter.core import snapshot_io
 from reporter.cli import main
 from reporter.errors import ConfigError
-from reporter.licensing.plan import Scenario, load_scenario, plan
-from reporter.licensing.plan_output import render_html, render_terminal, render_xlsx
+from reporter.domain.licensing.plan import Scenario, load_scenario, plan
+from reporter.render.plan import render_html, render_terminal, render_xlsx
 
 from licensing_helpers import KEY_EP, KEY_EP_SPARE, KEY_STD, snapshot, vsphere5_site
 
@@ -101,7 +101,7 @@ def test_plan_command_on_sample_snapshot(tmp_path):
                                "--edition", "enterprise", "--add-cpu-licenses", "2", "--out", str(out_html)])
     assert res.exit_code == 0, res.output
     snap = snapshot_io.load(SAMPLE)
-    std = next(p for p in __import__("reporter.licensing", fromlist=["analyze"]).analyze(snap).pools if p.id == "vc01/standard")
+    std = next(p for p in __import__("reporter.domain.licensing", fromlist=["analyze"]).analyze(snap).pools if p.id == "vc01/standard")
     assert "vc01/standard -> vc01/enterprise" in res.output
     # 6 + 2 CPU licenses x 64 GB (Enterprise, aug2011) = 512 GB; use grows by 5 x 8 GB
     assert re.search(r"vRAM entitled \(GB\)\s+│\s+192 │\s+512 \*", res.output)

@@ -10,7 +10,7 @@ import report_fixtures as rf
 from reporter.history import history_from_samples
 from reporter.render.charts import severity_chart, table_chart, vram_charts
 from reporter.render.html import render_html
-from reporter.tables import Table
+from reporter.checks.tables import Table
 
 AS_OF = date(2026, 11, 23)
 

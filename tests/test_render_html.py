@@ -10,7 +10,7 @@ import pytest
 import report_fixtures as rf
 from reporter.render import get_renderer
 from reporter.render.html import render_html
-from reporter.tables import FAMILY_TITLES
+from reporter.checks.tables import FAMILY_TITLES
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import pytest
 from pypdf import PdfReader
 
 import report_fixtures as rf
-from reporter.engine import CheckResult, Results
-from reporter.findings import Finding, Severity, Status
+from reporter.checks.engine import CheckResult, Results
+from reporter.core.findings import Finding, Severity, Status
 from reporter.render import get_renderer
 from reporter.render.pdf import PDF_FINDINGS_LIMIT
 

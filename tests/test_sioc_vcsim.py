@@ -33,12 +33,12 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from reporter import snapshot_io
+from reporter.core import snapshot_io
 from reporter.checks import CheckContext
-from reporter.config import load_config
-from reporter.engine import run_checks
-from reporter.model import IoAllocation, IormConfig, Snapshot
-from reporter.settings import Settings
+from reporter.api import load_config
+from reporter.checks.engine import run_checks
+from reporter.core.model import IoAllocation, IormConfig, Snapshot
+from reporter.config.settings import Settings
 from vcsim_harness import CACHE_DIR, GOPATH
 
 pytestmark = pytest.mark.vcsim

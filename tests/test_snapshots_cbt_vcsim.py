@@ -21,16 +21,16 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from reporter import snapshot_io
+from reporter.core import snapshot_io
 from reporter.checks import CheckContext
 from reporter.checks.cbt import disk_off, known_defects, off_in_scope, pending, unsupported_disks
 from reporter.checks.snapshots import age, backup_leftover, chain_depth, independent_disks, size
 from reporter.checks.snapshots.settings import SnapshotSettings
 from reporter.checks.snapshots.tables import snapshot_list
-from reporter.findings import Severity
-from reporter.model import Snapshot
-from reporter.settings import Settings
-from reporter.snapshots import snapshot_infos
+from reporter.core.findings import Severity
+from reporter.core.model import Snapshot
+from reporter.config.settings import Settings
+from reporter.domain.vm_snapshots import snapshot_infos
 
 pytestmark = pytest.mark.vcsim
 

@@ -17,9 +17,9 @@ from reporter.checks.snapshots import (
 )
 from reporter.checks.snapshots.settings import SnapshotSettings
 from reporter.errors import ConfigError
-from reporter.findings import Severity, Status
-from reporter.model import Snapshot
-from reporter.settings import Settings, validate_thresholds
+from reporter.core.findings import Severity, Status
+from reporter.core.model import Snapshot
+from reporter.config.settings import Settings, validate_thresholds
 
 DATASTORES = [
     datastore("datastore-1", "ds1", free_gb=100),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from snapshots_fixtures import GB, MB, NOW, VmBuilder, datastore, snapshot_of
 
-from reporter.model import VM, LayoutEx, LayoutFile, LayoutSnapshot, SnapshotNode
-from reporter.snapshots import (
+from reporter.core.model import VM, LayoutEx, LayoutFile, LayoutSnapshot, SnapshotNode
+from reporter.domain.vm_snapshots import (
     SIZE_UNKNOWN_FILE,
     SIZE_UNKNOWN_NO_LAYOUT,
     SIZE_UNKNOWN_NOT_IN_LAYOUT,

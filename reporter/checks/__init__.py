@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .base import Check, CheckContext, CheckMeta, Outcome, Reference, finding, object_id
+from reporter.checks.base import Check, CheckContext, CheckMeta, Outcome, Reference, finding, object_id
 
 __all__ = ["Check", "CheckContext", "CheckMeta", "Outcome", "Reference", "finding", "object_id", "all_checks", "load_all"]
 

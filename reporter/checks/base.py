@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from ..findings import Finding, Severity, Status
-from ..model import Snapshot, VCenter
-from ..settings import Settings
+from reporter.core.findings import Finding, Severity, Status
+from reporter.core.model import Snapshot, VCenter
+from reporter.config.settings import Settings
 
 
 @dataclass(frozen=True)

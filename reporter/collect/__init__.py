@@ -21,14 +21,14 @@ import logging
 import os
 from datetime import datetime, timezone
 
-from .. import __version__
-from ..config import Config, VCenterConfig
-from ..errors import ConfigError, ConnectionFailed
-from ..model import CollectionError, Snapshot, VCenter
-from .progress import Progress
-from .retrieve import DEFAULT_PAGE_SIZE, young_generation_gc
-from .session import ConnectError, Session, describe, ssl_context
-from .vcenter import DEFAULT_ENGINE, ENGINES, VCenterCollector
+from reporter import __version__
+from reporter.config import Config, VCenterConfig
+from reporter.errors import ConfigError, ConnectionFailed
+from reporter.core.model import CollectionError, Snapshot, VCenter
+from reporter.collect.progress import Progress
+from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, young_generation_gc
+from reporter.collect.session import ConnectError, Session, describe, ssl_context
+from reporter.collect.vcenter import DEFAULT_ENGINE, ENGINES, VCenterCollector
 
 __all__ = ["collect", "sample_vram", "DEFAULT_PAGE_SIZE", "DEFAULT_ENGINE", "ENGINES", "ENGINE_ENV"]
 

@@ -1,4 +1,4 @@
-"""Property paths to read, and their conversion from pyVmomi data to ``reporter.model``.
+"""Property paths to read, and their conversion from pyVmomi data to ``reporter.core.model``.
 
 Every converter gets one object's ``{path: value}`` dict (from a read engine); a path
 that is absent was unset on the server and becomes ``None`` (never a made-up
@@ -19,21 +19,7 @@ from typing import Any, Callable, Iterable
 
 from pyVmomi import vim
 
-from ..model import (
-    VM,
-    Cluster,
-    Datastore,
-    Disk,
-    IoAllocation,
-    IormConfig,
-    LayoutDisk,
-    LayoutEx,
-    LayoutFile,
-    LayoutSnapshot,
-    License,
-    LicenseAssignment,
-    SnapshotNode,
-)
+from reporter.core.model import VM, Cluster, Datastore, Disk, IoAllocation, IormConfig, LayoutDisk, LayoutEx, LayoutFile, LayoutSnapshot, License, LicenseAssignment, SnapshotNode
 
 # --------------------------------------------------------------------------- paths
 

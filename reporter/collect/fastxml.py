@@ -47,9 +47,9 @@ from typing import Any, Callable, Iterator, cast
 from lxml import etree  # type: ignore[import-untyped]
 from pyVmomi import Iso8601, SoapAdapter, VmomiSupport, vim, vmodl
 
-from . import convert
-from .rawsoap import RawSoap
-from .retrieve import DEFAULT_PAGE_SIZE, ReadStats, _filter_spec, _note_missing
+from reporter.collect import convert
+from reporter.collect.rawsoap import RawSoap
+from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, ReadStats, _filter_spec, _note_missing
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator, TypeVar
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
 
-from ..config import VCenterConfig
+from reporter.config import VCenterConfig
 
 log = logging.getLogger(__name__)
 

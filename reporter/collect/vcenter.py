@@ -15,12 +15,12 @@ from typing import Any, Callable
 from pydantic import ValidationError
 from pyVmomi import vim, vmodl
 
-from ..config import VCenterConfig
-from ..model import VM, Cluster, CollectionError, Datastore, Host, License, LicenseAssignment, VCenter
-from . import convert, fastxml, retrieve
-from .progress import Progress
-from .retrieve import DEFAULT_PAGE_SIZE, ReadStats, retrieve_one
-from .session import Session, describe
+from reporter.config import VCenterConfig
+from reporter.core.model import VM, Cluster, CollectionError, Datastore, Host, License, LicenseAssignment, VCenter
+from reporter.collect import convert, fastxml, retrieve
+from reporter.collect.progress import Progress
+from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, ReadStats, retrieve_one
+from reporter.collect.session import Session, describe
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Public functions (the CLI and ``reporter.api`` call these):
 
 - ``record_snapshot(cfg, snapshot, source="collect")`` — after every collect/run and every
-  ``vcreport vram sample``: one row per vRAM pool (see ``reporter.licensing.vram``) at the
+  ``vcreport vram sample``: one row per vRAM pool (see ``reporter.domain.licensing.vram``) at the
   snapshot's collection time. Recording the same snapshot twice stores it once.
 - ``load_for_report(cfg, snapshot) -> VramHistory`` — what checks (``ctx.history``) and
   renderers (``ReportContext.history``) receive.
@@ -48,11 +48,12 @@ import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import HistoryError
-from ..fsutil import atomic_write_text
-from ..model import Snapshot
-from .derive import WINDOW_DAYS, PoolHistory, daily_high_water, empty_samples, pool_stats
-from .store import Store, open_store, safe_url, utc_naive, vram_samples
+from reporter.errors import HistoryError
+from reporter.core.fsutil import atomic_write_text
+from reporter.config import Config
+from reporter.core.model import Snapshot
+from reporter.history.derive import WINDOW_DAYS, PoolHistory, daily_high_water, empty_samples, pool_stats
+from reporter.history.store import Store, open_store, safe_url, utc_naive, vram_samples
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,8 @@ def open_history(cfg: Any) -> Store:
 
 def samples_for_snapshot(snapshot: Snapshot, cfg: Any = None, source: str = "collect") -> list[dict[str, Any]]:
     """One sample per vRAM pool of ``snapshot`` (pure; what ``record_snapshot`` stores)."""
-    from ..licensing import analyze
-    from ..settings import Settings
+    from reporter.domain.licensing import analyze
+    from reporter.config.settings import Settings
 
     analysis = analyze(snapshot, Settings.from_config(cfg))
     ts = utc_naive(snapshot.collected_at)
@@ -129,8 +130,11 @@ def _insert_new(store: Store, rows: list[dict[str, Any]]) -> int:
     return int(after - before)
 
 
-def record_snapshot(cfg: Any, snapshot: Snapshot, source: str = "collect") -> int:
-    """Store one sample per pool at the snapshot's collection time; returns rows added."""
+def record_snapshot(cfg: Config, snapshot: Snapshot, source: str = "collect") -> int:
+    """Store one sample per pool at the snapshot's collection time; returns rows added
+    (0 when the config has no ``[history]``: nothing is recorded then)."""
+    if cfg.history is None:
+        return 0
     rows = samples_for_snapshot(snapshot, cfg, source)
     n = _insert_new(open_history(cfg), rows)
     log.info("history: recorded %d of %d pool sample(s) at %s", n, len(rows), snapshot.collected_at.isoformat())

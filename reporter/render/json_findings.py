@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..fsutil import atomic_write_text
-from . import Renderer, ReportContext, register
+from reporter.core.fsutil import atomic_write_text
+from reporter.render.base import Renderer, ReportContext, register
 
 
 @register

@@ -15,12 +15,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import RenderError, VerificationFailed
-from ..fsutil import atomic_write_bytes
-from . import Renderer, ReportContext, register
-from .html import render_html
-from .pdf import html_to_pdf
-from .sheets import findings_json, inventory_sheets, sheet_csv
+from reporter.errors import RenderError, VerificationFailed
+from reporter.core.fsutil import atomic_write_bytes
+from reporter.render.base import Renderer, ReportContext, register
+from reporter.render.html import render_html
+from reporter.render.pdf import html_to_pdf
+from reporter.render.sheets import findings_json, inventory_sheets, sheet_csv
 
 FILENAME = "audit-evidence.pdf"
 AUDIT_FINDINGS_LIMIT = 100
@@ -97,7 +97,7 @@ def verify_pdf(path: str | Path, snapshot: str | Path | None = None) -> VerifyRe
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
-    from . import sha256_file
+    from reporter.render import sha256_file
 
     p = Path(path)
     try:

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ..findings import Finding
-from ..model import VCenter
-from ..tables import FAMILY_TITLES
-from . import ReportContext
+from reporter.core.findings import Finding
+from reporter.core.model import VCenter
+from reporter.checks.tables import FAMILY_TITLES
+from reporter.render.base import ReportContext
 
 GB = 1024**3
 

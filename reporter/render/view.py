@@ -11,13 +11,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..checks import CheckMeta
-from ..engine import CheckResult
-from ..findings import Finding, Severity, Status
-from ..model import CollectionError
-from ..tables import FAMILY_TITLES, Table
-from . import ReportContext
-from .charts import Chart, severity_chart, table_chart, vram_charts
+from reporter.checks import CheckMeta
+from reporter.checks.engine import CheckResult
+from reporter.core.findings import Finding, Severity, Status
+from reporter.core.model import CollectionError
+from reporter.checks.tables import FAMILY_TITLES, Table
+from reporter.render.base import ReportContext
+from reporter.render.charts import Chart, severity_chart, table_chart, vram_charts
 
 SEVERITIES_DESC = [Severity.critical, Severity.high, Severity.medium, Severity.low, Severity.info]
 OPEN = (Status.fail, Status.warn, Status.error)

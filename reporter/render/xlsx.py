@@ -17,9 +17,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ..fsutil import atomic_write_bytes
-from . import Renderer, ReportContext, register
-from .sheets import Cell, Sheet, all_sheets
+from reporter.core.fsutil import atomic_write_bytes
+from reporter.render.base import Renderer, ReportContext, register
+from reporter.render.sheets import Cell, Sheet, all_sheets
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from ...cbt import DiskCbt, disk_states, host_defects, in_backup_scope, vm_ctk_flag
-from ...model import VM, VCenter
-from ...snapshots import gb
-from ..base import CheckContext
-from ..snapshots.common import kb, ps_quote, sh_quote
-from .settings import CbtSettings
+from reporter.domain.cbt import DiskCbt, disk_states, host_defects, in_backup_scope, vm_ctk_flag
+from reporter.core.model import VM, VCenter
+from reporter.domain.vm_snapshots import gb
+from reporter.checks.base import CheckContext
+from reporter.checks.snapshots.common import kb, ps_quote, sh_quote
+from reporter.checks.cbt.settings import CbtSettings
 
 KB_CBT = kb("1020128", "Changed Block Tracking (CBT) on virtual machines")
 KB_ENABLE = kb("1031873", "Enabling Changed Block Tracking (CBT) on virtual machines")

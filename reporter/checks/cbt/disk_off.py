@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ...cbt import OFF
-from ...findings import Severity
-from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from ..snapshots.common import ps_quote, sh_quote
-from .common import KB_CBT, KB_ENABLE, stun_step, vms
+from reporter.domain.cbt import OFF
+from reporter.core.findings import Severity
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.snapshots.common import ps_quote, sh_quote
+from reporter.checks.cbt.common import KB_CBT, KB_ENABLE, stun_step, vms
 
 META = CheckMeta(
     id="CBT-002",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ...cbt import MIN_HW_VERSION
-from ...findings import Severity
-from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from ..snapshots.common import sh_quote
-from .common import KB_CBT, backup_relevant, scope_note
+from reporter.domain.cbt import MIN_HW_VERSION
+from reporter.core.findings import Severity
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.snapshots.common import sh_quote
+from reporter.checks.cbt.common import KB_CBT, backup_relevant, scope_note
 
 META = CheckMeta(
     id="CBT-005",

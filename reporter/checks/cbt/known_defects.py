@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...cbt import ACTIVE, PENDING, host_defects, load_defects, unknown_build_hosts
-from ...findings import Severity
-from ...snapshots import GB
-from ..base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
-from .common import KB_CBT, reset_steps, vms
+from reporter.domain.cbt import ACTIVE, PENDING, host_defects, load_defects, unknown_build_hosts
+from reporter.core.findings import Severity
+from reporter.domain.vm_snapshots import GB
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
+from reporter.checks.cbt.common import KB_CBT, reset_steps, vms
 
 META = CheckMeta(
     id="CBT-006",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ...cbt import MIN_HW_VERSION
-from ...findings import Severity
-from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from .common import KB_CBT, KB_ENABLE, enable_steps, scope_note, vms
+from reporter.domain.cbt import MIN_HW_VERSION
+from reporter.core.findings import Severity
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.cbt.common import KB_CBT, KB_ENABLE, enable_steps, scope_note, vms
 
 META = CheckMeta(
     id="CBT-001",

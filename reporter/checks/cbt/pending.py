@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ...cbt import ACTIVE, PENDING
-from ...findings import Severity
-from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from .common import KB_CBT, KB_ENABLE, stun_step, vms
+from reporter.domain.cbt import ACTIVE, PENDING
+from reporter.core.findings import Severity
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.cbt.common import KB_CBT, KB_ENABLE, stun_step, vms
 
 META = CheckMeta(
     id="CBT-003",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ...cbt import MIN_HW_VERSION, host_defects, load_defects, vm_state
-from ...snapshots import GB, gb
-from ...tables import Scalar, Table, register_tables
-from ..base import CheckContext
-from .common import vms
+from reporter.domain.cbt import MIN_HW_VERSION, host_defects, load_defects, vm_state
+from reporter.domain.vm_snapshots import GB, gb
+from reporter.checks.tables import Scalar, Table, register_tables
+from reporter.checks.base import CheckContext
+from reporter.checks.cbt.common import vms
 
 SUMMARY_ROW_LIMIT = 200  # longer per-disk lists go to XLSX/CSV only
 

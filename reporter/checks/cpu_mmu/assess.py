@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Iterator
 
-from ...model import VM, Host, VCenter
-from ..base import CheckContext
-from .guests import OsIdentity, identify
-from .settings import CpuMmuSettings
+from reporter.core.model import VM, Host, VCenter
+from reporter.checks.base import CheckContext
+from reporter.checks.cpu_mmu.guests import OsIdentity, identify
+from reporter.checks.cpu_mmu.settings import CpuMmuSettings
 
 KB = "KB2001372"
 KB_TITLE = "Using hardware-assisted virtualization in Windows Server 2003 32-bit virtual machines"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ...findings import Severity, Status
-from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from .advice import REFERENCES, change_steps
-from .assess import KB, Assessment, Mode, assessments, setting_text, skipped_note
-from .settings import CpuMmuSettings
+from reporter.core.findings import Severity, Status
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.cpu_mmu.advice import REFERENCES, change_steps
+from reporter.checks.cpu_mmu.assess import KB, Assessment, Mode, assessments, setting_text, skipped_note
+from reporter.checks.cpu_mmu.settings import CpuMmuSettings
 
 META = CheckMeta(
     id="CPU-002",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import shlex
 
-from ...findings import Severity
-from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from .advice import REFERENCES, ps_quote
-from .assess import KB, assessments, skipped_note
-from .guests import describe_bitness
-from .settings import CpuMmuSettings
+from reporter.core.findings import Severity
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.cpu_mmu.advice import REFERENCES, ps_quote
+from reporter.checks.cpu_mmu.assess import KB, assessments, skipped_note
+from reporter.checks.cpu_mmu.guests import describe_bitness
+from reporter.checks.cpu_mmu.settings import CpuMmuSettings
 
 META = CheckMeta(
     id="CPU-006",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ...tables import Table, register_tables
-from ..base import CheckContext
-from .advice import recommendation
-from .assess import KB, Assessment, Mode, assessments
-from .settings import CpuMmuSettings
+from reporter.checks.tables import Table, register_tables
+from reporter.checks.base import CheckContext
+from reporter.checks.cpu_mmu.advice import recommendation
+from reporter.checks.cpu_mmu.assess import KB, Assessment, Mode, assessments
+from reporter.checks.cpu_mmu.settings import CpuMmuSettings
 
 VM_COLUMNS = [
     "vCenter", "VM", "Power state", "Configured OS", "Tools-reported OS", "Bitness", "Service pack",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ...findings import Severity
-from ..base import CheckContext, CheckMeta, Outcome, finding
+from reporter.core.findings import Severity
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 
 META = CheckMeta(
     id="GEN-002",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ...findings import Severity, Status
-from ..base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
+from reporter.core.findings import Severity, Status
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
 
 META = CheckMeta(
     id="GEN-001",

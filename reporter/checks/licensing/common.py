@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ...findings import Finding, Severity, Status
-from ...licensing import Analysis, Pool, analyze
-from ..base import CheckContext, CheckMeta, Reference, finding
+from reporter.core.findings import Finding, Severity, Status
+from reporter.domain.licensing import Analysis, Pool, analyze
+from reporter.checks.base import CheckContext, CheckMeta, Reference, finding
 
 REF_VRAM = Reference(
     None, "vSphere 5.0 documentation: vRAM Entitlement and Pooling / Calculating the vRAM Usage",

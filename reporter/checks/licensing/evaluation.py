@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ...findings import Severity
-from ..base import CheckContext, CheckMeta, Outcome, finding
-from .common import LICENSES_PATH, analysis
-from .settings import LicensingSettings
+from reporter.core.findings import Severity
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.licensing.common import LICENSES_PATH, analysis
+from reporter.checks.licensing.settings import LicensingSettings
 
 META = CheckMeta(
     id="LIC-007",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ...findings import Severity
-from ...mask import mask_key
-from ..base import CheckContext, CheckMeta, Outcome, finding
-from .common import LICENSES_PATH, analysis
-from .settings import LicensingSettings
+from reporter.core.findings import Severity
+from reporter.core.masking import mask_key
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.licensing.common import LICENSES_PATH, analysis
+from reporter.checks.licensing.settings import LicensingSettings
 
 META = CheckMeta(
     id="LIC-006",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ...findings import Severity
-from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from .common import REF_VRAM, analysis, gb, pool_evidence, pool_finding
+from reporter.core.findings import Severity
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.licensing.common import REF_VRAM, analysis, gb, pool_evidence, pool_finding
 
 META = CheckMeta(
     id="LIC-005",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ...settings import FamilySettings, register_settings
+from reporter.config.settings import FamilySettings, register_settings
 
 
 @register_settings("licensing")

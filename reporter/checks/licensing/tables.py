@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ...licensing import Analysis
-from ...tables import Scalar, Table, register_tables
-from ..base import CheckContext
-from .common import analysis, pool_history, today_high_water
-from .settings import LicensingSettings
+from reporter.domain.licensing import Analysis
+from reporter.checks.tables import Scalar, Table, register_tables
+from reporter.checks.base import CheckContext
+from reporter.checks.licensing.common import analysis, pool_history, today_high_water
+from reporter.checks.licensing.settings import LicensingSettings
 
 
 def _r(v: float | None, nd: int = 1) -> float | None:

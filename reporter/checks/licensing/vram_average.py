@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ...findings import Severity
-from ..base import CheckContext, CheckMeta, Outcome
-from .common import REF_VRAM, analysis, gb, over_remediation, pool_evidence, pool_finding, pool_history
+from reporter.core.findings import Severity
+from reporter.checks.base import CheckContext, CheckMeta, Outcome
+from reporter.checks.licensing.common import REF_VRAM, analysis, gb, over_remediation, pool_evidence, pool_finding, pool_history
 
 META = CheckMeta(
     id="LIC-001",

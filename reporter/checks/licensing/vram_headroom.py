@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from ...findings import Severity
-from ..base import CheckContext, CheckMeta, Outcome
-from .common import LICENSES_PATH, REF_VRAM, analysis, gb, pool_evidence, pool_finding, pool_history, today_high_water
-from .settings import LicensingSettings
+from reporter.core.findings import Severity
+from reporter.checks.base import CheckContext, CheckMeta, Outcome
+from reporter.checks.licensing.common import LICENSES_PATH, REF_VRAM, analysis, gb, pool_evidence, pool_finding, pool_history, today_high_water
+from reporter.checks.licensing.settings import LicensingSettings
 
 META = CheckMeta(
     id="LIC-003",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ...findings import Severity
-from ..base import CheckContext, CheckMeta, Outcome
-from .common import REF_VRAM, analysis, gb, pool_evidence, pool_finding
-from .settings import LicensingSettings
+from reporter.core.findings import Severity
+from reporter.checks.base import CheckContext, CheckMeta, Outcome
+from reporter.checks.licensing.common import REF_VRAM, analysis, gb, pool_evidence, pool_finding
+from reporter.checks.licensing.settings import LicensingSettings
 
 META = CheckMeta(
     id="LIC-004",

@@ -2,6 +2,6 @@
 
 Datastore checks ``SIOC-001``…``SIOC-004`` look at ``iormConfiguration``; disk-cap
 checks ``IOCAP-001``…``IOCAP-009`` evaluate each VM x datastore with
-:mod:`reporter.iocaps` under the disk scheduler of the host the VM runs on.
+:mod:`reporter.domain.iocaps` under the disk scheduler of the host the VM runs on.
 ``tables`` contributes the per-datastore and per-VM x datastore report tables.
 """

@@ -1,26 +1,17 @@
 """Shared pieces of the sioc checks: references, iteration, remediation text.
 
 Everything here reads only the snapshot; the domain logic (cap parsing,
-scheduler, enforcement rule) lives in :mod:`reporter.iocaps`.
+scheduler, enforcement rule) lives in :mod:`reporter.domain.iocaps`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...iocaps import (
-    KB1038241_URL,
-    CapKind,
-    DiskCaps,
-    GroupEvaluation,
-    SchedulerInfo,
-    determine_scheduler,
-    evaluate_vm,
-    suggest_cap_string,
-)
-from ...model import VM, Datastore, Snapshot, VCenter
-from ..base import CheckContext, Reference
-from .settings import SiocSettings
+from reporter.domain.iocaps import KB1038241_URL, CapKind, DiskCaps, GroupEvaluation, SchedulerInfo, determine_scheduler, evaluate_vm, suggest_cap_string
+from reporter.core.model import VM, Datastore, Snapshot, VCenter
+from reporter.checks.base import CheckContext, Reference
+from reporter.checks.sioc.settings import SiocSettings
 
 KB1038241 = Reference(
     "KB1038241", "Limiting disk I/O from a specific virtual machine", KB1038241_URL,

@@ -11,19 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...iocaps import CapKind, DiskCaps, GroupEvaluation, describe_value
-from ...model import VM
-from .common import (
-    CLIENT_ADVANCED_PATH,
-    CLIENT_LIMIT_PATH,
-    bandwidth_as_iops,
-    cap_value_text,
-    ps_remove_advanced,
-    ps_set_advanced,
-    ps_set_iops,
-    ps_vm,
-)
-from .settings import SiocSettings
+from reporter.domain.iocaps import CapKind, DiskCaps, GroupEvaluation, describe_value
+from reporter.core.model import VM
+from reporter.checks.sioc.common import CLIENT_ADVANCED_PATH, CLIENT_LIMIT_PATH, bandwidth_as_iops, cap_value_text, ps_remove_advanced, ps_set_advanced, ps_set_iops, ps_vm
+from reporter.checks.sioc.settings import SiocSettings
 
 
 def target_kind(ev: GroupEvaluation) -> CapKind:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ...findings import Severity
-from ..base import CheckContext, CheckMeta, Outcome, finding
-from .common import KB1038241, REF_IOALLOC, group_evidence, groups, host_name, ps_set_iops, vm_count
+from reporter.core.findings import Severity
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.sioc.common import KB1038241, REF_IOALLOC, group_evidence, groups, host_name, ps_set_iops, vm_count
 
 META = CheckMeta(
     id="IOCAP-002",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ...findings import Severity
-from ...iocaps import CapKind, CapParseError, cap_keys, parse_cap
-from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from .common import CLIENT_ADVANCED_PATH, KB1038241, SECTION, included, ps_remove_advanced, ps_set_advanced, settings
+from reporter.core.findings import Severity
+from reporter.domain.iocaps import CapKind, CapParseError, cap_keys, parse_cap
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.sioc.common import CLIENT_ADVANCED_PATH, KB1038241, SECTION, included, ps_remove_advanced, ps_set_advanced, settings
 
 META = CheckMeta(
     id="IOCAP-007",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ...findings import Severity
-from ...iocaps import Cap, Unlimited, cap_keys, disk_caps
-from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from .common import CLIENT_LIMIT_PATH, KB1038241, REF_IOALLOC, SECTION, disk_evidence, included, ps_set_iops, settings
+from reporter.core.findings import Severity
+from reporter.domain.iocaps import Cap, Unlimited, cap_keys, disk_caps
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.sioc.common import CLIENT_LIMIT_PATH, KB1038241, REF_IOALLOC, SECTION, disk_evidence, included, ps_set_iops, settings
 
 META = CheckMeta(
     id="IOCAP-006",

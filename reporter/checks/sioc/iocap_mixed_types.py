@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ...findings import Severity
-from ...iocaps import Scheduler
-from ..base import CheckContext, CheckMeta, Outcome, finding
-from .common import KB1038241, REF_LIMITS_50, group_evidence, groups, host_name, settings, vm_count
-from .fixes import legacy_fix
+from reporter.core.findings import Severity
+from reporter.domain.iocaps import Scheduler
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.sioc.common import KB1038241, REF_LIMITS_50, group_evidence, groups, host_name, settings, vm_count
+from reporter.checks.sioc.fixes import legacy_fix
 
 META = CheckMeta(
     id="IOCAP-005",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ...findings import Severity, Status
-from ..base import CheckContext, CheckMeta, Outcome, finding
-from .common import KB1038241, REF_GUIDE, group_evidence, groups, vm_count
+from reporter.core.findings import Severity, Status
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.sioc.common import KB1038241, REF_GUIDE, group_evidence, groups, vm_count
 
 META = CheckMeta(
     id="IOCAP-008",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ...findings import Severity, Status
-from ...iocaps import Scheduler
-from ..base import CheckContext, CheckMeta, Outcome, finding
-from .common import KB1038241, REF_PER_FILE, group_evidence, groups, host_name, vm_count
+from reporter.core.findings import Severity, Status
+from reporter.domain.iocaps import Scheduler
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.sioc.common import KB1038241, REF_PER_FILE, group_evidence, groups, host_name, vm_count
 
 META = CheckMeta(
     id="IOCAP-009",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
-from ...findings import Severity
-from ...iocaps import CapKind, DiskCaps, Enforced, describe_value
-from ...model import VM
-from ..base import CheckContext, CheckMeta, Outcome, finding
-from .common import KB1038241, cap_value_text, group_evidence, groups, ps_set_advanced, ps_set_iops, settings, vm_count
-from .settings import SiocSettings
+from reporter.core.findings import Severity
+from reporter.domain.iocaps import CapKind, DiskCaps, Enforced, describe_value
+from reporter.core.model import VM
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.sioc.common import KB1038241, cap_value_text, group_evidence, groups, ps_set_advanced, ps_set_iops, settings, vm_count
+from reporter.checks.sioc.settings import SiocSettings
 
 META = CheckMeta(
     id="IOCAP-004",

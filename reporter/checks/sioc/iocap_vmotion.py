@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...findings import Severity
-from ...iocaps import (
-    OPT_PER_FILE_SCHED,
-    OPT_SCHED_WITH_RESERVATION,
-    Enforced,
-    Scheduler,
-    SchedulerInfo,
-    determine_scheduler,
-    parse_version,
-)
-from ...model import Cluster, Host, VCenter
-from ..base import CheckContext, CheckMeta, Outcome, finding
-from .common import KB1038241, REF_PER_FILE, group_evidence, groups, vm_count
+from reporter.core.findings import Severity
+from reporter.domain.iocaps import OPT_PER_FILE_SCHED, OPT_SCHED_WITH_RESERVATION, Enforced, Scheduler, SchedulerInfo, determine_scheduler, parse_version
+from reporter.core.model import Cluster, Host, VCenter
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.sioc.common import KB1038241, REF_PER_FILE, group_evidence, groups, vm_count
 
 META = CheckMeta(
     id="IOCAP-003",

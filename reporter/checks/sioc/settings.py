@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from ...settings import FamilySettings, register_settings
+from reporter.config.settings import FamilySettings, register_settings
 
 
 @register_settings("sioc")

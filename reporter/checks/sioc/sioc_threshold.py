@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ...findings import Severity
-from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from .common import REF_GUIDE, SECTION, settings
+from reporter.core.findings import Severity
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.sioc.common import REF_GUIDE, SECTION, settings
 
 META = CheckMeta(
     id="SIOC-002",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ...iocaps import OPT_PER_FILE_SCHED, OPT_SCHED_WITH_RESERVATION, determine_scheduler
-from ...model import Host
-from ...tables import Table, register_tables
-from ..base import CheckContext
-from .common import ds_name, groups, host_name, powered_on_vms
+from reporter.domain.iocaps import OPT_PER_FILE_SCHED, OPT_SCHED_WITH_RESERVATION, determine_scheduler
+from reporter.core.model import Host
+from reporter.checks.tables import Table, register_tables
+from reporter.checks.base import CheckContext
+from reporter.checks.sioc.common import ds_name, groups, host_name, powered_on_vms
 
 
 def _yn(v: bool | None) -> str | None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ...findings import Severity, Status
-from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from .common import KB_BEST_PRACTICES, delete_steps, vms_with_snapshots
-from .settings import SnapshotSettings
+from reporter.core.findings import Severity, Status
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_with_snapshots
+from reporter.checks.snapshots.settings import SnapshotSettings
 
 META = CheckMeta(
     id="SNAP-001",

@@ -6,19 +6,9 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from ...model import VM, VCenter
-from ...snapshots import (
-    GB,
-    SnapshotInfo,
-    gb,
-    growth_bytes,
-    object_store_caveat,
-    previous_sizes,
-    snapshot_infos,
-    sum_by_datastore,
-    total_size,
-)
-from ..base import CheckContext, Reference
+from reporter.core.model import VM, VCenter
+from reporter.domain.vm_snapshots import GB, SnapshotInfo, gb, growth_bytes, object_store_caveat, previous_sizes, snapshot_infos, sum_by_datastore, total_size
+from reporter.checks.base import CheckContext, Reference
 
 
 def kb(number: str, title: str) -> Reference:

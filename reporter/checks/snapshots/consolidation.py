@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ...findings import Severity
-from ...snapshots import gb, leftover_delta_bytes
-from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from .common import KB_BEST_PRACTICES, KB_CONSOLIDATE, ps_quote
+from reporter.core.findings import Severity
+from reporter.domain.vm_snapshots import gb, leftover_delta_bytes
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.snapshots.common import KB_BEST_PRACTICES, KB_CONSOLIDATE, ps_quote
 
 META = CheckMeta(
     id="SNAP-004",

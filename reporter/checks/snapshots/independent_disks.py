@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ...findings import Severity
-from ...snapshots import gb
-from ..base import CheckContext, CheckMeta, Outcome, finding, object_id
-from .common import KB_BEST_PRACTICES, ps_quote, sh_quote, vms_with_snapshots
+from reporter.core.findings import Severity
+from reporter.domain.vm_snapshots import gb
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.snapshots.common import KB_BEST_PRACTICES, ps_quote, sh_quote, vms_with_snapshots
 
 META = CheckMeta(
     id="SNAP-006",

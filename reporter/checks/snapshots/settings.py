@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from ...settings import FamilySettings, register_settings
+from reporter.config.settings import FamilySettings, register_settings
 
 # domain-reference §4: names backup products give the snapshots they take (a failed job
 # leaves them behind). Matched case-insensitively as substrings of the snapshot name.

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ...snapshots import datastore_totals, gb
-from ...tables import Scalar, Table, register_tables
-from ..base import CheckContext
-from .common import vms_with_snapshots
+from reporter.domain.vm_snapshots import datastore_totals, gb
+from reporter.checks.tables import Scalar, Table, register_tables
+from reporter.checks.base import CheckContext
+from reporter.checks.snapshots.common import vms_with_snapshots
 
 SUMMARY_ROW_LIMIT = 200  # more rows than this go to XLSX/CSV only
 

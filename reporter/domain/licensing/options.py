@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rules import Rules, load_rules
+from reporter.domain.licensing.rules import Rules, load_rules
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class LicensingOptions:
 
     @classmethod
     def from_settings(cls, settings: Any | None) -> "LicensingOptions":
-        """From ``reporter.settings.Settings`` (or None: all defaults)."""
+        """From ``reporter.config.settings.Settings`` (or None: all defaults)."""
         if settings is None:
             return cls()
         lic = getattr(settings, "licensing", None)

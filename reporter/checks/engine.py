@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable
 
-from .checks import CheckContext, CheckMeta, Outcome, all_checks
-from .findings import Finding, Severity, Status
+from reporter.checks import CheckContext, CheckMeta, Outcome, all_checks
+from reporter.core.findings import Finding, Severity, Status
 
 log = logging.getLogger(__name__)
 

@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Iterable, Literal, Mapping
 
-from .model import VM, Disk, Host, VCenter
+from reporter.core.model import VM, Disk, Host, VCenter
 
 # ---------------------------------------------------------------------------- units
 

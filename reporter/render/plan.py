@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..errors import RenderError
-from ..fsutil import atomic_write_bytes, atomic_write_text
-from ..mask import mask_text
-from .plan import PlanResult
+from reporter.errors import RenderError
+from reporter.render.templating import environment
+from reporter.core.fsutil import atomic_write_bytes, atomic_write_text
+from reporter.core.masking import mask_text
+from reporter.domain.licensing.plan import PlanResult
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,7 @@ def render_terminal(result: PlanResult, show_license_keys: bool = False, width: 
 
 
 def render_html(result: PlanResult, show_license_keys: bool = False, tool_version: str = "") -> str:
-    env = Environment(loader=PackageLoader("reporter.licensing", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True))
-    tpl = env.get_template("plan.html.j2")
+    tpl = environment().get_template("plan.html.j2")
     masked = result
     if not show_license_keys:
         from dataclasses import replace

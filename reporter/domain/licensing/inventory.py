@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..model import License, Snapshot, VCenter
-from .rules import EditionKeyRule, Rules
+from reporter.core.model import License, Snapshot, VCenter
+from reporter.domain.licensing.rules import EditionKeyRule, Rules
 
 EVAL_KEY = "00000-00000-00000-00000-00000"
 

@@ -23,10 +23,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import License, Snapshot, VCenter
-from .cores import HostCores
-from .inventory import find_prop, is_evaluation, license_major, prop_value
-from .rules import Rules, VramTable
+from reporter.core.model import License, Snapshot, VCenter
+from reporter.domain.licensing.cores import HostCores
+from reporter.domain.licensing.inventory import find_prop, is_evaluation, license_major, prop_value
+from reporter.domain.licensing.rules import Rules, VramTable
 
 MB_PER_GB = 1024
 

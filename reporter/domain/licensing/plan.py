@@ -2,7 +2,7 @@
 
 A :class:`Scenario` changes a copy of the snapshot: power off VMs, add powered-on VMs to a
 pool, switch a vSphere 5 pool to another edition, add CPU licenses, or look at the pool under
-per-core subscription. The same licensing math (``reporter.licensing.analyze``) then runs on
+per-core subscription. The same licensing math (``reporter.domain.licensing.analyze``) then runs on
 the current and the changed snapshot, and :func:`plan` lines them up metric by metric.
 
 Scenarios are saved as small TOML files so a plan can be re-run::
@@ -34,10 +34,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import ConfigError
-from ..model import VM, License, Snapshot
-from . import Analysis, LicensingOptions, Pool, analyze
-from .rules import load_rules
+from reporter.errors import ConfigError
+from reporter.core.model import VM, License, Snapshot
+from reporter.domain.licensing import Analysis, LicensingOptions, Pool, analyze
+from reporter.domain.licensing.rules import load_rules
 
 
 class AddVms(BaseModel):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .errors import SnapshotFormatError
-from .fsutil import atomic_write_bytes
-from .model import SCHEMA_VERSION, Snapshot
+from reporter.errors import SnapshotFormatError
+from reporter.core.fsutil import atomic_write_bytes
+from reporter.core.model import SCHEMA_VERSION, Snapshot
 
 
 def dumps(snapshot: Snapshot) -> bytes:

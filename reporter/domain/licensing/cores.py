@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..model import Host, Snapshot, VCenter
-from .rules import Rules
+from reporter.core.model import Host, Snapshot, VCenter
+from reporter.domain.licensing.rules import Rules
 
 
 def cores_per_socket(sockets: int, cores: int) -> int:

@@ -27,7 +27,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterable
 
-from .model import VM, Disk, Host
+from reporter.core.model import VM, Disk, Host
 
 ACTIVE = "active"
 PENDING = "pending"

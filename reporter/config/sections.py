@@ -1,8 +1,9 @@
 """The TOML configuration: typed, strict (unknown keys are errors), secrets by reference.
 
 Each section is its own model so later features slot in as a new field here and
-a new class, without touching the loader. Threshold sections are validated
-against the settings classes the check families register (see ``settings.py``).
+a new class, without touching the loader. ``[thresholds.<family>]`` tables are kept as
+written here and validated once, by ``Settings.from_config``, against the settings classes
+the check families register (see ``settings.py``); this module knows no family.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, PrivateAttr, field_validator, model_validator
 
-from .errors import ConfigError
+from reporter.core.formats import DEFAULT_FORMATS, Format
+from reporter.errors import ConfigError
 
 
 class _Section(BaseModel):
@@ -63,7 +65,7 @@ class VCenterConfig(SecretRef):
 
 class OutputConfig(_Section):
     dir: Path = Path("reports")
-    formats: list[str] = Field(default_factory=lambda: ["html", "json"])
+    formats: list[Format] = Field(default_factory=lambda: list(DEFAULT_FORMATS), min_length=1)
     show_license_keys: StrictBool = False
     keep_snapshots: StrictBool = True
 
@@ -81,7 +83,7 @@ class EmailConfig(SecretRef):
     sender: str
     recipients: list[str] = Field(min_length=1)
     subject_prefix: str = "[vCenter report]"
-    attach: list[str] = Field(default_factory=lambda: ["pdf", "xlsx"])
+    attach: list[Format] = Field(default_factory=lambda: [Format.pdf, Format.xlsx])
     retries: int = Field(default=3, ge=0, le=10)
     retry_delay_s: float = Field(default=30, ge=0)
     timeout_s: float = Field(default=60, gt=0)
@@ -136,6 +138,9 @@ class Config(_Section):
     waiver: list[WaiverConfig] = Field(default_factory=list)
 
     source: Path | None = Field(default=None, exclude=True)
+    # The validated ``Settings`` (set once by ``Settings.from_config``): thresholds are checked
+    # against the families' settings classes once per loaded config.
+    _settings: Any = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _unique_names(self) -> "Config":
@@ -171,9 +176,6 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_error(exc, source)) from None
-    from .settings import validate_thresholds  # late: needs the check registry
-
-    validate_thresholds(cfg.thresholds, source)
     return cfg
 
 

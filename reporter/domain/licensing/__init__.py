@@ -21,12 +21,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Snapshot
-from .cores import CoreSummary, HostCores, host_cores, summarize
-from .inventory import LicenseRow, license_rows
-from .options import LicensingOptions
-from .rules import Rules, VramTable, load_rules
-from .vram import Pool, VmUse, build_pools, pool_host_limits
+from reporter.core.model import Snapshot
+from reporter.domain.licensing.cores import CoreSummary, HostCores, host_cores, summarize
+from reporter.domain.licensing.inventory import LicenseRow, license_rows
+from reporter.domain.licensing.options import LicensingOptions
+from reporter.domain.licensing.rules import Rules, VramTable, load_rules
+from reporter.domain.licensing.vram import Pool, VmUse, build_pools, pool_host_limits
 
 __all__ = ["Analysis", "LicensingOptions", "Pool", "VmUse", "HostCores", "CoreSummary", "LicenseRow",
            "analyze", "load_rules"]
@@ -58,7 +58,7 @@ _cache: tuple[Snapshot, tuple[Any, ...], Analysis] | None = None
 
 
 def analyze(snapshot: Snapshot, settings: Any = None, *, options: LicensingOptions | None = None) -> Analysis:
-    """Licensing analysis of ``snapshot``; ``settings`` is a ``reporter.settings.Settings``.
+    """Licensing analysis of ``snapshot``; ``settings`` is a ``reporter.config.settings.Settings``.
 
     Checks and table producers all call this; the last result is kept (keyed by the
     snapshot object itself and the options) so a report computes it once.

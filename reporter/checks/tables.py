@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .checks import CheckContext
+from reporter.checks import CheckContext
 
 Scalar = str | int | float | bool | None
 
@@ -51,7 +51,7 @@ def register_tables(family: str) -> Callable[[TableFn], TableFn]:
 
 
 def build_tables(ctx: CheckContext) -> list[Table]:
-    from .checks import load_all
+    from reporter.checks import load_all
 
     load_all()
     out: list[Table] = []

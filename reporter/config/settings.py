@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import ConfigError
+from reporter.config.sections import Config, LicensingConfig
+from reporter.errors import ConfigError
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -41,9 +42,8 @@ def register_settings(family: str):
 
 
 def registered_families() -> dict[str, type[BaseModel]]:
-    from .checks import load_all
-
-    load_all()
+    """The families registered so far. The check registry imports every family before a
+    config is validated (``reporter.checks.registry.load_all``); config never imports checks."""
     return dict(_FAMILIES)
 
 
@@ -72,7 +72,7 @@ class Settings:
     """Everything a check may read besides the snapshot."""
 
     thresholds: dict[str, BaseModel] = field(default_factory=dict)
-    licensing: Any = None  # config.LicensingConfig; kept loose to avoid an import cycle
+    licensing: LicensingConfig = field(default_factory=LicensingConfig)
     linked_mode_groups: dict[str, str] = field(default_factory=dict)  # vcenter label -> group
 
     def get(self, cls: type[T]) -> T:
@@ -84,14 +84,15 @@ class Settings:
         return value
 
     @classmethod
-    def from_config(cls, cfg: Any | None) -> "Settings":
+    def from_config(cls, cfg: Config | None) -> "Settings":
         if cfg is None:
-            from .config import LicensingConfig
-
-            return cls(licensing=LicensingConfig())
-        source = str(cfg.source) if getattr(cfg, "source", None) else "<config>"
-        return cls(
+            return cls()
+        if isinstance(cfg._settings, Settings):
+            return cfg._settings
+        source = str(cfg.source) if cfg.source else "<config>"
+        cfg._settings = cls(
             thresholds=validate_thresholds(cfg.thresholds, source),
             licensing=cfg.licensing,
             linked_mode_groups={v.name: v.linked_mode_group for v in cfg.vcenter if v.linked_mode_group},
         )
+        return cfg._settings

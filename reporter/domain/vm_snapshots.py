@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable
 
-from .model import VM, Datastore, LayoutDisk, LayoutEx, LayoutFile, LayoutSnapshot, Snapshot, SnapshotNode, VCenter
+from reporter.core.model import VM, Datastore, LayoutDisk, LayoutEx, LayoutFile, LayoutSnapshot, Snapshot, SnapshotNode, VCenter
 
 GB = 1024**3
 
