@@ -19,15 +19,13 @@ from reporter.domain.cbt import (
     vm_state,
 )
 from reporter.checks import CheckContext, load_all
-from reporter.checks.cbt import (
-    disk_off,
-    hw_version,
-    known_defects,
-    off_in_scope,
-    pending,
-    tables,
-    unsupported_disks,
-)
+from reporter.checks.cbt import cbt_002_disk_off as disk_off
+from reporter.checks.cbt import cbt_005_hw_version as hw_version
+from reporter.checks.cbt import cbt_006_known_defects as known_defects
+from reporter.checks.cbt import cbt_001_off_in_scope as off_in_scope
+from reporter.checks.cbt import cbt_003_pending as pending
+from reporter.checks.cbt import tables
+from reporter.checks.cbt import cbt_004_unsupported_disks as unsupported_disks
 from reporter.checks.cbt.settings import CbtSettings
 from reporter.core.findings import Severity, Status
 from reporter.core.model import VM, Snapshot

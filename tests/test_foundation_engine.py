@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from reporter.checks import Check, CheckContext, all_checks, load_all
-from reporter.checks.general import host_connection
+from reporter.checks.general import gen_001_host_connection as host_connection
 from reporter.config import WaiverConfig
 from reporter.checks.engine import run_checks
 from reporter.core.findings import Severity, Status

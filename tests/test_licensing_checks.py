@@ -8,9 +8,15 @@ import pandas as pd
 import pytest
 
 from reporter.checks import CheckContext
-from reporter.checks.licensing import (
-    evaluation, expiring, hard_limits, over_assigned, unassigned, vram_average, vram_headroom, vram_reported, vram_today,
-)
+from reporter.checks.licensing import lic_007_evaluation as evaluation
+from reporter.checks.licensing import lic_006_expiring as expiring
+from reporter.checks.licensing import lic_005_hard_limits as hard_limits
+from reporter.checks.licensing import lic_008_over_assigned as over_assigned
+from reporter.checks.licensing import lic_009_unassigned as unassigned
+from reporter.checks.licensing import lic_001_vram_average as vram_average
+from reporter.checks.licensing import lic_003_vram_headroom as vram_headroom
+from reporter.checks.licensing import lic_004_vram_reported as vram_reported
+from reporter.checks.licensing import lic_002_vram_today as vram_today
 from reporter.checks.licensing.settings import LicensingSettings
 from reporter.core.findings import Severity
 from reporter.history import history_from_samples

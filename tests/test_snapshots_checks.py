@@ -6,15 +6,13 @@ import pytest
 from snapshots_fixtures import GB, MB, UUID, VmBuilder, datastore, snapshot_of
 
 from reporter.checks import CheckContext, load_all
-from reporter.checks.snapshots import (
-    age,
-    backup_leftover,
-    chain_depth,
-    consolidation,
-    independent_disks,
-    size,
-    tables,
-)
+from reporter.checks.snapshots import snap_001_age as age
+from reporter.checks.snapshots import snap_005_backup_leftover as backup_leftover
+from reporter.checks.snapshots import snap_002_chain_depth as chain_depth
+from reporter.checks.snapshots import snap_004_consolidation as consolidation
+from reporter.checks.snapshots import snap_006_independent_disks as independent_disks
+from reporter.checks.snapshots import snap_003_size as size
+from reporter.checks.snapshots import tables
 from reporter.checks.snapshots.settings import SnapshotSettings
 from reporter.errors import ConfigError
 from reporter.core.findings import Severity, Status

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from reporter.checks import CheckContext
+from reporter.checks.base import CheckContext
+from reporter.checks.registry import load_all
 
 Scalar = str | int | float | bool | None
 
@@ -29,15 +30,6 @@ class Table:
 
 TableFn = Callable[[CheckContext], list[Table]]
 
-FAMILY_TITLES: dict[str, str] = {
-    "general": "Collection and inventory health",
-    "licensing": "Licensing",
-    "snapshots": "Snapshots",
-    "cbt": "Changed Block Tracking (CBT)",
-    "cpu-mmu": "Windows Server 2003 CPU/MMU virtualization",
-    "sioc": "Storage I/O Control and disk I/O caps",
-}
-
 _PRODUCERS: list[tuple[str, TableFn]] = []
 
 
@@ -51,8 +43,6 @@ def register_tables(family: str) -> Callable[[TableFn], TableFn]:
 
 
 def build_tables(ctx: CheckContext) -> list[Table]:
-    from reporter.checks import load_all
-
     load_all()
     out: list[Table] = []
     for _family, fn in _PRODUCERS:

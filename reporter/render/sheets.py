@@ -19,7 +19,7 @@ from typing import Any
 
 from reporter.core.findings import Finding
 from reporter.core.model import VCenter
-from reporter.checks.tables import FAMILY_TITLES
+from reporter.checks.registry import families as declared_families
 from reporter.render.base import ReportContext
 
 GB = 1024**3
@@ -194,7 +194,7 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
 
 
 def family_sheets(ctx: ReportContext) -> list[Sheet]:
-    order = {f: i for i, f in enumerate(FAMILY_TITLES)}
+    order = {f: i for i, f in enumerate(declared_families())}
     tables = sorted(ctx.tables, key=lambda t: (order.get(t.family, len(order)), t.family))
     return [Sheet(t.id, t.id, list(t.columns), [list(r) for r in t.rows]) for t in tables]
 

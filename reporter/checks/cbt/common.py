@@ -9,7 +9,7 @@ from reporter.domain.cbt import DiskCbt, disk_states, host_defects, in_backup_sc
 from reporter.core.model import VM, VCenter
 from reporter.domain.vm_snapshots import gb
 from reporter.checks.base import CheckContext
-from reporter.checks.snapshots.common import kb, ps_quote, sh_quote
+from reporter.checks.helpers import kb, ps_quote, sh_quote
 from reporter.checks.cbt.settings import CbtSettings
 
 KB_CBT = kb("1020128", "Changed Block Tracking (CBT) on virtual machines")

@@ -11,9 +11,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from reporter.config.settings import FamilySettings, register_settings
+from reporter.checks.cbt import FAMILY
 
 
-@register_settings("cbt")
+@register_settings(FAMILY.id)
 class CbtSettings(FamilySettings):
     scope_tags: list[str] = Field(
         default_factory=list,

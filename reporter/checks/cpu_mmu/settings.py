@@ -5,9 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from reporter.config.settings import FamilySettings, register_settings
+from reporter.checks.cpu_mmu import FAMILY
 
 
-@register_settings("cpu-mmu")
+@register_settings(FAMILY.id)
 class CpuMmuSettings(FamilySettings):
     assume_sp2_when_unknown: bool = Field(
         default=True,

@@ -22,7 +22,7 @@ LICENSES_PATH = "vSphere Client: Administration > Licensing > Licenses (vCenter 
 
 
 def analysis(ctx: CheckContext) -> Analysis:
-    return analyze(ctx.snapshot, ctx.settings)
+    return ctx.memo("licensing.analysis", lambda: analyze(ctx.snapshot, ctx.settings))
 
 
 def pool_history(ctx: CheckContext, pool: Pool) -> Any:

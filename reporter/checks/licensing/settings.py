@@ -5,9 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from reporter.config.settings import FamilySettings, register_settings
+from reporter.checks.licensing import FAMILY
 
 
-@register_settings("licensing")
+@register_settings(FAMILY.id)
 class LicensingSettings(FamilySettings):
     headroom_warn_pct: float = Field(
         default=10.0, ge=0, le=100,

@@ -7,9 +7,10 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from reporter.config.settings import FamilySettings, register_settings
+from reporter.checks.sioc import FAMILY
 
 
-@register_settings("sioc")
+@register_settings(FAMILY.id)
 class SiocSettings(FamilySettings):
     default_congestion_threshold_ms: int = Field(
         default=30, ge=5, le=100,

@@ -7,13 +7,14 @@ from reporter.core.model import Host
 from reporter.checks.tables import Table, register_tables
 from reporter.checks.base import CheckContext
 from reporter.checks.sioc.common import ds_name, groups, host_name, powered_on_vms
+from reporter.checks.sioc import FAMILY
 
 
 def _yn(v: bool | None) -> str | None:
     return None if v is None else ("yes" if v else "no")
 
 
-@register_tables("sioc")
+@register_tables(FAMILY.id)
 def sioc_tables(ctx: CheckContext) -> list[Table]:
     return [datastore_table(ctx), caps_table(ctx), scheduler_table(ctx)]
 
@@ -34,7 +35,7 @@ def datastore_table(ctx: CheckContext) -> Table:
                 len(ds.hosts), len(ds.vms), len(powered_on_vms(vc, ds)),
             ])
     return Table(
-        id="sioc_datastores", family="sioc", title="Storage I/O Control per datastore",
+        id="sioc_datastores", family=FAMILY.id, title="Storage I/O Control per datastore",
         columns=["vCenter", "Datastore", "Type", "SSD", "Shared", "SIOC supported", "SIOC enabled", "Threshold mode",
                  "Threshold (ms)", "% of peak throughput", "Stats collection", "Hosts", "VMs", "Powered-on VMs"],
         rows=rows,
@@ -59,7 +60,7 @@ def caps_table(ctx: CheckContext) -> Table:
             ev.effective(), ev.enforced.value, ev.why_not() or None,
         ])
     return Table(
-        id="sioc_disk_caps", family="sioc", title="Disk I/O caps per VM and datastore",
+        id="sioc_disk_caps", family=FAMILY.id, title="Disk I/O caps per VM and datastore",
         columns=["vCenter", "VM", "Host", "Scheduler", "Datastore", "Disks", "Configured", "Effective limit",
                  "Enforced", "Why not"],
         rows=rows,
@@ -90,7 +91,7 @@ def scheduler_table(ctx: CheckContext) -> Table:
                 info.kind.value, info.reason,
             ])
     return Table(
-        id="sioc_host_schedulers", family="sioc", title="Disk I/O scheduler per host",
+        id="sioc_host_schedulers", family=FAMILY.id, title="Disk I/O scheduler per host",
         columns=["vCenter", "Host", "Version", "Connection", OPT_SCHED_WITH_RESERVATION, OPT_PER_FILE_SCHED,
                  "Scheduler", "Why"],
         rows=rows, in_summary=False,

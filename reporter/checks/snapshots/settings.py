@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from reporter.config.settings import FamilySettings, register_settings
+from reporter.checks.snapshots import FAMILY
 
 # domain-reference §4: names backup products give the snapshots they take (a failed job
 # leaves them behind). Matched case-insensitively as substrings of the snapshot name.
@@ -28,7 +29,7 @@ DEFAULT_BACKUP_PATTERNS = (
 MAX_SUPPORTED_CHAIN = 32  # KB1025279: at most 32 snapshots in a chain are supported
 
 
-@register_settings("snapshots")
+@register_settings(FAMILY.id)
 class SnapshotSettings(FamilySettings):
     age_warn_days: float = Field(
         default=3.0, gt=0,

@@ -6,11 +6,12 @@ from reporter.domain.vm_snapshots import datastore_totals, gb
 from reporter.checks.tables import Scalar, Table, register_tables
 from reporter.checks.base import CheckContext
 from reporter.checks.snapshots.common import vms_with_snapshots
+from reporter.checks.snapshots import FAMILY
 
 SUMMARY_ROW_LIMIT = 200  # more rows than this go to XLSX/CSV only
 
 
-@register_tables("snapshots")
+@register_tables(FAMILY.id)
 def snapshot_tables(ctx: CheckContext) -> list[Table]:
     return [snapshot_list(ctx), datastore_space(ctx)]
 
@@ -33,7 +34,7 @@ def snapshot_list(ctx: CheckContext) -> Table:
     rows.sort(key=lambda r: (str(r[0]), str(r[1]), r[6], str(r[3])))  # type: ignore[index]
     return Table(
         id="snapshots",
-        family="snapshots",
+        family=FAMILY.id,
         title="Snapshots",
         columns=["vCenter", "VM", "Snapshot", "Created (UTC)", "Age (days)", "Size (GB)", "Depth", "Current",
                  "Quiesced", "Memory", "Growth since last run (GB)", "Note"],
@@ -58,7 +59,7 @@ def datastore_space(ctx: CheckContext) -> Table:
         ])
     return Table(
         id="snapshot_space",
-        family="snapshots",
+        family=FAMILY.id,
         title="Space held by snapshots per datastore",
         columns=["vCenter", "Datastore", "Type", "Snapshot GB", "Free GB", "Capacity GB", "Snapshot % of free",
                  "VMs", "VMs of unknown snapshot size"],

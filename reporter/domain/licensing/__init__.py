@@ -17,10 +17,10 @@ The rules come from ``reporter/data/licensing.toml`` (domain-reference §2, §3)
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from reporter.config.settings import Settings
 from reporter.core.model import Snapshot
 from reporter.domain.licensing.cores import CoreSummary, HostCores, host_cores, summarize
 from reporter.domain.licensing.inventory import LicenseRow, license_rows
@@ -53,26 +53,12 @@ class Analysis:
         return [p for p in self.pools if p.vram_applies]
 
 
-_cache_lock = threading.Lock()
-_cache: tuple[Snapshot, tuple[Any, ...], Analysis] | None = None
+def analyze(snapshot: Snapshot, settings: Settings | None = None, *, options: LicensingOptions | None = None) -> Analysis:
+    """Licensing analysis of ``snapshot`` under the settings' (or the given) licensing options.
 
-
-def analyze(snapshot: Snapshot, settings: Any = None, *, options: LicensingOptions | None = None) -> Analysis:
-    """Licensing analysis of ``snapshot``; ``settings`` is a ``reporter.config.settings.Settings``.
-
-    Checks and table producers all call this; the last result is kept (keyed by the
-    snapshot object itself and the options) so a report computes it once.
-    """
-    global _cache
+    Pure: checks share one result per run through ``CheckContext.memo``."""
     opts = options or LicensingOptions.from_settings(settings)
-    key = opts.key()
-    with _cache_lock:
-        if _cache is not None and _cache[0] is snapshot and _cache[1] == key:
-            return _cache[2]
-    result = _analyze(snapshot, opts)
-    with _cache_lock:
-        _cache = (snapshot, key, result)
-    return result
+    return _analyze(snapshot, opts)
 
 
 def _analyze(snapshot: Snapshot, opts: LicensingOptions) -> Analysis:
