@@ -43,9 +43,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from pyVim.connect import Disconnect, SmartConnect  # noqa: E402
 from pyVmomi import vim, vmodl  # noqa: E402
+from vcsim_harness import Vcsim, VcsimLauncher, build_launcher, make_tls_files  # noqa: E402
 
 from reporter.collect import DEFAULT_PAGE_SIZE, convert  # noqa: E402
-from vcsim_harness import Vcsim, VcsimLauncher, build_launcher, make_tls_files  # noqa: E402
 
 PC = vmodl.query.PropertyCollector
 

@@ -12,10 +12,11 @@ Typical use::
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from reporter import __version__
 from reporter.checks import all_checks, load_all

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reporter.collect import collect
 from reporter.api import load_config
+from reporter.collect import collect
 from reporter.core.model import Host
 
 pytestmark = pytest.mark.vcsim

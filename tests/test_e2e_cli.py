@@ -148,7 +148,7 @@ def test_failed_render_keeps_the_previous_report_set(tmp_path: Path, monkeypatch
     api.report(sample, out, formats="html,json")
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
 
-    def boom(self, ctx, out_dir):  # noqa: ANN001, ANN202
+    def boom(self, ctx, out_dir):
         raise RenderError("PDF engine failed")
 
     monkeypatch.setattr(pdf.PdfRenderer, "render", boom)

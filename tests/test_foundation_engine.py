@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from reporter.checks import Check, CheckContext, all_checks, load_all
+from reporter.checks.engine import run_checks
 from reporter.checks.general import gen_001_host_connection as host_connection
 from reporter.config import WaiverConfig
-from reporter.checks.engine import run_checks
 from reporter.core.findings import Severity, Status
 from reporter.core.model import CollectionError, Host, Snapshot, VCenter
 
@@ -71,7 +71,7 @@ def test_waivers_applied_and_expired() -> None:
 def test_broken_check_becomes_error_finding(monkeypatch: pytest.MonkeyPatch) -> None:
     good = load_all()["GEN-001"]
 
-    def broken(ctx: CheckContext):  # noqa: ANN202
+    def broken(ctx: CheckContext):
         raise KeyError("boom")
 
     bad = Check(meta=good.meta.__class__(**{**good.meta.__dict__, "id": "ZZZ-999"}), run=broken)

@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reporter.core import snapshot_io
+from reporter.core.model import SCHEMA_VERSION, VM, Disk, Snapshot, SnapshotNode, VCenter
 from reporter.errors import SnapshotFormatError
-from reporter.core.model import SCHEMA_VERSION, Disk, Snapshot, SnapshotNode, VCenter, VM
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "sample-snapshot.json.gz"
 

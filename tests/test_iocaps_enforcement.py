@@ -1,4 +1,4 @@
-"""The enforcement rule per VM x datastore under each scheduler (KB1038241; domain-reference §6)."""
+"""The enforcement rule per VM x datastore under each scheduler (KB1038241; docs/methodology.md (section 6 topics))."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Which disk scheduler a host runs, from its version and advanced options (domain-reference §6)."""
+"""Which disk scheduler a host runs, from its version and advanced options (docs/methodology.md (section 6 topics))."""
 
 from __future__ import annotations
 

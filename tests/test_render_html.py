@@ -6,11 +6,11 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-
 import report_fixtures as rf
+
+from reporter.checks import family_title
 from reporter.render import get_renderer
 from reporter.render.html import render_html
-from reporter.checks import family_title
 
 
 @pytest.fixture(scope="module")

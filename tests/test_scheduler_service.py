@@ -10,22 +10,22 @@ import types
 from pathlib import Path
 
 import pytest
+import report_fixtures as rf
 import schedule
 from click.testing import CliRunner
 
-import report_fixtures as rf
-from reporter import api
-from reporter.cli import main
-from reporter.api import parse_config
 import reporter.collect
 import reporter.history
+from reporter import api
+from reporter.api import parse_config
+from reporter.cli import main
+from reporter.core.model import Host
+from reporter.errors import DeliveryError, ReporterError
 from reporter.pipeline import run as sched_run
 from reporter.pipeline import service as sched
 from reporter.pipeline.locks import Busy, FileLock
 from reporter.pipeline.run import JOB_LOCK, run_once
 from reporter.pipeline.service import SERVE_LOCK, Service, serve
-from reporter.errors import DeliveryError, ReporterError
-from reporter.core.model import Host
 
 
 class Clock:
@@ -210,8 +210,8 @@ def _week(collected, disconnected: dict[str, str], *, errors: bool = False):
     return snap.model_copy(update={"vcenters": {**snap.vcenters, rf.UUID1: vc.model_copy(update={"hosts": hosts})}})
 
 
-WEEK1 = real_dt.datetime(2026, 11, 16, 6, 0, tzinfo=real_dt.timezone.utc)
-WEEK2 = real_dt.datetime(2026, 11, 23, 6, 0, tzinfo=real_dt.timezone.utc)
+WEEK1 = real_dt.datetime(2026, 11, 16, 6, 0, tzinfo=real_dt.UTC)
+WEEK2 = real_dt.datetime(2026, 11, 23, 6, 0, tzinfo=real_dt.UTC)
 
 
 def test_run_keeps_snapshots_and_reports_week_over_week(tmp_path):
@@ -241,7 +241,7 @@ def test_run_keeps_snapshots_and_reports_week_over_week(tmp_path):
 def test_run_prunes_snapshots_when_not_kept(tmp_path):
     cfg = config(tmp_path, history=None, output={"dir": str(tmp_path / "out"), "formats": ["json"], "keep_snapshots": False})
     for day in (2, 9, 16):
-        when = real_dt.datetime(2026, 11, day, 6, 0, tzinfo=real_dt.timezone.utc)
+        when = real_dt.datetime(2026, 11, day, 6, 0, tzinfo=real_dt.UTC)
         run_once(cfg, collect=lambda c, insecure=False, w=when: _week(w, {}))
     assert [p.name for p in sched_run.snapshot_files(Path(cfg.output.dir))] == [
         "snapshot-20261109T060000Z.json.gz", "snapshot-20261116T060000Z.json.gz"]
@@ -261,7 +261,7 @@ def test_failed_email_leaves_the_reports_on_disk(tmp_path):
     out = Path(cfg.output.dir)
     # The email's attachment format is rendered even though [output] formats does not list it.
     reports = sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
-    assert reports == ["findings.json", "report.html", "report.xlsx"]
+    assert reports == ["findings.json", "report.html", "report.xlsx", "summary.json"]
     FileLock(out / JOB_LOCK, "x").acquire().release()  # the failed run released its lock
 
 

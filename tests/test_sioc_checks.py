@@ -8,11 +8,11 @@ from sioc_builders import VC_UUID, datastore, disk, host, iorm, snapshot, vcente
 
 from reporter.checks import load_all
 from reporter.checks.base import CheckContext
-from reporter.checks.sioc.settings import SiocSettings
 from reporter.checks.engine import run_checks
-from reporter.errors import ConfigError
-from reporter.config.settings import Settings, validate_thresholds
+from reporter.checks.sioc.settings import SiocSettings
 from reporter.checks.tables import build_tables
+from reporter.config.settings import Settings, validate_thresholds
+from reporter.errors import ConfigError
 
 EXPECTED = [
     ('IOCAP-001', 'high', 'fail', 'vm-1/ds-shared',

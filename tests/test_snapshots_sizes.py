@@ -1,4 +1,4 @@
-"""Snapshot tree, chain depth, age and size on disk from layoutEx (domain-reference §4),
+"""Snapshot tree, chain depth, age and size on disk from layoutEx (docs/methodology.md (section 4 topics)),
 against fixtures with known byte counts."""
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ import io
 import shutil
 
 import pytest
+import report_fixtures as rf
 from click.testing import CliRunner
 from pypdf import PdfReader, PdfWriter
 
-import report_fixtures as rf
 from reporter import api
 from reporter.cli import main
 from reporter.errors import VerificationFailed

@@ -109,7 +109,7 @@ def build_saver() -> Path:
     return binary
 
 
-def save_inventory(sim: "Vcsim", directory: Path) -> Path:
+def save_inventory(sim: Vcsim, directory: Path) -> Path:
     """Save ``sim``'s inventory into ``directory`` (one ObjectContent XML per object)."""
     env = dict(os.environ, VCSIM_SAVE_PASSWORD=sim.password)
     args = [str(build_saver()), "-url", sim.url, "-user", sim.user, "-password-env", "VCSIM_SAVE_PASSWORD",
@@ -143,7 +143,7 @@ def make_tls_files(directory: Path, common_name: str = "vcsim test CA") -> TlsFi
     except ImportError:  # pragma: no cover - cryptography comes with the test extras
         return _make_tls_files_openssl(directory, common_name)
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     ca_cert = (
@@ -294,7 +294,7 @@ class Vcsim:
         for si in self._sis:
             try:
                 Disconnect(si)
-            except Exception:  # noqa: BLE001 - the simulator may already be gone
+            except Exception:
                 pass
         self._sis.clear()
         if self.process.poll() is None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable, Iterable, TypeVar
+from typing import Any, TypeVar
 
+from reporter.config.settings import Settings
 from reporter.core.findings import Finding, Severity, Status
 from reporter.core.model import Snapshot, VCenter
-from reporter.config.settings import Settings
 from reporter.history import VramHistory
 
 M = TypeVar("M")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from reporter.checks import CheckContext, CheckMeta, Outcome, all_checks
 from reporter.core.findings import Finding, Severity, Status

@@ -7,8 +7,9 @@ template edits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from reporter.checks.base import CheckContext
 from reporter.checks.registry import load_all

@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 from reporter import __version__
-from reporter.config import Config, VCenterConfig
-from reporter.errors import ConfigError, ConnectionFailed
-from reporter.core.model import CollectionError, Snapshot, VCenter
 from reporter.collect.progress import Progress
 from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, young_generation_gc
 from reporter.collect.session import ConnectError, Session, describe, ssl_context
 from reporter.collect.vcenter import DEFAULT_ENGINE, ENGINES, VCenterCollector
+from reporter.config import Config, VCenterConfig
+from reporter.core.model import CollectionError, Snapshot, VCenter
+from reporter.errors import ConfigError, ConnectionFailed
 
-__all__ = ["collect", "sample_vram", "DEFAULT_PAGE_SIZE", "DEFAULT_ENGINE", "ENGINES", "ENGINE_ENV"]
+__all__ = ["DEFAULT_ENGINE", "DEFAULT_PAGE_SIZE", "ENGINES", "ENGINE_ENV", "collect", "sample_vram"]
 
 ENGINE_ENV = "VCREPORT_COLLECT_ENGINE"
 
@@ -83,7 +83,7 @@ def _run(cfg: Config, *, insecure: bool, progress: Progress, light: bool, page_s
     if not cfg.vcenter:
         where = f" in {cfg.source}" if cfg.source else ""
         raise ConfigError(f"no [[vcenter]] configured{where}")
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     vcenters: dict[str, VCenter] = {}
     errors: list[CollectionError] = []
     failed: list[str] = []
@@ -117,7 +117,7 @@ def _collect_one(vc: VCenterConfig, password: str, *, insecure: bool, progress: 
     try:
         session = Session(vc, password, ssl_context(vc, insecure=insecure))
         session.login()
-    except Exception as exc:  # noqa: BLE001 - every connect failure is reported the same way
+    except Exception as exc:
         error_type, reason = describe(exc, vc)
         if not isinstance(exc, ConnectError):
             log.debug("%s: connect failed", vc.name, exc_info=True)

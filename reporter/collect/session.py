@@ -11,8 +11,9 @@ import http.client
 import logging
 import socket
 import ssl
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
@@ -140,7 +141,7 @@ class Session:
             return
         try:
             Disconnect(self.si)
-        except Exception as exc:  # noqa: BLE001 - logging out must never mask the real outcome
+        except Exception as exc:
             log.debug("logout from %s failed: %s", self.vc.host, exc)
         self.si = None
         self.content = None
@@ -148,7 +149,7 @@ class Session:
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(self, *args)``; on ``NotAuthenticated`` log in again and retry once.
 
-        vCenter drops idle sessions (KB1031039; domain-reference §1), which shows up as
+        vCenter drops idle sessions (KB1031039; docs/methodology.md#collection), which shows up as
         ``NotAuthenticated`` on the next call.
         """
         try:
@@ -159,7 +160,7 @@ class Session:
             self.login()
             return fn(self, *args)
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         self.login()
         return self
 

@@ -14,7 +14,17 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from reporter.core.formats import DEFAULT_FORMATS, Format
 from reporter.errors import ConfigError
@@ -55,7 +65,7 @@ class VCenterConfig(SecretRef):
     linked_mode_group: str | None = None  # vCenters with the same group pool vRAM together
 
     @model_validator(mode="after")
-    def _one_password_source(self) -> "VCenterConfig":
+    def _one_password_source(self) -> VCenterConfig:
         if not self.password_env and not self.password_file:
             raise ValueError("missing password source: set password_env or password_file")
         if self.password_env and self.password_file:
@@ -90,7 +100,7 @@ class EmailConfig(SecretRef):
     ca_bundle: Path | None = None
 
     @model_validator(mode="after")
-    def _auth_needs_password(self) -> "EmailConfig":
+    def _auth_needs_password(self) -> EmailConfig:
         if self.password_env and self.password_file:
             raise ValueError("set only one of password_env and password_file")
         if self.user and not (self.password_env or self.password_file):
@@ -143,7 +153,7 @@ class Config(_Section):
     _settings: Any = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _unique_names(self) -> "Config":
+    def _unique_names(self) -> Config:
         names = [v.name for v in self.vcenter]
         dup = {n for n in names if names.count(n) > 1}
         if dup:

@@ -84,7 +84,7 @@ class Settings:
         return value
 
     @classmethod
-    def from_config(cls, cfg: Config | None) -> "Settings":
+    def from_config(cls, cfg: Config | None) -> Settings:
         if cfg is None:
             return cls()
         if isinstance(cfg._settings, Settings):

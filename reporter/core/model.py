@@ -11,7 +11,7 @@ older version) is ``None`` here, never a made-up default.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -261,7 +261,7 @@ class CollectionError(_Data):
 
 class Snapshot(_Data):
     schema_version: int = SCHEMA_VERSION
-    collected_at: AwareDatetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    collected_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
     tool_version: str | None = None
     vcenters: dict[str, VCenter] = Field(default_factory=dict)  # by instance uuid
     collection_errors: list[CollectionError] = Field(default_factory=list)

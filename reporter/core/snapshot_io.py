@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from reporter.errors import SnapshotFormatError
 from reporter.core.fsutil import atomic_write_bytes
 from reporter.core.model import SCHEMA_VERSION, Snapshot
+from reporter.errors import SnapshotFormatError
 
 
 def dumps(snapshot: Snapshot) -> bytes:

@@ -16,11 +16,11 @@ import smtplib
 import ssl
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Callable
 
 import css_inline
 

@@ -1,6 +1,6 @@
 """Pure functions for Changed Block Tracking (CBT): per-disk state, backup scope, known bad builds.
 
-Facts from shared/domain-reference.md §5 (KB1020128, KB1031873, KB2090639, KB2136854).
+Facts from shared/docs/methodology.md#cbt (KB1020128, KB1031873, KB2090639, KB2136854).
 
 Per-disk state
 --------------
@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any
 
 from reporter.core.model import VM, Disk, Host
 

@@ -2,15 +2,15 @@
 
 Pure functions over the snapshot model: no pyVmomi, no I/O, never raises on bad
 input (a value that does not parse comes back as a :class:`CapParseError`).
-Domain facts: ``/work/shared/domain-reference.md`` section 6.
+Domain facts: ``/work/shared/docs/methodology.md#disk-io-caps.
 
 Three questions are answered here:
 
 1. **What does a cap string mean?** ``sched.scsiX:Y.throughputCap`` (operations)
    and ``sched.scsiX:Y.bandwidthCap`` (bytes) take a whole number and a unit:
    ``IOps KIOps MIOps GIOps`` resp. ``Bps KBps MBps GBps``, case-insensitive.
-   **No unit means IOps resp. Bps** - not K-units as KB1038241 says (reference
-   section 6, confirmed by VMware support per the seed). ``off`` is what ESXi
+   **No unit means IOps resp. Bps** - not K-units as KB1038241 says (docs/methodology.md#disk-io-caps;
+   confirmed by VMware support). ``off`` is what ESXi
    itself writes into the .vmx for an unlimited disk.
 
    Prefix base (no VMware source states it, so both are settings):
@@ -56,9 +56,10 @@ storage *device*; so each RDM is evaluated as a device of its own.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterable, Literal, Mapping
+from typing import Literal
 
 from reporter.core.model import VM, Disk, Host, VCenter
 

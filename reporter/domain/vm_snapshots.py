@@ -1,9 +1,9 @@
 """Pure functions over a VM's snapshot tree and ``layoutEx``: depth, age, size on disk.
 
 Nothing here reads vCenter or settings; the snapshot checks and tables build on it.
-Facts from shared/domain-reference.md §4 (KB1025279, KB2003638).
+Facts from shared/docs/methodology.md#snapshot-space (KB1025279, KB2003638).
 
-Size on disk (domain-reference §4)
+Size on disk (docs/methodology.md#snapshot-space)
 ----------------------------------
 ``layoutEx.file[]`` lists every file of the VM with its ``size``; ``layoutEx.disk[].chain``
 lists each disk's chain of disk units (descriptor + extents), base first, running delta
@@ -40,9 +40,9 @@ space of its first snapshot.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
 
 from reporter.core.model import VM, Datastore, LayoutDisk, LayoutEx, LayoutFile, LayoutSnapshot, Snapshot, SnapshotNode, VCenter
 
@@ -123,7 +123,7 @@ def has_memory(node: SnapshotNode, layout: LayoutSnapshot | None, files: dict[in
 
     ``memoryKey`` (vSphere API 5.0+) is -1 for a snapshot without memory. Without it, a
     snapshot of a powered-on VM records state ``poweredOn`` only when memory was included;
-    without memory the VM is recorded as powered off (domain-reference §4).
+    without memory the VM is recorded as powered off (docs/methodology.md#snapshot-space).
     """
     if layout is not None and layout.memory_key is not None:
         return layout.memory_key in files
@@ -260,7 +260,7 @@ def object_store_caveat(vm: VM, vc: VCenter, datastore_names: Iterable[str] = ()
         return None
     return (f"On {' and '.join(kinds)} a delta disk is an object, not a flat file: layoutEx may report only "
             "the descriptor or the provisioned size, so this size is not a precise figure "
-            "(domain-reference §4). Check the space used in the datastore's capacity view.")
+            "(docs/methodology.md#snapshot-space). Check the space used in the datastore's capacity view.")
 
 
 # --------------------------------------------------------------------------- per-VM view

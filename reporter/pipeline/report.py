@@ -12,22 +12,22 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from reporter import __version__
 from reporter.checks import CheckContext, load_all
-from reporter.checks.tables import build_tables
 from reporter.checks.engine import Results, run_checks
-from reporter.checks.tables import Table
+from reporter.checks.tables import Table, build_tables
 from reporter.config import Config
 from reporter.config.settings import Settings
 from reporter.core import snapshot_io
 from reporter.core.findings import Finding
-from reporter.core.model import Snapshot
 from reporter.core.formats import DEFAULT_FORMATS, Format, parse_formats
+from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError, UsageError
 from reporter.history import VramHistory, load_for_report
 from reporter.render.base import Delta, ReportContext, get_renderer, sha256_file
@@ -46,7 +46,7 @@ def check(snapshot: Snapshot, cfg: Config | None = None, *, history: Any = None,
           previous: Snapshot | None = None, only: Iterable[str] | None = None) -> tuple[Results, list[Table]]:
     ctx = check_context(snapshot, cfg, history=history, previous=previous)
     waivers = cfg.waiver if cfg else []
-    results = run_checks(ctx, waivers=waivers, today=datetime.now(timezone.utc).date(), only=only)
+    results = run_checks(ctx, waivers=waivers, today=datetime.now(UTC).date(), only=only)
     return results, build_tables(ctx)
 
 

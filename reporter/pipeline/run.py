@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
-from typing import Callable
 
 from reporter.config import Config
 from reporter.core import snapshot_io
@@ -47,7 +47,7 @@ def snapshot_files(out_dir: Path) -> list[Path]:
 
 
 def snapshot_name(snap: Snapshot) -> str:
-    return f"snapshot-{snap.collected_at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}.json.gz"
+    return f"snapshot-{snap.collected_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.json.gz"
 
 
 def _load_previous(path: Path | None) -> Snapshot | None:

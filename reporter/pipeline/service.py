@@ -17,11 +17,12 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import schedule
 
@@ -111,7 +112,7 @@ class Service:
         if not self._busy.acquire(blocking=False):
             log.warning("serve: %s skipped: another job is still running", name)
             return
-        started, t0 = datetime.now(timezone.utc), time.monotonic()
+        started, t0 = datetime.now(UTC), time.monotonic()
         record = JobRecord(name, started, 0.0, ok=False)
         try:
             with self._job_lock:

@@ -11,16 +11,16 @@ from __future__ import annotations
 import abc
 import hashlib
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from reporter.checks.engine import Results
-from reporter.errors import RenderError
+from reporter.checks.tables import Table
 from reporter.core.findings import Finding
 from reporter.core.masking import mask_obj, mask_text
 from reporter.core.model import Snapshot
-from reporter.checks.tables import Table
+from reporter.errors import RenderError
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class ReportContext:
     snapshot: Snapshot
     results: Results
     tables: list[Table]
-    generated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     tool_version: str = ""
     snapshot_sha256: str | None = None  # of the source snapshot file, when there is one
     delta: Delta | None = None
@@ -45,7 +45,7 @@ class ReportContext:
     show_license_keys: bool = False
     title: str = "vCenter report"
 
-    def masked(self) -> "ReportContext":
+    def masked(self) -> ReportContext:
         """The context as every renderer must see it."""
         if self.show_license_keys:
             return self

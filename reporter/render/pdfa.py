@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reporter.errors import RenderError, VerificationFailed
 from reporter.core.fsutil import atomic_write_bytes
+from reporter.errors import RenderError, VerificationFailed
 from reporter.render.base import Renderer, ReportContext, register
 from reporter.render.html import render_html
 from reporter.render.pdf import html_to_pdf

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
-from reporter.errors import RenderError
-from reporter.render.templating import environment
 from reporter.core.fsutil import atomic_write_bytes, atomic_write_text
 from reporter.core.masking import mask_text
 from reporter.domain.licensing.plan import PlanResult
+from reporter.errors import RenderError
+from reporter.render.templating import environment
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ import io
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from reporter.checks.registry import families as declared_families
 from reporter.core.findings import Finding
 from reporter.core.model import VCenter
-from reporter.checks.registry import families as declared_families
 from reporter.render.base import ReportContext
 
 GB = 1024**3
@@ -40,7 +40,7 @@ def _gb(n: int | None) -> float | None:
 
 
 def _utc(d: datetime | None) -> datetime | None:
-    return None if d is None else d.astimezone(timezone.utc)
+    return None if d is None else d.astimezone(UTC)
 
 
 def _json(v: Any) -> str | None:

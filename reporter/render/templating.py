@@ -10,14 +10,13 @@ from __future__ import annotations
 import functools
 import json
 import math
-from datetime import date, datetime, timezone
-from pathlib import Path
+from datetime import UTC, date, datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from reporter.errors import RenderError
 from reporter.render.view import evidence_items
+
 
 @functools.lru_cache(maxsize=1)
 def environment() -> Environment:
@@ -58,7 +57,7 @@ def format_datetime(value: datetime | date | str | None, with_seconds: bool = Fa
             return value
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value.strftime("%Y-%m-%d %H:%M:%S UTC" if with_seconds else "%Y-%m-%d %H:%M UTC")
     return value.isoformat()
 
@@ -79,7 +78,7 @@ def format_gb(value: float | int | None, digits: int = 1) -> str:
 
 def format_w3c(value: datetime) -> str:
     """The W3C date-time form PDF metadata wants (``2026-11-23T06:00:00Z``)."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def plural(n: int, singular: str, plural_form: str | None = None) -> str:

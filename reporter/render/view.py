@@ -13,11 +13,11 @@ from typing import Any
 
 from reporter.checks import CheckMeta
 from reporter.checks.engine import CheckResult
-from reporter.core.findings import Finding, Severity, Status
-from reporter.core.model import CollectionError
 from reporter.checks.registry import families as declared_families
 from reporter.checks.registry import family_title
 from reporter.checks.tables import Table
+from reporter.core.findings import Finding, Severity, Status
+from reporter.core.model import CollectionError
 from reporter.render.base import ReportContext
 from reporter.render.charts import Chart, severity_chart, table_chart, vram_charts
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from reporter.domain.cbt import OFF
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
-from reporter.checks.helpers import ps_quote, sh_quote
-from reporter.checks.cbt.common import KB_CBT, KB_ENABLE, stun_step, vms
 from reporter.checks.cbt import FAMILY
+from reporter.checks.cbt.common import KB_CBT, KB_ENABLE, stun_step, vms
+from reporter.checks.helpers import ps_quote, sh_quote
+from reporter.core.findings import Severity
+from reporter.domain.cbt import OFF
 
 META = CheckMeta(
     id="CBT-002",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from reporter.domain.cbt import ACTIVE, PENDING
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
-from reporter.checks.cbt.common import KB_CBT, KB_ENABLE, stun_step, vms
 from reporter.checks.cbt import FAMILY
+from reporter.checks.cbt.common import KB_CBT, KB_ENABLE, stun_step, vms
+from reporter.core.findings import Severity
+from reporter.domain.cbt import ACTIVE, PENDING
 
 META = CheckMeta(
     id="CBT-003",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from reporter.domain.cbt import INDEPENDENT, PHYSICAL_RDM
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
-from reporter.checks.helpers import ps_quote, sh_quote
-from reporter.checks.cbt.common import KB_CBT, backup_relevant, scope_note
 from reporter.checks.cbt import FAMILY
+from reporter.checks.cbt.common import KB_CBT, backup_relevant, scope_note
+from reporter.checks.helpers import ps_quote, sh_quote
+from reporter.core.findings import Severity
+from reporter.domain.cbt import INDEPENDENT, PHYSICAL_RDM
 
 META = CheckMeta(
     id="CBT-004",
@@ -22,7 +22,7 @@ META = CheckMeta(
     rationale=(
         "Image-level backups work from a VM snapshot and CBT. A physical-mode RDM is neither snapshotted nor "
         "tracked, and independent disks are excluded from snapshots: the backup silently leaves these disks "
-        "out (domain-reference §5)."
+        "out (docs/methodology.md#cbt)."
     ),
     remediation=(
         "Protect physical-mode RDMs with an agent in the guest or array snapshots; if a virtual-mode RDM is "

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from reporter.domain.cbt import MIN_HW_VERSION
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
-from reporter.checks.helpers import sh_quote
-from reporter.checks.cbt.common import KB_CBT, backup_relevant, scope_note
 from reporter.checks.cbt import FAMILY
+from reporter.checks.cbt.common import KB_CBT, backup_relevant, scope_note
+from reporter.checks.helpers import sh_quote
+from reporter.core.findings import Severity
+from reporter.domain.cbt import MIN_HW_VERSION
 
 META = CheckMeta(
     id="CBT-005",

@@ -1,6 +1,6 @@
 """CBT-006: VMs with CBT on, on hosts running builds with a known CBT defect (data file).
 
-The builds and KBs live in reporter/data/cbt_defects.toml (domain-reference §5): a new KB
+The builds and KBs live in reporter/data/cbt_defects.toml (docs/methodology.md#cbt-defects): a new KB
 is a data change. KB2090639 only bites disks grown past a 128 GB boundary; the API does not
 show whether a disk was grown, so a CBT disk larger than 128 GB is "possibly affected".
 """
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from reporter.domain.cbt import ACTIVE, PENDING, host_defects, load_defects, unknown_build_hosts
-from reporter.core.findings import Severity
-from reporter.domain.vm_snapshots import GB
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
-from reporter.checks.cbt.common import KB_CBT, reset_steps, vms
 from reporter.checks.cbt import FAMILY
+from reporter.checks.cbt.common import KB_CBT, reset_steps, vms
+from reporter.core.findings import Severity
+from reporter.domain.cbt import ACTIVE, PENDING, host_defects, load_defects, unknown_build_hosts
+from reporter.domain.vm_snapshots import GB
 
 META = CheckMeta(
     id="CBT-006",

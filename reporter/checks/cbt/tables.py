@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from reporter.checks.base import CheckContext
+from reporter.checks.cbt import FAMILY
+from reporter.checks.cbt.common import vms
+from reporter.checks.tables import Scalar, Table, register_tables
 from reporter.domain.cbt import MIN_HW_VERSION, host_defects, load_defects, vm_state
 from reporter.domain.vm_snapshots import GB, gb
-from reporter.checks.tables import Scalar, Table, register_tables
-from reporter.checks.base import CheckContext
-from reporter.checks.cbt.common import vms
-from reporter.checks.cbt import FAMILY
 
 SUMMARY_ROW_LIMIT = 200  # longer per-disk lists go to XLSX/CSV only
 
@@ -62,7 +62,7 @@ def defect_hosts(ctx: CheckContext) -> Table:
         columns=["vCenter", "Host", "Version", "Build", "KB", "Fixed in", "Fix verified", "VMs with CBT on",
                  "Of those with a CBT disk > 128 GB"],
         rows=rows,
-        note=("From reporter/data/cbt_defects.toml (domain-reference §5). After upgrading: reset CBT on the VMs and "
+        note=("From reporter/data/cbt_defects.toml (docs/methodology.md#cbt-defects). After upgrading: reset CBT on the VMs and "
               "take full backups. 'Fix verified = false': the fixed build comes from secondary sources."),
     )
 

@@ -4,9 +4,9 @@ the change procedure for one VM, and the one-line recommendation per VM."""
 from __future__ import annotations
 
 from reporter.checks.base import Reference
-from reporter.checks.helpers import ps_quote
 from reporter.checks.cpu_mmu.assess import FLAG_VALUES, KB, KB_TITLE, KB_URL, UI_CHOICE, Assessment, Mode
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
+from reporter.checks.helpers import ps_quote
 
 REFERENCES = (
     Reference(KB, KB_TITLE, KB_URL),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity, Status
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.cpu_mmu import FAMILY
 from reporter.checks.cpu_mmu.advice import REFERENCES, WHY_HARDWARE, change_steps
 from reporter.checks.cpu_mmu.assess import KB, Assessment, Mode, assessments, setting_text, skipped_note
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
-from reporter.checks.cpu_mmu import FAMILY
+from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
     id="CPU-001",

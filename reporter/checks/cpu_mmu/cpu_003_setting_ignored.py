@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity, Status
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.cpu_mmu import FAMILY
 from reporter.checks.cpu_mmu.advice import GOVC_NOTE, REFERENCES, powercli_set
 from reporter.checks.cpu_mmu.assess import Mode, assessments, flags_text, skipped_note
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
-from reporter.checks.cpu_mmu import FAMILY
+from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
     id="CPU-003",
@@ -22,7 +22,7 @@ META = CheckMeta(
     ),
     rationale=(
         "ESXi 6.7 and later always use hardware CPU and MMU virtualization; the per-VM setting has no effect "
-        "(vSphere 6.7 VM administration guide; domain-reference §7). A leftover setting misleads whoever reads "
+        "(vSphere 6.7 VM administration guide; docs/methodology.md#cpu-mmu-win2003). A leftover setting misleads whoever reads "
         "the VM's configuration and matters again only if the VM is moved back to an older host."
     ),
     remediation=(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity, Status
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.cpu_mmu import FAMILY
 from reporter.checks.cpu_mmu.advice import REFERENCES, change_steps
 from reporter.checks.cpu_mmu.assess import Mode, assessments, flags_text, skipped_note
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
-from reporter.checks.cpu_mmu import FAMILY
+from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
     id="CPU-004",
@@ -18,7 +18,7 @@ META = CheckMeta(
     description="64-bit Windows Server 2003 VMs with virtualExecUsage = hvOff (software CPU virtualization).",
     rationale=(
         "64-bit guests cannot use binary translation on Intel CPUs: the monitor uses VT-x anyway, so forcing the "
-        "software mode is an ineffective setting, not a performance choice (domain-reference §7). KB2001372's "
+        "software mode is an ineffective setting, not a performance choice (docs/methodology.md#cpu-mmu-win2003). KB2001372's "
         "advice concerns 32-bit Windows 2003 only."
     ),
     remediation=(

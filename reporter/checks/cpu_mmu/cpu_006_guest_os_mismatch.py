@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import shlex
 
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.cpu_mmu import FAMILY
 from reporter.checks.cpu_mmu.advice import REFERENCES, ps_quote
 from reporter.checks.cpu_mmu.assess import KB, assessments, skipped_note
 from reporter.checks.cpu_mmu.guests import describe_bitness
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
-from reporter.checks.cpu_mmu import FAMILY
+from reporter.core.findings import Severity
 
 META = CheckMeta(
     id="CPU-006",

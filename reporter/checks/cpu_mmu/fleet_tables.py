@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from reporter.checks.tables import Table, register_tables
 from reporter.checks.base import CheckContext
+from reporter.checks.cpu_mmu import FAMILY
 from reporter.checks.cpu_mmu.advice import recommendation
 from reporter.checks.cpu_mmu.assess import KB, Assessment, Mode, assessments
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
-from reporter.checks.cpu_mmu import FAMILY
+from reporter.checks.tables import Table, register_tables
 
 VM_COLUMNS = [
     "vCenter", "VM", "Power state", "Configured OS", "Tools-reported OS", "Bitness", "Service pack",

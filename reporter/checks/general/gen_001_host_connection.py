@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity, Status
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
 from reporter.checks.general import FAMILY
+from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
     id="GEN-001",

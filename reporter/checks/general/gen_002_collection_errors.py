@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.general import FAMILY
+from reporter.core.findings import Severity
 
 META = CheckMeta(
     id="GEN-002",

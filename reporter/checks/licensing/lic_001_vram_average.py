@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome
-from reporter.checks.licensing.common import REF_VRAM, analysis, gb, over_remediation, pool_evidence, pool_finding, pool_history
 from reporter.checks.licensing import FAMILY
+from reporter.checks.licensing.common import REF_VRAM, analysis, gb, over_remediation, pool_evidence, pool_finding, pool_history
+from reporter.core.findings import Severity
 
 META = CheckMeta(
     id="LIC-001",
@@ -16,7 +16,7 @@ META = CheckMeta(
     description="A vSphere 5.0 vRAM pool whose average daily high-water mark over the last 12 months "
                 "(365 UTC days) is above the pool's vRAM entitlement.",
     rationale="vSphere 5.0 compliance is measured on the 12-month rolling average of the daily high-water "
-              "mark, not on one reading (domain-reference §2). An average above the entitlement is a "
+              "mark, not on one reading (docs/methodology.md#vram-compliance). An average above the entitlement is a "
               "license shortfall that an audit will find.",
     remediation=("Add CPU licenses of the pool's edition, power off or right-size the largest consumers, "
                  "or move the pool to an edition with a larger vRAM entitlement.",),

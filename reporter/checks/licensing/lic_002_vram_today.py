@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome
-from reporter.checks.licensing.common import REF_VRAM, analysis, gb, over_remediation, pool_evidence, pool_finding, today_high_water
 from reporter.checks.licensing import FAMILY
+from reporter.checks.licensing.common import (
+    REF_VRAM,
+    analysis,
+    gb,
+    over_remediation,
+    pool_evidence,
+    pool_finding,
+    today_high_water,
+)
+from reporter.core.findings import Severity
 
 META = CheckMeta(
     id="LIC-002",
@@ -16,7 +24,7 @@ META = CheckMeta(
     description="A vSphere 5.0 vRAM pool whose high-water mark today (UTC day of the snapshot) is above "
                 "its vRAM entitlement.",
     rationale="One day over is allowed (the limit is soft and compliance is the 12-month average, "
-              "domain-reference §2), but every such day pulls the average up; a pool that stays over "
+              "docs/methodology.md#vram-compliance), but every such day pulls the average up; a pool that stays over "
               "becomes non-compliant.",
     remediation=("Add CPU licenses of the pool's edition, power off or right-size the largest consumers, "
                  "or move the pool to an edition with a larger vRAM entitlement.",),

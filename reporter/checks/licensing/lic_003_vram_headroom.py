@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import math
 
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome
-from reporter.checks.licensing.common import LICENSES_PATH, REF_VRAM, analysis, gb, pool_evidence, pool_finding, pool_history, today_high_water
-from reporter.checks.licensing.settings import LicensingSettings
 from reporter.checks.licensing import FAMILY
+from reporter.checks.licensing.common import (
+    LICENSES_PATH,
+    REF_VRAM,
+    analysis,
+    gb,
+    pool_evidence,
+    pool_finding,
+    pool_history,
+    today_high_water,
+)
+from reporter.checks.licensing.settings import LicensingSettings
+from reporter.core.findings import Severity
 
 META = CheckMeta(
     id="LIC-003",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome
+from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import REF_VRAM, analysis, gb, pool_evidence, pool_finding
 from reporter.checks.licensing.settings import LicensingSettings
-from reporter.checks.licensing import FAMILY
+from reporter.core.findings import Severity
 
 META = CheckMeta(
     id="LIC-004",
@@ -17,7 +17,7 @@ META = CheckMeta(
     description="The vRAM use or entitlement vCenter reports in its license data differs from what this "
                 "report computes from the inventory (powered-on VMs, 96 GB cap, CPU licenses).",
     rationale="vCenter 5.0's licensing reporting could differ from a plain sum, e.g. builds released "
-              "before the 96 GB cap was implemented (domain-reference §2). An audit uses VMware's figure; "
+              "before the 96 GB cap was implemented (docs/methodology.md#vram-pools). An audit uses VMware's figure; "
               "know which one you are planning with.",
     remediation=(
         "Compare the pool in the vSphere Client licensing report with the per-VM list in this report.",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
-from reporter.checks.licensing.common import REF_VRAM, analysis, gb, pool_evidence, pool_finding
 from reporter.checks.licensing import FAMILY
+from reporter.checks.licensing.common import REF_VRAM, analysis, gb, pool_evidence, pool_finding
+from reporter.core.findings import Severity
 
 META = CheckMeta(
     id="LIC-005",
@@ -16,7 +16,7 @@ META = CheckMeta(
     description="An Essentials / Essentials Plus vRAM pool above the kit's hard limit (192 GB in the revised "
                 "table), or a free vSphere Hypervisor host above its per-host limit (32 GB physical RAM).",
     rationale="Unlike the other editions these limits are enforced: VMs beyond them fail to power on "
-              "(domain-reference §2). An HA failover that needs to restart VMs can fail for the same reason.",
+              "(docs/methodology.md#vram-pools). An HA failover that needs to restart VMs can fail for the same reason.",
     remediation=(
         "Essentials kits: upgrade to vSphere Standard or higher (per-CPU licenses, soft vRAM limit), or reduce "
         "the memory of powered-on VMs below the kit limit.",
@@ -57,7 +57,7 @@ def run(ctx: CheckContext) -> Outcome:
             f"Free vSphere Hypervisor host has {gb(v['value_gb'])} {what}, above the {gb(v['limit_gb'])} limit "
             f"(table {a.table.name}).",
             evidence={"host": h.name, "kind": v["kind"], "value_gb": v["value_gb"], "limit_gb": v["limit_gb"],
-                      "rule": "domain-reference §2"},
+                      "rule": "docs/methodology.md#vram-pools"},
             object_type="host",
         ))
     return out

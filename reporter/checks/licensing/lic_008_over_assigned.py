@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.licensing import FAMILY
+from reporter.checks.licensing.common import LICENSES_PATH, analysis
 from reporter.core.findings import Severity
 from reporter.core.masking import mask_key
-from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
-from reporter.checks.licensing.common import LICENSES_PATH, analysis
-from reporter.checks.licensing import FAMILY
 
 META = CheckMeta(
     id="LIC-008",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.licensing import FAMILY
+from reporter.checks.licensing.common import LICENSES_PATH, analysis
 from reporter.core.findings import Severity
 from reporter.core.masking import mask_key
-from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
-from reporter.checks.licensing.common import LICENSES_PATH, analysis
-from reporter.checks.licensing import FAMILY
 
 META = CheckMeta(
     id="LIC-009",
@@ -17,7 +17,7 @@ META = CheckMeta(
     description="A license key with capacity left over (total > used): bought, and usually under support, "
                 "but licensing nothing.",
     rationale="Unassigned capacity is money spent without use (and support renewals keep costing). For "
-              "vSphere 5.0 it still adds to the vRAM pool (domain-reference §2), so before removing it check "
+              "vSphere 5.0 it still adds to the vRAM pool (docs/methodology.md#vram-pools), so before removing it check "
               "the pool's headroom.",
     remediation=(
         f"Assign the spare capacity to unlicensed or evaluation hosts ({LICENSES_PATH} > Assets), or drop it "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from reporter.config.settings import FamilySettings, register_settings
 from reporter.checks.licensing import FAMILY
+from reporter.config.settings import FamilySettings, register_settings
 
 
 @register_settings(FAMILY.id)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from reporter.domain.licensing import Analysis
-from reporter.checks.tables import Scalar, Table, register_tables
 from reporter.checks.base import CheckContext
+from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import analysis, pool_history, today_high_water
 from reporter.checks.licensing.settings import LicensingSettings
-from reporter.checks.licensing import FAMILY
+from reporter.checks.tables import Scalar, Table, register_tables
+from reporter.domain.licensing import Analysis
 
 
 def _r(v: float | None, nd: int = 1) -> float | None:
@@ -68,7 +68,7 @@ def vram_pools_table(ctx: CheckContext, a: Analysis) -> Table:
             "vRAM counted as vSphere 5.0 did: configured memory of powered-on VMs (no per-VM cap in this table); ")
     note += (f"entitlement table '{a.table.name}' ({a.table.title}). Unassigned CPU licenses add to the pool. "
              "Compliance = 12-month average of the daily high-water (UTC days). Only vSphere 5.0 licensing has "
-             "a vRAM entitlement; other pools show use for planning only (domain-reference §2).")
+             "a vRAM entitlement; other pools show use for planning only (docs/methodology.md#vram-pools).")
     return Table(
         id="vram_pools", family=FAMILY.id, title="vRAM pools",
         columns=["Pool", "vCenter(s)", "Edition", "vRAM applies", "CPU licenses assigned", "CPU licenses unassigned",
@@ -129,7 +129,7 @@ def hosts_table(a: Analysis, summary_max: int) -> Table:
         rows=rows, in_summary=len(rows) <= summary_max,
         note="Per-CPU from 2 April 2020: ceil(cores per socket / 32) licenses per socket; per-core subscription: "
              "sockets x max(cores per socket, 16) (Broadcom KB 313548). Hyper-threads do not count "
-             "(domain-reference §3).",
+             "(docs/methodology.md#per-cpu-per-core).",
     )
 
 

@@ -8,11 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reporter.domain.iocaps import KB1038241_URL, CapKind, DiskCaps, GroupEvaluation, SchedulerInfo, determine_scheduler, evaluate_vm, suggest_cap_string
-from reporter.core.model import VM, Datastore, Snapshot, VCenter
 from reporter.checks.base import CheckContext, Reference
 from reporter.checks.helpers import ps_quote
 from reporter.checks.sioc.settings import SiocSettings
+from reporter.core.model import VM, Datastore, VCenter
+from reporter.domain.iocaps import (
+    KB1038241_URL,
+    CapKind,
+    DiskCaps,
+    GroupEvaluation,
+    SchedulerInfo,
+    determine_scheduler,
+    evaluate_vm,
+    suggest_cap_string,
+)
 
 KB1038241 = Reference(
     "KB1038241", "Limiting disk I/O from a specific virtual machine", KB1038241_URL,
@@ -37,7 +46,7 @@ REF_IOALLOC = Reference(
     "538cf2ec-b34f-4bae-a332-3820ef9e7773/vim.StorageResourceManager.IOAllocationInfo.html",
 )
 
-SECTION = "domain-reference §6"
+SECTION = "docs/methodology.md#sioc"
 
 
 def settings(ctx: CheckContext) -> SiocSettings:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.sioc import FAMILY
+from reporter.checks.sioc.common import (
+    KB1038241,
+    REF_LIMITS_50,
+    REF_PER_FILE,
+    group_evidence,
+    groups,
+    host_name,
+    settings,
+    vm_count,
+)
+from reporter.checks.sioc.fixes import legacy_fix
 from reporter.core.findings import Severity
 from reporter.domain.iocaps import Enforced, Scheduler, not_enforced_reason
-from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
-from reporter.checks.sioc.common import KB1038241, REF_LIMITS_50, REF_PER_FILE, group_evidence, groups, host_name, settings, vm_count
-from reporter.checks.sioc.fixes import legacy_fix
-from reporter.checks.sioc import FAMILY
 
 META = CheckMeta(
     id="IOCAP-001",
@@ -23,7 +32,7 @@ META = CheckMeta(
         "The legacy scheduler enforces limits per VM per datastore, not per disk: all of the VM's disks on the "
         "datastore must carry a limit of the same type (IOPS or bandwidth), otherwise nothing is enforced; "
         "the enforced limit is the sum (vSphere 5.0 Resource Management guide; KB1038241 as corrected by "
-        "VMware support; domain-reference §6). The admin believes the VM is capped; it is not."
+        "VMware support; docs/methodology.md#disk-scheduler). The admin believes the VM is capped; it is not."
     ),
     remediation=(
         "Give every disk of the VM on that datastore a cap of the same type, or move the capped disk to a "

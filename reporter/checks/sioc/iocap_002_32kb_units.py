@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
-from reporter.checks.sioc.common import KB1038241, REF_IOALLOC, group_evidence, groups, host_name, ps_set_iops, vm_count
 from reporter.checks.sioc import FAMILY
+from reporter.checks.sioc.common import KB1038241, REF_IOALLOC, group_evidence, groups, host_name, ps_set_iops, vm_count
+from reporter.core.findings import Severity
 
 META = CheckMeta(
     id="IOCAP-002",
@@ -18,7 +18,7 @@ META = CheckMeta(
         "From ESXi 5.5 the per-disk schedulers charge each I/O by size in 32 KB units: a 64 KB I/O counts 2, a "
         "256 KB I/O counts 8. A limit set for 4-8 KB I/O therefore throttles backups, database scans and file "
         "copies early - the latency spikes seen after 5.1 -> 5.5 upgrades (Duncan Epping, 'IOPS limit caveat', "
-        "2013; domain-reference §6). The limit also caps throughput at limit x 32 KB/s for large I/O."
+        "2013; docs/methodology.md#disk-scheduler). The limit also caps throughput at limit x 32 KB/s for large I/O."
     ),
     remediation=(
         "Size the limit in 32 KB units: for a workload with I/O of size S KB, set limit = wanted I/Os per second "

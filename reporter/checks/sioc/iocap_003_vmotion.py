@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reporter.core.findings import Severity
-from reporter.domain.iocaps import OPT_PER_FILE_SCHED, OPT_SCHED_WITH_RESERVATION, Enforced, Scheduler, SchedulerInfo, determine_scheduler, parse_version
-from reporter.core.model import Cluster, Host, VCenter
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
-from reporter.checks.sioc.common import KB1038241, REF_PER_FILE, group_evidence, groups, vm_count
 from reporter.checks.sioc import FAMILY
+from reporter.checks.sioc.common import KB1038241, REF_PER_FILE, group_evidence, groups, vm_count
+from reporter.core.findings import Severity
+from reporter.core.model import Cluster, Host, VCenter
+from reporter.domain.iocaps import (
+    OPT_PER_FILE_SCHED,
+    OPT_SCHED_WITH_RESERVATION,
+    Enforced,
+    Scheduler,
+    SchedulerInfo,
+    determine_scheduler,
+    parse_version,
+)
 
 META = CheckMeta(
     id="IOCAP-003",
@@ -24,7 +32,7 @@ META = CheckMeta(
     rationale=(
         "The legacy scheduler enforces a VM's limits per datastore as one shared sum, and only when every disk "
         "there has a limit of the same type; mClock/per-file enforce each disk alone in 32 KB units "
-        "(domain-reference §6). DRS or an admin moving the VM silently changes what is capped."
+        "(docs/methodology.md#disk-scheduler). DRS or an admin moving the VM silently changes what is capped."
     ),
     remediation=(
         "Make the cluster's hosts use one scheduler - normally the per-disk one, the default since ESXi 5.5.",

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import math
 
-from reporter.core.findings import Severity
-from reporter.domain.iocaps import CapKind, DiskCaps, Enforced, describe_value
-from reporter.core.model import VM
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
-from reporter.checks.sioc.common import KB1038241, cap_value_text, group_evidence, groups, ps_set_advanced, ps_set_iops, settings, vm_count
-from reporter.checks.sioc.settings import SiocSettings
 from reporter.checks.sioc import FAMILY
+from reporter.checks.sioc.common import (
+    KB1038241,
+    cap_value_text,
+    group_evidence,
+    groups,
+    ps_set_advanced,
+    ps_set_iops,
+    settings,
+    vm_count,
+)
+from reporter.checks.sioc.settings import SiocSettings
+from reporter.core.findings import Severity
+from reporter.core.model import VM
+from reporter.domain.iocaps import CapKind, DiskCaps, Enforced, describe_value
 
 META = CheckMeta(
     id="IOCAP-004",

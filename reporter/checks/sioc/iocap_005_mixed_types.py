@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity
-from reporter.domain.iocaps import Scheduler
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import KB1038241, REF_LIMITS_50, group_evidence, groups, host_name, settings, vm_count
 from reporter.checks.sioc.fixes import legacy_fix
-from reporter.checks.sioc import FAMILY
+from reporter.core.findings import Severity
+from reporter.domain.iocaps import Scheduler
 
 META = CheckMeta(
     id="IOCAP-005",
@@ -21,7 +21,7 @@ META = CheckMeta(
     ),
     rationale=(
         "The per-disk schedulers enforce each cap alone, so this works on the current host - but the legacy "
-        "scheduler enforces neither type unless every disk on the datastore carries it (domain-reference §6), "
+        "scheduler enforces neither type unless every disk on the datastore carries it (docs/methodology.md#disk-scheduler), "
         "and bandwidth caps are invisible in the vSphere Client (extraConfig only), so the next admin sees half "
         "the picture."
     ),

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.helpers import ps_quote
+from reporter.checks.sioc import FAMILY
+from reporter.checks.sioc.common import (
+    CLIENT_LIMIT_PATH,
+    KB1038241,
+    REF_IOALLOC,
+    SECTION,
+    disk_evidence,
+    included,
+    ps_set_iops,
+    settings,
+)
 from reporter.core.findings import Severity
 from reporter.domain.iocaps import Cap, Unlimited, cap_keys, disk_caps
-from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
-from reporter.checks.sioc.common import CLIENT_LIMIT_PATH, KB1038241, REF_IOALLOC, SECTION, disk_evidence, included, ps_set_iops, settings
-from reporter.checks.sioc import FAMILY
-from reporter.checks.helpers import ps_quote
 
 META = CheckMeta(
     id="IOCAP-006",
@@ -21,7 +30,7 @@ META = CheckMeta(
     ),
     rationale=(
         "The UI IOPS limit and throughputCap are one knob: both are sched.<disk>.throughputCap in the .vmx "
-        "(domain-reference §6). When they disagree, this report evaluates the API value - it is what vCenter "
+        "(docs/methodology.md#disk-io-caps). When they disagree, this report evaluates the API value - it is what vCenter "
         "shows and what every reconfigure through the API writes back - so the extraConfig string is stale and "
         "misleads whoever reads it. Caps kept only as configuration parameters are invisible in the disk's "
         "Limit - IOPs field."

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.sioc import FAMILY
+from reporter.checks.sioc.common import (
+    CLIENT_ADVANCED_PATH,
+    KB1038241,
+    SECTION,
+    included,
+    ps_remove_advanced,
+    ps_set_advanced,
+    settings,
+)
 from reporter.core.findings import Severity
 from reporter.domain.iocaps import CapKind, CapParseError, cap_keys, parse_cap
-from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
-from reporter.checks.sioc.common import CLIENT_ADVANCED_PATH, KB1038241, SECTION, included, ps_remove_advanced, ps_set_advanced, settings
-from reporter.checks.sioc import FAMILY
 
 META = CheckMeta(
     id="IOCAP-007",
@@ -20,7 +28,7 @@ META = CheckMeta(
     ),
     rationale=(
         "What ESXi does with a value outside the documented format is not documented: treat the disk as "
-        "uncapped. The admin who typed it believes the VM is throttled (KB1038241; domain-reference §6: "
+        "uncapped. The admin who typed it believes the VM is throttled (KB1038241; docs/methodology.md#disk-io-caps: "
         "no unit means IOps resp. Bps)."
     ),
     remediation=(

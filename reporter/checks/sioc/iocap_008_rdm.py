@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity, Status
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
-from reporter.checks.sioc.common import KB1038241, REF_GUIDE, group_evidence, groups, vm_count
 from reporter.checks.sioc import FAMILY
+from reporter.checks.sioc.common import KB1038241, REF_GUIDE, group_evidence, groups, vm_count
+from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
     id="IOCAP-008",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.sioc import FAMILY
+from reporter.checks.sioc.common import KB1038241, REF_PER_FILE, group_evidence, groups, host_name, vm_count
 from reporter.core.findings import Severity, Status
 from reporter.domain.iocaps import Scheduler
-from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
-from reporter.checks.sioc.common import KB1038241, REF_PER_FILE, group_evidence, groups, host_name, vm_count
-from reporter.checks.sioc import FAMILY
 
 META = CheckMeta(
     id="IOCAP-009",
@@ -20,7 +20,7 @@ META = CheckMeta(
         "and per-disk schedulers would enforce different things."
     ),
     rationale=(
-        "Whether the caps hold depends on the scheduler (domain-reference §6); this report does not guess. "
+        "Whether the caps hold depends on the scheduler (docs/methodology.md#disk-scheduler); this report does not guess. "
         "Both outcomes are in the evidence."
     ),
     remediation=(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
-from reporter.checks.sioc.common import REF_GUIDE, SECTION, plural, powered_on_vms, settings
 from reporter.checks.sioc import FAMILY
+from reporter.checks.sioc.common import REF_GUIDE, SECTION, plural, powered_on_vms, settings
+from reporter.core.findings import Severity
 
 META = CheckMeta(
     id="SIOC-001",
@@ -20,7 +20,7 @@ META = CheckMeta(
     rationale=(
         "Without SIOC each host only sees its own VMs: a VM on one host can fill the array queue and every "
         "VM on the other hosts waits, whatever their disk shares say. SIOC acts across all hosts when "
-        "latency passes the congestion threshold and divides the queue by shares (domain-reference §6)."
+        "latency passes the congestion threshold and divides the queue by shares (docs/methodology.md#sioc)."
     ),
     remediation=(
         "vSphere Client: Datastore > Configure > General > Datastore Capabilities > Edit > Enable Storage I/O "

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
-from reporter.checks.sioc.common import REF_GUIDE, SECTION, settings
 from reporter.checks.sioc import FAMILY
+from reporter.checks.sioc.common import REF_GUIDE, SECTION, settings
+from reporter.core.findings import Severity
 
 META = CheckMeta(
     id="SIOC-002",

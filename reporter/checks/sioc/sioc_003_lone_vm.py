@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.sioc import FAMILY
+from reporter.checks.sioc.common import CLIENT_LIMIT_PATH, KB1038241, REF_GUIDE, SECTION, ps_set_iops, settings
 from reporter.core.findings import Severity
 from reporter.domain.iocaps import Enforced, evaluate_vm
-from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
-from reporter.checks.sioc.common import CLIENT_LIMIT_PATH, KB1038241, REF_GUIDE, SECTION, ps_set_iops, settings
-from reporter.checks.sioc import FAMILY
 
 META = CheckMeta(
     id="SIOC-003",
@@ -17,8 +17,8 @@ META = CheckMeta(
     description="Storage I/O Control is on for a datastore that holds exactly one VM, which has no enforced I/O cap.",
     rationale=(
         "SIOC only redistributes I/O among VMs that compete on the same datastore: a VM alone on its "
-        "datastore is never throttled by SIOC, however much it loads the shared array (the seed's "
-        "50,000-IOPS SQL server; domain-reference §6). If the goal is to protect other LUNs on the same "
+        "datastore is never throttled by SIOC, however much it loads the shared array (e.g. a "
+        "50,000-IOPS database server; docs/methodology.md#sioc). If the goal is to protect other LUNs on the same "
         "array from this VM, only an absolute cap (KB1038241) does that."
     ),
     remediation=(

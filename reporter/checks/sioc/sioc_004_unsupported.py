@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity, Status
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
-from reporter.checks.sioc.common import KB1038241, REF_GUIDE, SECTION, plural, powered_on_vms, settings
 from reporter.checks.sioc import FAMILY
+from reporter.checks.sioc.common import KB1038241, REF_GUIDE, SECTION, plural, powered_on_vms, settings
+from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
     id="SIOC-004",

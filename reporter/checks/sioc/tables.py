@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from reporter.domain.iocaps import OPT_PER_FILE_SCHED, OPT_SCHED_WITH_RESERVATION, determine_scheduler
-from reporter.core.model import Host
-from reporter.checks.tables import Table, register_tables
 from reporter.checks.base import CheckContext
-from reporter.checks.sioc.common import ds_name, groups, host_name, powered_on_vms
 from reporter.checks.sioc import FAMILY
+from reporter.checks.sioc.common import ds_name, groups, host_name, powered_on_vms
+from reporter.checks.tables import Table, register_tables
+from reporter.core.model import Host
+from reporter.domain.iocaps import OPT_PER_FILE_SCHED, OPT_SCHED_WITH_RESERVATION, determine_scheduler
 
 
 def _yn(v: bool | None) -> str | None:
@@ -66,7 +66,7 @@ def caps_table(ctx: CheckContext) -> Table:
         rows=rows,
         note=(f"Legacy scheduler: one limit per VM per datastore = sum of the disks' limits, only when every disk there "
               f"has one of the same type; mClock/per-file: each disk alone, IOPS in 32 KB units (KB1038241; "
-              f"domain-reference §6). Storage-policy (SPBM) IOPS limits are not collected: where a VM storage "
+              f"docs/methodology.md#disk-scheduler). Storage-policy (SPBM) IOPS limits are not collected: where a VM storage "
               f"policy sets one, the policy governs. {omitted} VM x datastore pairs without any cap are not listed."),
     )
 
@@ -96,5 +96,5 @@ def scheduler_table(ctx: CheckContext) -> Table:
                  "Scheduler", "Why"],
         rows=rows, in_summary=False,
         note="legacy = limits per VM per datastore; mclock / per-file = per disk, IOPS in 32 KB units "
-             "(domain-reference §6). 'not set' = the option does not exist on that host: the version default applies.",
+             "(docs/methodology.md#disk-scheduler). 'not set' = the option does not exist on that host: the version default applies.",
     )

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
-from reporter.core.model import VM, VCenter
-from reporter.domain.vm_snapshots import GB, SnapshotInfo, gb, growth_bytes, object_store_caveat, previous_sizes, snapshot_infos, sum_by_datastore, total_size
 from reporter.checks.base import CheckContext
 from reporter.checks.helpers import kb, ps_quote, sh_quote
-
+from reporter.core.model import VM, VCenter
+from reporter.domain.vm_snapshots import (
+    GB,
+    SnapshotInfo,
+    gb,
+    growth_bytes,
+    object_store_caveat,
+    previous_sizes,
+    snapshot_infos,
+    sum_by_datastore,
+    total_size,
+)
 
 KB_BEST_PRACTICES = kb("1025279", "Best practices for using snapshots in the vSphere environment")
 KB_CONSOLIDATE = kb("2003638", "Consolidating snapshots in vSphere 5.x/6.x")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity, Status
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.snapshots import FAMILY
 from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_with_snapshots
 from reporter.checks.snapshots.settings import SnapshotSettings
-from reporter.checks.snapshots import FAMILY
+from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
     id="SNAP-001",

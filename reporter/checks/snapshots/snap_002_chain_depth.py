@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity
-from reporter.domain.vm_snapshots import current_chain
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.snapshots import FAMILY
 from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_with_snapshots
 from reporter.checks.snapshots.settings import MAX_SUPPORTED_CHAIN, SnapshotSettings
-from reporter.checks.snapshots import FAMILY
+from reporter.core.findings import Severity
+from reporter.domain.vm_snapshots import current_chain
 
 META = CheckMeta(
     id="SNAP-002",

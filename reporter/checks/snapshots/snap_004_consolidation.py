@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity
-from reporter.domain.vm_snapshots import gb, leftover_delta_bytes
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.helpers import ps_quote
-from reporter.checks.snapshots.common import KB_BEST_PRACTICES, KB_CONSOLIDATE
 from reporter.checks.snapshots import FAMILY
+from reporter.checks.snapshots.common import KB_BEST_PRACTICES, KB_CONSOLIDATE
+from reporter.core.findings import Severity
+from reporter.domain.vm_snapshots import gb, leftover_delta_bytes
 
 META = CheckMeta(
     id="SNAP-004",

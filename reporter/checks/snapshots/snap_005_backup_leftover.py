@@ -1,12 +1,12 @@
-"""SNAP-005: snapshots that backup software took and did not remove (domain-reference §4)."""
+"""SNAP-005: snapshots that backup software took and did not remove (docs/methodology.md#snapshot-hygiene)."""
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.snapshots import FAMILY
 from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_with_snapshots
 from reporter.checks.snapshots.settings import SnapshotSettings
-from reporter.checks.snapshots import FAMILY
+from reporter.core.findings import Severity
 
 META = CheckMeta(
     id="SNAP-005",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from reporter.core.findings import Severity
-from reporter.domain.vm_snapshots import gb
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.helpers import ps_quote, sh_quote
-from reporter.checks.snapshots.common import KB_BEST_PRACTICES, vms_with_snapshots
 from reporter.checks.snapshots import FAMILY
+from reporter.checks.snapshots.common import KB_BEST_PRACTICES, vms_with_snapshots
+from reporter.core.findings import Severity
+from reporter.domain.vm_snapshots import gb
 
 META = CheckMeta(
     id="SNAP-006",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from reporter.domain.vm_snapshots import datastore_totals, gb
-from reporter.checks.tables import Scalar, Table, register_tables
 from reporter.checks.base import CheckContext
-from reporter.checks.snapshots.common import vms_with_snapshots
 from reporter.checks.snapshots import FAMILY
+from reporter.checks.snapshots.common import vms_with_snapshots
+from reporter.checks.tables import Scalar, Table, register_tables
+from reporter.domain.vm_snapshots import datastore_totals, gb
 
 SUMMARY_ROW_LIMIT = 200  # more rows than this go to XLSX/CSV only
 
@@ -41,7 +41,7 @@ def snapshot_list(ctx: CheckContext) -> Table:
         rows=rows,
         note=(
             "Size = the snapshot's own delta and memory files from layoutEx; the running delta counts toward the "
-            "current snapshot (domain-reference §4). Age at collection time. "
+            "current snapshot (docs/methodology.md#snapshot-space). Age at collection time. "
             + ("Growth compares with the previous run's snapshot file."
                if with_history else "Growth needs a previous run (history); empty on the first run.")
         ),

@@ -12,7 +12,7 @@
 - ``core_summaries``: the same per cluster, per vCenter and for the fleet, with the vSAN
   capacity included per offering.
 
-The rules come from ``reporter/data/licensing.toml`` (domain-reference §2, §3).
+The rules come from ``reporter/data/licensing.toml`` (docs/methodology.md#vram-pools and #per-cpu-per-core).
 """
 
 from __future__ import annotations
@@ -28,8 +28,17 @@ from reporter.domain.licensing.options import LicensingOptions
 from reporter.domain.licensing.rules import Rules, VramTable, load_rules
 from reporter.domain.licensing.vram import Pool, VmUse, build_pools, pool_host_limits
 
-__all__ = ["Analysis", "LicensingOptions", "Pool", "VmUse", "HostCores", "CoreSummary", "LicenseRow",
-           "analyze", "load_rules"]
+__all__ = [
+    "Analysis",
+    "CoreSummary",
+    "HostCores",
+    "LicenseRow",
+    "LicensingOptions",
+    "Pool",
+    "VmUse",
+    "analyze",
+    "load_rules",
+]
 
 
 @dataclass

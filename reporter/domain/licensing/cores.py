@@ -1,4 +1,4 @@
-"""Per-CPU and per-core counts per host, cluster and vCenter (domain-reference §3).
+"""Per-CPU and per-core counts per host, cluster and vCenter (docs/methodology.md#per-cpu-per-core).
 
 - Per-CPU before April 2020: one license per socket.
 - Per-CPU from 2 April 2020: a license covers at most 32 cores, so ``ceil(cores per socket / 32)``

@@ -1,6 +1,6 @@
 """License inventory: every key with its edition, capacity, use, expiry and assignments.
 
-Expiry comes from the license's raw ``properties`` (domain-reference §1): ``expirationDate``
+Expiry comes from the license's raw ``properties`` (docs/methodology.md#collection): ``expirationDate``
 (term and evaluation licenses; an ISO date-time), or for the evaluation license the remaining
 ``expirationMinutes`` / ``expirationHours``, counted from the snapshot's collection time.
 A license without any of them is perpetual.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reporter.core.model import License, Snapshot, VCenter
@@ -40,7 +40,7 @@ def find_prop(props: dict[str, Any], name: str) -> Any:
 
 def parse_datetime(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip().replace("Z", "+00:00")
@@ -48,7 +48,7 @@ def parse_datetime(value: Any) -> datetime | None:
         dt = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _number(value: Any) -> float | None:

@@ -12,11 +12,11 @@ from reporter.domain.licensing.rules import Rules, load_rules
 class LicensingOptions:
     vram_table: str = "aug2011"  # [licensing] vram_table
     vsan_tib_per_core: dict[str, float] = field(default_factory=dict)  # offering -> TiB per core
-    order_minimum_cores: int | None = None  # off unless the config sets it (domain-reference §3)
+    order_minimum_cores: int | None = None  # off unless the config sets it (docs/methodology.md#per-cpu-per-core)
     linked_mode_groups: dict[str, str] = field(default_factory=dict)  # vCenter label -> group name
 
     @classmethod
-    def from_settings(cls, settings: Any | None) -> "LicensingOptions":
+    def from_settings(cls, settings: Any | None) -> LicensingOptions:
         """From ``reporter.config.settings.Settings`` (or None: all defaults)."""
         if settings is None:
             return cls()

@@ -34,10 +34,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reporter.errors import ConfigError
 from reporter.core.model import VM, License, Snapshot
 from reporter.domain.licensing import Analysis, LicensingOptions, Pool, analyze
 from reporter.domain.licensing.rules import load_rules
+from reporter.errors import ConfigError
 
 
 class AddVms(BaseModel):

@@ -1,6 +1,6 @@
 """vSphere 5.0 vRAM pools: use and entitlement per edition per vCenter (or Linked Mode group).
 
-The rules (domain-reference §2, vSphere 5.0 documentation "vRAM Entitlement and Pooling"):
+The rules (docs/methodology.md#vram-pools, vSphere 5.0 documentation "vRAM Entitlement and Pooling"):
 
 - used = configured memory of **powered-on** VMs on hosts licensed with the pool's edition;
   powered-off and suspended VMs and templates count nothing; a VM counts at most
@@ -372,7 +372,7 @@ def _applies(b: _Bucket, edition: str, rules: Rules, table: VramTable) -> tuple[
 
 
 def pool_host_limits(snapshot: Snapshot, rules: Rules, table: VramTable, pools: list[Pool]) -> list[dict[str, Any]]:
-    """Free-hypervisor hosts over their per-host limit (not pooled; domain-reference §2)."""
+    """Free-hypervisor hosts over their per-host limit (not pooled; docs/methodology.md#vram-pools)."""
     limit = table.host_limits.get("hypervisor_free")
     out: list[dict[str, Any]] = []
     if limit is None:
@@ -394,4 +394,4 @@ def pool_host_limits(snapshot: Snapshot, rules: Rules, table: VramTable, pools: 
     return out
 
 
-__all__ = ["Pool", "VmUse", "Reported", "build_pools", "pool_host_limits", "find_prop"]
+__all__ = ["Pool", "Reported", "VmUse", "build_pools", "find_prop", "pool_host_limits"]
