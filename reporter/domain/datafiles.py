@@ -8,6 +8,7 @@ guess as fact.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -54,6 +55,15 @@ class DataRow(BaseModel):
 
 
 R = TypeVar("R", bound=BaseModel)
+
+
+def regex(value: str) -> str:
+    """Field validator body: the value must compile as a Python regular expression."""
+    try:
+        re.compile(value)
+    except re.error as exc:  # not a ValueError: pydantic would not report it as a field error
+        raise ValueError(f"not a valid regular expression ({exc})") from None
+    return value
 
 
 def read_packaged(name: str) -> dict[str, Any]:

@@ -46,7 +46,7 @@ from ..core.model_hostconfig import (
     StandardSwitch,
     TeamingPolicy,
 )
-from .datafiles import DataRow, parse_rows, read_packaged
+from .datafiles import DataRow, parse_rows, read_packaged, regex
 
 # vSphere API values of HostNicTeamingPolicy.policy / VmwareUplinkPortTeamingPolicy.policy.
 LB_PORT_ID = "loadbalance_srcid"
@@ -361,11 +361,7 @@ class BladeInterconnect(DataRow):
     behaviour: str
     fix: str
 
-    @field_validator("vendor_pattern", "model_pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        re.compile(value)
-        return value
+    _patterns_ok = field_validator("vendor_pattern", "model_pattern")(regex)
 
     def matches(self, identity: HostSystemIdentity) -> bool:
         if not identity.vendor or not identity.model:
