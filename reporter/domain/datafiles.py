@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import (
     BaseModel,
     ConfigDict,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,
@@ -36,7 +37,7 @@ class DataRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    verified: bool
+    verified: StrictBool  # "yes" or 1 is a typo, not true
     source: str
     note: str | None = None
 

@@ -23,7 +23,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictInt, model_validator
 
 from ..findings import Severity
 from .datafiles import DataRow, parse_rows, read_packaged
@@ -43,9 +43,9 @@ ADVISORY_FILE = "build_advisories.toml"
 
 class BuildRow(DataRow):
     line: str
-    build: int
+    build: StrictInt
     name: str
-    other_builds: list[int] = Field(default_factory=list)  # vCenter: ISO/installer builds of the same release
+    other_builds: list[StrictInt] = Field(default_factory=list)  # vCenter: ISO/installer builds of the same release
 
 
 class LifecycleRow(DataRow):
@@ -65,8 +65,8 @@ class AdvisoryRow(DataRow):
     id: str
     product: Product
     line: str
-    affected_from: int | None = None  # inclusive; None = from the first build of the line
-    fixed_in: int | None = None  # first fixed build; None = never fixed on this line
+    affected_from: StrictInt | None = None  # inclusive; None = from the first build of the line
+    fixed_in: StrictInt | None = None  # first fixed build; None = never fixed on this line
     advisory: str
     title: str
     severity: Severity
