@@ -79,6 +79,7 @@ OLD_ASYNC_VIB = vib("qedi", "vmware_certified", ("vmkapi_2_2_0_0",), "2.10.15.0-
 def test_unsatisfiable_dependencies_vmklinux() -> None:
     for target in ("7.0", "8.0"):
         (ev,) = unsatisfiable_dependencies([NATIVE_VIB, VMKLINUX_VIB], target)
+        assert isinstance(ev.rule, DependencyRule)
         assert (ev.kind, ev.subject, ev.relation, ev.rule.id, ev.rule.verified) == (
             "package", "scsi-mpt3sas", "com.vmware.driverAPI-9.2.0.0", "driver-api-9", True)
         assert ev.replacement is not None and ev.replacement.native_module == "lsi_msgpt3"
@@ -87,6 +88,7 @@ def test_unsatisfiable_dependencies_vmklinux() -> None:
 def test_removed_vmkapi_is_verified_for_7_and_inferred_for_8() -> None:
     (ev7,) = unsatisfiable_dependencies([OLD_ASYNC_VIB], "7.0")
     (ev8,) = unsatisfiable_dependencies([OLD_ASYNC_VIB], "8.0")
+    assert isinstance(ev7.rule, DependencyRule) and isinstance(ev8.rule, DependencyRule)
     assert (ev7.rule.id, ev7.rule.verified) == ("vmkapi-2-2-and-2-3", True)
     assert (ev8.rule.id, ev8.rule.verified) == ("vmkapi-2-2-and-2-3-on-8", False)
     assert unsatisfiable_dependencies([NATIVE_VIB], "8.0") == []
