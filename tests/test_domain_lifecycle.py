@@ -33,7 +33,8 @@ from reporter.model import Host
     ("esxi", "build-21930508", "7.0.3", "ESXi 7.0 Update 3n", True, True),
     ("esxi", "20513097", "8.0.0", "ESXi 8.0 GA", True, True),
     ("esxi", "24674464", "8.0.3", "ESXi 8.0 Update 3e", True, True),
-    ("esxi", "24022510", "8.0.3", "ESXi 8.0 Update 3", True, False),          # one copy of the KB only
+    ("esxi", "24022510", "8.0.3", "ESXi 8.0 Update 3", True, True),
+    ("esxi", "24723872", "7.0.3", "ESXi 7.0 Update 3v", True, False),         # one copy of the KB only
     ("esxi", "14320388", "6.7.0", "ESXi 6.7 Update 3", True, True),
     ("esxi", "20502893", "6.5.0", "ESXi 6.5 Patch 9 (ESXi650-202210001)", True, True),
     ("esxi", "21930508", None, "ESXi 7.0 Update 3n", True, True),             # exact match needs no version
@@ -48,7 +49,8 @@ from reporter.model import Host
     ("vcenter", "21958406", "7.0.3", "vCenter Server 7.0 Update 3n", True, True),
     ("vcenter", "15952599", "7.0.0", "vCenter Server 7.0 GA", True, True),
     ("vcenter", "15952498", "7.0.0", "vCenter Server 7.0 GA", True, True),   # the ISO build of the same release
-    ("vcenter", "22385739", "8.0.2", "vCenter Server 8.0 Update 2", True, False),
+    ("vcenter", "22385739", "8.0.2", "vCenter Server 8.0 Update 2", True, True),
+    ("vcenter", "24022515", "8.0.3", "vCenter Server 8.0 Update 3", True, False),   # one copy of the KB only
     ("vcenter", "22400000", "8.0.2", "vCenter Server 8.0 (build 22400000, newer than vCenter Server 8.0 Update 2)",
      False, False),
 ])
@@ -198,8 +200,8 @@ def test_build_tables_are_sourced_and_consistent(product: str, prefix: str) -> N
 
 def test_verified_counts() -> None:
     """Fewer, verified rows: the counts a reviewer can hold the data file to."""
-    assert sum(r.verified for r in build_table("esxi")) == 65
-    assert sum(r.verified for r in build_table("vcenter")) == 3
+    assert sum(r.verified for r in build_table("esxi")) == 72
+    assert sum(r.verified for r in build_table("vcenter")) == 6
     assert sum(r.verified for r in lifecycle_table()) == 4
     assert [(a.id, a.verified) for a in advisory_table()] == [
         ("vmsa-2021-0002-esxi-7.0", True), ("vmsa-2021-0002-esxi-6.7", False), ("vmsa-2021-0002-esxi-6.5", False)]
