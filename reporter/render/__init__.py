@@ -44,6 +44,7 @@ class ReportContext:
     history: Any = None  # pandas frames for charts (vRAM over 12 months), None when no history
     show_license_keys: bool = False
     title: str = "vCenter report"
+    audit_signing: Any = None  # a render.signing.SigningSetup: sign audit-evidence.pdf; None leaves it unsigned
 
     def masked(self) -> "ReportContext":
         """The context as every renderer must see it."""
