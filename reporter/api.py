@@ -162,11 +162,26 @@ def report(
         snapshot=snap, results=results, tables=tables, tool_version=__version__,
         snapshot_sha256=snapshot_sha, delta=compute_delta(results.findings, previous_findings),
         history=history, show_license_keys=show,
+        audit_signing=audit_signing_setup(cfg) if "pdfa" in fmt else None,
     )
     masked = ctx.masked()
     out.mkdir(parents=True, exist_ok=True)
     files = _render_all(masked, fmt, out)
     return ReportOutput(files=files, results=results, tables=tables, context=masked)
+
+
+def audit_signing_setup(cfg: Config | None) -> Any:
+    """The ``[audit]`` section as a ``SigningSetup`` for the pdfa renderer; None: leave it unsigned."""
+    if cfg is None or not cfg.audit.signs:
+        return None
+    from .render.signing import SignerFiles, SigningSetup
+
+    audit = cfg.audit
+    files = SignerFiles(key_file=audit.sign_key_file, cert_file=audit.sign_cert_file,
+                        chain_files=tuple(audit.sign_chain_files), pkcs12_file=audit.sign_pkcs12_file,
+                        passphrase=audit.resolve_passphrase())
+    return SigningSetup(signer=files, tsa_url=audit.tsa_url, embed_validation_data=audit.embed_validation_data,
+                        trust_files=tuple(audit.trust_files))
 
 
 def _render_all(ctx: ReportContext, formats: list[str], out: Path) -> list[Path]:
@@ -281,13 +296,17 @@ def history_export(cfg: Config, out: str | Path | None = None) -> tuple[str, int
 
 # -- delivery: audit verification, scheduled runs (issue 8) ---------------------------------------
 
-def verify(pdf: str | Path, snapshot: str | Path | None = None) -> Any:
-    """Check an audit-evidence PDF: every embedded attachment's SHA-256 against the hashes printed
-    in it (and, with ``snapshot``, that file against the printed source-snapshot hash). Returns a
-    ``VerifyResult``; raises ``VerificationFailed`` naming the first mismatch."""
-    from .render.pdfa import verify_pdf
+def verify(pdf: str | Path, snapshot: str | Path | None = None, *, trust: Iterable[str | Path] = (),
+           cfg: Config | None = None, allow_unsigned: bool = False) -> Any:
+    """Check an audit-evidence PDF: its signature (covers the whole file, chains to a root in
+    ``trust`` or ``[audit] trust_files``, timestamp, certificate valid at signing time), every
+    embedded attachment's SHA-256 against the hashes printed in it, and with ``snapshot`` that
+    file against the printed source-snapshot hash. Returns a ``VerificationReport`` (``.valid``,
+    ``.checks``); raises ``VerificationInputError`` for a missing file, a non-PDF or a bad trust file."""
+    from .render.signature_check import verify_audit_pdf
 
-    return verify_pdf(pdf, snapshot)
+    trust_files = [Path(t) for t in trust] + (list(cfg.audit.trust_files) if cfg is not None else [])
+    return verify_audit_pdf(pdf, trust_files=trust_files, snapshot=snapshot, allow_unsigned=allow_unsigned)
 
 
 def run(cfg: Config, *, insecure: bool = False) -> Any:

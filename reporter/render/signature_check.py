@@ -159,9 +159,15 @@ def signature_checks(p: Path, data: bytes, roots: list[asn1_x509.Certificate], *
     timestamp = _timestamp_check(at_now)
     tst = at_now.timestamp_validity
     proven_time = tst.timestamp if timestamp.status == "PASS" and tst is not None else None
+    moment = proven_time or now
     at_signing = _validate(sig, roots, dss, moment=proven_time) if proven_time else at_now
-    checks += [_chain_check(at_signing, roots), timestamp,
-               _validity_check(at_signing, proven_time or now, proven=proven_time is not None)]
+    validity = _validity_check(at_signing, moment, proven=proven_time is not None)
+    if validity.status == "FAIL":
+        # The certificate-validity check reports the time problem; the chain check answers only
+        # "does it chain to a trusted root", so judge the chain inside the certificate's validity.
+        start, end = _validity_window(at_now.signing_cert)
+        at_signing = _validate(sig, roots, dss, moment=start + (end - start) / 2)
+    checks += [_chain_check(at_signing, roots), timestamp, validity]
     return checks
 
 
@@ -215,7 +221,8 @@ def _coverage_check(status: PdfSignatureStatus) -> Check:
         return Check("coverage", "PASS", "the signature covers the whole file except validation data added after "
                                          "signing (certificates, revocation data, document timestamps)")
     what = {ModificationLevel.FORM_FILLING: "form fields were filled in or signatures added",
-            ModificationLevel.ANNOTATIONS: "annotations were added or changed"}.get(level, "content was changed")  # type: ignore[arg-type]
+            ModificationLevel.ANNOTATIONS: "annotations were added or changed"}.get(
+        level, "objects other than validation data were changed")  # type: ignore[arg-type]
     return Check("coverage", "FAIL", f"the file was changed after signing: {what} in a later incremental update")
 
 
@@ -251,11 +258,15 @@ def _issuer(cert: asn1_x509.Certificate) -> str:
     return pyca_x509.load_der_x509_certificate(cert.dump()).issuer.rfc4514_string()
 
 
+def _validity_window(cert: asn1_x509.Certificate) -> tuple[datetime, datetime]:
+    parsed = pyca_x509.load_der_x509_certificate(cert.dump())
+    return parsed.not_valid_before_utc, parsed.not_valid_after_utc
+
+
 def _validity_check(status: PdfSignatureStatus, moment: datetime, *, proven: bool) -> Check:
-    cert = pyca_x509.load_der_x509_certificate(status.signing_cert.dump())
-    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+    start, end = _validity_window(status.signing_cert)
     when = (f"signing time {_utc(moment)} (proven by the timestamp)" if proven
-            else f"no timestamp, so checked at the verification time {_utc(moment)}")
+            else f"no trusted timestamp, so checked at the verification time {_utc(moment)}")
     if moment < start:
         return Check("certificate-validity", "FAIL", f"the signer certificate is not valid before {_utc(start)}; {when}")
     if moment > end:
