@@ -31,10 +31,10 @@ def _fonts_in(resources: Any, seen: set[int], out: list[tuple[str, DictionaryObj
     resources = _resolve(resources)
     if not isinstance(resources, DictionaryObject):
         return
-    for _, font in (_resolve(resources.get("/Font")) or {}).items():
+    for font in (_resolve(resources.get("/Font")) or {}).values():
         font = _resolve(font)
         out.append((str(font.get("/BaseFont", font.get("/Name", "?"))), font))
-    for _, xobj in (_resolve(resources.get("/XObject")) or {}).items():
+    for xobj in (_resolve(resources.get("/XObject")) or {}).values():
         ref = xobj.idnum if isinstance(xobj, IndirectObject) else id(xobj)
         if ref in seen:
             continue

@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import http.server
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import tsp
@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
-LONG_AGO = datetime(2019, 1, 1, tzinfo=timezone.utc)
-FAR_AHEAD = datetime(2045, 1, 1, tzinfo=timezone.utc)
+NOW = datetime.now(UTC).replace(microsecond=0)
+LONG_AGO = datetime(2019, 1, 1, tzinfo=UTC)
+FAR_AHEAD = datetime(2045, 1, 1, tzinfo=UTC)
 PASSPHRASE = b"correct horse battery staple"
 
 
@@ -140,8 +140,8 @@ def make_pki() -> TestPki:
         intermediate=intermediate,
         signer=issue("vcreport audit signer", intermediate, not_before=NOW - timedelta(days=1),
                      not_after=NOW + timedelta(days=365)),
-        expired=issue("expired signer", intermediate, not_before=datetime(2020, 1, 1, tzinfo=timezone.utc),
-                      not_after=datetime(2021, 1, 1, tzinfo=timezone.utc)),
+        expired=issue("expired signer", intermediate, not_before=datetime(2020, 1, 1, tzinfo=UTC),
+                      not_after=datetime(2021, 1, 1, tzinfo=UTC)),
         not_yet_valid=issue("future signer", intermediate, not_before=NOW + timedelta(days=30),
                             not_after=NOW + timedelta(days=400)),
         tsa=issue("Test TSA", root, tsa=True),
@@ -162,12 +162,12 @@ def timestamp_server(pki: TestPki, fixed_time: datetime | None = None) -> Iterat
                                fixed_dt=fixed_time)
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             try:
                 req = tsp.TimeStampReq.load(body)
                 reply = asyncio.run(stamper.async_request_tsa_response(req)).dump()
-            except Exception:  # a malformed request: answer like a real TSA would
+            except Exception:  # noqa: BLE001 (a malformed request: answer 400 like a real TSA)
                 self.send_error(400)
                 return
             self.send_response(200)

@@ -13,17 +13,23 @@ import io
 import json
 import re
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, TextStringObject
-
 import pki_fixtures as pf
+import pytest
 import report_fixtures as rf
+from click.testing import CliRunner
 from pdfa_structure import pdfa_problems
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+    TextStringObject,
+)
+
 from reporter import api
 from reporter.cli import main
 from reporter.errors import ConfigError
@@ -65,9 +71,9 @@ trust_files = ["root.crt"]
     cfg = api.load_config(out / "vcreport.toml")
     snap_file = out / "snapshot.json.gz"
     api.save_snapshot(rf.snapshot(), snap_file)
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     api.report(snap_file, out / "reports", formats=["pdfa"], cfg=cfg)
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
     return out / "reports" / "audit-evidence.pdf", snap_file, before, after
 
 
@@ -83,7 +89,7 @@ def _sign_bytes(pdf: bytes, files: dict[str, Path], *, cert: str, key: str, tsa:
                 passphrase: bytes | None = None) -> bytes:
     setup = SigningSetup(SignerFiles(key_file=files[key], cert_file=files[cert], chain_files=tuple(files[c] for c in chain),
                                      passphrase=passphrase), tsa_url=tsa)
-    return load_signer(setup).sign(pdf, datetime.now(timezone.utc).replace(microsecond=0)).data
+    return load_signer(setup).sign(pdf, datetime.now(UTC).replace(microsecond=0)).data
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +137,7 @@ def test_first_page_states_signer_time_tsa_and_how_to_verify(signed, tsa_url):
     assert "vcreport verify audit-evidence.pdf --trust CA.pem" in first
     assert "Any PDF reader shows the signature" in first
     printed = datetime.strptime(re.search(r"Signed at (\S+ \S+) UTC", first).group(1), "%Y-%m-%d %H:%M:%S")
-    printed = printed.replace(tzinfo=timezone.utc)
+    printed = printed.replace(tzinfo=UTC)
     assert before <= printed <= after
     # The printed time is the one in the signature (the signer's clock, /M and signingTime).
     result = _verify(str(pdf), "--trust", str(pdf.parent.parent / "root.crt"))
@@ -246,7 +252,7 @@ def test_expired_certificate_with_timestamp_inside_its_validity_passes(unsigned_
     made, files = pki
     target = tmp_path / "expired-ts.pdf"
     # A TSA that attests a time when the certificate was still valid (signed back then, in effect).
-    with pf.timestamp_server(made, fixed_time=datetime(2020, 6, 1, 12, 0, tzinfo=timezone.utc)) as url:
+    with pf.timestamp_server(made, fixed_time=datetime(2020, 6, 1, 12, 0, tzinfo=UTC)) as url:
         target.write_bytes(_sign_bytes(unsigned_pdf, files, cert="expired.crt", key="expired.key", tsa=url))
     result = _verify(str(target), "--trust", str(files["root.crt"]), "--allow-unsigned")
     assert result.exit_code == 0, result.output
@@ -331,12 +337,12 @@ def test_pkcs12_signer_and_level_without_revocation_data(unsigned_pdf, pki, tsa_
                                       tsa_url=tsa_url))
     assert signer.identity.subject == "CN=vcreport audit signer,O=Example Corp Test PKI"
     assert signer.identity.issuer == "CN=Test Issuing CA,O=Example Corp Test PKI"
-    out = signer.sign(unsigned_pdf, datetime.now(timezone.utc).replace(microsecond=0))
+    out = signer.sign(unsigned_pdf, datetime.now(UTC).replace(microsecond=0))
     assert out.level == "PAdES B-T"
     assert out.note == ("the signer certificate names no CRL or OCSP responder, so there is no revocation "
                         "information to embed")
     no_tsa = load_signer(SigningSetup(SignerFiles(pkcs12_file=files["signer.p12"], passphrase=pf.PASSPHRASE)))
-    assert no_tsa.sign(unsigned_pdf, datetime.now(timezone.utc)).level == "PAdES B-B"
+    assert no_tsa.sign(unsigned_pdf, datetime.now(UTC)).level == "PAdES B-B"
 
 
 def test_audit_config_is_strict(tmp_path):
@@ -357,3 +363,18 @@ def test_audit_config_is_strict(tmp_path):
     with pytest.raises(ConfigError, match="environment variable VCREPORT_TEST_NO_SUCH_VAR is not set"):
         cfg.audit.resolve_passphrase()
     assert parse_config({}).audit.signs is False
+
+
+def test_signed_first_page_renders_with_pdftoppm(signed, tmp_path):
+    import subprocess
+
+    pdf, _, _, _ = signed
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    done = subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stderr == ""
+    png = (tmp_path / "page-1.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (414, 585)  # A4 at 50 dpi

@@ -20,10 +20,11 @@ failed checks do not raise: the report says which failed.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as pyca_x509
@@ -32,9 +33,9 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESIndeterminate
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation.errors import NoDSSFoundError, SignatureValidationError
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.errors import NoDSSFoundError, SignatureValidationError
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
@@ -113,7 +114,7 @@ def verify_audit_pdf(path: str | Path, *, trust_files: Iterable[Path] = (), snap
     roots = load_trust_roots(trust_files)
     if snapshot is not None and not Path(snapshot).is_file():
         raise VerificationInputError(f"{snapshot}: no such snapshot file")
-    checks = signature_checks(p, data, roots, allow_unsigned=allow_unsigned, now=now or datetime.now(timezone.utc))
+    checks = signature_checks(p, data, roots, allow_unsigned=allow_unsigned, now=now or datetime.now(UTC))
     checks.extend(evidence_checks(p, snapshot))
     return VerificationReport(p, tuple(checks))
 
@@ -193,7 +194,7 @@ def _subject(cert: asn1_x509.Certificate) -> str:
 
 
 def _utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _level(reader: PdfFileReader, status: PdfSignatureStatus, dss: DocumentSecurityStore | None) -> str:
@@ -250,7 +251,7 @@ def _chain_check(status: PdfSignatureStatus, roots: list[asn1_x509.Certificate])
     if status.trust_problem_indic in (AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND, None):
         return Check("chain", "FAIL", f"{_subject(status.signing_cert)} (issued by {_issuer(status.signing_cert)}) "
                                       "does not chain to a trusted root")
-    indic = status.trust_problem_indic.name.lower().replace("_", " ")
+    indic = str(getattr(status.trust_problem_indic, "name", status.trust_problem_indic)).lower().replace("_", " ")
     return Check("chain", "FAIL", f"the certificate chain of {_subject(status.signing_cert)} fails validation: {indic}")
 
 
