@@ -65,7 +65,7 @@ def _name(cn: str) -> x509.Name:
 
 
 def issue(cn: str, issuer: Issued | None, *, ca: bool = False, not_before: datetime = LONG_AGO,
-          not_after: datetime = FAR_AHEAD, tsa: bool = False) -> Issued:
+          not_after: datetime = FAR_AHEAD, tsa: bool = False, crl_url: str | None = None) -> Issued:
     """A certificate for ``cn`` signed by ``issuer`` (self-signed when ``issuer`` is None)."""
     key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
     # pyHanko's DummyTimeStamper signs with RSA only; everything else uses fast P-256 keys.
@@ -96,6 +96,10 @@ def issue(cn: str, issuer: Issued | None, *, ca: bool = False, not_before: datet
             digital_signature=True, content_commitment=not tsa, key_encipherment=False, data_encipherment=False,
             key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False),
             critical=True)
+    if crl_url is not None:
+        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(crl_url)], relative_name=None, reasons=None, crl_issuer=None)]),
+            critical=False)
     if tsa:
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
     cert = builder.sign(signing_key, hashes.SHA256())
@@ -151,9 +155,21 @@ def make_pki() -> TestPki:
     )
 
 
+def empty_crl(issuer: Issued) -> bytes:
+    """A current CRL from ``issuer`` revoking nothing (DER)."""
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(issuer.cert.subject)
+               .last_update(NOW - timedelta(hours=1)).next_update(NOW + timedelta(days=7)))
+    return builder.sign(issuer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
 @contextmanager
-def timestamp_server(pki: TestPki, fixed_time: datetime | None = None) -> Iterator[str]:
-    """An RFC 3161 TSA on 127.0.0.1 (random port); yields its URL, stops on exit."""
+def timestamp_server(pki: TestPki, fixed_time: datetime | None = None,
+                     crls: dict[str, bytes] | None = None) -> Iterator[str]:
+    """An RFC 3161 TSA on 127.0.0.1 (random port); yields its URL, stops on exit.
+
+    ``GET /crl/NAME`` serves ``crls[NAME]`` (the dict may be filled after the server starts,
+    once certificates naming the server's URL exist)."""
+    published = crls if crls is not None else {}
     from pyhanko.sign.timestamps import DummyTimeStamper
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -175,6 +191,17 @@ def timestamp_server(pki: TestPki, fixed_time: datetime | None = None) -> Iterat
             self.send_header("Content-Length", str(len(reply)))
             self.end_headers()
             self.wfile.write(reply)
+
+        def do_GET(self) -> None:  # noqa: N802
+            body = published.get(self.path.removeprefix("/crl/"))
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/pkix-crl")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:  # keep pytest output clean
             pass

@@ -378,3 +378,31 @@ def test_signed_first_page_renders_with_pdftoppm(signed, tmp_path):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert (width, height) == (414, 585)  # A4 at 50 dpi
+
+
+def test_long_term_validation_data_when_revocation_data_is_reachable(unsigned_pdf, pki, tmp_path):
+    made, files = pki
+    crls: dict[str, bytes] = {}
+    with pf.timestamp_server(made, crls=crls) as url:
+        base = url.removesuffix("/tsa") + "/crl/"
+        # A chain whose certificates name CRLs on the local server: revocation data can be had.
+        issuing = pf.issue("LT Issuing CA", made.root, ca=True, crl_url=base + "root.crl")
+        signer = pf.issue("vcreport LT signer", issuing, not_before=pf.NOW - pf.timedelta(days=1),
+                          not_after=pf.NOW + pf.timedelta(days=30), crl_url=base + "issuing.crl")
+        crls.update({"root.crl": pf.empty_crl(made.root), "issuing.crl": pf.empty_crl(issuing)})
+        for name, item in (("lt.key", signer.key_pem()), ("lt.crt", signer.cert_pem()), ("lt-ca.crt", issuing.cert_pem())):
+            (tmp_path / name).write_bytes(item)
+        setup = SigningSetup(SignerFiles(key_file=tmp_path / "lt.key", cert_file=tmp_path / "lt.crt",
+                                         chain_files=(tmp_path / "lt-ca.crt",)), tsa_url=url,
+                             trust_files=(files["root.crt"],))
+        out = load_signer(setup).sign(unsigned_pdf, datetime.now(UTC).replace(microsecond=0))
+    assert (out.level, out.note) == ("PAdES B-LT", "")
+    target = tmp_path / "lt.pdf"
+    target.write_bytes(out.data)
+    # Verified offline (the server is gone): the CRLs come from the file's DSS.
+    result = _verify(str(target), "--trust", str(files["root.crt"]), "--allow-unsigned")
+    assert result.exit_code == 0, result.output
+    assert "intact PAdES B-LT signature by CN=vcreport LT signer" in result.stdout
+    assert result.stdout.splitlines()[1].endswith("except validation data added after signing "
+                                                  "(certificates, revocation data, document timestamps)")
+    assert pdfa_problems(target) == []
