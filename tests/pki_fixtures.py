@@ -192,7 +192,7 @@ def timestamp_server(pki: TestPki, fixed_time: datetime | None = None,
             self.end_headers()
             self.wfile.write(reply)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = published.get(self.path.removeprefix("/crl/"))
             if body is None:
                 self.send_error(404)
