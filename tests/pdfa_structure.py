@@ -5,7 +5,8 @@ ships it). ``pdfa_problems`` returns one line per violation of these rules, [] w
 2. an /OutputIntents entry of subtype /GTS_PDFA1 carries an ICC profile (stream with 'acsp' magic);
 3. every font used on a page (also inside form XObjects and annotation appearances) is embedded
    (FontFile, FontFile2 or FontFile3; Type 3 fonts are content streams and need none);
-4. the file is not encrypted and the trailer has an /ID;
+4. the header and any catalog /Version say PDF 1.x (PDF/A-3 is PDF 1.7), the file is not
+   encrypted and the trailer has an /ID;
 5. every embedded file's specification has /AFRelationship, its stream a /Subtype (MIME type), and
    the catalog's /AF lists each specification exactly once (and nothing else);
 6. every annotation (the signature widget included) has the Print flag and not Hidden/Invisible/NoView,
@@ -73,6 +74,12 @@ def pdfa_problems(path: Path) -> list[str]:
         if profile is None or profile.get_data()[36:40] != b"acsp":
             problems.append("output intent without an ICC profile")
 
+    # PDF/A-3 is ISO 32000-1 (PDF 1.7): neither the header nor a catalog /Version may say more.
+    if not reader.pdf_header.startswith("%PDF-1."):
+        problems.append(f"header {reader.pdf_header}")
+    version = root.get("/Version")
+    if version is not None and str(version).lstrip("/") not in ("1.4", "1.5", "1.6", "1.7"):
+        problems.append(f"catalog /Version {version} (PDF/A-3 is PDF 1.7)")
     if reader.is_encrypted:
         problems.append("encrypted")
     if "/ID" not in reader.trailer:

@@ -65,11 +65,16 @@ def _name(cn: str) -> x509.Name:
 
 
 def issue(cn: str, issuer: Issued | None, *, ca: bool = False, not_before: datetime = LONG_AGO,
-          not_after: datetime = FAR_AHEAD, tsa: bool = False, crl_url: str | None = None) -> Issued:
+          not_after: datetime = FAR_AHEAD, tsa: bool = False, crl_url: str | None = None,
+          ec_key: bool = False) -> Issued:
     """A certificate for ``cn`` signed by ``issuer`` (self-signed when ``issuer`` is None)."""
     key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-    # pyHanko's DummyTimeStamper signs with RSA only; everything else uses fast P-256 keys.
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048) if tsa else ec.generate_private_key(ec.SECP256R1())
+    # End entities (signers, the TSA) use RSA: the audit signer refuses EC keys (see signing.py)
+    # and pyHanko's DummyTimeStamper signs with RSA only. CAs use fast P-256 keys.
+    if ca or ec_key:
+        key = ec.generate_private_key(ec.SECP256R1())
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = _name(cn)
     signing_key = issuer.key if issuer else key
     builder = (

@@ -329,6 +329,13 @@ def test_wrong_passphrase_and_mismatched_key_are_config_errors(pki):
         load_signer(SigningSetup(SignerFiles(key_file=files["signer.key"], cert_file=files["signer.crt"])))
     with pytest.raises(ConfigError, match="the signing key does not belong to the signing certificate"):
         load_signer(SigningSetup(SignerFiles(key_file=files["forger.key"], cert_file=files["signer.crt"])))
+    ec_signer = pf.issue("ec signer", pki[0].intermediate, ec_key=True)
+    (files["signer.key"].parent / "ec.key").write_bytes(ec_signer.key_pem())
+    (files["signer.key"].parent / "ec.crt").write_bytes(ec_signer.cert_pem())
+    with pytest.raises(ConfigError, match=r"ec\.key: the signing key is not RSA; the audit-evidence PDF/A-3b file needs an "
+                                          "RSA key"):
+        load_signer(SigningSetup(SignerFiles(key_file=files["signer.key"].parent / "ec.key",
+                                             cert_file=files["signer.key"].parent / "ec.crt")))
 
 
 def test_pkcs12_signer_and_level_without_revocation_data(unsigned_pdf, pki, tsa_url):
@@ -406,3 +413,36 @@ def test_long_term_validation_data_when_revocation_data_is_reachable(unsigned_pd
     assert result.stdout.splitlines()[1].endswith("except validation data added after signing "
                                                   "(certificates, revocation data, document timestamps)")
     assert pdfa_problems(target) == []
+
+
+def test_structure_check_catches_what_an_ec_signature_would_do(unsigned_pdf, pki, tmp_path):
+    """Why the signer refuses EC keys: pyHanko's ECDSA signature raises the catalog to PDF 2.0."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    ec_signer = pf.issue("ec signer", pki[0].intermediate, ec_key=True)
+    signer = signers.SimpleSigner(signing_cert=ec_signer.asn1_cert(), signing_key=ec_signer.asn1_key(),
+                                  cert_registry=None)
+    meta = signers.PdfSignatureMetadata(field_name="Sig", subfilter=fields.SigSeedSubFilter.PADES)
+    out = signers.PdfSigner(meta, signer).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(unsigned_pdf), strict=False))
+    target = tmp_path / "ec.pdf"
+    target.write_bytes(out.getvalue())
+    assert pdfa_problems(target) == ["catalog /Version /2.0 (PDF/A-3 is PDF 1.7)"]
+
+
+def test_real_cli_prints_no_library_warnings(unsigned_pdf, pki, tmp_path):
+    """pyHanko logs a not-yet-valid chain at ERROR with a traceback; at default verbosity only
+    the one verdict line reaches stderr, with -v the library's log is shown."""
+    import subprocess
+    import sys
+
+    _, files = pki
+    target = tmp_path / "future.pdf"
+    target.write_bytes(_sign_bytes(unsigned_pdf, files, cert="not_yet_valid.crt", key="not_yet_valid.key", tsa=None))
+    command = [sys.executable, "-m", "reporter.cli", "verify", str(target), "--trust", str(files["root.crt"])]
+    quiet = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert quiet.returncode == 4
+    assert quiet.stderr.count("\n") == 1
+    assert quiet.stderr.startswith(f"vcreport: verify failed: {target}: certificate-validity check failed")
+    verbose = subprocess.run(command[:3] + ["-v"] + command[3:], capture_output=True, text=True, timeout=120, check=False)
+    assert verbose.returncode == 4 and "pyhanko" in verbose.stderr and verbose.stderr.count("\n") > 1

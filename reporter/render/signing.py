@@ -22,6 +22,7 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as pyca_x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import (
     load_der_private_key,
     load_der_public_key,
@@ -156,7 +157,13 @@ class AuditSigner:
             chain.extend(_load_certs(path, "certificate chain file"))
         # A key and a certificate that do not belong together would sign "successfully" and fail
         # every verification later; say so now.
-        public_of_key = load_der_private_key(key.dump(), password=None).public_key()
+        private = load_der_private_key(key.dump(), password=None)
+        if not isinstance(private, rsa.RSAPrivateKey):
+            # pyHanko declares ECDSA/EdDSA signatures through the ISO 32002 extension, which raises
+            # the document to PDF 2.0; PDF/A-3b is PDF 1.7, so only RSA keeps the file PDF/A-3b.
+            raise ConfigError(f"{files.key_file or files.pkcs12_file}: the signing key is not RSA; the audit-evidence "
+                              "PDF/A-3b file needs an RSA key (e.g. 3072 bits): EC and EdDSA signatures make it PDF 2.0")
+        public_of_key = private.public_key()
         if public_of_key != load_der_public_key(cert.public_key.dump()):
             raise ConfigError("the signing key does not belong to the signing certificate")
         self.setup = setup
