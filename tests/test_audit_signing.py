@@ -446,3 +446,18 @@ def test_real_cli_prints_no_library_warnings(unsigned_pdf, pki, tmp_path):
     assert quiet.stderr.startswith(f"vcreport: verify failed: {target}: certificate-validity check failed")
     verbose = subprocess.run(command[:3] + ["-v"] + command[3:], capture_output=True, text=True, timeout=120, check=False)
     assert verbose.returncode == 4 and "pyhanko" in verbose.stderr and verbose.stderr.count("\n") > 1
+
+
+def test_unreachable_timestamp_authority_is_one_clear_error(unsigned_pdf, pki):
+    import socket
+
+    from reporter.errors import RenderError
+
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    setup = SigningSetup(SignerFiles(pkcs12_file=pki[1]["signer.p12"], passphrase=pf.PASSPHRASE),
+                         tsa_url=f"http://127.0.0.1:{port}/tsa", tsa_timeout_s=5)
+    with pytest.raises(RenderError, match=rf"signing the audit-evidence PDF failed \(timestamp authority "
+                                          rf"http://127\.0\.0\.1:{port}/tsa\): "):
+        load_signer(setup).sign(unsigned_pdf, datetime.now(UTC))
