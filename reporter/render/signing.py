@@ -155,17 +155,17 @@ class AuditSigner:
             key, cert = _load_pem_pair(files)
         for path in files.chain_files:
             chain.extend(_load_certs(path, "certificate chain file"))
-        # A key and a certificate that do not belong together would sign "successfully" and fail
-        # every verification later; say so now.
         private = load_der_private_key(key.dump(), password=None)
         if not isinstance(private, rsa.RSAPrivateKey):
             # pyHanko declares ECDSA/EdDSA signatures through the ISO 32002 extension, which raises
             # the document to PDF 2.0; PDF/A-3b is PDF 1.7, so only RSA keeps the file PDF/A-3b.
             raise ConfigError(f"{files.key_file or files.pkcs12_file}: the signing key is not RSA; the audit-evidence "
                               "PDF/A-3b file needs an RSA key (e.g. 3072 bits): EC and EdDSA signatures make it PDF 2.0")
-        public_of_key = private.public_key()
-        if public_of_key != load_der_public_key(cert.public_key.dump()):
-            raise ConfigError("the signing key does not belong to the signing certificate")
+        # A key and a certificate that do not belong together would sign "successfully" and fail
+        # every verification later; say so now.
+        if private.public_key() != load_der_public_key(cert.public_key.dump()):
+            raise ConfigError(f"{files.key_file or files.pkcs12_file}: the signing key does not belong to the signing "
+                              "certificate")
         self.setup = setup
         self.key = key
         self.cert = cert
