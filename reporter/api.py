@@ -39,6 +39,7 @@ from reporter.pipeline.report import (
     report,
     resolve_formats,
 )
+from reporter.render.signature_check import VerificationReport
 
 __all__ = [
     "ReportOutput", "check", "check_context", "collect", "compute_delta", "demo", "find_sample", "history_export",
@@ -167,13 +168,17 @@ def history_export(cfg: Config, out: str | Path | None = None) -> tuple[str, int
 
 # -- delivery: audit verification, scheduled runs --------------------------------------------------
 
-def verify(pdf: str | Path, snapshot: str | Path | None = None) -> Any:
-    """Check an audit-evidence PDF: every embedded attachment's SHA-256 against the hashes printed
-    in it (and, with ``snapshot``, that file against the printed source-snapshot hash). Returns a
-    ``VerifyResult``; raises ``VerificationFailed`` naming the first mismatch."""
-    from reporter.render.pdfa import verify_pdf
+def verify(pdf: str | Path, snapshot: str | Path | None = None, *, trust: Iterable[str | Path] = (),
+           cfg: Config | None = None, allow_unsigned: bool = False) -> VerificationReport:
+    """Check an audit-evidence PDF: its signature (covers the whole file, chains to a root in
+    ``trust`` or ``[audit] trust_files``, timestamp, certificate valid at signing time), every
+    embedded attachment's SHA-256 against the hashes printed in it, and with ``snapshot`` that
+    file against the printed source-snapshot hash. Returns a ``VerificationReport`` (``.valid``,
+    ``.checks``); raises ``VerificationInputError`` for a missing file, a non-PDF or a bad trust file."""
+    from reporter.render.signature_check import verify_audit_pdf
 
-    return verify_pdf(pdf, snapshot)
+    trust_files = [Path(t) for t in trust] + (list(cfg.audit.trust_files) if cfg is not None else [])
+    return verify_audit_pdf(pdf, trust_files=trust_files, snapshot=snapshot, allow_unsigned=allow_unsigned)
 
 
 def run(cfg: Config, *, insecure: bool = False) -> Any:

@@ -31,6 +31,7 @@ from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError, UsageError
 from reporter.history import VramHistory, load_for_report
 from reporter.render.base import Delta, ReportContext, get_renderer, sha256_file
+from reporter.render.signing import SignerFiles, SigningSetup
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +136,24 @@ def report(
         snapshot=snap, results=results, tables=tables, tool_version=__version__,
         snapshot_sha256=snapshot_sha, delta=compute_delta(results.findings, previous_findings),
         history=history, show_license_keys=show,
+        audit_signing=audit_signing_setup(cfg) if Format.pdfa in fmt else None,
     )
     masked = ctx.masked()
     out.mkdir(parents=True, exist_ok=True)
     files = _render_all(masked, fmt, out)
     return ReportOutput(files=files, results=results, tables=tables, context=masked)
+
+
+def audit_signing_setup(cfg: Config | None) -> SigningSetup | None:
+    """The ``[audit]`` section as a ``SigningSetup`` for the pdfa renderer; None: leave it unsigned."""
+    if cfg is None or not cfg.audit.signs:
+        return None
+    audit = cfg.audit
+    files = SignerFiles(key_file=audit.sign_key_file, cert_file=audit.sign_cert_file,
+                        chain_files=tuple(audit.sign_chain_files), pkcs12_file=audit.sign_pkcs12_file,
+                        passphrase=audit.resolve_passphrase())
+    return SigningSetup(signer=files, tsa_url=audit.tsa_url, embed_validation_data=audit.embed_validation_data,
+                        trust_files=tuple(audit.trust_files))
 
 
 def _render_all(ctx: ReportContext, formats: list[Format], out: Path) -> list[Path]:

@@ -21,6 +21,7 @@ from reporter.core.findings import Finding
 from reporter.core.masking import mask_obj, mask_text
 from reporter.core.model import Snapshot
 from reporter.errors import RenderError
+from reporter.render.signing import SigningSetup
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class ReportContext:
     history: Any = None  # pandas frames for charts (vRAM over 12 months), None when no history
     show_license_keys: bool = False
     title: str = "vCenter report"
+    audit_signing: SigningSetup | None = None  # sign audit-evidence.pdf; None leaves it unsigned
 
     def masked(self) -> ReportContext:
         """The context as every renderer must see it."""
