@@ -26,9 +26,9 @@ type networkSystem struct {
 	simulator.HostNetworkSystem
 }
 
-func vswitchKey(name string) string { return "key-vim.host.VirtualSwitch-" + name }
+func vswitchKey(name string) string   { return "key-vim.host.VirtualSwitch-" + name }
 func portgroupKey(name string) string { return "key-vim.host.PortGroup-" + name }
-func pnicKey(device string) string  { return "key-vim.host.PhysicalNic-" + device }
+func pnicKey(device string) string    { return "key-vim.host.PhysicalNic-" + device }
 
 // installNetworkSystems swaps every host's network system for a networkSystem.
 func installNetworkSystems() {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
@@ -24,6 +25,7 @@ import (
 //	  "fault": "",                    // optional: "NoPermission" or "NotSupported" makes every method fail
 //	  "acceptanceLevel": "community", // HostImageConfigGetAcceptance: vmware_certified|vmware_accepted|partner|community
 //	  "profile": {"name": "...", "vendor": "..."},              // HostImageConfigGetProfile
+//	  "installDate": "2019-12-10T08:00:00Z",                    // installDate (unset: NotSupported)
 //	  "packages": [ SoftwarePackage, ... ],                      // fetchSoftwarePackages
 //	  "modules":  [ KernelModuleInfo, ... ]                      // QueryModules
 //	}
@@ -39,6 +41,7 @@ import (
 type hostSoftware struct {
 	Fault           string                        `json:"fault"`
 	AcceptanceLevel string                        `json:"acceptanceLevel"`
+	InstallDate     *time.Time                    `json:"installDate"`
 	Profile         types.HostImageProfileSummary `json:"profile"`
 	Packages        []types.SoftwarePackage       `json:"packages"`
 	Modules         []types.KernelModuleInfo      `json:"modules"`
@@ -100,6 +103,19 @@ func (m *imageConfigManager) FetchSoftwarePackages(req *types.FetchSoftwarePacka
 	body := &methods.FetchSoftwarePackagesBody{}
 	if body.Fault_ = m.src.methodFault(m.Self); body.Fault_ == nil {
 		body.Res = &types.FetchSoftwarePackagesResponse{Returnval: m.src.sw.Packages}
+	}
+	return body
+}
+
+// InstallDate is when ESXi was installed; 0.24's SoftwarePackage has no per-VIB install date.
+func (m *imageConfigManager) InstallDate(req *types.InstallDate) soap.HasFault {
+	body := &methods.InstallDateBody{}
+	if body.Fault_ = m.src.methodFault(m.Self); body.Fault_ == nil {
+		if m.src.sw.InstallDate == nil {
+			body.Fault_ = simulator.Fault("no installDate in the fixture", &types.NotSupported{})
+		} else {
+			body.Res = &types.InstallDateResponse{Returnval: *m.src.sw.InstallDate}
+		}
 	}
 	return body
 }

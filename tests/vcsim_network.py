@@ -1,0 +1,188 @@
+"""Shape a simulator's networking through the vSphere API (pyVmomi), and read it back.
+
+Standard switches go through ``HostNetworkSystem`` (the launcher's ``network.go`` makes
+govmomi 0.24 keep specs and compute effective policies as ESXi does). Distributed switches
+use what 0.24 simulates: ``CreateDVS_Task``, host members added with ``ReconfigureDvs_Task``
+(0.24 ignores ``spec.host`` at creation, a real vCenter accepts both), port groups with
+``AddDVPortgroup_Task`` (0.24 has no ``CreateDVPortgroup_Task``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pyVim.task import WaitForTask
+from pyVmomi import vim, vmodl
+
+
+def find_by_name(si: Any, vimtype: Any, name: str) -> Any:
+    """The inventory object of type ``vimtype`` called ``name``; ``LookupError`` if none."""
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vimtype], True)
+    try:
+        for obj in view.view:
+            if obj.name == name:
+                return obj
+    finally:
+        view.Destroy()
+    raise LookupError(f"no {vimtype.__name__} named {name!r}")
+
+
+def retrieve(si: Any, vimtype: Any, paths: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``{name: {path: value}}`` for every object of ``vimtype``, read with one
+    RetrievePropertiesEx over a container view (as the collector reads)."""
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vimtype], True)
+    try:
+        spec = vmodl.query.PropertyCollector.FilterSpec(
+            objectSet=[vmodl.query.PropertyCollector.ObjectSpec(
+                obj=view, skip=True,
+                selectSet=[vmodl.query.PropertyCollector.TraversalSpec(type=vim.view.ContainerView, path="view")])],
+            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=vimtype, pathSet=["name", *paths])])
+        out: dict[str, dict[str, Any]] = {}
+        result = content.propertyCollector.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions())
+        while result is not None:
+            for obj in result.objects:
+                props = {p.name: p.val for p in obj.propSet}
+                out[props.pop("name")] = props
+            if not result.token:
+                break
+            result = content.propertyCollector.ContinueRetrievePropertiesEx(result.token)
+        return out
+    finally:
+        view.Destroy()
+
+
+# --------------------------------------------------------------------------- standard switches
+
+
+def teaming_policy(
+    *,
+    policy: str | None = None,
+    notify_switches: bool | None = None,
+    rolling_order: bool | None = None,
+    reverse_policy: bool | None = None,
+    check_beacon: bool | None = None,
+    active: Sequence[str] | None = None,
+    standby: Sequence[str] | None = None,
+) -> Any:
+    """A ``HostNicTeamingPolicy``; every argument left None is unset (a port group inherits it).
+
+    ``policy``: loadbalance_srcid | loadbalance_ip | loadbalance_srcmac | failover_explicit.
+    """
+    order = None
+    if active is not None or standby is not None:
+        order = vim.host.NetworkPolicy.NicOrderPolicy(activeNic=list(active or ()), standbyNic=list(standby or ()))
+    criteria = vim.host.NetworkPolicy.NicFailureCriteria(checkBeacon=check_beacon)
+    return vim.host.NetworkPolicy.NicTeamingPolicy(
+        policy=policy, notifySwitches=notify_switches, rollingOrder=rolling_order, reversePolicy=reverse_policy,
+        failureCriteria=criteria, nicOrder=order)
+
+
+def add_vswitch(host: Any, name: str, nics: Sequence[str], *, teaming: Any = None, mtu: int = 1500,
+                num_ports: int = 128) -> None:
+    """Add vSwitch ``name`` bridging ``nics`` (e.g. ``["vmnic2", "vmnic3"]``) to ``host``."""
+    spec = vim.host.VirtualSwitch.Specification(
+        numPorts=num_ports, mtu=mtu,
+        bridge=vim.host.VirtualSwitch.BondBridge(nicDevice=list(nics)) if nics else None,
+        policy=vim.host.NetworkPolicy(nicTeaming=teaming) if teaming is not None else None)
+    host.configManager.networkSystem.AddVirtualSwitch(vswitchName=name, spec=spec)
+
+
+def update_vswitch(host: Any, name: str, *, nics: Sequence[str] | None = None, teaming: Any = None) -> None:
+    """Change a vSwitch's uplinks and/or teaming, keeping the rest of its spec."""
+    ns = host.configManager.networkSystem
+    current = next(v for v in host.config.network.vswitch if v.name == name)
+    spec = current.spec
+    if nics is not None:
+        spec.bridge = vim.host.VirtualSwitch.BondBridge(nicDevice=list(nics))
+    if teaming is not None:
+        spec.policy = spec.policy or vim.host.NetworkPolicy()
+        spec.policy.nicTeaming = teaming
+    ns.UpdateVirtualSwitch(vswitchName=name, spec=spec)
+
+
+def add_portgroup(host: Any, name: str, vswitch: str, *, vlan: int = 0, teaming: Any = None) -> None:
+    """Add a standard port group; ``teaming`` (from ``teaming_policy``) overrides the vSwitch's."""
+    spec = vim.host.PortGroup.Specification(
+        name=name, vlanId=vlan, vswitchName=vswitch,
+        policy=vim.host.NetworkPolicy(nicTeaming=teaming))
+    host.configManager.networkSystem.AddPortGroup(portgrp=spec)
+
+
+def update_portgroup(host: Any, name: str, *, vlan: int | None = None, teaming: Any = None) -> None:
+    """Change a standard port group's VLAN and/or teaming override."""
+    current = next(p for p in host.config.network.portgroup if p.spec.name == name)
+    spec = current.spec
+    if vlan is not None:
+        spec.vlanId = vlan
+    if teaming is not None:
+        spec.policy.nicTeaming = teaming
+    host.configManager.networkSystem.UpdatePortGroup(pgName=name, portgrp=spec)
+
+
+# --------------------------------------------------------------------------- distributed switches
+
+
+def dv_teaming_policy(
+    *,
+    policy: str = "loadbalance_srcid",
+    notify_switches: bool = True,
+    rolling_order: bool = False,
+    check_beacon: bool = False,
+    active: Sequence[str] = ("uplink1", "uplink2"),
+    standby: Sequence[str] = (),
+) -> Any:
+    """A ``VmwareUplinkPortTeamingPolicy`` with every value set (not inherited)."""
+    dvs = vim.dvs.VmwareDistributedVirtualSwitch
+    return dvs.UplinkPortTeamingPolicy(
+        inherited=False,
+        policy=vim.StringPolicy(inherited=False, value=policy),
+        notifySwitches=vim.BoolPolicy(inherited=False, value=notify_switches),
+        rollingOrder=vim.BoolPolicy(inherited=False, value=rolling_order),
+        failureCriteria=dvs.FailureCriteria(inherited=False, checkBeacon=vim.BoolPolicy(inherited=False, value=check_beacon)),
+        uplinkPortOrder=dvs.UplinkPortOrderPolicy(inherited=False, activeUplinkPort=list(active),
+                                                  standbyUplinkPort=list(standby)))
+
+
+def create_dvs(datacenter: Any, name: str, hosts: Sequence[Any], *, uplinks: Sequence[str] = ("uplink1", "uplink2"),
+               teaming: Any = None) -> Any:
+    """Create a distributed switch in ``datacenter``'s network folder with ``hosts`` as members
+    and ``teaming`` (``dv_teaming_policy``) as the switch default; returns the switch."""
+    dvs = vim.dvs.VmwareDistributedVirtualSwitch
+    config = dvs.ConfigSpec(
+        name=name,
+        uplinkPortPolicy=vim.DistributedVirtualSwitch.NameArrayUplinkPortPolicy(uplinkPortName=list(uplinks)),
+        defaultPortConfig=dvs.VmwarePortConfigPolicy(uplinkTeamingPolicy=teaming) if teaming is not None else None)
+    task = datacenter.networkFolder.CreateDVS_Task(vim.DistributedVirtualSwitch.CreateSpec(configSpec=config))
+    WaitForTask(task)
+    switch = task.info.result
+    if hosts:
+        members = [vim.dvs.HostMember.ConfigSpec(operation="add", host=h) for h in hosts]
+        WaitForTask(switch.ReconfigureDvs_Task(vim.DistributedVirtualSwitch.ConfigSpec(
+            configVersion=switch.config.configVersion, host=members)))
+    return switch
+
+
+@dataclass(frozen=True)
+class DvPortgroup:
+    name: str
+    vlan: int = 0
+    teaming: Any = None  # dv_teaming_policy(...); None: vcsim's default (loadbalance_srcid)
+    num_ports: int = 8
+
+
+def add_dvportgroups(switch: Any, portgroups: Sequence[DvPortgroup]) -> list[Any]:
+    """Add distributed port groups to ``switch``; returns them in the given order."""
+    dvs = vim.dvs.VmwareDistributedVirtualSwitch
+    specs = []
+    for pg in portgroups:
+        setting = dvs.VmwarePortConfigPolicy(
+            vlan=dvs.VlanIdSpec(inherited=False, vlanId=pg.vlan), uplinkTeamingPolicy=pg.teaming)
+        specs.append(vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
+            name=pg.name, type="earlyBinding", numPorts=pg.num_ports, defaultPortConfig=setting))
+    WaitForTask(switch.AddDVPortgroup_Task(specs))
+    by_name = {p.name: p for p in switch.portgroup}
+    return [by_name[pg.name] for pg in portgroups]
