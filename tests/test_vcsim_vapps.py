@@ -32,6 +32,7 @@ def test_vms_in_vapps_have_their_parent_vapp(vcsim_factory: Any) -> None:
     # resolves the name to the embedded ResourcePool struct and pyVmomi rejects the reply), so
     # the nesting is read through "parent", the way vCenter's inventory is walked upwards.
     vapps = retrieve(si, vim.VirtualApp, ["parent", "vm"])
+    assert sorted(vapps) == ["Billing", "Shop", "Shop-DB"]  # the container view reaches the nested vApp
     assert vapps["Shop-DB"]["parent"].name == "Shop"
     assert sorted(v.name for v in vapps["Shop"]["vm"]) == ["shop-app", "shop-web"]
     assert vapps["Billing"]["parent"].name == "Resources"
