@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyVmomi import vim, vmodl
+from pyVmomi import vim as _vim
+from pyVmomi import vmodl as _vmodl
+
+vim: Any = _vim  # pyVmomi's type constructors are untyped
+vmodl: Any = _vmodl
 
 NO_ACCESS_ROLE = -5  # vSphere's built-in NoAccess role
 

@@ -26,7 +26,7 @@ def test_esxi67_host_answers_its_vibs_acceptance_profile_and_modules(software_si
     assert icm.HostImageConfigGetAcceptance() == "community"
     profile = icm.HostImageConfigGetProfile()
     assert (profile.name, profile.vendor) == ("ESXi-6.7.0-20191204001-standard (with community drivers)", "VMware, Inc.")
-    assert icm.InstallDate() == dt.datetime(2019, 12, 10, 8, 0, tzinfo=dt.timezone.utc)
+    assert icm.InstallDate() == dt.datetime(2019, 12, 10, 8, 0, tzinfo=dt.UTC)
 
     packages = {p.name: p for p in icm.FetchSoftwarePackages()}
     assert sorted(packages) == ["esx-base", "net-e1000e", "net55-r8168", "nmlx5-core", "scsi-mpt2sas"]
@@ -34,7 +34,7 @@ def test_esxi67_host_answers_its_vibs_acceptance_profile_and_modules(software_si
     assert (mpt.vendor, mpt.version, mpt.acceptanceLevel, mpt.type) == (
         "VMW", "19.00.00.00-2vmw.670.0.0.8169922", "certified", "bootbank")
     assert mpt.summary == "LSI MPT2 SAS driver (vmklinux)"
-    assert mpt.creationDate == dt.datetime(2018, 4, 3, 7, 5, 10, tzinfo=dt.timezone.utc)
+    assert mpt.creationDate == dt.datetime(2018, 4, 3, 7, 5, 10, tzinfo=dt.UTC)
     assert [d.name for d in mpt.depends] == ["vmkapi_2_2_0_0", "com.vmware.driverAPI-9.2.2.0"]
     e1000e_dep = packages["net-e1000e"].depends[2]
     assert (e1000e_dep.name, e1000e_dep.constraint, e1000e_dep.version) == ("esx-base", ">=", "6.7.0-0.0.8169922")

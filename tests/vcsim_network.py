@@ -13,8 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pyVim.task import WaitForTask
-from pyVmomi import vim, vmodl
+from pyVim import task as _task
+from pyVmomi import vim as _vim
+from pyVmomi import vmodl as _vmodl
+
+# pyVmomi's type constructors and WaitForTask are untyped: use them as Any.
+vim: Any = _vim
+vmodl: Any = _vmodl
+WaitForTask: Any = _task.WaitForTask
 
 
 def find_by_name(si: Any, vimtype: Any, name: str) -> Any:

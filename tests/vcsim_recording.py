@@ -19,7 +19,13 @@ from typing import Any
 
 from pyVmomi import vim
 
-from vcsim_harness import Vcsim, VcsimLauncher, build_launcher, make_tls_files, save_inventory
+from vcsim_harness import (
+    Vcsim,
+    VcsimLauncher,
+    build_launcher,
+    make_tls_files,
+    save_inventory,
+)
 from vcsim_network import (
     DvPortgroup,
     add_dvportgroups,

@@ -9,8 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyVim.task import WaitForTask
-from pyVmomi import vim
+from pyVim import task as _task
+from pyVmomi import vim as _vim
+
+# pyVmomi's type constructors and WaitForTask are untyped: use them as Any.
+vim: Any = _vim
+WaitForTask: Any = _task.WaitForTask
 
 
 def _allocation() -> Any:
