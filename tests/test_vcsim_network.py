@@ -3,20 +3,26 @@ pnic link state, host vendor/model), read back through a PropertyCollector."""
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from typing import Any
 
 import pytest
-from pyVmomi import vim
+from pyVim.task import WaitForTask
+from pyVmomi import vim, vmodl
 
 from vcsim_network import (
     DvPortgroup,
     add_dvportgroups,
     add_portgroup,
+    add_lag,
     add_vswitch,
+    create_dvportgroup,
     create_dvs,
     dv_teaming_policy,
     find_by_name,
     retrieve,
+    set_dvs_default_teaming,
     teaming_policy,
     update_portgroup,
     update_vswitch,
@@ -169,7 +175,7 @@ def test_distributed_switch_members_and_port_group_teaming(sim: Any) -> None:
     si = sim.si()
     dc = find_by_name(si, vim.Datacenter, "DC0")
     hosts = [find_by_name(si, vim.HostSystem, n) for n in CLUSTER_HOSTS]
-    switch = create_dvs(dc, "DSwitch0", hosts, uplinks=("uplink1", "uplink2", "uplink3"),
+    switch = create_dvs(dc, "DSwitch0", hosts, uplinks=("uplink1", "uplink2", "uplink3"), pnics=["vmnic2", "vmnic3"],
                         teaming=dv_teaming_policy(policy="loadbalance_srcid", active=("uplink1", "uplink2"),
                                                   standby=("uplink3",)))
     add_dvportgroups(switch, [
@@ -200,3 +206,66 @@ def test_distributed_switch_members_and_port_group_teaming(sim: Any) -> None:
     host_networks = retrieve(si, vim.HostSystem, ["network"])
     assert "dvpg-beacon" in [n.name for n in host_networks["DC0_C0_H2"]["network"]]
     assert "dvpg-beacon" not in [n.name for n in host_networks["DC0_H0"]["network"]]
+
+
+def test_distributed_switch_member_backing_lacp_and_later_changes(sim: Any) -> None:
+    si = sim.si()
+    dc = find_by_name(si, vim.Datacenter, "DC0")
+    hosts = [find_by_name(si, vim.HostSystem, n) for n in CLUSTER_HOSTS[:2]]
+    switch = create_dvs(dc, "DSwitch-LACP", hosts, pnics=["vmnic2", "vmnic3"], lacp_api_version="multipleLag")
+    lag = add_lag(switch, "lag1", 2, mode="active", load_balancing="srcDestIp")
+    assert (lag.name, lag.mode, lag.uplinkNum, lag.loadbalanceAlgorithm, list(lag.uplinkName)) == (
+        "lag1", "active", 2, "srcDestIp", ["lag1-0", "lag1-1"])
+    pg = create_dvportgroup(switch, DvPortgroup("dv-LAG", vlan=300, teaming=dv_teaming_policy(
+        policy="loadbalance_ip", active=("lag1",))))
+    assert pg.name == "dv-LAG"
+    set_dvs_default_teaming(switch, dv_teaming_policy(policy="loadbalance_loadbased", active=("uplink1", "uplink2")))
+
+    dvs = retrieve(si, vim.DistributedVirtualSwitch, ["config"])["DSwitch-LACP"]["config"]
+    assert dvs.lacpApiVersion == "multipleLag"
+    assert [g.name for g in dvs.lacpGroupConfig] == ["lag1"]
+    assert dvs.defaultPortConfig.uplinkTeamingPolicy.policy.value == "loadbalance_loadbased"
+    members = {m.config.host.name: [p.pnicDevice for p in m.config.backing.pnicSpec] for m in dvs.host}
+    assert members == {"DC0_C0_H0": ["vmnic2", "vmnic3"], "DC0_C0_H1": ["vmnic2", "vmnic3"]}
+    lag_pg = retrieve(si, vim.dvs.DistributedVirtualPortgroup, ["config"])["dv-LAG"]["config"]
+    order = lag_pg.defaultPortConfig.uplinkTeamingPolicy.uplinkPortOrder
+    assert (list(order.activeUplinkPort), lag_pg.defaultPortConfig.vlan.vlanId) == (["lag1"], 300)
+
+    # Adding the third host with one pnic, then editing its backing.
+    third = find_by_name(si, vim.HostSystem, "DC0_C0_H2")
+    member = vim.dvs.HostMember
+    for op, nics in (("add", ["vmnic2"]), ("edit", ["vmnic2", "vmnic3"])):
+        task = switch.ReconfigureDvs_Task(vim.DistributedVirtualSwitch.ConfigSpec(
+            configVersion=switch.config.configVersion,
+            host=[member.ConfigSpec(operation=op, host=third, backing=member.PnicBacking(
+                pnicSpec=[member.PnicSpec(pnicDevice=n) for n in nics]))]))
+        WaitForTask(task)
+    dvs = retrieve(si, vim.DistributedVirtualSwitch, ["config", "summary.hostMember"])["DSwitch-LACP"]
+    assert sorted(h.name for h in dvs["summary.hostMember"]) == list(CLUSTER_HOSTS)
+    backing = {m.config.host.name: [p.pnicDevice for p in m.config.backing.pnicSpec] for m in dvs["config"].host}
+    assert backing["DC0_C0_H2"] == ["vmnic2", "vmnic3"]
+
+
+def test_lacp_needs_enhanced_mode(sim: Any) -> None:
+    si = sim.si()
+    switch = create_dvs(find_by_name(si, vim.Datacenter, "DC0"), "DSwitch-basic", [])
+    with pytest.raises(vmodl.fault.NotSupported):
+        add_lag(switch, "lag1", 2)
+
+
+def test_intercepted_methods_still_need_a_session(sim: Any) -> None:
+    si = sim.si()
+    switch = create_dvs(find_by_name(si, vim.Datacenter, "DC0"), "DSwitch-auth", [], lacp_api_version="multipleLag")
+    envelope = (
+        '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+        '<soapenv:Body><UpdateDVSLacpGroupConfig_Task xmlns="urn:vim25">'
+        f'<_this type="DistributedVirtualSwitch">{switch._moId}</_this>'
+        '<lacpGroupSpec><lacpGroupConfig><name>lagX</name><uplinkNum>2</uplinkNum></lacpGroupConfig>'
+        '<operation>add</operation></lacpGroupSpec></UpdateDVSLacpGroupConfig_Task></soapenv:Body></soapenv:Envelope>')
+    req = urllib.request.Request(f"https://{sim.host}:{sim.port}/sdk", data=envelope.encode(), method="POST",
+                                 headers={"Content-Type": "text/xml", "SOAPAction": "urn:vim25/7.0"})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, context=sim.ssl_context(), timeout=30)
+    assert exc.value.code == 500
+    assert "NotAuthenticated" in exc.value.read().decode()
+    assert not retrieve(si, vim.DistributedVirtualSwitch, ["config"])["DSwitch-auth"]["config"].lacpGroupConfig

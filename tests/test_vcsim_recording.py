@@ -63,8 +63,10 @@ def test_loaded_distributed_switch_vapps_and_hardware(loaded: Any) -> None:
     default = retrieve(loaded, vim.DistributedVirtualSwitch, ["config.defaultPortConfig"])["DSwitch0"]
     order = default["config.defaultPortConfig"].uplinkTeamingPolicy.uplinkPortOrder
     assert (list(order.activeUplinkPort), list(order.standbyUplinkPort)) == (["uplink1"], ["uplink2"])
-    dvs = retrieve(loaded, vim.DistributedVirtualSwitch, ["summary.hostMember"])["DSwitch0"]
+    dvs = retrieve(loaded, vim.DistributedVirtualSwitch, ["summary.hostMember", "config.host"])["DSwitch0"]
     assert sorted(h.name for h in dvs["summary.hostMember"]) == list(CLUSTER_HOSTS)
+    backing = {m.config.host.name: [p.pnicDevice for p in m.config.backing.pnicSpec] for m in dvs["config.host"]}
+    assert backing == {h: ["vmnic4", "vmnic5"] for h in CLUSTER_HOSTS}
 
     vms = retrieve(loaded, vim.VirtualMachine, ["parentVApp"])
     assert len(vms) == 6

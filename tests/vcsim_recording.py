@@ -3,7 +3,7 @@ the command that records it again:
 
     .venv/bin/python tests/vcsim_recording.py
 
-It starts the launcher (1 cluster of 3 hosts with 4 pnics each, 1 standalone host), shapes
+It starts the launcher (1 cluster of 3 hosts with 6 pnics each, 1 standalone host), shapes
 it through the API (``shape_small_network``) and writes it with ``tests/sioc_save`` (the
 project's ``govc object.save``: Debian's govmomi package ships no govc sources), ready for
 ``vcsim-launcher -load DIR``.
@@ -42,7 +42,7 @@ from vcsim_vapp import build_vapps
 RECORDING = Path(__file__).resolve().parent / "fixtures" / "recordings" / "small-network"
 CLUSTER_HOSTS = ("DC0_C0_H0", "DC0_C0_H1", "DC0_C0_H2")
 # What the launcher is started with before shaping (the recording keeps the result).
-START = {"vms": 2, "hosts": 3, "host_pnics": 4, "pnic_down": ("DC0_C0_H1:vmnic3",),
+START = {"vms": 2, "hosts": 3, "host_pnics": 6, "pnic_down": ("DC0_C0_H1:vmnic3",),
          "host_model": {h: "HP:ProLiant BL460c Gen9" for h in CLUSTER_HOSTS}}
 VAPPS = [("Shop", None, ["shop-web", "shop-app"]), ("Shop-DB", "Shop", ["shop-db"]), ("Billing", None, ["billing-1"])]
 
@@ -51,7 +51,7 @@ def shape_small_network(si: Any) -> None:
     """On every cluster host: vSwitch0 with vmnic0 active and vmnic1 standby; vSwitch1 on
     vmnic2+vmnic3 with beacon probing (2 uplinks only) and port groups ``Beacon-PG`` (inherits)
     and ``IPHash-PG`` (IP hash, no beacon). One distributed switch ``DSwitch0`` over the
-    cluster with ``dv-VM`` (default teaming), ``dv-IPHash`` and ``dv-Beacon``. vApps ``Shop``
+    cluster (vmnic4+vmnic5 of each host) with ``dv-VM`` (default teaming), ``dv-IPHash`` and ``dv-Beacon``. vApps ``Shop``
     (2 VMs) holding ``Shop-DB`` (1 VM), and ``Billing`` (1 VM)."""
     hosts = [find_by_name(si, vim.HostSystem, name) for name in CLUSTER_HOSTS]
     for host in hosts:
@@ -65,7 +65,7 @@ def shape_small_network(si: Any) -> None:
         add_portgroup(host, "IPHash-PG", "vSwitch1", vlan=11,
                       teaming=teaming_policy(policy="loadbalance_ip", check_beacon=False))
     dc = find_by_name(si, vim.Datacenter, "DC0")
-    switch = create_dvs(dc, "DSwitch0", hosts, uplinks=("uplink1", "uplink2"),
+    switch = create_dvs(dc, "DSwitch0", hosts, uplinks=("uplink1", "uplink2"), pnics=["vmnic4", "vmnic5"],
                         teaming=dv_teaming_policy(active=("uplink1",), standby=("uplink2",)))
     add_dvportgroups(switch, [
         DvPortgroup("dv-VM", vlan=100),

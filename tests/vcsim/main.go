@@ -134,6 +134,7 @@ func main() {
 	if !*noVAPI {
 		mountVAPI(model.Service, *username, *password)
 	}
+	interceptSDK(model.Service, server.URL)
 
 	// server.URL is the service's Listen URL, which holds the credentials the
 	// SessionManager checks: print a copy without them.
