@@ -8,14 +8,15 @@ import urllib.request
 from typing import Any
 
 import pytest
-from pyVim.task import WaitForTask
-from pyVmomi import vim, vmodl
+from pyVim import task as _task
+from pyVmomi import vim as _vim
+from pyVmomi import vmodl as _vmodl
 
 from vcsim_network import (
     DvPortgroup,
     add_dvportgroups,
-    add_portgroup,
     add_lag,
+    add_portgroup,
     add_vswitch,
     create_dvportgroup,
     create_dvs,
@@ -27,6 +28,11 @@ from vcsim_network import (
     update_portgroup,
     update_vswitch,
 )
+
+# pyVmomi's type constructors and WaitForTask are untyped: use them as Any.
+vim: Any = _vim
+vmodl: Any = _vmodl
+WaitForTask: Any = _task.WaitForTask
 
 CLUSTER_HOSTS = ("DC0_C0_H0", "DC0_C0_H1", "DC0_C0_H2")
 
