@@ -94,3 +94,12 @@ def test_recording_matches_the_shaping_code(vcsim_launcher: Any, loaded: Any) ->
     finally:
         fresh.stop()
         vcsim_launcher.running.remove(fresh)
+
+
+def test_loaded_recording_takes_host_software_fixtures(vcsim_factory: Any) -> None:
+    from vcsim_software import HOST_SOFTWARE_FIXTURES
+
+    si = vcsim_factory(model_dir=RECORDING, host_software=HOST_SOFTWARE_FIXTURES).si()
+    host = find_by_name(si, vim.HostSystem, "DC0_C0_H0")
+    assert host.configManager.imageConfigManager.HostImageConfigGetAcceptance() == "community"
+    assert "vmklinux_9" in [m.name for m in host.configManager.kernelModuleSystem.QueryModules()]
