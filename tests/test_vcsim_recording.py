@@ -11,6 +11,7 @@ from pyVmomi import vim
 
 from vcsim_network import add_portgroup, find_by_name, retrieve
 from vcsim_recording import CLUSTER_HOSTS, RECORDING, start_shaped
+from vcsim_vapp import create_vm_in_vapp
 
 
 def _effective(si: Any) -> dict[tuple[str, str], tuple[Any, ...]]:
@@ -83,6 +84,9 @@ def test_loaded_inventory_can_still_be_shaped(loaded: Any) -> None:
     host = find_by_name(loaded, vim.HostSystem, "DC0_C0_H0")
     add_portgroup(host, "Late-PG", "vSwitch1", vlan=12)
     assert _effective(loaded)[("DC0_C0_H0", "Late-PG")][2] is True  # inherits vSwitch1's beacon probing
+    # The recorded datastore gets a fresh directory on load, so VMs can be created.
+    vm = create_vm_in_vapp(find_by_name(loaded, vim.VirtualApp, "Billing"), "billing-2", "LocalDS_0")
+    assert vm.parentVApp.name == "Billing"
 
 
 def test_recording_matches_the_shaping_code(vcsim_launcher: Any, loaded: Any) -> None:

@@ -11,6 +11,7 @@ project's ``govc object.save``: Debian's govmomi package ships no govc sources),
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import tempfile
@@ -92,6 +93,15 @@ def shrink(directory: Path) -> None:
         for path in directory.glob(f"*-{kind}-*.xml"):
             moid = path.stem.split("-", 2)[2]
             path.write_text(f'<ObjectContent>\n  <obj type="{kind}">{moid}</obj>\n</ObjectContent>\n', encoding="utf-8")
+    # A local datastore's URL is the recording simulator's temporary directory, gone after
+    # recording; a ds:// URL makes Model.Load create a fresh directory, so VMs can still be
+    # created on the loaded inventory.
+    for path in directory.glob("*-Datastore-*.xml"):
+        text = path.read_text(encoding="utf-8")
+        name = re.search(r"<name>([^<]+)</name>\s*<url>", text)
+        if name:
+            text = re.sub(r"<url>/[^<]*</url>", f"<url>ds:///vmfs/volumes/{name.group(1)}/</url>", text)
+            path.write_text(text, encoding="utf-8")
 
 
 def record(target: Path = RECORDING) -> int:
