@@ -275,3 +275,24 @@ def test_intercepted_methods_still_need_a_session(sim: Any) -> None:
     assert exc.value.code == 500
     assert "NotAuthenticated" in exc.value.read().decode()
     assert not retrieve(si, vim.DistributedVirtualSwitch, ["config"])["DSwitch-auth"]["config"].lacpGroupConfig
+
+
+def test_a_pnic_serves_one_switch(sim: Any) -> None:
+    si = sim.si()
+    dc = find_by_name(si, vim.Datacenter, "DC0")
+    host = find_by_name(si, vim.HostSystem, "DC0_C0_H0")
+    with pytest.raises(vim.fault.ResourceInUse):  # vmnic0 is vSwitch0's
+        create_dvs(dc, "DSwitch-clash", [host], pnics=["vmnic0"])
+    assert "DSwitch-clash" not in retrieve(si, vim.DistributedVirtualSwitch, [])
+    create_dvs(dc, "DSwitch-ok", [host], pnics=["vmnic3"])
+    with pytest.raises(vim.fault.ResourceInUse):  # vmnic3 now backs the distributed switch
+        add_vswitch(host, "vSwitch1", ["vmnic3"])
+    add_vswitch(host, "vSwitch1", ["vmnic2"])
+    switch = find_by_name(si, vim.DistributedVirtualSwitch, "DSwitch-ok")
+    member = vim.dvs.HostMember
+    task = switch.ReconfigureDvs_Task(vim.DistributedVirtualSwitch.ConfigSpec(
+        configVersion=switch.config.configVersion,
+        host=[member.ConfigSpec(operation="edit", host=host, backing=member.PnicBacking(
+            pnicSpec=[member.PnicSpec(pnicDevice="vmnic2")]))]))
+    with pytest.raises(vim.fault.ResourceInUse):
+        WaitForTask(task)

@@ -130,6 +130,10 @@ func (i *sdkInterceptor) own(w http.ResponseWriter, r *http.Request, response st
 	}
 	var task types.ManagedObjectReference
 	simulator.Map.WithLock(s, func() { task = run(s) })
+	writeTaskResponse(w, response, task)
+}
+
+func writeTaskResponse(w http.ResponseWriter, response string, task types.ManagedObjectReference) {
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>`+
@@ -141,13 +145,25 @@ func (i *sdkInterceptor) own(w http.ResponseWriter, r *http.Request, response st
 // createDVS lets the simulator create the switch, then adds what it dropped before the
 // client sees the task.
 func (i *sdkInterceptor) createDVS(w http.ResponseWriter, r *http.Request, req *types.CreateDVS_Task) {
+	spec := req.Spec.ConfigSpec.GetDVSConfigSpec()
+	if fault := pnicConflict(spec.Host); fault != nil {
+		folder, ok := simulator.Map.Get(req.This).(*simulator.Folder)
+		if !ok || !i.authenticated(r) {
+			i.service.ServeSDK(w, r)
+			return
+		}
+		task := simulator.CreateTask(folder, "createDVS", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
+			return nil, fault
+		}).Run()
+		writeTaskResponse(w, "CreateDVS_TaskResponse", task)
+		return
+	}
 	before := map[types.ManagedObjectReference]bool{}
 	for _, e := range simulator.Map.All("DistributedVirtualSwitch") {
 		before[e.Reference()] = true
 	}
 	rec := httptest.NewRecorder()
 	i.service.ServeSDK(rec, r)
-	spec := req.Spec.ConfigSpec.GetDVSConfigSpec()
 	for _, e := range simulator.Map.All("DistributedVirtualSwitch") {
 		s, ok := e.(*simulator.DistributedVirtualSwitch)
 		if !ok || before[s.Self] || s.Name != spec.Name {
@@ -224,6 +240,9 @@ func applyVMwareSpec(s *simulator.DistributedVirtualSwitch, spec types.BaseDVSCo
 // summary.hostMember, the hosts' and clusters' network lists), edit here; config.host
 // keeps every member's backing (its pnics) as vCenter does.
 func updateMembers(s *simulator.DistributedVirtualSwitch, members []types.DistributedVirtualSwitchHostMemberConfigSpec) types.BaseMethodFault {
+	if fault := pnicConflict(members); fault != nil {
+		return fault
+	}
 	var delegate []types.DistributedVirtualSwitchHostMemberConfigSpec
 	for _, m := range members {
 		if m.Operation == string(types.ConfigSpecOperationEdit) {
@@ -273,6 +292,43 @@ func updateMembers(s *simulator.DistributedVirtualSwitch, members []types.Distri
 		}
 	}
 	return nil
+}
+
+// pnicConflict: a physical NIC serves one switch, and ESXi refuses to give a distributed
+// switch one that a standard switch already bridges.
+func pnicConflict(members []types.DistributedVirtualSwitchHostMemberConfigSpec) types.BaseMethodFault {
+	for _, m := range members {
+		if b, ok := m.Backing.(*types.DistributedVirtualSwitchHostMemberPnicBacking); ok {
+			for _, p := range b.PnicSpec {
+				if vswitchUsingPnic(m.Host, p.PnicDevice) != "" {
+					return &types.ResourceInUse{Type: "PhysicalNic", Name: p.PnicDevice}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// dvsUsingPnic names the distributed switch whose member host is backed by nic, or "".
+func dvsUsingPnic(host types.ManagedObjectReference, nic string) string {
+	for _, e := range simulator.Map.All("DistributedVirtualSwitch") {
+		s, ok := e.(*simulator.DistributedVirtualSwitch)
+		if !ok || s.Config == nil {
+			continue
+		}
+		for _, m := range s.Config.GetDVSConfigInfo().Host {
+			b, ok := m.Config.Backing.(*types.DistributedVirtualSwitchHostMemberPnicBacking)
+			if !ok || m.Config.Host == nil || *m.Config.Host != host {
+				continue
+			}
+			for _, p := range b.PnicSpec {
+				if p.PnicDevice == nic {
+					return s.Name
+				}
+			}
+		}
+	}
+	return ""
 }
 
 func memberIndex(s *simulator.DistributedVirtualSwitch, host types.ManagedObjectReference) int {

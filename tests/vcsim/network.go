@@ -114,8 +114,27 @@ func (s *networkSystem) checkNics(vswitch string, nics []string) types.BaseMetho
 				}
 			}
 		}
+		if dvsUsingPnic(s.Host.Self, nic) != "" {
+			return &types.ResourceInUse{Type: "PhysicalNic", Name: nic}
+		}
 	}
 	return nil
+}
+
+// vswitchUsingPnic names the standard switch of host that bridges nic, or "".
+func vswitchUsingPnic(host types.ManagedObjectReference, nic string) string {
+	h, ok := simulator.Map.Get(host).(*simulator.HostSystem)
+	if !ok || h.Config == nil || h.Config.Network == nil {
+		return ""
+	}
+	for _, vs := range h.Config.Network.Vswitch {
+		for _, key := range vs.Pnic {
+			if key == pnicKey(nic) {
+				return vs.Name
+			}
+		}
+	}
+	return ""
 }
 
 func (s *networkSystem) applyVswitchSpec(vs *types.HostVirtualSwitch, spec types.HostVirtualSwitchSpec) {
