@@ -7,9 +7,9 @@ from datetime import date
 from importlib import resources
 
 import pytest
-from reporter.domain.cbt import host_defects
-from reporter.core.model import Host
 
+from reporter.core.model import Host
+from reporter.domain.cbt import host_defects
 from reporter.domain.datafiles import DataFileError, parse_rows, parse_toml
 from reporter.domain.lifecycle import (
     AdvisoryRow,

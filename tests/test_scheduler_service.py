@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as real_dt
+import itertools
 import logging
 import os
 import signal
@@ -89,7 +90,7 @@ def test_jobs_fire_at_their_configured_times(clock, tmp_path):
     assert maint == [real_dt.datetime(2026, 11, d, 2, 30) for d in (23, 24, 25)]
     assert len(samples) == 3 * 24 * 4
     assert samples[0] == real_dt.datetime(2026, 11, 23, 0, 15)
-    assert all((b - a) == real_dt.timedelta(minutes=15) for a, b in zip(samples, samples[1:]))
+    assert all((b - a) == real_dt.timedelta(minutes=15) for a, b in itertools.pairwise(samples))
     assert all(r.ok for r in svc.history)
 
 

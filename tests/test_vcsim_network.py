@@ -11,7 +11,6 @@ import pytest
 from pyVim import task as _task
 from pyVmomi import vim as _vim
 from pyVmomi import vmodl as _vmodl
-
 from vcsim_network import (
     DvPortgroup,
     add_dvportgroups,

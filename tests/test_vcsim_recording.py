@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from pyVmomi import vim
-
 from vcsim_network import add_portgroup, find_by_name, retrieve
 from vcsim_recording import CLUSTER_HOSTS, RECORDING, start_shaped
 from vcsim_vapp import create_vm_in_vapp

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from pyVmomi import vim, vmodl
-
 from vcsim_harness import HarnessError
 from vcsim_network import find_by_name, retrieve
 from vcsim_software import HOST_SOFTWARE_FIXTURES, module, package, write_host_software

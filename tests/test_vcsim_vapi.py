@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from pyVmomi import vim
-
 from vcsim_network import find_by_name
 from vcsim_vapi import VapiClient, VapiError
 

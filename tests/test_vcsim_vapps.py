@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from pyVmomi import vim
-
 from vcsim_network import find_by_name, retrieve
 from vcsim_vapp import build_vapps
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from pyVmomi import vim
-
 from vcsim_harness import (
     Vcsim,
     VcsimLauncher,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 
 from reporter import __version__
 from reporter.collect.progress import Progress

@@ -45,7 +45,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, cast
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 from pyVmomi import Iso8601, SoapAdapter, VmomiSupport, vim, vmodl
 
 from reporter.collect import convert

@@ -33,7 +33,7 @@ def _user_agent() -> str:
     sa = SoapAdapter
     names = ("version_info_str", "kind", "PYTHON_VERSION", "OS_NAME", "OS_VERSION", "OS_ARCH")
     parts = [getattr(sa, n, "") for n in names]
-    return "pyvmomi {0} {1} Python/{2} ({3}; {4}; {5})".format(*parts)
+    return "pyvmomi {} {} Python/{} ({}; {}; {})".format(*parts)
 
 
 _USER_AGENT = _user_agent()

@@ -39,9 +39,10 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -192,8 +193,8 @@ def load_for_report(cfg: Any, snapshot: Snapshot) -> VramHistory:
         current["ts"] = pd.to_datetime(current["ts"]).dt.tz_localize("UTC")
         current["entitled_gb"] = pd.to_numeric(current["entitled_gb"], errors="coerce")
         if not df.empty:
-            have = set(zip(df["pool_id"], df["ts"]))
-            current = current[[(p, t) not in have for p, t in zip(current["pool_id"], current["ts"])]]
+            have = set(zip(df["pool_id"], df["ts"], strict=False))
+            current = current[[(p, t) not in have for p, t in zip(current["pool_id"], current["ts"], strict=False)]]
         df = pd.concat([d for d in (df, current) if not d.empty], ignore_index=True) if not current.empty else df
     return history_from_samples(df, as_of, source=safe_url(store.url))
 
@@ -234,7 +235,7 @@ def _parse_gb(value: str | None, column: str, line: int, path: str, required: bo
         gb = float(value)
     except ValueError:
         raise HistoryError(f"{path}:{line}: {column} is not a number: {value!r}") from None
-    if gb < 0 or gb != gb:
+    if gb < 0 or math.isnan(gb):
         raise HistoryError(f"{path}:{line}: {column} must be a number >= 0, got {value!r}")
     return gb
 

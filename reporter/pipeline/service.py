@@ -50,7 +50,8 @@ def _maintenance(cfg: Config) -> None:
     """Daily: open the history database (applies pending migrations, proves it is reachable);
     prune kept snapshots."""
     if cfg.history is not None:
-        from reporter.history import open_history, safe_url
+        from reporter.history import open_history
+        from reporter.history.store import safe_url
 
         store = open_history(cfg)
         log.info("serve: maintenance: history database %s is reachable and migrated", safe_url(store.url))

@@ -108,7 +108,7 @@ def bar_chart(title: str, items: list[tuple[str, float, str]], *, colours: list[
     groups = [(label, [(value, display)]) for label, value, display in items]
     chart = grouped_bar_chart(title, groups, series=None, limit=limit, width=width, sort=sort)
     if chart and colours:
-        for bar, colour in zip(chart.bars, colours):
+        for bar, colour in zip(chart.bars, colours, strict=False):
             bar.colour = colour
     return chart
 
@@ -234,7 +234,7 @@ def line_chart(title: str, start: date, end: date, series: list[tuple[str, str, 
         if segments:
             dash = {"line": "", "step": "6 4", "hline": "2 3"}.get(style, "")
             out_series.append(Series(name, colour, [" ".join(seg) for seg in segments], dash))
-    y_ticks = [Tick(y(i * step), f"{i * step:,.0f}") for i in range(int(round(ymax / step)) + 1)]
+    y_ticks = [Tick(y(i * step), f"{i * step:,.0f}") for i in range(round(ymax / step) + 1)]
     months = []
     d = date(start.year, start.month, 1)
     if d < start:
@@ -262,8 +262,8 @@ def vram_charts(history: Any) -> list[LineChart]:
     charts: list[LineChart] = []
     for pool_id, g in daily.groupby("pool_id", sort=True):
         days = [_as_date(v) for v in g["day"]]
-        used = [(d, _num(v)) for d, v in zip(days, g["high_water_gb"])]
-        ent = [(d, _num(v)) for d, v in zip(days, g["entitled_gb"])] if "entitled_gb" in g else []
+        used = [(d, _num(v)) for d, v in zip(days, g["high_water_gb"], strict=False)]
+        ent = [(d, _num(v)) for d, v in zip(days, g["entitled_gb"], strict=False)] if "entitled_gb" in g else []
         if not any(v is not None for _, v in ent):
             continue  # no vRAM entitlement applies to this pool (vSphere 6+ or per-core): nothing to chart
         series: list[tuple[str, str, list[tuple[date, float | None]], str]] = [
@@ -292,7 +292,8 @@ def _as_date(v: Any) -> date:
     if isinstance(v, date):
         return v
     if hasattr(v, "date"):  # numpy datetime64 via pandas
-        return v.date()
+        day: date = v.date()
+        return day
     return date.fromisoformat(str(v)[:10])
 
 

@@ -83,7 +83,7 @@ class PdfaRenderer(Renderer):
         pdf = html_to_pdf(html, pdf_variant="pdf/a-3b", attachments=attachments, finisher=dedupe_associated_files)
         if signer is not None:
             signed = signer.sign(pdf, signed_at)
-            if signed.note and ctx.audit_signing.embed_validation_data:
+            if signed.note and ctx.audit_signing is not None and ctx.audit_signing.embed_validation_data:
                 log.warning("%s signed as %s, not PAdES B-LT: %s", FILENAME, signed.level, signed.note)
             else:
                 log.info("%s signed as %s", FILENAME, signed.level)

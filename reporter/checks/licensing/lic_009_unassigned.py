@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import LICENSES_PATH, analysis
@@ -40,7 +42,7 @@ def run(ctx: CheckContext) -> Outcome:
         unit = row.cost_unit or "unit"
         msg = f"{row.unassigned} of {row.total} {unit}(s) unassigned."
         pool = pools_by_key.get(row.key)
-        ev = {"license_key": row.key, "edition_key": row.edition_key, "total": row.total, "used": row.used,
+        ev: dict[str, Any] = {"license_key": row.key, "edition_key": row.edition_key, "total": row.total, "used": row.used,
               "unassigned": row.unassigned, "cost_unit": row.cost_unit}
         if pool is not None and pool.vram_applies and pool.per_cpu_gb and unit == "cpuPackage":
             vram = row.unassigned * pool.per_cpu_gb

@@ -48,7 +48,7 @@ def vram_pools_table(ctx: CheckContext, a: Analysis) -> Table:
             verdict = ("over today; 12-month average unknown (no history)" if hw > ent  # type: ignore[operator]
                        else "within today; 12-month average unknown (no history)")
         else:
-            verdict = "compliant" if avg <= ent else "OVER on the 12-month average"  # type: ignore[operator]
+            verdict = "compliant" if avg <= ent else "OVER on the 12-month average"
             if days < (ph.window_days if ph else 365):
                 verdict += f" ({days} of 365 days of history)"
         reported = p.reported.used_gb if p.reported and p.reported.used_gb is not None else None

@@ -187,7 +187,7 @@ def apply(snapshot: Snapshot, scenario: Scenario, current: Analysis) -> tuple[Sn
             seq += 1
             moid = f"plan-vm-{seq}"
             vms[moid] = VM(moid=moid, name=f"planned-vm-{seq:04d}", power_state="poweredOn",
-                           memory_mb=int(round(add.memory_gb * 1024)), host=host.moid, cluster=host.cluster_moid)
+                           memory_mb=round(add.memory_gb * 1024), host=host.moid, cluster=host.cluster_moid)
         vcs[host.vcenter_uuid] = vc.model_copy(update={"vms": vms})
         changes.append(f"add {add.count} powered-on VM(s) of {add.memory_gb:g} GB to {pool.id} (placed on {host.name})")
 
