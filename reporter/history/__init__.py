@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import HistoryError
@@ -108,22 +108,31 @@ def _insert_new(store: Store, rows: list[dict[str, Any]]) -> int:
     """Insert rows whose (pool_id, ts) is not stored yet; returns how many were new.
 
     Safe with many writers at once (per-vCenter jobs sharing one PostgreSQL): the unique
-    (pool_id, ts) index decides, ``ON CONFLICT DO NOTHING`` skips what another writer stored,
-    and the count comes from ``RETURNING`` (counting the table before and after would also
-    count the other writers' rows). Rows go in (pool_id, ts) order so that two transactions
-    with overlapping batches take their row locks in the same order and cannot deadlock.
+    (pool_id, ts) index decides and ``ON CONFLICT DO NOTHING`` skips what another writer
+    stored. Rows go in (pool_id, ts) order so that two transactions with overlapping batches
+    take their row locks in the same order and cannot deadlock.
     """
     if not rows:
         return 0
     rows = sorted(rows, key=lambda r: (r["pool_id"], r["ts"]))
     with store.write() as conn:
         dialect = conn.dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            from sqlalchemy.dialects import postgresql, sqlite
+        if dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
 
-            upsert = sqlite.insert(vram_samples) if dialect == "sqlite" else postgresql.insert(vram_samples)
-            stmt = upsert.on_conflict_do_nothing(index_elements=["pool_id", "ts"]).returning(vram_samples.c.id)
+            # Count what this statement inserted: counting the table before and after would
+            # also count the rows other writers committed meanwhile.
+            stmt = (postgresql.insert(vram_samples).on_conflict_do_nothing(index_elements=["pool_id", "ts"])
+                    .returning(vram_samples.c.id))
             return len(conn.execute(stmt, rows).all())
+        if dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            # BEGIN IMMEDIATE holds the database's write lock, so before/after is exact here (and
+            # needs no RETURNING, which SQLite before 3.35 lacks).
+            before = conn.execute(select(func.count()).select_from(vram_samples)).scalar_one()
+            conn.execute(sqlite.insert(vram_samples).on_conflict_do_nothing(index_elements=["pool_id", "ts"]), rows)
+            return int(conn.execute(select(func.count()).select_from(vram_samples)).scalar_one() - before)
         added = 0  # pragma: no cover - other databases: one row at a time
         for row in rows:  # pragma: no cover
             try:
