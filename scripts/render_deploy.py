@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Render the Kubernetes manifests in deploy/ for one site from a values file.
 
-    python scripts/render_deploy.py deploy/values.example.toml --out deploy/rendered
-    kubectl apply -f deploy/rendered/
+    python scripts/render_deploy.py deploy/values.example.toml --out k8s/ --validate
+    kubectl apply -f k8s/
 
 The values file (TOML) lists the vCenters and the cluster settings; its ``[config]`` table holds
 the site-wide vcreport configuration (output, email, thresholds, licensing, waivers). From it

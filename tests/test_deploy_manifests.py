@@ -301,3 +301,10 @@ def test_script_runs_as_a_module_entry_point() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("kind: CronJob") == 5
     assert "kind: Secret" not in proc.stdout
+
+
+def test_report_args_are_appended_to_the_report_command() -> None:
+    data = example_values()
+    data["report_args"] = ["--format", "html,xlsx"]
+    args = container(by_kind(render_docs(data), "CronJob")["vcreport-report"])["args"]
+    assert args[-4:] == ["--out", "/data/reports", "--format", "html,xlsx"]
