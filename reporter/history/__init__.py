@@ -118,28 +118,43 @@ def samples_for_snapshot(snapshot: Snapshot, cfg: Any = None, source: str = "col
 
 
 def _insert_new(store: Store, rows: list[dict[str, Any]]) -> int:
-    """Insert rows whose (pool_id, ts) is not stored yet; returns how many were new."""
+    """Insert rows whose (pool_id, ts) is not stored yet; returns how many were new.
+
+    Safe with many writers at once (per-vCenter jobs sharing one PostgreSQL): the unique
+    (pool_id, ts) index decides and ``ON CONFLICT DO NOTHING`` skips what another writer
+    stored. Rows go in (pool_id, ts) order so that two transactions with overlapping batches
+    take their row locks in the same order and cannot deadlock.
+    """
     if not rows:
         return 0
+    rows = sorted(rows, key=lambda r: (r["pool_id"], r["ts"]))
     with store.write() as conn:
-        before = conn.execute(select(func.count()).select_from(vram_samples)).scalar_one()
         dialect = conn.dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            if dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert as dialect_insert
-            else:
-                from sqlalchemy.dialects.postgresql import insert as dialect_insert
-            stmt = dialect_insert(vram_samples).on_conflict_do_nothing(index_elements=["pool_id", "ts"])
-            conn.execute(stmt, rows)
-        else:  # pragma: no cover - other databases: one row at a time
-            for row in rows:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(insert(vram_samples).values(**row))
-                except IntegrityError:
-                    pass
-        after = conn.execute(select(func.count()).select_from(vram_samples)).scalar_one()
-    return int(after - before)
+        if dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            # Count what this statement inserted: counting the table before and after would
+            # also count the rows other writers committed meanwhile.
+            stmt = (postgresql.insert(vram_samples).on_conflict_do_nothing(index_elements=["pool_id", "ts"])
+                    .returning(vram_samples.c.id))
+            return len(conn.execute(stmt, rows).all())
+        if dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            # BEGIN IMMEDIATE holds the database's write lock, so before/after is exact here (and
+            # needs no RETURNING, which SQLite before 3.35 lacks).
+            before = conn.execute(select(func.count()).select_from(vram_samples)).scalar_one()
+            conn.execute(sqlite.insert(vram_samples).on_conflict_do_nothing(index_elements=["pool_id", "ts"]), rows)
+            return int(conn.execute(select(func.count()).select_from(vram_samples)).scalar_one() - before)
+        added = 0  # pragma: no cover - other databases: one row at a time
+        for row in rows:  # pragma: no cover
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(vram_samples).values(**row))
+                added += 1
+            except IntegrityError:
+                pass
+        return added  # pragma: no cover
 
 
 def record_snapshot(cfg: Config, snapshot: Snapshot, source: str = "collect") -> int:
