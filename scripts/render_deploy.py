@@ -237,7 +237,7 @@ def site_config(values: Values, vcenters: list[VCenter], *, with_history: bool =
 def config_files(values: Values) -> dict[str, str]:
     """ConfigMap entries: vcreport.toml (every vCenter) and <vc>.toml per vCenter, each checked
     with vcreport's own parser, plus <vc>-ca.pem where given."""
-    from reporter.config import parse_config
+    from reporter.api import parse_config
     from reporter.errors import ConfigError
 
     configs = {"vcreport.toml": site_config(values, values.vcenter)}

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from reporter.config import parse_config
+from reporter.api import parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
 VALUES = ROOT / "deploy" / "values.example.toml"
