@@ -141,9 +141,9 @@ def test_jobs_never_overlap(clock, tmp_path, caplog):
 
 def test_one_serve_per_output_directory(tmp_path):
     cfg = config(tmp_path)
-    with FileLock(Path(cfg.output.dir) / SERVE_LOCK, "vcreport serve for test"):
-        with pytest.raises(Busy, match=rf"vcreport serve for .* is already running \(pid {os.getpid()}"):
-            serve(cfg, report_job=lambda c: None, sample_job=lambda c: None, maintenance_job=lambda c: None)
+    with FileLock(Path(cfg.output.dir) / SERVE_LOCK, "vcreport serve for test"), \
+            pytest.raises(Busy, match=rf"vcreport serve for .* is already running \(pid {os.getpid()}"):
+        serve(cfg, report_job=lambda c: None, sample_job=lambda c: None, maintenance_job=lambda c: None)
 
 
 def test_sigterm_finishes_the_current_job_then_exits_cleanly(clock, tmp_path, caplog):

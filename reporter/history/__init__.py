@@ -90,16 +90,16 @@ class VramHistory:
         return self.daily[self.daily["pool_id"] == pool_id].reset_index(drop=True)
 
 
-def _url(cfg: Any) -> str:
+def _url(cfg: Config) -> str:
     hist = getattr(cfg, "history", None)
     return hist.url if hist is not None else DEFAULT_URL
 
 
-def open_history(cfg: Any) -> Store:
+def open_history(cfg: Config) -> Store:
     return open_store(_url(cfg))
 
 
-def samples_for_snapshot(snapshot: Snapshot, cfg: Any = None, source: str = "collect") -> list[dict[str, Any]]:
+def samples_for_snapshot(snapshot: Snapshot, cfg: Config | None = None, source: str = "collect") -> list[dict[str, Any]]:
     """One sample per vRAM pool of ``snapshot`` (pure; what ``record_snapshot`` stores)."""
     from reporter.config.settings import Settings
     from reporter.domain.licensing import analyze
@@ -194,7 +194,7 @@ def history_from_samples(samples: pd.DataFrame, as_of: date, *, window_days: int
                        pools=pool_stats(daily, as_of, window_days), source=source)
 
 
-def load_for_report(cfg: Any, snapshot: Snapshot) -> VramHistory:
+def load_for_report(cfg: Config, snapshot: Snapshot) -> VramHistory:
     """The history as of the snapshot's day, including the snapshot's own readings (so
     "today's high-water" is right even when this snapshot was never recorded)."""
     store = open_history(cfg)
@@ -288,7 +288,7 @@ def parse_csv(text: str, path: str = "<csv>") -> list[dict[str, Any]]:
     return out
 
 
-def import_csv(cfg: Any, path: str | Path) -> ImportResult:
+def import_csv(cfg: Config, path: str | Path) -> ImportResult:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
@@ -309,7 +309,7 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def export_rows(cfg: Any, pools: Iterable[str] | None = None) -> list[list[str]]:
+def export_rows(cfg: Config, pools: Iterable[str] | None = None) -> list[list[str]]:
     store = open_history(cfg)
     c = vram_samples.c
     q = select(c.ts, c.pool_id, c.vcenter, c.edition, c.used_gb_raw, c.used_gb_capped, c.entitled_gb, c.source)
@@ -325,7 +325,7 @@ def export_rows(cfg: Any, pools: Iterable[str] | None = None) -> list[list[str]]
     return out
 
 
-def export_csv(cfg: Any, out: str | Path | None = None, pools: Iterable[str] | None = None) -> tuple[str, int]:
+def export_csv(cfg: Config, out: str | Path | None = None, pools: Iterable[str] | None = None) -> tuple[str, int]:
     """All samples as CSV (``EXPORT_COLUMNS``); written atomically to ``out`` when given.
     Returns (csv text, row count)."""
     rows = export_rows(cfg, pools)

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from reporter import __version__
 from reporter.checks import CheckContext, load_all
@@ -37,13 +36,13 @@ log = logging.getLogger(__name__)
 
 
 def check_context(
-    snapshot: Snapshot, cfg: Config | None = None, *, history: Any = None, previous: Snapshot | None = None
+    snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None, previous: Snapshot | None = None
 ) -> CheckContext:
     load_all()  # the check families register their settings classes
     return CheckContext(snapshot=snapshot, settings=Settings.from_config(cfg), history=history, previous=previous)
 
 
-def check(snapshot: Snapshot, cfg: Config | None = None, *, history: Any = None,
+def check(snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None,
           previous: Snapshot | None = None, only: Iterable[str] | None = None) -> tuple[Results, list[Table]]:
     ctx = check_context(snapshot, cfg, history=history, previous=previous)
     waivers = cfg.waiver if cfg else []
@@ -107,7 +106,7 @@ def report(
     show_license_keys: bool | None = None,
     previous_findings: list[Finding] | None = None,
     previous: Snapshot | None = None,
-    history: Any = None,
+    history: VramHistory | None = None,
 ) -> ReportOutput:
     """Run the checks and write the chosen formats into ``out_dir``.
 

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from reporter.checks.tables import Table
+from reporter.history import VramHistory
 
 SEVERITY_COLOURS = {
     "critical": "#6a1b9a",
@@ -250,7 +251,7 @@ def line_chart(title: str, start: date, end: date, series: list[tuple[str, str, 
 
 # -- vRAM history (shape documented in reporter/history/__init__.py: VramHistory) ---------------
 
-def vram_charts(history: Any) -> list[LineChart]:
+def vram_charts(history: VramHistory | None) -> list[LineChart]:
     """Per pool: daily high-water vs entitlement (step) and the 12-month average, over the window."""
     daily = getattr(history, "daily", None)
     pools = getattr(history, "pools", None)

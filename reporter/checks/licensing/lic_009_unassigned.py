@@ -8,7 +8,7 @@ from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import LICENSES_PATH, analysis
 from reporter.core.findings import Severity
-from reporter.core.masking import mask_key
+from reporter.core.masking import mask_text
 
 META = CheckMeta(
     id="LIC-009",
@@ -50,7 +50,7 @@ def run(ctx: CheckContext) -> Outcome:
             ev["vram_pool"] = pool.id
             ev["vram_gb_from_unassigned"] = vram
         out.findings.append(finding(
-            META, vc, mask_key(row.key) + f" ({row.name or row.edition_key})", f"{row.vcenter_uuid}/license/{row.key}",
+            META, vc, mask_text(row.key) + f" ({row.name or row.edition_key})", f"{row.vcenter_uuid}/license/{row.key}",
             msg, evidence=ev,
         ))
     return out

@@ -34,10 +34,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from reporter.config.settings import Settings
 from reporter.core.model import VM, License, Snapshot
 from reporter.domain.licensing import Analysis, LicensingOptions, Pool, analyze
 from reporter.domain.licensing.rules import load_rules
 from reporter.errors import ConfigError
+from reporter.history import VramHistory
 
 
 class AddVms(BaseModel):
@@ -267,7 +269,8 @@ def _pool_metrics(p: Pool | None, *, per_core_model: bool, hist: Any, tib: dict[
     return m
 
 
-def plan(snapshot: Snapshot, scenario: Scenario, settings: Any = None, history: Any = None) -> PlanResult:
+def plan(snapshot: Snapshot, scenario: Scenario, settings: Settings | None = None,
+         history: VramHistory | None = None) -> PlanResult:
     opts = LicensingOptions.from_settings(settings)
     if scenario.vram_table:
         opts = LicensingOptions(vram_table=scenario.vram_table, vsan_tib_per_core=opts.vsan_tib_per_core,
