@@ -336,6 +336,7 @@ class VcsimLauncher:
         disconnect: tuple[str, ...] = (),
         drop_option_manager: tuple[str, ...] = (),
         timeout_s: float = START_TIMEOUT_S,
+        single_page: bool = False,
     ) -> Vcsim:
         """Start a simulator on a free loopback port; ``vms`` is the total VM count.
 
@@ -343,6 +344,7 @@ class VcsimLauncher:
         spread evenly over clusters and standalone hosts (vcsim's Model.Machine).
         ``disconnect`` / ``drop_option_manager`` name hosts (e.g. ``"DC0_C0_H1"``) to mark
         disconnected / to strip of their advanced option manager, states the API cannot set.
+        ``single_page`` makes RetrievePropertiesEx answer in one page whatever maxObjects says.
         """
         password = password or secrets.token_urlsafe(12)
         args = [str(self.binary), "-listen", "127.0.0.1:0", "-watch-stdin",
@@ -361,6 +363,8 @@ class VcsimLauncher:
             args += ["-disconnect", ",".join(disconnect)]
         if drop_option_manager:
             args += ["-drop-option-manager", ",".join(drop_option_manager)]
+        if single_page:
+            args.append("-single-page")
         log_path = Path(tempfile.mkstemp(prefix="vcsim-", suffix=".log", dir=self.workdir)[1])
         log = log_path.open("wb")
         env = dict(os.environ, TMPDIR=str(self.workdir))  # vcsim's datastore dirs live here
