@@ -199,8 +199,9 @@ def build_go_peer() -> Path:
     return binary
 
 
-def run_measured(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Run a process; its wall time (s), its own peak RSS (MB) and its stdout.
+def run_measured(args: list[str], env: dict[str, str] | None = None,
+                 cwd: Path | None = None) -> tuple[float, float, float, str]:
+    """Run a process; its wall time (s), its own peak RSS (MB), CPU time (s) and stdout.
 
     The peak RSS comes from GNU time (Debian package ``time``): a child forked from this
     process and then exec'd reports this process's RSS as its own peak (Linux carries
@@ -212,12 +213,13 @@ def run_measured(args: list[str], env: dict[str, str] | None = None) -> tuple[fl
     with tempfile.TemporaryDirectory() as tmp:
         rss_file = Path(tmp) / "maxrss"
         t0 = time.perf_counter()
-        proc = subprocess.run([gnu_time, "-f", "%M", "-o", str(rss_file), *args], capture_output=True, env=env,
-                              check=False)
+        proc = subprocess.run([gnu_time, "-f", "%M %U %S", "-o", str(rss_file), *args], capture_output=True, env=env,
+                              cwd=cwd, check=False)
         took = time.perf_counter() - t0
         if proc.returncode != 0:
             raise SystemExit(f"{args[0]} failed ({proc.returncode}):\n{proc.stderr.decode(errors='replace')[-3000:]}")
-        return took, int(rss_file.read_text().split()[-1]) / 1024, proc.stdout.decode()
+        maxrss_kb, user, system = rss_file.read_text().split()[-3:]
+        return took, int(maxrss_kb) / 1024, float(user) + float(system), proc.stdout.decode()
 
 
 def go_peer(binary: Path, sim: Vcsim) -> dict[str, Any]:
@@ -227,18 +229,19 @@ def go_peer(binary: Path, sim: Vcsim) -> dict[str, Any]:
             "-props", ",".join(convert.VM_PATHS)]
     if sim.ca_bundle is not None:
         args += ["-ca", str(sim.ca_bundle)]
-    took, rss, out = run_measured(args, env)
+    took, rss, cpu, out = run_measured(args, env)
     result = json.loads(out.strip().splitlines()[-1])
-    result.update(process_s=took, maxrss_mb=rss)
+    result.update(process_s=took, maxrss_mb=rss, cpu_seconds=cpu)
     return result
 
 
 def cli_collect(config: Path, out: Path, src: Path) -> dict[str, Any]:
-    """(v): the whole ``vcreport collect`` process, the package imported from ``src``."""
+    """(v): the whole ``vcreport collect`` process, the package imported from ``src``
+    (its working directory too: ``-m`` puts that first on the import path)."""
     env = dict(os.environ, PYTHONPATH=str(src))
     args = [sys.executable, "-m", "reporter.cli", "collect", "--config", str(config), "--out", str(out)]
-    took, rss, _ = run_measured(args, env)
-    return {"seconds": took, "maxrss_mb": rss}
+    took, rss, cpu, _ = run_measured(args, env, cwd=src)
+    return {"seconds": took, "maxrss_mb": rss, "cpu_seconds": cpu}
 
 
 def child_main(args: argparse.Namespace) -> int:
@@ -344,13 +347,14 @@ def main() -> int:
                 g = go_peer(go_binary, inst)
                 peer[name].append(g)
                 print(f"  run {i + 1} (g) Go view.Retrieve, {name}: {g['retrieve_s']:.2f} s "
-                      f"({g['objects']:,} VMs; process {g['process_s']:.2f} s), peak RSS {g['maxrss_mb']:.0f} MB",
+                      f"({g['objects']:,} VMs; process {g['process_s']:.2f} s, CPU {g['cpu_seconds']:.2f} s), "
+                      f"peak RSS {g['maxrss_mb']:.0f} MB",
                       flush=True)
                 for src_name, src in sources.items():
                     v = cli_collect(cfg_path, workdir / "cli-snapshot.json.gz", src)
                     procs[(src_name, name)].append(v)
                     print(f"  run {i + 1} (v) vcreport collect process ({src_name}), {name}: {v['seconds']:.2f} s, "
-                          f"peak RSS {v['maxrss_mb']:.0f} MB", flush=True)
+                          f"CPU {v['cpu_seconds']:.2f} s, peak RSS {v['maxrss_mb']:.0f} MB", flush=True)
         naive_t = naive(sim, args.naive_sample or args.vms) if args.naive_sample >= 0 else None
         if naive_t:
             print(f"  (a) naive: {naive_t['total_extrapolated']:.1f} s (extrapolated)", flush=True)
@@ -377,9 +381,11 @@ def main() -> int:
     result["go"] = {name: {"retrieve_s": min(r["retrieve_s"] for r in rs),
                            "process_s": min(r["process_s"] for r in rs),
                            "peak_rss_mb": max(r["maxrss_mb"] for r in rs), "objects": rs[0]["objects"],
+                           "cpu_s": min(r["cpu_seconds"] for r in rs),
                            "all_runs_s": [round(r["retrieve_s"], 2) for r in rs]} for name, rs in peer.items()}
     result["process"] = {f"{src}/{name}": {"seconds": min(r["seconds"] for r in rs),
                                            "peak_rss_mb": max(r["maxrss_mb"] for r in rs),
+                                           "cpu_s": min(r["cpu_seconds"] for r in rs),
                                            "all_runs_s": [round(r["seconds"], 2) for r in rs],
                                            "all_runs_rss_mb": [round(r["maxrss_mb"]) for r in rs]}
                          for (src, name), rs in procs.items()}
@@ -440,7 +446,9 @@ def print_process_table(args: argparse.Namespace, result: dict[str, Any], source
           f"pyVmomi floor above. All runs (s): Go {{paged: {result['go']['paged']['all_runs_s']}, single: "
           f"{result['go']['single']['all_runs_s']}}}, process {{"
           + ", ".join(f"{k}: {v['all_runs_s']} ({v['all_runs_rss_mb']} MB)" for k, v in result["process"].items())
-          + "}.")
+          + "}. CPU time (user+system, lowest of the runs): "
+          + ", ".join([f"Go {k} {v['cpu_s']:.2f} s" for k, v in result["go"].items()]
+                      + [f"process {k} {v['cpu_s']:.2f} s" for k, v in result["process"].items()]) + ".")
 
 
 MODES = ("bulk", "transfer", "fast", "pyvmomi")
