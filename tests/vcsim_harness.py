@@ -342,6 +342,7 @@ class VcsimLauncher:
         host_pnics: int = 0,
         pnic_down: tuple[str, ...] = (),
         host_model: dict[str, str] | None = None,
+        single_page: bool = False,
     ) -> Vcsim:
         """Start a simulator on a free loopback port; ``vms`` is the total VM count.
 
@@ -355,6 +356,7 @@ class VcsimLauncher:
         serves no ``/rest`` endpoint. ``host_pnics`` gives every host at least that many pnics;
         ``pnic_down`` names ``"HOST:vmnicN"`` without link; ``host_model`` maps host name to
         ``"Vendor:Model"``.
+        ``single_page`` makes RetrievePropertiesEx answer in one page whatever maxObjects says.
         """
         password = password or secrets.token_urlsafe(12)
         args = [str(self.binary), "-listen", "127.0.0.1:0", "-watch-stdin",
@@ -385,6 +387,8 @@ class VcsimLauncher:
             args += ["-pnic-down", ",".join(pnic_down)]
         if host_model:
             args += ["-host-model", ",".join(f"{h}={m}" for h, m in host_model.items())]
+        if single_page:
+            args.append("-single-page")
         log_path = Path(tempfile.mkstemp(prefix="vcsim-", suffix=".log", dir=self.workdir)[1])
         log = log_path.open("wb")
         env = dict(os.environ, TMPDIR=str(self.workdir))  # vcsim's datastore dirs live here

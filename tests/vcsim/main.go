@@ -44,6 +44,7 @@ func main() {
 	instanceUUID := flag.String("uuid", "", "vCenter instance UUID (default: a random one, as every vCenter has its own)")
 	disconnect := flag.String("disconnect", "", "comma-separated host names to mark disconnected")
 	dropOptions := flag.String("drop-option-manager", "", "comma-separated host names whose advanced option manager is removed")
+	singlePage := flag.Bool("single-page", false, "answer RetrievePropertiesEx in one page, ignoring maxObjects (unpatched vcsim 0.24, some real vCenters)")
 	watchStdin := flag.Bool("watch-stdin", false, "exit when stdin is closed")
 	hostSoftware := flag.String("host-software", "", "directory of HOSTNAME.json files for the hosts' image config managers and kernel module systems (see software.go)")
 	softwareFault := flag.String("software-fault", "", "HOST=Fault,... (NoPermission, NotSupported, ManagedObjectNotFound): the host's software managers answer with this fault; needs -host-software")
@@ -89,7 +90,7 @@ func main() {
 		model.Remove() // os.Exit skips deferred calls: remove the datastore directories here
 		fatal(format, args...)
 	}
-	installPagingCollector()
+	installPagingCollector(*singlePage)
 	setInstanceUUID(*instanceUUID)
 	if err := disconnectHosts(*disconnect); err != nil {
 		die("-disconnect: %v", err)
