@@ -10,15 +10,17 @@ are login/logout, view creation/destruction for our own views, property reads,
 ``QueryOptions`` and ``QueryAssignedLicenses``). TLS verification is on unless the
 config or ``insecure=True`` turns it off.
 
-A vCenter that cannot be reached or logged in to becomes a ``CollectionError``
-(stage ``connect``) and the others are still collected; when none can be, the run
-fails with ``ConnectionFailed``.
+vCenters are collected ``[collect] workers`` at a time (default 8), each on its own
+session and thread. A vCenter that cannot be reached or logged in to becomes a
+``CollectionError`` (stage ``connect``) and the others are still collected; when none
+can be, the run fails with ``ConnectionFailed``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from .. import __version__
@@ -84,14 +86,15 @@ def _run(cfg: Config, *, insecure: bool, progress: Progress, light: bool, page_s
         where = f" in {cfg.source}" if cfg.source else ""
         raise ConfigError(f"no [[vcenter]] configured{where}")
     started = datetime.now(timezone.utc)
+    # Every password first: a missing one is the user's mistake and stops the run
+    # before any vCenter is contacted.
+    jobs = [(vc, vc.resolve_password(vc.name)) for vc in cfg.vcenter]
+    results = _collect_all(jobs, workers=cfg.collect.workers, insecure=insecure, progress=progress,
+                           light=light, page_size=page_size, engine=engine)
     vcenters: dict[str, VCenter] = {}
     errors: list[CollectionError] = []
     failed: list[str] = []
-    for vc in cfg.vcenter:
-        password = vc.resolve_password(vc.name)  # ConfigError: a user mistake, stops the run
-        with young_generation_gc():
-            result = _collect_one(vc, password, insecure=insecure, progress=progress, light=light,
-                                  page_size=page_size, engine=engine)
+    for vc, result in zip(cfg.vcenter, results):  # config order, however the threads finished
         if isinstance(result, CollectionError):
             errors.append(result)
             failed.append(result.message)
@@ -108,6 +111,38 @@ def _run(cfg: Config, *, insecure: bool, progress: Progress, light: bool, page_s
     if not vcenters:
         raise ConnectionFailed("no vCenter could be collected: " + "; ".join(failed))
     return Snapshot(collected_at=started, tool_version=__version__, vcenters=vcenters, collection_errors=errors)
+
+
+Result = tuple[VCenter, list[CollectionError]] | CollectionError
+
+
+def _collect_all(jobs: list[tuple[VCenterConfig, str]], *, workers: int, insecure: bool, progress: Progress,
+                 light: bool, page_size: int, engine: str) -> list[Result]:
+    """Collect every vCenter, ``workers`` at a time, each on its own session and thread.
+
+    A vCenter's time is mostly waiting for its replies (hundreds of ms per call over
+    a WAN), so threads overlap one vCenter's waiting with another's conversion. One
+    vCenter's failure, whatever it is, is its own ``CollectionError``: the others
+    go on.
+    """
+    def one(vc: VCenterConfig, password: str, prog: Progress) -> Result:
+        try:
+            return _collect_one(vc, password, insecure=insecure, progress=prog, light=light,
+                                page_size=page_size, engine=engine)
+        except Exception as exc:  # noqa: BLE001 - a bug or fault in one vCenter must not cost the others
+            log.debug("%s: collection failed", vc.name, exc_info=True)
+            error_type, reason = describe(exc, vc, during="collection")
+            prog.message(f"{_label(vc)}: {reason}")
+            return CollectionError(vcenter=vc.name, stage="collect", error_type=error_type,
+                                   message=f"{_label(vc)}: {reason}")
+
+    workers = max(1, min(workers, len(jobs)))
+    with young_generation_gc():  # process-wide: set once around all the threads
+        if workers == 1:
+            return [one(vc, password, progress) for vc, password in jobs]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
+            futures = [pool.submit(one, vc, password, progress.branch()) for vc, password in jobs]
+            return [f.result() for f in futures]
 
 
 def _collect_one(vc: VCenterConfig, password: str, *, insecure: bool, progress: Progress, light: bool,

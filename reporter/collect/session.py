@@ -11,6 +11,7 @@ import http.client
 import logging
 import socket
 import ssl
+import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -103,17 +104,30 @@ def describe(exc: BaseException, vc: VCenterConfig, *, during: str = "connect") 
     return _short_name(exc), f"{during} failed: {text}"
 
 
+_timeout_lock = threading.Lock()
+_timeout_users: list[float] = []  # the timeouts of the logins under way, in any thread
+_timeout_before: float | None = None
+
+
 @contextmanager
 def _default_socket_timeout(seconds: float) -> Iterator[None]:
     # SmartConnect's API-version probe opens its own HTTPS connection without a
     # timeout; the process default is the only way to bound it (a black-holed host
-    # would otherwise hang for ever).
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(seconds)
+    # would otherwise hang for ever). Several vCenters log in at once from different
+    # threads, so the default is shared: the longest timeout of the logins under way,
+    # and the previous value comes back when the last of them ends.
+    global _timeout_before
+    with _timeout_lock:
+        if not _timeout_users:
+            _timeout_before = socket.getdefaulttimeout()
+        _timeout_users.append(seconds)
+        socket.setdefaulttimeout(max(_timeout_users))
     try:
         yield
     finally:
-        socket.setdefaulttimeout(previous)
+        with _timeout_lock:
+            _timeout_users.remove(seconds)
+            socket.setdefaulttimeout(max(_timeout_users) if _timeout_users else _timeout_before)
 
 
 class Session:
