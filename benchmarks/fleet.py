@@ -40,13 +40,13 @@ def write_config(path: Path, sims: list[Vcsim], workers: int) -> Path:
     return path
 
 
-def child(config: Path) -> int:
+def child(config: Path, page_size: int | None) -> int:
     from reporter.collect import collect
     from reporter.config import load_config
 
     cfg = load_config(config)
     t0 = time.perf_counter()
-    snap = collect(cfg, progress=False)
+    snap = collect(cfg, progress=False, **({"page_size": page_size} if page_size else {}))
     took = time.perf_counter() - t0
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"seconds": took, "vcenters": len(snap.vcenters), "vms": snap.vm_count(),
@@ -55,8 +55,9 @@ def child(config: Path) -> int:
     return 0
 
 
-def in_child(config: Path) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, __file__, "--child", str(config)], capture_output=True, text=True,
+def in_child(config: Path, page_size: int | None) -> dict[str, Any]:
+    extra = ["--page-size", str(page_size)] if page_size else []
+    out = subprocess.run([sys.executable, __file__, "--child", str(config), *extra], capture_output=True, text=True,
                          env=dict(os.environ))
     if out.returncode != 0:
         raise SystemExit(f"child failed:\n{out.stderr[-3000:]}")
@@ -70,10 +71,11 @@ def main() -> int:
     ap.add_argument("--vms", type=int, default=1000)
     ap.add_argument("--delay-ms", type=int, default=300)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--page-size", type=int, default=None, help="objects per page (default: the collector's)")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        return child(args.child)
+        return child(args.child, args.page_size)
 
     work = Path(tempfile.mkdtemp(prefix="vcreport-fleet-"))
     launcher = VcsimLauncher(binary=build_launcher(), tls=make_tls_files(work / "tls"), workdir=work)
@@ -84,7 +86,7 @@ def main() -> int:
         runs: dict[str, list[dict[str, Any]]] = {"one": [], "fleet": []}
         for n in range(args.repeat):
             for name, config in (("one", one), ("fleet", fleet)):
-                r = in_child(config)
+                r = in_child(config, args.page_size)
                 runs[name].append(r)
                 print(f"run {n + 1} {name}: {r['vcenters']} vCenter(s), {r['vms']:,} VMs, {r['seconds']:.2f} s, "
                       f"CPU {r['cpu_seconds']:.1f} s, peak RSS {r['maxrss_mb']:.0f} MB, errors {r['errors']}",

@@ -253,11 +253,21 @@ def write_plan(result: Any, out: str | Path, *, show_license_keys: bool = False)
     return _write(result, out, show_license_keys=show_license_keys, tool_version=__version__)
 
 
-def sample_vram(cfg: Config, *, insecure: bool = False) -> Snapshot:
-    """A light collection (power state + memory of VMs, hosts, licenses) for vRAM sampling."""
+def sample_vram(cfg: Config, *, insecure: bool = False, incremental: bool = False) -> Snapshot:
+    """A light collection (power state + memory of VMs, hosts, licenses) for vRAM sampling.
+
+    ``incremental=True`` resumes the previous run's session and filter from the state
+    directory and transfers only the VMs that changed (``vcreport vram sample``)."""
     from .collect import sample_vram as _sample  # pyVmomi only loads when collecting
 
-    return _sample(cfg, insecure=insecure)
+    return _sample(cfg, insecure=insecure, incremental=incremental)
+
+
+def vram_sampler(cfg: Config, *, insecure: bool = False) -> Any:
+    """A sampler for a long-running process: ``.sample()`` keeps sessions and filters warm, ``.close()``."""
+    from .collect.incremental import VramSampler
+
+    return VramSampler(cfg, insecure=insecure)
 
 
 def record_history(cfg: Config, snapshot: Snapshot, *, source: str = "collect") -> int:

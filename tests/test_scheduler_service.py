@@ -170,15 +170,23 @@ def test_without_history_no_vram_samples_are_scheduled(tmp_path, caplog):
 
 
 def test_the_default_sampler_takes_a_light_sample_and_records_it(tmp_path, monkeypatch):
-    taken, recorded = [], []
+    made, taken, recorded = [], [], []
     snap = rf.snapshot(errors=False)
-    monkeypatch.setattr(api, "sample_vram", lambda cfg, insecure=False: taken.append(cfg) or snap)
+
+    class Sampler:  # the warm sampler: made once, then sampled every time
+        def sample(self):
+            taken.append(self)
+            return snap
+
+    monkeypatch.setattr(api, "vram_sampler", lambda cfg, insecure=False: made.append(cfg) or Sampler())
     monkeypatch.setattr(api, "record_history", lambda cfg, s, source="collect": recorded.append((s, source)) or 2)
     cfg = config(tmp_path)
     sampler = sched._vram_sampler()
     assert sampler is not None
     assert sampler(cfg) is snap
-    assert taken == [cfg] and recorded == [(snap, "sample")]
+    assert sampler(cfg) is snap
+    assert made == [cfg] and len(taken) == 2 and taken[0] is taken[1]
+    assert recorded == [(snap, "sample"), (snap, "sample")]
 
 
 def test_daily_maintenance_opens_history_and_prunes_snapshots(tmp_path, caplog):

@@ -22,6 +22,7 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from typing import Any, Callable
 
 from .. import __version__
 from ..config import Config, VCenterConfig
@@ -54,13 +55,24 @@ def collect(cfg: Config, *, insecure: bool = False, progress: bool | None = None
 
 
 def sample_vram(cfg: Config, *, insecure: bool = False, progress: bool | None = False,
-                page_size: int = DEFAULT_PAGE_SIZE, engine: str | None = None) -> Snapshot:
+                page_size: int = DEFAULT_PAGE_SIZE, engine: str | None = None,
+                incremental: bool = False, stats: dict[str, Any] | None = None) -> Snapshot:
     """A light collection for frequent vRAM sampling.
 
     Only what vRAM use and licence pools need: VMs (name, power state, memory, host,
     template flag), hosts (name, CPU packages/cores, cluster, version), clusters, and
     licences with their assignments. Everything else in the snapshot is left empty.
+
+    ``incremental=True`` (``vcreport vram sample``) resumes the previous run's session
+    and PropertyCollector filter from the state directory and transfers only the VMs
+    that changed (see ``incremental``); ``stats`` receives how each vCenter was read.
+    A long-running process keeps an ``incremental.VramSampler`` instead.
     """
+    if incremental:
+        from .incremental import one_shot
+
+        return one_shot(cfg, insecure=insecure, page_size=page_size, engine=_engine(engine), stats=stats,
+                        progress=Progress(progress))
     return _run(cfg, insecure=insecure, progress=Progress(progress), light=True, page_size=page_size,
                 engine=engine)
 
@@ -79,8 +91,14 @@ def _engine(engine: str | None) -> str:
     return engine
 
 
+Result = tuple[VCenter, list[CollectionError]] | CollectionError
+CollectOne = Callable[[VCenterConfig, str, Progress], Result]
+
+
 def _run(cfg: Config, *, insecure: bool, progress: Progress, light: bool, page_size: int,
-         engine: str | None) -> Snapshot:
+         engine: str | None, collect_one: CollectOne | None = None) -> Snapshot:
+    """Collect every vCenter; ``collect_one(vc, password, progress)`` reads one (default:
+    a new session, a full or light read, logged out after)."""
     engine = _engine(engine)
     if not cfg.vcenter:
         where = f" in {cfg.source}" if cfg.source else ""
@@ -89,8 +107,11 @@ def _run(cfg: Config, *, insecure: bool, progress: Progress, light: bool, page_s
     # Every password first: a missing one is the user's mistake and stops the run
     # before any vCenter is contacted.
     jobs = [(vc, vc.resolve_password(vc.name)) for vc in cfg.vcenter]
-    results = _collect_all(jobs, workers=cfg.collect.workers, insecure=insecure, progress=progress,
-                           light=light, page_size=page_size, engine=engine)
+    if collect_one is None:
+        def collect_one(vc: VCenterConfig, password: str, prog: Progress) -> Result:
+            return _collect_one(vc, password, insecure=insecure, progress=prog, light=light,
+                                page_size=page_size, engine=engine)
+    results = _collect_all(jobs, collect_one, workers=cfg.collect.workers, progress=progress)
     vcenters: dict[str, VCenter] = {}
     errors: list[CollectionError] = []
     failed: list[str] = []
@@ -113,11 +134,8 @@ def _run(cfg: Config, *, insecure: bool, progress: Progress, light: bool, page_s
     return Snapshot(collected_at=started, tool_version=__version__, vcenters=vcenters, collection_errors=errors)
 
 
-Result = tuple[VCenter, list[CollectionError]] | CollectionError
-
-
-def _collect_all(jobs: list[tuple[VCenterConfig, str]], *, workers: int, insecure: bool, progress: Progress,
-                 light: bool, page_size: int, engine: str) -> list[Result]:
+def _collect_all(jobs: list[tuple[VCenterConfig, str]], collect_one: CollectOne, *, workers: int,
+                 progress: Progress) -> list[Result]:
     """Collect every vCenter, ``workers`` at a time, each on its own session and thread.
 
     A vCenter's time is mostly waiting for its replies (hundreds of ms per call over
@@ -127,8 +145,7 @@ def _collect_all(jobs: list[tuple[VCenterConfig, str]], *, workers: int, insecur
     """
     def one(vc: VCenterConfig, password: str, prog: Progress) -> Result:
         try:
-            return _collect_one(vc, password, insecure=insecure, progress=prog, light=light,
-                                page_size=page_size, engine=engine)
+            return collect_one(vc, password, prog)
         except Exception as exc:  # noqa: BLE001 - a bug or fault in one vCenter must not cost the others
             log.debug("%s: collection failed", vc.name, exc_info=True)
             error_type, reason = describe(exc, vc, during="collection")

@@ -189,16 +189,25 @@ def run_once(cfg: Config, *, insecure: bool = False, collect: Callable[..., Snap
 # -- the service ----------------------------------------------------------------------------------
 
 def _vram_sampler() -> Callable[[Config], Any] | None:
-    """The licensing helper's light vRAM sampling (``api.sample_vram`` + ``api.record_history``)."""
+    """The licensing helper's light vRAM sampling (``api.vram_sampler`` + ``api.record_history``).
+
+    One sampler for the life of the service: it keeps each vCenter's session and
+    PropertyCollector filter between samples, so every sample after the first
+    transfers only the VMs that changed.
+    """
     from .. import api
 
-    sample_vram = getattr(api, "sample_vram", None)
+    make = getattr(api, "vram_sampler", None)
     record = getattr(api, "record_history", None)
-    if not callable(sample_vram) or not callable(record):
+    if not callable(make) or not callable(record):
         return None
+    warm: dict[int, Any] = {}  # id(cfg) -> its sampler (a service has one cfg)
 
     def sample(cfg: Config) -> Any:
-        snap = sample_vram(cfg)
+        sampler = warm.get(id(cfg))
+        if sampler is None:
+            sampler = warm[id(cfg)] = make(cfg)
+        snap = sampler.sample()
         added = record(cfg, snap, source="sample")
         log.info("serve: vRAM sample: %d VMs, %d pool sample(s) recorded", snap.vm_count(), added)
         return snap

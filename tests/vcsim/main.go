@@ -84,6 +84,7 @@ func main() {
 		fatal(format, args...)
 	}
 	installPagingCollector()
+	installVersionedUpdates()
 	setInstanceUUID(*instanceUUID)
 	if err := disconnectHosts(*disconnect); err != nil {
 		die("-disconnect: %v", err)
