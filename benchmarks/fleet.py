@@ -28,7 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from vcsim_harness import Vcsim, VcsimLauncher, build_launcher, make_tls_files, toml_table  # noqa: E402
+from vcsim_harness import (
+    Vcsim,
+    VcsimLauncher,
+    build_launcher,
+    make_tls_files,
+    toml_table,
+)
 
 
 def write_config(path: Path, sims: list[Vcsim], workers: int) -> Path:
@@ -41,12 +47,12 @@ def write_config(path: Path, sims: list[Vcsim], workers: int) -> Path:
 
 
 def child(config: Path, page_size: int | None) -> int:
-    from reporter.collect import collect
+    from reporter.collect import DEFAULT_PAGE_SIZE, collect
     from reporter.config import load_config
 
     cfg = load_config(config)
     t0 = time.perf_counter()
-    snap = collect(cfg, progress=False, **({"page_size": page_size} if page_size else {}))
+    snap = collect(cfg, progress=False, page_size=page_size or DEFAULT_PAGE_SIZE)
     took = time.perf_counter() - t0
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"seconds": took, "vcenters": len(snap.vcenters), "vms": snap.vm_count(),
@@ -57,7 +63,7 @@ def child(config: Path, page_size: int | None) -> int:
 
 def in_child(config: Path, page_size: int | None) -> dict[str, Any]:
     extra = ["--page-size", str(page_size)] if page_size else []
-    out = subprocess.run([sys.executable, __file__, "--child", str(config), *extra], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, __file__, "--child", str(config), *extra], capture_output=True, text=True, check=False,
                          env=dict(os.environ))
     if out.returncode != 0:
         raise SystemExit(f"child failed:\n{out.stderr[-3000:]}")

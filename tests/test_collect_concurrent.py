@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from vcsim_harness import Vcsim, toml_table
-from reporter.collect import collect, session as session_mod
+
+from reporter.collect import collect
+from reporter.collect import session as session_mod
 from reporter.config import load_config, parse_config
 from reporter.errors import ConfigError
 
@@ -21,7 +22,8 @@ pytestmark = pytest.mark.vcsim
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +97,7 @@ def test_concurrent_progress_is_whole_lines_per_vcenter(sims: list[Vcsim], tmp_p
 
 
 def test_workers_default_and_bounds() -> None:
-    base = {"vcenter": []}
+    base: dict[str, Any] = {"vcenter": []}
     assert parse_config(base).collect.workers == 8
     assert parse_config({**base, "collect": {"workers": 1}}).collect.workers == 1
     assert parse_config({**base, "collect": {"workers": 64}}).collect.workers == 64

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (pyVmomi's generated types and pyVim are untyped)
 """Incremental vRAM samples on a real simulator: only changes move, the result equals a
 full light read, and every fallback (expired session, destroyed filter, stale version)
 gives the full read again. The one-shot state file is private and holds no password."""
@@ -8,17 +10,25 @@ import http.client
 import json
 import stat
 from collections import Counter
+from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from pyVim.task import WaitForTask
-from pyVmomi import SoapAdapter, SoapStubAdapter, vim, vmodl
-
+from pyVmomi import SoapAdapter, vim, vmodl
+from pyVmomi.SoapAdapter import SoapStubAdapter
 from vcsim_harness import Vcsim
+
 from reporter.collect import incremental, sample_vram
-from reporter.collect.incremental import FILTER_GONE, FIRST, SESSION_EXPIRED, STALE_VERSION, VramSampler
+from reporter.collect.incremental import (
+    FILTER_GONE,
+    FIRST,
+    SESSION_EXPIRED,
+    STALE_VERSION,
+    VramSampler,
+)
 from reporter.config import Config, load_config
 from reporter.history import samples_for_snapshot
 from reporter.model import Snapshot
@@ -108,7 +118,7 @@ def same_as_full_read(snap: Snapshot, cfg: Config) -> None:
     full = sample_vram(cfg)
     assert snap.collection_errors == full.collection_errors == []
     assert snap.vcenters == full.vcenters
-    strip = lambda rows: [{k: v for k, v in r.items() if k != "ts"} for r in rows]  # noqa: E731
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "ts"} for r in rows]
     assert strip(samples_for_snapshot(snap, cfg, "sample")) == strip(samples_for_snapshot(full, cfg, "sample"))
 
 
@@ -293,7 +303,7 @@ def test_simulator_rejects_an_old_version_as_vcenter_does(sim: Vcsim) -> None:
     first = pc.WaitForUpdatesEx("", now)
     assert len(first.filterSet[0].objectSet) == VMS
     assert pc.WaitForUpdatesEx(first.version, now) is None  # nothing changed
-    vm = vms_by_name(si)[sorted(vms_by_name(si))[0]]
+    vm = vms_by_name(si)[min(vms_by_name(si))]
     WaitForTask(vm.PowerOffVM_Task())
     second = pc.WaitForUpdatesEx(first.version, now)
     (ou,) = second.filterSet[0].objectSet

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (pyVmomi's generated types and pyVim are untyped)
 """Incremental vRAM samples: a PropertyCollector filter on the VMs, then only changes.
 
 The first sample of a vCenter creates a ContainerView of its VMs and a filter on
@@ -39,11 +41,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pyVmomi import SoapStubAdapter, vim, vmodl
+from pyVmomi import vim, vmodl
+from pyVmomi.SoapAdapter import SoapStubAdapter
 
 from ..config import Config, VCenterConfig
 from ..errors import ConfigError
-from ..model import CollectionError, VCenter
+from ..model import VM, CollectionError, VCenter
 from . import convert
 from .progress import Progress
 from .retrieve import DEFAULT_PAGE_SIZE, _filter_spec, retrieve_one
@@ -72,6 +75,9 @@ class FilterState:
     version: str
     vms: dict[str, dict[str, Any]]  # moid -> {path: plain value (convert.VM_VALUES applied)}
     si: Any = field(default=None, repr=False)  # the ServiceInstance the filter was made on (None: unknown yet)
+    # In memory only: the VM models of the last sample, and the VMs changed since (None: all).
+    models: dict[str, VM] = field(default_factory=dict, repr=False)
+    changed: set[str] | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -127,12 +133,23 @@ class IncrementalCollector(VCenterCollector):
     def _read_vms(self, session: Session) -> None:
         self.progress.start(self.vc.name, "virtual machines")
         vms_props = self._vm_values(session)
+        st = self.state
+        assert st is not None
+        # Only VMs that changed, or whose host moved to another cluster, are converted
+        # again: 10,000 unchanged models are reused as they are.
+        old, changed, host_cluster = st.models, st.changed, self._host_cluster
         vms = {}
         for m, p in vms_props.items():
-            try:
-                vms[m] = convert.vram_vm_from(m, p, self._host_cluster)
-            except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
-                self._object_error("vms", m, exc)
+            vm = old.get(m)
+            host = p.get("runtime.host")
+            if vm is None or changed is None or m in changed or vm.cluster != (host_cluster.get(host) if host else None):
+                try:
+                    vm = convert.vram_vm_from(m, p, host_cluster)
+                except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
+                    self._object_error("vms", m, exc)
+                    continue
+            vms[m] = vm
+        st.models, st.changed = vms, set()
         self.out.vms = vms
         self.progress.done(len(vms))
 
@@ -175,6 +192,7 @@ class IncrementalCollector(VCenterCollector):
         pc = session.content.propertyCollector
         options = _PC.WaitOptions(maxWaitSeconds=0)
         vms = {} if version == "" else dict(st.vms)
+        changed: set[str] = set()
         values = convert.VM_VALUES
         while True:
             result = pc.WaitForUpdatesEx(version, options)
@@ -187,6 +205,7 @@ class IncrementalCollector(VCenterCollector):
                 for ou in fu.objectSet or []:
                     self.stats.objects_received += 1
                     moid = ou.obj._moId
+                    changed.add(moid)
                     if ou.kind == "leave":
                         vms.pop(moid, None)
                         continue
@@ -200,8 +219,9 @@ class IncrementalCollector(VCenterCollector):
                     vms[moid] = props
             if not result.truncated:
                 break
+        full = st.version == "" or not st.models
         return FilterState(filter_moid=st.filter_moid, view_moid=st.view_moid, version=version, vms=vms,
-                           si=session.si)
+                           si=session.si, models={} if full else st.models, changed=None if full else changed)
 
 
 def _destroy_quietly(content: Any, st: FilterState) -> None:
