@@ -146,7 +146,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="vcreport-vram-"))
     launcher = VcsimLauncher(binary=build_launcher(), tls=make_tls_files(work / "tls"), workdir=work)
     try:
-        sim = launcher.start(vms=args.vms, hosts=8, delay_ms=args.delay_ms, timeout_s=600)
+        # The inventory shape of benchmarks/collect.py: 10 clusters x 8 hosts.
+        sim = launcher.start(vms=args.vms, clusters=10, hosts=8, standalone=0, delay_ms=args.delay_ms, timeout_s=600)
         config = sim.config_file(work, timeout_s=600)
         config.write_text(config.read_text() + f'\n[collect]\nstate_dir = "{work / "state"}"\n')
         results = {}

@@ -388,7 +388,7 @@ def one_shot(cfg: Config, *, insecure: bool, page_size: int, engine: str,
         try:
             session.login()
         except Exception as exc:  # noqa: BLE001 - every connect failure is reported the same way
-            path.unlink(missing_ok=True)
+            # The state stays: an unreachable vCenter may still hold the session next time.
             return _connect_error(vc, exc, prog)
         state = saved.state if saved else None
         if state is not None:
@@ -402,7 +402,12 @@ def one_shot(cfg: Config, *, insecure: bool, page_size: int, engine: str,
             path.unlink(missing_ok=True)
             session.logout()
         else:
-            save_state(path, vc, session, new_state)  # and no logout: the next run resumes this session
+            try:
+                save_state(path, vc, session, new_state)  # and no logout: the next run resumes this session
+            except (OSError, ConfigError) as exc:
+                # The sample itself is good; only the next one will be a full read.
+                log.warning("%s: cannot keep the vRAM sample state in %s: %s", vc.name, path.parent, exc)
+                session.logout()
         return vcenter, errors
 
     return _run(cfg, insecure=insecure, progress=progress or Progress(False), light=True, page_size=page_size,

@@ -139,6 +139,7 @@ class Session:
         self._context = context
         self.si: Any = None
         self.content: Any = None
+        self._relogin = threading.Lock()
 
     def login(self) -> None:
         log.debug("connecting to %s:%s as %s", self.vc.host, self.vc.port, self.vc.user)
@@ -165,12 +166,17 @@ class Session:
         vCenter drops idle sessions (KB1031039; domain-reference §1), which shows up as
         ``NotAuthenticated`` on the next call.
         """
+        si = self.si
         try:
             return fn(self, *args)
         except vim.fault.NotAuthenticated:
-            log.info("%s: session expired, logging in again", self.vc.name)
-            self.logout()
-            self.login()
+            # Stages of one vCenter can run in two threads: only the first to see the
+            # expiry logs in again, the other retries on the new session.
+            with self._relogin:
+                if self.si is si:
+                    log.info("%s: session expired, logging in again", self.vc.name)
+                    self.logout()
+                    self.login()
             return fn(self, *args)
 
     def __enter__(self) -> "Session":
