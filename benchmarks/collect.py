@@ -43,9 +43,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from pyVim.connect import Disconnect, SmartConnect  # noqa: E402
 from pyVmomi import vim, vmodl  # noqa: E402
+from vcsim_harness import Vcsim, VcsimLauncher, build_launcher, make_tls_files  # noqa: E402
 
 from reporter.collect import DEFAULT_PAGE_SIZE, convert  # noqa: E402
-from vcsim_harness import Vcsim, VcsimLauncher, build_launcher, make_tls_files  # noqa: E402
 
 PC = vmodl.query.PropertyCollector
 
@@ -137,7 +137,7 @@ def ours(config: Path, page_size: int, out: Path, engine: str) -> dict[str, Any]
     """(c)/(p): reporter.collect.collect() with one engine, then (timed apart) writing the snapshot."""
     from reporter.collect import collect
     from reporter.config import load_config
-    from reporter.snapshot_io import save
+    from reporter.core.snapshot_io import save
 
     cfg = load_config(config)
     t0 = time.perf_counter()

@@ -23,21 +23,33 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 GB = 1024**3
-COLLECTED = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+COLLECTED = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
 def synthetic(n_vms: int, seed: int = 1):
     """Two vCenters, 20 VMs per host, 40 VMs per datastore, 1-3 disks per VM, 5% with snapshot chains,
     a few disconnected hosts, CBT off on a third, vSphere 5 licenses with assignments."""
-    from reporter.model import (Cluster, Datastore, Disk, Host, IoAllocation, IormConfig, License, LicenseAssignment,
-                                Snapshot, SnapshotNode, VCenter, VM)
+    from reporter.core.model import (
+        VM,
+        Cluster,
+        Datastore,
+        Disk,
+        Host,
+        IoAllocation,
+        IormConfig,
+        License,
+        LicenseAssignment,
+        Snapshot,
+        SnapshotNode,
+        VCenter,
+    )
 
     rng = random.Random(seed)
     vcs = {}
@@ -146,7 +158,8 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    from reporter import api, snapshot_io
+    from reporter import api
+    from reporter.core import snapshot_io
 
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     with tempfile.TemporaryDirectory() as tmp:
@@ -178,7 +191,7 @@ def main() -> None:
     from reporter.render.pdfa import AUDIT_FINDINGS_LIMIT
 
     header = [
-        "", f"## Report generation (issue 8) — {datetime.now(timezone.utc):%Y-%m-%d}", "",
+        "", f"## Report generation (issue 8) — {datetime.now(UTC):%Y-%m-%d}", "",
         f"`python benchmarks/report.py --vms {args.vms}` on {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"WeasyPrint {weasyprint.__version__}. Each row is a fresh process: load the snapshot, run every check, "
         "render one format. Seconds = render time only (the baseline row is load + checks); peak RSS is the whole "

@@ -10,13 +10,15 @@ import functools
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
-from . import __version__, api
-from .errors import CollectionIncomplete, ReporterError
+from reporter import __version__, api
+from reporter.config import Config
+from reporter.errors import CollectionIncomplete, ConfigError, ReporterError
 
 
 def _fail(message: str, code: int) -> None:
@@ -109,22 +111,12 @@ def collect_cmd(config_path: Path, out: Path, insecure: bool) -> None:
     cfg = api.load_config(config_path)
     snap = api.collect(cfg, insecure=insecure)
     api.save_snapshot(snap, out)
-    _record_history(cfg, snap)
+    api.record_history(cfg, snap)
     click.echo(f"wrote {out}: {len(snap.vcenters)} vCenter(s), {snap.vm_count()} VMs")
     if snap.collection_errors:
         for err in snap.collection_errors:
             click.echo(f"vcreport: warning: {err.vcenter}: {err.stage}: {err.message}", err=True)
         raise CollectionIncomplete(f"collection incomplete: {len(snap.collection_errors)} error(s); snapshot written to {out}")
-
-
-def _record_history(cfg: Any, snap: Any) -> None:
-    if cfg.history is None:
-        return
-    try:
-        from .history import record_snapshot
-    except ImportError:
-        return
-    record_snapshot(cfg, snap)
 
 
 @main.command("report")
@@ -172,7 +164,7 @@ def _print_summary(res: api.ReportOutput) -> None:
         click.echo(f"  {f}")
 
 
-# -- licensing: plan, vram sample, history (issue 4) ---------------------------------------------
+# -- licensing: plan, vram sample, history ---------------------------------------------------------
 
 @main.command("plan")
 @click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
@@ -199,8 +191,6 @@ def plan_cmd(snapshot: Path, config_path: Path | None, scenario_path: Path | Non
              add_cpu_licenses: int | None, per_core: bool, vram_table: str | None, out: Path | None,
              show_license_keys: bool | None) -> None:
     """What-if license planning on SNAPSHOT: prints current vs scenario per vRAM pool."""
-    from .errors import ConfigError
-
     if (add_vms is None) != (vm_memory_gb is None):
         raise ConfigError("--add-vms and --vm-memory-gb go together")
     if out is not None and out.suffix.lower() not in (".html", ".htm", ".xlsx"):
@@ -211,9 +201,7 @@ def plan_cmd(snapshot: Path, config_path: Path | None, scenario_path: Path | Non
                       edition=edition, add_cpu_licenses=add_cpu_licenses or 0, per_core=per_core,
                       vram_table=vram_table)
     show = bool(show_license_keys) if show_license_keys is not None else bool(cfg and cfg.output.show_license_keys)
-    from .licensing.plan_output import render_terminal
-
-    click.echo(render_terminal(result, show_license_keys=show), nl=False)
+    click.echo(api.plan_text(result, show_license_keys=show), nl=False)
     if out is not None:
         click.echo(f"wrote {api.write_plan(result, out, show_license_keys=show)}")
 
@@ -231,8 +219,6 @@ def vram_group() -> None:
 def vram_sample_cmd(config_path: Path, insecure: bool, full: bool) -> None:
     """Take a light vRAM sample from every vCenter and record it in the history."""
     import time
-
-    from .errors import ConfigError
 
     cfg = api.load_config(config_path)
     if cfg.history is None:
@@ -252,9 +238,7 @@ def history_group() -> None:
     """vRAM history: import past samples, export all samples."""
 
 
-def _history_cfg(config_path: Path) -> Any:
-    from .errors import ConfigError
-
+def _history_cfg(config_path: Path) -> Config:
     cfg = api.load_config(config_path)
     if cfg.history is None:
         raise ConfigError(f"{config_path}: no [history] section (set [history] url)")
@@ -288,12 +272,33 @@ def history_export_cmd(config_path: Path, out: Path | None) -> None:
 
 @main.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--trust", "trust", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="CA certificate (PEM/DER) the signer must chain to (repeatable; adds to [audit] trust_files).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Config whose [audit] trust_files are trusted roots (optional).")
 @click.option("--snapshot", "snapshot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also check this snapshot file against the source-snapshot SHA-256 printed in FILE.")
+@click.option("--allow-unsigned", is_flag=True, help="Accept an unsigned file: check only its embedded evidence.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result on standard output.")
 @handle_errors
-def verify_cmd(file: Path, snapshot: Path | None) -> None:
-    """Check an audit-evidence PDF: recompute its attachments' SHA-256 (exit 4 on a mismatch)."""
-    click.echo(api.verify(file, snapshot).summary())
+def verify_cmd(file: Path, trust: tuple[Path, ...], config_path: Path | None, snapshot: Path | None,
+               allow_unsigned: bool, as_json: bool) -> None:
+    """Check an audit-evidence PDF: signature, chain, timestamp, attachments (exit 4 when invalid)."""
+    if logging.getLogger().getEffectiveLevel() >= logging.WARNING:
+        # pypdf and pyHanko log what they tolerate in a file at WARNING; the checks report what matters.
+        for name in ("pypdf", "pyhanko", "pyhanko_certvalidator"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    cfg = api.load_config(config_path) if config_path else None
+    report = api.verify(file, snapshot, trust=trust, cfg=cfg, allow_unsigned=allow_unsigned)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        for line in report.lines():
+            click.echo(line)
+        click.echo(report.verdict())
+    if not report.valid:
+        click.echo(f"vcreport: verify failed: {report.failure_line()}", err=True)
+        sys.exit(4)
 
 
 @main.command("run")

@@ -17,6 +17,12 @@ class SnapshotFormatError(ReporterError):
     exit_code = 2
 
 
+class UsageError(ReporterError):
+    """A command was given something it cannot use (an unknown format, a directory for a file)."""
+
+    exit_code = 2
+
+
 class ConnectionFailed(ReporterError):
     """A vCenter could not be reached, refused the login, or failed TLS."""
 
@@ -43,3 +49,9 @@ class DeliveryError(ReporterError):
 
 class VerificationFailed(ReporterError):
     exit_code = 4
+
+
+class VerificationInputError(ReporterError):
+    """``vcreport verify`` was given something it cannot check (no file, not a PDF, bad --trust)."""
+
+    exit_code = 2

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reporter import snapshot_io  # noqa: E402
-from reporter.model import Snapshot  # noqa: E402
+from reporter.core.model import Snapshot  # noqa: E402
 
-COLLECTED_AT = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+COLLECTED_AT = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 GB = 1024**3
 MB = 1024**2
 
@@ -94,7 +94,7 @@ class Builder:
 
     def vm(self, name: str, host: str, datastore: str, *, memory_gb: float = 8, cpus: int = 2, power: str = "poweredOn",
            guest: tuple[str, str] | None = None, hw: int = 13, disks_gb: list[int] | None = None, cbt: bool | None = False,
-           folder: str = "/DC/vm/prod", tools_guest: tuple[str, str] | None | bool = True) -> dict[str, Any]:
+           folder: str = "/DC/vm/prod", tools_guest: tuple[str, str] | bool | None = True) -> dict[str, Any]:
         moid = f"vm-{1000 + self._vm_seq}"
         self._vm_seq += 1
         guest = guest or self.rng.choice(LINUX_GUESTS + WINDOWS_GUESTS)

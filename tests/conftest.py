@@ -10,10 +10,10 @@ skipped with the reason. The machinery lives in ``vcsim_harness.py``.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-
 from vcsim_harness import HarnessUnavailable, Vcsim, VcsimLauncher, build_launcher, make_tls_files
 
 

@@ -1,17 +1,17 @@
-"""Small snapshots for the cpu-mmu tests, built from reporter.model classes."""
+"""Small snapshots for the cpu-mmu tests, built from reporter.core.model classes."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from reporter.checks import CheckContext, load_all
-from reporter.findings import Finding
-from reporter.model import VM, Cluster, Host, Snapshot, VCenter
-from reporter.settings import Settings, validate_thresholds
+from reporter.config.settings import Settings, validate_thresholds
+from reporter.core.findings import Finding
+from reporter.core.model import VM, Cluster, Host, Snapshot, VCenter
 
 UUID = "5c2d0f1e-0000-4000-8000-00000000c0de"
-COLLECTED_AT = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
+COLLECTED_AT = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 INTEL = "Intel(R) Xeon(R) CPU E5-2680 v2 @ 2.80GHz"
 AMD = "AMD Opteron(tm) Processor 6174"
 

@@ -1,13 +1,13 @@
-"""Small snapshots for the licensing, history and plan tests, built from reporter.model."""
+"""Small snapshots for the licensing, history and plan tests, built from reporter.core.model."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from reporter.model import VM, Cluster, Host, License, LicenseAssignment, Snapshot, VCenter
+from reporter.core.model import VM, Cluster, Host, License, LicenseAssignment, Snapshot, VCenter
 
-AT = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 KEY_EP = "AAAAA-BBBBB-CCCCC-11111-EPLUS"
 KEY_EP_SPARE = "DDDDD-EEEEE-FFFFF-22222-SPARE"

@@ -9,21 +9,31 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from reporter.checks import CheckMeta, Reference
-from reporter.engine import CheckResult, Results
-from reporter.findings import Finding, Severity, Status
-from reporter.model import (CollectionError, Datastore, Disk, Host, License, LicenseAssignment, SnapshotNode,
-                            Snapshot, VCenter, VM)
+from reporter.checks.engine import CheckResult, Results
+from reporter.checks.tables import Table
+from reporter.core.findings import Finding, Severity, Status
+from reporter.core.model import (
+    VM,
+    CollectionError,
+    Datastore,
+    Disk,
+    Host,
+    License,
+    LicenseAssignment,
+    Snapshot,
+    SnapshotNode,
+    VCenter,
+)
 from reporter.render import Delta, ReportContext
-from reporter.tables import Table
 
-COLLECTED = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
-GENERATED = datetime(2026, 11, 23, 7, 15, tzinfo=timezone.utc)
+COLLECTED = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+GENERATED = datetime(2026, 11, 23, 7, 15, tzinfo=UTC)
 HOSTILE = "<script>alert(1)</script>"
 UNICODE = "Ünïcødé-VM-日本"
 FORMULA = '=HYPERLINK("http://evil.example","x")'

@@ -1,11 +1,11 @@
-"""Small snapshot builders for the iocaps / sioc tests (plain reporter.model objects)."""
+"""Small snapshot builders for the iocaps / sioc tests (plain reporter.core.model objects)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from reporter.model import (
+from reporter.core.model import (
     VM,
     Cluster,
     Datastore,
@@ -18,7 +18,7 @@ from reporter.model import (
 )
 
 VC_UUID = "11111111-2222-3333-4444-555555555555"
-COLLECTED_AT = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+COLLECTED_AT = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 LEGACY_55 = {"Disk.SchedulerWithReservation": 0}
 MCLOCK_55 = {"Disk.SchedulerWithReservation": 1}

@@ -15,7 +15,7 @@ from sioc_builders import (
     vm,
 )
 
-from reporter.model import Cluster, Snapshot
+from reporter.core.model import Cluster, Snapshot
 
 
 def build() -> Snapshot:

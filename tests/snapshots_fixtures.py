@@ -8,10 +8,10 @@ delta on every disk. Sizes are exact byte counts so tests can assert exact total
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from reporter.model import (
+from reporter.core.model import (
     VM,
     Datastore,
     Disk,
@@ -27,7 +27,7 @@ from reporter.model import (
 
 GB = 1024**3
 MB = 1024**2
-NOW = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 UUID = "vc-uuid-1"
 
 

@@ -7,7 +7,19 @@ from typing import Any
 import pytest
 from snapshots_fixtures import GB, UUID, VmBuilder, datastore, host, snapshot_of
 
-from reporter.cbt import (
+from reporter.checks import CheckContext, load_all
+from reporter.checks.cbt import cbt_001_off_in_scope as off_in_scope
+from reporter.checks.cbt import cbt_002_disk_off as disk_off
+from reporter.checks.cbt import cbt_003_pending as pending
+from reporter.checks.cbt import cbt_004_unsupported_disks as unsupported_disks
+from reporter.checks.cbt import cbt_005_hw_version as hw_version
+from reporter.checks.cbt import cbt_006_known_defects as known_defects
+from reporter.checks.cbt import tables
+from reporter.checks.cbt.settings import CbtSettings
+from reporter.config.settings import Settings
+from reporter.core.findings import Severity, Status
+from reporter.core.model import VM, Snapshot
+from reporter.domain.cbt import (
     ACTIVE,
     INDEPENDENT,
     OFF,
@@ -18,20 +30,6 @@ from reporter.cbt import (
     in_backup_scope,
     vm_state,
 )
-from reporter.checks import CheckContext, load_all
-from reporter.checks.cbt import (
-    disk_off,
-    hw_version,
-    known_defects,
-    off_in_scope,
-    pending,
-    tables,
-    unsupported_disks,
-)
-from reporter.checks.cbt.settings import CbtSettings
-from reporter.findings import Severity, Status
-from reporter.model import VM, Snapshot
-from reporter.settings import Settings
 
 CID = "52 1a 2b 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8/42"
 HOSTS = [
@@ -91,12 +89,12 @@ def fleet() -> Snapshot:
     return snapshot_of(vms, [datastore("datastore-1", "ds1", free_gb=500)], HOSTS)
 
 
-def run(module, snap: Snapshot | None = None, **settings: Any):  # noqa: ANN001, ANN201
+def run(module, snap: Snapshot | None = None, **settings: Any):
     s = Settings(thresholds={"cbt": CbtSettings(**settings)}) if settings else Settings()
     return module.run(CheckContext(snap or fleet(), settings=s))
 
 
-def summary(out) -> list[tuple]:  # noqa: ANN001
+def summary(out) -> list[tuple]:
     return [(f.object_name, f.severity, f.status) for f in out.findings]
 
 

@@ -1,4 +1,4 @@
-"""The known-CBT-defect data file (reporter/data/cbt_defects.toml, domain-reference §5) and build matching."""
+"""The known-CBT-defect data file (reporter/data/cbt_defects.toml, docs/methodology.md (section 5 topics)) and build matching."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from importlib import resources
 
 import pytest
 
-from reporter.cbt import host_defects, load_defects, parse_defects, unknown_build_hosts
-from reporter.model import Host
+from reporter.core.model import Host
+from reporter.domain.cbt import host_defects, load_defects, parse_defects, unknown_build_hosts
 
 
 def h(version: str, build: str | None) -> Host:

@@ -3,12 +3,12 @@ VMFS SSD flags, SIOC settings, typed licence properties) into the snapshot model
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pyVmomi import vim
 
 from reporter.collect import convert
-from reporter.model import Disk, IoAllocation, IormConfig
+from reporter.core.model import Disk, IoAllocation, IormConfig
 
 D = vim.vm.device
 VD = D.VirtualDisk
@@ -110,7 +110,7 @@ def test_datastore_vmfs_ssd_and_sioc():
 
 
 def test_license_properties_kept_raw_and_json_able():
-    when = datetime(2012, 8, 24, tzinfo=timezone.utc)
+    when = datetime(2012, 8, 24, tzinfo=UTC)
     info = vim.LicenseManager.LicenseInfo(
         licenseKey="K", editionKey="esxEnterprisePlus", name="vSphere 5 Enterprise Plus", total=8, used=6,
         costUnit="cpuPackage",

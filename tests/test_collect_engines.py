@@ -25,23 +25,24 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from lxml import etree
 from pyVim.task import WaitForTask
 from pyVmomi import SoapAdapter, vim
-
-from reporter.collect import collect, convert, fastxml, rawsoap, sample_vram
-from reporter.collect.vcenter import VCenterCollector
-from reporter.config import load_config
-from reporter.errors import ConfigError
-from reporter.model import Snapshot
-from reporter.snapshot_io import dumps
 from test_collect_protocol import Recorder
 from vcsim_harness import save_inventory
+
+from reporter.api import load_config
+from reporter.collect import collect, convert, fastxml, rawsoap, sample_vram
+from reporter.collect.vcenter import VCenterCollector
+from reporter.core.model import Snapshot
+from reporter.core.snapshot_io import dumps
+from reporter.errors import ConfigError
 
 pytestmark = pytest.mark.vcsim
 

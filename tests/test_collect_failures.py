@@ -10,10 +10,10 @@ import socket
 import time
 
 import pytest
-
 from vcsim_harness import toml_table
+
+from reporter.api import load_config
 from reporter.collect import collect
-from reporter.config import load_config
 from reporter.errors import ConfigError, ConnectionFailed
 
 pytestmark = pytest.mark.vcsim

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -141,7 +141,7 @@ def all_devices() -> Any:
 
 
 def snapshot_info() -> Any:
-    when = datetime(2024, 3, 1, 12, 30, 5, 123456, tzinfo=timezone.utc)
+    when = datetime(2024, 3, 1, 12, 30, 5, 123456, tzinfo=UTC)
     leaf = vim.vm.SnapshotTree(snapshot=vim.vm.Snapshot("snapshot-3"), vm=vim.VirtualMachine("vm-1"), name="s3",
                                description="", id=3, createTime=when + timedelta(days=2), state="poweredOff",
                                quiesced=False)
@@ -171,7 +171,7 @@ def layout() -> Any:
               L.DiskLayout(key=2002, chain=[L.DiskUnit(fileKey=[9])])],
         snapshot=[L.SnapshotLayout(key=vim.vm.Snapshot("snapshot-1"), dataKey=5, memoryKey=-1,
                                    disk=[L.DiskLayout(key=2000, chain=[L.DiskUnit(fileKey=[1, 2])])])],
-        timestamp=datetime(2024, 3, 1, tzinfo=timezone.utc),
+        timestamp=datetime(2024, 3, 1, tzinfo=UTC),
     )
 
 
@@ -359,7 +359,7 @@ def test_host_datastore_cluster_folder_values_equal_pyvmomi_engine():
 def test_scalar_types_as_pyvmomi_gives_them():
     values = {
         "a": "text", "b": 7, "c": VmomiSupport.long(2**40), "d": VmomiSupport.short(-3), "e": VmomiSupport.byte(1),
-        "f": 1.5, "g": VmomiSupport.double(2.25), "h": True, "i": datetime(2020, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        "f": 1.5, "g": VmomiSupport.double(2.25), "h": True, "i": datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC),
         "j": VmomiSupport.URI("https://x/"), "k": vim.HostSystem.ConnectionState.disconnected,
         "l": VmomiSupport.binary(b"\x00\x01raw"), "m": ["s1", "s2"], "n": [1, 2, 3],
         "o": vim.KeyValue(key="k", value="v"), "p": "  spaced  ",

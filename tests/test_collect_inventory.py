@@ -13,10 +13,10 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
+from reporter.api import load_config
 from reporter.collect import collect, sample_vram
-from reporter.config import load_config
-from reporter.model import Cluster, Disk, IoAllocation, License, LicenseAssignment, SnapshotNode, VM
-from reporter.snapshot_io import dumps, loads
+from reporter.core.model import VM, Cluster, Disk, IoAllocation, License, LicenseAssignment, SnapshotNode
+from reporter.core.snapshot_io import dumps, loads
 
 pytestmark = pytest.mark.vcsim
 
@@ -260,7 +260,7 @@ def test_hosts_options_and_states(shaped):
     assert h1.cpu_model == "Intel(R) Core(TM) i7-3615QM CPU @ 2.30GHz"
     assert (h1.connection_state, h1.maintenance_mode, h1.power_state, h1.cluster) == (
         "connected", True, "poweredOn", cluster)
-    # Set on this host; the other key is not set (InvalidName): None with no error (domain-reference §1).
+    # Set on this host; the other key is not set (InvalidName): None with no error (docs/methodology.md (section 1 topics)).
     assert h1.advanced_options == {"Disk.SchedulerWithReservation": 0, "VMkernel.Boot.isPerFileSchedModelActive": None}
     assert h1.advanced_option_errors == {}
 

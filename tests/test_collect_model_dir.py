@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from reporter.api import load_config
 from reporter.collect import collect
-from reporter.config import load_config
-from reporter.model import Host
+from reporter.core.model import Host
 
 pytestmark = pytest.mark.vcsim
 

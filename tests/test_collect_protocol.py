@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from pyVmomi import SoapAdapter
 
+from reporter.api import load_config
 from reporter.collect import collect, rawsoap
 from reporter.collect.vcenter import VCenterCollector
-from reporter.config import load_config
 
 pytestmark = pytest.mark.vcsim
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cpu_mmu_fixtures import R2008, RHEL6, W32, W32E, W64, W64E, context, cpu_findings, make_snapshot, make_vm
-from reporter.findings import Finding
+
+from reporter.core.findings import Finding
 
 PS_HW = ("PowerCLI: $spec = New-Object VMware.Vim.VirtualMachineConfigSpec; $spec.Flags = New-Object "
          "VMware.Vim.VirtualMachineFlagInfo; $spec.Flags.VirtualExecUsage = 'hvOn'; $spec.Flags.VirtualMmuUsage = 'on'; "
@@ -66,7 +67,7 @@ def test_cpu001_sp2_reported_automatic() -> None:
         "host_mmu_usage_ignored": None,
         "host_ignores_setting": False,
         "host_ignores_basis": "version",
-        "reference": "KB2001372 (https://knowledge.broadcom.com/external/article?legacyId=2001372); domain-reference §7",
+        "reference": "KB2001372 (https://knowledge.broadcom.com/external/article?legacyId=2001372); docs/methodology.md#cpu-mmu-win2003",
         "recommended": "Hardware CPU and MMU (virtualExecUsage hvOn, virtualMmuUsage on)",
     }
 

@@ -1,4 +1,4 @@
-"""cpu-mmu checks (KB2001372, domain-reference §7): every guest id / Tools-reported OS / flag pair /
+"""cpu-mmu checks (KB2001372, docs/methodology.md (section 7 topics)): every guest id / Tools-reported OS / flag pair /
 host capability combination the checks distinguish, with the exact advice each gets."""
 
 from __future__ import annotations
@@ -7,17 +7,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-
 from cpu_mmu_fixtures import (
-    R2008, RHEL6, SBS, W32, W32D, W32E, W64, W64D, W64E, W2016, WEB, context, cpu_findings,
-    make_snapshot, make_vm,
+    R2008,
+    RHEL6,
+    SBS,
+    W32,
+    W32D,
+    W32E,
+    W64,
+    W64D,
+    W64E,
+    W2016,
+    WEB,
+    context,
+    cpu_findings,
+    make_snapshot,
+    make_vm,
 )
+
 from reporter.checks import load_all
 from reporter.checks.cpu_mmu.advice import recommendation
 from reporter.checks.cpu_mmu.assess import Mode, assess
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
-from reporter.findings import Severity, Status
-from reporter.tables import build_tables
+from reporter.checks.tables import build_tables
+from reporter.core.findings import Severity, Status
 
 INFO, LOW, MED = Severity.info, Severity.low, Severity.medium
 FAIL, WARN = Status.fail, Status.warn

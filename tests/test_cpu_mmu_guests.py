@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-
 from cpu_mmu_fixtures import HOSTS, R2008, RHEL6, SBS, W32, W32E, W64, context, cpu_findings, make_snapshot, make_vm
+
 from reporter.checks.cpu_mmu.assess import Mode, assess, configured_mode
 from reporter.checks.cpu_mmu.guests import identify, table
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
+from reporter.checks.tables import build_tables
+from reporter.config.settings import validate_thresholds
 from reporter.errors import ConfigError
-from reporter.settings import validate_thresholds
-from reporter.tables import build_tables
 
 
 def test_data_file_has_the_eight_ids_of_section_7_each_with_a_source() -> None:

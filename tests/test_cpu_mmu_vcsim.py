@@ -20,16 +20,17 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from cpu_mmu_fixtures import cpu_findings
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from cpu_mmu_fixtures import cpu_findings
-from reporter import snapshot_io
 from reporter.checks import CheckContext
-from reporter.model import Snapshot
+from reporter.core import snapshot_io
+from reporter.core.model import Snapshot
 
 pytestmark = pytest.mark.vcsim
 

@@ -50,7 +50,7 @@ def test_readme_opens_with_the_two_commands() -> None:
 def test_readme_toml_examples_are_valid_config() -> None:
     import tomllib
 
-    from reporter.config import parse_config
+    from reporter.api import parse_config
 
     blocks = [b.split("```", 1)[0] for b in README.split("```toml")[1:]]
     assert len(blocks) >= 4

@@ -63,7 +63,7 @@ def test_collect_partial_exits_3_and_keeps_the_good_vcenter(vcsim, tmp_path: Pat
     assert "Traceback" not in res.stderr
     assert vcsim.password not in res.stderr + res.stdout
     assert "vc-down" in res.stderr and "collection incomplete" in res.stderr
-    from reporter import snapshot_io
+    from reporter.core import snapshot_io
 
     snap = snapshot_io.load(snap_path)
     assert [e.vcenter for e in snap.collection_errors] == ["vc-down"]
@@ -148,7 +148,7 @@ def test_failed_render_keeps_the_previous_report_set(tmp_path: Path, monkeypatch
     api.report(sample, out, formats="html,json")
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
 
-    def boom(self, ctx, out_dir):  # noqa: ANN001, ANN202
+    def boom(self, ctx, out_dir):
         raise RenderError("PDF engine failed")
 
     monkeypatch.setattr(pdf.PdfRenderer, "render", boom)

@@ -12,10 +12,10 @@ from email import policy
 from pathlib import Path
 
 import pytest
+import report_fixtures as rf
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-import report_fixtures as rf
 from reporter.config import EmailConfig
 from reporter.deliver.email import build_message, deliver, send, subject
 from reporter.errors import DeliveryError
@@ -70,7 +70,7 @@ def tls_files(tmp_path_factory):
     d = tmp_path_factory.mktemp("tls")
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=2))

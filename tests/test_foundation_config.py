@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reporter.config import load_config
+from reporter.api import load_config
 from reporter.errors import ConfigError
 
 GOOD = """

@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 
 from reporter.checks import Check, CheckContext, all_checks, load_all
-from reporter.checks.general import host_connection
+from reporter.checks.engine import run_checks
+from reporter.checks.general import gen_001_host_connection as host_connection
 from reporter.config import WaiverConfig
-from reporter.engine import run_checks
-from reporter.findings import Severity, Status
-from reporter.model import CollectionError, Host, Snapshot, VCenter
+from reporter.core.findings import Severity, Status
+from reporter.core.model import CollectionError, Host, Snapshot, VCenter
 
 
 def snap_with_hosts(*states: str | None) -> Snapshot:
@@ -71,11 +71,11 @@ def test_waivers_applied_and_expired() -> None:
 def test_broken_check_becomes_error_finding(monkeypatch: pytest.MonkeyPatch) -> None:
     good = load_all()["GEN-001"]
 
-    def broken(ctx: CheckContext):  # noqa: ANN202
+    def broken(ctx: CheckContext):
         raise KeyError("boom")
 
     bad = Check(meta=good.meta.__class__(**{**good.meta.__dict__, "id": "ZZZ-999"}), run=broken)
-    monkeypatch.setattr("reporter.engine.all_checks", lambda: [bad, good])
+    monkeypatch.setattr("reporter.checks.engine.all_checks", lambda: [bad, good])
     res = run_checks(CheckContext(snap_with_hosts("disconnected")))
     statuses = [(r.meta.id, [f.status for f in r.findings]) for r in res.checks]
     assert statuses == [("ZZZ-999", [Status.error]), ("GEN-001", [Status.fail])]

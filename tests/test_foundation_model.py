@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reporter import snapshot_io
+from reporter.core import snapshot_io
+from reporter.core.model import SCHEMA_VERSION, VM, Disk, Snapshot, SnapshotNode, VCenter
 from reporter.errors import SnapshotFormatError
-from reporter.model import SCHEMA_VERSION, Disk, Snapshot, SnapshotNode, VCenter, VM
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "sample-snapshot.json.gz"
 
@@ -102,7 +103,7 @@ def test_failed_save_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.Mon
     def boom(*a: object, **k: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("reporter.fsutil.os.fsync", boom)
+    monkeypatch.setattr("reporter.core.fsutil.os.fsync", boom)
     with pytest.raises(OSError):
         snapshot_io.save(Snapshot(), target)
     assert target.read_bytes() == before

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-
-from reporter import api, snapshot_io
-from reporter.cli import main
-from reporter.history.store import dispose_all
-
 from licensing_helpers import AT, snapshot, vsphere5_site
+
+from reporter import api
+from reporter.cli import main
+from reporter.core import snapshot_io
+from reporter.history.store import dispose_all
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
-"""Daily high-water and the 12-month average (domain-reference §2) from synthetic history."""
+"""Daily high-water and the 12-month average (docs/methodology.md (section 2 topics)) from synthetic history."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -20,7 +20,7 @@ def frame(rows):
 
 
 def test_daily_high_water_is_the_max_of_the_day():
-    d = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    d = datetime(2026, 6, 1, tzinfo=UTC)
     h = history_from_samples(frame([
         {"ts": d + timedelta(hours=1), "used_gb_capped": 100.0},
         {"ts": d + timedelta(hours=13), "used_gb_capped": 180.0},
@@ -35,7 +35,7 @@ def test_daily_high_water_is_the_max_of_the_day():
 
 def test_average_over_a_full_year_window_ignores_older_days():
     as_of = date(2026, 11, 23)
-    end = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
+    end = datetime(2026, 11, 23, 12, tzinfo=UTC)
     # 400 days: the oldest 35 at 1000 GB fall outside the 365-day window; inside, 365 days at 500 GB
     rows = [{"ts": end - timedelta(days=i), "used_gb_capped": 500.0 if i < 365 else 1000.0} for i in range(400)]
     ph = history_from_samples(frame(rows), as_of).pool(P)
@@ -47,7 +47,7 @@ def test_average_over_a_full_year_window_ignores_older_days():
 
 def test_gaps_are_left_out_not_counted_as_zero():
     as_of = date(2026, 11, 23)
-    end = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
+    end = datetime(2026, 11, 23, 12, tzinfo=UTC)
     # 100 days of 400 GB, then 30 days without samples, then 10 days of 700 GB ending today
     rows = [{"ts": end - timedelta(days=i), "used_gb_capped": 700.0} for i in range(10)]
     rows += [{"ts": end - timedelta(days=i), "used_gb_capped": 400.0} for i in range(40, 140)]
@@ -60,7 +60,7 @@ def test_gaps_are_left_out_not_counted_as_zero():
 
 def test_fewer_than_365_days_and_no_sample_today():
     as_of = date(2026, 11, 23)
-    rows = [{"ts": datetime(2026, 11, 20, 8, tzinfo=timezone.utc), "used_gb_capped": 300.0}]
+    rows = [{"ts": datetime(2026, 11, 20, 8, tzinfo=UTC), "used_gb_capped": 300.0}]
     ph = history_from_samples(frame(rows), as_of).pool(P)
     assert (ph.days_available, ph.today_high_water_gb, ph.missing_days) == (1, None, 3)
 
@@ -85,7 +85,7 @@ def test_days_are_utc_days_across_dst_changes():
 
 
 def test_entitlement_of_a_day_is_its_last_sample():
-    d = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    d = datetime(2026, 6, 1, tzinfo=UTC)
     df = frame([{"ts": d + timedelta(hours=1), "used_gb_capped": 1.0}, {"ts": d + timedelta(hours=5), "used_gb_capped": 1.0}])
     df.loc[1, "entitled_gb"] = 672.0  # a license added during the day
     h = history_from_samples(df, date(2026, 6, 1))

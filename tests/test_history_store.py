@@ -8,18 +8,17 @@ import os
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from licensing_helpers import AT, snapshot, vsphere5_site
 from sqlalchemy import inspect, text
 
-from reporter.config import parse_config
+from reporter.api import parse_config
 from reporter.errors import HistoryError
 from reporter.history import export_csv, import_csv, load_for_report, record_snapshot
 from reporter.history.store import MIGRATIONS, dispose_all, open_store, run_migrations
-
-from licensing_helpers import AT, snapshot, vsphere5_site
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("VCREPORT_TEST_PG_URL")

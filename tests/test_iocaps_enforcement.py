@@ -1,11 +1,11 @@
-"""The enforcement rule per VM x datastore under each scheduler (KB1038241; domain-reference §6)."""
+"""The enforcement rule per VM x datastore under each scheduler (KB1038241; docs/methodology.md (section 6 topics))."""
 
 from __future__ import annotations
 
 import pytest
 from sioc_builders import LEGACY_55, MCLOCK_55, PER_FILE_80, disk, host, vcenter, vm
 
-from reporter.iocaps import Cap, CapKind, Enforced, Unlimited, disk_caps, evaluate_vm, orphan_cap_keys
+from reporter.domain.iocaps import Cap, CapKind, Enforced, Unlimited, disk_caps, evaluate_vm, orphan_cap_keys
 
 MB = 1024 * 1024
 UNKNOWN = "unknown-opts"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reporter.iocaps import (
+from reporter.domain.iocaps import (
     UNITS,
     Cap,
     CapKind,
@@ -53,7 +53,7 @@ def test_round_trip_any_case_and_whitespace(case, iops_base, bw_base):
 def test_no_unit_means_iops_or_bytes_not_k_units(kind, number):
     parsed = parse_cap(str(number), kind)
     assert isinstance(parsed, Cap)
-    assert parsed.value == number  # domain-reference §6: not K-units as KB1038241 says
+    assert parsed.value == number  # docs/methodology.md (section 6 topics): not K-units as KB1038241 says
     assert (parsed.unit, parsed.unit_written) == ("IOps" if kind is CapKind.iops else "Bps", False)
 
 

@@ -1,11 +1,11 @@
-"""Which disk scheduler a host runs, from its version and advanced options (domain-reference §6)."""
+"""Which disk scheduler a host runs, from its version and advanced options (docs/methodology.md (section 6 topics))."""
 
 from __future__ import annotations
 
 import pytest
 from sioc_builders import host
 
-from reporter.iocaps import Scheduler, determine_scheduler, parse_version
+from reporter.domain.iocaps import Scheduler, determine_scheduler, parse_version
 
 SWR = "Disk.SchedulerWithReservation"
 PF = "VMkernel.Boot.isPerFileSchedModelActive"

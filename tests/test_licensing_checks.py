@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pandas as pd
 import pytest
+from licensing_helpers import (
+    AT,
+    EVAL,
+    KEY_EP,
+    KEY_EP_SPARE,
+    KEY_ESS,
+    KEY_STD,
+    assign,
+    host,
+    lic,
+    snapshot,
+    vcenter,
+    vm,
+    vsphere5_site,
+)
 
 from reporter.checks import CheckContext
-from reporter.checks.licensing import (
-    evaluation, expiring, hard_limits, over_assigned, unassigned, vram_average, vram_headroom, vram_reported, vram_today,
-)
+from reporter.checks.licensing import lic_001_vram_average as vram_average
+from reporter.checks.licensing import lic_002_vram_today as vram_today
+from reporter.checks.licensing import lic_003_vram_headroom as vram_headroom
+from reporter.checks.licensing import lic_004_vram_reported as vram_reported
+from reporter.checks.licensing import lic_005_hard_limits as hard_limits
+from reporter.checks.licensing import lic_006_expiring as expiring
+from reporter.checks.licensing import lic_007_evaluation as evaluation
+from reporter.checks.licensing import lic_008_over_assigned as over_assigned
+from reporter.checks.licensing import lic_009_unassigned as unassigned
 from reporter.checks.licensing.settings import LicensingSettings
-from reporter.findings import Severity
+from reporter.config.settings import Settings
+from reporter.core.findings import Severity
 from reporter.history import history_from_samples
-from reporter.settings import Settings
-
-from licensing_helpers import (
-    AT, EVAL, KEY_EP, KEY_EP_SPARE, KEY_ESS, KEY_STD, assign, host, lic, snapshot, vcenter, vm, vsphere5_site,
-)
 
 
 def ctx(snap, history=None, **thresholds):

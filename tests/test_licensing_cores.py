@@ -1,16 +1,15 @@
-"""Per-CPU (32-core rule) and per-core (16-core minimum) counts (domain-reference §3)."""
+"""Per-CPU (32-core rule) and per-core (16-core minimum) counts (docs/methodology.md (section 3 topics))."""
 
 from __future__ import annotations
 
 import pytest
+from licensing_helpers import KEY_EP, assign, host, lic, snapshot, vcenter, vm
 
 from reporter.config import LicensingConfig
-from reporter.licensing import LicensingOptions, analyze
-from reporter.licensing.cores import per_core_licensed, per_cpu_licenses
-from reporter.model import Datastore
-from reporter.settings import Settings
-
-from licensing_helpers import KEY_EP, assign, host, lic, snapshot, vcenter, vm
+from reporter.config.settings import Settings
+from reporter.core.model import Datastore
+from reporter.domain.licensing import LicensingOptions, analyze
+from reporter.domain.licensing.cores import per_core_licensed, per_cpu_licenses
 
 
 @pytest.mark.parametrize("sockets,cps,per_cpu_32,per_core", [

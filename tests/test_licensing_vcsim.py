@@ -8,8 +8,9 @@ import time
 import pytest
 
 from reporter import api
-from reporter.config import HistoryConfig, load_config
-from reporter.licensing import analyze
+from reporter.api import load_config
+from reporter.config import HistoryConfig
+from reporter.domain.licensing import analyze
 
 pytestmark = pytest.mark.vcsim
 

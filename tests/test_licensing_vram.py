@@ -1,16 +1,25 @@
-"""vRAM pool math (domain-reference §2): exact numbers on small snapshots."""
+"""vRAM pool math (docs/methodology.md (section 2 topics)): exact numbers on small snapshots."""
 
 from __future__ import annotations
 
 import pytest
+from licensing_helpers import (
+    EVAL,
+    KEY_EP,
+    KEY_ESS,
+    KEY_STD,
+    assign,
+    host,
+    lic,
+    snapshot,
+    vcenter,
+    vm,
+    vsphere5_site,
+)
 
 from reporter.config import LicensingConfig
-from reporter.licensing import LicensingOptions, analyze
-from reporter.settings import Settings
-
-from licensing_helpers import (
-    EVAL, KEY_EP, KEY_ESS, KEY_STD, assign, host, lic, snapshot, vcenter, vm, vsphere5_site,
-)
+from reporter.config.settings import Settings
+from reporter.domain.licensing import LicensingOptions, analyze
 
 
 def _an(snap, table="aug2011", groups=None):
@@ -28,7 +37,7 @@ def test_enterprise_plus_pool_aug2011_exact():
     assert p.cap_effect_gb == 4.0
     assert p.vms_not_on == 2
     assert p.configured_all_gb == 256.0
-    # 4 assigned + 2 unassigned CPU licenses x 96 GB; unassigned count (domain-reference §2)
+    # 4 assigned + 2 unassigned CPU licenses x 96 GB; unassigned count (docs/methodology.md (section 2 topics))
     assert (p.cpu_total, p.cpu_assigned, p.cpu_unassigned) == (6, 4, 2)
     assert (p.entitled_gb, p.entitled_assigned_gb, p.entitled_unassigned_gb) == (576.0, 384.0, 192.0)
     assert p.headroom_gb() == 384.0

@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from licensing_helpers import KEY_EP, KEY_EP_SPARE, snapshot, vsphere5_site
 from openpyxl import load_workbook
 
-from reporter import snapshot_io
 from reporter.cli import main
+from reporter.core import snapshot_io
+from reporter.domain.licensing.plan import Scenario, load_scenario, plan
 from reporter.errors import ConfigError
-from reporter.licensing.plan import Scenario, load_scenario, plan
-from reporter.licensing.plan_output import render_html, render_terminal, render_xlsx
-
-from licensing_helpers import KEY_EP, KEY_EP_SPARE, KEY_STD, snapshot, vsphere5_site
+from reporter.render.plan import render_html, render_terminal, render_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "sample-snapshot.json.gz"
@@ -101,7 +100,7 @@ def test_plan_command_on_sample_snapshot(tmp_path):
                                "--edition", "enterprise", "--add-cpu-licenses", "2", "--out", str(out_html)])
     assert res.exit_code == 0, res.output
     snap = snapshot_io.load(SAMPLE)
-    std = next(p for p in __import__("reporter.licensing", fromlist=["analyze"]).analyze(snap).pools if p.id == "vc01/standard")
+    std = next(p for p in __import__("reporter.domain.licensing", fromlist=["analyze"]).analyze(snap).pools if p.id == "vc01/standard")
     assert "vc01/standard -> vc01/enterprise" in res.output
     # 6 + 2 CPU licenses x 64 GB (Enterprise, aug2011) = 512 GB; use grows by 5 x 8 GB
     assert re.search(r"vRAM entitled \(GB\)\s+│\s+192 │\s+512 \*", res.output)
@@ -130,11 +129,12 @@ def test_plan_command_errors(tmp_path):
 
 
 def test_plan_shows_history_for_the_current_state():
-    import pandas as pd
     from datetime import timedelta
 
-    from reporter.history import history_from_samples
+    import pandas as pd
     from licensing_helpers import AT
+
+    from reporter.history import history_from_samples
 
     df = pd.DataFrame([{"ts": AT - timedelta(days=i), "pool_id": "vc1/standard", "edition": "standard",
                         "used_gb_raw": 60.0, "used_gb_capped": 60.0, "entitled_gb": 64.0} for i in range(1, 11)])

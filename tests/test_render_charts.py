@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
-
 import report_fixtures as rf
+
+from reporter.checks.tables import Table
 from reporter.history import history_from_samples
 from reporter.render.charts import severity_chart, table_chart, vram_charts
 from reporter.render.html import render_html
-from reporter.tables import Table
 
 AS_OF = date(2026, 11, 23)
 
@@ -20,7 +20,7 @@ def _history():
     for i in range(40):  # 40 days ending on AS_OF, with days 10..12 missing
         if 10 <= i <= 12:
             continue
-        ts = datetime(2026, 11, 23, 5, 0, tzinfo=timezone.utc) - timedelta(days=i)
+        ts = datetime(2026, 11, 23, 5, 0, tzinfo=UTC) - timedelta(days=i)
         rows.append({"ts": ts, "pool_id": "vc01/enterprise_plus", "edition": "esxEnterprisePlus",
                      "used_gb_raw": 1000.0 + i, "used_gb_capped": 900.0 + i, "entitled_gb": 1536.0})
         rows.append({"ts": ts, "pool_id": "vc02/per_core", "edition": "vsphere8", "used_gb_raw": 50.0,

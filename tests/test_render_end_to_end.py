@@ -6,9 +6,9 @@ from __future__ import annotations
 import zipfile
 
 import pytest
+import report_fixtures as rf
 from pypdf import PdfReader
 
-import report_fixtures as rf
 from reporter import api
 
 ALL = ["html", "pdf", "pdfa", "xlsx", "csv", "json"]

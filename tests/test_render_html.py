@@ -6,11 +6,11 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-
 import report_fixtures as rf
+
+from reporter.checks import family_title
 from reporter.render import get_renderer
 from reporter.render.html import render_html
-from reporter.tables import FAMILY_TITLES
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_collection_and_check_errors_come_first(html):
 
 def test_family_sections_in_order_then_unknown_families(html):
     sections = re.findall(r'<section class="family" id="family-([\w-]+)">\s*<h2>([^<]+)</h2>', html)
-    assert sections == [("licensing", FAMILY_TITLES["licensing"]), ("snapshots", FAMILY_TITLES["snapshots"]),
+    assert sections == [("licensing", family_title("licensing")), ("snapshots", family_title("snapshots")),
                         ("zz-lab", "Zz lab")]
     # A check with nothing to say is one line; the crashed one is shown in full.
     assert "LAB-001 — Lab check with nothing to report: 1 host checked, no findings" in html

@@ -6,14 +6,13 @@ import re
 
 import pdfplumber
 import pytest
+import report_fixtures as rf
 from pypdf import PdfReader
 
-import report_fixtures as rf
-from reporter.engine import CheckResult, Results
-from reporter.findings import Finding, Severity, Status
+from reporter.checks.engine import CheckResult, Results
+from reporter.core.findings import Finding, Severity, Status
 from reporter.render import get_renderer
 from reporter.render.pdf import PDF_FINDINGS_LIMIT
-
 
 _pages = rf.pdf_pages
 

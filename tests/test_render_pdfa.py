@@ -6,9 +6,9 @@ import hashlib
 import re
 
 import pytest
+import report_fixtures as rf
 from pypdf import PdfReader
 
-import report_fixtures as rf
 from reporter.render import get_renderer
 from reporter.render.sheets import findings_json, inventory_sheets, sheet_csv
 

@@ -8,8 +8,8 @@ from datetime import datetime
 
 import openpyxl
 import pytest
-
 import report_fixtures as rf
+
 from reporter.render import get_renderer
 
 SHEETS = ["Summary", "Findings", "Collection errors", "vCenters", "VMs", "Hosts", "Clusters", "Datastores", "Disks",

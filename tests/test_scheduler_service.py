@@ -10,17 +10,23 @@ import types
 from pathlib import Path
 
 import pytest
+import report_fixtures as rf
 import schedule
 from click.testing import CliRunner
 
-import report_fixtures as rf
+import reporter.collect
+import reporter.collect.incremental
+import reporter.history
 from reporter import api
+from reporter.api import parse_config
 from reporter.cli import main
-from reporter.config import parse_config
-from reporter.deliver import scheduler as sched
-from reporter.deliver.scheduler import JOB_LOCK, SERVE_LOCK, Busy, FileLock, Service, run_once, serve
+from reporter.core.model import Host
 from reporter.errors import DeliveryError, ReporterError
-from reporter.model import Host
+from reporter.pipeline import run as sched_run
+from reporter.pipeline import service as sched
+from reporter.pipeline.locks import Busy, FileLock
+from reporter.pipeline.run import JOB_LOCK, run_once
+from reporter.pipeline.service import SERVE_LOCK, Service, serve
 
 
 class Clock:
@@ -94,7 +100,7 @@ def test_a_failed_run_is_logged_and_the_next_one_still_happens(clock, tmp_path, 
                   report_job=recorder(clock, calls, "report", fail=RuntimeError("vCenter exploded")),
                   sample_job=recorder(clock, calls, "sample", fail=ReporterError("vc01: connection refused")),
                   maintenance_job=lambda c: None)
-    caplog.set_level(logging.INFO, logger="reporter.deliver.scheduler")
+    caplog.set_level(logging.INFO, logger="reporter.pipeline.service")
     for _ in range(15 * 24 * 4):  # fifteen days in 15-minute steps
         clock.advance(minutes=15)
         svc.tick()
@@ -148,7 +154,7 @@ def test_sigterm_finishes_the_current_job_then_exits_cleanly(clock, tmp_path, ca
         os.kill(os.getpid(), signal.SIGTERM)  # docker stop, mid-job
         calls.append("sample-end")  # the job still completes
 
-    caplog.set_level(logging.INFO, logger="reporter.deliver.scheduler")
+    caplog.set_level(logging.INFO, logger="reporter.pipeline.service")
     before = signal.getsignal(signal.SIGTERM)
     svc = serve(config(tmp_path), wait=lambda s: clock.advance(minutes=15), scheduler=schedule.Scheduler(),
                 report_job=lambda c: calls.append("report"), sample_job=sample, maintenance_job=lambda c: None)
@@ -174,17 +180,20 @@ def test_the_default_sampler_takes_a_light_sample_and_records_it(tmp_path, monke
     snap = rf.snapshot(errors=False)
 
     class Sampler:  # the warm sampler: made once, then sampled every time
+        def __init__(self, cfg):
+            made.append(cfg)
+
         def sample(self):
             taken.append(self)
             return snap
 
-    monkeypatch.setattr(api, "vram_sampler", lambda cfg, insecure=False: made.append(cfg) or Sampler())
-    monkeypatch.setattr(api, "record_history", lambda cfg, s, source="collect": recorded.append((s, source)) or 2)
+    monkeypatch.setattr(reporter.collect.incremental, "VramSampler", Sampler)
+    monkeypatch.setattr(reporter.history, "record_snapshot",
+                        lambda cfg, s, source="collect": recorded.append((s, source)) or 2)
     cfg = config(tmp_path)
-    sampler = sched._vram_sampler()
-    assert sampler is not None
-    assert sampler(cfg) is snap
-    assert sampler(cfg) is snap
+    sample = sched._vram_sampler()
+    sample(cfg)
+    sample(cfg)
     assert made == [cfg] and len(taken) == 2 and taken[0] is taken[1]
     assert recorded == [(snap, "sample"), (snap, "sample")]
 
@@ -195,9 +204,9 @@ def test_daily_maintenance_opens_history_and_prunes_snapshots(tmp_path, caplog):
     snaps.mkdir(parents=True)
     for day in (1, 2, 3):
         (snaps / f"snapshot-202611{day:02d}T060000Z.json.gz").write_bytes(b"x" * 1000)
-    caplog.set_level(logging.INFO, logger="reporter.deliver.scheduler")
+    caplog.set_level(logging.INFO, logger="reporter.pipeline.service")
     sched._maintenance(cfg)
-    assert [p.name for p in sched.snapshot_files(Path(cfg.output.dir))] == [
+    assert [p.name for p in sched_run.snapshot_files(Path(cfg.output.dir))] == [
         "snapshot-20261102T060000Z.json.gz", "snapshot-20261103T060000Z.json.gz"]
     assert (tmp_path / "h.db").exists()  # created and migrated
     assert f"history database sqlite:///{tmp_path / 'h.db'} is reachable and migrated" in caplog.text
@@ -214,8 +223,8 @@ def _week(collected, disconnected: dict[str, str], *, errors: bool = False):
     return snap.model_copy(update={"vcenters": {**snap.vcenters, rf.UUID1: vc.model_copy(update={"hosts": hosts})}})
 
 
-WEEK1 = real_dt.datetime(2026, 11, 16, 6, 0, tzinfo=real_dt.timezone.utc)
-WEEK2 = real_dt.datetime(2026, 11, 23, 6, 0, tzinfo=real_dt.timezone.utc)
+WEEK1 = real_dt.datetime(2026, 11, 16, 6, 0, tzinfo=real_dt.UTC)
+WEEK2 = real_dt.datetime(2026, 11, 23, 6, 0, tzinfo=real_dt.UTC)
 
 
 def test_run_keeps_snapshots_and_reports_week_over_week(tmp_path):
@@ -230,7 +239,7 @@ def test_run_keeps_snapshots_and_reports_week_over_week(tmp_path):
 
     second = run_once(cfg, collect=lambda c, insecure=False: next(weeks))
     assert second.previous == first.snapshot_path
-    assert [p.name for p in sched.snapshot_files(out)] == ["snapshot-20261116T060000Z.json.gz",
+    assert [p.name for p in sched_run.snapshot_files(out)] == ["snapshot-20261116T060000Z.json.gz",
                                                             "snapshot-20261123T060000Z.json.gz"]
     html = (out / "report.html").read_text(encoding="utf-8")
     row = ('<tr><td>GEN-001 — Host disconnected or not responding</td><td class="num">1</td>'
@@ -239,15 +248,15 @@ def test_run_keeps_snapshots_and_reports_week_over_week(tmp_path):
     assert "<b>Fixed since the last run (1):</b> esx-a.example.com" in html
     # The report carries the real snapshot file's hash.
     assert api.load_findings(out / "findings.json")
-    assert sched.snapshot_name(_week(WEEK2, {})) == "snapshot-20261123T060000Z.json.gz"
+    assert sched_run.snapshot_name(_week(WEEK2, {})) == "snapshot-20261123T060000Z.json.gz"
 
 
 def test_run_prunes_snapshots_when_not_kept(tmp_path):
     cfg = config(tmp_path, history=None, output={"dir": str(tmp_path / "out"), "formats": ["json"], "keep_snapshots": False})
     for day in (2, 9, 16):
-        when = real_dt.datetime(2026, 11, day, 6, 0, tzinfo=real_dt.timezone.utc)
+        when = real_dt.datetime(2026, 11, day, 6, 0, tzinfo=real_dt.UTC)
         run_once(cfg, collect=lambda c, insecure=False, w=when: _week(w, {}))
-    assert [p.name for p in sched.snapshot_files(Path(cfg.output.dir))] == [
+    assert [p.name for p in sched_run.snapshot_files(Path(cfg.output.dir))] == [
         "snapshot-20261109T060000Z.json.gz", "snapshot-20261116T060000Z.json.gz"]
 
 
@@ -265,14 +274,14 @@ def test_failed_email_leaves_the_reports_on_disk(tmp_path):
     out = Path(cfg.output.dir)
     # The email's attachment format is rendered even though [output] formats does not list it.
     reports = sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
-    assert reports == ["findings.json", "report.html", "report.xlsx"]
+    assert reports == ["findings.json", "report.html", "report.xlsx", "summary.json"]
     FileLock(out / JOB_LOCK, "x").acquire().release()  # the failed run released its lock
 
 
 def test_cli_run_partial_collection_exits_3_after_reporting(tmp_path, monkeypatch):
     cfg_file = tmp_path / "vcreport.toml"
     cfg_file.write_text(f'[output]\ndir = "{tmp_path / "out"}"\nformats = ["html", "json"]\n', encoding="utf-8")
-    monkeypatch.setattr(api, "collect", lambda cfg, insecure=False, progress=None: _week(WEEK2, {}, errors=True))
+    monkeypatch.setattr(reporter.collect, "collect", lambda cfg, insecure=False, progress=None: _week(WEEK2, {}, errors=True))
     result = CliRunner().invoke(main, ["run", "--config", str(cfg_file)])
     assert result.exit_code == 3, result.output
     assert result.output.splitlines()[-1] == "vcreport: error: collection incomplete: 1 error(s); reports written anyway"

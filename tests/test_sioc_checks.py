@@ -8,11 +8,11 @@ from sioc_builders import VC_UUID, datastore, disk, host, iorm, snapshot, vcente
 
 from reporter.checks import load_all
 from reporter.checks.base import CheckContext
+from reporter.checks.engine import run_checks
 from reporter.checks.sioc.settings import SiocSettings
-from reporter.engine import run_checks
+from reporter.checks.tables import build_tables
+from reporter.config.settings import Settings, validate_thresholds
 from reporter.errors import ConfigError
-from reporter.settings import Settings, validate_thresholds
-from reporter.tables import build_tables
 
 EXPECTED = [
     ('IOCAP-001', 'high', 'fail', 'vm-1/ds-shared',

@@ -25,21 +25,22 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
-
-from reporter import snapshot_io
-from reporter.checks import CheckContext
-from reporter.config import load_config
-from reporter.engine import run_checks
-from reporter.model import IoAllocation, IormConfig, Snapshot
-from reporter.settings import Settings
 from vcsim_harness import CACHE_DIR, GOPATH
+
+from reporter.api import load_config
+from reporter.checks import CheckContext
+from reporter.checks.engine import run_checks
+from reporter.config.settings import Settings
+from reporter.core import snapshot_io
+from reporter.core.model import IoAllocation, IormConfig, Snapshot
 
 pytestmark = pytest.mark.vcsim
 

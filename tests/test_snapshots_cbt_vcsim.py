@@ -21,16 +21,24 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from reporter import snapshot_io
 from reporter.checks import CheckContext
-from reporter.checks.cbt import disk_off, known_defects, off_in_scope, pending, unsupported_disks
-from reporter.checks.snapshots import age, backup_leftover, chain_depth, independent_disks, size
+from reporter.checks.cbt import cbt_001_off_in_scope as off_in_scope
+from reporter.checks.cbt import cbt_002_disk_off as disk_off
+from reporter.checks.cbt import cbt_003_pending as pending
+from reporter.checks.cbt import cbt_004_unsupported_disks as unsupported_disks
+from reporter.checks.cbt import cbt_006_known_defects as known_defects
+from reporter.checks.snapshots import snap_001_age as age
+from reporter.checks.snapshots import snap_002_chain_depth as chain_depth
+from reporter.checks.snapshots import snap_003_size as size
+from reporter.checks.snapshots import snap_005_backup_leftover as backup_leftover
+from reporter.checks.snapshots import snap_006_independent_disks as independent_disks
 from reporter.checks.snapshots.settings import SnapshotSettings
 from reporter.checks.snapshots.tables import snapshot_list
-from reporter.findings import Severity
-from reporter.model import Snapshot
-from reporter.settings import Settings
-from reporter.snapshots import snapshot_infos
+from reporter.config.settings import Settings
+from reporter.core import snapshot_io
+from reporter.core.findings import Severity
+from reporter.core.model import Snapshot
+from reporter.domain.vm_snapshots import snapshot_infos
 
 pytestmark = pytest.mark.vcsim
 

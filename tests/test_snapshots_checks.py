@@ -6,20 +6,18 @@ import pytest
 from snapshots_fixtures import GB, MB, UUID, VmBuilder, datastore, snapshot_of
 
 from reporter.checks import CheckContext, load_all
-from reporter.checks.snapshots import (
-    age,
-    backup_leftover,
-    chain_depth,
-    consolidation,
-    independent_disks,
-    size,
-    tables,
-)
+from reporter.checks.snapshots import snap_001_age as age
+from reporter.checks.snapshots import snap_002_chain_depth as chain_depth
+from reporter.checks.snapshots import snap_003_size as size
+from reporter.checks.snapshots import snap_004_consolidation as consolidation
+from reporter.checks.snapshots import snap_005_backup_leftover as backup_leftover
+from reporter.checks.snapshots import snap_006_independent_disks as independent_disks
+from reporter.checks.snapshots import tables
 from reporter.checks.snapshots.settings import SnapshotSettings
+from reporter.config.settings import Settings, validate_thresholds
+from reporter.core.findings import Severity, Status
+from reporter.core.model import Snapshot
 from reporter.errors import ConfigError
-from reporter.findings import Severity, Status
-from reporter.model import Snapshot
-from reporter.settings import Settings, validate_thresholds
 
 DATASTORES = [
     datastore("datastore-1", "ds1", free_gb=100),
@@ -29,7 +27,7 @@ DATASTORES = [
 DS_MOID = {"ds1": "datastore-1", "big": "datastore-2", "small": "datastore-3"}
 
 
-def vm(moid: str, name: str, ds: str, snaps: list[tuple[str, float, int]], *, disk_gb: float = 100, **kw):  # noqa: ANN201
+def vm(moid: str, name: str, ds: str, snaps: list[tuple[str, float, int]], *, disk_gb: float = 100, **kw):
     """A one-disk VM with a linear chain: snaps = (name, age_days, running delta bytes after it)."""
     b = VmBuilder(moid, name, datastore=ds)
     b.disk(disk_gb)
@@ -64,12 +62,12 @@ def fleet() -> Snapshot:
     return snapshot_of(vms, DATASTORES)
 
 
-def run(module, snap: Snapshot | None = None, previous: Snapshot | None = None, **settings):  # noqa: ANN001, ANN201
+def run(module, snap: Snapshot | None = None, previous: Snapshot | None = None, **settings):
     s = Settings(thresholds={"snapshots": SnapshotSettings(**settings)}) if settings else Settings()
     return module.run(CheckContext(snap or fleet(), settings=s, previous=previous))
 
 
-def summary(out) -> list[tuple]:  # noqa: ANN001
+def summary(out) -> list[tuple]:
     return [(f.object_name, f.severity, f.status) for f in out.findings]
 
 

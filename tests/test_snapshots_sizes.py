@@ -1,12 +1,12 @@
-"""Snapshot tree, chain depth, age and size on disk from layoutEx (domain-reference §4),
+"""Snapshot tree, chain depth, age and size on disk from layoutEx (docs/methodology.md (section 4 topics)),
 against fixtures with known byte counts."""
 
 from __future__ import annotations
 
 from snapshots_fixtures import GB, MB, NOW, VmBuilder, datastore, snapshot_of
 
-from reporter.model import VM, LayoutEx, LayoutFile, LayoutSnapshot, SnapshotNode
-from reporter.snapshots import (
+from reporter.core.model import VM, LayoutEx, LayoutFile, LayoutSnapshot, SnapshotNode
+from reporter.domain.vm_snapshots import (
     SIZE_UNKNOWN_FILE,
     SIZE_UNKNOWN_NO_LAYOUT,
     SIZE_UNKNOWN_NOT_IN_LAYOUT,

@@ -31,7 +31,7 @@ from reporter.collect.incremental import (
 )
 from reporter.config import Config, load_config
 from reporter.history import samples_for_snapshot
-from reporter.model import Snapshot
+from reporter.core.model import Snapshot
 
 pytestmark = pytest.mark.vcsim
 

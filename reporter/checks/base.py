@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, TypeVar
 
-from ..findings import Finding, Severity, Status
-from ..model import Snapshot, VCenter
-from ..settings import Settings
+from reporter.config.settings import Settings
+from reporter.core.findings import Finding, Severity, Status
+from reporter.core.model import Snapshot, VCenter
+from reporter.history import VramHistory
+
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class Family:
+    """A check family, declared once in its package's ``__init__``: the id used in settings
+    (``[thresholds.<id>]``) and in every check's metadata, and the title reports show."""
+
+    id: str
+    title: str
+    order: int = 100  # position of the family's section in reports (lower first)
 
 
 @dataclass(frozen=True)
@@ -36,8 +50,17 @@ class CheckContext:
 
     snapshot: Snapshot
     settings: Settings = field(default_factory=Settings)
-    history: Any = None  # licensing/history data (pandas frames), None when no history
+    history: VramHistory | None = None  # vRAM history (12-month figures), None when no history
     previous: Snapshot | None = None  # the previous run's snapshot, for trends
+    _memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def memo(self, key: Hashable, compute: Callable[[], M]) -> M:
+        """A value computed once per check run and shared by the checks and tables of a family
+        (e.g. the vRAM analysis, the I/O-cap evaluation): ``ctx.memo("sioc.groups", build)``."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value: M = self._memo[key]
+        return value
 
 
 @dataclass

@@ -20,20 +20,21 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
-from .. import __version__
-from ..config import Config, VCenterConfig
-from ..errors import ConfigError, ConnectionFailed
-from ..model import CollectionError, Snapshot, VCenter
-from .progress import Progress
-from .retrieve import DEFAULT_PAGE_SIZE, young_generation_gc
-from .session import ConnectError, Session, describe, ssl_context
-from .vcenter import DEFAULT_ENGINE, ENGINES, VCenterCollector
+from reporter import __version__
+from reporter.collect.progress import Progress
+from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, young_generation_gc
+from reporter.collect.session import ConnectError, Session, describe, ssl_context
+from reporter.collect.vcenter import DEFAULT_ENGINE, ENGINES, VCenterCollector
+from reporter.config import Config, VCenterConfig
+from reporter.core.model import CollectionError, Snapshot, VCenter
+from reporter.errors import ConfigError, ConnectionFailed
 
-__all__ = ["collect", "sample_vram", "DEFAULT_PAGE_SIZE", "DEFAULT_ENGINE", "ENGINES", "ENGINE_ENV"]
+__all__ = ["DEFAULT_ENGINE", "DEFAULT_PAGE_SIZE", "ENGINES", "ENGINE_ENV", "collect", "sample_vram"]
 
 ENGINE_ENV = "VCREPORT_COLLECT_ENGINE"
 
@@ -69,7 +70,7 @@ def sample_vram(cfg: Config, *, insecure: bool = False, progress: bool | None = 
     A long-running process keeps an ``incremental.VramSampler`` instead.
     """
     if incremental:
-        from .incremental import one_shot
+        from reporter.collect.incremental import one_shot
 
         return one_shot(cfg, insecure=insecure, page_size=page_size, engine=_engine(engine), stats=stats,
                         progress=Progress(progress))
@@ -121,7 +122,7 @@ def _run(cfg: Config, *, insecure: bool, progress: Progress, light: bool, page_s
     if not cfg.vcenter:
         where = f" in {cfg.source}" if cfg.source else ""
         raise ConfigError(f"no [[vcenter]] configured{where}")
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     # Every password first: a missing one is the user's mistake and stops the run
     # before any vCenter is contacted.
     jobs = [(vc, vc.resolve_password(vc.name)) for vc in cfg.vcenter]
@@ -166,7 +167,7 @@ def _collect_all(jobs: list[tuple[VCenterConfig, str]], collect_one: CollectOne,
     def one(vc: VCenterConfig, password: str, prog: Progress) -> Result:
         try:
             return collect_one(vc, password, prog)
-        except Exception as exc:  # noqa: BLE001 - a bug or fault in one vCenter must not cost the others
+        except Exception as exc:  # a bug or fault in one vCenter must not cost the others
             log.debug("%s: collection failed", vc.name, exc_info=True)
             error_type, reason = describe(exc, vc, during="collection")
             prog.message(f"{_label(vc)}: {reason}")
@@ -189,7 +190,7 @@ def _collect_one(vc: VCenterConfig, password: str, *, insecure: bool, progress: 
     try:
         session = Session(vc, password, ssl_context(vc, insecure=insecure))
         session.login()
-    except Exception as exc:  # noqa: BLE001 - every connect failure is reported the same way
+    except Exception as exc:
         error_type, reason = describe(exc, vc)
         if not isinstance(exc, ConnectError):
             log.debug("%s: connect failed", vc.name, exc_info=True)

@@ -1,4 +1,4 @@
-"""Property paths to read, and their conversion from pyVmomi data to ``reporter.model``.
+"""Property paths to read, and their conversion from pyVmomi data to ``reporter.core.model``.
 
 Every converter gets one object's ``{path: value}`` dict (from a read engine); a path
 that is absent was unset on the server and becomes ``None`` (never a made-up
@@ -14,12 +14,13 @@ straight from the XML. Both build the model parts with the same ``build_*`` help
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from pyVmomi import vim
 
-from ..model import (
+from reporter.core.model import (
     VM,
     Cluster,
     Datastore,
@@ -68,10 +69,10 @@ FOLDER_PATHS = ["name", "parent"]
 VRAM_VM_PATHS = ["name", "config.template", "runtime.powerState", "config.hardware.memoryMB", "runtime.host"]
 VRAM_HOST_PATHS = ["name", "parent", "hardware.cpuInfo", "summary.config.product", "runtime.connectionState"]
 
-# Host advanced options that decide which disk I/O scheduler enforces limits (domain-reference §6).
+# Host advanced options that decide which disk I/O scheduler enforces limits (docs/methodology.md#disk-scheduler).
 HOST_OPTION_KEYS = ("Disk.SchedulerWithReservation", "VMkernel.Boot.isPerFileSchedModelActive")
 
-# extraConfig keys the checks need (domain-reference §5, §6): VM-level and per-disk CBT
+# extraConfig keys the checks need (docs/methodology.md#cbt and #disk-scheduler): VM-level and per-disk CBT
 # switches, and the per-disk absolute I/O caps. vmx keys are case-insensitive.
 _EXTRA_KEY = re.compile(
     r"^(?:ctkEnabled|(?:scsi|sata|nvme|ide)\d+:\d+\.ctkEnabled"

@@ -39,17 +39,18 @@ import logging
 import queue
 import re
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, Callable, Iterator, cast
+from typing import Any, cast
 
 from lxml import etree  # type: ignore[import-untyped]
 from pyVmomi import Iso8601, SoapAdapter, VmomiSupport, vim, vmodl
 
-from . import convert
-from .rawsoap import RawSoap
-from .retrieve import DEFAULT_PAGE_SIZE, ReadStats, _filter_spec, _note_missing
+from reporter.collect import convert
+from reporter.collect.rawsoap import RawSoap
+from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, ReadStats, _filter_spec, _note_missing
 
 log = logging.getLogger(__name__)
 
@@ -633,7 +634,7 @@ class Converter:
             moid = self._moid(oc)
             try:
                 props, missing = self._object(oc)
-            except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
+            except Exception as exc:
                 oc.clear()
                 if on_error is None:
                     raise
@@ -771,7 +772,7 @@ class Pager:
                 if pending is None:
                     self._pages.put(_END)
                     break
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller, raised there
+        except BaseException as exc:
             self._pages.put(exc)
         finally:
             self._cleanup(pending, body)
@@ -792,7 +793,7 @@ class Pager:
             if token:
                 info, req = self.raw.request(self.pc, "CancelRetrievePropertiesEx", [token])
                 self.raw.invoke(self.pc, info, req)
-        except Exception as exc:  # noqa: BLE001 - best effort cleanup
+        except Exception as exc:
             log.debug("freeing the rest of a read failed: %s", exc)
 
 
@@ -832,5 +833,5 @@ def retrieve(
             pager.close()
         try:
             view.DestroyView()  # our own view object, not vCenter state
-        except Exception as exc:  # noqa: BLE001 - best effort cleanup
+        except Exception as exc:
             log.debug("DestroyView failed: %s", exc)

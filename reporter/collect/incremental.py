@@ -44,14 +44,14 @@ from typing import Any
 from pyVmomi import vim, vmodl
 from pyVmomi.SoapAdapter import SoapStubAdapter
 
-from ..config import Config, VCenterConfig
-from ..errors import ConfigError
-from ..model import VM, CollectionError, VCenter
-from . import convert
-from .progress import Progress
-from .retrieve import DEFAULT_PAGE_SIZE, _filter_spec, retrieve_one
-from .session import Session, describe, ssl_context
-from .vcenter import DEFAULT_ENGINE, VCenterCollector
+from reporter.collect import convert
+from reporter.collect.progress import Progress
+from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, _filter_spec, retrieve_one
+from reporter.collect.session import Session, describe, ssl_context
+from reporter.collect.vcenter import DEFAULT_ENGINE, VCenterCollector
+from reporter.config import Config, VCenterConfig
+from reporter.core.model import VM, CollectionError, VCenter
+from reporter.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class IncrementalCollector(VCenterCollector):
             if vm is None or changed is None or m in changed or vm.cluster != (host_cluster.get(host) if host else None):
                 try:
                     vm = convert.vram_vm_from(m, p, host_cluster)
-                except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
+                except Exception as exc:  # one odd object must not cost the others
                     self._object_error("vms", m, exc)
                     continue
             vms[m] = vm
@@ -228,11 +228,11 @@ def _destroy_quietly(content: Any, st: FilterState) -> None:
     stub = content.propertyCollector._stub
     try:
         _PC.Filter(st.filter_moid, stub).Destroy()  # DestroyPropertyFilter: our own filter
-    except Exception as exc:  # noqa: BLE001 - it may already be gone
+    except Exception as exc:  # it may already be gone
         log.debug("destroying the old filter failed: %s", exc)
     try:
         vim.view.ContainerView(st.view_moid, stub).DestroyView()
-    except Exception as exc:  # noqa: BLE001 - it may already be gone
+    except Exception as exc:  # it may already be gone
         log.debug("destroying the old view failed: %s", exc)
 
 
@@ -276,7 +276,7 @@ class VramSampler:
         self.last_stats: dict[str, SampleStats] = {}
 
     def sample(self, *, progress: bool | None = False) -> Any:
-        from . import _engine, _run
+        from reporter.collect import _engine, _run
 
         engine = _engine(self.engine)
 
@@ -286,7 +286,7 @@ class VramSampler:
                 session = Session(vc, password, ssl_context(vc, insecure=self.insecure))
                 try:
                     session.login()
-                except Exception as exc:  # noqa: BLE001 - every connect failure is reported the same way
+                except Exception as exc:  # every connect failure is reported the same way
                     session.logout()
                     return _connect_error(vc, exc, prog)
                 self._sessions[vc.name] = session
@@ -375,7 +375,7 @@ def save_state(path: Path, vc: VCenterConfig, session: CachedSession, state: Fil
 def one_shot(cfg: Config, *, insecure: bool, page_size: int, engine: str,
              stats: dict[str, Any] | None = None, progress: Progress | None = None) -> Any:
     """A sample that resumes the previous run's session and filter from the state files."""
-    from . import _run
+    from reporter.collect import _run
 
     _private_dir(state_dir(cfg))
 
@@ -387,7 +387,7 @@ def one_shot(cfg: Config, *, insecure: bool, page_size: int, engine: str,
                                 api_version=saved.api_version if saved else None)
         try:
             session.login()
-        except Exception as exc:  # noqa: BLE001 - every connect failure is reported the same way
+        except Exception as exc:  # every connect failure is reported the same way
             # The state stays: an unreachable vCenter may still hold the session next time.
             return _connect_error(vc, exc, prog)
         state = saved.state if saved else None

@@ -60,7 +60,7 @@ class RawSoap:
             req = modifier(req)
         return info, req
 
-    def send(self, mo: Any, info: Any, req: bytes) -> "Pending":
+    def send(self, mo: Any, info: Any, req: bytes) -> Pending:
         """POST ``req`` on a pooled connection; the reply is read by ``receive``.
 
         Sending the next page's request before the current reply is parsed lets the
@@ -87,7 +87,7 @@ class RawSoap:
             raise
         return Pending(conn, info)
 
-    def receive(self, pending: "Pending") -> bytes:
+    def receive(self, pending: Pending) -> bytes:
         """The reply body of a sent request; pyVmomi's exception for a fault.
 
         As ``SoapStubAdapter.InvokeMethod``: the connection goes back to the pool after

@@ -8,16 +8,17 @@ as raw SOAP with lxml and must produce the same values.
 ``ContinueRetrievePropertiesEx(token)`` gives the next page until the token is empty.
 Each page is handed out as plain ``(moid, {path: value})`` pairs and then dropped,
 so memory stays flat however large the inventory. Unset properties are simply
-absent from a result (domain-reference §1): callers read them with ``dict.get``.
+absent from a result (docs/methodology.md#collection): callers read them with ``dict.get``.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from pyVmomi import vim, vmodl
 
@@ -119,11 +120,11 @@ def retrieve(
             # The caller stopped early (error or break): free the server-side result.
             try:
                 pc.CancelRetrievePropertiesEx(token)
-            except Exception as exc:  # noqa: BLE001 - best effort cleanup
+            except Exception as exc:
                 log.debug("CancelRetrievePropertiesEx failed: %s", exc)
         try:
             view.DestroyView()  # our own view object, not vCenter state
-        except Exception as exc:  # noqa: BLE001 - best effort cleanup
+        except Exception as exc:
             log.debug("DestroyView failed: %s", exc)
 
 
@@ -140,7 +141,7 @@ def page_objects(objects: list[Any], stats: ReadStats, values: dict[str, Callabl
             continue
         try:
             props = {p.name: (values[p.name](p.val) if p.name in values else p.val) for p in oc.propSet}
-        except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
+        except Exception as exc:
             if on_error is None:
                 raise
             on_error(moid, exc)

@@ -12,13 +12,14 @@ import logging
 import socket
 import ssl
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
 
-from ..config import VCenterConfig
+from reporter.config import VCenterConfig
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ class Session:
             return
         try:
             Disconnect(self.si)
-        except Exception as exc:  # noqa: BLE001 - logging out must never mask the real outcome
+        except Exception as exc:
             log.debug("logout from %s failed: %s", self.vc.host, exc)
         self.si = None
         self.content = None
@@ -163,7 +164,7 @@ class Session:
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(self, *args)``; on ``NotAuthenticated`` log in again and retry once.
 
-        vCenter drops idle sessions (KB1031039; domain-reference §1), which shows up as
+        vCenter drops idle sessions (KB1031039; docs/methodology.md#collection), which shows up as
         ``NotAuthenticated`` on the next call.
         """
         si = self.si
@@ -179,7 +180,7 @@ class Session:
                     self.login()
             return fn(self, *args)
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         self.login()
         return self
 

@@ -10,19 +10,20 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import ValidationError
 from pyVmomi import vim, vmodl
 
-from ..config import VCenterConfig
-from ..model import VM, Cluster, CollectionError, Datastore, Host, License, LicenseAssignment, VCenter
-from . import convert, fastxml, retrieve
-from .progress import Progress
-from .retrieve import DEFAULT_PAGE_SIZE, ReadStats, retrieve_one
-from .session import Session, describe
+from reporter.collect import convert, fastxml, retrieve
+from reporter.collect.progress import Progress
+from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, ReadStats, retrieve_one
+from reporter.collect.session import Session, describe
+from reporter.config import VCenterConfig
+from reporter.core.model import VM, Cluster, CollectionError, Datastore, Host, License, LicenseAssignment, VCenter
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class VCenterCollector:
     def _stage(self, stage: str, fn: Callable[[Session], None]) -> None:
         try:
             self.session.call(fn)
-        except Exception as exc:  # noqa: BLE001 - any failure of one stage is recorded, the rest goes on
+        except Exception as exc:
             error_type, reason = describe(exc, self.vc, during=f"reading {stage}")
             log.debug("%s: stage %s failed", self.vc.name, stage, exc_info=True)
             self.error(stage, error_type, reason)
@@ -161,7 +162,7 @@ class VCenterCollector:
         for m, p in self._read(stage, label, vimtype, paths):
             try:
                 out[m] = convert_one(m, p)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._object_error(stage, m, exc)
         return out
 
@@ -182,14 +183,14 @@ class VCenterCollector:
                 fields["name"] = fields["name"] or m
                 opts, errs = options.get(m, ({}, {}))
                 hosts[m] = Host(moid=m, advanced_options=opts, advanced_option_errors=errs, **fields)
-            except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
+            except Exception as exc:
                 self._object_error("hosts", m, exc)
                 continue
             self._host_cluster[m] = fields["cluster"]
         self.out.hosts = hosts
 
     def _host_options(self, raw: list[tuple[str, dict[str, Any]]]) -> dict[str, tuple[dict[str, Any], dict[str, str]]]:
-        """``QueryOptions(key)`` once per connected host and key (domain-reference §1, §6).
+        """``QueryOptions(key)`` once per connected host and key (docs/methodology.md#collection and #disk-scheduler).
 
         ``InvalidName`` means the option is not set on that host: value None, no
         error. Any other failure makes just that value unknown, with the reason.
@@ -239,7 +240,7 @@ class VCenterCollector:
                                    convert.VM_VALUES):
                 try:
                     vms[m] = convert.vram_vm_from(m, p, host_cluster)
-                except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
+                except Exception as exc:
                     self._object_error("vms", m, exc)
         else:
             paths = self._folder_paths
@@ -248,7 +249,7 @@ class VCenterCollector:
                                    convert.VM_VALUES):
                 try:
                     vms[m] = vm_from(m, p, paths, host_cluster)
-                except Exception as exc:  # noqa: BLE001 - one odd object must not cost the others
+                except Exception as exc:
                     self._object_error("vms", m, exc)
         self.out.vms = vms
 

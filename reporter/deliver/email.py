@@ -16,19 +16,19 @@ import smtplib
 import ssl
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Callable
 
 import css_inline
 
-from ..config import EmailConfig
-from ..errors import DeliveryError
-from ..render import ReportContext
-from ..render.templating import format_datetime, render_template
-from ..render.view import ReportView, build_view
+from reporter.config import EmailConfig
+from reporter.errors import DeliveryError
+from reporter.render.base import ReportContext
+from reporter.render.templating import format_datetime, render_template
+from reporter.render.view import ReportView, build_view
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def _attachment(out_dir: Path, fmt: str) -> tuple[str, bytes]:
                 zf.write(f, f"csv/{f.name}")
         return "report-csv.zip", buf.getvalue()
     if not path.is_file():
-        raise DeliveryError(f"[email] attach: {path} does not exist (add {fmt!r} to [output] formats)")
+        raise DeliveryError(f"[email] attach: {path} does not exist (add {str(fmt)!r} to [output] formats)")
     return name, path.read_bytes()
 
 

@@ -3,7 +3,7 @@
 Public functions (the CLI and ``reporter.api`` call these):
 
 - ``record_snapshot(cfg, snapshot, source="collect")`` — after every collect/run and every
-  ``vcreport vram sample``: one row per vRAM pool (see ``reporter.licensing.vram``) at the
+  ``vcreport vram sample``: one row per vRAM pool (see ``reporter.domain.licensing.vram``) at the
   snapshot's collection time. Recording the same snapshot twice stores it once.
 - ``load_for_report(cfg, snapshot) -> VramHistory`` — what checks (``ctx.history``) and
   renderers (``ReportContext.history``) receive.
@@ -39,25 +39,37 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import HistoryError
-from ..fsutil import atomic_write_text
-from ..model import Snapshot
-from .derive import WINDOW_DAYS, PoolHistory, daily_high_water, empty_samples, pool_stats
-from .store import Store, open_store, safe_url, utc_naive, vram_samples
+from reporter.config import Config
+from reporter.core.fsutil import atomic_write_text
+from reporter.core.model import Snapshot
+from reporter.errors import HistoryError
+from reporter.history.derive import WINDOW_DAYS, PoolHistory, daily_high_water, empty_samples, pool_stats
+from reporter.history.store import Store, open_store, safe_url, utc_naive, vram_samples
 
 log = logging.getLogger(__name__)
 
-__all__ = ["VramHistory", "PoolHistory", "record_snapshot", "load_for_report", "history_from_samples",
-           "import_csv", "export_csv", "samples_for_snapshot", "open_history", "ImportResult"]
+__all__ = [
+    "ImportResult",
+    "PoolHistory",
+    "VramHistory",
+    "export_csv",
+    "history_from_samples",
+    "import_csv",
+    "load_for_report",
+    "open_history",
+    "record_snapshot",
+    "samples_for_snapshot",
+]
 
 DEFAULT_URL = "sqlite:///vcreport-history.db"
 
@@ -88,8 +100,8 @@ def open_history(cfg: Any) -> Store:
 
 def samples_for_snapshot(snapshot: Snapshot, cfg: Any = None, source: str = "collect") -> list[dict[str, Any]]:
     """One sample per vRAM pool of ``snapshot`` (pure; what ``record_snapshot`` stores)."""
-    from ..licensing import analyze
-    from ..settings import Settings
+    from reporter.config.settings import Settings
+    from reporter.domain.licensing import analyze
 
     analysis = analyze(snapshot, Settings.from_config(cfg))
     ts = utc_naive(snapshot.collected_at)
@@ -129,8 +141,11 @@ def _insert_new(store: Store, rows: list[dict[str, Any]]) -> int:
     return int(after - before)
 
 
-def record_snapshot(cfg: Any, snapshot: Snapshot, source: str = "collect") -> int:
-    """Store one sample per pool at the snapshot's collection time; returns rows added."""
+def record_snapshot(cfg: Config, snapshot: Snapshot, source: str = "collect") -> int:
+    """Store one sample per pool at the snapshot's collection time; returns rows added
+    (0 when the config has no ``[history]``: nothing is recorded then)."""
+    if cfg.history is None:
+        return 0
     rows = samples_for_snapshot(snapshot, cfg, source)
     n = _insert_new(open_history(cfg), rows)
     log.info("history: recorded %d of %d pool sample(s) at %s", n, len(rows), snapshot.collected_at.isoformat())
@@ -167,7 +182,7 @@ def load_for_report(cfg: Any, snapshot: Snapshot) -> VramHistory:
     """The history as of the snapshot's day, including the snapshot's own readings (so
     "today's high-water" is right even when this snapshot was never recorded)."""
     store = open_history(cfg)
-    as_of = snapshot.collected_at.astimezone(timezone.utc).date()
+    as_of = snapshot.collected_at.astimezone(UTC).date()
     start = datetime.combine(as_of - timedelta(days=WINDOW_DAYS - 1), time(0, 0))
     end = utc_naive(snapshot.collected_at)
     df = _read_samples(store, start, end)
@@ -289,7 +304,7 @@ def export_rows(cfg: Any, pools: Iterable[str] | None = None) -> list[list[str]]
         result = conn.execute(q.order_by(c.pool_id, c.ts)).fetchall()
     out = []
     for ts, pool, vc, ed, raw, capped, ent, src in result:
-        stamp = ts.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+        stamp = ts.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
         out.append([stamp, pool, vc or "", ed or "", _fmt(raw), _fmt(capped), _fmt(ent), src or ""])
     return out
 

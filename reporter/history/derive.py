@@ -1,6 +1,6 @@
 """Daily high-water marks and the 12-month rolling average, derived with pandas.
 
-Definitions (domain-reference §2: compliance is the 12-month rolling average of the daily
+Definitions (docs/methodology.md#vram-compliance: compliance is the 12-month rolling average of the daily
 high-water mark):
 
 - **Days are UTC days.** A sample taken at 00:30 CEST on 29 March belongs to 28 March (UTC).
@@ -91,7 +91,7 @@ def pool_stats(daily: pd.DataFrame, as_of: date, window_days: int = WINDOW_DAYS)
         last = win["day"].max().date()
         today = win.loc[win["day"] == end, "high_water_gb"]
         ent = win.dropna(subset=["entitled_gb"])
-        n = int(len(win))
+        n = len(win)
         out[str(pool_id)] = PoolHistory(
             pool_id=str(pool_id), days_available=n, window_days=window_days, first_day=first, last_day=last,
             avg_12m_gb=round(float(win["high_water_gb"].mean()), 4),

@@ -15,20 +15,33 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from sqlalchemy import (
-    Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, create_engine, event, insert, select, text,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
-from ..errors import HistoryError
+from reporter.errors import HistoryError
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +146,8 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         try:
-            with self.engine.connect() as conn:
-                with conn.begin():
-                    yield conn
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
         except OperationalError as exc:
             raise HistoryError(f"history database {safe_url(self.url)}: {exc.orig}") from None
 
@@ -229,7 +241,7 @@ def run_migrations(store: Store, upto: str | None = None) -> list[str]:
             if name not in applied:
                 log.info("history: applying migration %s", name)
                 fn(conn)
-                conn.execute(insert(schema_migrations).values(name=name, applied_at=utc_naive(datetime.now(timezone.utc))))
+                conn.execute(insert(schema_migrations).values(name=name, applied_at=utc_naive(datetime.now(UTC))))
                 done_now.append(name)
             if upto is not None and name == upto:
                 break
@@ -240,4 +252,4 @@ def utc_naive(dt: datetime) -> datetime:
     """Timestamps are stored as naive UTC (portable across SQLite and PostgreSQL)."""
     if dt.tzinfo is None:
         return dt
-    return dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt.astimezone(UTC).replace(tzinfo=None)

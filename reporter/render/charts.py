@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ..tables import Table
+from reporter.checks.tables import Table
 
 SEVERITY_COLOURS = {
     "critical": "#6a1b9a",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..fsutil import atomic_write_bytes
-from . import Renderer, ReportContext, register
-from .sheets import all_sheets, sheet_csv
+from reporter.core.fsutil import atomic_write_bytes
+from reporter.render.base import Renderer, ReportContext, register
+from reporter.render.sheets import all_sheets, sheet_csv
 
 
 @register

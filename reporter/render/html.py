@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..fsutil import atomic_write_text
-from . import Renderer, ReportContext, register
-from .templating import render_template
-from .view import build_view
+from reporter.core.fsutil import atomic_write_text
+from reporter.render.base import Renderer, ReportContext, register
+from reporter.render.templating import render_template
+from reporter.render.view import build_view
 
 # Per-check and per-table row caps for the page; everything is in report.xlsx / findings.json.
 FINDINGS_LIMIT = 500

@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ..errors import RenderError
-from ..fsutil import atomic_write_bytes
-from . import Renderer, ReportContext, register
-from .html import render_html
+from reporter.core.fsutil import atomic_write_bytes
+from reporter.errors import RenderError
+from reporter.render.base import Renderer, ReportContext, register
+from reporter.render.html import render_html
 
 # Paper is for reading: a check with more findings than this lists the first ones and points to
 # report.xlsx / findings.json for the rest (the note in the PDF says how many were left out).

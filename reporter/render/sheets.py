@@ -14,13 +14,13 @@ import io
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from ..findings import Finding
-from ..model import VCenter
-from ..tables import FAMILY_TITLES
-from . import ReportContext
+from reporter.checks.registry import families as declared_families
+from reporter.core.findings import Finding
+from reporter.core.model import VCenter
+from reporter.render.base import ReportContext
 
 GB = 1024**3
 
@@ -40,7 +40,7 @@ def _gb(n: int | None) -> float | None:
 
 
 def _utc(d: datetime | None) -> datetime | None:
-    return None if d is None else d.astimezone(timezone.utc)
+    return None if d is None else d.astimezone(UTC)
 
 
 def _json(v: Any) -> str | None:
@@ -194,7 +194,7 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
 
 
 def family_sheets(ctx: ReportContext) -> list[Sheet]:
-    order = {f: i for i, f in enumerate(FAMILY_TITLES)}
+    order = {f: i for i, f in enumerate(declared_families())}
     tables = sorted(ctx.tables, key=lambda t: (order.get(t.family, len(order)), t.family))
     return [Sheet(t.id, t.id, list(t.columns), [list(r) for r in t.rows]) for t in tables]
 

@@ -1,8 +1,8 @@
 """The Jinja2 environment every HTML-based format (HTML, PDF, PDF/A, email) renders with.
 
 Templates live in the top-level ``templates/`` directory of the source tree and are
-installed as ``reporter/templates/`` (see ``pyproject.toml``); the loader tries the
-installed location first, then the source tree. Autoescaping is always on.
+installed as the package ``reporter.templates`` (see ``pyproject.toml``); they are found
+through ``importlib.resources``. Autoescaping is always on.
 """
 
 from __future__ import annotations
@@ -10,34 +10,18 @@ from __future__ import annotations
 import functools
 import json
 import math
-from datetime import date, datetime, timezone
-from pathlib import Path
+from datetime import UTC, date, datetime
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from ..errors import RenderError
-
-SOURCE_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-
-
-def _loaders() -> list[Any]:
-    loaders: list[Any] = []
-    try:
-        loaders.append(PackageLoader("reporter", "templates"))  # installed: reporter/templates/
-    except ValueError:
-        pass  # running from the source tree: the package has no templates/ directory
-    if SOURCE_TEMPLATES.is_dir():
-        loaders.append(FileSystemLoader(str(SOURCE_TEMPLATES)))
-    if not loaders:
-        raise RenderError(f"report templates not found (neither reporter/templates nor {SOURCE_TEMPLATES})")
-    return loaders
+from reporter.render.view import evidence_items
 
 
 @functools.lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
-        loader=ChoiceLoader(_loaders()),
+        loader=PackageLoader("reporter.templates", "."),
         # Every template is escaped, whatever its extension (.j2, .svg.j2, email ...).
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
@@ -54,8 +38,6 @@ def environment() -> Environment:
         w3c=format_w3c,
     )
     env.tests["numeric"] = is_numeric
-    from .view import evidence_items  # late: view imports this package's siblings
-
     env.globals["evidence_items"] = evidence_items
     return env
 
@@ -75,7 +57,7 @@ def format_datetime(value: datetime | date | str | None, with_seconds: bool = Fa
             return value
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value.strftime("%Y-%m-%d %H:%M:%S UTC" if with_seconds else "%Y-%m-%d %H:%M UTC")
     return value.isoformat()
 
@@ -96,7 +78,7 @@ def format_gb(value: float | int | None, digits: int = 1) -> str:
 
 def format_w3c(value: datetime) -> str:
     """The W3C date-time form PDF metadata wants (``2026-11-23T06:00:00Z``)."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def plural(n: int, singular: str, plural_form: str | None = None) -> str:

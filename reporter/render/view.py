@@ -1,7 +1,7 @@
 """What the HTML-based templates show, computed once from a ``ReportContext``.
 
 Sections are data-driven: a family appears because it has checks or tables, in
-``FAMILY_TITLES`` order first and then any other family, so a new check family
+the families' declared order first and then any other family, so a new check family
 shows up in every format without a template edit.
 """
 
@@ -11,13 +11,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..checks import CheckMeta
-from ..engine import CheckResult
-from ..findings import Finding, Severity, Status
-from ..model import CollectionError
-from ..tables import FAMILY_TITLES, Table
-from . import ReportContext
-from .charts import Chart, severity_chart, table_chart, vram_charts
+from reporter.checks import CheckMeta
+from reporter.checks.engine import CheckResult
+from reporter.checks.registry import families as declared_families
+from reporter.checks.registry import family_title
+from reporter.checks.tables import Table
+from reporter.core.findings import Finding, Severity, Status
+from reporter.core.model import CollectionError
+from reporter.render.base import ReportContext
+from reporter.render.charts import Chart, severity_chart, table_chart, vram_charts
 
 SEVERITIES_DESC = [Severity.critical, Severity.high, Severity.medium, Severity.low, Severity.info]
 OPEN = (Status.fail, Status.warn, Status.error)
@@ -39,10 +41,6 @@ OBJECT_NOUNS: dict[str, tuple[str, str]] = {
 def count_noun(n: int, object_type: str) -> str:
     one, many = OBJECT_NOUNS.get(object_type, (object_type, object_type + "s"))
     return f"{n:,} {one if n == 1 else many}"
-
-
-def family_title(family: str) -> str:
-    return FAMILY_TITLES.get(family, family.replace("-", " ").replace("_", " ").capitalize())
 
 
 @dataclass
@@ -180,8 +178,9 @@ class ReportView:
 
 
 def _family_order(families: set[str]) -> list[str]:
-    known = [f for f in FAMILY_TITLES if f in families]
-    return known + sorted(families - set(FAMILY_TITLES))
+    declared = declared_families()
+    known = [f for f in declared if f in families]
+    return known + sorted(families - set(declared))
 
 
 def build_view(ctx: ReportContext) -> ReportView:

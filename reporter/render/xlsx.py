@@ -8,7 +8,7 @@ widths fitted to the content. Text is always stored as text: a VM named
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -17,9 +17,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ..fsutil import atomic_write_bytes
-from . import Renderer, ReportContext, register
-from .sheets import Cell, Sheet, all_sheets
+from reporter.core.fsutil import atomic_write_bytes
+from reporter.render.base import Renderer, ReportContext, register
+from reporter.render.sheets import Cell, Sheet, all_sheets
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
@@ -31,7 +31,7 @@ EXCEL_MAX_CELL = 32767
 def _value(v: Cell) -> Cell:
     if isinstance(v, datetime):
         # Excel has no time zones: store UTC wall time (the headers say "(UTC)").
-        return v.astimezone(timezone.utc).replace(tzinfo=None) if v.tzinfo else v
+        return v.astimezone(UTC).replace(tzinfo=None) if v.tzinfo else v
     if isinstance(v, str):
         v = ILLEGAL_CHARACTERS_RE.sub("\ufffd", v)
         return v if len(v) <= EXCEL_MAX_CELL else v[: EXCEL_MAX_CELL - 1] + "…"

@@ -8,7 +8,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 )
 
-// Host states the vSphere API cannot set but real inventories have (domain-reference §1:
+// Host states the vSphere API cannot set but real inventories have (docs/methodology.md#collection:
 // disconnected hosts and hosts whose option manager is gone are common).
 
 func hostsByName(names string) ([]*simulator.HostSystem, error) {

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
-from ...cbt import DiskCbt, disk_states, host_defects, in_backup_scope, vm_ctk_flag
-from ...model import VM, VCenter
-from ...snapshots import gb
-from ..base import CheckContext
-from ..snapshots.common import kb, ps_quote, sh_quote
-from .settings import CbtSettings
+from reporter.checks.base import CheckContext
+from reporter.checks.cbt.settings import CbtSettings
+from reporter.checks.helpers import kb, ps_quote, sh_quote
+from reporter.core.model import VM, VCenter
+from reporter.domain.cbt import DiskCbt, disk_states, host_defects, in_backup_scope, vm_ctk_flag
+from reporter.domain.vm_snapshots import gb
 
 KB_CBT = kb("1020128", "Changed Block Tracking (CBT) on virtual machines")
 KB_ENABLE = kb("1031873", "Enabling Changed Block Tracking (CBT) on virtual machines")
@@ -106,15 +107,15 @@ def enable_steps(view: VmCbt, nodes: list[str]) -> list[str]:
                      f"({hit.defect.kb}); upgrade it to {hit.release.fix} before relying on CBT.")
     if view.vm.snapshots:
         steps.append("Delete the VM's snapshots first: CBT should be switched on while a VM has no snapshots "
-                     "(domain-reference §5).")
+                     "(docs/methodology.md#cbt-defects).")
     flags = " ".join(f"-e {n}.ctkEnabled=TRUE" for n in nodes)
     steps += [
         "Most backup products switch CBT on themselves when their job option 'use CBT' is set; if yours does, "
         "fix it there.",
         f"PowerCLI (the VM may stay on): $spec = New-Object VMware.Vim.VirtualMachineConfigSpec; "
         f"$spec.ChangeTrackingEnabled = $true; (Get-VM -Name {ps_quote(vm)}).ExtensionData.ReconfigVM($spec)",
-        f"vSphere Client (KB1031873, VM powered off): Edit Settings > VM Options > Advanced > Edit Configuration: "
-        f"set ctkEnabled = TRUE and " + ", ".join(f"{n}.ctkEnabled = TRUE" for n in nodes) + ", then power on.",
+        "vSphere Client (KB1031873, VM powered off): Edit Settings > VM Options > Advanced > Edit Configuration: "
+        "set ctkEnabled = TRUE and " + ", ".join(f"{n}.ctkEnabled = TRUE" for n in nodes) + ", then power on.",
         f"govc (VM powered off): govc vm.change -vm {sh_quote(vm)} -e ctkEnabled=TRUE {flags}".rstrip(),
         stun_step(vm),
         "The next backup of each disk is a full read; incrementals follow from then on.",
@@ -123,11 +124,11 @@ def enable_steps(view: VmCbt, nodes: list[str]) -> list[str]:
 
 
 def reset_steps(vm_name: str, nodes: list[str]) -> list[str]:
-    """The CBT reset procedure of domain-reference §5 (KB2090639 workaround, KB2136854)."""
+    """The CBT reset procedure of docs/methodology.md#cbt-defects (KB2090639 workaround, KB2136854)."""
     vm = ps_quote(vm_name)
     off_flags = " ".join(f"-e {n}.ctkEnabled=FALSE" for n in nodes)
     return [
-        "Reset CBT (domain-reference §5): switch it off, stun/unstun, delete leftover -ctk.vmdk files, switch it "
+        "Reset CBT (docs/methodology.md#cbt-defects): switch it off, stun/unstun, delete leftover -ctk.vmdk files, switch it "
         "on, stun/unstun, then run a FULL backup.",
         f"PowerCLI: $vm = Get-VM -Name {vm}; $spec = New-Object VMware.Vim.VirtualMachineConfigSpec; "
         "$spec.ChangeTrackingEnabled = $false; $vm.ExtensionData.ReconfigVM($spec); "

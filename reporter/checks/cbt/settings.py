@@ -1,6 +1,6 @@
 """Settings of the cbt family (``[thresholds.cbt]`` in the config): which VMs backups cover.
 
-CBT matters for VMs that an image-level backup product protects (domain-reference §5).
+CBT matters for VMs that an image-level backup product protects (docs/methodology.md#cbt).
 The report cannot see the backup product's job list, so the scope is a setting: by
 default every powered-on VM; or the VMs matching any of the tag, folder or name
 selectors below.
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ...settings import FamilySettings, register_settings
+from reporter.checks.cbt import FAMILY
+from reporter.config.settings import FamilySettings, register_settings
 
 
-@register_settings("cbt")
+@register_settings(FAMILY.id)
 class CbtSettings(FamilySettings):
     scope_tags: list[str] = Field(
         default_factory=list,

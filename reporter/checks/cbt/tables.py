@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from ...cbt import MIN_HW_VERSION, host_defects, load_defects, vm_state
-from ...snapshots import GB, gb
-from ...tables import Scalar, Table, register_tables
-from ..base import CheckContext
-from .common import vms
+from reporter.checks.base import CheckContext
+from reporter.checks.cbt import FAMILY
+from reporter.checks.cbt.common import vms
+from reporter.checks.tables import Scalar, Table, register_tables
+from reporter.domain.cbt import MIN_HW_VERSION, host_defects, load_defects, vm_state
+from reporter.domain.vm_snapshots import GB, gb
 
 SUMMARY_ROW_LIMIT = 200  # longer per-disk lists go to XLSX/CSV only
 
 
-@register_tables("cbt")
+@register_tables(FAMILY.id)
 def cbt_tables(ctx: CheckContext) -> list[Table]:
     return [cbt_summary(ctx), defect_hosts(ctx), disk_state_table(ctx)]
 
@@ -31,7 +32,7 @@ def cbt_summary(ctx: CheckContext) -> Table:
     rows: list[list[Scalar]] = [[vc, c["vms"], c["scope"], c["on"], c["partial"], c["pending"], c["off"], c["unknown"], c["old_hw"]]
                                 for vc, c in sorted(counts.items())]
     return Table(
-        id="cbt_summary", family="cbt", title="CBT state per vCenter",
+        id="cbt_summary", family=FAMILY.id, title="CBT state per vCenter",
         columns=["vCenter", "VMs", "In backup scope", "CBT on", "On, a disk off", "Pending activation", "CBT off",
                  "Unknown", f"Hardware < vmx-{MIN_HW_VERSION:02d}"],
         rows=rows,
@@ -57,11 +58,11 @@ def defect_hosts(ctx: CheckContext) -> Table:
                 rows.append([vc.name, host.name, host.version, host.build, hit.defect.kb, hit.release.fix,
                              hit.release.verified, len(views), large])
     return Table(
-        id="cbt_defect_hosts", family="cbt", title="Hosts on builds with a known CBT defect",
+        id="cbt_defect_hosts", family=FAMILY.id, title="Hosts on builds with a known CBT defect",
         columns=["vCenter", "Host", "Version", "Build", "KB", "Fixed in", "Fix verified", "VMs with CBT on",
                  "Of those with a CBT disk > 128 GB"],
         rows=rows,
-        note=("From reporter/data/cbt_defects.toml (domain-reference §5). After upgrading: reset CBT on the VMs and "
+        note=("From reporter/data/cbt_defects.toml (docs/methodology.md#cbt-defects). After upgrading: reset CBT on the VMs and "
               "take full backups. 'Fix verified = false': the fixed build comes from secondary sources."),
     )
 
@@ -76,7 +77,7 @@ def disk_state_table(ctx: CheckContext) -> Table:
                          bool(d.disk.change_id), d.state])
     rows.sort(key=lambda r: (str(r[0]), str(r[1]), str(r[7])))
     return Table(
-        id="cbt_disks", family="cbt", title="CBT per VM and disk",
+        id="cbt_disks", family=FAMILY.id, title="CBT per VM and disk",
         columns=["vCenter", "VM", "Host", "HW version", "VM CBT option", "In backup scope", "Disk", "Node",
                  "Capacity GB", "Mode", "RDM", "ctkEnabled", "Has changeId", "State"],
         rows=rows,

@@ -3,9 +3,10 @@ the change procedure for one VM, and the one-line recommendation per VM."""
 
 from __future__ import annotations
 
-from ..base import Reference
-from .assess import FLAG_VALUES, KB, KB_TITLE, KB_URL, UI_CHOICE, Assessment, Mode
-from .settings import CpuMmuSettings
+from reporter.checks.base import Reference
+from reporter.checks.cpu_mmu.assess import FLAG_VALUES, KB, KB_TITLE, KB_URL, UI_CHOICE, Assessment, Mode
+from reporter.checks.cpu_mmu.settings import CpuMmuSettings
+from reporter.checks.helpers import ps_quote
 
 REFERENCES = (
     Reference(KB, KB_TITLE, KB_URL),
@@ -27,11 +28,6 @@ WHY_HARDWARE = (
 
 GOVC_NOTE = ("govc: no govc option sets these flags (govc vm.change has none for CPU/MMU virtualization); "
              "use the vSphere Client or PowerCLI.")
-
-
-def ps_quote(text: str) -> str:
-    """A PowerShell single-quoted string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def powercli_set(vm_name: str, target: Mode) -> str:

@@ -1,7 +1,7 @@
 """Per-VM assessment: configured CPU/MMU mode, the mode it runs in on its current host, and
 which KB2001372 advice applies. Checks and tables share it so they never disagree.
 
-Facts (domain-reference §7, KB2001372):
+Facts (docs/methodology.md#cpu-mmu-win2003, KB2001372):
 - API: ``config.flags.virtualExecUsage`` hvAuto | hvOn | hvOff and ``virtualMmuUsage``
   automatic | on | off; unset means automatic. ``hvOn``/``on`` mean "use the hardware
   feature *if the physical hardware supports it*" (vSphere API enum descriptions), so on a
@@ -14,14 +14,14 @@ Facts (domain-reference §7, KB2001372):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterator
 
-from ...model import VM, Host, VCenter
-from ..base import CheckContext
-from .guests import OsIdentity, identify
-from .settings import CpuMmuSettings
+from reporter.checks.base import CheckContext
+from reporter.checks.cpu_mmu.guests import OsIdentity, identify
+from reporter.checks.cpu_mmu.settings import CpuMmuSettings
+from reporter.core.model import VM, Host, VCenter
 
 KB = "KB2001372"
 KB_TITLE = "Using hardware-assisted virtualization in Windows Server 2003 32-bit virtual machines"
@@ -83,7 +83,7 @@ def flags_text(exec_usage: str | None, mmu_usage: str | None) -> str:
     return f"virtualExecUsage {e}, virtualMmuUsage {m}"
 
 
-def setting_text(a: "Assessment") -> str:
+def setting_text(a: Assessment) -> str:
     return f"Current setting: {a.mode.short} [{flags_text(a.vm.virtual_exec_usage, a.vm.virtual_mmu_usage)}]."
 
 
@@ -130,7 +130,7 @@ class HostView:
         }[self.support]
 
     @classmethod
-    def of(cls, host: Host, settings: CpuMmuSettings) -> "HostView":
+    def of(cls, host: Host, settings: CpuMmuSettings) -> HostView:
         if host.exec_usage_ignored is not None or host.mmu_usage_ignored is not None:
             ignores: bool | None = bool(host.exec_usage_ignored) or bool(host.mmu_usage_ignored)
             basis = "capability"
@@ -239,7 +239,7 @@ class Assessment:
             "host_mmu_usage_ignored": h.mmu_ignored if h else None,
             "host_ignores_setting": h.ignores if h else None,
             "host_ignores_basis": h.ignores_basis if h else None,
-            "reference": f"{KB} ({KB_URL}); domain-reference §7",
+            "reference": f"{KB} ({KB_URL}); docs/methodology.md#cpu-mmu-win2003",
         }
 
 
@@ -248,7 +248,7 @@ def _effective(mode: Mode, configured: OsIdentity, bitness: int | None, host: Ho
         return None, "the VM's host is not in the snapshot"
     if host.ignores:
         return Mode.hw_cpu_mmu, (f"ESXi {host.version or '6.7+'} ignores the per-VM setting and always uses hardware "
-                                 "CPU and MMU virtualization (vSphere 6.7 VM administration guide; domain-reference §7)")
+                                 "CPU and MMU virtualization (vSphere 6.7 VM administration guide; docs/methodology.md#cpu-mmu-win2003)")
     if host.ignores is None:
         return None, "the host's version and capabilities were not collected"
     if mode is Mode.automatic:
@@ -263,8 +263,8 @@ def _effective(mode: Mode, configured: OsIdentity, bitness: int | None, host: Ho
         if bitness == 64:
             if host.vendor == "intel" and host.hw_exec:
                 return Mode.hw_cpu, ("forced software CPU is ineffective: 64-bit guests cannot use binary translation on "
-                                     "Intel CPUs, the monitor uses VT-x anyway (domain-reference §7); the MMU stays software")
-            return None, ("forced software CPU on a 64-bit guest: ineffective on Intel CPUs (domain-reference §7); on this "
+                                     "Intel CPUs, the monitor uses VT-x anyway (docs/methodology.md#cpu-mmu-win2003); the MMU stays software")
+            return None, ("forced software CPU on a 64-bit guest: ineffective on Intel CPUs (docs/methodology.md#cpu-mmu-win2003); on this "
                           f"{'AMD' if host.vendor == 'amd' else 'host (CPU vendor not collected)'} the outcome is not documented here")
         return Mode.software, "forced by the setting"
     if mode is Mode.hw_cpu:
@@ -295,7 +295,7 @@ class HostIndex:
     capable: dict[str, tuple[tuple[str, str], ...]]  # cluster -> (moid, name) able to run hw CPU+MMU
 
     @classmethod
-    def of(cls, vc: VCenter, settings: CpuMmuSettings) -> "HostIndex":
+    def of(cls, vc: VCenter, settings: CpuMmuSettings) -> HostIndex:
         views = {moid: HostView.of(h, settings) for moid, h in vc.hosts.items()}
         capable: dict[str, list[tuple[str, str]]] = {}
         for v in views.values():

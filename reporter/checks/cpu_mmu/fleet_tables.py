@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ...tables import Table, register_tables
-from ..base import CheckContext
-from .advice import recommendation
-from .assess import KB, Assessment, Mode, assessments
-from .settings import CpuMmuSettings
+from reporter.checks.base import CheckContext
+from reporter.checks.cpu_mmu import FAMILY
+from reporter.checks.cpu_mmu.advice import recommendation
+from reporter.checks.cpu_mmu.assess import KB, Assessment, Mode, assessments
+from reporter.checks.cpu_mmu.settings import CpuMmuSettings
+from reporter.checks.tables import Table, register_tables
 
 VM_COLUMNS = [
     "vCenter", "VM", "Power state", "Configured OS", "Tools-reported OS", "Bitness", "Service pack",
@@ -50,14 +51,14 @@ def _vm_row(a: Assessment, settings: CpuMmuSettings) -> list[str | int | None]:
     ]
 
 
-@register_tables("cpu-mmu")
+@register_tables(FAMILY.id)
 def win2003_tables(ctx: CheckContext) -> list[Table]:
     settings = ctx.settings.get(CpuMmuSettings)
     found = sorted((a for a in assessments(ctx) if a.is_win2003), key=_sort_key)
     none_note = "No Windows Server 2003 VMs in this snapshot (by configured or Tools-reported guest OS)."
     vm_table = Table(
         id="cpu_mmu_win2003_vms",
-        family="cpu-mmu",
+        family=FAMILY.id,
         title="Windows Server 2003 VMs by CPU/MMU virtualization mode",
         columns=VM_COLUMNS,
         rows=[_vm_row(a, settings) for a in found],
@@ -77,7 +78,7 @@ def win2003_tables(ctx: CheckContext) -> list[Table]:
                      sum(r[4] for r in rows), sum(r[5] for r in rows)])  # type: ignore[misc]
     count_table = Table(
         id="cpu_mmu_mode_counts",
-        family="cpu-mmu",
+        family=FAMILY.id,
         title="Windows Server 2003 VMs: counts by CPU/MMU mode",
         columns=COUNT_COLUMNS,
         rows=rows,

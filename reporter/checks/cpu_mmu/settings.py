@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ...settings import FamilySettings, register_settings
+from reporter.checks.cpu_mmu import FAMILY
+from reporter.config.settings import FamilySettings, register_settings
 
 
-@register_settings("cpu-mmu")
+@register_settings(FAMILY.id)
 class CpuMmuSettings(FamilySettings):
     assume_sp2_when_unknown: bool = Field(
         default=True,
         description=(
             "The service pack is not in the vSphere API; some VMware Tools versions put it in the "
-            "reported full name (domain-reference §7). When it is not reported, assume SP2 (the KB's "
+            "reported full name (docs/methodology.md#cpu-mmu-win2003). When it is not reported, assume SP2 (the KB's "
             "premise: most Windows 2003 servers are on SP2) and say 'SP2 assumed'. Set false to get a "
             "'confirm SP2 first' warning instead of a recommendation for such VMs."
         ),
@@ -34,7 +35,7 @@ class CpuMmuSettings(FamilySettings):
         pattern=r"^\d+(\.\d+){0,2}$",
         description=(
             "ESXi version from which the per-VM CPU/MMU setting is no longer supported (vSphere 6.7 VM "
-            "administration guide, 'Change CPU/MMU Virtualization Settings'; domain-reference §7). Used "
+            "administration guide, 'Change CPU/MMU Virtualization Settings'; docs/methodology.md#cpu-mmu-win2003). Used "
             "only when the host's capability.virtualExecUsageIgnored / virtualMmuUsageIgnored were not "
             "collected (API versions before 6.7 do not have them)."
         ),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ...findings import Finding, Severity, Status
-from ...licensing import Analysis, Pool, analyze
-from ..base import CheckContext, CheckMeta, Reference, finding
+from reporter.checks.base import CheckContext, CheckMeta, Reference, finding
+from reporter.core.findings import Finding, Severity, Status
+from reporter.domain.licensing import Analysis, Pool, analyze
 
 REF_VRAM = Reference(
     None, "vSphere 5.0 documentation: vRAM Entitlement and Pooling / Calculating the vRAM Usage",
@@ -22,7 +22,7 @@ LICENSES_PATH = "vSphere Client: Administration > Licensing > Licenses (vCenter 
 
 
 def analysis(ctx: CheckContext) -> Analysis:
-    return analyze(ctx.snapshot, ctx.settings)
+    return ctx.memo("licensing.analysis", lambda: analyze(ctx.snapshot, ctx.settings))
 
 
 def pool_history(ctx: CheckContext, pool: Pool) -> Any:
@@ -64,7 +64,7 @@ def pool_evidence(pool: Pool, a: Analysis, **extra: Any) -> dict[str, Any]:
         "cpu_licenses_unassigned": pool.cpu_unassigned, "entitled_gb": pool.entitled_gb,
         "entitled_assigned_gb": pool.entitled_assigned_gb, "entitled_unassigned_gb": pool.entitled_unassigned_gb,
         "used_gb_now": pool.used_gb, "used_gb_uncapped": pool.used_raw_gb, "cap_effect_gb": pool.cap_effect_gb,
-        "powered_on_vms": len(pool.vms), "rule": "domain-reference §2",
+        "powered_on_vms": len(pool.vms), "rule": "docs/methodology.md#vram-pools",
     }
     ev.update(extra)
     return ev
@@ -82,7 +82,7 @@ def over_remediation(pool: Pool, a: Analysis, used: float, *, basis: str) -> lis
         steps.append(
             f"Add {n} CPU license(s) of {pool.edition_title} ({n} x {gb(per_cpu)} = {gb(n * per_cpu)} vRAM) to this "
             f"pool: buy them, then add the key in {LICENSES_PATH}. An added key counts even while unassigned "
-            f"(domain-reference §2)."
+            f"(docs/methodology.md#vram-pools)."
         )
     victims = pool.vms_to_free(excess)
     if victims:

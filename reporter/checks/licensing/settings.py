@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ...settings import FamilySettings, register_settings
+from reporter.checks.licensing import FAMILY
+from reporter.config.settings import FamilySettings, register_settings
 
 
-@register_settings("licensing")
+@register_settings(FAMILY.id)
 class LicensingSettings(FamilySettings):
     headroom_warn_pct: float = Field(
         default=10.0, ge=0, le=100,

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ...licensing import Analysis
-from ...tables import Scalar, Table, register_tables
-from ..base import CheckContext
-from .common import analysis, pool_history, today_high_water
-from .settings import LicensingSettings
+from reporter.checks.base import CheckContext
+from reporter.checks.licensing import FAMILY
+from reporter.checks.licensing.common import analysis, pool_history, today_high_water
+from reporter.checks.licensing.settings import LicensingSettings
+from reporter.checks.tables import Scalar, Table, register_tables
+from reporter.domain.licensing import Analysis
 
 
 def _r(v: float | None, nd: int = 1) -> float | None:
     return None if v is None else round(v, nd)
 
 
-@register_tables("licensing")
+@register_tables(FAMILY.id)
 def licensing_tables(ctx: CheckContext) -> list[Table]:
     a = analysis(ctx)
     cfg = ctx.settings.get(LicensingSettings)
@@ -67,9 +68,9 @@ def vram_pools_table(ctx: CheckContext, a: Analysis) -> Table:
             "vRAM counted as vSphere 5.0 did: configured memory of powered-on VMs (no per-VM cap in this table); ")
     note += (f"entitlement table '{a.table.name}' ({a.table.title}). Unassigned CPU licenses add to the pool. "
              "Compliance = 12-month average of the daily high-water (UTC days). Only vSphere 5.0 licensing has "
-             "a vRAM entitlement; other pools show use for planning only (domain-reference §2).")
+             "a vRAM entitlement; other pools show use for planning only (docs/methodology.md#vram-pools).")
     return Table(
-        id="vram_pools", family="licensing", title="vRAM pools",
+        id="vram_pools", family=FAMILY.id, title="vRAM pools",
         columns=["Pool", "vCenter(s)", "Edition", "vRAM applies", "CPU licenses assigned", "CPU licenses unassigned",
                  "vRAM per CPU (GB)", "Entitled assigned (GB)", "Entitled unassigned (GB)", "Entitled total (GB)",
                  "VMs powered on", "VMs off/suspended", "Used uncapped (GB)", "Used (GB)", "96 GB cap saves (GB)",
@@ -86,7 +87,7 @@ def top_consumers_table(a: Analysis, n: int) -> Table:
             rows.append([p.id, v.name, v.host, v.vcenter, _r(v.memory_gb, 2), _r(v.counted_gb, 2), _r(v.capped_by_gb, 2),
                          _r(100.0 * v.counted_gb / p.used_gb if p.used_gb else None, 2)])
     return Table(
-        id="vram_top_consumers", family="licensing", title=f"Top vRAM consumers (up to {n} per pool)",
+        id="vram_top_consumers", family=FAMILY.id, title=f"Top vRAM consumers (up to {n} per pool)",
         columns=["Pool", "VM", "Host", "vCenter", "Configured (GB)", "Counted (GB)", "Above cap (GB)", "Share of pool (%)"],
         rows=rows, note="Powered-on VMs only; 'Above cap' is memory the per-VM cap leaves uncounted.",
     )
@@ -108,7 +109,7 @@ def inventory_table(a: Analysis) -> Table:
         note = (f"License data not readable on {', '.join(unreadable)}: the collector account needs the "
                 "Global.Licenses privilege.")
     return Table(
-        id="license_inventory", family="licensing", title="License inventory",
+        id="license_inventory", family=FAMILY.id, title="License inventory",
         columns=["vCenter", "License key", "Edition key", "Edition", "Name", "Product version", "Cost unit", "Total",
                  "Used", "Unassigned", "Expires", "Days left", "Assigned to", "vRAM properties (raw)"],
         rows=rows, note=note,
@@ -121,14 +122,14 @@ def hosts_table(a: Analysis, summary_max: int) -> Table:
         rows.append([h.vcenter, h.cluster, h.name, h.version, h.connection_state, h.edition, h.license_key,
                      h.pool_id, h.sockets, h.cores, h.cores_per_socket, h.per_socket, h.per_cpu_32, h.per_core])
     return Table(
-        id="license_hosts", family="licensing", title="Hosts: licenses and core counts",
+        id="license_hosts", family=FAMILY.id, title="Hosts: licenses and core counts",
         columns=["vCenter", "Cluster", "Host", "ESXi version", "Connection", "Edition", "License key", "vRAM pool",
                  "Sockets", "Cores", "Cores per socket", "Per-CPU licenses (1 per socket)",
                  "Per-CPU licenses (32-core rule)", "Per-core licensed cores (16 min)"],
         rows=rows, in_summary=len(rows) <= summary_max,
         note="Per-CPU from 2 April 2020: ceil(cores per socket / 32) licenses per socket; per-core subscription: "
              "sockets x max(cores per socket, 16) (Broadcom KB 313548). Hyper-threads do not count "
-             "(domain-reference §3).",
+             "(docs/methodology.md#per-cpu-per-core).",
     )
 
 
@@ -167,7 +168,7 @@ def models_table(a: Analysis) -> Table:
              "set [licensing] order_minimum_cores to apply it).")
     tib = ", ".join(f"{o.upper()} {v:g} TiB" for o, v in sorted(a.options.tib_per_core(a.rules).items()))
     return Table(
-        id="license_models", family="licensing", title="Licensing models side by side: per-CPU, per-core, vRAM",
+        id="license_models", family=FAMILY.id, title="Licensing models side by side: per-CPU, per-core, vRAM",
         columns=["Level", "vCenter", "Name", "Hosts", "Hosts without core count", "Sockets", "Cores",
                  "Per-CPU licenses (1 per socket)", "Per-CPU licenses (32-core rule)", "Per-core licensed cores",
                  "Core licenses owned", "Cores to order (minimum)",

@@ -1,14 +1,18 @@
 """Shared pieces of the sioc checks: references, iteration, remediation text.
 
 Everything here reads only the snapshot; the domain logic (cap parsing,
-scheduler, enforcement rule) lives in :mod:`reporter.iocaps`.
+scheduler, enforcement rule) lives in :mod:`reporter.domain.iocaps`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...iocaps import (
+from reporter.checks.base import CheckContext, Reference
+from reporter.checks.helpers import ps_quote
+from reporter.checks.sioc.settings import SiocSettings
+from reporter.core.model import VM, Datastore, VCenter
+from reporter.domain.iocaps import (
     KB1038241_URL,
     CapKind,
     DiskCaps,
@@ -18,9 +22,6 @@ from ...iocaps import (
     evaluate_vm,
     suggest_cap_string,
 )
-from ...model import VM, Datastore, Snapshot, VCenter
-from ..base import CheckContext, Reference
-from .settings import SiocSettings
 
 KB1038241 = Reference(
     "KB1038241", "Limiting disk I/O from a specific virtual machine", KB1038241_URL,
@@ -45,7 +46,7 @@ REF_IOALLOC = Reference(
     "538cf2ec-b34f-4bae-a332-3820ef9e7773/vim.StorageResourceManager.IOAllocationInfo.html",
 )
 
-SECTION = "domain-reference §6"
+SECTION = "docs/methodology.md#sioc"
 
 
 def settings(ctx: CheckContext) -> SiocSettings:
@@ -93,16 +94,14 @@ def host_name(vc: VCenter, moid: str | None) -> str | None:
     return host.name if host else moid
 
 
-# The disk-cap checks all walk the same evaluation: compute it once per (snapshot, settings).
-# One entry, holding strong references, so an id() can never be reused while cached.
-_CACHE: list[tuple[Snapshot, SiocSettings, list[Group]]] = []
-
-
 def groups(ctx: CheckContext) -> list[Group]:
-    """Every VM x datastore (and RDM) of every included VM, in a stable order."""
+    """Every VM x datastore (and RDM) of every included VM, in a stable order (computed once
+    per check run: the disk-cap checks all walk the same evaluation)."""
+    return ctx.memo("sioc.groups", lambda: _evaluate_groups(ctx))
+
+
+def _evaluate_groups(ctx: CheckContext) -> list[Group]:
     s = settings(ctx)
-    if _CACHE and _CACHE[0][0] is ctx.snapshot and _CACHE[0][1] == s:
-        return _CACHE[0][2]
     sched: dict[tuple[str, str | None], SchedulerInfo] = {}
     out: list[Group] = []
     for vc in ctx.snapshot.vcenters.values():
@@ -115,7 +114,6 @@ def groups(ctx: CheckContext) -> list[Group]:
             for ev in evaluate_vm(vm, vc, iops_base=s.iops_unit_base, bandwidth_base=s.bandwidth_unit_base,
                                   scheduler=sched[key]):
                 out.append(Group(vc, vm, ev))
-    _CACHE[:] = [(ctx.snapshot, s, out)]
     return out
 
 
@@ -155,13 +153,13 @@ def disk_evidence(d: DiskCaps) -> dict[str, object]:
 
 
 def ps_vm(vm: VM) -> str:
-    return "$vm = Get-VM -Name '" + vm.name.replace("'", "''") + "'"
+    return "$vm = Get-VM -Name " + ps_quote(vm.name)
 
 
 def ps_set_iops(vm: VM, disk: DiskCaps, value: int | str) -> str:
     """PowerCLI that sets the API IOPS limit (= throughputCap) of one disk; -1 removes it."""
-    label = (disk.disk.label or "").replace("'", "''")
-    pick = f"Get-HardDisk -VM $vm -Name '{label}'" if label else (
+    label = disk.disk.label or ""
+    pick = f"Get-HardDisk -VM $vm -Name {ps_quote(label)}" if label else (
         f"Get-HardDisk -VM $vm | Where-Object {{ $_.ExtensionData.Key -eq {disk.disk.key} }}")
     return (f"{ps_vm(vm)}; $disk = {pick}; "
             f"Get-VMResourceConfiguration -VM $vm | Set-VMResourceConfiguration -Disk $disk -DiskLimitIOPerSecond {value}")

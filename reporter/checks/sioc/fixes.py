@@ -1,7 +1,7 @@
 """The exact fix for a VM x datastore whose caps the legacy scheduler does not enforce.
 
-Legacy rule (domain-reference §6, KB1038241 as corrected by VMware support in the
-seed): every disk of the VM on the datastore needs a cap of the same type; the
+Legacy rule (docs/methodology.md#disk-scheduler, KB1038241 as corrected by VMware
+support): every disk of the VM on the datastore needs a cap of the same type; the
 enforced cap is then the sum. So the fix is either (a) give the other disks a cap
 of that type (and drop the other type), or (b) move the capped disk to a
 datastore where it is the VM's only disk.
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...iocaps import CapKind, DiskCaps, GroupEvaluation, describe_value
-from ...model import VM
-from .common import (
+from reporter.checks.sioc.common import (
     CLIENT_ADVANCED_PATH,
     CLIENT_LIMIT_PATH,
     bandwidth_as_iops,
@@ -23,7 +21,9 @@ from .common import (
     ps_set_iops,
     ps_vm,
 )
-from .settings import SiocSettings
+from reporter.checks.sioc.settings import SiocSettings
+from reporter.core.model import VM
+from reporter.domain.iocaps import CapKind, DiskCaps, GroupEvaluation, describe_value
 
 
 def target_kind(ev: GroupEvaluation) -> CapKind:

@@ -6,15 +6,16 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from ...settings import FamilySettings, register_settings
+from reporter.checks.sioc import FAMILY
+from reporter.config.settings import FamilySettings, register_settings
 
 
-@register_settings("sioc")
+@register_settings(FAMILY.id)
 class SiocSettings(FamilySettings):
     default_congestion_threshold_ms: int = Field(
         default=30, ge=5, le=100,
         description=(
-            "SIOC's default manual congestion threshold (domain-reference §6; vSphere Resource Management "
+            "SIOC's default manual congestion threshold (docs/methodology.md#sioc; vSphere Resource Management "
             "guide, 'Set Storage I/O Control Threshold Value'). Shown next to every threshold."
         ),
     )
@@ -42,7 +43,7 @@ class SiocSettings(FamilySettings):
         description=(
             "'SIOC disabled on a shared datastore' is reported when at least this many powered-on VMs use "
             "the datastore. SIOC can only redistribute I/O among VMs that compete on one datastore "
-            "(domain-reference §6), so it needs at least 2; the default of 4 is a site heuristic (the API "
+            "(docs/methodology.md#sioc), so it needs at least 2; the default of 4 is a site heuristic (the API "
             "has no per-VM load figure in the snapshot), not a VMware number."
         ),
     )

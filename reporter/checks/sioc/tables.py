@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from ...iocaps import OPT_PER_FILE_SCHED, OPT_SCHED_WITH_RESERVATION, determine_scheduler
-from ...model import Host
-from ...tables import Table, register_tables
-from ..base import CheckContext
-from .common import ds_name, groups, host_name, powered_on_vms
+from reporter.checks.base import CheckContext
+from reporter.checks.sioc import FAMILY
+from reporter.checks.sioc.common import ds_name, groups, host_name, powered_on_vms
+from reporter.checks.tables import Table, register_tables
+from reporter.core.model import Host
+from reporter.domain.iocaps import OPT_PER_FILE_SCHED, OPT_SCHED_WITH_RESERVATION, determine_scheduler
 
 
 def _yn(v: bool | None) -> str | None:
     return None if v is None else ("yes" if v else "no")
 
 
-@register_tables("sioc")
+@register_tables(FAMILY.id)
 def sioc_tables(ctx: CheckContext) -> list[Table]:
     return [datastore_table(ctx), caps_table(ctx), scheduler_table(ctx)]
 
@@ -34,7 +35,7 @@ def datastore_table(ctx: CheckContext) -> Table:
                 len(ds.hosts), len(ds.vms), len(powered_on_vms(vc, ds)),
             ])
     return Table(
-        id="sioc_datastores", family="sioc", title="Storage I/O Control per datastore",
+        id="sioc_datastores", family=FAMILY.id, title="Storage I/O Control per datastore",
         columns=["vCenter", "Datastore", "Type", "SSD", "Shared", "SIOC supported", "SIOC enabled", "Threshold mode",
                  "Threshold (ms)", "% of peak throughput", "Stats collection", "Hosts", "VMs", "Powered-on VMs"],
         rows=rows,
@@ -59,13 +60,13 @@ def caps_table(ctx: CheckContext) -> Table:
             ev.effective(), ev.enforced.value, ev.why_not() or None,
         ])
     return Table(
-        id="sioc_disk_caps", family="sioc", title="Disk I/O caps per VM and datastore",
+        id="sioc_disk_caps", family=FAMILY.id, title="Disk I/O caps per VM and datastore",
         columns=["vCenter", "VM", "Host", "Scheduler", "Datastore", "Disks", "Configured", "Effective limit",
                  "Enforced", "Why not"],
         rows=rows,
         note=(f"Legacy scheduler: one limit per VM per datastore = sum of the disks' limits, only when every disk there "
               f"has one of the same type; mClock/per-file: each disk alone, IOPS in 32 KB units (KB1038241; "
-              f"domain-reference §6). Storage-policy (SPBM) IOPS limits are not collected: where a VM storage "
+              f"docs/methodology.md#disk-scheduler). Storage-policy (SPBM) IOPS limits are not collected: where a VM storage "
               f"policy sets one, the policy governs. {omitted} VM x datastore pairs without any cap are not listed."),
     )
 
@@ -90,10 +91,10 @@ def scheduler_table(ctx: CheckContext) -> Table:
                 info.kind.value, info.reason,
             ])
     return Table(
-        id="sioc_host_schedulers", family="sioc", title="Disk I/O scheduler per host",
+        id="sioc_host_schedulers", family=FAMILY.id, title="Disk I/O scheduler per host",
         columns=["vCenter", "Host", "Version", "Connection", OPT_SCHED_WITH_RESERVATION, OPT_PER_FILE_SCHED,
                  "Scheduler", "Why"],
         rows=rows, in_summary=False,
         note="legacy = limits per VM per datastore; mclock / per-file = per disk, IOPS in 32 KB units "
-             "(domain-reference §6). 'not set' = the option does not exist on that host: the version default applies.",
+             "(docs/methodology.md#disk-scheduler). 'not set' = the option does not exist on that host: the version default applies.",
     )

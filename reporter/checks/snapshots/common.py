@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
-from ...model import VM, VCenter
-from ...snapshots import (
+from reporter.checks.base import CheckContext
+from reporter.checks.helpers import kb, ps_quote, sh_quote
+from reporter.core.model import VM, VCenter
+from reporter.domain.vm_snapshots import (
     GB,
     SnapshotInfo,
     gb,
@@ -18,24 +20,9 @@ from ...snapshots import (
     sum_by_datastore,
     total_size,
 )
-from ..base import CheckContext, Reference
-
-
-def kb(number: str, title: str) -> Reference:
-    return Reference(f"KB{number}", title, f"https://knowledge.broadcom.com/external/article?legacyId={number}")
-
 
 KB_BEST_PRACTICES = kb("1025279", "Best practices for using snapshots in the vSphere environment")
 KB_CONSOLIDATE = kb("2003638", "Consolidating snapshots in vSphere 5.x/6.x")
-
-
-def ps_quote(value: str) -> str:
-    """A PowerShell single-quoted string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def sh_quote(value: str) -> str:
-    return shlex.quote(value)
 
 
 @dataclass(frozen=True)

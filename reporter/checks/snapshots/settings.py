@@ -1,7 +1,7 @@
 """Settings of the snapshots family (``[thresholds.snapshots]`` in the config).
 
 Defaults follow VMware's "Best practices for using snapshots in the vSphere environment"
-(KB1025279, domain-reference §4): snapshots are not backups, keep one no longer than
+(KB1025279, docs/methodology.md#snapshot-hygiene): snapshots are not backups, keep one no longer than
 24–72 hours, use 2–3 in a chain (32 is the supported maximum). Where VMware publishes
 no number (size), the default is a site policy and says so.
 """
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from ...settings import FamilySettings, register_settings
+from reporter.checks.snapshots import FAMILY
+from reporter.config.settings import FamilySettings, register_settings
 
-# domain-reference §4: names backup products give the snapshots they take (a failed job
+# docs/methodology.md#snapshot-hygiene: names backup products give the snapshots they take (a failed job
 # leaves them behind). Matched case-insensitively as substrings of the snapshot name.
 DEFAULT_BACKUP_PATTERNS = (
     "VEEAM BACKUP TEMPORARY SNAPSHOT",
@@ -28,7 +29,7 @@ DEFAULT_BACKUP_PATTERNS = (
 MAX_SUPPORTED_CHAIN = 32  # KB1025279: at most 32 snapshots in a chain are supported
 
 
-@register_settings("snapshots")
+@register_settings(FAMILY.id)
 class SnapshotSettings(FamilySettings):
     age_warn_days: float = Field(
         default=3.0, gt=0,
@@ -79,7 +80,7 @@ class SnapshotSettings(FamilySettings):
     backup_snapshot_patterns: list[str] = Field(
         default_factory=lambda: list(DEFAULT_BACKUP_PATTERNS),
         description=(
-            "Snapshot names that backup products use (domain-reference §4). A name containing one of "
+            "Snapshot names that backup products use (docs/methodology.md#snapshot-hygiene). A name containing one of "
             "these (case-insensitive) is treated as a backup snapshot. Add your product's names here."
         ),
     )
@@ -92,7 +93,7 @@ class SnapshotSettings(FamilySettings):
     )
 
     @model_validator(mode="after")
-    def _tiers_ordered(self) -> "SnapshotSettings":
+    def _tiers_ordered(self) -> SnapshotSettings:
         if self.age_high_days < self.age_warn_days:
             raise ValueError("age_high_days must be at least age_warn_days")
         if self.pct_of_free_high < self.pct_of_free_warn:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from ...snapshots import datastore_totals, gb
-from ...tables import Scalar, Table, register_tables
-from ..base import CheckContext
-from .common import vms_with_snapshots
+from reporter.checks.base import CheckContext
+from reporter.checks.snapshots import FAMILY
+from reporter.checks.snapshots.common import vms_with_snapshots
+from reporter.checks.tables import Scalar, Table, register_tables
+from reporter.domain.vm_snapshots import datastore_totals, gb
 
 SUMMARY_ROW_LIMIT = 200  # more rows than this go to XLSX/CSV only
 
 
-@register_tables("snapshots")
+@register_tables(FAMILY.id)
 def snapshot_tables(ctx: CheckContext) -> list[Table]:
     return [snapshot_list(ctx), datastore_space(ctx)]
 
@@ -33,14 +34,14 @@ def snapshot_list(ctx: CheckContext) -> Table:
     rows.sort(key=lambda r: (str(r[0]), str(r[1]), r[6], str(r[3])))  # type: ignore[index]
     return Table(
         id="snapshots",
-        family="snapshots",
+        family=FAMILY.id,
         title="Snapshots",
         columns=["vCenter", "VM", "Snapshot", "Created (UTC)", "Age (days)", "Size (GB)", "Depth", "Current",
                  "Quiesced", "Memory", "Growth since last run (GB)", "Note"],
         rows=rows,
         note=(
             "Size = the snapshot's own delta and memory files from layoutEx; the running delta counts toward the "
-            "current snapshot (domain-reference §4). Age at collection time. "
+            "current snapshot (docs/methodology.md#snapshot-space). Age at collection time. "
             + ("Growth compares with the previous run's snapshot file."
                if with_history else "Growth needs a previous run (history); empty on the first run.")
         ),
@@ -58,7 +59,7 @@ def datastore_space(ctx: CheckContext) -> Table:
         ])
     return Table(
         id="snapshot_space",
-        family="snapshots",
+        family=FAMILY.id,
         title="Space held by snapshots per datastore",
         columns=["vCenter", "Datastore", "Type", "Snapshot GB", "Free GB", "Capacity GB", "Snapshot % of free",
                  "VMs", "VMs of unknown snapshot size"],

@@ -1,0 +1,57 @@
+"""LIC-002: today's vRAM high-water mark above the pool's entitlement."""
+
+from __future__ import annotations
+
+from reporter.checks.base import CheckContext, CheckMeta, Outcome
+from reporter.checks.licensing import FAMILY
+from reporter.checks.licensing.common import (
+    REF_VRAM,
+    analysis,
+    gb,
+    over_remediation,
+    pool_evidence,
+    pool_finding,
+    today_high_water,
+)
+from reporter.core.findings import Severity
+
+META = CheckMeta(
+    id="LIC-002",
+    title="vRAM pool over its entitlement today",
+    family=FAMILY.id,
+    severity=Severity.medium,
+    object_type="pool",
+    description="A vSphere 5.0 vRAM pool whose high-water mark today (UTC day of the snapshot) is above "
+                "its vRAM entitlement.",
+    rationale="One day over is allowed (the limit is soft and compliance is the 12-month average, "
+              "docs/methodology.md#vram-compliance), but every such day pulls the average up; a pool that stays over "
+              "becomes non-compliant.",
+    remediation=("Add CPU licenses of the pool's edition, power off or right-size the largest consumers, "
+                 "or move the pool to an edition with a larger vRAM entitlement.",),
+    references=(REF_VRAM,),
+)
+
+
+def run(ctx: CheckContext) -> Outcome:
+    a = analysis(ctx)
+    out = Outcome()
+    for pool in a.vram_pools:
+        if pool.entitled_gb is None:
+            continue
+        out.checked += 1
+        hw, source = today_high_water(ctx, pool)
+        if hw <= pool.entitled_gb:
+            continue
+        cap = (f"; the {gb(pool.cap_gb)} per-VM cap already saves {gb(pool.cap_effect_gb)}"
+               if pool.cap_gb and pool.cap_effect_gb > 0 else "")
+        msg = (f"Today's vRAM high-water {gb(hw)} exceeds the entitlement of {gb(pool.entitled_gb)} by "
+               f"{gb(hw - pool.entitled_gb)} ({len(pool.vms)} powered-on VMs{cap}).")
+        out.findings.append(pool_finding(
+            META, pool, msg,
+            evidence=pool_evidence(pool, a, today_high_water_gb=hw, high_water_from=source,
+                                   licenses_needed=pool.licenses_needed(hw),
+                                   top_consumers=[{"vm": v.name, "counted_gb": v.counted_gb, "configured_gb": v.memory_gb}
+                                                  for v in pool.top_consumers(5)]),
+            remediation=over_remediation(pool, a, hw, basis="today"),
+        ))
+    return out

@@ -1,0 +1,272 @@
+"""Pure functions for Changed Block Tracking (CBT): per-disk state, backup scope, known bad builds.
+
+Facts from shared/docs/methodology.md#cbt (KB1020128, KB1031873, KB2090639, KB2136854).
+
+Per-disk state
+--------------
+CBT is on for a disk when the VM option ``changeTrackingEnabled`` is on *and* the disk's
+``scsiX:Y.ctkEnabled`` (also ``sataX:Y`` / ``nvmeX:Y``) is TRUE (KB1031873). It takes effect
+only after a stun/unstun (power cycle, suspend/resume, snapshot create + delete); from then
+on the disk's backing reports a ``changeId``. So, for a VM with the option on:
+
+* ``active``   - the disk has a changeId (tracking is running, whatever the flags say);
+* ``pending``  - ``ctkEnabled`` is TRUE but there is no changeId yet (needs a stun/unstun);
+* ``off``      - ``ctkEnabled`` is FALSE or absent and there is no changeId;
+* ``physical-rdm`` - a physical-mode RDM: CBT is not available for it;
+* ``independent``  - independent disks are skipped by snapshot-based backups anyway.
+
+With the VM option off every disk is ``vm-off``; unknown (not collected) is ``unknown``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from reporter.core.model import VM, Disk, Host
+
+ACTIVE = "active"
+PENDING = "pending"
+OFF = "off"
+PHYSICAL_RDM = "physical-rdm"
+INDEPENDENT = "independent"
+VM_OFF = "vm-off"
+UNKNOWN = "unknown"
+
+MIN_HW_VERSION = 7  # KB1020128: CBT needs virtual hardware version 7 or later
+
+
+# --------------------------------------------------------------------------- flags
+
+
+def extra_value(vm: VM, key: str) -> str | None:
+    """An extraConfig value; vmx keys are case-insensitive."""
+    if key in vm.extra_config:
+        return vm.extra_config[key]
+    low = key.lower()
+    return next((v for k, v in vm.extra_config.items() if k.lower() == low), None)
+
+
+def flag(value: str | None) -> bool | None:
+    """A vmx boolean ("TRUE", "true", "1", ...); None when absent or not a boolean."""
+    if value is None:
+        return None
+    v = value.strip().strip('"').lower()
+    if v in ("true", "1", "yes"):
+        return True
+    if v in ("false", "0", "no"):
+        return False
+    return None
+
+
+def disk_ctk_flag(vm: VM, disk: Disk) -> bool | None:
+    return flag(extra_value(vm, f"{disk.device_node}.ctkEnabled"))
+
+
+def vm_ctk_flag(vm: VM) -> bool | None:
+    """The VM-level ``ctkEnabled`` extraConfig entry (set together with the option)."""
+    return flag(extra_value(vm, "ctkEnabled"))
+
+
+@dataclass(frozen=True)
+class DiskCbt:
+    disk: Disk
+    ctk_flag: bool | None  # scsiX:Y.ctkEnabled, None = absent
+    state: str
+
+    @property
+    def supported(self) -> bool:
+        return self.state not in (PHYSICAL_RDM, INDEPENDENT)
+
+
+def disk_state(vm: VM, disk: Disk) -> DiskCbt:
+    f = disk_ctk_flag(vm, disk)
+    if disk.compatibility_mode == "physicalMode":
+        state = PHYSICAL_RDM
+    elif disk.independent:
+        state = INDEPENDENT
+    elif vm.change_tracking_enabled is None:
+        state = UNKNOWN
+    elif not vm.change_tracking_enabled:
+        state = VM_OFF
+    elif disk.change_id:
+        state = ACTIVE
+    elif f:
+        state = PENDING
+    else:
+        state = OFF
+    return DiskCbt(disk, f, state)
+
+
+def disk_states(vm: VM) -> list[DiskCbt]:
+    return [disk_state(vm, d) for d in sorted(vm.disks, key=lambda d: (d.controller, d.bus_number, d.unit_number or 0))]
+
+
+def vm_state(vm: VM) -> str:
+    """One word for the VM: on (all supported disks active), partial, pending, off, unknown."""
+    if vm.change_tracking_enabled is None:
+        return UNKNOWN
+    if not vm.change_tracking_enabled:
+        return OFF
+    states = {d.state for d in disk_states(vm) if d.supported}
+    if not states or states == {ACTIVE}:
+        return "on"
+    if OFF in states:
+        return "partial"
+    return PENDING
+
+
+# --------------------------------------------------------------------------- backup scope
+
+
+def folder_matches(folder: str | None, patterns: Iterable[str]) -> bool:
+    """A folder pattern matches the folder itself, its subfolders, or as a glob."""
+    if not folder:
+        return False
+    for p in patterns:
+        base = p.rstrip("/")
+        if folder == base or folder.startswith(base + "/") or fnmatch.fnmatchcase(folder, p):
+            return True
+    return False
+
+
+def name_matches(name: str, patterns: Iterable[str]) -> bool:
+    low = name.casefold()
+    return any(fnmatch.fnmatchcase(low, p.casefold()) for p in patterns)
+
+
+def tag_matches(tags: Iterable[str], wanted: Iterable[str]) -> bool:
+    """``wanted`` entries are "Category/Tag" or just "Tag" (any category); case-insensitive."""
+    have = {t.casefold() for t in tags} | {t.split("/", 1)[-1].casefold() for t in tags}
+    return any(w.casefold() in have for w in wanted)
+
+
+def in_backup_scope(vm: VM, settings: Any) -> bool | None:
+    """Whether backups are expected to cover the VM (None = cannot tell: tags not collected).
+
+    ``settings`` is the cbt family's settings (scope_* fields). With no scope configured,
+    every powered-on VM is in scope. Templates never are.
+    """
+    if vm.template:
+        return False
+    if settings.exclude_name_patterns and name_matches(vm.name, settings.exclude_name_patterns):
+        return False
+    if not settings.scope_include_powered_off and not vm.powered_on:
+        return False
+    if not (settings.scope_tags or settings.scope_folders or settings.scope_name_patterns):
+        return True
+    if settings.scope_name_patterns and name_matches(vm.name, settings.scope_name_patterns):
+        return True
+    if settings.scope_folders and folder_matches(vm.folder_path, settings.scope_folders):
+        return True
+    if settings.scope_tags:
+        tags = getattr(vm, "tags", None)
+        if tags is None:
+            return None
+        return tag_matches(tags, settings.scope_tags)
+    return False
+
+
+# --------------------------------------------------------------------------- known defects
+
+
+@dataclass(frozen=True)
+class AffectedRelease:
+    version: str  # "5.5"
+    product: str
+    fix: str
+    verified: bool
+    source: str
+    fixed_build: int | None = None  # None = never fixed
+
+
+@dataclass(frozen=True)
+class CbtDefect:
+    kb: str
+    broadcom_id: str
+    title: str
+    defect: str
+    after_fix: str
+    source: str
+    affected: tuple[AffectedRelease, ...] = field(default_factory=tuple)
+    grown_disk_boundary_gb: float | None = None
+
+    @property
+    def url(self) -> str:
+        return f"https://knowledge.broadcom.com/external/article?legacyId={self.kb.removeprefix('KB')}"
+
+
+def parse_defects(data: dict[str, Any], source: str = "cbt_defects.toml") -> list[CbtDefect]:
+    try:
+        out = []
+        for d in data["defect"]:
+            affected = tuple(
+                AffectedRelease(version=str(a["version"]), product=a["product"], fix=a["fix"],
+                                verified=bool(a["verified"]), source=a["source"],
+                                fixed_build=int(a["fixed_build"]) if "fixed_build" in a else None)
+                for a in d["affected"]
+            )
+            out.append(CbtDefect(
+                kb=d["kb"], broadcom_id=str(d["broadcom_id"]), title=d["title"], defect=d["defect"],
+                after_fix=d["after_fix"], source=d["source"], affected=affected,
+                grown_disk_boundary_gb=d.get("grown_disk_boundary_gb"),
+            ))
+        return out
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: malformed CBT defect table ({type(exc).__name__}: {exc})") from None
+
+
+@lru_cache(maxsize=1)
+def load_defects() -> tuple[CbtDefect, ...]:
+    text = resources.files("reporter").joinpath("data/cbt_defects.toml").read_text(encoding="utf-8")
+    return tuple(parse_defects(tomllib.loads(text)))
+
+
+def _version_matches(host_version: str | None, line: str) -> bool:
+    if not host_version:
+        return False
+    have = host_version.split(".")
+    want = line.split(".")
+    return have[: len(want)] == want
+
+
+def build_number(host: Host) -> int | None:
+    try:
+        return int(host.build) if host.build else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class HostDefect:
+    defect: CbtDefect
+    release: AffectedRelease
+
+
+def host_defects(host: Host, defects: Iterable[CbtDefect] | None = None) -> list[HostDefect]:
+    """The defects whose affected range includes this host's version and build.
+
+    A host of an affected line whose build is unknown counts as affected only for lines
+    that were never fixed (4.x); otherwise it cannot be told and is left out.
+    """
+    out = []
+    build = build_number(host)
+    for d in defects if defects is not None else load_defects():
+        for rel in d.affected:
+            if not _version_matches(host.version, rel.version):
+                continue
+            if rel.fixed_build is None or (build is not None and build < rel.fixed_build):
+                out.append(HostDefect(d, rel))
+    return out
+
+
+def unknown_build_hosts(hosts: Iterable[Host], defects: Iterable[CbtDefect] | None = None) -> list[Host]:
+    """Hosts on an affected release line whose build number could not be read."""
+    rows = list(defects if defects is not None else load_defects())
+    return [h for h in hosts if build_number(h) is None and any(
+        r.fixed_build is not None and _version_matches(h.version, r.version) for d in rows for r in d.affected)]

@@ -1,0 +1,306 @@
+"""``vcreport plan``: what-if license planning over a snapshot (+ history when present).
+
+A :class:`Scenario` changes a copy of the snapshot: power off VMs, add powered-on VMs to a
+pool, switch a vSphere 5 pool to another edition, add CPU licenses, or look at the pool under
+per-core subscription. The same licensing math (``reporter.domain.licensing.analyze``) then runs on
+the current and the changed snapshot, and :func:`plan` lines them up metric by metric.
+
+Scenarios are saved as small TOML files so a plan can be re-run::
+
+    name = "Q3 SAP landscape"
+    pool = "vc01/enterprise_plus"
+    power_off = ["test-*", "build-0*"]
+    add_cpu_licenses = 4
+    edition = "enterprise_plus"   # or an edition key such as "esxEnterprisePlus"
+    per_core = false
+
+    [[add_vms]]
+    count = 20
+    memory_gb = 16
+
+A scenario describes a steady state from now on: "compliant" compares the scenario's use
+with its entitlement; the 12-month average from history is shown for the current state only
+(a change moves it gradually, day by day).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reporter.core.model import VM, License, Snapshot
+from reporter.domain.licensing import Analysis, LicensingOptions, Pool, analyze
+from reporter.domain.licensing.rules import load_rules
+from reporter.errors import ConfigError
+
+
+class AddVms(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    count: int = Field(ge=1, le=100000)
+    memory_gb: float = Field(gt=0, le=24576)
+    pool: str | None = None
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    pool: str | None = None
+    add_vms: list[AddVms] = Field(default_factory=list)
+    power_off: list[str] = Field(default_factory=list)
+    edition: str | None = None
+    add_cpu_licenses: int = Field(default=0, ge=0, le=100000)
+    per_core: bool = False
+    vram_table: Literal["aug2011", "jul2011"] | None = None
+
+    def describe(self) -> list[str]:
+        out = []
+        for a in self.add_vms:
+            out.append(f"add {a.count} powered-on VM(s) of {a.memory_gb:g} GB" + (f" to {a.pool}" if a.pool else ""))
+        if self.power_off:
+            out.append("power off VMs matching " + ", ".join(self.power_off))
+        if self.edition:
+            out.append(f"switch the pool to {self.edition}")
+        if self.add_cpu_licenses:
+            out.append(f"add {self.add_cpu_licenses} CPU license(s)")
+        if self.per_core:
+            out.append("move to per-core subscription")
+        if self.vram_table:
+            out.append(f"use the {self.vram_table} vRAM table")
+        return out or ["no change (current state only)"]
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such scenario file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read scenario: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: invalid TOML: {exc}") from None
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(x) for x in first["loc"])
+        msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ConfigError(f"{p}: {key}: {msg}") from None
+
+
+def merge(base: Scenario | None, **cli: Any) -> Scenario:
+    """CLI options on top of a scenario file: lists extend, scalars replace."""
+    data = base.model_dump() if base else {}
+    for k, v in cli.items():
+        if v in (None, (), [], 0, False):
+            continue
+        if k in ("add_vms", "power_off"):
+            data[k] = list(data.get(k) or []) + list(v)
+        else:
+            data[k] = v
+    return Scenario.model_validate(data)
+
+
+@dataclass
+class PlanLine:
+    pool: str
+    metric: str
+    current: Any
+    scenario: Any
+
+
+@dataclass
+class PlanResult:
+    scenario: Scenario
+    vram_table: str
+    as_of: date
+    snapshot_time: str
+    lines: list[PlanLine]
+    changes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    current: Analysis | None = None
+    planned: Analysis | None = None
+
+
+def _resolve_pool(a: Analysis, wanted: str | None, need: str) -> Pool:
+    if wanted:
+        p = a.pool(wanted)
+        if p is None:
+            raise ConfigError(f"no pool {wanted!r} in the snapshot (pools: {', '.join(x.id for x in a.pools) or 'none'})")
+        return p
+    cands = a.vram_pools
+    if len(cands) == 1:
+        return cands[0]
+    raise ConfigError(f"{need} needs a pool: choose one with --pool (pools: {', '.join(x.id for x in a.pools) or 'none'})")
+
+
+def _edition_id(value: str) -> str:
+    rules = load_rules()
+    if value in rules.vram_editions():
+        return value
+    rule = rules.edition_for_key(value)
+    if rule.model == "vsphere5" and rule.edition in rules.vram_editions():
+        return rule.edition
+    raise ConfigError(f"unknown vSphere 5 edition {value!r} (use one of: {', '.join(rules.vram_editions())})")
+
+
+def apply(snapshot: Snapshot, scenario: Scenario, current: Analysis) -> tuple[Snapshot, dict[str, str], list[str], list[str]]:
+    """The changed snapshot, the pool id mapping (current -> planned), what changed, notes."""
+    rules = load_rules()
+    vcs = {u: vc.model_copy(deep=True) for u, vc in snapshot.vcenters.items()}
+    changes: list[str] = []
+    notes: list[str] = []
+    mapping = {p.id: p.id for p in current.pools}
+
+    for pattern in scenario.power_off:
+        hit = []
+        for u, vc in vcs.items():
+            vms = dict(vc.vms)
+            for m, vm in vc.vms.items():
+                if vm.powered_on and fnmatch.fnmatchcase(vm.name, pattern):
+                    vms[m] = vm.model_copy(update={"power_state": "poweredOff"})
+                    hit.append(vm.name)
+            vcs[u] = vc.model_copy(update={"vms": vms})
+        if hit:
+            changes.append(f"power off {len(hit)} VM(s) matching {pattern!r}: " + ", ".join(sorted(hit)[:20])
+                           + (f" and {len(hit) - 20} more" if len(hit) > 20 else ""))
+        else:
+            notes.append(f"no powered-on VM matches {pattern!r}")
+
+    seq = 0
+    for add in scenario.add_vms:
+        pool = _resolve_pool(current, add.pool or scenario.pool, "--add-vms")
+        if not pool.hosts:
+            raise ConfigError(f"pool {pool.id} has no hosts to place VMs on")
+        host = pool.hosts[0]
+        vc = vcs[host.vcenter_uuid]
+        vms = dict(vc.vms)
+        for _ in range(add.count):
+            seq += 1
+            moid = f"plan-vm-{seq}"
+            vms[moid] = VM(moid=moid, name=f"planned-vm-{seq:04d}", power_state="poweredOn",
+                           memory_mb=int(round(add.memory_gb * 1024)), host=host.moid, cluster=host.cluster_moid)
+        vcs[host.vcenter_uuid] = vc.model_copy(update={"vms": vms})
+        changes.append(f"add {add.count} powered-on VM(s) of {add.memory_gb:g} GB to {pool.id} (placed on {host.name})")
+
+    target: Pool | None = None
+    if scenario.edition or scenario.add_cpu_licenses:
+        target = _resolve_pool(current, scenario.pool, "--edition/--add-cpu-licenses")
+        if target.model != "vsphere5":
+            raise ConfigError(f"pool {target.id} is not a vSphere 5 vRAM pool ({target.reason}); "
+                              "--edition and --add-cpu-licenses plan vRAM entitlement")
+    edition = target.edition if target else None
+    if scenario.edition and target is not None:
+        edition = _edition_id(scenario.edition)
+        key = rules.canonical_key(edition)
+        keys = set(target.license_keys)
+        for u, vc in vcs.items():
+            if vc.name not in target.vcenters:
+                continue
+            lics = [lic.model_copy(update={"edition_key": key}) if lic.key in keys else lic for lic in vc.licenses or []]
+            asg = [x.model_copy(update={"edition_key": key}) if x.license_key in keys else x
+                   for x in vc.license_assignments or []]
+            vcs[u] = vc.model_copy(update={"licenses": lics if vc.licenses is not None else None,
+                                           "license_assignments": asg if vc.license_assignments is not None else None})
+        new_id = f"{target.scope}/{edition}"
+        mapping[target.id] = new_id
+        changes.append(f"switch {target.id} ({target.cpu_total} CPU licenses) to {rules.title(edition)}")
+    if scenario.add_cpu_licenses and target is not None and edition is not None:
+        first = next(u for u, vc in vcs.items() if vc.name == target.vcenters[0])
+        vc = vcs[first]
+        lic = License(key=f"PLANNED-{scenario.add_cpu_licenses}-CPU", edition_key=rules.canonical_key(edition),
+                      name=f"planned: {rules.title(edition)}", total=scenario.add_cpu_licenses, used=0,
+                      cost_unit="cpuPackage", properties={"ProductVersion": "5.0"})
+        vcs[first] = vc.model_copy(update={"licenses": list(vc.licenses or []) + [lic]})
+        changes.append(f"add {scenario.add_cpu_licenses} CPU license(s) of {rules.title(edition)} to {mapping[target.id]}")
+    if scenario.per_core:
+        changes.append("license per core (subscription): vRAM no longer applies")
+    planned = snapshot.model_copy(update={"vcenters": vcs})
+    return planned, mapping, changes, notes
+
+
+def _yn(v: bool | None) -> str:
+    return "n/a" if v is None else ("yes" if v else "no")
+
+
+def _pool_metrics(p: Pool | None, *, per_core_model: bool, hist: Any, tib: dict[str, float]) -> dict[str, Any]:
+    if p is None:
+        return {}
+    applies = p.vram_applies and not per_core_model
+    ent = p.entitled_gb if applies else None
+    per_cpu32 = sum(h.per_cpu_32 or 0 for h in p.hosts)
+    per_core = sum(h.per_core or 0 for h in p.hosts)
+    m: dict[str, Any] = {
+        "Licensing model": ("per-core subscription" if per_core_model else
+                            {"vsphere5": "per CPU + vRAM (vSphere 5)" if p.vram_applies else "per CPU",
+                             "per_cpu": "per CPU", "per_cpu_32": "per CPU (32-core rule)", "per_core": "per-core subscription",
+                             "eval": "evaluation", "free": "free Hypervisor"}.get(p.model, p.model)),
+        "Edition": p.edition_title,
+        "vRAM applies": "yes" if applies else f"no ({'per-core subscription' if per_core_model else p.reason})",
+        "VMs powered on": len(p.vms),
+        "vRAM used (GB)": round(p.used_gb, 1),
+        "vRAM used uncapped (GB)": round(p.used_raw_gb, 1),
+        "CPU licenses (total)": p.cpu_total if p.model in ("vsphere5", "per_cpu", "per_cpu_32") else None,
+        "vRAM entitled (GB)": None if ent is None else round(ent, 1),
+        "Headroom (GB)": None if ent is None else round(ent - p.used_gb, 1),
+        "Headroom (%)": None if not ent else round(100 * (ent - p.used_gb) / ent, 1),
+        "Compliant (use vs entitlement)": _yn(None if ent is None else p.used_gb <= ent),
+        "CPU licenses to add": p.licenses_needed() if applies else None,
+        "Per-CPU licenses (32-core rule)": per_cpu32,
+        "Per-core licensed cores (16 min)": per_core,
+        "License keys": ", ".join(p.license_keys) or None,
+    }
+    if per_core_model:
+        for o, v in sorted(tib.items()):
+            m[f"vSAN TiB included ({o.upper()})"] = round(per_core * v, 2)
+    if hist is not None:
+        m["12-month average (GB)"] = hist.avg_12m_gb
+        m["Days of history"] = hist.days_available
+    return m
+
+
+def plan(snapshot: Snapshot, scenario: Scenario, settings: Any = None, history: Any = None) -> PlanResult:
+    opts = LicensingOptions.from_settings(settings)
+    if scenario.vram_table:
+        opts = LicensingOptions(vram_table=scenario.vram_table, vsan_tib_per_core=opts.vsan_tib_per_core,
+                                order_minimum_cores=opts.order_minimum_cores, linked_mode_groups=opts.linked_mode_groups)
+    current = analyze(snapshot, options=LicensingOptions.from_settings(settings))
+    base = analyze(snapshot, options=opts) if scenario.vram_table else current
+    planned_snap, mapping, changes, notes = apply(snapshot, scenario, base)
+    planned = analyze(planned_snap, options=opts)
+    if scenario.pool and current.pool(scenario.pool) is None:
+        raise ConfigError(f"no pool {scenario.pool!r} in the snapshot (pools: {', '.join(p.id for p in current.pools)})")
+    shown = [scenario.pool] if scenario.pool else [p.id for p in current.pools]
+    tib = opts.tib_per_core(load_rules())
+    lines: list[PlanLine] = []
+    for pid in shown:
+        cur = current.pool(pid)
+        new = planned.pool(mapping.get(pid, pid))
+        hist = history.pool(pid) if history is not None and hasattr(history, "pool") else None
+        cm = _pool_metrics(cur, per_core_model=False, hist=hist, tib=tib)
+        nm = _pool_metrics(new, per_core_model=scenario.per_core, hist=None, tib=tib)
+        label = pid if new is None or new.id == pid else f"{pid} -> {new.id}"
+        for metric in list(dict.fromkeys([*cm, *nm])):
+            lines.append(PlanLine(label, metric, cm.get(metric), nm.get(metric, "n/a (future)" if metric.startswith(("12-month", "Days of")) else None)))
+    fleet_cur = current.core_summaries[-1]
+    fleet_new = planned.core_summaries[-1]
+    lines.append(PlanLine("all vCenters", "Per-CPU licenses (32-core rule)", fleet_cur.per_cpu_32, fleet_new.per_cpu_32))
+    lines.append(PlanLine("all vCenters", "Per-core licensed cores (16 min)", fleet_cur.per_core, fleet_new.per_core))
+    if opts.order_minimum_cores:
+        lines.append(PlanLine("all vCenters", f"Cores to order ({opts.order_minimum_cores}-core minimum)",
+                              fleet_cur.order_cores, fleet_new.order_cores))
+    if history is None:
+        notes.append("no vRAM history given: the 12-month average is not shown (configure [history])")
+    return PlanResult(
+        scenario=scenario, vram_table=opts.vram_table, as_of=snapshot.collected_at.date(),
+        snapshot_time=snapshot.collected_at.isoformat(), lines=lines, changes=changes or ["no change"],
+        notes=notes, current=current, planned=planned,
+    )

@@ -1,0 +1,112 @@
+"""``vcreport run``: one full run — collect → keep the snapshot under ``<output dir>/snapshots/``
+→ record history → checks and reports (compared with the previous run's snapshot and
+findings) → email. A partial collection still produces the reports and the email, then says
+so (exit 3)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC
+from pathlib import Path
+
+from reporter.config import Config
+from reporter.core import snapshot_io
+from reporter.core.model import Snapshot
+from reporter.errors import SnapshotFormatError
+from reporter.pipeline.locks import FileLock
+from reporter.pipeline.report import report
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_DIR = "snapshots"
+SNAPSHOT_GLOB = "snapshot-*.json.gz"
+JOB_LOCK = ".vcreport-job.lock"
+
+
+@dataclass
+class RunOutcome:
+    snapshot_path: Path
+    files: list[Path]
+    counts: dict[str, int]
+    collection_errors: int
+    emailed: bool = False
+    previous: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def partial(self) -> bool:
+        return self.collection_errors > 0
+
+
+def snapshot_files(out_dir: Path) -> list[Path]:
+    """This output directory's kept snapshots, oldest first (names sort by UTC time)."""
+    return sorted((out_dir / SNAPSHOT_DIR).glob(SNAPSHOT_GLOB))
+
+
+def snapshot_name(snap: Snapshot) -> str:
+    return f"snapshot-{snap.collected_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.json.gz"
+
+
+def _load_previous(path: Path | None) -> Snapshot | None:
+    if path is None:
+        return None
+    try:
+        return snapshot_io.load(path)
+    except SnapshotFormatError as exc:
+        log.warning("previous snapshot ignored (no trends this run): %s", exc)
+        return None
+
+
+def _formats(cfg: Config) -> list[str]:
+    """The configured formats, plus whatever the email attaches (it must exist to be attached)."""
+    fmts = list(cfg.output.formats)
+    if cfg.email and cfg.email.enabled:
+        fmts += [f for f in cfg.email.attach if f not in fmts]
+    return fmts
+
+
+def run_once(cfg: Config, *, insecure: bool = False, collect: Callable[..., Snapshot] | None = None,
+             sleep: Callable[[float], None] = time.sleep, lock: bool = True) -> RunOutcome:
+    """Collect, keep the snapshot, record history, report, email. Raises DeliveryError when the
+    email fails (the reports are on disk by then); the caller decides what a partial run means."""
+    from reporter.collect import collect as collect_inventory  # pyVmomi loads only for a real run
+    from reporter.deliver.email import deliver
+    from reporter.history import record_snapshot
+
+    out_dir = Path(cfg.output.dir)
+    guard = FileLock(out_dir / JOB_LOCK, f"a vcreport run for {out_dir}") if lock else None
+    if guard:
+        guard.acquire()
+    try:
+        timings: dict[str, float] = {}
+        t0 = time.monotonic()
+        snap = (collect or collect_inventory)(cfg, insecure=insecure)
+        timings["collect"] = time.monotonic() - t0
+        kept = snapshot_files(out_dir)
+        snap_path = out_dir / SNAPSHOT_DIR / snapshot_name(snap)
+        previous_path = next((p for p in reversed(kept) if p.name < snap_path.name), None)
+        snapshot_io.save(snap, snap_path)
+        if not cfg.output.keep_snapshots:
+            # Keep only what the next run needs for its trends: this snapshot and the one before.
+            for old in snapshot_files(out_dir)[:-2]:
+                old.unlink(missing_ok=True)
+        t0 = time.monotonic()
+        record_snapshot(cfg, snap, source="collect")
+        timings["history"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        result = report(snap_path, out_dir, formats=_formats(cfg), cfg=cfg, previous=_load_previous(previous_path))
+        timings["report"] = time.monotonic() - t0
+        outcome = RunOutcome(snap_path, result.files, result.results.counts(), len(snap.collection_errors),
+                             previous=previous_path, timings=timings)
+        if cfg.email is not None and cfg.email.enabled:
+            t0 = time.monotonic()
+            deliver(result.context, cfg.email, out_dir, sleep=sleep)  # raises DeliveryError after retries
+            outcome.emailed = True
+            timings["email"] = time.monotonic() - t0
+        return outcome
+    finally:
+        if guard:
+            guard.release()

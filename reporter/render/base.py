@@ -1,0 +1,125 @@
+"""Output formats: one interface, one plugin per format.
+
+A renderer takes a ``ReportContext`` (plain data: snapshot, check results,
+tables, delta against the previous run) and writes files into a directory.
+License keys are masked in the context before any renderer sees it, unless the
+user asked to show them.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from reporter.checks.engine import Results
+from reporter.checks.tables import Table
+from reporter.core.findings import Finding
+from reporter.core.masking import mask_obj, mask_text
+from reporter.core.model import Snapshot
+from reporter.errors import RenderError
+from reporter.render.signing import SigningSetup
+
+
+@dataclass(frozen=True)
+class Delta:
+    """Findings compared with the previous run, by (check_id, object_id)."""
+
+    new: list[Finding]
+    fixed: list[Finding]
+    still_open: list[Finding]
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    snapshot: Snapshot
+    results: Results
+    tables: list[Table]
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    tool_version: str = ""
+    snapshot_sha256: str | None = None  # of the source snapshot file, when there is one
+    delta: Delta | None = None
+    history: Any = None  # pandas frames for charts (vRAM over 12 months), None when no history
+    show_license_keys: bool = False
+    title: str = "vCenter report"
+    audit_signing: SigningSetup | None = None  # sign audit-evidence.pdf; None leaves it unsigned
+
+    def masked(self) -> ReportContext:
+        """The context as every renderer must see it."""
+        if self.show_license_keys:
+            return self
+        findings_by_check = []
+        for r in self.results.checks:
+            findings_by_check.append(replace(r, findings=[_mask_finding(f) for f in r.findings]))
+        tables = [replace(t, rows=mask_obj(t.rows), title=mask_text(t.title),
+                          note=mask_text(t.note) if t.note else t.note) for t in self.tables]
+        vcenters = {}
+        for uuid, vc in self.snapshot.vcenters.items():
+            upd: dict[str, Any] = {}
+            if vc.licenses is not None:
+                upd["licenses"] = [lic.model_copy(update={"key": mask_text(lic.key), "properties": mask_obj(lic.properties)}) for lic in vc.licenses]
+            if vc.license_assignments is not None:
+                upd["license_assignments"] = [a.model_copy(update={"license_key": mask_text(a.license_key)}) for a in vc.license_assignments]
+            vcenters[uuid] = vc.model_copy(update=upd)
+        delta = self.delta
+        if delta is not None:
+            delta = Delta(*[[_mask_finding(f) for f in part] for part in (delta.new, delta.fixed, delta.still_open)])
+        return replace(self, results=Results(findings_by_check), tables=tables,
+                       snapshot=self.snapshot.model_copy(update={"vcenters": vcenters}), delta=delta)
+
+
+def _mask_finding(f: Finding) -> Finding:
+    return f.model_copy(update={
+        "object_name": mask_text(f.object_name), "object_id": mask_text(f.object_id),
+        "message": mask_text(f.message), "remediation": mask_text(f.remediation),
+        "evidence": mask_obj(f.evidence),
+    })
+
+
+class Renderer(abc.ABC):
+    format: ClassVar[str]
+
+    @abc.abstractmethod
+    def render(self, ctx: ReportContext, out_dir: Path) -> list[Path]:
+        """Write this format's files into out_dir (atomically) and return their paths."""
+
+
+_RENDERERS: dict[str, type[Renderer]] = {}
+
+
+def register(cls: type[Renderer]) -> type[Renderer]:
+    _RENDERERS[cls.format] = cls
+    return cls
+
+
+def _load_plugins() -> None:
+    import importlib
+    import pkgutil
+
+    package = importlib.import_module("reporter.render")
+    for info in pkgutil.iter_modules(package.__path__, prefix="reporter.render."):
+        importlib.import_module(info.name)
+
+
+def available_formats() -> list[str]:
+    _load_plugins()
+    return sorted(_RENDERERS)
+
+
+def get_renderer(name: str) -> Renderer:
+    _load_plugins()
+    try:
+        return _RENDERERS[name]()
+    except KeyError:
+        raise RenderError(f"unknown report format {name!r} (available: {', '.join(available_formats())})") from None
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
