@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from vcsim_harness import (
+from vcsim_harness import (  # noqa: E402
     Vcsim,
     VcsimLauncher,
     build_launcher,

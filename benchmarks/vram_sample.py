@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from vcsim_harness import VcsimLauncher, build_launcher, make_tls_files
+from vcsim_harness import VcsimLauncher, build_launcher, make_tls_files  # noqa: E402
 
 RECEIVED = {"bytes": 0}
 

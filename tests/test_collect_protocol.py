@@ -238,8 +238,8 @@ def test_incremental_vram_samples_call_only_read_only_methods(sim, cfg, monkeypa
     filter), the one-shot state file path; nothing outside SAMPLE_ONLY reaches the wire."""
     import json
 
-    from pyVmomi import vim
     from pyVim.task import WaitForTask
+    from pyVmomi import vim
 
     from reporter.collect import incremental, sample_vram
 

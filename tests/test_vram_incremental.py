@@ -30,8 +30,8 @@ from reporter.collect.incremental import (
     VramSampler,
 )
 from reporter.config import Config, load_config
-from reporter.history import samples_for_snapshot
 from reporter.core.model import Snapshot
+from reporter.history import samples_for_snapshot
 
 pytestmark = pytest.mark.vcsim
 
@@ -57,7 +57,7 @@ class Wire:
 
         def on_getresponse(conn: Any) -> Any:
             resp = getresponse(conn)
-            resp._vc_method = getattr(conn, "_vc_method", "?")
+            resp._vc_method = getattr(conn, "_vc_method", "?")  # type: ignore[attr-defined]
             return resp
 
         def on_read(resp: Any, amt: Any = None) -> bytes:
@@ -118,7 +118,10 @@ def same_as_full_read(snap: Snapshot, cfg: Config) -> None:
     full = sample_vram(cfg)
     assert snap.collection_errors == full.collection_errors == []
     assert snap.vcenters == full.vcenters
-    strip = lambda rows: [{k: v for k, v in r.items() if k != "ts"} for r in rows]
+
+    def strip(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in r.items() if k != "ts"} for r in rows]
+
     assert strip(samples_for_snapshot(snap, cfg, "sample")) == strip(samples_for_snapshot(full, cfg, "sample"))
 
 

@@ -136,7 +136,7 @@ def _run(cfg: Config, *, insecure: bool, progress: Progress, light: bool, page_s
     vcenters: dict[str, VCenter] = {}
     errors: list[CollectionError] = []
     failed: list[str] = []
-    for vc, result in zip(cfg.vcenter, results):  # config order, however the threads finished
+    for vc, result in zip(cfg.vcenter, results, strict=True):  # config order, however the threads finished
         if isinstance(result, CollectionError):
             errors.append(result)
             failed.append(result.message)

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="no-untyped-call"
-# (pyVmomi's generated types and pyVim are untyped)
 """Incremental vRAM samples: a PropertyCollector filter on the VMs, then only changes.
 
 The first sample of a vCenter creates a ContainerView of its VMs and a filter on
@@ -50,7 +48,7 @@ from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, _filter_spec, retrieve_
 from reporter.collect.session import Session, describe, ssl_context
 from reporter.collect.vcenter import DEFAULT_ENGINE, VCenterCollector
 from reporter.config import Config, VCenterConfig
-from reporter.core.model import VM, CollectionError, VCenter
+from reporter.core.model import VM, CollectionError, Snapshot, VCenter
 from reporter.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -275,7 +273,7 @@ class VramSampler:
         self._states: dict[str, FilterState | None] = {}
         self.last_stats: dict[str, SampleStats] = {}
 
-    def sample(self, *, progress: bool | None = False) -> Any:
+    def sample(self, *, progress: bool | None = False) -> Snapshot:
         from reporter.collect import _engine, _run
 
         engine = _engine(self.engine)
@@ -373,7 +371,7 @@ def save_state(path: Path, vc: VCenterConfig, session: CachedSession, state: Fil
 
 
 def one_shot(cfg: Config, *, insecure: bool, page_size: int, engine: str,
-             stats: dict[str, Any] | None = None, progress: Progress | None = None) -> Any:
+             stats: dict[str, Any] | None = None, progress: Progress | None = None) -> Snapshot:
     """A sample that resumes the previous run's session and filter from the state files."""
     from reporter.collect import _run
 

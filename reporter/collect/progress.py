@@ -31,7 +31,7 @@ class Progress:
         self._started = 0.0
         self._last_len = 0
 
-    def branch(self) -> "Progress":
+    def branch(self) -> Progress:
         """Progress of work running beside this one (another vCenter, a stage aside)."""
         return Progress(self.enabled, self.stream, lines_only=True, lock=self._lock, parent=self)
 
