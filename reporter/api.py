@@ -44,7 +44,7 @@ from reporter.render.signature_check import VerificationReport
 __all__ = [
     "ReportOutput", "check", "check_context", "collect", "compute_delta", "demo", "find_sample", "history_export",
     "history_import", "list_checks", "load_config", "load_findings", "load_snapshot", "parse_config", "plan", "plan_text",
-    "record_history", "report", "resolve_formats", "run", "sample_vram", "save_snapshot", "serve", "verify",
+    "record_history", "report", "resolve_formats", "run", "sample_vram", "save_snapshot", "serve", "verify", "vram_sampler",
     "write_plan",
 ]
 
@@ -146,11 +146,21 @@ def plan_text(result: Any, *, show_license_keys: bool = False) -> str:
     return render_terminal(result, show_license_keys=show_license_keys)
 
 
-def sample_vram(cfg: Config, *, insecure: bool = False) -> Snapshot:
-    """A light collection (power state + memory of VMs, hosts, licenses) for vRAM sampling."""
+def sample_vram(cfg: Config, *, insecure: bool = False, incremental: bool = False) -> Snapshot:
+    """A light collection (power state + memory of VMs, hosts, licenses) for vRAM sampling.
+
+    ``incremental=True`` resumes the previous run's session and filter from the state
+    directory and transfers only the VMs that changed (``vcreport vram sample``)."""
     from reporter.collect import sample_vram as _sample  # pyVmomi only loads when collecting
 
-    return _sample(cfg, insecure=insecure)
+    return _sample(cfg, insecure=insecure, incremental=incremental)
+
+
+def vram_sampler(cfg: Config, *, insecure: bool = False) -> Any:
+    """A sampler for a long-running process: ``.sample()`` keeps sessions and filters warm, ``.close()``."""
+    from reporter.collect.incremental import VramSampler
+
+    return VramSampler(cfg, insecure=insecure)
 
 
 def record_history(cfg: Config, snapshot: Snapshot, *, source: str = "collect") -> int:

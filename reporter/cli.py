@@ -214,8 +214,9 @@ def vram_group() -> None:
 @vram_group.command("sample")
 @config_option
 @insecure_option
+@click.option("--full", is_flag=True, help="Read every VM again instead of only the changes since the last sample.")
 @handle_errors
-def vram_sample_cmd(config_path: Path, insecure: bool) -> None:
+def vram_sample_cmd(config_path: Path, insecure: bool, full: bool) -> None:
     """Take a light vRAM sample from every vCenter and record it in the history."""
     import time
 
@@ -223,7 +224,7 @@ def vram_sample_cmd(config_path: Path, insecure: bool) -> None:
     if cfg.history is None:
         raise ConfigError(f"{config_path}: vram sample records into the history: add a [history] section")
     t0 = time.perf_counter()
-    snap = api.sample_vram(cfg, insecure=insecure)
+    snap = api.sample_vram(cfg, insecure=insecure, incremental=not full)
     t1 = time.perf_counter()
     added = api.record_history(cfg, snap, source="sample")
     click.echo(f"sampled {len(snap.vcenters)} vCenter(s), {snap.vm_count()} VMs in {t1 - t0:.2f} s; "

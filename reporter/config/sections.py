@@ -129,6 +129,19 @@ class LicensingConfig(_Section):
     order_minimum_cores: int | None = None  # e.g. 72; sources conflict, off by default
 
 
+class CollectConfig(_Section):
+    """``[collect]``: how a run reads its vCenters.
+
+    ``workers`` vCenters are collected at once, each on its own session (the time is
+    network wait, so threads overlap it); ``state_dir`` holds what ``vcreport vram
+    sample`` keeps between runs (a session cookie, never a password; default
+    ``[output] dir``/.state).
+    """
+
+    workers: StrictInt = Field(default=8, ge=1, le=64)
+    state_dir: Path | None = None
+
+
 class WaiverConfig(_Section):
     check_id: str
     object: str = "*"  # fnmatch pattern on object name or id
@@ -208,6 +221,7 @@ class Config(_Section):
     email: EmailConfig | None = None
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     licensing: LicensingConfig = Field(default_factory=LicensingConfig)
+    collect: CollectConfig = Field(default_factory=CollectConfig)
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
     waiver: list[WaiverConfig] = Field(default_factory=list)
     audit: AuditConfig = Field(default_factory=AuditConfig)
@@ -276,6 +290,8 @@ def load_config(path: str | Path) -> Config:
             vc.password_file = base / vc.password_file
     if not cfg.output.dir.is_absolute():
         cfg.output.dir = base / cfg.output.dir
+    if cfg.collect.state_dir and not cfg.collect.state_dir.is_absolute():
+        cfg.collect.state_dir = base / cfg.collect.state_dir
     if cfg.email and cfg.email.password_file and not cfg.email.password_file.is_absolute():
         cfg.email.password_file = base / cfg.email.password_file
     if cfg.history and cfg.history.url.startswith("sqlite:///") and not cfg.history.url.startswith("sqlite:////"):
