@@ -20,6 +20,7 @@ from reporter.checks.tables import Table
 from reporter.core.findings import Finding
 from reporter.core.masking import mask_obj, mask_text
 from reporter.core.model import Snapshot
+from reporter.domain.licensing.verdict import LicensingVerdicts
 from reporter.errors import RenderError
 
 
@@ -44,6 +45,7 @@ class ReportContext:
     history: Any = None  # pandas frames for charts (vRAM over 12 months), None when no history
     show_license_keys: bool = False
     title: str = "vCenter report"
+    licensing: LicensingVerdicts | None = None  # the per-pool verdict the checks used (one computation)
 
     def masked(self) -> ReportContext:
         """The context as every renderer must see it."""

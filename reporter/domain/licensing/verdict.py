@@ -156,7 +156,7 @@ def _daily_series(history: Any, history_id: str, as_of: date, today_hw: float) -
     values: dict[pd.Timestamp, float] = {}
     if history is not None and hasattr(history, "series"):
         g = history.series(history_id)
-        for day, hw in zip(g["day"], g["high_water_gb"]):
+        for day, hw in zip(g["day"], g["high_water_gb"], strict=True):
             ts = pd.Timestamp(day).normalize()
             if ts.date() <= as_of and not pd.isna(hw):
                 values[ts] = float(hw)
@@ -176,9 +176,13 @@ def _rolling(daily: pd.Series, future: np.ndarray, as_of: date) -> pd.Series:
     return dense.rolling(WINDOW_DAYS, min_periods=1).mean().round(_PRECISION)
 
 
+def _day(ts: Any) -> date:
+    return pd.Timestamp(ts).date()
+
+
 def _first_over(rolling: pd.Series, entitled: float, after: date) -> date | None:
     over = rolling[(rolling.index > pd.Timestamp(after)) & (rolling > entitled)]
-    return None if over.empty else over.index[0].date()
+    return None if over.empty else _day(over.index[0])
 
 
 def _trend_future(daily: pd.Series, as_of: date) -> tuple[np.ndarray | None, int]:
@@ -197,8 +201,7 @@ def _non_compliant_since(past: pd.Series, entitled: float, first_day: date) -> d
     within = past[(past <= entitled) & (past.index >= pd.Timestamp(first_day))]
     if within.empty:
         return first_day
-    nxt = within.index[-1] + pd.Timedelta(days=1)
-    return nxt.date()
+    return _day(within.index[-1]) + timedelta(days=1)
 
 
 def _today_high_water(pool: Pool, ph: Any) -> float:
@@ -270,12 +273,12 @@ def evaluate_pool(pool: Pool, history: Any, *, as_of: date, horizon_days: int = 
     projected: tuple[tuple[date, float], ...] = ()
     if crossing is not None:
         proj = steady[(steady.index >= pd.Timestamp(as_of)) & (steady.index <= pd.Timestamp(crossing))]
-        projected = tuple((d.date(), float(v)) for d, v in proj.items())
+        projected = tuple((_day(d), float(v)) for d, v in proj.items())
     return PoolVerdict(
         **base, verdict=verdict, why=why, avg_12m_gb=avg, history_days=n,
         cpu_licenses_to_add_now=licenses_to_cover(avg, ent, pool.per_cpu_gb),
         crossing_date=crossing, crossing_date_trend=crossing_trend, trend_days=trend_days if trend_future is not None else 0,
-        non_compliant_since=since, rolling_avg=tuple((d.date(), float(v)) for d, v in past.items()),
+        non_compliant_since=since, rolling_avg=tuple((_day(d), float(v)) for d, v in past.items()),
         projected_avg=projected,
     )
 
