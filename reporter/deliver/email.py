@@ -27,6 +27,7 @@ import css_inline
 from reporter.config import EmailConfig
 from reporter.errors import DeliveryError
 from reporter.render.base import ReportContext
+from reporter.render.licensing_view import subject_part
 from reporter.render.templating import format_datetime, render_template
 from reporter.render.view import ReportView, build_view
 
@@ -51,6 +52,9 @@ def subject(view: ReportView, prefix: str = "[vCenter report]") -> str:
     counts = dict(view.counts)
     parts = [f"{counts[s]} {s}" for s in SUBJECT_SEVERITIES if counts.get(s)]
     text = ", ".join(parts) if parts else "no open findings"
+    licensing = subject_part(view.ctx)
+    if licensing:
+        text += f" — {licensing}"
     if view.collection_errors:
         text = "INCOMPLETE: " + text
     return f"{prefix} {text} — {view.vcenter_names}".strip()

@@ -204,7 +204,7 @@ def build_view(ctx: ReportContext) -> ReportView:
         if t.in_summary:
             tables_by_family.setdefault(t.family, []).append(t)
 
-    vram = vram_charts(ctx.history)
+    vram = vram_charts(ctx.history, ctx.licensing)
     families: list[FamilyView] = []
     for fam in _family_order(set(by_family) | set(tables_by_family) | ({"licensing"} if vram else set())):
         tables = tables_by_family.get(fam, [])
