@@ -29,15 +29,15 @@ class LicensingLine:
     bg: str
     use: str  # "12-month average 1,522.8 GB of 1,536 GB entitled (today's high-water 1,764 GB)"
     when: str  # the crossing date sentence, "" when not evaluated
-    buy: str  # "CPU licenses to add: 0 now, 3 to hold today's use" / the reason for no verdict
+    buy: str  # "CPU licenses to add: 0 now, 3 to hold today's use" ("" when not evaluated)
 
 
 def line_for(pv: PoolVerdict) -> LicensingLine:
     fg, bg = VERDICT_COLOURS[pv.verdict]
     if pv.verdict is Verdict.not_evaluated:
-        use = "" if pv.avg_12m_gb is None and pv.entitled_gb is None else (
-            f"entitled {fmt_gb(pv.entitled_gb)}, today's high-water {fmt_gb(pv.high_water_today_gb)}")
-        return LicensingLine(pv.pool_id, pv.verdict.value, pv.verdict.label, fg, bg, use, "", pv.why)
+        use = pv.why if pv.entitled_gb is None else (
+            f"{pv.why} Entitled {fmt_gb(pv.entitled_gb)}, today's high-water {fmt_gb(pv.high_water_today_gb)}.")
+        return LicensingLine(pv.pool_id, pv.verdict.value, pv.verdict.label, fg, bg, use or pv.why, "", "")
     over = " — over the entitlement" if pv.today_over else ""
     use = (f"12-month average {fmt_gb(pv.avg_12m_gb)} of {fmt_gb(pv.entitled_gb)} entitled "
            f"(today's high-water {fmt_gb(pv.high_water_today_gb)}{over})")
