@@ -176,3 +176,23 @@ def test_todays_snapshot_reading_counts_when_higher_than_the_recorded_high_water
     v = evaluate_pool(ep, history({i: 100.0 for i in range(-9, 1)}), as_of=AS_OF)
     assert v.high_water_today_gb == 192.0
     assert v.avg_12m_gb == pytest.approx((9 * 100 + 192) / 10)
+
+
+def test_summary_line_and_email_subject_render_the_verdict_as_computed():
+    from reporter.domain.licensing.verdict import LicensingVerdicts
+    from reporter.render.licensing_view import line_for, subject_part
+
+    values = {i: 560.0 for i in range(-364, 0)} | {0: 700.0}
+    v = verdict(values, pool(96.0, 6))
+    line = line_for(v)
+    assert (line.label, line.bg) == ("at risk", "#f9a825")
+    assert line.use == "12-month average 560.4 GB of 576 GB entitled (today's high-water 700 GB — over the entitlement)"
+    assert line.when == "goes over on 2027-01-03 if use stays at today's level (2027-08-29 at the recent trend)"
+    assert line.buy == "CPU licenses to add: 0 now, 2 to hold today's use"
+    over = verdict({i: 600.0 for i in range(-99, 1)}, pool(96.0, 6))
+    assert line_for(over).when == "over since 2026-08-16"
+
+    class Ctx:
+        licensing = LicensingVerdicts(as_of=AS_OF, horizon_days=90, headroom_warn_pct=10.0, pools=(v, over))
+
+    assert subject_part(Ctx()) == "licensing: 1 non-compliant, 1 at risk"

@@ -313,7 +313,8 @@ def _as_date(v: Any) -> date:
     if isinstance(v, date):
         return v
     if hasattr(v, "date"):  # numpy datetime64 via pandas
-        return v.date()
+        day: date = v.date()
+        return day
     return date.fromisoformat(str(v)[:10])
 
 
