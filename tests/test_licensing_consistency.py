@@ -126,3 +126,30 @@ def test_plan_scenario_json_and_text_give_the_scenario_crossing_date(tmp_path):
     text = runner.invoke(main, args).output
     assert ("outcome: +20 x 16 GB -> vc01/enterprise_plus at risk, non-compliant on 2026-11-29 "
             "(now: at risk, non-compliant on 2026-12-05)") in text
+
+
+def test_email_subject_html_and_text_carry_the_same_pool_line(tmp_path):
+    from datetime import timedelta
+
+    import pandas as pd
+    from licensing_helpers import AT, snapshot, vsphere5_site
+
+    from reporter.deliver.email import html_body, subject, text_body
+    from reporter.history import history_from_samples
+    from reporter.pipeline.report import report
+    from reporter.render.view import build_view
+
+    # 364 days at 560 GB and today 700 GB against 576 GB: at risk, over on 2027-01-03.
+    df = pd.DataFrame([{"ts": AT - timedelta(days=i), "pool_id": "vc1/enterprise_plus", "edition": "x",
+                        "used_gb_raw": 700.0 if i == 0 else 560.0, "used_gb_capped": 700.0 if i == 0 else 560.0,
+                        "entitled_gb": 576.0} for i in range(365)])
+    df["ts"] = pd.to_datetime(df["ts"], utc=True)
+    out = report(snapshot(vsphere5_site()), tmp_path, formats=["json"], history=history_from_samples(df, AT.date()))
+    view = build_view(out.context)
+    line = ("vc1/enterprise_plus — 12-month average 560.4 GB of 576 GB entitled (today's high-water 700 GB — over "
+            "the entitlement) · goes over on 2027-01-03 if use stays at today's level (2027-08-29 at the recent "
+            "trend) · CPU licenses to add: 0 now, 2 to hold today's use")
+    assert f"  [AT RISK] {line}" in text_body(view, [], None).splitlines()
+    html = lxml.html.fromstring(html_body(view, "s", [], None))
+    assert line in _squash(html.get_element_by_id("licensing-verdict").text_content())
+    assert subject(view).startswith("[vCenter report] ") and " — licensing: 1 at risk — vc1" in subject(view)
