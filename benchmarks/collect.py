@@ -15,16 +15,29 @@ Measures in one run, against one simulator with N VMs:
 (b), (t), (c) and (p) each run in a fresh child process that reports its own wall time
 and peak RSS; they run interleaved, --repeat times, and the fastest run of each is kept.
 
+And, on that simulator (pages of --page-size) and on a second one with the same
+inventory that answers every read in one page whatever maxObjects says (vcsim's
+-single-page, as unpatched govmomi 0.24 and some vCenters do):
+
+  (g) Go       - benchmarks/go_peer: govmomi's view.Retrieve of the VM properties
+                 reporter.collect reads (one RetrieveProperties call, decoded into
+                 []mo.VirtualMachine), built from Debian's govmomi like tests/vcsim/
+  (v) process  - the whole ``vcreport collect`` process (start-up, imports, collect,
+                 writing the gzip snapshot): wall time and peak RSS from wait4()
+These run interleaved with the others; ``--before-src DIR`` adds (v) runs of another
+checkout of the package (e.g. ``git archive`` of an older commit) for a before/after.
+
     python benchmarks/collect.py [--vms 10000] [--delay-ms 5] [--naive-sample 200]
 
-Needs Go and Debian's govmomi sources (see tests/vcsim/). Targets: (c)/(b) < 0.3 (the
-Go govmomi peer's share of the pyVmomi floor), peak RSS of (c) <= 400 MB at 10k VMs;
-issue 3's (a)/(c) >= 20 with 5 ms delay.
+Needs Go and Debian's govmomi sources (see tests/vcsim/). Targets: (c)/(b) < 0.3,
+(v)/(g) <= 0.7 (stretch 0.5), peak RSS of (v) <= 250 MB single-page and <= 200 MB
+paged at 10k VMs; issue 3's (a)/(c) >= 20 with 5 ms delay.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -43,7 +56,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from pyVim.connect import Disconnect, SmartConnect  # noqa: E402
 from pyVmomi import vim, vmodl  # noqa: E402
-from vcsim_harness import Vcsim, VcsimLauncher, build_launcher, make_tls_files  # noqa: E402
+from vcsim_harness import CACHE_DIR, GOPATH, Vcsim, VcsimLauncher, build_launcher, make_tls_files  # noqa: E402  # noqa: E402
 
 from reporter.collect import DEFAULT_PAGE_SIZE, convert  # noqa: E402
 
@@ -162,6 +175,75 @@ def in_child(mode: str, config: Path, page_size: int, workdir: Path) -> dict[str
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+GO_PEER_SRC = ROOT / "benchmarks" / "go_peer"
+
+
+def build_go_peer() -> Path:
+    """Build (or reuse) benchmarks/go_peer, cached by a hash of its source (never committed)."""
+    go = shutil.which("go")
+    if go is None:
+        raise SystemExit("the Go peer needs the Go toolchain (apt-get install golang-go)")
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(GO_PEER_SRC.glob("*.go")))).hexdigest()[:16]
+    binary = CACHE_DIR / f"go-peer-{digest}"
+    if binary.exists():
+        return binary
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, GO111MODULE="off", GOPATH=str(GOPATH))
+    env.setdefault("GOCACHE", str(CACHE_DIR / "go-build"))
+    tmp = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")
+    proc = subprocess.run([go, "build", "-o", str(tmp), "."], cwd=GO_PEER_SRC, env=env, capture_output=True,
+                          text=True, timeout=600, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"building the Go peer failed:\n{proc.stderr[-4000:]}")
+    os.replace(tmp, binary)
+    return binary
+
+
+def run_measured(args: list[str], env: dict[str, str] | None = None,
+                 cwd: Path | None = None) -> tuple[float, float, float, str]:
+    """Run a process; its wall time (s), its own peak RSS (MB), CPU time (s) and stdout.
+
+    The peak RSS comes from GNU time (Debian package ``time``): a child forked from this
+    process and then exec'd reports this process's RSS as its own peak (Linux carries
+    the high-water mark across exec), a child of the small ``time`` process does not.
+    """
+    gnu_time = shutil.which("time", path="/usr/bin:/bin")
+    if gnu_time is None:
+        raise SystemExit("measuring a process's peak RSS needs GNU time (apt-get install time)")
+    with tempfile.TemporaryDirectory() as tmp:
+        rss_file = Path(tmp) / "maxrss"
+        t0 = time.perf_counter()
+        proc = subprocess.run([gnu_time, "-f", "%M %U %S", "-o", str(rss_file), *args], capture_output=True, env=env,
+                              cwd=cwd, check=False)
+        took = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise SystemExit(f"{args[0]} failed ({proc.returncode}):\n{proc.stderr.decode(errors='replace')[-3000:]}")
+        maxrss_kb, user, system = rss_file.read_text().split()[-3:]
+        return took, int(maxrss_kb) / 1024, float(user) + float(system), proc.stdout.decode()
+
+
+def go_peer(binary: Path, sim: Vcsim) -> dict[str, Any]:
+    """(g): the Go peer against one simulator."""
+    env = dict(os.environ, VCREPORT_BENCH_GO_PASSWORD=sim.password)
+    args = [str(binary), "-url", sim.url, "-user", sim.user, "-password-env", "VCREPORT_BENCH_GO_PASSWORD",
+            "-props", ",".join(convert.VM_PATHS)]
+    if sim.ca_bundle is not None:
+        args += ["-ca", str(sim.ca_bundle)]
+    took, rss, cpu, out = run_measured(args, env)
+    result = json.loads(out.strip().splitlines()[-1])
+    result.update(process_s=took, maxrss_mb=rss, cpu_seconds=cpu)
+    return result
+
+
+def cli_collect(config: Path, out: Path, src: Path) -> dict[str, Any]:
+    """(v): the whole ``vcreport collect`` process, the package imported from ``src``
+    (its working directory too: ``-m`` puts that first on the import path)."""
+    env = dict(os.environ, PYTHONPATH=str(src))
+    args = [sys.executable, "-m", "reporter.cli", "collect", "--config", str(config), "--out", str(out)]
+    took, rss, cpu, _ = run_measured(args, env, cwd=src)
+    return {"seconds": took, "maxrss_mb": rss, "cpu_seconds": cpu}
+
+
 def child_main(args: argparse.Namespace) -> int:
     if args.child == "bulk":
         result = raw_bulk(args.config, args.page_size)
@@ -225,6 +307,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3,
                     help="interleaved runs of (b), (t), (c), (p); the fastest of each is kept")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--before-src", type=Path,
+                    help="also time `vcreport collect` with the reporter package from this directory")
     ap.add_argument("--child", choices=["bulk", "transfer", "fast", "pyvmomi"], help=argparse.SUPPRESS)
     ap.add_argument("--config", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -239,9 +323,19 @@ def main() -> int:
                          delay_ms=args.delay_ms, timeout_s=1800)
     print(f"vcsim with {args.vms:,} VMs, {args.clusters * args.hosts} hosts, delay {args.delay_ms} ms: "
           f"started in {time.perf_counter() - t0:.1f} s", flush=True)
+    t0 = time.perf_counter()
+    single = launcher.start(vms=args.vms, clusters=args.clusters, hosts=args.hosts, standalone=0,
+                            delay_ms=args.delay_ms, timeout_s=1800, single_page=True)
+    print(f"  and the same inventory answered in single pages: started in {time.perf_counter() - t0:.1f} s",
+          flush=True)
+    go_binary = build_go_peer()
+    sources = {"after": ROOT, **({"before": args.before_src.resolve()} if args.before_src else {})}
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
+    peer: dict[str, list[dict[str, Any]]] = {"paged": [], "single": []}
+    procs: dict[tuple[str, str], list[dict[str, Any]]] = {(src, s): [] for src in sources for s in peer}
     try:
         config = sim.config_file(workdir, timeout_s=600)
+        sims = {"paged": (sim, config), "single": (single, single.config_file(workdir, timeout_s=600))}
         for i in range(max(1, args.repeat)):
             for mode in MODES:
                 r = in_child(mode, config, args.page_size, workdir)
@@ -249,6 +343,18 @@ def main() -> int:
                 extra = f", {r['bytes'] / 1e6:.1f} MB in {r['pages']} pages" if mode == "transfer" else ""
                 print(f"  run {i + 1} {LABELS[mode]}: {r['seconds']:.2f} s, client CPU {r['cpu_seconds']:.2f} s, "
                       f"peak RSS {r['maxrss_mb']:.0f} MB{extra}", flush=True)
+            for name, (inst, cfg_path) in sims.items():
+                g = go_peer(go_binary, inst)
+                peer[name].append(g)
+                print(f"  run {i + 1} (g) Go view.Retrieve, {name}: {g['retrieve_s']:.2f} s "
+                      f"({g['objects']:,} VMs; process {g['process_s']:.2f} s, CPU {g['cpu_seconds']:.2f} s), "
+                      f"peak RSS {g['maxrss_mb']:.0f} MB",
+                      flush=True)
+                for src_name, src in sources.items():
+                    v = cli_collect(cfg_path, workdir / "cli-snapshot.json.gz", src)
+                    procs[(src_name, name)].append(v)
+                    print(f"  run {i + 1} (v) vcreport collect process ({src_name}), {name}: {v['seconds']:.2f} s, "
+                          f"CPU {v['cpu_seconds']:.2f} s, peak RSS {v['maxrss_mb']:.0f} MB", flush=True)
         naive_t = naive(sim, args.naive_sample or args.vms) if args.naive_sample >= 0 else None
         if naive_t:
             print(f"  (a) naive: {naive_t['total_extrapolated']:.1f} s (extrapolated)", flush=True)
@@ -272,6 +378,17 @@ def main() -> int:
         "ratio_fast_bulk": fast / bulk, "ratio_pyvmomi_bulk": ref / bulk, "ratio_transfer_bulk": xfer / bulk,
         "ratio_fast_transfer": fast / xfer,
     }
+    result["go"] = {name: {"retrieve_s": min(r["retrieve_s"] for r in rs),
+                           "process_s": min(r["process_s"] for r in rs),
+                           "peak_rss_mb": max(r["maxrss_mb"] for r in rs), "objects": rs[0]["objects"],
+                           "cpu_s": min(r["cpu_seconds"] for r in rs),
+                           "all_runs_s": [round(r["retrieve_s"], 2) for r in rs]} for name, rs in peer.items()}
+    result["process"] = {f"{src}/{name}": {"seconds": min(r["seconds"] for r in rs),
+                                           "peak_rss_mb": max(r["maxrss_mb"] for r in rs),
+                                           "cpu_s": min(r["cpu_seconds"] for r in rs),
+                                           "all_runs_s": [round(r["seconds"], 2) for r in rs],
+                                           "all_runs_rss_mb": [round(r["maxrss_mb"]) for r in rs]}
+                         for (src, name), rs in procs.items()}
     if naive_t:
         result["naive_s"] = naive_t["total_extrapolated"]
         result["naive_vm_sample"] = naive_t["VirtualMachine"]["measured"]
@@ -298,9 +415,40 @@ def main() -> int:
           f"{result['fast_save_s']:.2f} s. Client CPU (whole child process): (b) {cpu['bulk']:.2f} s, "
           f"(t) {cpu['transfer']:.2f} s, (c) {cpu['fast']:.2f} s, (p) {cpu['pyvmomi']:.2f} s. "
           f"Fastest of {args.repeat} interleaved runs each; all runs (s): {result['all_runs_s']}.")
+    print_process_table(args, result, list(sources))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0
+
+
+def print_process_table(args: argparse.Namespace, result: dict[str, Any], sources: list[str]) -> None:
+    """(g) and (v) on both simulators; ratios of the same run."""
+    before = "before" in sources
+    head = ("| VMs | server pages | (g) Go `view.Retrieve` | (g) peak RSS | (v) `vcreport collect` process "
+            "| (v) peak RSS | (v)/(g) | (v)/(b) |")
+    if before:
+        head += " (v) before | before peak RSS | before (v)/(g) |"
+    print()
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
+    for name, label in (("paged", f"maxObjects {args.page_size:,}"), ("single", "one page (maxObjects ignored)")):
+        go = result["go"][name]
+        after = result["process"][f"after/{name}"]
+        row = (f"| {args.vms:,} | {label} | {go['retrieve_s']:.2f} s | {go['peak_rss_mb']:.0f} MB "
+               f"| {after['seconds']:.2f} s | {after['peak_rss_mb']:.0f} MB "
+               f"| {after['seconds'] / go['retrieve_s']:.2f} | {after['seconds'] / result['bulk_s']:.2f} |")
+        if before:
+            old = result["process"][f"before/{name}"]
+            row += (f" {old['seconds']:.2f} s | {old['peak_rss_mb']:.0f} MB "
+                    f"| {old['seconds'] / go['retrieve_s']:.2f} |")
+        print(row)
+    print(f"\n(g)/(v): fastest of {args.repeat} interleaved runs, peak RSS the highest; (b) is the paged "
+          f"pyVmomi floor above. All runs (s): Go {{paged: {result['go']['paged']['all_runs_s']}, single: "
+          f"{result['go']['single']['all_runs_s']}}}, process {{"
+          + ", ".join(f"{k}: {v['all_runs_s']} ({v['all_runs_rss_mb']} MB)" for k, v in result["process"].items())
+          + "}. CPU time (user+system, lowest of the runs): "
+          + ", ".join([f"Go {k} {v['cpu_s']:.2f} s" for k, v in result["go"].items()]
+                      + [f"process {k} {v['cpu_s']:.2f} s" for k, v in result["process"].items()]) + ".")
 
 
 MODES = ("bulk", "transfer", "fast", "pyvmomi")

@@ -39,11 +39,12 @@ from reporter.pipeline.report import (
     report,
     resolve_formats,
 )
+from reporter.render.signature_check import VerificationReport
 
 __all__ = [
     "ReportOutput", "check", "check_context", "collect", "compute_delta", "demo", "find_sample", "history_export",
     "history_import", "list_checks", "load_config", "load_findings", "load_snapshot", "parse_config", "plan", "plan_json", "plan_text",
-    "record_history", "report", "resolve_formats", "run", "sample_vram", "save_snapshot", "serve", "verify",
+    "record_history", "report", "resolve_formats", "run", "sample_vram", "save_snapshot", "serve", "verify", "vram_sampler",
     "write_plan",
 ]
 
@@ -154,11 +155,21 @@ def plan_json(result: Any) -> str:
     return render_json(result)
 
 
-def sample_vram(cfg: Config, *, insecure: bool = False) -> Snapshot:
-    """A light collection (power state + memory of VMs, hosts, licenses) for vRAM sampling."""
+def sample_vram(cfg: Config, *, insecure: bool = False, incremental: bool = False) -> Snapshot:
+    """A light collection (power state + memory of VMs, hosts, licenses) for vRAM sampling.
+
+    ``incremental=True`` resumes the previous run's session and filter from the state
+    directory and transfers only the VMs that changed (``vcreport vram sample``)."""
     from reporter.collect import sample_vram as _sample  # pyVmomi only loads when collecting
 
-    return _sample(cfg, insecure=insecure)
+    return _sample(cfg, insecure=insecure, incremental=incremental)
+
+
+def vram_sampler(cfg: Config, *, insecure: bool = False) -> Any:
+    """A sampler for a long-running process: ``.sample()`` keeps sessions and filters warm, ``.close()``."""
+    from reporter.collect.incremental import VramSampler
+
+    return VramSampler(cfg, insecure=insecure)
 
 
 def record_history(cfg: Config, snapshot: Snapshot, *, source: str = "collect") -> int:
@@ -176,13 +187,17 @@ def history_export(cfg: Config, out: str | Path | None = None) -> tuple[str, int
 
 # -- delivery: audit verification, scheduled runs --------------------------------------------------
 
-def verify(pdf: str | Path, snapshot: str | Path | None = None) -> Any:
-    """Check an audit-evidence PDF: every embedded attachment's SHA-256 against the hashes printed
-    in it (and, with ``snapshot``, that file against the printed source-snapshot hash). Returns a
-    ``VerifyResult``; raises ``VerificationFailed`` naming the first mismatch."""
-    from reporter.render.pdfa import verify_pdf
+def verify(pdf: str | Path, snapshot: str | Path | None = None, *, trust: Iterable[str | Path] = (),
+           cfg: Config | None = None, allow_unsigned: bool = False) -> VerificationReport:
+    """Check an audit-evidence PDF: its signature (covers the whole file, chains to a root in
+    ``trust`` or ``[audit] trust_files``, timestamp, certificate valid at signing time), every
+    embedded attachment's SHA-256 against the hashes printed in it, and with ``snapshot`` that
+    file against the printed source-snapshot hash. Returns a ``VerificationReport`` (``.valid``,
+    ``.checks``); raises ``VerificationInputError`` for a missing file, a non-PDF or a bad trust file."""
+    from reporter.render.signature_check import verify_audit_pdf
 
-    return verify_pdf(pdf, snapshot)
+    trust_files = [Path(t) for t in trust] + (list(cfg.audit.trust_files) if cfg is not None else [])
+    return verify_audit_pdf(pdf, trust_files=trust_files, snapshot=snapshot, allow_unsigned=allow_unsigned)
 
 
 def run(cfg: Config, *, insecure: bool = False) -> Any:

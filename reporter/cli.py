@@ -220,8 +220,9 @@ def vram_group() -> None:
 @vram_group.command("sample")
 @config_option
 @insecure_option
+@click.option("--full", is_flag=True, help="Read every VM again instead of only the changes since the last sample.")
 @handle_errors
-def vram_sample_cmd(config_path: Path, insecure: bool) -> None:
+def vram_sample_cmd(config_path: Path, insecure: bool, full: bool) -> None:
     """Take a light vRAM sample from every vCenter and record it in the history."""
     import time
 
@@ -229,7 +230,7 @@ def vram_sample_cmd(config_path: Path, insecure: bool) -> None:
     if cfg.history is None:
         raise ConfigError(f"{config_path}: vram sample records into the history: add a [history] section")
     t0 = time.perf_counter()
-    snap = api.sample_vram(cfg, insecure=insecure)
+    snap = api.sample_vram(cfg, insecure=insecure, incremental=not full)
     t1 = time.perf_counter()
     added = api.record_history(cfg, snap, source="sample")
     click.echo(f"sampled {len(snap.vcenters)} vCenter(s), {snap.vm_count()} VMs in {t1 - t0:.2f} s; "
@@ -277,12 +278,33 @@ def history_export_cmd(config_path: Path, out: Path | None) -> None:
 
 @main.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--trust", "trust", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="CA certificate (PEM/DER) the signer must chain to (repeatable; adds to [audit] trust_files).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Config whose [audit] trust_files are trusted roots (optional).")
 @click.option("--snapshot", "snapshot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also check this snapshot file against the source-snapshot SHA-256 printed in FILE.")
+@click.option("--allow-unsigned", is_flag=True, help="Accept an unsigned file: check only its embedded evidence.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result on standard output.")
 @handle_errors
-def verify_cmd(file: Path, snapshot: Path | None) -> None:
-    """Check an audit-evidence PDF: recompute its attachments' SHA-256 (exit 4 on a mismatch)."""
-    click.echo(api.verify(file, snapshot).summary())
+def verify_cmd(file: Path, trust: tuple[Path, ...], config_path: Path | None, snapshot: Path | None,
+               allow_unsigned: bool, as_json: bool) -> None:
+    """Check an audit-evidence PDF: signature, chain, timestamp, attachments (exit 4 when invalid)."""
+    if logging.getLogger().getEffectiveLevel() >= logging.WARNING:
+        # pypdf and pyHanko log what they tolerate in a file at WARNING; the checks report what matters.
+        for name in ("pypdf", "pyhanko", "pyhanko_certvalidator"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    cfg = api.load_config(config_path) if config_path else None
+    report = api.verify(file, snapshot, trust=trust, cfg=cfg, allow_unsigned=allow_unsigned)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        for line in report.lines():
+            click.echo(line)
+        click.echo(report.verdict())
+    if not report.valid:
+        click.echo(f"vcreport: verify failed: {report.failure_line()}", err=True)
+        sys.exit(4)
 
 
 @main.command("run")

@@ -49,3 +49,9 @@ class DeliveryError(ReporterError):
 
 class VerificationFailed(ReporterError):
     exit_code = 4
+
+
+class VerificationInputError(ReporterError):
+    """``vcreport verify`` was given something it cannot check (no file, not a PDF, bad --trust)."""
+
+    exit_code = 2

@@ -354,7 +354,7 @@ def _snapshots_and_cbt(vc01: Builder, vc02: Builder) -> None:
     vc01.snapshot_chain(vms1[16], [("pre-migration", 2, 95, False)])
     # Consolidation needed: no snapshot left, but the disks still run on a leftover delta.
     vms1[30]["consolidation_needed"] = True
-    for disk, layout in zip(vms1[30]["disks"], vms1[30]["layout_ex"]["disks"]):
+    for disk, layout in zip(vms1[30]["disks"], vms1[30]["layout_ex"]["disks"], strict=False):
         leftover = disk["backing_file"].replace(".vmdk", "-000001.vmdk")
         layout["chain"].append([vc01._file(vms1[30], leftover, "diskDescriptor", 400),
                                 vc01._file(vms1[30], leftover.replace(".vmdk", "-delta.vmdk"), "diskExtent", 8 * GB)])
@@ -418,7 +418,7 @@ def _cpu_mmu(vc01: Builder, vc02: Builder) -> None:
     forced = vc01.vm("linux-forced-bt", hosts[4], "datastore-101", memory_gb=4,
                      guest=("rhel6Guest", "Red Hat Enterprise Linux 6 (32-bit)"), hw=8, folder="/DC-Prod/vm/legacy")
     forced["virtual_exec_usage"], forced["virtual_mmu_usage"] = "hvOff", "off"
-    new_host = list(vc02.vc["hosts"])[0]
+    new_host = next(iter(vc02.vc["hosts"]))
     ign = vc02.vm("w2k3-migrated", new_host, "datastore-301", memory_gb=4, guest=w32, hw=13, folder="/DC2/vm/legacy")
     ign["virtual_exec_usage"], ign["virtual_mmu_usage"] = "hvOn", "on"
     # Tools reports SP1 (the KB prefers BT before SP2), and an SBS 2003 VM with a flag pair the UI

@@ -52,5 +52,10 @@ fi
 # The suite must exercise the simulator and PostgreSQL here, not skip them.
 export VCREPORT_REQUIRE_VCSIM=1
 
+echo "==> mypy (strict, see [tool.mypy])"
+python3 -m mypy
+echo "==> ruff check"
+python3 -m ruff check reporter tests benchmarks scripts
+
 echo "==> pytest"
 python3 -m pytest -q "$@"

@@ -5,8 +5,9 @@ objects (fields its serializer insists on but servers may leave out are then cut
 from the XML). The reference is what the pyVmomi engine makes of it (pyVmomi's
 deserializer, then ``retrieve.page_objects``); the fast engine parses the same bytes
 (``fastxml.parse_page`` + ``Converter.objects``). Values must be equal, path by path:
-model parts by ``==``, pyVmomi objects by their full ``repr``. The pager (pages
-fetched ahead, tokens, early stop, errors) runs here over canned replies. The
+model parts by ``==``, pyVmomi objects by their full ``repr``. The page reader (replies
+streamed in chunks, the next page asked for ahead, early stop, errors) runs here over
+canned replies. The
 end-to-end comparison on vcsim inventories is in ``test_collect_engines.py``.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +23,7 @@ import pytest
 from lxml import etree
 from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
 
-from reporter.collect import convert, fastxml, rawsoap, retrieve
+from reporter.collect import convert, fastxml, pages, rawsoap, retrieve
 from reporter.collect.retrieve import MissingProperty, ReadStats
 
 PC = vmodl.query.PropertyCollector
@@ -465,15 +467,18 @@ def test_every_read_path_has_a_fused_or_exact_reader():
                                               "config.flags.virtualMmuUsage"}  # enums: text()
 
 
-# --------------------------------------------------------------------------- the pager
+# --------------------------------------------------------------------------- the page reader
 
 
 class FakeRaw:
-    """RawSoap's interface over canned replies, keyed by the token that asks for them."""
+    """RawSoap's interface over canned replies, keyed by the token that asks for them; each
+    reply arrives in ``chunk``-byte pieces (small, so elements span chunks)."""
 
-    def __init__(self, replies: dict[str | None, Any]) -> None:
+    def __init__(self, replies: dict[str | None, Any], chunk: int = 40) -> None:
         self.replies = replies
+        self.chunk = chunk
         self.log: list[tuple[str, str | None]] = []
+        self.closed_early = 0
 
     def request(self, mo: Any, name: str, args: list[Any]) -> tuple[str, str | None]:
         return name, (args[0] if name != "RetrievePropertiesEx" else None)
@@ -482,87 +487,135 @@ class FakeRaw:
         self.log.append((name, token))
         return name, token
 
-    def receive(self, pending: tuple[str, str | None]) -> bytes:
+    def receive_stream(self, pending: tuple[str, str | None]) -> Iterator[bytes]:
         reply = self.replies[pending[1]]
         if isinstance(reply, BaseException):
             raise reply
-        return reply
+        complete = False
+        try:
+            for i in range(0, len(reply), self.chunk):
+                yield reply[i:i + self.chunk]
+            complete = True
+        finally:
+            self.closed_early += not complete
 
     def invoke(self, mo: Any, name: str, token: str | None) -> bytes:
         self.send(mo, name, token)
         return b""
 
 
-def vm_page(n: int, token: str | None) -> bytes:
-    return envelope([obj(vim.VirtualMachine(f"vm-{n}"), {"name": f"v{n}"})], token=token)
+def vm_page(token: str | None, *numbers: int) -> bytes:
+    return envelope([obj(vim.VirtualMachine(f"vm-{n}"), {"name": f"v{n}"}) for n in numbers], token=token)
 
 
-def drain(pager: fastxml.Pager) -> list[list[str]]:
-    out = []
-    while (page := pager.get()) is not None:
-        out.append([oc[0].text for oc in page.objects])
-    pager.close()
-    return out
+def reader(raw: FakeRaw) -> pages.PageReader:
+    return pages.PageReader(raw, None, ("RetrievePropertiesEx", None))
 
 
-def test_pager_follows_tokens_and_asks_ahead():
-    raw = FakeRaw({None: vm_page(1, "t1"), "t1": vm_page(2, "t2"), "t2": vm_page(3, None)})
-    assert drain(fastxml.Pager(raw, None, ("RetrievePropertiesEx", None))) == [["vm-1"], ["vm-2"], ["vm-3"]]
+def drain(pr: pages.PageReader) -> list[list[str]]:
+    out: list[list[str]] = [[]]
+    for oc in pr.objects():
+        if oc is pages.PAGE_END:
+            out.append([])
+            continue
+        out[-1].append(oc[0].text)
+        pr.release(oc)
+    pr.close()
+    return out[:-1]
+
+
+def test_reader_follows_tokens_and_asks_ahead():
+    raw = FakeRaw({None: vm_page("t1", 1, 2), "t1": vm_page("t2", 3), "t2": vm_page(None, 4, 5)})
+    pr = reader(raw)
+    objects = pr.objects()
+    assert next(objects)[0].text == "vm-1"
+    # The next page is asked for as soon as the token is parsed, before the first object is used.
+    assert raw.log == [("RetrievePropertiesEx", None), ("ContinueRetrievePropertiesEx", "t1")]
+    objects.close()
+    raw = FakeRaw({None: vm_page("t1", 1, 2), "t1": vm_page("t2", 3), "t2": vm_page(None, 4, 5)})
+    assert drain(reader(raw)) == [["vm-1", "vm-2"], ["vm-3"], ["vm-4", "vm-5"]]
     assert raw.log == [("RetrievePropertiesEx", None), ("ContinueRetrievePropertiesEx", "t1"),
                        ("ContinueRetrievePropertiesEx", "t2")]
+    assert raw.closed_early == 0
 
 
-def test_pager_token_only_the_parser_can_read():
-    # "a&b" is written a&amp;b: the quick look gives up, the parsed page has the token.
-    page = vm_page(1, "a&b")
-    assert b"a&amp;b" in page and fastxml.quick_token(page) is None
-    raw = FakeRaw({None: page, "a&b": vm_page(2, None)})
-    assert drain(fastxml.Pager(raw, None, ("RetrievePropertiesEx", None))) == [["vm-1"], ["vm-2"]]
+@pytest.mark.parametrize("chunk,most_alive", [(1, 2), (7, 2), (40, 3), (1 << 20, 4)])
+def test_any_chunking_gives_the_same_objects_and_frees_them(chunk, most_alive):
+    body = vm_page("t1", 1, 2, 3)
+    reply = pages.ReplyParser()
+    seen, alive = [], []
+    for i in range(0, len(body), chunk):
+        for oc in reply.feed(body[i:i + chunk]):
+            seen.append(oc[0].text)
+            alive.append(len(reply.result))
+            reply.release(oc)
+    assert reply.close() == []
+    assert seen == ["vm-1", "vm-2", "vm-3"] and reply.token == "t1"
+    # Alive with an object handed out: the token, it, and what the same chunk began or
+    # completed after it (all 3 when the whole page is one chunk); released, it is gone.
+    assert max(alive) == most_alive
+    assert [c.tag for c in reply.result] == ["{urn:vim25}token"]
+
+
+def test_reader_token_with_an_entity():
+    # "a&b" is written a&amp;b: the parser reads it as any other text.
+    page = vm_page("a&b", 1)
+    assert b"a&amp;b" in page
+    raw = FakeRaw({None: page, "a&b": vm_page(None, 2)})
+    assert drain(reader(raw)) == [["vm-1"], ["vm-2"]]
     assert raw.log[-1] == ("ContinueRetrievePropertiesEx", "a&b")
 
 
-def test_pager_empty_result():
+def test_reader_empty_result():
     empty = ('<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
              '<soapenv:Body><RetrievePropertiesExResponse xmlns="urn:vim25"/></soapenv:Body></soapenv:Envelope>')
     raw = FakeRaw({None: empty.encode()})
-    assert drain(fastxml.Pager(raw, None, ("RetrievePropertiesEx", None))) == []
+    assert drain(reader(raw)) == [[]]
     assert raw.log == [("RetrievePropertiesEx", None)]
 
 
-def test_pager_closed_early_cancels_the_newest_token():
-    replies = {None: vm_page(0, "t0")}
-    replies.update({f"t{i}": vm_page(i + 1, f"t{i + 1}") for i in range(10)})
+def test_reader_closed_early_cancels_the_rest():
+    replies = {None: vm_page("t0", 0, 1)}
+    replies.update({f"t{i}": vm_page(f"t{i + 1}", i + 2) for i in range(10)})
     raw = FakeRaw(replies)
-    pager = fastxml.Pager(raw, None, ("RetrievePropertiesEx", None))
-    assert [oc[0].text for oc in pager.get().objects] == ["vm-0"]
-    pager.close()
-    *reads, cancel = raw.log
-    continued = [t for name, t in reads[1:]]
-    # At most three pages ahead of the one taken; the last token received is freed.
-    assert 1 <= len(continued) <= 3 and continued == [f"t{i}" for i in range(len(continued))]
-    assert cancel == ("CancelRetrievePropertiesEx", f"t{len(continued)}")
+    pr = reader(raw)
+    objects = pr.objects()
+    assert next(objects)[0].text == "vm-0"
+    objects.close()
+    pr.close()
+    # The page asked for ahead is read up to its token, which frees the rest.
+    assert raw.log == [("RetrievePropertiesEx", None), ("ContinueRetrievePropertiesEx", "t0"),
+                       ("CancelRetrievePropertiesEx", "t1")]
+    assert raw.closed_early == 2  # the page being read and the one read only up to its token
 
 
-def test_pager_errors_reach_the_caller_and_the_rest_is_freed():
-    raw = FakeRaw({None: vm_page(1, "t1"), "t1": vim.fault.NotAuthenticated(msg="gone")})
-    pager = fastxml.Pager(raw, None, ("RetrievePropertiesEx", None))
-    assert pager.get() is not None
+def test_reader_errors_reach_the_caller_and_the_rest_is_freed():
+    raw = FakeRaw({None: vm_page("t1", 1), "t1": vim.fault.NotAuthenticated(msg="gone")})
+    pr = reader(raw)
     with pytest.raises(vim.fault.NotAuthenticated):
-        pager.get()
-    pager.close()
+        drain(pr)
+    pr.close()
     assert raw.log == [("RetrievePropertiesEx", None), ("ContinueRetrievePropertiesEx", "t1")]  # nothing to free
 
     # A reply that breaks off after its token: the next page was already asked for, and is freed.
-    whole = vm_page(2, "t2")
+    whole = vm_page("t2", 2)
     broken = whole[:whole.index(b"<objects>") + 30]
-    assert fastxml.quick_token(broken) == "t2"
-    raw = FakeRaw({None: vm_page(1, "t1"), "t1": broken, "t2": vm_page(3, "t3")})
-    pager = fastxml.Pager(raw, None, ("RetrievePropertiesEx", None))
-    assert pager.get() is not None
+    raw = FakeRaw({None: vm_page("t1", 1), "t1": broken, "t2": vm_page("t3", 3)})
+    pr = reader(raw)
     with pytest.raises(etree.XMLSyntaxError):
-        pager.get()
-    pager.close()
+        drain(pr)
+    pr.close()
     assert raw.log[-2:] == [("ContinueRetrievePropertiesEx", "t2"), ("CancelRetrievePropertiesEx", "t3")]
+
+
+def test_reply_that_is_not_a_result():
+    fault = (b'<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+             b'<soapenv:Body><soapenv:Fault><faultcode>x</faultcode></soapenv:Fault></soapenv:Body>'
+             b'</soapenv:Envelope>')
+    with pytest.raises(pages.ParseError, match="unexpected reply element {http://schemas.xmlsoap.org/soap/envelope/}Fault"):
+        drain(reader(FakeRaw({None: fault})))
+    with pytest.raises(pages.ParseError, match="no SOAP body in the reply"):
+        drain(reader(FakeRaw({None: b"<a><b/></a>"})))
 
 
 # --------------------------------------------------------------------------- the transport

@@ -34,6 +34,13 @@ READ_ONLY = {
 }
 
 
+# The incremental vRAM sample may also keep a PropertyCollector filter. A filter (and the
+# view it watches) is session-scoped state of our own, discarded with the session, not
+# inventory state: creating, waiting on and destroying it changes nothing in vCenter.
+# Deliberately separate from READ_ONLY, so the full collect is still held to the list above.
+SAMPLE_ONLY = READ_ONLY | {"CreateFilter", "WaitForUpdatesEx", "DestroyPropertyFilter"}
+
+
 # The first element in a SOAP request's Body: the method called.
 _BODY_METHOD = re.compile(rb"<(?:\w+:)?Body[^>]*>\s*<(?:\w+:)?(\w+)")
 
@@ -224,3 +231,45 @@ def test_unreadable_property_is_reported_once_per_path(cfg, monkeypatch):
     assert (err.stage, err.error_type) == ("vms", "InvalidProperty")
     assert err.object_id in vc.vms
     assert err.message == f"property config.noSuchProperty could not be read (InvalidProperty) on {err.object_id} and 7 more"
+
+
+def test_incremental_vram_samples_call_only_read_only_methods(sim, cfg, monkeypatch, tmp_path):
+    """Every sampler path: first sample, incremental, a stale version (destroys the old
+    filter), the one-shot state file path; nothing outside SAMPLE_ONLY reaches the wire."""
+    import json
+
+    from pyVim.task import WaitForTask
+    from pyVmomi import vim
+
+    from reporter.collect import incremental, sample_vram
+
+    rec = Recorder(monkeypatch)
+    sampler = incremental.VramSampler(cfg)
+    try:
+        sampler.sample()
+        mark = len(rec.calls), len(rec.wire), len(rec.accessors)  # the test's own changes are not the sampler's
+        admin = sim.si()
+        content = admin.RetrieveContent()
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+        vm = sorted(view.view, key=lambda v: v.name)[0]
+        view.DestroyView()
+        WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(memoryMB=2048)))
+        WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(memoryMB=32)))  # back as it was: the shared sim
+        del rec.calls[mark[0]:], rec.wire[mark[1]:], rec.accessors[mark[2]:]
+        sampler.sample()
+        sampler._states["vcsim"].version = "stale"
+        sampler.sample()
+    finally:
+        sampler.close()
+    sample_vram(cfg, incremental=True)
+    path = incremental.state_path(cfg, cfg.vcenter[0])
+    data = json.loads(path.read_text())
+    data["version"] = "stale"
+    path.write_text(json.dumps(data))
+    sample_vram(cfg, incremental=True)
+    sample_vram(cfg, incremental=True)
+    calls = set(rec.calls)
+    assert calls <= SAMPLE_ONLY, f"unexpected calls: {calls - SAMPLE_ONLY}"
+    assert {"CreateFilter", "WaitForUpdatesEx", "DestroyPropertyFilter", "RetrievePropertiesEx"} <= calls
+    assert rec.accessors == []
+    assert Counter(rec.wire) == Counter(rec.calls)

@@ -52,8 +52,8 @@ def test_demo_writes_every_format(tmp_path: Path) -> None:
 def test_collect_partial_exits_3_and_keeps_the_good_vcenter(vcsim, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     good = vcsim.config_file(tmp_path)
     text = good.read_text() + (
-        '\n[[vcenter]]\nname = "vc-down"\nhost = "127.0.0.1"\nport = %d\nuser = "u"\n'
-        'password_env = "%s"\ntimeout_s = 5\n' % (closed_port(), vcsim.password_env)
+        f'\n[[vcenter]]\nname = "vc-down"\nhost = "127.0.0.1"\nport = {closed_port()}\nuser = "u"\n'
+        f'password_env = "{vcsim.password_env}"\ntimeout_s = 5\n'
     )
     cfg = tmp_path / "two.toml"
     cfg.write_text(text)

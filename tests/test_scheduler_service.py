@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as real_dt
+import itertools
 import logging
 import os
 import signal
@@ -15,6 +16,7 @@ import schedule
 from click.testing import CliRunner
 
 import reporter.collect
+import reporter.collect.incremental
 import reporter.history
 from reporter import api
 from reporter.api import parse_config
@@ -89,7 +91,7 @@ def test_jobs_fire_at_their_configured_times(clock, tmp_path):
     assert maint == [real_dt.datetime(2026, 11, d, 2, 30) for d in (23, 24, 25)]
     assert len(samples) == 3 * 24 * 4
     assert samples[0] == real_dt.datetime(2026, 11, 23, 0, 15)
-    assert all((b - a) == real_dt.timedelta(minutes=15) for a, b in zip(samples, samples[1:]))
+    assert all((b - a) == real_dt.timedelta(minutes=15) for a, b in itertools.pairwise(samples))
     assert all(r.ok for r in svc.history)
 
 
@@ -140,9 +142,9 @@ def test_jobs_never_overlap(clock, tmp_path, caplog):
 
 def test_one_serve_per_output_directory(tmp_path):
     cfg = config(tmp_path)
-    with FileLock(Path(cfg.output.dir) / SERVE_LOCK, "vcreport serve for test"):
-        with pytest.raises(Busy, match=rf"vcreport serve for .* is already running \(pid {os.getpid()}"):
-            serve(cfg, report_job=lambda c: None, sample_job=lambda c: None, maintenance_job=lambda c: None)
+    with FileLock(Path(cfg.output.dir) / SERVE_LOCK, "vcreport serve for test"), \
+            pytest.raises(Busy, match=rf"vcreport serve for .* is already running \(pid {os.getpid()}"):
+        serve(cfg, report_job=lambda c: None, sample_job=lambda c: None, maintenance_job=lambda c: None)
 
 
 def test_sigterm_finishes_the_current_job_then_exits_cleanly(clock, tmp_path, caplog):
@@ -175,14 +177,26 @@ def test_without_history_no_vram_samples_are_scheduled(tmp_path, caplog):
 
 
 def test_the_default_sampler_takes_a_light_sample_and_records_it(tmp_path, monkeypatch):
-    taken, recorded = [], []
+    made, taken, recorded = [], [], []
     snap = rf.snapshot(errors=False)
-    monkeypatch.setattr(reporter.collect, "sample_vram", lambda cfg, insecure=False: taken.append(cfg) or snap)
+
+    class Sampler:  # the warm sampler: made once, then sampled every time
+        def __init__(self, cfg):
+            made.append(cfg)
+
+        def sample(self):
+            taken.append(self)
+            return snap
+
+    monkeypatch.setattr(reporter.collect.incremental, "VramSampler", Sampler)
     monkeypatch.setattr(reporter.history, "record_snapshot",
                         lambda cfg, s, source="collect": recorded.append((s, source)) or 2)
     cfg = config(tmp_path)
-    sched._vram_sample(cfg)
-    assert taken == [cfg] and recorded == [(snap, "sample")]
+    sample = sched._vram_sampler()
+    sample(cfg)
+    sample(cfg)
+    assert made == [cfg] and len(taken) == 2 and taken[0] is taken[1]
+    assert recorded == [(snap, "sample"), (snap, "sample")]
 
 
 def test_daily_maintenance_opens_history_and_prunes_snapshots(tmp_path, caplog):

@@ -1,4 +1,7 @@
-"""`vcreport verify`: an untouched audit PDF verifies; any tampering is named in one line."""
+"""`vcreport verify` on unsigned audit PDFs: the embedded-evidence checks (hashes printed vs embedded).
+
+The signature checks are in test_audit_signing.py; here the files are unsigned, so the CLI runs
+with --allow-unsigned and the hash logic is exercised directly through ``verify_pdf``."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from reporter import api
 from reporter.cli import main
 from reporter.errors import VerificationFailed
 from reporter.render import get_renderer
+from reporter.render.pdfa import verify_pdf
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +39,17 @@ def copy(pristine, tmp_path):
 
 def test_untouched_file_verifies(pristine):
     pdf, snap = pristine
-    res = api.verify(pdf, snap)
+    res = verify_pdf(pdf, snap)
     assert res.snapshot_checked
     assert len(res.attachments) == 11
-    result = CliRunner().invoke(main, ["verify", str(pdf), "--snapshot", str(snap)])
+    report = api.verify(pdf, snap, allow_unsigned=True)
+    assert report.valid
+    result = CliRunner().invoke(main, ["verify", str(pdf), "--snapshot", str(snap), "--allow-unsigned"])
     assert result.exit_code == 0, result.output
-    assert result.output == f"{pdf}: OK — 11 attachment(s) match the SHA-256 printed in the document, source snapshot matches\n"
+    lines = result.output.splitlines()
+    assert lines[-3:] == ["PASS  attachments           11 attachment(s) match the SHA-256 printed in the document",
+                          f"PASS  snapshot              {snap} matches the source snapshot SHA-256 printed",
+                          f"{pdf}: VALID"]
 
 
 def _rewrite(path, mutate) -> None:
@@ -58,11 +67,12 @@ def test_reembedded_changed_attachment_is_detected(copy):
 
     _rewrite(copy, change)
     with pytest.raises(VerificationFailed, match=r"inventory-vms\.csv: SHA-256 [0-9a-f]{64} does not match [0-9a-f]{64} printed"):
-        api.verify(copy)
-    result = CliRunner().invoke(main, ["verify", str(copy)])
+        verify_pdf(copy)
+    result = CliRunner().invoke(main, ["verify", str(copy), "--allow-unsigned"])
     assert result.exit_code == 4
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("vcreport: error: ") and "inventory-vms.csv" in lines[0]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"vcreport: verify failed: {copy}: attachments check failed: ")
+    assert "inventory-vms.csv" in lines[0]
 
 
 def test_flipped_bytes_in_an_embedded_stream_are_detected(copy):
@@ -75,7 +85,7 @@ def test_flipped_bytes_in_an_embedded_stream_are_detected(copy):
         raw[i] ^= 0xFF
     copy.write_bytes(bytes(raw))
     with pytest.raises(VerificationFailed, match=r"findings\.json"):
-        api.verify(copy)
+        verify_pdf(copy)
 
 
 def test_removed_attachment_is_detected(copy):
@@ -84,13 +94,13 @@ def test_removed_attachment_is_detected(copy):
 
     _rewrite(copy, remove)
     with pytest.raises(VerificationFailed, match=r"listed in the document but not embedded: inventory-hosts\.csv"):
-        api.verify(copy)
+        verify_pdf(copy)
 
 
 def test_added_attachment_is_detected(copy):
     _rewrite(copy, lambda w: w.add_attachment("extra.csv", b"a,b\n"))
     with pytest.raises(VerificationFailed, match=r"attachment extra\.csv is not listed in the document"):
-        api.verify(copy)
+        verify_pdf(copy)
 
 
 def test_other_snapshot_is_detected(pristine, tmp_path):
@@ -98,14 +108,17 @@ def test_other_snapshot_is_detected(pristine, tmp_path):
     other = tmp_path / "other.json.gz"
     api.save_snapshot(rf.snapshot(errors=False), other)
     with pytest.raises(VerificationFailed, match=r"does not match the source snapshot [0-9a-f]{64} printed in"):
-        api.verify(pdf, other)
+        verify_pdf(pdf, other)
 
 
 def test_not_an_audit_pdf(tmp_path):
     get_renderer("pdf").render(rf.context(), tmp_path)
     with pytest.raises(VerificationFailed, match="no attachment hashes printed"):
-        api.verify(tmp_path / "report.pdf")
+        verify_pdf(tmp_path / "report.pdf")
+    result = CliRunner().invoke(main, ["verify", str(tmp_path / "report.pdf"), "--allow-unsigned"])
+    assert result.exit_code == 4
+    assert "attachments check failed: no attachment hashes printed in the document" in result.stderr
     (tmp_path / "junk.pdf").write_bytes(b"not a pdf at all")
     result = CliRunner().invoke(main, ["verify", str(tmp_path / "junk.pdf")])
-    assert result.exit_code == 4
-    assert "not a readable PDF" in result.output
+    assert result.exit_code == 2  # bad usage, not a failed verification
+    assert result.stderr == f"vcreport: error: {tmp_path / 'junk.pdf'}: not a PDF file\n"

@@ -7,9 +7,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from reporter.checks import CheckContext, CheckMeta, Outcome, all_checks
+from reporter.config import WaiverConfig
 from reporter.core.findings import Finding, Severity, Status
 
 log = logging.getLogger(__name__)
@@ -47,15 +47,15 @@ class Results:
         return counts
 
 
-def _waiver_matches(w: Any, f: Finding) -> bool:
+def _waiver_matches(w: WaiverConfig, f: Finding) -> bool:
     if w.check_id != f.check_id and not fnmatch.fnmatchcase(f.check_id, w.check_id):
         return False
-    if getattr(w, "vcenter", None) and w.vcenter != f.vcenter:
+    if w.vcenter and w.vcenter != f.vcenter:
         return False
     return fnmatch.fnmatchcase(f.object_name, w.object) or fnmatch.fnmatchcase(f.object_id, w.object)
 
 
-def apply_waivers(findings: Iterable[Finding], waivers: list[Any], today: date) -> list[Finding]:
+def apply_waivers(findings: Iterable[Finding], waivers: list[WaiverConfig], today: date) -> list[Finding]:
     """Waived findings stay in the list with status ``waived`` and the waiver in the evidence.
 
     An expired waiver no longer applies; the finding says that it expired so the
@@ -82,7 +82,7 @@ def apply_waivers(findings: Iterable[Finding], waivers: list[Any], today: date) 
 
 def run_checks(
     ctx: CheckContext,
-    waivers: list[Any] | None = None,
+    waivers: list[WaiverConfig] | None = None,
     today: date | None = None,
     only: Iterable[str] | None = None,
 ) -> Results:

@@ -7,7 +7,7 @@ template edits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ class Table:
     family: str
     title: str
     columns: list[str]
-    rows: list[list[Scalar]]
+    rows: Sequence[Sequence[Scalar]]
     note: str | None = None
     in_summary: bool = True  # False: inventory-sized, only in XLSX/CSV, not in HTML/PDF
     chart: dict[str, Any] | None = None  # optional chart hint for renderers

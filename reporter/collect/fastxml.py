@@ -20,11 +20,11 @@ Every value is what the pyVmomi engine would hand the converter for that path:
 and asserts equal snapshots; ``tests/test_collect_fastxml.py`` checks the readers
 against pyVmomi's deserializer on replies vcsim cannot produce.
 
-Pages are pipelined (``Pager``): a worker thread sends each continuation as soon as
-the previous reply's bytes are in (its token is read off the bytes), so the server
-builds the next page while the client works, and parses a page (lxml, GIL released)
-once the caller has taken the one before. At most two parsed pages and one unparsed
-reply are alive.
+Replies are streamed (``pages.PageReader``): each is fed to lxml's pull parser in
+chunks as it arrives and every object is converted and freed as soon as it is
+parsed, so memory does not grow with the page size (a server may answer all
+10,000 VMs in one page); the next page is asked for as soon as the token is parsed,
+so the server builds it while the client works.
 
 Where the fast engine is more forgiving than pyVmomi: it does not read what no
 converter uses (the other devices, extraConfig values of keys we skip), so malformed
@@ -36,19 +36,16 @@ from __future__ import annotations
 
 import gc
 import logging
-import queue
-import re
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any, cast
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 from pyVmomi import Iso8601, SoapAdapter, VmomiSupport, vim, vmodl
 
 from reporter.collect import convert
+from reporter.collect.pages import PAGE_END, Page, PageReader, ParseError, parse_page  # noqa: F401 - parse_page: part of this API
 from reporter.collect.rawsoap import RawSoap
 from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, ReadStats, _filter_spec, _note_missing
 
@@ -56,25 +53,13 @@ log = logging.getLogger(__name__)
 
 _PC = vmodl.query.PropertyCollector
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
-_SOAP_BODY = "{http://schemas.xmlsoap.org/soap/envelope/}Body"
 _V = "{urn:vim25}"  # the vim25 namespace of every vSphere API version
-T_RETURNVAL, T_TOKEN, T_OBJECTS = _V + "returnval", _V + "token", _V + "objects"
 T_OBJ, T_PROPSET, T_MISSINGSET = _V + "obj", _V + "propSet", _V + "missingSet"
 T_NAME, T_VAL = _V + "name", _V + "val"
 
 
 class Fallback(Exception):
     """This value needs pyVmomi's deserializer (a shape the fused readers do not cover)."""
-
-
-class ParseError(Exception):
-    """The reply is not a RetrievePropertiesEx result."""
-
-
-def _parser() -> etree.XMLParser:
-    # A SOAP reply has no DTD: no entities, no network, no comments or PIs to skip.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True,
-                           remove_pis=True, collect_ids=False, huge_tree=False)
 
 
 # --------------------------------------------------------------------------- values
@@ -496,7 +481,7 @@ class Fused:
         if count > 8:
             # A real VM has ~100 keys and we keep a few: list the keys in C, visit the matches.
             # One text per option, else (an empty key, two keys) read them all one by one.
-            keys = _OPTION_KEYS(val)
+            keys = cast(list[str], _OPTION_KEYS(val))  # an XPath returning text nodes
             if len(keys) == count:
                 options = [val[i] for i, key in enumerate(keys) if match(key)]
         for opt in options:
@@ -560,36 +545,7 @@ _FUSED: dict[Callable[[Any], Any], str] = {
 }
 
 
-# --------------------------------------------------------------------------- pages
-
-
-@dataclass
-class Page:
-    token: str | None
-    objects: list[Any]
-    root: Any  # keeps the parsed document alive while its objects are converted
-
-
-def parse_page(body: bytes) -> Page | None:
-    """A RetrievePropertiesEx/ContinueRetrievePropertiesEx reply; None when it has no result."""
-    root = etree.fromstring(body, _parser())
-    soap_body = next((c for c in root if c.tag == _SOAP_BODY), None)
-    if soap_body is None or len(soap_body) == 0:
-        raise ParseError("no SOAP body in the reply")
-    response = soap_body[0]
-    if not (response.tag.startswith(_V) and response.tag.endswith("RetrievePropertiesExResponse")):
-        raise ParseError(f"unexpected reply element {response.tag}")
-    result = next((c for c in response if c.tag == T_RETURNVAL), None)
-    if result is None:
-        return None
-    token = None
-    objects = []
-    for c in result:
-        if c.tag == T_OBJECTS:
-            objects.append(c)
-        elif c.tag == T_TOKEN:
-            token = c.text or None
-    return Page(token=token, objects=objects, root=root)
+# --------------------------------------------------------------------------- objects
 
 
 class Converter:
@@ -628,22 +584,30 @@ class Converter:
 
     def objects(self, page: Page, stats: ReadStats,
                 on_error: Callable[[str, Exception], None] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-        """The page's objects; one whose values cannot be read goes to ``on_error`` (as
-        ``retrieve.page_objects``: without ``on_error`` the error ends the read)."""
+        """A whole page's objects (see ``object``)."""
         for oc in page.objects:
-            moid = self._moid(oc)
-            try:
-                props, missing = self._object(oc)
-            except Exception as exc:
-                oc.clear()
-                if on_error is None:
-                    raise
-                on_error(moid, exc)
-                continue
-            oc.clear()  # free this object's part of the document as we go
-            if missing and _note_missing(moid, missing, stats):
-                continue  # deleted while we read
-            yield moid, props
+            item = self.object(oc, stats, on_error)
+            if item is not None:
+                yield item
+
+    def object(self, oc: Any, stats: ReadStats,
+               on_error: Callable[[str, Exception], None] | None = None) -> tuple[str, dict[str, Any]] | None:
+        """``(moid, props)`` of one ``<objects>`` element, which is cleared; None for an object
+        deleted while we read, or one whose values cannot be read when ``on_error`` takes it
+        (as ``retrieve.page_objects``: without ``on_error`` the error ends the read)."""
+        moid = self._moid(oc)
+        try:
+            props, missing = self._object(oc)
+        except Exception as exc:
+            oc.clear()
+            if on_error is None:
+                raise
+            on_error(moid, exc)
+            return None
+        oc.clear()  # free this object's part of the document as we go
+        if missing and _note_missing(moid, missing, stats):
+            return None  # deleted while we read
+        return moid, props
 
     def _moid(self, oc: Any) -> str:
         obj = oc[0] if len(oc) and oc[0].tag == T_OBJ else oc.find(T_OBJ)  # schema order: obj first
@@ -681,122 +645,6 @@ class Converter:
         return props, missing
 
 
-_TOKEN = re.compile(rb"<(?:[\w.-]+:)?token>([^<&]*)</(?:[\w.-]+:)?token>")
-_OBJECTS = re.compile(rb"<(?:[\w.-]+:)?objects[\s>]")
-
-
-def quick_token(body: bytes) -> str | None:
-    """The continuation token, read off the bytes before the first object.
-
-    RetrieveResult lists ``token`` before ``objects`` (schema order), so the next page
-    can be asked for before this one is parsed. None when not found this way (no
-    token, or one with an entity): the parsed page then has the final word.
-    """
-    head = _OBJECTS.search(body)
-    m = _TOKEN.search(body, 0, head.start() if head else len(body))
-    return m.group(1).decode() if m else None
-
-
-class _End:
-    pass
-
-
-_END = _End()
-
-
-class Pager:
-    """Pages fetched and parsed ahead of the caller by one worker thread.
-
-    The worker asks for page N+1 as soon as page N's bytes are in (the server builds
-    it meanwhile), and parses page N+1 once the caller has taken page N: at most two
-    parsed pages and one unparsed reply are alive. ``close`` stops it and frees what
-    the server still holds for us (``CancelRetrievePropertiesEx``).
-    """
-
-    def __init__(self, raw: RawSoap, pc: Any, first: tuple[Any, bytes]) -> None:
-        self.raw = raw
-        self.pc = pc
-        self._first = first
-        self._pages: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._slot = threading.Semaphore(1)  # one parsed page waiting for the caller
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="fastxml-pages", daemon=True)
-        self._thread.start()
-
-    def get(self) -> Page | None:
-        """The next page; None after the last one. Re-raises what the worker ran into."""
-        item = self._pages.get()
-        self._slot.release()  # the worker may parse the next page now
-        if item is _END:
-            return None
-        if isinstance(item, BaseException):
-            raise item
-        return item  # type: ignore[no-any-return]
-
-    def close(self) -> None:
-        self._stop.set()
-        self._slot.release()
-        self._thread.join()
-
-    def _continue(self, token: str) -> Any:
-        info, req = self.raw.request(self.pc, "ContinueRetrievePropertiesEx", [token])
-        return self.raw.send(self.pc, info, req)
-
-    def _run(self) -> None:
-        raw = self.raw
-        pending = None
-        body = None
-        try:
-            pending = raw.send(self.pc, *self._first)
-            while True:
-                sent, pending = pending, None
-                body = raw.receive(sent)
-                token = quick_token(body)
-                if token and not self._stop.is_set():
-                    pending = self._continue(token)  # the server builds the next page meanwhile
-                self._slot.acquire()  # the caller has taken the previous page
-                if self._stop.is_set():
-                    break
-                page = parse_page(body)
-                body = None
-                if page is None:  # no result: nothing of this type
-                    self._pages.put(_END)
-                    break
-                if page.token != token:
-                    if token is not None:
-                        raise ParseError(f"continuation token {page.token!r}, read ahead as {token!r}")
-                    assert page.token is not None
-                    pending = self._continue(page.token)  # a token the quick look missed
-                self._pages.put(page)
-                page = None
-                if pending is None:
-                    self._pages.put(_END)
-                    break
-        except BaseException as exc:
-            self._pages.put(exc)
-        finally:
-            self._cleanup(pending, body)
-
-    def _cleanup(self, pending: Any, body: bytes | None) -> None:
-        """After an early stop or an error: read what is in flight, free the server's rest."""
-        if not self._stop.is_set() and pending is None:
-            return  # the normal end: every page read
-        token = None
-        try:
-            if pending is not None:
-                body = self.raw.receive(pending)
-            if body is not None:
-                token = quick_token(body)
-                if token is None:
-                    page = parse_page(body)
-                    token = page.token if page is not None else None
-            if token:
-                info, req = self.raw.request(self.pc, "CancelRetrievePropertiesEx", [token])
-                self.raw.invoke(self.pc, info, req)
-        except Exception as exc:
-            log.debug("freeing the rest of a read failed: %s", exc)
-
-
 def retrieve(
     content: Any,
     vimtype: type,
@@ -814,24 +662,38 @@ def retrieve(
     raw = RawSoap(pc._stub)
     converter = Converter(raw.stub, values)
     view = content.viewManager.CreateContainerView(content.rootFolder, [vimtype], True)
-    pager = None
+    reader = None
     try:
         first = raw.request(pc, "RetrievePropertiesEx", [[_filter_spec(view, vimtype, paths)],
                                                          _PC.RetrieveOptions(maxObjects=page_size)])
-        pager = Pager(raw, pc, first)
-        while (page := pager.get()) is not None:
-            stats.pages += 1
-            yield from converter.objects(page, stats, on_error)
-            stats.objects += len(page.objects)
-            del page
-            if on_page is not None:
-                on_page(stats.objects)
-            if not gc.isenabled():
-                gc.collect(1)
+        reader = PageReader(raw, pc, first)
+        in_page = 0
+        for oc in reader.objects():
+            if oc is PAGE_END:
+                stats.pages += 1
+                if in_page % page_size:
+                    _progress(stats, on_page)
+                in_page = 0
+                continue
+            item = converter.object(oc, stats, on_error)
+            reader.release(oc)
+            stats.objects += 1
+            in_page += 1
+            if in_page % page_size == 0:  # a server may send any number in one page: progress as we go
+                _progress(stats, on_page)
+            if item is not None:
+                yield item
     finally:
-        if pager is not None:
-            pager.close()
+        if reader is not None:
+            reader.close()
         try:
             view.DestroyView()  # our own view object, not vCenter state
         except Exception as exc:
             log.debug("DestroyView failed: %s", exc)
+
+
+def _progress(stats: ReadStats, on_page: Callable[[int], None] | None) -> None:
+    if on_page is not None:
+        on_page(stats.objects)
+    if not gc.isenabled():
+        gc.collect(1)  # this batch's reference cycles (retrieve.young_generation_gc)

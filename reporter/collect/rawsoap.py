@@ -15,6 +15,7 @@ the fault body), so a dead session is ``vim.fault.NotAuthenticated`` on either p
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from http.client import HTTPException
 from http.cookies import SimpleCookie
 from typing import Any
@@ -26,14 +27,16 @@ _PC = vmodl.query.PropertyCollector
 # The reads this transport may send; every one only reads (or frees our own result set).
 READ_METHODS = frozenset({"RetrievePropertiesEx", "ContinueRetrievePropertiesEx", "CancelRetrievePropertiesEx"})
 
-_READ_CHUNK = 1 << 20
+# Small enough that a page is parsed while it arrives, large enough that feeding the
+# parser costs nothing per chunk.
+_READ_CHUNK = 256 << 10
 
 
 def _user_agent() -> str:
     sa = SoapAdapter
     names = ("version_info_str", "kind", "PYTHON_VERSION", "OS_NAME", "OS_VERSION", "OS_ARCH")
     parts = [getattr(sa, n, "") for n in names]
-    return "pyvmomi {0} {1} Python/{2} ({3}; {4}; {5})".format(*parts)
+    return "pyvmomi {} {} Python/{} ({}; {}; {})".format(*parts)
 
 
 _USER_AGENT = _user_agent()
@@ -88,28 +91,43 @@ class RawSoap:
         return Pending(conn, info)
 
     def receive(self, pending: Pending) -> bytes:
-        """The reply body of a sent request; pyVmomi's exception for a fault.
+        """The whole reply body of a sent request (see ``receive_stream``)."""
+        return b"".join(self.receive_stream(pending))
+
+    def receive_stream(self, pending: Pending) -> Iterator[bytes]:
+        """The reply body of a sent request, in chunks as they arrive; pyVmomi's exception
+        for a fault.
 
         As ``SoapStubAdapter.InvokeMethod``: the connection goes back to the pool after
         a complete read, all pooled connections are dropped after a socket or HTTP
-        error, the session cookie is updated when the server sends a new one.
+        error, the session cookie is updated when the server sends a new one. A reader
+        that stops early (closes this generator) closes the connection: a half-read
+        reply cannot be reused.
         """
         stub, conn = self.stub, pending.conn
+        complete = False
         try:
-            resp = conn.getresponse()
-            status = resp.status
-            if status not in (200, 500):
-                raise HTTPException(f"{status} {resp.reason}")
-            body = _read_body(resp)
-        except Exception:
-            conn.close()
-            stub.DropConnections()
-            raise
-        stub.ReturnConnection(conn)
-        _update_cookie(stub, resp)
-        if status == 500:
-            raise _fault(stub, pending.info, body)
-        return body
+            try:
+                resp = conn.getresponse()
+                status = resp.status
+                if status not in (200, 500):
+                    raise HTTPException(f"{status} {resp.reason}")
+                _update_cookie(stub, resp)
+                if status == 500:  # a fault: small, read whole for pyVmomi's deserializer
+                    body = b"".join(_iter_body(resp))
+                    complete = True
+                    raise _fault(stub, pending.info, body)
+                yield from _iter_body(resp)
+                complete = True
+            except Exception:
+                if not complete:
+                    stub.DropConnections()
+                raise
+        finally:
+            if complete:
+                stub.ReturnConnection(conn)
+            else:
+                conn.close()
 
     def invoke(self, mo: Any, info: Any, req: bytes) -> bytes:
         return self.receive(self.send(mo, info, req))
@@ -124,20 +142,25 @@ class Pending:
 
 
 def _read_body(resp: Any) -> bytes:
+    return b"".join(_iter_body(resp))
+
+
+def _iter_body(resp: Any) -> Iterator[bytes]:
+    """The body in chunks of about ``_READ_CHUNK`` bytes, decompressed when sent compressed
+    (only when the stub asked for it: acceptCompressedResponses)."""
     encoding = (resp.getheader("Content-Encoding") or "identity").lower()
-    if encoding not in ("gzip", "deflate"):
-        body: bytes = resp.read()
-        return body
-    # Sent only when the stub asked for compressed replies (acceptCompressedResponses).
-    parts = []
+    compressed = encoding in ("gzip", "deflate")
     dec = None
     while chunk := resp.read(_READ_CHUNK):
+        if not compressed:
+            yield chunk
+            continue
         if dec is None:
             dec = zlib.decompressobj(_wbits(encoding, chunk))
-        parts.append(dec.decompress(chunk))
-    if dec is not None:
-        parts.append(dec.flush())
-    return b"".join(parts)
+        if out := dec.decompress(chunk):
+            yield out
+    if dec is not None and (rest := dec.flush()):
+        yield rest
 
 
 def _wbits(encoding: str, first: bytes) -> int:

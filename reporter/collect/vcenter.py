@@ -7,7 +7,9 @@ others still run, so one unreadable part never costs the whole vCenter.
 
 from __future__ import annotations
 
+import copy
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -68,10 +70,24 @@ class VCenterCollector:
             self._stage("folders", self._read_folders)
         self._stage("clusters", self._read_clusters)
         self._stage("hosts", self._read_hosts)
-        if not self.light:
-            self._stage("datastores", self._read_datastores)
+        # Datastores and licences do not depend on the VMs: they are read on a second
+        # connection while the VM pages are converted (over a WAN their round trips
+        # would otherwise add to the VM stage, the longest). Their errors keep the
+        # stage order: datastores, vms, licenses.
+        datastores = self._aside("datastores", "_read_datastores") if not self.light else None
+        licenses = self._aside("licenses", "_read_licenses")
+        before = len(self.out.errors)
         self._stage("vms", self._read_vms)
-        self._stage("licenses", self._read_licenses)
+        vm_errors = self.out.errors[before:]
+        del self.out.errors[before:]
+        if datastores is not None:
+            side = datastores.join()
+            self.out.datastores = side.datastores
+            self.out.errors += side.errors
+        self.out.errors += vm_errors
+        side = licenses.join()
+        self.out.licenses, self.out.license_assignments = side.licenses, side.license_assignments
+        self.out.errors += side.errors
         o = self.out
         return VCenter(
             name=self.vc.name, host=self.vc.host, instance_uuid=about.instanceUuid,
@@ -79,6 +95,13 @@ class VCenterCollector:
             user=self.vc.user, vms=o.vms, hosts=o.hosts, clusters=o.clusters, datastores=o.datastores,
             licenses=o.licenses, license_assignments=o.license_assignments,
         )
+
+    def _aside(self, stage: str, method: str) -> _Aside:
+        """Run one stage in another thread, on a copy of this collector with its own results."""
+        side = copy.copy(self)
+        side.out = Collected(hosts=self.out.hosts)  # the licence assignments name hosts
+        side.progress = self.progress.branch()
+        return _Aside(side, stage, getattr(side, method))
 
     def _stage(self, stage: str, fn: Callable[[Session], None]) -> None:
         try:
@@ -260,6 +283,20 @@ class VCenterCollector:
         host_names = {m: h.name for m, h in self.out.hosts.items()}
         uuid = content.about.instanceUuid
         self.out.license_assignments = [convert.assignment_from(a, host_names, uuid) for a in assigned or []]
+
+
+class _Aside:
+    """A stage running in its own thread; ``join`` gives its results."""
+
+    def __init__(self, collector: VCenterCollector, stage: str, fn: Callable[[Session], None]) -> None:
+        self.collector = collector
+        self._thread = threading.Thread(target=collector._stage, args=(stage, fn), daemon=True,
+                                        name=f"{collector.vc.name}-{stage}")
+        self._thread.start()
+
+    def join(self) -> Collected:
+        self._thread.join()
+        return self.collector.out
 
 
 def _query_option(manager: Any, key: str) -> Any:

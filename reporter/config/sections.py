@@ -129,12 +129,89 @@ class LicensingConfig(_Section):
     order_minimum_cores: int | None = None  # e.g. 72; sources conflict, off by default
 
 
+class CollectConfig(_Section):
+    """``[collect]``: how a run reads its vCenters.
+
+    ``workers`` vCenters are collected at once, each on its own session (the time is
+    network wait, so threads overlap it); ``state_dir`` holds what ``vcreport vram
+    sample`` keeps between runs (a session cookie, never a password; default
+    ``[output] dir``/.state).
+    """
+
+    workers: StrictInt = Field(default=8, ge=1, le=64)
+    state_dir: Path | None = None
+
+
 class WaiverConfig(_Section):
     check_id: str
     object: str = "*"  # fnmatch pattern on object name or id
     reason: str = Field(min_length=1)
     expires: date
     vcenter: str | None = None
+
+
+# -- [audit]: signing the audit-evidence PDF (self-contained: moves as one block) -----------------
+
+class AuditConfig(_Section):
+    """``[audit]``: key and certificate that sign audit-evidence.pdf, and roots that verify it.
+
+    No signing key configured leaves the document unsigned (it says so on its first page).
+    The key passphrase is a secret by reference, like the vCenter passwords.
+    """
+
+    sign_key_file: Path | None = None
+    sign_cert_file: Path | None = None
+    sign_chain_files: list[Path] = Field(default_factory=list)
+    sign_pkcs12_file: Path | None = None
+    sign_key_passphrase_env: str | None = None
+    sign_key_passphrase_file: Path | None = None
+    tsa_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    trust_files: list[Path] = Field(default_factory=list)
+    embed_validation_data: StrictBool = True
+
+    @model_validator(mode="after")
+    def _consistent_sources(self) -> AuditConfig:
+        if self.sign_pkcs12_file and (self.sign_key_file or self.sign_cert_file):
+            raise ValueError("set either sign_pkcs12_file or sign_key_file + sign_cert_file, not both")
+        if bool(self.sign_key_file) != bool(self.sign_cert_file):
+            raise ValueError("sign_key_file and sign_cert_file go together")
+        if self.sign_key_passphrase_env and self.sign_key_passphrase_file:
+            raise ValueError("set only one of sign_key_passphrase_env and sign_key_passphrase_file")
+        if (self.sign_key_passphrase_env or self.sign_key_passphrase_file) and not self.signs:
+            raise ValueError("a key passphrase is set but no signing key (sign_key_file or sign_pkcs12_file)")
+        if self.sign_chain_files and not self.signs:
+            raise ValueError("sign_chain_files is set but no signing key (sign_key_file or sign_pkcs12_file)")
+        return self
+
+    @property
+    def signs(self) -> bool:
+        return bool(self.sign_key_file or self.sign_pkcs12_file)
+
+    def resolve_passphrase(self) -> bytes | None:
+        label = "[audit] key passphrase"
+        if self.sign_key_passphrase_env:
+            value = os.environ.get(self.sign_key_passphrase_env)
+            if value is None:
+                raise ConfigError(f"{label}: environment variable {self.sign_key_passphrase_env} is not set")
+            return value.encode("utf-8")
+        if self.sign_key_passphrase_file:
+            try:
+                return self.sign_key_passphrase_file.read_bytes().rstrip(b"\r\n")
+            except OSError as exc:
+                raise ConfigError(f"{label}: cannot read sign_key_passphrase_file {self.sign_key_passphrase_file}: "
+                                  f"{exc.strerror}") from None
+        return None
+
+    def relative_to(self, base: Path) -> None:
+        """Make the file paths relative to the config file's directory, as admins expect."""
+        for name in ("sign_key_file", "sign_cert_file", "sign_pkcs12_file", "sign_key_passphrase_file"):
+            value = getattr(self, name)
+            if value is not None and not value.is_absolute():
+                setattr(self, name, base / value)
+        self.sign_chain_files = [p if p.is_absolute() else base / p for p in self.sign_chain_files]
+        self.trust_files = [p if p.is_absolute() else base / p for p in self.trust_files]
+
+# -- end of [audit] ---------------------------------------------------------------------------------
 
 
 class Config(_Section):
@@ -144,8 +221,10 @@ class Config(_Section):
     email: EmailConfig | None = None
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     licensing: LicensingConfig = Field(default_factory=LicensingConfig)
+    collect: CollectConfig = Field(default_factory=CollectConfig)
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
     waiver: list[WaiverConfig] = Field(default_factory=list)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
 
     source: Path | None = Field(default=None, exclude=True)
     # The validated ``Settings`` (set once by ``Settings.from_config``): thresholds are checked
@@ -211,11 +290,14 @@ def load_config(path: str | Path) -> Config:
             vc.password_file = base / vc.password_file
     if not cfg.output.dir.is_absolute():
         cfg.output.dir = base / cfg.output.dir
+    if cfg.collect.state_dir and not cfg.collect.state_dir.is_absolute():
+        cfg.collect.state_dir = base / cfg.collect.state_dir
     if cfg.email and cfg.email.password_file and not cfg.email.password_file.is_absolute():
         cfg.email.password_file = base / cfg.email.password_file
     if cfg.history and cfg.history.url.startswith("sqlite:///") and not cfg.history.url.startswith("sqlite:////"):
         rel = cfg.history.url[len("sqlite:///"):]
         if rel and rel != ":memory:":
             cfg.history.url = "sqlite:///" + str((base / rel).resolve())
+    cfg.audit.relative_to(base)
     cfg.source = p
     return cfg

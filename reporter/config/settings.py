@@ -8,6 +8,7 @@ documented on each field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -27,7 +28,7 @@ class FamilySettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def register_settings(family: str):
+def register_settings(family: str) -> Callable[[type[T]], type[T]]:
     """Class decorator: ``@register_settings("snapshots")``."""
 
     def deco(cls: type[T]) -> type[T]:
@@ -90,9 +91,10 @@ class Settings:
         if isinstance(cfg._settings, Settings):
             return cfg._settings
         source = str(cfg.source) if cfg.source else "<config>"
-        cfg._settings = cls(
+        settings = cls(
             thresholds=validate_thresholds(cfg.thresholds, source),
             licensing=cfg.licensing,
             linked_mode_groups={v.name: v.linked_mode_group for v in cfg.vcenter if v.linked_mode_group},
         )
-        return cfg._settings
+        cfg._settings = settings
+        return settings

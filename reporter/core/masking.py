@@ -12,12 +12,8 @@ from typing import Any
 LICENSE_KEY_RE = re.compile(r"\b([0-9A-Z]{5})-([0-9A-Z]{5})-([0-9A-Z]{5})-([0-9A-Z]{5})-([0-9A-Z]{5})\b", re.I)
 
 
-def mask_key(key: str) -> str:
-    """``ABCDE-FGHIJ-KLMNO-12345-VWXYZ`` -> ``XXXXX-XXXXX-XXXXX-12345-VWXYZ``."""
-    return LICENSE_KEY_RE.sub(lambda m: f"XXXXX-XXXXX-XXXXX-{m.group(4)}-{m.group(5)}", key)
-
-
 def mask_text(text: str) -> str:
+    """Every license key in ``text``: ``ABCDE-FGHIJ-KLMNO-12345-VWXYZ`` -> ``XXXXX-XXXXX-XXXXX-12345-VWXYZ``."""
     return LICENSE_KEY_RE.sub(lambda m: f"XXXXX-XXXXX-XXXXX-{m.group(4)}-{m.group(5)}", text)
 
 

@@ -14,13 +14,15 @@ from reporter.errors import SnapshotFormatError
 
 
 def dumps(snapshot: Snapshot) -> bytes:
-    return snapshot.model_dump_json(indent=None, exclude_none=True).encode("utf-8")
+    # Straight to UTF-8 bytes (the same JSON as model_dump_json): no 14 MB str and copy at 10k VMs.
+    return snapshot.__pydantic_serializer__.to_json(snapshot, exclude_none=True)
 
 
 def save(snapshot: Snapshot, path: str | Path) -> Path:
     data = dumps(snapshot)
     if str(path).endswith(".gz"):
-        data = gzip.compress(data, compresslevel=6, mtime=0)
+        # Level 1: 2.5x faster than 6 on snapshots, ~25 % larger (0.85 vs 0.67 MB at 10k VMs).
+        data = gzip.compress(data, compresslevel=1, mtime=0)
     return atomic_write_bytes(path, data)
 
 

@@ -178,9 +178,7 @@ def _permanent(exc: Exception) -> bool:
         return all(code >= 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
         return exc.smtp_code >= 500
-    if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return True
-    return False
+    return bool(isinstance(exc, smtplib.SMTPNotSupportedError))
 
 
 def send(msg: EmailMessage, cfg: EmailConfig, *, sleep: Callable[[float], None] = time.sleep) -> SendResult:

@@ -67,7 +67,6 @@ from reporter.core.model import VM, Disk, Host, VCenter
 
 KB1038241_URL = "https://knowledge.broadcom.com/external/article?legacyId=1038241"
 
-MCLOCK_UNIT_BYTES = 32 * 1024  # reference section 6: per-disk schedulers count IOPS in 32 KB units
 _INT64_MAX = 2**63 - 1
 
 
@@ -204,7 +203,6 @@ def _unit_list(kind: CapKind) -> str:
 
 OPT_SCHED_WITH_RESERVATION = "Disk.SchedulerWithReservation"
 OPT_PER_FILE_SCHED = "VMkernel.Boot.isPerFileSchedModelActive"
-SCHEDULER_OPTIONS = (OPT_SCHED_WITH_RESERVATION, OPT_PER_FILE_SCHED)
 
 
 class Scheduler(str, Enum):
@@ -341,10 +339,6 @@ def cap_keys(extra_config: Mapping[str, str]) -> dict[tuple[str, CapKind], tuple
         kind = CapKind.iops if m.group("what").lower() == "throughputcap" else CapKind.bandwidth
         out[(m.group("dev").lower(), kind)] = (key, value)
     return out
-
-
-def cap_key(disk: Disk, kind: CapKind) -> str:
-    return f"sched.{disk.device_node}.{'throughputCap' if kind is CapKind.iops else 'bandwidthCap'}"
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from typing import Literal
 
 from pydantic import Field, StrictInt, model_validator
 
-from ..findings import Severity
-from .datafiles import DataRow, parse_rows, read_packaged
-from .versions import build_number, padded, parse_version, release_line
+from reporter.core.findings import Severity
+from reporter.domain.datafiles import DataRow, parse_rows, read_packaged
+from reporter.domain.versions import build_number, padded, parse_version, release_line
 
 Product = Literal["esxi", "vcenter"]
 PRODUCT_NAMES: dict[str, str] = {"esxi": "ESXi", "vcenter": "vCenter Server"}
@@ -196,7 +196,7 @@ def lifecycle_status(
 
 @dataclass(frozen=True)
 class HostVersion:
-    """The version facts of one host the comparisons need (from ``reporter.model.Host``)."""
+    """The version facts of one host the comparisons need (from ``reporter.core.model.Host``)."""
 
     name: str
     version: str | None

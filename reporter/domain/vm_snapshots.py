@@ -382,7 +382,7 @@ def datastore_totals(snapshot: Snapshot) -> list[DatastoreSnapshotTotal]:
     for vc in snapshot.vcenters.values():
         by_name = {d.name: d for d in vc.datastores.values()}
 
-        def entry(name: str) -> DatastoreSnapshotTotal:
+        def entry(name: str, vc: VCenter = vc, by_name: dict[str, Datastore] = by_name) -> DatastoreSnapshotTotal:
             key = (vc.name, name)
             if key not in out:
                 d = by_name.get(name)

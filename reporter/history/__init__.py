@@ -39,9 +39,10 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,16 +90,16 @@ class VramHistory:
         return self.daily[self.daily["pool_id"] == pool_id].reset_index(drop=True)
 
 
-def _url(cfg: Any) -> str:
+def _url(cfg: Config) -> str:
     hist = getattr(cfg, "history", None)
     return hist.url if hist is not None else DEFAULT_URL
 
 
-def open_history(cfg: Any) -> Store:
+def open_history(cfg: Config) -> Store:
     return open_store(_url(cfg))
 
 
-def samples_for_snapshot(snapshot: Snapshot, cfg: Any = None, source: str = "collect") -> list[dict[str, Any]]:
+def samples_for_snapshot(snapshot: Snapshot, cfg: Config | None = None, source: str = "collect") -> list[dict[str, Any]]:
     """One sample per vRAM pool of ``snapshot`` (pure; what ``record_snapshot`` stores)."""
     from reporter.config.settings import Settings
     from reporter.domain.licensing import analyze
@@ -117,28 +118,43 @@ def samples_for_snapshot(snapshot: Snapshot, cfg: Any = None, source: str = "col
 
 
 def _insert_new(store: Store, rows: list[dict[str, Any]]) -> int:
-    """Insert rows whose (pool_id, ts) is not stored yet; returns how many were new."""
+    """Insert rows whose (pool_id, ts) is not stored yet; returns how many were new.
+
+    Safe with many writers at once (per-vCenter jobs sharing one PostgreSQL): the unique
+    (pool_id, ts) index decides and ``ON CONFLICT DO NOTHING`` skips what another writer
+    stored. Rows go in (pool_id, ts) order so that two transactions with overlapping batches
+    take their row locks in the same order and cannot deadlock.
+    """
     if not rows:
         return 0
+    rows = sorted(rows, key=lambda r: (r["pool_id"], r["ts"]))
     with store.write() as conn:
-        before = conn.execute(select(func.count()).select_from(vram_samples)).scalar_one()
         dialect = conn.dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            if dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert as dialect_insert
-            else:
-                from sqlalchemy.dialects.postgresql import insert as dialect_insert
-            stmt = dialect_insert(vram_samples).on_conflict_do_nothing(index_elements=["pool_id", "ts"])
-            conn.execute(stmt, rows)
-        else:  # pragma: no cover - other databases: one row at a time
-            for row in rows:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(insert(vram_samples).values(**row))
-                except IntegrityError:
-                    pass
-        after = conn.execute(select(func.count()).select_from(vram_samples)).scalar_one()
-    return int(after - before)
+        if dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            # Count what this statement inserted: counting the table before and after would
+            # also count the rows other writers committed meanwhile.
+            stmt = (postgresql.insert(vram_samples).on_conflict_do_nothing(index_elements=["pool_id", "ts"])
+                    .returning(vram_samples.c.id))
+            return len(conn.execute(stmt, rows).all())
+        if dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            # BEGIN IMMEDIATE holds the database's write lock, so before/after is exact here (and
+            # needs no RETURNING, which SQLite before 3.35 lacks).
+            before = conn.execute(select(func.count()).select_from(vram_samples)).scalar_one()
+            conn.execute(sqlite.insert(vram_samples).on_conflict_do_nothing(index_elements=["pool_id", "ts"]), rows)
+            return int(conn.execute(select(func.count()).select_from(vram_samples)).scalar_one() - before)
+        added = 0  # pragma: no cover - other databases: one row at a time
+        for row in rows:  # pragma: no cover
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(vram_samples).values(**row))
+                added += 1
+            except IntegrityError:
+                pass
+        return added  # pragma: no cover
 
 
 def record_snapshot(cfg: Config, snapshot: Snapshot, source: str = "collect") -> int:
@@ -178,7 +194,7 @@ def history_from_samples(samples: pd.DataFrame, as_of: date, *, window_days: int
                        pools=pool_stats(daily, as_of, window_days), source=source)
 
 
-def load_for_report(cfg: Any, snapshot: Snapshot) -> VramHistory:
+def load_for_report(cfg: Config, snapshot: Snapshot) -> VramHistory:
     """The history as of the snapshot's day, including the snapshot's own readings (so
     "today's high-water" is right even when this snapshot was never recorded)."""
     store = open_history(cfg)
@@ -192,8 +208,8 @@ def load_for_report(cfg: Any, snapshot: Snapshot) -> VramHistory:
         current["ts"] = pd.to_datetime(current["ts"]).dt.tz_localize("UTC")
         current["entitled_gb"] = pd.to_numeric(current["entitled_gb"], errors="coerce")
         if not df.empty:
-            have = set(zip(df["pool_id"], df["ts"]))
-            current = current[[(p, t) not in have for p, t in zip(current["pool_id"], current["ts"])]]
+            have = set(zip(df["pool_id"], df["ts"], strict=False))
+            current = current[[(p, t) not in have for p, t in zip(current["pool_id"], current["ts"], strict=False)]]
         df = pd.concat([d for d in (df, current) if not d.empty], ignore_index=True) if not current.empty else df
     return history_from_samples(df, as_of, source=safe_url(store.url))
 
@@ -234,7 +250,7 @@ def _parse_gb(value: str | None, column: str, line: int, path: str, required: bo
         gb = float(value)
     except ValueError:
         raise HistoryError(f"{path}:{line}: {column} is not a number: {value!r}") from None
-    if gb < 0 or gb != gb:
+    if gb < 0 or math.isnan(gb):
         raise HistoryError(f"{path}:{line}: {column} must be a number >= 0, got {value!r}")
     return gb
 
@@ -272,7 +288,7 @@ def parse_csv(text: str, path: str = "<csv>") -> list[dict[str, Any]]:
     return out
 
 
-def import_csv(cfg: Any, path: str | Path) -> ImportResult:
+def import_csv(cfg: Config, path: str | Path) -> ImportResult:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
@@ -293,7 +309,7 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def export_rows(cfg: Any, pools: Iterable[str] | None = None) -> list[list[str]]:
+def export_rows(cfg: Config, pools: Iterable[str] | None = None) -> list[list[str]]:
     store = open_history(cfg)
     c = vram_samples.c
     q = select(c.ts, c.pool_id, c.vcenter, c.edition, c.used_gb_raw, c.used_gb_capped, c.entitled_gb, c.source)
@@ -309,7 +325,7 @@ def export_rows(cfg: Any, pools: Iterable[str] | None = None) -> list[list[str]]
     return out
 
 
-def export_csv(cfg: Any, out: str | Path | None = None, pools: Iterable[str] | None = None) -> tuple[str, int]:
+def export_csv(cfg: Config, out: str | Path | None = None, pools: Iterable[str] | None = None) -> tuple[str, int]:
     """All samples as CSV (``EXPORT_COLUMNS``); written atomically to ``out`` when given.
     Returns (csv text, row count)."""
     rows = export_rows(cfg, pools)

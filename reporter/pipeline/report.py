@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from reporter import __version__
 from reporter.checks import CheckContext, load_all
@@ -32,12 +31,13 @@ from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError, UsageError
 from reporter.history import VramHistory, load_for_report
 from reporter.render.base import Delta, ReportContext, get_renderer, sha256_file
+from reporter.render.signing import SignerFiles, SigningSetup
 
 log = logging.getLogger(__name__)
 
 
 def check_context(
-    snapshot: Snapshot, cfg: Config | None = None, *, history: Any = None, previous: Snapshot | None = None
+    snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None, previous: Snapshot | None = None
 ) -> CheckContext:
     load_all()  # the check families register their settings classes
     ctx = CheckContext(snapshot=snapshot, settings=Settings.from_config(cfg), history=history, previous=previous)
@@ -46,13 +46,13 @@ def check_context(
     return replace(ctx, licensing=compute_verdicts(ctx))
 
 
-def check(snapshot: Snapshot, cfg: Config | None = None, *, history: Any = None,
+def check(snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None,
           previous: Snapshot | None = None, only: Iterable[str] | None = None) -> tuple[Results, list[Table]]:
     results, tables, _ = check_with_context(snapshot, cfg, history=history, previous=previous, only=only)
     return results, tables
 
 
-def check_with_context(snapshot: Snapshot, cfg: Config | None = None, *, history: Any = None,
+def check_with_context(snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None,
                        previous: Snapshot | None = None,
                        only: Iterable[str] | None = None) -> tuple[Results, list[Table], CheckContext]:
     """The checks' results and tables, and the context they read (with the licensing verdict)."""
@@ -118,7 +118,7 @@ def report(
     show_license_keys: bool | None = None,
     previous_findings: list[Finding] | None = None,
     previous: Snapshot | None = None,
-    history: Any = None,
+    history: VramHistory | None = None,
 ) -> ReportOutput:
     """Run the checks and write the chosen formats into ``out_dir``.
 
@@ -147,11 +147,24 @@ def report(
         snapshot=snap, results=results, tables=tables, tool_version=__version__,
         snapshot_sha256=snapshot_sha, delta=compute_delta(results.findings, previous_findings),
         history=history, show_license_keys=show, licensing=check_ctx.licensing,
+        audit_signing=audit_signing_setup(cfg) if Format.pdfa in fmt else None,
     )
     masked = ctx.masked()
     out.mkdir(parents=True, exist_ok=True)
     files = _render_all(masked, fmt, out)
     return ReportOutput(files=files, results=results, tables=tables, context=masked)
+
+
+def audit_signing_setup(cfg: Config | None) -> SigningSetup | None:
+    """The ``[audit]`` section as a ``SigningSetup`` for the pdfa renderer; None: leave it unsigned."""
+    if cfg is None or not cfg.audit.signs:
+        return None
+    audit = cfg.audit
+    files = SignerFiles(key_file=audit.sign_key_file, cert_file=audit.sign_cert_file,
+                        chain_files=tuple(audit.sign_chain_files), pkcs12_file=audit.sign_pkcs12_file,
+                        passphrase=audit.resolve_passphrase())
+    return SigningSetup(signer=files, tsa_url=audit.tsa_url, embed_validation_data=audit.embed_validation_data,
+                        trust_files=tuple(audit.trust_files))
 
 
 def _render_all(ctx: ReportContext, formats: list[Format], out: Path) -> list[Path]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from reporter.config import Config
 from reporter.core import snapshot_io
+from reporter.core.formats import Format
 from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError
 from reporter.pipeline.locks import FileLock
@@ -60,7 +61,7 @@ def _load_previous(path: Path | None) -> Snapshot | None:
         return None
 
 
-def _formats(cfg: Config) -> list[str]:
+def _formats(cfg: Config) -> list[Format]:
     """The configured formats, plus whatever the email attaches (it must exist to be attached)."""
     fmts = list(cfg.output.formats)
     if cfg.email and cfg.email.enabled:

@@ -22,6 +22,8 @@ from reporter.core.masking import mask_obj, mask_text
 from reporter.core.model import Snapshot
 from reporter.domain.licensing.verdict import LicensingVerdicts
 from reporter.errors import RenderError
+from reporter.history import VramHistory
+from reporter.render.signing import SigningSetup
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,11 @@ class ReportContext:
     tool_version: str = ""
     snapshot_sha256: str | None = None  # of the source snapshot file, when there is one
     delta: Delta | None = None
-    history: Any = None  # pandas frames for charts (vRAM over 12 months), None when no history
+    history: VramHistory | None = None  # vRAM over 12 months for charts, None when no history
     show_license_keys: bool = False
     title: str = "vCenter report"
     licensing: LicensingVerdicts | None = None  # the per-pool verdict the checks used (one computation)
+    audit_signing: SigningSetup | None = None  # sign audit-evidence.pdf; None leaves it unsigned
 
     def masked(self) -> ReportContext:
         """The context as every renderer must see it."""

@@ -22,6 +22,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from reporter.checks.tables import Table
+from reporter.domain.licensing.verdict import LicensingVerdicts
+from reporter.history import VramHistory
 
 SEVERITY_COLOURS = {
     "critical": "#6a1b9a",
@@ -108,7 +110,7 @@ def bar_chart(title: str, items: list[tuple[str, float, str]], *, colours: list[
     groups = [(label, [(value, display)]) for label, value, display in items]
     chart = grouped_bar_chart(title, groups, series=None, limit=limit, width=width, sort=sort)
     if chart and colours:
-        for bar, colour in zip(chart.bars, colours):
+        for bar, colour in zip(chart.bars, colours, strict=False):
             bar.colour = colour
     return chart
 
@@ -235,7 +237,7 @@ def line_chart(title: str, start: date, end: date, series: list[tuple[str, str, 
         if segments:
             dash = {"line": "", "step": "6 4", "hline": "2 3", "dash": "7 4", "dot": "2 3"}.get(style, "")
             out_series.append(Series(name, colour, [" ".join(seg) for seg in segments], dash))
-    y_ticks = [Tick(y(i * step), f"{i * step:,.0f}") for i in range(int(round(ymax / step)) + 1)]
+    y_ticks = [Tick(y(i * step), f"{i * step:,.0f}") for i in range(round(ymax / step) + 1)]
     months = []
     d = date(start.year, start.month, 1)
     if d < start:
@@ -255,7 +257,7 @@ PROJECTION_COLOUR = "#2e7d32"
 TODAY_COLOUR = "#6a1b9a"
 
 
-def vram_charts(history: Any, licensing: Any = None) -> list[LineChart]:
+def vram_charts(history: VramHistory | None, licensing: LicensingVerdicts | None = None) -> list[LineChart]:
     """Per vRAM pool: daily high-water, entitlement (step), the rolling 12-month average as it was on
     each day, and, from the pool's verdict, the average projected to the crossing date (dashed) at
     today's high-water (dotted)."""
@@ -269,8 +271,8 @@ def vram_charts(history: Any, licensing: Any = None) -> list[LineChart]:
     charts: list[LineChart] = []
     for pool_id, g in daily.groupby("pool_id", sort=True):
         days = [_as_date(v) for v in g["day"]]
-        used = [(d, _num(v)) for d, v in zip(days, g["high_water_gb"], strict=True)]
-        ent = [(d, _num(v)) for d, v in zip(days, g["entitled_gb"], strict=True)] if "entitled_gb" in g else []
+        used = [(d, _num(v)) for d, v in zip(days, g["high_water_gb"], strict=False)]
+        ent = [(d, _num(v)) for d, v in zip(days, g["entitled_gb"], strict=False)] if "entitled_gb" in g else []
         if not any(v is not None for _, v in ent):
             continue  # no vRAM entitlement applies to this pool (vSphere 6+ or per-core): nothing to chart
         pv = licensing.pool(str(pool_id)) if licensing is not None else None

@@ -29,7 +29,7 @@ def html_to_pdf(html: str, **options: object) -> bytes:
         raise RenderError(f"PDF output needs WeasyPrint's system libraries (Pango): {exc}") from None
     # The document references nothing outside itself; refuse any fetch so that no value in a
     # snapshot can ever make the renderer read a local file or reach the network.
-    pdf = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(**options)
+    pdf: bytes | None = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(**options)
     assert pdf is not None
     return pdf
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from reporter.core.fsutil import atomic_write_bytes
 from reporter.errors import RenderError, VerificationFailed
@@ -26,6 +29,7 @@ FILENAME = "audit-evidence.pdf"
 AUDIT_FINDINGS_LIMIT = 100
 HASH_LINE = re.compile(r"SHA256 \(([^()\n]+)\) = ([0-9a-f]{64})")
 DESC_HASH = re.compile(r"SHA-256 ([0-9a-f]{64})")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,17 +63,46 @@ class PdfaRenderer(Renderer):
         except OSError as exc:  # Pango/HarfBuzz missing on this machine
             raise RenderError(f"PDF output needs WeasyPrint's system libraries (Pango): {exc}") from None
 
+        signer = None
+        if ctx.audit_signing is not None:
+            from reporter.render.signing import load_signer
+
+            signer = load_signer(ctx.audit_signing)  # before rendering: a bad key fails fast
+        # One clock value: printed on the first page and written into the signature.
+        signed_at = datetime.now(UTC).replace(microsecond=0)
         files = evidence_files(ctx)
         html = render_html(ctx, "audit.html.j2", limit=AUDIT_FINDINGS_LIMIT, paged=True,
-                           attachments=files, filename=FILENAME)
+                           attachments=files, filename=FILENAME,
+                           signature=signer.plan(signed_at) if signer else None)
         when = ctx.generated_at
         attachments = [
             Attachment(file_obj=io.BytesIO(f.data), name=f.name, description=f"{f.description}; SHA-256 {f.sha256}",
                        created=when, modified=when, relationship="Data")
             for f in files
         ]
-        pdf = html_to_pdf(html, pdf_variant="pdf/a-3b", attachments=attachments)
+        pdf = html_to_pdf(html, pdf_variant="pdf/a-3b", attachments=attachments, finisher=dedupe_associated_files)
+        if signer is not None:
+            signed = signer.sign(pdf, signed_at)
+            if signed.note and ctx.audit_signing is not None and ctx.audit_signing.embed_validation_data:
+                log.warning("%s signed as %s, not PAdES B-LT: %s", FILENAME, signed.level, signed.note)
+            else:
+                log.info("%s signed as %s", FILENAME, signed.level)
+            pdf = signed.data
         return [atomic_write_bytes(out_dir / FILENAME, pdf)]
+
+
+def dedupe_associated_files(document: object, pdf: Any) -> None:
+    """WeasyPrint finisher: list each attachment once in the catalog's /AF array.
+
+    WeasyPrint adds every file specification to /AF twice (once from the EmbeddedFiles name
+    tree, once from scanning all objects); PDF/A-3 wants each associated file listed once.
+    """
+    entries = pdf.catalog.get("AF")
+    if entries is None:
+        return
+    unique = list(dict.fromkeys(entries))
+    entries.clear()
+    entries.extend(unique)
 
 
 # -- verification ---------------------------------------------------------------------------------
@@ -97,7 +130,7 @@ def verify_pdf(path: str | Path, snapshot: str | Path | None = None) -> VerifyRe
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
-    from reporter.render import sha256_file
+    from reporter.render.base import sha256_file
 
     p = Path(path)
     try:

@@ -112,13 +112,13 @@ def render_xlsx(result: PlanResult, show_license_keys: bool = False) -> bytes:
     for c in ws[4]:
         c.font = Font(bold=True)
     fill = PatternFill("solid", fgColor="FFF3CD")
-    for line, r in zip(result.lines, display_rows(result, show_license_keys), strict=True):
+    for line, r in zip(result.lines, display_rows(result, show_license_keys), strict=False):
         cur = line.current if isinstance(line.current, (int, float)) and not isinstance(line.current, bool) else r.current
         scen = line.scenario if isinstance(line.scenario, (int, float)) and not isinstance(line.scenario, bool) else r.scenario
         ws.append([r.pool, r.metric, cur, scen])
         if r.changed:
             ws.cell(row=ws.max_row, column=4).fill = fill
-    for col, w in zip("ABCD", (34, 34, 28, 28), strict=True):
+    for col, w in zip("ABCD", (34, 34, 28, 28), strict=False):
         ws.column_dimensions[col].width = w
     sc = wb.create_sheet("scenario")
     sc.append(["Change"])

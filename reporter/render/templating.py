@@ -54,9 +54,10 @@ def format_datetime(value: datetime | date | str | None, with_seconds: bool = Fa
         return "—"
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            parsed: datetime | date = datetime.fromisoformat(value)
         except ValueError:
             return value
+        value = parsed
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(UTC)

@@ -44,7 +44,14 @@ func main() {
 	instanceUUID := flag.String("uuid", "", "vCenter instance UUID (default: a random one, as every vCenter has its own)")
 	disconnect := flag.String("disconnect", "", "comma-separated host names to mark disconnected")
 	dropOptions := flag.String("drop-option-manager", "", "comma-separated host names whose advanced option manager is removed")
+	singlePage := flag.Bool("single-page", false, "answer RetrievePropertiesEx in one page, ignoring maxObjects (unpatched vcsim 0.24, some real vCenters)")
 	watchStdin := flag.Bool("watch-stdin", false, "exit when stdin is closed")
+	hostSoftware := flag.String("host-software", "", "directory of HOSTNAME.json files for the hosts' image config managers and kernel module systems (see software.go)")
+	softwareFault := flag.String("software-fault", "", "HOST=Fault,... (NoPermission, NotSupported, ManagedObjectNotFound): the host's software managers answer with this fault; needs -host-software")
+	noVAPI := flag.Bool("no-vapi", false, "do not serve the vAPI REST endpoint (/rest: session, tagging), as a vCenter without it")
+	hostPnics := flag.Int("host-pnics", 0, "give every host at least this many physical NICs (vcsim has 2)")
+	pnicDown := flag.String("pnic-down", "", "HOST:vmnicN,... physical NICs without link (linkSpeed unset)")
+	hostModel := flag.String("host-model", "", "HOST=Vendor:Model,... hardware vendor and model of hosts")
 	flag.Parse()
 
 	model := simulator.VPX()
@@ -83,7 +90,8 @@ func main() {
 		model.Remove() // os.Exit skips deferred calls: remove the datastore directories here
 		fatal(format, args...)
 	}
-	installPagingCollector()
+	installPagingCollector(*singlePage)
+	installVersionedUpdates()
 	setInstanceUUID(*instanceUUID)
 	if err := disconnectHosts(*disconnect); err != nil {
 		die("-disconnect: %v", err)
@@ -91,6 +99,18 @@ func main() {
 	if err := dropOptionManagers(*dropOptions); err != nil {
 		die("-drop-option-manager: %v", err)
 	}
+	setPnicCount(*hostPnics)
+	installNetworkSystems()
+	if err := markPnicsDown(*pnicDown); err != nil {
+		die("-pnic-down: %v", err)
+	}
+	if err := setHostModels(*hostModel); err != nil {
+		die("-host-model: %v", err)
+	}
+	if err := installHostSoftware(*hostSoftware, *softwareFault); err != nil {
+		die("-host-software: %v", err)
+	}
+	installVAppHook()
 
 	u, err := url.Parse("https://" + *listen + "/sdk")
 	if err != nil {
@@ -113,6 +133,10 @@ func main() {
 
 	server := model.Service.NewServer()
 	defer server.Close()
+	if !*noVAPI {
+		mountVAPI(model.Service, *username, *password)
+	}
+	interceptSDK(model.Service, server.URL)
 
 	// server.URL is the service's Listen URL, which holds the credentials the
 	// SessionManager checks: print a copy without them.

@@ -18,6 +18,10 @@ import (
 // size, and CancelRetrievePropertiesEx drops the rest. The simulator makes one
 // instance per session (by reflection on this type), so tokens are per session as
 // in vCenter.
+//
+// With singlePage set (the launcher's -single-page) maxObjects is ignored and every
+// result comes back in one page, as unpatched govmomi 0.24 answers (maxObjects is
+// only a hint to a real vCenter too): clients must cope with a page of any size.
 type pagingCollector struct {
 	simulator.PropertyCollector
 
@@ -26,12 +30,17 @@ type pagingCollector struct {
 	next    int
 }
 
+// singlePage is package state, not a field: the per-session collectors are fresh
+// zero values made by reflection.
+var singlePage bool
+
 type pendingPages struct {
 	objects []types.ObjectContent
 	size    int
 }
 
-func installPagingCollector() {
+func installPagingCollector(onePage bool) {
+	singlePage = onePage
 	si := simulator.Map.Get(vim25.ServiceInstance).(*simulator.ServiceInstance)
 	ref := si.Content.PropertyCollector
 	pc := &pagingCollector{}
@@ -71,7 +80,11 @@ func (pc *pagingCollector) RetrievePropertiesEx(ctx *simulator.Context, r *types
 	if !ok || ex.Res == nil || ex.Res.Returnval == nil {
 		return body
 	}
-	ex.Res.Returnval = pc.page(ex.Res.Returnval.Objects, int(r.Options.MaxObjects))
+	size := int(r.Options.MaxObjects)
+	if singlePage {
+		size = 0 // one page: no token, as govmomi 0.24 unpatched
+	}
+	ex.Res.Returnval = pc.page(ex.Res.Returnval.Objects, size)
 	return ex
 }
 

@@ -103,6 +103,7 @@ def enable_steps(view: VmCbt, nodes: list[str]) -> list[str]:
     steps = []
     host = view.vc.hosts.get(view.vm.host or "")
     for hit in host_defects(host) if host else []:
+        assert host is not None
         steps.append(f"First: host {host.name} (ESXi {host.version} build {host.build}) has a known CBT defect "
                      f"({hit.defect.kb}); upgrade it to {hit.release.fix} before relying on CBT.")
     if view.vm.snapshots:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext
 from reporter.checks.cbt import FAMILY
-from reporter.checks.cbt.common import vms
+from reporter.checks.cbt.common import VmCbt, vms
 from reporter.checks.tables import Scalar, Table, register_tables
 from reporter.domain.cbt import MIN_HW_VERSION, host_defects, load_defects, vm_state
 from reporter.domain.vm_snapshots import GB, gb
@@ -44,7 +44,7 @@ def cbt_summary(ctx: CheckContext) -> Table:
 def defect_hosts(ctx: CheckContext) -> Table:
     defects = load_defects()
     rows: list[list[Scalar]] = []
-    cbt_vms: dict[tuple[str, str], list] = {}  # (vcenter uuid, host moid) -> VMs with CBT on
+    cbt_vms: dict[tuple[str, str], list[VmCbt]] = {}  # (vcenter uuid, host moid) -> VMs with CBT on
     for view in vms(ctx):
         if view.vm.change_tracking_enabled and view.vm.host:
             cbt_vms.setdefault((view.vc.instance_uuid, view.vm.host), []).append(view)

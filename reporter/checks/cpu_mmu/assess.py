@@ -325,9 +325,7 @@ def assess(vc: VCenter, vm: VM, settings: CpuMmuSettings, index: HostIndex | Non
 def in_scope(vm: VM, settings: CpuMmuSettings) -> bool:
     if vm.template and not settings.include_templates:
         return False
-    if vm.power_state != "poweredOn" and not settings.include_powered_off:
-        return False
-    return True
+    return not (vm.power_state != "poweredOn" and not settings.include_powered_off)
 
 
 def assessments(ctx: CheckContext) -> Iterator[Assessment]:

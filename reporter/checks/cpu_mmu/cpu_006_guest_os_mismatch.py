@@ -6,10 +6,11 @@ import shlex
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.cpu_mmu import FAMILY
-from reporter.checks.cpu_mmu.advice import REFERENCES, ps_quote
+from reporter.checks.cpu_mmu.advice import REFERENCES
 from reporter.checks.cpu_mmu.assess import KB, assessments, skipped_note
 from reporter.checks.cpu_mmu.guests import describe_bitness
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
+from reporter.checks.helpers import ps_quote
 from reporter.core.findings import Severity
 
 META = CheckMeta(

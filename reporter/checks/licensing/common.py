@@ -14,10 +14,6 @@ REF_VRAM = Reference(
     None, "vSphere 5.0 documentation: vRAM Entitlement and Pooling / Calculating the vRAM Usage",
     "https://pubs.vmware.com/vsphere-50/topic/com.vmware.vsphere.vcenterhost.doc_50/GUID-ED2533AB-739D-4A44-8E42-C1CE3FAFDE42.html",
 )
-REF_PER_CORE = Reference(
-    "KB313548", "Broadcom: counting cores for VMware Cloud Foundation and vSphere Foundation (16-core minimum per CPU)",
-    "https://knowledge.broadcom.com/external/article/313548",
-)
 
 LICENSES_PATH = "vSphere Client: Administration > Licensing > Licenses (vCenter 5.0: Home > Licensing)"
 

@@ -7,7 +7,7 @@ from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import LICENSES_PATH, analysis
 from reporter.checks.licensing.settings import LicensingSettings
 from reporter.core.findings import Severity
-from reporter.core.masking import mask_key
+from reporter.core.masking import mask_text
 
 META = CheckMeta(
     id="LIC-006",
@@ -43,7 +43,7 @@ def run(ctx: CheckContext) -> Outcome:
         if row.assigned_to:
             msg += f" Assigned to {len(row.assigned_to)} entit{'y' if len(row.assigned_to) == 1 else 'ies'}."
         out.findings.append(finding(
-            META, vc, mask_key(row.key) + f" ({row.name or row.edition_key})", f"{row.vcenter_uuid}/license/{row.key}",
+            META, vc, mask_text(row.key) + f" ({row.name or row.edition_key})", f"{row.vcenter_uuid}/license/{row.key}",
             msg,
             evidence={"license_key": row.key, "edition_key": row.edition_key, "expires": when,
                       "days_left": round(row.days_left, 1), "from_property": row.expires_from,

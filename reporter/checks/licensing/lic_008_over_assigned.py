@@ -6,7 +6,7 @@ from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import LICENSES_PATH, analysis
 from reporter.core.findings import Severity
-from reporter.core.masking import mask_key
+from reporter.core.masking import mask_text
 
 META = CheckMeta(
     id="LIC-008",
@@ -35,7 +35,7 @@ def run(ctx: CheckContext) -> Outcome:
         vc = next(v for v in ctx.snapshot.vcenters.values() if v.instance_uuid == row.vcenter_uuid)
         unit = row.cost_unit or "unit"
         out.findings.append(finding(
-            META, vc, mask_key(row.key) + f" ({row.name or row.edition_key})", f"{row.vcenter_uuid}/license/{row.key}",
+            META, vc, mask_text(row.key) + f" ({row.name or row.edition_key})", f"{row.vcenter_uuid}/license/{row.key}",
             f"{row.used} {unit}(s) in use on a key for {row.total}: {row.used - row.total} {unit}(s) over capacity.",  # type: ignore[operator]
             evidence={"license_key": row.key, "edition_key": row.edition_key, "total": row.total, "used": row.used,
                       "cost_unit": row.cost_unit, "assigned_to": row.assigned_to},

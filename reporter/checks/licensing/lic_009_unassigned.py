@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import LICENSES_PATH, analysis
 from reporter.core.findings import Severity
-from reporter.core.masking import mask_key
+from reporter.core.masking import mask_text
 
 META = CheckMeta(
     id="LIC-009",
@@ -40,7 +42,7 @@ def run(ctx: CheckContext) -> Outcome:
         unit = row.cost_unit or "unit"
         msg = f"{row.unassigned} of {row.total} {unit}(s) unassigned."
         pool = pools_by_key.get(row.key)
-        ev = {"license_key": row.key, "edition_key": row.edition_key, "total": row.total, "used": row.used,
+        ev: dict[str, Any] = {"license_key": row.key, "edition_key": row.edition_key, "total": row.total, "used": row.used,
               "unassigned": row.unassigned, "cost_unit": row.cost_unit}
         if pool is not None and pool.vram_applies and pool.per_cpu_gb and unit == "cpuPackage":
             vram = row.unassigned * pool.per_cpu_gb
@@ -48,7 +50,7 @@ def run(ctx: CheckContext) -> Outcome:
             ev["vram_pool"] = pool.id
             ev["vram_gb_from_unassigned"] = vram
         out.findings.append(finding(
-            META, vc, mask_key(row.key) + f" ({row.name or row.edition_key})", f"{row.vcenter_uuid}/license/{row.key}",
+            META, vc, mask_text(row.key) + f" ({row.name or row.edition_key})", f"{row.vcenter_uuid}/license/{row.key}",
             msg, evidence=ev,
         ))
     return out

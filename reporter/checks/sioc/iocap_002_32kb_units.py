@@ -40,6 +40,7 @@ def run(ctx: CheckContext) -> Outcome:
             continue
         lines = []
         for d in capped:
+            assert d.iops is not None
             ceiling_mb = d.iops * 32 / 1024
             lines.append(f"{d.node} {d.iops} IOPS = {d.iops // 2} I/Os/s at 64 KB, {d.iops // 8} at 256 KB, "
                          f"at most {ceiling_mb:g} MB/s for I/O of 32 KB and more")
@@ -53,7 +54,7 @@ def run(ctx: CheckContext) -> Outcome:
             remediation="\n".join(
                 ["If these disks see I/O larger than 32 KB, raise each limit by the factor I/O size / 32 KB, e.g. "
                  "to allow the same number of 64 KB I/Os:"]
-                + [f"  {d.name}: {ps_set_iops(g.vm, d, d.iops * 2)}" for d in capped]
+                + [f"  {d.name}: {ps_set_iops(g.vm, d, (d.iops or 0) * 2)}" for d in capped]
                 + ["vSphere Client: VM > Edit Settings > Virtual Hardware > Hard disk N > Limit - IOPs."]),
         ))
     return out

@@ -67,8 +67,12 @@ def run(ctx: CheckContext) -> Outcome:
                 continue
             lines, steps = [], []
             for c in conflicts:
-                said = ("'off' (unlimited)" if isinstance(c.throughput, Unlimited) else
-                        f"{c.throughput.raw!r}" + (f" = {c.throughput.value} IOPS" if isinstance(c.throughput, Cap) else ""))
+                if isinstance(c.throughput, Unlimited):
+                    said = "'off' (unlimited)"
+                elif c.throughput is not None:
+                    said = f"{c.throughput.raw!r}" + (f" = {c.throughput.value} IOPS" if isinstance(c.throughput, Cap) else "")
+                else:
+                    said = "not set"
                 lines.append(f"{c.node}: vCenter reports a limit of {c.api_limit} IOPS but {c.throughput_key} = {said}; "
                              f"{c.api_limit} IOPS is used (API value wins)")
                 steps.append(f"  {c.name}: re-apply the intended value through the API, e.g. "

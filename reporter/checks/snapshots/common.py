@@ -10,7 +10,6 @@ from reporter.checks.base import CheckContext
 from reporter.checks.helpers import kb, ps_quote, sh_quote
 from reporter.core.model import VM, VCenter
 from reporter.domain.vm_snapshots import (
-    GB,
     SnapshotInfo,
     gb,
     growth_bytes,
@@ -151,5 +150,3 @@ def delete_steps(view: VmSnapshots, names: list[str] | None = None) -> list[str]
     return steps
 
 
-def gb_text(value: int | None) -> str:
-    return "unknown size" if value is None else f"{value / GB:.1f} GB"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.helpers import ps_quote
 from reporter.checks.snapshots import FAMILY
@@ -45,7 +47,7 @@ def run(ctx: CheckContext) -> Outcome:
             if not vm.consolidation_needed:
                 continue
             leftover = leftover_delta_bytes(vm)
-            ev: dict = {"consolidation_needed": True, "snapshot_count": len(vm.iter_snapshots())}
+            ev: dict[str, Any] = {"consolidation_needed": True, "snapshot_count": len(vm.iter_snapshots())}
             space = "as much free space as the leftover deltas"
             if leftover is not None:
                 ev["leftover_deltas"] = [

@@ -31,7 +31,7 @@ def snapshot_list(ctx: CheckContext) -> Table:
                 gb(growth) if with_history else None,
                 info.space.reason or note,
             ])
-    rows.sort(key=lambda r: (str(r[0]), str(r[1]), r[6], str(r[3])))  # type: ignore[index]
+    rows.sort(key=lambda r: (str(r[0]), str(r[1]), str(r[6]), str(r[3])))
     return Table(
         id="snapshots",
         family=FAMILY.id,

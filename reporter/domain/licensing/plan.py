@@ -35,11 +35,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from reporter.config.settings import Settings
 from reporter.core.model import VM, License, Snapshot
 from reporter.domain.licensing import Analysis, LicensingOptions, Pool, analyze
 from reporter.domain.licensing.rules import load_rules
 from reporter.domain.licensing.verdict import LicensingVerdicts, PoolVerdict, Verdict, evaluate, evaluate_pool
 from reporter.errors import ConfigError
+from reporter.history import VramHistory
 
 
 class AddVms(BaseModel):
@@ -356,7 +358,8 @@ def _scenario_verdicts(planned: Analysis, history: Any, current: LicensingVerdic
                              headroom_warn_pct=current.headroom_warn_pct, pools=tuple(out))
 
 
-def plan(snapshot: Snapshot, scenario: Scenario, settings: Any = None, history: Any = None, *,
+def plan(snapshot: Snapshot, scenario: Scenario, settings: Settings | None = None,
+         history: VramHistory | None = None, *,
          current_verdicts: LicensingVerdicts | None = None) -> PlanResult:
     """``current_verdicts``: the report's verdict for this snapshot and history (``reporter.api.plan``
     passes the pipeline's, so a plan and a report agree); without it, the verdict with the default

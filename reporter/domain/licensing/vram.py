@@ -246,30 +246,31 @@ def build_pools(snapshot: Snapshot, hosts_by_vc: dict[str, dict[str, HostCores]]
             b.vcenters.add(vc.name)
             b.vc_versions[vc.name] = vc.version
         assignment = {a.entity: a for a in (vc.license_assignments or []) if a.entity in vc.hosts}
-        for moid, host in vc.hosts.items():
+        for moid, _host in vc.hosts.items():
             hc = hosts_by_vc[vc.instance_uuid][moid]
             a = assignment.get(moid)
+            held: License | None
             if vc.license_assignments is None or vc.licenses is None:
-                edition, model, lic = "unknown", "none", None
+                edition, model, held = "unknown", "none", None
                 reason = "license data not readable (the collector account needs the Global.Licenses privilege)"
             elif a is None:
-                edition, model, lic = "unlicensed", "none", None
+                edition, model, held = "unlicensed", "none", None
                 reason = "no license assignment was reported for these hosts"
             else:
-                lic = lic_by_key.get(a.license_key)
-                ekey = a.edition_key or (lic.edition_key if lic else None)
-                if is_evaluation(lic, ekey) or a.license_key == "00000-00000-00000-00000-00000":
+                held = lic_by_key.get(a.license_key)
+                ekey = a.edition_key or (held.edition_key if held else None)
+                if is_evaluation(held, ekey) or a.license_key == "00000-00000-00000-00000-00000":
                     edition, model, reason = "eval", "eval", None
                 else:
-                    rule = rules.edition_for_key(ekey, lic.cost_unit if lic else None)
-                    major = license_major(lic, rules) if lic else None
+                    rule = rules.edition_for_key(ekey, held.cost_unit if held else None)
+                    major = license_major(held, rules) if held else None
                     edition, model, reason = _edition_id(rule.edition, rule.model, major), rule.model, None
             b = bucket(scope, edition, model)
             b.vcenters.add(vc.name)
             b.vc_versions[vc.name] = vc.version
-            if lic is not None:
-                b.licenses.setdefault(lic.key, lic)
-                b.majors.add(license_major(lic, rules))
+            if held is not None:
+                b.licenses.setdefault(held.key, held)
+                b.majors.add(license_major(held, rules))
             if reason:
                 b.reason = reason
             pool_id = f"{scope}/{edition}"
