@@ -43,7 +43,7 @@ from reporter.render.signature_check import VerificationReport
 
 __all__ = [
     "ReportOutput", "check", "check_context", "collect", "compute_delta", "demo", "find_sample", "history_export",
-    "history_import", "list_checks", "load_config", "load_findings", "load_snapshot", "parse_config", "plan", "plan_text",
+    "history_import", "list_checks", "load_config", "load_findings", "load_snapshot", "parse_config", "plan", "plan_json", "plan_text",
     "record_history", "report", "resolve_formats", "run", "sample_vram", "save_snapshot", "serve", "verify", "vram_sampler",
     "write_plan",
 ]
@@ -130,7 +130,9 @@ def plan(snapshot: Snapshot | str | Path, cfg: Config | None = None, *, scenario
     sc = merge(base if isinstance(base, Scenario) or base is None else Scenario.model_validate(base), **changes)
     if history is None and cfg is not None and cfg.history is not None:
         history = history_for_report(cfg, snap)
-    return _plan(snap, sc, Settings.from_config(cfg), history)
+    # The current state's verdict is the report's: the same computation, the same settings.
+    current = check_context(snap, cfg, history=history).licensing
+    return _plan(snap, sc, Settings.from_config(cfg), history, current_verdicts=current)
 
 
 def write_plan(result: Any, out: str | Path, *, show_license_keys: bool = False) -> Path:
@@ -144,6 +146,13 @@ def plan_text(result: Any, *, show_license_keys: bool = False) -> str:
     from reporter.render.plan import render_terminal
 
     return render_terminal(result, show_license_keys=show_license_keys)
+
+
+def plan_json(result: Any) -> str:
+    """The plan's pool verdicts as ``vcreport plan --json`` prints them (pool entries as in summary.json)."""
+    from reporter.render.plan import render_json
+
+    return render_json(result)
 
 
 def sample_vram(cfg: Config, *, insecure: bool = False, incremental: bool = False) -> Snapshot:

@@ -184,12 +184,14 @@ def _print_summary(res: api.ReportOutput) -> None:
               help="vRAM entitlement table for the scenario (default from config: aug2011).")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the plan as FILE.html or FILE.xlsx.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the pool verdicts (current and scenario) as JSON, as in summary.json, instead of the table.")
 @keys_option
 @handle_errors
 def plan_cmd(snapshot: Path, config_path: Path | None, scenario_path: Path | None, pool: str | None,
              add_vms: int | None, vm_memory_gb: float | None, power_off: tuple[str, ...], edition: str | None,
              add_cpu_licenses: int | None, per_core: bool, vram_table: str | None, out: Path | None,
-             show_license_keys: bool | None) -> None:
+             as_json: bool, show_license_keys: bool | None) -> None:
     """What-if license planning on SNAPSHOT: prints current vs scenario per vRAM pool."""
     if (add_vms is None) != (vm_memory_gb is None):
         raise ConfigError("--add-vms and --vm-memory-gb go together")
@@ -201,9 +203,13 @@ def plan_cmd(snapshot: Path, config_path: Path | None, scenario_path: Path | Non
                       edition=edition, add_cpu_licenses=add_cpu_licenses or 0, per_core=per_core,
                       vram_table=vram_table)
     show = bool(show_license_keys) if show_license_keys is not None else bool(cfg and cfg.output.show_license_keys)
-    click.echo(api.plan_text(result, show_license_keys=show), nl=False)
+    if as_json:
+        click.echo(api.plan_json(result), nl=False)
+    else:
+        click.echo(api.plan_text(result, show_license_keys=show), nl=False)
     if out is not None:
-        click.echo(f"wrote {api.write_plan(result, out, show_license_keys=show)}")
+        # With --json, stdout stays pure JSON.
+        click.echo(f"wrote {api.write_plan(result, out, show_license_keys=show)}", err=as_json)
 
 
 @main.group("vram")

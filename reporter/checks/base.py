@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from reporter.config.settings import Settings
 from reporter.core.findings import Finding, Severity, Status
 from reporter.core.model import Snapshot, VCenter
+from reporter.domain.licensing.verdict import LicensingVerdicts
 from reporter.history import VramHistory
 
 M = TypeVar("M")
@@ -52,6 +53,9 @@ class CheckContext:
     settings: Settings = field(default_factory=Settings)
     history: VramHistory | None = None  # vRAM history (12-month figures), None when no history
     previous: Snapshot | None = None  # the previous run's snapshot, for trends
+    # The per-pool licensing verdict, computed once by the pipeline (reporter.pipeline.report) and
+    # read by the LIC checks and tables; None: the licensing checks compute it once via memo.
+    licensing: LicensingVerdicts | None = None
     _memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def memo(self, key: Hashable, compute: Callable[[], M]) -> M:

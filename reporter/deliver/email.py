@@ -27,6 +27,7 @@ import css_inline
 from reporter.config import EmailConfig
 from reporter.errors import DeliveryError
 from reporter.render.base import ReportContext
+from reporter.render.licensing_view import licensing_lines, subject_part
 from reporter.render.templating import format_datetime, render_template
 from reporter.render.view import ReportView, build_view
 
@@ -51,6 +52,9 @@ def subject(view: ReportView, prefix: str = "[vCenter report]") -> str:
     counts = dict(view.counts)
     parts = [f"{counts[s]} {s}" for s in SUBJECT_SEVERITIES if counts.get(s)]
     text = ", ".join(parts) if parts else "no open findings"
+    licensing = subject_part(view.ctx)
+    if licensing:
+        text += f" — {licensing}"
     if view.collection_errors:
         text = "INCOMPLETE: " + text
     return f"{prefix} {text} — {view.vcenter_names}".strip()
@@ -72,6 +76,12 @@ def text_body(view: ReportView, attachments: list[str], report_dir: str | None) 
         lines.append("")
     for c in view.checks_failed:
         lines.append(f"CHECK NOT RUN: {c.meta.id} {c.meta.title}: {c.error}")
+    lic = licensing_lines(view.ctx)
+    if lic:
+        lines.append("Licensing (12-month average against entitlement):")
+        lines += [f"  [{x.label.upper()}] " + " · ".join(p for p in (f"{x.pool} — {x.use}" if x.use else x.pool, x.when, x.buy) if p)
+                  for x in lic]
+        lines.append("")
     lines.append(view.headline)
     lines.append("Open findings: " + ", ".join(f"{n} {s}" for s, n in view.counts) + f"; waived: {view.waived_total}")
     if view.has_delta and view.ctx.delta is not None:

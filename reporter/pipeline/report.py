@@ -13,13 +13,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from reporter import __version__
 from reporter.checks import CheckContext, load_all
 from reporter.checks.engine import Results, run_checks
+from reporter.checks.licensing.common import compute_verdicts
 from reporter.checks.tables import Table, build_tables
 from reporter.config import Config
 from reporter.config.settings import Settings
@@ -39,15 +40,26 @@ def check_context(
     snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None, previous: Snapshot | None = None
 ) -> CheckContext:
     load_all()  # the check families register their settings classes
-    return CheckContext(snapshot=snapshot, settings=Settings.from_config(cfg), history=history, previous=previous)
+    ctx = CheckContext(snapshot=snapshot, settings=Settings.from_config(cfg), history=history, previous=previous)
+    # The licensing verdict is computed here, once, and read by the checks, the tables, every
+    # renderer and the plan (docs/methodology.md#vram-compliance).
+    return replace(ctx, licensing=compute_verdicts(ctx))
 
 
 def check(snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None,
           previous: Snapshot | None = None, only: Iterable[str] | None = None) -> tuple[Results, list[Table]]:
+    results, tables, _ = check_with_context(snapshot, cfg, history=history, previous=previous, only=only)
+    return results, tables
+
+
+def check_with_context(snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None,
+                       previous: Snapshot | None = None,
+                       only: Iterable[str] | None = None) -> tuple[Results, list[Table], CheckContext]:
+    """The checks' results and tables, and the context they read (with the licensing verdict)."""
     ctx = check_context(snapshot, cfg, history=history, previous=previous)
     waivers = cfg.waiver if cfg else []
     results = run_checks(ctx, waivers=waivers, today=datetime.now(UTC).date(), only=only)
-    return results, build_tables(ctx)
+    return results, build_tables(ctx), ctx
 
 
 def compute_delta(current: list[Finding], previous: list[Finding] | None) -> Delta | None:
@@ -129,12 +141,12 @@ def report(
             log.warning("ignoring previous findings: %s", exc)
     if history is None and cfg is not None and cfg.history is not None:
         history = history_for_report(cfg, snap)
-    results, tables = check(snap, cfg, history=history, previous=previous)
+    results, tables, check_ctx = check_with_context(snap, cfg, history=history, previous=previous)
     show = cfg.output.show_license_keys if (show_license_keys is None and cfg) else bool(show_license_keys)
     ctx = ReportContext(
         snapshot=snap, results=results, tables=tables, tool_version=__version__,
         snapshot_sha256=snapshot_sha, delta=compute_delta(results.findings, previous_findings),
-        history=history, show_license_keys=show,
+        history=history, show_license_keys=show, licensing=check_ctx.licensing,
         audit_signing=audit_signing_setup(cfg) if Format.pdfa in fmt else None,
     )
     masked = ctx.masked()

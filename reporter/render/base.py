@@ -20,6 +20,7 @@ from reporter.checks.tables import Table
 from reporter.core.findings import Finding
 from reporter.core.masking import mask_obj, mask_text
 from reporter.core.model import Snapshot
+from reporter.domain.licensing.verdict import LicensingVerdicts
 from reporter.errors import RenderError
 from reporter.history import VramHistory
 from reporter.render.signing import SigningSetup
@@ -46,6 +47,7 @@ class ReportContext:
     history: VramHistory | None = None  # vRAM over 12 months for charts, None when no history
     show_license_keys: bool = False
     title: str = "vCenter report"
+    licensing: LicensingVerdicts | None = None  # the per-pool verdict the checks used (one computation)
     audit_signing: SigningSetup | None = None  # sign audit-evidence.pdf; None leaves it unsigned
 
     def masked(self) -> ReportContext:

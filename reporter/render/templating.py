@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from reporter.render.licensing_view import licensing_lines
 from reporter.render.view import evidence_items
 
 
@@ -39,6 +40,7 @@ def environment() -> Environment:
     )
     env.tests["numeric"] = is_numeric
     env.globals["evidence_items"] = evidence_items
+    env.globals["licensing_lines"] = licensing_lines
     return env
 
 

@@ -204,11 +204,11 @@ def build_view(ctx: ReportContext) -> ReportView:
         if t.in_summary:
             tables_by_family.setdefault(t.family, []).append(t)
 
-    vram = vram_charts(ctx.history)
+    vram: list[Chart] = list(vram_charts(ctx.history, ctx.licensing))
     families: list[FamilyView] = []
     for fam in _family_order(set(by_family) | set(tables_by_family) | ({"licensing"} if vram else set())):
         tables = tables_by_family.get(fam, [])
-        charts = {t.id: c for t in tables if (c := table_chart(t)) is not None}
+        charts: dict[str, Chart] = {t.id: c for t in tables if (c := table_chart(t)) is not None}
         families.append(FamilyView(
             id=fam, title=family_title(fam), checks=by_family.get(fam, []), tables=tables,
             table_charts=charts, charts=vram if fam == "licensing" else [],
