@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome
+from reporter.checks.grouping import GroupKey, Risk
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import REF_VRAM, analysis, gb, over_remediation, pool_evidence, pool_finding, pool_history
-from reporter.core.findings import Severity
+from reporter.core.findings import Finding, Severity
 
 META = CheckMeta(
     id="LIC-001",
@@ -27,10 +28,11 @@ META = CheckMeta(
 def run(ctx: CheckContext) -> Outcome:
     a = analysis(ctx)
     out = Outcome()
+    averaged = 0  # pools with a 12-month average
     if ctx.history is None:
-        out.notes.append("No vRAM history: the 12-month average is unknown (add a [history] section to the "
-                         "config so every run and 'vcreport vram sample' records it, or seed it with "
-                         "'vcreport history import').")
+        # Compliance is the 12-month average: without history it cannot be judged at all.
+        out.not_evaluated = ("No vRAM history: set [history] in the config and run `vcreport vram sample` on a "
+                             "schedule (or load past readings with `vcreport history import`).")
     for pool in a.vram_pools:
         if pool.entitled_gb is None:  # unlimited (vSphere Desktop)
             continue
@@ -41,6 +43,7 @@ def run(ctx: CheckContext) -> Outcome:
                 out.notes.append(f"{pool.id}: no history samples yet; 12-month average unknown")
             continue
         avg = ph.avg_12m_gb
+        averaged += 1
         if avg <= pool.entitled_gb:
             continue
         days = ph.days_available
@@ -56,4 +59,15 @@ def run(ctx: CheckContext) -> Outcome:
                                    licenses_needed=pool.licenses_needed(avg)),
             remediation=over_remediation(pool, a, avg, basis="average"),
         ))
+    if ctx.history is not None and out.checked and not averaged:
+        out.not_evaluated = ("No vRAM history samples yet for any pool: run `vcreport vram sample` on a schedule "
+                             "(or load past readings with `vcreport history import`).")
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss  # licence non-compliance
+
+
+def group_of(f: Finding) -> GroupKey:
+    return GroupKey(f.object_name, f"vRAM pool {f.object_name} over its entitlement on the 12-month average")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome
+from reporter.checks.grouping import GroupKey, Risk
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import (
     REF_VRAM,
@@ -13,7 +14,7 @@ from reporter.checks.licensing.common import (
     pool_finding,
     today_high_water,
 )
-from reporter.core.findings import Severity
+from reporter.core.findings import Finding, Severity
 
 META = CheckMeta(
     id="LIC-002",
@@ -55,3 +56,11 @@ def run(ctx: CheckContext) -> Outcome:
             remediation=over_remediation(pool, a, hw, basis="today"),
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss  # licence non-compliance if it lasts
+
+
+def group_of(f: Finding) -> GroupKey:
+    return GroupKey(f.object_name, f"vRAM pool {f.object_name} over its entitlement today")

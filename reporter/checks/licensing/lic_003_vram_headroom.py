@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome
+from reporter.checks.grouping import GroupKey, Risk
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import (
     LICENSES_PATH,
@@ -17,7 +18,7 @@ from reporter.checks.licensing.common import (
     today_high_water,
 )
 from reporter.checks.licensing.settings import LicensingSettings
-from reporter.core.findings import Severity
+from reporter.core.findings import Finding, Severity
 
 META = CheckMeta(
     id="LIC-003",
@@ -77,3 +78,11 @@ def run(ctx: CheckContext) -> Outcome:
             remediation=steps,
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+
+
+def group_of(f: Finding) -> GroupKey:
+    return GroupKey(f.object_name, f"vRAM pool {f.object_name} close to its entitlement")
