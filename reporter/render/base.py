@@ -85,8 +85,10 @@ class ReportContext:
             vcenters[uuid] = vc.model_copy(update=upd)
         delta = self.delta
         if delta is not None:
-            delta = replace(delta, **{part: [_mask_finding(f) for f in getattr(delta, part)]
-                                      for part in ("new", "fixed", "still_open", "not_rechecked")})
+            def masked(part: list[Finding]) -> list[Finding]:
+                return [_mask_finding(f) for f in part]
+            delta = replace(delta, new=masked(delta.new), fixed=masked(delta.fixed),
+                            still_open=masked(delta.still_open), not_rechecked=masked(delta.not_rechecked))
         return replace(self, results=Results(findings_by_check), tables=tables,
                        snapshot=self.snapshot.model_copy(update={"vcenters": vcenters}), delta=delta)
 
