@@ -114,8 +114,19 @@ def methodology(check_id: str) -> Methodology | None:
     return Methodology(anchor, METHODOLOGY_SECTIONS[anchor]) if anchor else None
 
 
-def label(key: str) -> str:
+# Where a family uses a key in its own sense.
+FAMILY_LABELS: dict[str, dict[str, str]] = {
+    "IOCAP": {"fix": "Fix", "enforced": "Enforced", "effective_limit": "Effective limit",
+              "why_not_enforced": "Why not enforced", "after_vmotion": "After vMotion"},
+    "SIOC": {"vms": "VMs", "hosts": "Hosts", "type": "Datastore type"},
+}
+
+
+def label(key: str, check_id: str = "") -> str:
     """A reader's label for an evidence key; vSphere names (no underscore) are kept."""
+    family = FAMILY_LABELS.get(check_id.split("-", 1)[0], {})
+    if key in family:
+        return family[key]
     if key in LABELS:
         return LABELS[key]
     if "_" not in key:
@@ -213,16 +224,16 @@ def flat(value: Any, key: str) -> str:
     return scalar(value, key)
 
 
-def items(evidence: dict[str, Any]) -> list[EvidenceItem]:
+def items(evidence: dict[str, Any], check_id: str = "") -> list[EvidenceItem]:
     out: list[EvidenceItem] = []
     for k, v in evidence.items():
         if k in HIDDEN:
             continue
         structured = isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, dict) for x in v))
         if structured and v:
-            out.append(EvidenceItem(k, label(k), None, _table(v)))
+            out.append(EvidenceItem(k, label(k, check_id), None, _table(v)))
         else:
-            out.append(EvidenceItem(k, label(k), flat(v, k)))
+            out.append(EvidenceItem(k, label(k, check_id), flat(v, k)))
     return out
 
 
@@ -231,6 +242,7 @@ def caveats(f: Finding) -> list[str]:
     return [UNVERIFIED_CAVEAT] if _is_unverified(f.evidence) else []
 
 
-def as_text(evidence: dict[str, Any]) -> str:
+def as_text(evidence: dict[str, Any], check_id: str = "") -> str:
     """One line for spreadsheet cells and plain text: 'Label: value; Label: a | b'."""
-    return "; ".join(f"{i.label}: {i.text if i.table is None else flat(evidence[i.key], i.key)}" for i in items(evidence))
+    return "; ".join(f"{i.label}: {i.text if i.table is None else flat(evidence[i.key], i.key)}"
+                     for i in items(evidence, check_id))

@@ -99,7 +99,9 @@ def build_group(g: FindingGroup, limit: int | None, full: bool, new_keys: set[tu
         keys += [k for k in f.evidence if k not in ev.HIDDEN and k not in keys]
     shared_keys = [k for k in keys if all(k in f.evidence for f in shown) and _same([f.evidence[k] for f in shown])]
     differing = [k for k in keys if k not in shared_keys]
-    scalar_diff = [k for k in differing if all(not isinstance(f.evidence.get(k), (dict, list)) for f in shown)]
+    # A column that repeats the object's name (IOCAP's "vm") tells nothing.
+    scalar_diff = [k for k in differing if all(not isinstance(f.evidence.get(k), (dict, list)) for f in shown)
+                   and not all(f.evidence.get(k) == f.object_name for f in shown)]
     nested_diff = [k for k in differing if k not in scalar_diff]
     preferred = PREFERRED_COLUMNS.get(g.meta.id.split("-", 1)[0], ())
     ordered = [k for k in preferred if k in scalar_diff] + [k for k in scalar_diff if k not in preferred]
@@ -111,18 +113,18 @@ def build_group(g: FindingGroup, limit: int | None, full: bool, new_keys: set[tu
     vary_sev = len({f.severity for f in shown}) > 1
     if vary_sev:
         columns.append("Severity")
-    columns += [ev.label(k) for k in cols]
+    columns += [ev.label(k, g.meta.id) for k in cols]
     rows = []
     for f in open_:
         cells = [f.object_name] + ([f.vcenter] if multi_vc else []) + ([f.severity.value] if vary_sev else [])
         cells += [ev.scalar(f.evidence.get(k), k) for k in cols]
         details = ""
         if full:
-            details = "; ".join(f"{ev.label(k)}: {ev.flat(f.evidence[k], k)}" for k in nested_diff + ordered[MAX_COLUMNS:]
+            details = "; ".join(f"{ev.label(k, g.meta.id)}: {ev.flat(f.evidence[k], k)}" for k in nested_diff + ordered[MAX_COLUMNS:]
                                 if k in f.evidence)
         rows.append(GroupRow(f, cells, details, message=f.message if statement is None else ""))
     example = (open_[0].object_name, open_[0].message) if statement is None and open_ else None
-    shared = ev.items({k: shown[0].evidence[k] for k in shared_keys}) if shown else []
+    shared = ev.items({k: shown[0].evidence[k] for k in shared_keys}, g.meta.id) if shown else []
     caveats = sorted({c for f in shown for c in ev.caveats(f)})
     return GroupView(
         group=g, anchor=anchor(g.id), statement=statement, fix=fix, shared=shared, columns=columns, rows=rows,

@@ -333,4 +333,4 @@ def _check_view(r: CheckResult, new_keys: set[tuple[str, str]], fixed: list[Find
 
 def evidence_items(f: Finding) -> list[EvidenceItem]:
     """Evidence with human labels, without the waiver bookkeeping (the templates show it separately)."""
-    return evidence_view(f.evidence)
+    return evidence_view(f.evidence, f.check_id)
