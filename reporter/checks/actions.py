@@ -53,7 +53,8 @@ def groups_of(result: CheckResult) -> list[FindingGroup]:
     members: dict[str, list[Finding]] = {}
     for f in result.findings:
         if f.status in _OPEN or f.status == Status.waived:
-            members.setdefault(f.group, []).append(f)
+            # Findings built outside the engine (tests, older findings.json) have no group yet.
+            members.setdefault(f.group or result.meta.id, []).append(f)
     out = []
     for gid, fs in members.items():
         info = result.groups.get(gid)

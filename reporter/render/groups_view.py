@@ -117,7 +117,7 @@ def build_group(g: FindingGroup, limit: int | None, full: bool, new_keys: set[tu
     rows = []
     for f in open_:
         cells = [f.object_name] + ([f.vcenter] if multi_vc else []) + ([f.severity.value] if vary_sev else [])
-        cells += [ev.scalar(f.evidence.get(k), k) for k in cols]
+        cells += [ev.scalar(f.evidence[k], k) if k in f.evidence else "—" for k in cols]
         details = ""
         if full:
             details = "; ".join(f"{ev.label(k, g.meta.id)}: {ev.flat(f.evidence[k], k)}" for k in nested_diff + ordered[MAX_COLUMNS:]

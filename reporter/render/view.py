@@ -243,7 +243,7 @@ def build_view(ctx: ReportContext) -> ReportView:
     new_keys = {f.key for f in delta.new} if delta else set()
     limit = ctx.detail.object_limit
     full = ctx.detail is Detail.full
-    group_views = {g.id: build_group(g, limit, full, new_keys) for g in all_groups(ctx.results)}
+    group_views = {(g.meta.id, g.id): build_group(g, limit, full, new_keys) for g in all_groups(ctx.results)}
     still_keys = {f.key for f in delta.still_open} if delta else set()
     fixed_by_check: dict[str, list[Finding]] = {}
     if delta:
@@ -254,7 +254,7 @@ def build_view(ctx: ReportContext) -> ReportView:
     by_family: dict[str, list[CheckView]] = {}
     for r in ctx.results.checks:
         cv = _check_view(r, new_keys, fixed_by_check.get(r.meta.id, []), still_keys)
-        cv.groups = [group_views[g.id] for g in groups_of(r)]
+        cv.groups = [group_views[(g.meta.id, g.id)] for g in groups_of(r)]
         check_views.append(cv)
         by_family.setdefault(r.meta.family, []).append(cv)
 
@@ -307,7 +307,7 @@ def build_view(ctx: ReportContext) -> ReportView:
             not_evaluated=sum(1 for c in fv.checks if c.status is CheckStatus.not_evaluated), checks=len(fv.checks),
         ))
     return ReportView(
-        top_actions=[group_views[g.id] for g in top_actions(ctx.results, ctx.top_actions)], areas=areas,
+        top_actions=[group_views[(g.meta.id, g.id)] for g in top_actions(ctx.results, ctx.top_actions)], areas=areas,
         detail=ctx.detail,
         ctx=ctx, vcenters=vcs, collection_errors=list(snap.collection_errors), counts=counts,
         open_total=open_total, waived_total=waived_total, checks_run=len(check_views),
