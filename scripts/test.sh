@@ -14,6 +14,7 @@ APT_PACKAGES=(
   poppler-utils                                # pdftoppm / pdftotext for report tests
   postgresql                                   # history store on PostgreSQL
   openssl
+  chromium                                     # headless screenshots of report.html (visual review of the layout)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
