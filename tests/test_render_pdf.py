@@ -10,9 +10,9 @@ import report_fixtures as rf
 from pypdf import PdfReader
 
 from reporter.checks.engine import CheckResult, Results
+from reporter.core.detail import STANDARD_OBJECTS
 from reporter.core.findings import Finding, Severity, Status
 from reporter.render import get_renderer
-from reporter.core.detail import STANDARD_OBJECTS
 
 _pages = rf.pdf_pages
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from reporter.core.fsutil import atomic_write_bytes
 from reporter.core.detail import Detail
+from reporter.core.fsutil import atomic_write_bytes
 from reporter.errors import RenderError
 from reporter.render.base import Renderer, ReportContext, register
 from reporter.render.html import render_html
