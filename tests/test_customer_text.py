@@ -130,6 +130,8 @@ def test_not_evaluated_never_gets_a_tick(outputs: dict[str, str]) -> None:
         assert "not evaluated" in entry and "✓" not in entry
     mail = outputs["email_text"]
     assert re.search(r"LIC-004 +NOT EVALUATED", mail)
+    assert ("LIC-004 vCenter-reported vRAM differs from the computed figure\nnot evaluated: Nothing to evaluate"
+            in outputs["xlsx"])
 
 
 def test_executive_summary_comes_first_with_top_actions(outputs: dict[str, str]) -> None:

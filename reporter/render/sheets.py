@@ -59,6 +59,10 @@ def summary_sheet(ctx: ReportContext) -> Sheet:
     for sev in ("critical", "high", "medium", "low", "info"):
         rows.append([f"Open findings: {sev}", counts.get(sev, 0)])
     rows.append(["Checks run", len(ctx.results.checks)])
+    # Every check's status in words: "not evaluated" is never shown as a pass.
+    labels = {"pass": "passed", "findings": "findings", "not_evaluated": "not evaluated", "error": "error"}
+    for r in ctx.results.checks:
+        rows.append([f"{r.meta.id} {r.meta.title}", f"{labels[r.status.value]}: {r.why}"])
     return Sheet("summary", "Summary", ["Item", "Value"], rows)
 
 
