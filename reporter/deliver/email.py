@@ -32,7 +32,6 @@ from reporter.render.view import ReportView, build_view
 
 log = logging.getLogger(__name__)
 
-TOP_FINDINGS = 20
 SUBJECT_SEVERITIES = ("critical", "high", "medium", "low")  # info is not news for a subject line
 
 # Which files each [email] attach entry stands for (csv: the csv/ directory, zipped).
@@ -57,7 +56,7 @@ def subject(view: ReportView, prefix: str = "[vCenter report]") -> str:
 
 
 def html_body(view: ReportView, subject_line: str, attachments: list[str], report_dir: str | None) -> str:
-    html = render_template("email.html.j2", r=view, subject=subject_line, top_n=TOP_FINDINGS,
+    html = render_template("email.html.j2", r=view, subject=subject_line,
                            attachments=attachments, report_dir=report_dir)
     # Outlook and Gmail drop <style>: move every rule into style="" attributes.
     return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False).inline(html)

@@ -225,11 +225,6 @@ class ReportView:
         parts = [f"{n} {sev}" for sev, n in self.counts if n]
         return ", ".join(parts) if parts else "no open findings"
 
-    def top_findings(self, limit: int) -> list[tuple[CheckView, Finding]]:
-        """Open findings, new ones first, then by severity."""
-        items = [(c, f) for c in self.check_views for f in c.open]
-        items.sort(key=lambda cf: (not cf[0].is_new(cf[1]), -cf[1].severity.rank, cf[1].check_id, cf[1].object_name))
-        return items[:limit]
 
 
 def _family_order(families: set[str]) -> list[str]:
