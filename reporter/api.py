@@ -97,7 +97,8 @@ def find_sample(name: str) -> Traversable:
     return item
 
 
-def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | None = None) -> ReportOutput:
+def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | None = None,
+         detail: str | None = None) -> ReportOutput:
     """Report on the bundled sample snapshot: no vCenter needed."""
     with resources.as_file(find_sample("sample-snapshot.json.gz")) as sample, \
             resources.as_file(find_sample("sample-config.toml")) as sample_config, \
@@ -112,7 +113,7 @@ def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | Non
             import_csv(cfg, sample_history)
             history = load_for_report(cfg, snap)
         return report(sample, out_dir, formats=formats if formats is not None else list(DEMO_FORMATS),
-                      history=history, cfg=sample_cfg, show_license_keys=False)
+                      history=history, cfg=sample_cfg, show_license_keys=False, detail=detail)
 
 
 # -- licensing: plans, light vRAM samples, history ------------------------------------------------

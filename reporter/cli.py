@@ -18,6 +18,7 @@ import click
 
 from reporter import __version__, api
 from reporter.config import Config
+from reporter.core.detail import Detail
 from reporter.errors import CollectionIncomplete, ConfigError, ReporterError
 
 
@@ -69,6 +70,12 @@ keys_option = click.option(
 formats_option = click.option(
     "--format", "formats", default=None,
     help="Comma-separated formats: html,pdf,pdfa,xlsx,csv,json (default from config, else html,json).",
+)
+
+detail_option = click.option(
+    "--detail", "detail", default=None, type=click.Choice(["summary", "standard", "full"]),
+    help="summary: the executive page and the finding groups; standard: groups with up to 50 objects; "
+         "full: every object (default from [output] detail, else standard).",
 )
 
 
@@ -126,21 +133,24 @@ def collect_cmd(config_path: Path, out: Path, insecure: bool) -> None:
               help="Config for thresholds, waivers and history (optional).")
 @formats_option
 @keys_option
+@detail_option
 @handle_errors
-def report_cmd(snapshot: Path, out: Path, config_path: Path | None, formats: str | None, show_license_keys: bool | None) -> None:
+def report_cmd(snapshot: Path, out: Path, config_path: Path | None, formats: str | None, show_license_keys: bool | None,
+               detail: str | None) -> None:
     """Run the checks on SNAPSHOT and write reports into --out."""
     cfg = api.load_config(config_path) if config_path else None
-    res = api.report(snapshot, out, formats=formats, cfg=cfg, show_license_keys=show_license_keys)
+    res = api.report(snapshot, out, formats=formats, cfg=cfg, show_license_keys=show_license_keys, detail=detail)
     _print_summary(res)
 
 
 @main.command("demo")
 @click.option("--out", "out", default="demo-report", show_default=True, type=click.Path(file_okay=False, path_type=Path))
 @formats_option
+@detail_option
 @handle_errors
-def demo_cmd(out: Path, formats: str | None) -> None:
+def demo_cmd(out: Path, formats: str | None, detail: str | None) -> None:
     """Report on the bundled sample snapshot (no vCenter needed)."""
-    res = api.demo(out, formats=formats)
+    res = api.demo(out, formats=formats, detail=detail)
     _print_summary(res)
 
 
@@ -310,10 +320,13 @@ def verify_cmd(file: Path, trust: tuple[Path, ...], config_path: Path | None, sn
 @main.command("run")
 @config_option
 @insecure_option
+@detail_option
 @handle_errors
-def run_cmd(config_path: Path, insecure: bool) -> None:
+def run_cmd(config_path: Path, insecure: bool, detail: str | None) -> None:
     """Collect, record history, write the reports into [output] dir and email them (exit 3 if partial)."""
     cfg = api.load_config(config_path)
+    if detail is not None:
+        cfg = cfg.model_copy(update={"output": cfg.output.model_copy(update={"detail": Detail(detail)})})
     outcome = api.run(cfg, insecure=insecure)
     sev = ", ".join(f"{n} {s}" for s, n in reversed(list(outcome.counts.items())) if n)
     click.echo(f"snapshot {outcome.snapshot_path}; {sev or 'no open findings'}"

@@ -72,9 +72,11 @@ def test_lic001_average_over_entitlement_with_short_history():
 
 def test_lic001_needs_history_and_passes_when_average_within():
     no_hist = vram_average.run(ctx(snapshot(vsphere5_site())))
-    assert no_hist.findings == [] and "No vRAM history" in no_hist.notes[0]
+    assert no_hist.findings == [] and no_hist.not_evaluated is not None
+    assert no_hist.not_evaluated.startswith("No vRAM history: set [history]")
+    assert "`vcreport vram sample` on a schedule" in no_hist.not_evaluated
     ok = vram_average.run(ctx(snapshot(vsphere5_site()), hist("vc1/enterprise_plus", 576.0, 365)))
-    assert ok.findings == []
+    assert ok.findings == [] and ok.not_evaluated is None
 
 
 def test_lic002_today_over_from_snapshot_and_from_history():

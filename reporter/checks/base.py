@@ -6,6 +6,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from reporter.checks.grouping import HYGIENE, GroupFn, GroupKey, RiskFn, SubkeyFn, no_subkey
 from reporter.config.settings import Settings
 from reporter.core.findings import Finding, Severity, Status
 from reporter.core.model import Snapshot, VCenter
@@ -74,6 +75,9 @@ class Outcome:
     checked: int = 0
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. "license data not readable"
+    # Set when the check's inputs are missing: which, and what to do (then ``checked`` is 0 and
+    # the check is listed as "not evaluated", never as passed).
+    not_evaluated: str | None = None
 
 
 CheckFn = Callable[[CheckContext], Outcome]
@@ -83,6 +87,13 @@ CheckFn = Callable[[CheckContext], Outcome]
 class Check:
     meta: CheckMeta
     run: CheckFn
+    # Declared by the check module (see checks.grouping); defaults: one group, no sub-key, hygiene.
+    group_of: GroupFn | None = None
+    subkey_of: SubkeyFn = no_subkey
+    risk_of: RiskFn = HYGIENE
+
+    def group(self, f: Finding) -> GroupKey:
+        return self.group_of(f) if self.group_of else GroupKey("", self.meta.title)
 
 
 def object_id(vc: VCenter, moid: str) -> str:

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from reporter.core.detail import Detail
 from reporter.core.formats import DEFAULT_FORMATS, Format
 from reporter.errors import ConfigError
 
@@ -78,6 +79,8 @@ class OutputConfig(_Section):
     formats: list[Format] = Field(default_factory=lambda: list(DEFAULT_FORMATS), min_length=1)
     show_license_keys: StrictBool = False
     keep_snapshots: StrictBool = True
+    detail: Detail = Detail.standard  # summary | standard | full (see --detail)
+    top_actions: StrictInt = Field(default=10, ge=1, le=50)  # length of the ranked action list
 
 
 class HistoryConfig(_Section):

@@ -33,7 +33,6 @@ from reporter.render.view import ReportView, build_view
 
 log = logging.getLogger(__name__)
 
-TOP_FINDINGS = 20
 SUBJECT_SEVERITIES = ("critical", "high", "medium", "low")  # info is not news for a subject line
 
 # Which files each [email] attach entry stands for (csv: the csv/ directory, zipped).
@@ -61,7 +60,7 @@ def subject(view: ReportView, prefix: str = "[vCenter report]") -> str:
 
 
 def html_body(view: ReportView, subject_line: str, attachments: list[str], report_dir: str | None) -> str:
-    html = render_template("email.html.j2", r=view, subject=subject_line, top_n=TOP_FINDINGS,
+    html = render_template("email.html.j2", r=view, subject=subject_line,
                            attachments=attachments, report_dir=report_dir)
     # Outlook and Gmail drop <style>: move every rule into style="" attributes.
     return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False).inline(html)
@@ -86,20 +85,23 @@ def text_body(view: ReportView, attachments: list[str], report_dir: str | None) 
     lines.append("Open findings: " + ", ".join(f"{n} {s}" for s, n in view.counts) + f"; waived: {view.waived_total}")
     if view.has_delta and view.ctx.delta is not None:
         d = view.ctx.delta
-        lines.append(f"Since the last run: {len(d.new)} new, {len(d.fixed)} fixed, {len(d.still_open)} still open")
-        lines += [f"  {row.check_id:<10} new {row.new:>4}  fixed {row.fixed:>4}  still open {row.still_open:>4}  {row.title}"
-                  for row in view.delta_rows]
-    top = view.top_findings(TOP_FINDINGS)
-    if top:
-        lines += ["", "Top findings:"]
-        for c, f in top:
-            new = " NEW" if c.is_new(f) else ""
-            lines.append(f"  [{f.severity.value.upper()}{new}] {f.check_id} {f.vcenter}/{f.object_name}: {f.message}")
-        if view.open_total > len(top):
-            lines.append(f"  ... {view.open_total - len(top)} more in the attached report")
-    lines += ["", "By check:"]
-    lines += [f"  {c.meta.id:<10} {c.checked:>6} {c.noun:<10} open {len(c.open):>4}  waived {len(c.waived):>4}  {c.meta.title}"
-              for c in view.check_views]
+        line = f"Since the last run: {len(d.new)} new, {len(d.fixed)} fixed, {len(d.still_open)} still open"
+        lines.append(line + (f", {len(d.not_rechecked)} not re-checked" if d.not_rechecked else ""))
+        lines += [f"  Not re-checked ({n}): {why}" for why, n in view.not_rechecked_reasons]
+    if view.top_actions:
+        lines += ["", "Top actions:"]
+        for i, g in enumerate(view.top_actions, 1):
+            new = f", {g.new} new" if g.new else ""
+            names = ", ".join(f.object_name for f in g.group.open[:3]) + (", …" if g.objects > 3 else "")
+            lines.append(f"  {i:>2}. [{g.severity.value.upper()}] {g.title} ({g.objects} object{'s' if g.objects != 1 else ''}"
+                         f"{new}; {g.group.meta.id}): {names}")
+    lines += ["", "Checks:"]
+    for c in view.check_views:
+        status = {"pass": "passed", "not_evaluated": "NOT EVALUATED", "error": "ERROR"}.get(
+            c.status.value, f"{len(c.open)} open, worst {c.worst.value if c.worst else '-'}")
+        lines.append(f"  {c.meta.id:<10} {status:<24} {c.meta.title}")
+        if c.status.value == "not_evaluated":
+            lines.append(f"             {c.why}")
     if attachments:
         lines += ["", "Attached: " + ", ".join(attachments)]
     if report_dir:

@@ -19,17 +19,20 @@ from pathlib import Path
 
 from reporter import __version__
 from reporter.checks import CheckContext, load_all
-from reporter.checks.engine import Results, run_checks
+from reporter.checks.actions import DEFAULT_TOP_ACTIONS
+from reporter.checks.engine import OPEN_STATUSES, Results, run_checks
 from reporter.checks.licensing.common import compute_verdicts
 from reporter.checks.tables import Table, build_tables
 from reporter.config import Config
 from reporter.config.settings import Settings
 from reporter.core import snapshot_io
+from reporter.core.detail import Detail
 from reporter.core.findings import Finding
 from reporter.core.formats import DEFAULT_FORMATS, Format, parse_formats
 from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError, UsageError
 from reporter.history import VramHistory, load_for_report
+from reporter.pipeline.unread import unread_scope
 from reporter.render.base import Delta, ReportContext, get_renderer, sha256_file
 from reporter.render.signing import SignerFiles, SigningSetup
 
@@ -62,16 +65,34 @@ def check_with_context(snapshot: Snapshot, cfg: Config | None = None, *, history
     return results, build_tables(ctx), ctx
 
 
-def compute_delta(current: list[Finding], previous: list[Finding] | None) -> Delta | None:
+def compute_delta(current: list[Finding], previous: list[Finding] | None,
+                  snapshot: Snapshot | None = None) -> Delta | None:
+    """New, fixed and still-open findings by fingerprint. A previous finding that is gone from
+    this run only counts as fixed if its object was read this time: on a vCenter or object type
+    whose collection failed (``snapshot.collection_errors``) it is "not re-checked"."""
     if previous is None:
         return None
-    open_status = {"fail", "warn", "error"}
-    cur = {f.key: f for f in current if f.status.value in open_status}
-    prev = {f.key: f for f in previous if f.status.value in open_status}
+    cur = {f.key: f for f in current if f.status in OPEN_STATUSES}
+    prev = {f.key: f for f in previous if f.status in OPEN_STATUSES}
+    unread = unread_scope(snapshot) if snapshot is not None else None
+    fixed: list[Finding] = []
+    not_rechecked: list[Finding] = []
+    why: dict[tuple[str, str], str] = {}
+    for k, f in prev.items():
+        if k in cur:
+            continue
+        reason = unread.reason(f) if unread is not None else None
+        if reason is None:
+            fixed.append(f)
+        else:
+            not_rechecked.append(f)
+            why[k] = reason
     return Delta(
         new=[f for k, f in cur.items() if k not in prev],
-        fixed=[f for k, f in prev.items() if k not in cur],
+        fixed=fixed,
         still_open=[f for k, f in cur.items() if k in prev],
+        not_rechecked=not_rechecked,
+        not_rechecked_why=why,
     )
 
 
@@ -109,6 +130,16 @@ def resolve_formats(formats: str | Iterable[str] | None, cfg: Config | None) -> 
     return list(dict.fromkeys(items))
 
 
+def resolve_detail(detail: Detail | str | None, cfg: Config | None) -> Detail:
+    """As asked, else the config's, else standard; UsageError (exit 2) for an unknown level."""
+    if detail is None:
+        return cfg.output.detail if cfg else Detail.standard
+    try:
+        return Detail(detail)
+    except ValueError:
+        raise UsageError(f"--detail: unknown level {detail!r} (choose {', '.join(d.value for d in Detail)})") from None
+
+
 def report(
     snapshot: Snapshot | str | Path,
     out_dir: str | Path,
@@ -119,11 +150,13 @@ def report(
     previous_findings: list[Finding] | None = None,
     previous: Snapshot | None = None,
     history: VramHistory | None = None,
+    detail: Detail | str | None = None,
 ) -> ReportOutput:
     """Run the checks and write the chosen formats into ``out_dir``.
 
     The previous run's findings (for the new/fixed/still-open summary) default to the
-    ``findings.json`` already in ``out_dir``.
+    ``findings.json`` already in ``out_dir``. ``detail`` (summary | standard | full) defaults to
+    the config's ``[output] detail``.
     """
     snapshot_sha = None
     if not isinstance(snapshot, Snapshot):
@@ -145,9 +178,11 @@ def report(
     show = cfg.output.show_license_keys if (show_license_keys is None and cfg) else bool(show_license_keys)
     ctx = ReportContext(
         snapshot=snap, results=results, tables=tables, tool_version=__version__,
-        snapshot_sha256=snapshot_sha, delta=compute_delta(results.findings, previous_findings),
+        snapshot_sha256=snapshot_sha, delta=compute_delta(results.findings, previous_findings, snap),
         history=history, show_license_keys=show, licensing=check_ctx.licensing,
         audit_signing=audit_signing_setup(cfg) if Format.pdfa in fmt else None,
+        detail=resolve_detail(detail, cfg),
+        top_actions=cfg.output.top_actions if cfg else DEFAULT_TOP_ACTIONS,
     )
     masked = ctx.masked()
     out.mkdir(parents=True, exist_ok=True)

@@ -15,12 +15,12 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from reporter.checks.registry import families as declared_families
 from reporter.core.findings import Finding
 from reporter.core.model import VCenter
 from reporter.render.base import ReportContext
+from reporter.render.evidence import as_text as evidence_text
 
 GB = 1024**3
 
@@ -43,10 +43,6 @@ def _utc(d: datetime | None) -> datetime | None:
     return None if d is None else d.astimezone(UTC)
 
 
-def _json(v: Any) -> str | None:
-    return json.dumps(v, ensure_ascii=False, sort_keys=True, default=str) if v else None
-
-
 def summary_sheet(ctx: ReportContext) -> Sheet:
     snap = ctx.snapshot
     counts = ctx.results.counts()
@@ -63,15 +59,21 @@ def summary_sheet(ctx: ReportContext) -> Sheet:
     for sev in ("critical", "high", "medium", "low", "info"):
         rows.append([f"Open findings: {sev}", counts.get(sev, 0)])
     rows.append(["Checks run", len(ctx.results.checks)])
+    # Every check's status in words: "not evaluated" is never shown as a pass.
+    labels = {"pass": "passed", "findings": "findings", "not_evaluated": "not evaluated", "error": "error"}
+    for r in ctx.results.checks:
+        rows.append([f"{r.meta.id} {r.meta.title}", f"{labels[r.status.value]}: {r.why}"])
     return Sheet("summary", "Summary", ["Item", "Value"], rows)
 
 
 FINDING_COLUMNS = ["Check", "Family", "Severity", "Status", "New since last run", "vCenter", "Object type", "Object",
-                   "Object id", "Message", "Evidence", "Remediation", "Waiver reason", "Waiver expires"]
+                   "Object id", "Message", "Evidence", "Remediation", "Waiver reason", "Waiver expires", "Group",
+                   "Group title"]
 
 
 def findings_sheet(ctx: ReportContext) -> Sheet:
     family = {r.meta.id: r.meta.family for r in ctx.results.checks}
+    group_titles = {g: info.title for r in ctx.results.checks for g, info in r.groups.items()}
     new = {f.key for f in ctx.delta.new} if ctx.delta else set()
     rows: list[list[Cell]] = []
     for f in ctx.results.findings:
@@ -80,7 +82,8 @@ def findings_sheet(ctx: ReportContext) -> Sheet:
         rows.append([
             f.check_id, family.get(f.check_id, ""), f.severity.value, f.status.value,
             (f.key in new) if ctx.delta else None, f.vcenter, f.object_type, f.object_name, f.object_id, f.message,
-            _json(ev), f.remediation, waiver.get("reason"), waiver.get("expires"),
+            evidence_text(ev, f.check_id) or None, f.remediation, waiver.get("reason"), waiver.get("expires"),
+            f.group, group_titles.get(f.group),
         ])
     return Sheet("findings", "Findings", FINDING_COLUMNS, rows)
 
@@ -160,7 +163,7 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
             expires = lic.properties.get("expirationDate") or lic.properties.get("expiration")
             licenses.append([vc.name, lic.key, lic.edition_key, lic.name, lic.cost_unit, lic.total, lic.used,
                              str(expires) if expires is not None else None, ", ".join(assigned.get(lic.key, [])),
-                             _json(lic.properties)])
+                             evidence_text(lic.properties) or None])
     sheets = [
         Sheet("vcenters", "vCenters", ["vCenter", "Host", "Instance UUID", "Version", "Build", "API version", "Product",
                                        "Collector user", "VMs", "Hosts", "Clusters", "Datastores"], vcenters),

@@ -12,7 +12,8 @@ from typing import Any
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
 from reporter.checks.cbt import FAMILY
 from reporter.checks.cbt.common import KB_CBT, reset_steps, vms
-from reporter.core.findings import Severity
+from reporter.checks.grouping import GroupKey, Risk
+from reporter.core.findings import Finding, Severity
 from reporter.domain.cbt import ACTIVE, PENDING, host_defects, load_defects, unknown_build_hosts
 from reporter.domain.vm_snapshots import GB
 
@@ -130,3 +131,20 @@ def run(ctx: CheckContext) -> Outcome:
             severity=Severity.medium, object_type="host",
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+def group_of(f: Finding) -> GroupKey:
+    """One group per host build and defect: the upgrade is one job for all its hosts, the reset
+    and full backup one for all its VMs (VMs affected and hosts only at risk are separate groups)."""
+    version, build = f.evidence.get("host_version") or "?", f.evidence.get("host_build") or "?"
+    kbs = ", ".join(sorted({str(d.get("kb")) for d in f.evidence.get("defects", []) if isinstance(d, dict)}))
+    at_risk = f.object_type == "host"
+    what = "hosts at risk (no affected disk yet)" if at_risk else "VMs possibly affected"
+    return GroupKey(f"{version}-{build}/{kbs.replace(', ', '+')}/{'hosts' if at_risk else 'vms'}",
+                    f"ESXi {version} build {build}, {kbs}: {what}")
+
+
+def risk_of(f: Finding) -> Risk:
+    """Affected disks mean incrementals that may already miss data; hosts only at risk need the upgrade."""
+    return Risk.hygiene if f.object_type == "host" else Risk.data_loss

@@ -62,8 +62,9 @@ def defect_hosts(ctx: CheckContext) -> Table:
         columns=["vCenter", "Host", "Version", "Build", "KB", "Fixed in", "Fix verified", "VMs with CBT on",
                  "Of those with a CBT disk > 128 GB"],
         rows=rows,
-        note=("From reporter/data/cbt_defects.toml (docs/methodology.md#cbt-defects). After upgrading: reset CBT on the VMs and "
-              "take full backups. 'Fix verified = false': the fixed build comes from secondary sources."),
+        note=("From the tool's table of known CBT defects (docs/methodology.md#cbt-defects). After upgrading: reset CBT on "
+              "the VMs and take full backups. Fix verified \"no\": fixed build not confirmed by the KB; verify before "
+              "relying on it."),
     )
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome
+from reporter.checks.grouping import GroupKey, Risk
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import (
     REF_VRAM,
@@ -15,7 +16,7 @@ from reporter.checks.licensing.common import (
     pool_finding,
     pool_verdict,
 )
-from reporter.core.findings import Severity
+from reporter.core.findings import Finding, Severity
 from reporter.domain.licensing.verdict import Verdict
 
 META = CheckMeta(
@@ -38,10 +39,11 @@ META = CheckMeta(
 def run(ctx: CheckContext) -> Outcome:
     a = analysis(ctx)
     out = Outcome()
+    averaged = 0  # pools with a 12-month average
     if ctx.history is None:
-        out.notes.append("No vRAM history: the 12-month average is unknown (add a [history] section to the "
-                         "config so every run and 'vcreport vram sample' records it, or seed it with "
-                         "'vcreport history import').")
+        # Compliance is the 12-month average: without history it cannot be judged at all.
+        out.not_evaluated = ("No vRAM history: set [history] in the config and run `vcreport vram sample` on a "
+                             "schedule (or load past readings with `vcreport history import`).")
     for pool in a.vram_pools:
         if pool.entitled_gb is None:  # unlimited (vSphere Desktop)
             continue
@@ -51,6 +53,7 @@ def run(ctx: CheckContext) -> Outcome:
             if ctx.history is not None:
                 out.notes.append(f"{pool.id}: no history samples yet; 12-month average unknown")
             continue
+        averaged += 1
         if v.verdict is not Verdict.non_compliant:
             continue
         days = v.history_days
@@ -72,4 +75,15 @@ def run(ctx: CheckContext) -> Outcome:
                                    cpu_licenses_to_add_to_hold_today=v.cpu_licenses_to_add_to_hold_today),
             remediation=over_remediation(pool, a, v.avg_12m_gb, basis="average", licenses=v.cpu_licenses_to_add_now),
         ))
+    if ctx.history is not None and out.checked and not averaged:
+        out.not_evaluated = ("No vRAM history samples yet for any pool: run `vcreport vram sample` on a schedule "
+                             "(or load past readings with `vcreport history import`).")
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss  # licence non-compliance
+
+
+def group_of(f: Finding) -> GroupKey:
+    return GroupKey(f.object_name, f"vRAM pool {f.object_name} over its entitlement on the 12-month average")

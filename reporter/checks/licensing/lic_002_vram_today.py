@@ -4,6 +4,7 @@ shown beside the pool's verdict, never a second verdict)."""
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome
+from reporter.checks.grouping import GroupKey, Risk
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import (
     REF_VRAM,
@@ -16,7 +17,7 @@ from reporter.checks.licensing.common import (
     pool_verdict,
     today_high_water,
 )
-from reporter.core.findings import Severity
+from reporter.core.findings import Finding, Severity
 
 META = CheckMeta(
     id="LIC-002",
@@ -73,3 +74,11 @@ def run(ctx: CheckContext) -> Outcome:
             remediation=over_remediation(pool, a, hw, basis="today", licenses=v.cpu_licenses_to_add_to_hold_today),
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss  # licence non-compliance if it lasts
+
+
+def group_of(f: Finding) -> GroupKey:
+    return GroupKey(f.object_name, f"vRAM pool {f.object_name} over its entitlement today")

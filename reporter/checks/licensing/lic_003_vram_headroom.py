@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome
+from reporter.checks.grouping import GroupKey, Risk
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import (
     LICENSES_PATH,
@@ -18,7 +19,7 @@ from reporter.checks.licensing.common import (
     pool_verdict,
     verdicts,
 )
-from reporter.core.findings import Severity
+from reporter.core.findings import Finding, Severity
 from reporter.domain.licensing.verdict import PoolVerdict, Verdict
 
 META = CheckMeta(
@@ -96,3 +97,11 @@ def run(ctx: CheckContext) -> Outcome:
             remediation=steps or None,
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+
+
+def group_of(f: Finding) -> GroupKey:
+    return GroupKey(f.object_name, f"vRAM pool {f.object_name} close to its entitlement")
