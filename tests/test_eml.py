@@ -80,7 +80,8 @@ def test_format_eml_writes_the_message_run_would_send(tmp_path: Path, snapshot_f
     body = msg.get_body(("plain",))
     sent_body = sent.get_body(("plain",))
     assert body is not None and sent_body is not None
-    assert body.get_content() == sent_body.get_content()
+    # (The file has SMTP's CRLF line ends, as on the wire.)
+    assert body.get_content().replace("\r\n", "\n") == sent_body.get_content()
     assert f"All formats are in {out.resolve()} on the reporting host." in body.get_content()
     assert ".render-" not in body.get_content()  # the final directory, not the staging one
     html = msg.get_body(("html",))

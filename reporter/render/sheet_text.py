@@ -58,8 +58,11 @@ def column_label(key: str) -> str:
     unit = None
     if len(words) > 1 and words[-1].lower() in UNIT_SUFFIXES:
         unit = UNIT_SUFFIXES[words.pop().lower()]
-    text = " ".join(PRODUCT_WORDS.get(w.lower(), w.lower()) for w in words)
-    text = text[:1].upper() + text[1:]
+    spelled = [PRODUCT_WORDS.get(w.lower(), w.lower()) for w in words]
+    # Capitalise the first word unless it has VMware's own spelling ("vRAM", "vCenter").
+    if spelled and words[0].lower() not in PRODUCT_WORDS:
+        spelled[0] = spelled[0][:1].upper() + spelled[0][1:]
+    text = " ".join(spelled)
     return f"{text} ({unit})" if unit else text
 
 
