@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from reporter.render.sheet_text import sheet_title
 from reporter.render.view import evidence_items
 
 
@@ -36,6 +37,7 @@ def environment() -> Environment:
         plural=plural,
         cell=format_cell,
         w3c=format_w3c,
+        sheet_title=sheet_title,  # "vram_pools" -> "vRAM Pools", the XLSX tab a note points to
     )
     env.tests["numeric"] = is_numeric
     env.globals["evidence_items"] = evidence_items
