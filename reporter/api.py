@@ -201,12 +201,13 @@ def verify(pdf: str | Path, snapshot: str | Path | None = None, *, trust: Iterab
     return verify_audit_pdf(pdf, trust_files=trust_files, snapshot=snapshot, allow_unsigned=allow_unsigned)
 
 
-def run(cfg: Config, *, insecure: bool = False) -> Any:
-    """One full run: collect, keep the snapshot, record history, report into ``[output] dir``, email.
-    Returns a ``RunOutcome`` (``.partial`` when some of the inventory could not be read)."""
+def run(cfg: Config, *, insecure: bool = False, send: bool = True) -> Any:
+    """One full run: collect, keep the snapshot, record history, report into ``[output] dir``, email
+    (``send=False``: write the email as ``report.eml`` instead). Returns a ``RunOutcome``
+    (``.partial`` when some of the inventory could not be read)."""
     from reporter.pipeline.run import run_once
 
-    return run_once(cfg, insecure=insecure)
+    return run_once(cfg, insecure=insecure, send=send)
 
 
 def serve(cfg: Config) -> None:

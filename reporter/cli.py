@@ -19,6 +19,7 @@ import click
 from reporter import __version__, api
 from reporter.config import Config
 from reporter.core.detail import Detail
+from reporter.core.formats import DEFAULT_FORMATS, DEMO_FORMATS, Format
 from reporter.errors import CollectionIncomplete, ConfigError, ReporterError
 
 
@@ -67,10 +68,15 @@ insecure_option = click.option(
 keys_option = click.option(
     "--show-license-keys", is_flag=True, default=None, help="Show full license keys instead of masked ones.",
 )
-formats_option = click.option(
-    "--format", "formats", default=None,
-    help="Comma-separated formats: html,pdf,pdfa,xlsx,csv,json (default from config, else html,json).",
-)
+def formats_option(default_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--format", "formats", default=None,
+        help=f"Comma-separated formats: {','.join(Format)} ({default_text}).",
+    )
+
+
+REPORT_FORMATS_DEFAULT = f"default from config, else {','.join(DEFAULT_FORMATS)}"
+DEMO_FORMATS_DEFAULT = f"default {','.join(DEMO_FORMATS)}"
 
 detail_option = click.option(
     "--detail", "detail", default=None, type=click.Choice(["summary", "standard", "full"]),
@@ -127,11 +133,12 @@ def collect_cmd(config_path: Path, out: Path, insecure: bool) -> None:
 
 
 @main.command("report")
-@click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
+# No dir_okay=False: the loader says "is a directory" in one line (click would print its usage).
+@click.argument("snapshot", type=click.Path(path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Config for thresholds, waivers and history (optional).")
-@formats_option
+@formats_option(REPORT_FORMATS_DEFAULT)
 @keys_option
 @detail_option
 @handle_errors
@@ -145,7 +152,7 @@ def report_cmd(snapshot: Path, out: Path, config_path: Path | None, formats: str
 
 @main.command("demo")
 @click.option("--out", "out", default="demo-report", show_default=True, type=click.Path(file_okay=False, path_type=Path))
-@formats_option
+@formats_option(DEMO_FORMATS_DEFAULT)
 @detail_option
 @handle_errors
 def demo_cmd(out: Path, formats: str | None, detail: str | None) -> None:
@@ -177,7 +184,8 @@ def _print_summary(res: api.ReportOutput) -> None:
 # -- licensing: plan, vram sample, history ---------------------------------------------------------
 
 @main.command("plan")
-@click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
+# No dir_okay=False: the loader says "is a directory" in one line (click would print its usage).
+@click.argument("snapshot", type=click.Path(path_type=Path))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Config for the vRAM table, Linked Mode groups and history (optional).")
 @click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -321,13 +329,15 @@ def verify_cmd(file: Path, trust: tuple[Path, ...], config_path: Path | None, sn
 @config_option
 @insecure_option
 @detail_option
+@click.option("--no-send", "no_send", is_flag=True,
+              help="Do not send the email: write it as report.eml in [output] dir (needs [email]).")
 @handle_errors
-def run_cmd(config_path: Path, insecure: bool, detail: str | None) -> None:
+def run_cmd(config_path: Path, insecure: bool, detail: str | None, no_send: bool) -> None:
     """Collect, record history, write the reports into [output] dir and email them (exit 3 if partial)."""
     cfg = api.load_config(config_path)
     if detail is not None:
         cfg = cfg.model_copy(update={"output": cfg.output.model_copy(update={"detail": Detail(detail)})})
-    outcome = api.run(cfg, insecure=insecure)
+    outcome = api.run(cfg, insecure=insecure, send=not no_send)
     sev = ", ".join(f"{n} {s}" for s, n in reversed(list(outcome.counts.items())) if n)
     click.echo(f"snapshot {outcome.snapshot_path}; {sev or 'no open findings'}"
                + ("; emailed" if outcome.emailed else ""))

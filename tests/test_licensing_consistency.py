@@ -96,11 +96,13 @@ def test_one_pool_reads_the_same_in_summary_html_pdf_xlsx_and_plan(tmp_path):
     assert _summary_line(page1) == expected
 
     # 5. XLSX cells of the pools sheet.
-    ws = load_workbook(out / "report.xlsx", read_only=True)["vram_pools"]
+    ws = load_workbook(out / "report.xlsx", read_only=True)["vRAM Pools"]
     rows = list(ws.iter_rows(values_only=True))
     header = list(rows[0])
     xrow = dict(zip(header, next(r for r in rows[1:] if r[0] == POOL), strict=True))
-    assert (xrow["Verdict"], xrow["12-month average (GB)"], xrow["Entitled (GB)"], xrow["Crossing date"],
+    crossing = xrow["Crossing date"]  # an Excel date cell
+    assert (xrow["Verdict"], xrow["12-month average (GB)"], xrow["Entitled (GB)"],
+            crossing.date().isoformat() if crossing is not None else None,
             xrow["CPU licenses to add now"], xrow["CPU licenses to hold today's use"]) == (
         expected["verdict"], entry["avg_12m_gb"], entry["entitled_gb"], entry["crossing_date"],
         entry["cpu_licenses_to_add_now"], entry["cpu_licenses_to_add_to_hold_today"])

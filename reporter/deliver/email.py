@@ -127,9 +127,12 @@ def _attachment(out_dir: Path, fmt: str) -> tuple[str, bytes]:
     return name, path.read_bytes()
 
 
-def build_message(ctx: ReportContext, cfg: EmailConfig, out_dir: str | Path) -> EmailMessage:
-    """multipart/mixed: [multipart/alternative: text, HTML] + the attached reports."""
+def build_message(ctx: ReportContext, cfg: EmailConfig, out_dir: str | Path,
+                  report_dir: str | Path | None = None) -> EmailMessage:
+    """multipart/mixed: [multipart/alternative: text, HTML] + the attached reports, read from
+    ``out_dir``; the body names ``report_dir`` (default ``out_dir``) as where the reports are."""
     out = Path(out_dir)
+    shown_dir = str(Path(report_dir or out_dir).resolve())
     view = build_view(ctx)
     files = [_attachment(out, fmt) for fmt in dict.fromkeys(cfg.attach)]
     names = [n for n, _ in files]
@@ -140,8 +143,8 @@ def build_message(ctx: ReportContext, cfg: EmailConfig, out_dir: str | Path) -> 
     msg["To"] = ", ".join(cfg.recipients)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=cfg.sender.rpartition("@")[2] or None)
-    msg.set_content(text_body(view, names, str(out.resolve())))
-    msg.add_alternative(html_body(view, subj, names, str(out.resolve())), subtype="html")
+    msg.set_content(text_body(view, names, shown_dir))
+    msg.add_alternative(html_body(view, subj, names, shown_dir), subtype="html")
     for name, data in files:
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
         maintype, subtype = ctype.split("/", 1)

@@ -33,7 +33,7 @@ from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError, UsageError
 from reporter.history import VramHistory, load_for_report
 from reporter.pipeline.unread import unread_scope
-from reporter.render.base import Delta, ReportContext, get_renderer, sha256_file
+from reporter.render.base import STAGING_PREFIX, Delta, ReportContext, get_renderer, sha256_file
 from reporter.render.signing import SignerFiles, SigningSetup
 
 log = logging.getLogger(__name__)
@@ -138,6 +138,15 @@ def resolve_detail(detail: Detail | str | None, cfg: Config | None) -> Detail:
         return Detail(detail)
     except ValueError:
         raise UsageError(f"--detail: unknown level {detail!r} (choose {', '.join(d.value for d in Detail)})") from None
+def with_email_attachments(formats: list[Format], cfg: Config | None) -> list[Format]:
+    """For ``eml``: the formats the email attaches are rendered too, and the email last (it
+    attaches the files just rendered). Raises UsageError without an ``[email]`` section."""
+    from reporter.render.eml import NEEDS_EMAIL
+
+    if cfg is None or cfg.email is None:
+        raise UsageError(NEEDS_EMAIL)
+    others = [f for f in formats if f != Format.eml]
+    return list(dict.fromkeys([*others, *cfg.email.attach, Format.eml]))
 
 
 def report(
@@ -158,6 +167,10 @@ def report(
     ``findings.json`` already in ``out_dir``. ``detail`` (summary | standard | full) defaults to
     the config's ``[output] detail``.
     """
+    # Usage first: a wrong --format is reported before any file is read.
+    fmt = resolve_formats(formats, cfg)
+    if Format.eml in fmt:
+        fmt = with_email_attachments(fmt, cfg)
     snapshot_sha = None
     if not isinstance(snapshot, Snapshot):
         path = Path(snapshot)
@@ -166,7 +179,6 @@ def report(
     else:
         snap = snapshot
     out = Path(out_dir)
-    fmt = resolve_formats(formats, cfg)
     if previous_findings is None and (out / "findings.json").exists():
         try:
             previous_findings = load_findings(out / "findings.json")
@@ -183,6 +195,7 @@ def report(
         audit_signing=audit_signing_setup(cfg) if Format.pdfa in fmt else None,
         detail=resolve_detail(detail, cfg),
         top_actions=cfg.output.top_actions if cfg else DEFAULT_TOP_ACTIONS,
+        email=cfg.email if cfg is not None and Format.eml in fmt else None,
     )
     masked = ctx.masked()
     out.mkdir(parents=True, exist_ok=True)
@@ -205,7 +218,7 @@ def audit_signing_setup(cfg: Config | None) -> SigningSetup | None:
 def _render_all(ctx: ReportContext, formats: list[Format], out: Path) -> list[Path]:
     """Render every format into a staging directory beside the reports, then move the files
     into place. If any format fails, the previous report set is left exactly as it was."""
-    staging = Path(tempfile.mkdtemp(prefix=".render-", dir=out))
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
         staged: list[Path] = []
         for name in formats:

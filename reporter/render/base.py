@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from reporter.checks.actions import DEFAULT_TOP_ACTIONS
 from reporter.checks.engine import Results
 from reporter.checks.tables import Table
+from reporter.config.sections import EmailConfig
 from reporter.core.detail import Detail
 from reporter.core.findings import Finding
 from reporter.core.masking import mask_obj, mask_text
@@ -69,6 +70,7 @@ class ReportContext:
     audit_signing: SigningSetup | None = None  # sign audit-evidence.pdf; None leaves it unsigned
     detail: Detail = Detail.standard  # how much of each finding group HTML/PDF/email show
     top_actions: int = DEFAULT_TOP_ACTIONS  # length of the ranked action list
+    email: EmailConfig | None = None  # [email]: sender, recipients and attachments of report.eml
 
     def masked(self) -> ReportContext:
         """The context as every renderer must see it."""
@@ -115,6 +117,14 @@ class Renderer(abc.ABC):
 
 
 _RENDERERS: dict[str, type[Renderer]] = {}
+
+# Formats are rendered into "<out>/.render-XXXX" and moved into <out> when all succeeded.
+STAGING_PREFIX = ".render-"
+
+
+def final_dir(out_dir: Path) -> Path:
+    """Where files rendered into ``out_dir`` end up: its parent when it is a staging directory."""
+    return out_dir.parent if out_dir.name.startswith(STAGING_PREFIX) else out_dir
 
 
 def register(cls: type[Renderer]) -> type[Renderer]:

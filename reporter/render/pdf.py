@@ -42,10 +42,14 @@ def _refuse_fetch(url: str, *args: object, **kwargs: object) -> dict[str, object
     raise ValueError(f"report documents do not load external resources ({url[:60]})")
 
 
+def report_pdf_html(ctx: ReportContext) -> str:
+    """The HTML document report.pdf is laid out from (the layout tests read its column titles)."""
+    return render_html(ctx, "report_pdf.html.j2", limit=PDF_FINDINGS_LIMIT, table_limit=PDF_TABLE_ROWS[ctx.detail], paged=True)
+
+
 @register
 class PdfRenderer(Renderer):
     format = "pdf"
 
     def render(self, ctx: ReportContext, out_dir: Path) -> list[Path]:
-        html = render_html(ctx, "report_pdf.html.j2", limit=PDF_FINDINGS_LIMIT, table_limit=PDF_TABLE_ROWS[ctx.detail], paged=True)
-        return [atomic_write_bytes(out_dir / "report.pdf", html_to_pdf(html))]
+        return [atomic_write_bytes(out_dir / "report.pdf", html_to_pdf(report_pdf_html(ctx)))]

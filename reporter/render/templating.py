@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from reporter.render.evidence import flat
 from reporter.render.licensing_view import licensing_lines
+from reporter.render.sheet_text import sheet_title
 from reporter.render.view import evidence_items
 
 
@@ -38,6 +39,7 @@ def environment() -> Environment:
         plural=plural,
         cell=format_cell,
         w3c=format_w3c,
+        sheet_title=sheet_title,  # "vram_pools" -> "vRAM Pools", the XLSX tab a note points to
     )
     env.tests["numeric"] = is_numeric
     env.globals["evidence_items"] = evidence_items
