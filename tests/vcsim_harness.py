@@ -336,6 +336,12 @@ class VcsimLauncher:
         disconnect: tuple[str, ...] = (),
         drop_option_manager: tuple[str, ...] = (),
         timeout_s: float = START_TIMEOUT_S,
+        host_software: str | Path | None = None,
+        software_fault: dict[str, str] | None = None,
+        vapi: bool = True,
+        host_pnics: int = 0,
+        pnic_down: tuple[str, ...] = (),
+        host_model: dict[str, str] | None = None,
     ) -> Vcsim:
         """Start a simulator on a free loopback port; ``vms`` is the total VM count.
 
@@ -343,6 +349,12 @@ class VcsimLauncher:
         spread evenly over clusters and standalone hosts (vcsim's Model.Machine).
         ``disconnect`` / ``drop_option_manager`` name hosts (e.g. ``"DC0_C0_H1"``) to mark
         disconnected / to strip of their advanced option manager, states the API cannot set.
+        ``host_software`` is a directory of ``HOSTNAME.json`` software fixtures (schema in
+        ``tests/fixtures/host_software/README.md``); ``software_fault`` maps host name to a fault
+        (``"NoPermission"``, ``"NotSupported"``) its software managers answer with. ``vapi=False``
+        serves no ``/rest`` endpoint. ``host_pnics`` gives every host at least that many pnics;
+        ``pnic_down`` names ``"HOST:vmnicN"`` without link; ``host_model`` maps host name to
+        ``"Vendor:Model"``.
         """
         password = password or secrets.token_urlsafe(12)
         args = [str(self.binary), "-listen", "127.0.0.1:0", "-watch-stdin",
@@ -361,6 +373,18 @@ class VcsimLauncher:
             args += ["-disconnect", ",".join(disconnect)]
         if drop_option_manager:
             args += ["-drop-option-manager", ",".join(drop_option_manager)]
+        if host_software is not None:
+            args += ["-host-software", str(host_software)]
+        if software_fault:
+            args += ["-software-fault", ",".join(f"{h}={f}" for h, f in software_fault.items())]
+        if not vapi:
+            args += ["-no-vapi"]
+        if host_pnics:
+            args += ["-host-pnics", str(host_pnics)]
+        if pnic_down:
+            args += ["-pnic-down", ",".join(pnic_down)]
+        if host_model:
+            args += ["-host-model", ",".join(f"{h}={m}" for h, m in host_model.items())]
         log_path = Path(tempfile.mkstemp(prefix="vcsim-", suffix=".log", dir=self.workdir)[1])
         log = log_path.open("wb")
         env = dict(os.environ, TMPDIR=str(self.workdir))  # vcsim's datastore dirs live here

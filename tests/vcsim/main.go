@@ -45,6 +45,12 @@ func main() {
 	disconnect := flag.String("disconnect", "", "comma-separated host names to mark disconnected")
 	dropOptions := flag.String("drop-option-manager", "", "comma-separated host names whose advanced option manager is removed")
 	watchStdin := flag.Bool("watch-stdin", false, "exit when stdin is closed")
+	hostSoftware := flag.String("host-software", "", "directory of HOSTNAME.json files for the hosts' image config managers and kernel module systems (see software.go)")
+	softwareFault := flag.String("software-fault", "", "HOST=Fault,... (NoPermission, NotSupported, ManagedObjectNotFound): the host's software managers answer with this fault; needs -host-software")
+	noVAPI := flag.Bool("no-vapi", false, "do not serve the vAPI REST endpoint (/rest: session, tagging), as a vCenter without it")
+	hostPnics := flag.Int("host-pnics", 0, "give every host at least this many physical NICs (vcsim has 2)")
+	pnicDown := flag.String("pnic-down", "", "HOST:vmnicN,... physical NICs without link (linkSpeed unset)")
+	hostModel := flag.String("host-model", "", "HOST=Vendor:Model,... hardware vendor and model of hosts")
 	flag.Parse()
 
 	model := simulator.VPX()
@@ -91,6 +97,18 @@ func main() {
 	if err := dropOptionManagers(*dropOptions); err != nil {
 		die("-drop-option-manager: %v", err)
 	}
+	setPnicCount(*hostPnics)
+	installNetworkSystems()
+	if err := markPnicsDown(*pnicDown); err != nil {
+		die("-pnic-down: %v", err)
+	}
+	if err := setHostModels(*hostModel); err != nil {
+		die("-host-model: %v", err)
+	}
+	if err := installHostSoftware(*hostSoftware, *softwareFault); err != nil {
+		die("-host-software: %v", err)
+	}
+	installVAppHook()
 
 	u, err := url.Parse("https://" + *listen + "/sdk")
 	if err != nil {
@@ -113,6 +131,10 @@ func main() {
 
 	server := model.Service.NewServer()
 	defer server.Close()
+	if !*noVAPI {
+		mountVAPI(model.Service, *username, *password)
+	}
+	interceptSDK(model.Service, server.URL)
 
 	// server.URL is the service's Listen URL, which holds the credentials the
 	// SessionManager checks: print a copy without them.
