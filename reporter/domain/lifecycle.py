@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import Field, StrictInt, model_validator
 
-from ..findings import Severity
+from reporter.core.findings import Severity
 from .datafiles import DataRow, parse_rows, read_packaged
 from .versions import build_number, padded, parse_version, release_line
 
