@@ -25,7 +25,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pyVmomi import vim, vmodl
+from pyVmomi import vim as _vim
+from pyVmomi import vmodl
 
 from reporter.collect.session import describe
 from reporter.config import VCenterConfig
@@ -49,6 +50,7 @@ from reporter.core.model_hostconfig import (
 )
 
 log = logging.getLogger(__name__)
+vim: Any = _vim  # pyVmomi's managed-object constructors are untyped
 
 HOST_CONFIG_PATHS = [
     "config.network", "hardware.systemInfo", "runtime.connectionState",
