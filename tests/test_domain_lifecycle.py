@@ -8,7 +8,7 @@ from importlib import resources
 
 import pytest
 
-from reporter.cbt import host_defects
+from reporter.domain.cbt import host_defects
 from reporter.domain.datafiles import DataFileError, parse_rows, parse_toml
 from reporter.domain.lifecycle import (
     AdvisoryRow,
@@ -24,7 +24,7 @@ from reporter.domain.lifecycle import (
     release_label,
     vcenter_older_than_hosts,
 )
-from reporter.model import Host
+from reporter.core.model import Host
 
 
 @pytest.mark.parametrize("product,build,version,text,exact,verified", [

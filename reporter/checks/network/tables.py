@@ -3,6 +3,8 @@ RVTools-style inventory tabs vSwitch, vPort, pNIC, dvSwitch and dvPort."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from reporter.checks.base import CheckContext
 from reporter.checks.network import FAMILY
 from reporter.checks.network.common import ORIGIN_NAMES, host_networks, lb_name
@@ -19,7 +21,7 @@ def network_tables(ctx: CheckContext) -> list[Table]:
             dvport_table(ctx)]
 
 
-def _src(value: Sourced[object]) -> str | None:
+def _src(value: Sourced[Any]) -> str | None:
     return None if value.origin == "unset" else ORIGIN_NAMES[value.origin]
 
 
