@@ -106,10 +106,11 @@ def test_collector_calls_only_read_only_methods(cfg, monkeypatch, engine):
     assert rec.accessors == []  # no lazy per-object property access
     # Nothing reached the server past the two recorders: the wire saw exactly these calls.
     assert Counter(rec.wire) == Counter(rec.calls)
-    # The fast engine reads the ten bulk types raw (one page each at the default page size):
+    # The fast engine reads the eleven bulk reads raw (one page each at the default page size):
     # folders, datacenters, clusters, hosts, datastores, VMs, then distributed switches, their
-    # port groups, networks and the hosts' configuration; the pyVmomi engine never does.
-    expected_raw = ["RetrievePropertiesEx"] * 10 if engine == "fast" else []
+    # port groups, networks, the VMs' networks and the hosts' configuration; the pyVmomi
+    # engine never does.
+    expected_raw = ["RetrievePropertiesEx"] * 11 if engine == "fast" else []
     assert rec.raw_calls == expected_raw
 
 
@@ -123,12 +124,13 @@ def test_bulk_reads_with_pages_exact_call_counts(cfg, monkeypatch, engine):
     counts = rec.counts()
     # One view and one RetrievePropertiesEx per type (folders, datacenters, clusters, hosts,
     # datastores, VMs, distributed switches, distributed port groups, networks, host
-    # configuration) + one for the LicenseManager's properties.
-    assert counts["CreateContainerView"] == 10
-    assert counts["DestroyView"] == 10
-    assert counts["RetrievePropertiesEx"] == 11
-    # Continue: 4 folders -> 1, 4 hosts -> 1 (twice: inventory and configuration), 8 VMs -> 2.
-    assert counts["ContinueRetrievePropertiesEx"] == 5
+    # configuration, VM networks) + one for the LicenseManager's properties.
+    assert counts["CreateContainerView"] == 11
+    assert counts["DestroyView"] == 11
+    assert counts["RetrievePropertiesEx"] == 12
+    # Continue: 4 folders -> 1, 4 hosts -> 1 and 8 VMs -> 2, twice each (inventory, then the
+    # hosts' configuration and the VMs' networks).
+    assert counts["ContinueRetrievePropertiesEx"] == 7
     # Host software: the simulator's hosts answer NotSupported, so per host one image-manager
     # call (the others are not tried after its fault) and one QueryModules.
     assert (counts["HostImageConfigGetAcceptance"], counts["QueryModules"]) == (4, 4)

@@ -6,7 +6,8 @@ full collection, never in the light vRAM sample:
 * bulk, both engines: ``HostSystem`` (``config.network``, ``hardware.systemInfo``, the two
   software managers), ``DistributedVirtualSwitch`` and ``DistributedVirtualPortgroup``
   (``config`` read whole: its VMware parts exist only on the VMware subtypes, and a path
-  through a subtype is an InvalidProperty for the whole call), ``Network`` (``vm``, ``host``).
+  through a subtype is an InvalidProperty for the whole call), ``Network`` names and each
+  VM's ``network`` list (which port groups a host's VMs use).
   These values are data objects, which both engines hand over as pyVmomi objects, so one
   converter serves both.
 * per connected host, small reads: ``HostImageConfigGetAcceptance``,
@@ -20,7 +21,7 @@ full collection, never in the light vRAM sample:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -58,7 +59,8 @@ HOST_CONFIG_PATHS = [
 ]
 DVS_PATHS = ["name", "uuid", "config"]
 DVPG_PATHS = ["name", "config", "vm"]
-NETWORK_PATHS = ["name", "vm", "host"]
+NETWORK_PATHS = ["name"]
+VM_NETWORK_PATHS = ["network"]
 
 # The read-only software methods (vSphere API wsdl names), deliberately allowed.
 SOFTWARE_METHODS = ("HostImageConfigGetAcceptance", "HostImageConfigGetProfile", "fetchSoftwarePackages",
@@ -343,22 +345,22 @@ class HostConfigs:
     portgroups: dict[str, DistributedPortGroup] = field(default_factory=dict)
 
 
-def _portgroup_vms(networks: Iterator[tuple[str, Props]], distributed: set[str],
-                   vm_host: dict[str, str | None]) -> dict[tuple[str, str], list[str]]:
+def _portgroup_vms(vm_networks: Iterable[tuple[str, Props]], network_names: dict[str, str],
+                   distributed: set[str], vm_host: dict[str, str | None]) -> dict[tuple[str, str], list[str]]:
     """(host moid, standard port group name) -> VMs on that host with a NIC on it.
 
-    vCenter has one ``Network`` per port group name shared by every host that has one, and its
-    ``vm`` list spans all of them: keep the VMs running on the host in question."""
+    From each VM's ``network`` list: vCenter has one ``Network`` per port group name, shared
+    by every host that has such a port group, so its own ``vm`` list spans all of them."""
     out: dict[tuple[str, str], list[str]] = {}
-    for moid, p in networks:
-        if moid in distributed:
+    for vm, p in vm_networks:
+        host = vm_host.get(vm)
+        if host is None:
             continue
-        name = p.get("name") or ""
-        vms = [_moid(v) or "" for v in p.get("vm") or []]
-        for host in (_moid(h) for h in p.get("host") or []):
-            if host:
-                out[(host, name)] = sorted(v for v in vms if vm_host.get(v) == host)
-    return out
+        for net in {_moid(n) or "" for n in p.get("network") or []}:
+            if net in distributed or net not in network_names:
+                continue
+            out.setdefault((host, network_names[net]), []).append(vm)
+    return {k: sorted(v) for k, v in out.items()}
 
 
 OnError = Callable[[str, str, Exception], None]  # (stage, moid, exception)
@@ -387,12 +389,22 @@ def read_host_configs(read: Reader, stub: Any, vc: VCenterConfig, vm_host: dict[
             continue
         if pg is not None:
             out.portgroups[m] = pg
-    pg_vms = _portgroup_vms(iter(read("host-config", "networks", vim.Network, NETWORK_PATHS)),
-                            set(out.portgroups) | uplink_pgs, vm_host)
+    names = {m: p.get("name") or m for m, p in read("host-config", "networks", vim.Network, NETWORK_PATHS)}
+    vm_networks = list(read("host-config", "VM networks", vim.VirtualMachine, VM_NETWORK_PATHS))
+    pg_vms = _portgroup_vms(vm_networks, names, set(out.portgroups) | uplink_pgs, vm_host)
+    on_dvpg: dict[str, set[str]] = {}
+    for vm, p in vm_networks:
+        for net in p.get("network") or []:
+            if _moid(net) in out.portgroups:
+                on_dvpg.setdefault(_moid(net) or "", set()).add(vm)
+    for m, vms in on_dvpg.items():
+        pg = out.portgroups[m]
+        out.portgroups[m] = pg.model_copy(update={"vm_moids": sorted(set(pg.vm_moids or []) | vms)})
     hosts = list(read("host-config", "host configuration", vim.HostSystem, HOST_CONFIG_PATHS))
     for m, p in hosts:
         try:
-            out.network[m] = host_network(p.get("config.network"), lambda name, m=m: pg_vms.get((m, name)))  # type: ignore[misc]
+            # A port group no VM uses has no entry: [] (known unused), not None.
+            out.network[m] = host_network(p.get("config.network"), lambda name, m=m: pg_vms.get((m, name), []))  # type: ignore[misc]
             out.system[m] = system_identity(p.get("hardware.systemInfo"))
         except Exception as exc:
             on_error("host-config", m, exc)
