@@ -159,10 +159,10 @@ def fix_steps(view: PortGroupView, *, active: Sequence[str] | None = None, stand
     cli: list[str] = []
     if active is not None:
         ps.append("-MakeNicActive " + ",".join(ps_quote(u) for u in active))
-        cli.append("-a " + ",".join(active))
+        cli.append("-a " + sh_quote(",".join(active)))
     if standby is not None and standby:
         ps.append("-MakeNicStandby " + ",".join(ps_quote(u) for u in standby))
-        cli.append("-s " + ",".join(standby))
+        cli.append("-s " + sh_quote(",".join(standby)))
     if detection is not None:
         ps.append("-NetworkFailoverDetectionPolicy " + ("BeaconProbing" if detection == "beacon" else "LinkStatus"))
         cli.append(f"-f {detection}")

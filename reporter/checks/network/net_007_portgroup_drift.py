@@ -20,7 +20,7 @@ META = CheckMeta(
     severity=Severity.medium,
     object_type="cluster",
     description="A standard port group name that has a different VLAN or teaming policy on some hosts of a "
-                "cluster, or exists on some hosts only.",
+                "cluster, or that VMs use and that exists on some hosts only.",
     rationale="vMotion, DRS and HA place VMs by port group name: on another host the VM lands on another VLAN or "
               "another failover behaviour, or cannot move or restart there at all.",
     remediation=(
@@ -57,11 +57,16 @@ def run(ctx: CheckContext) -> Outcome:
         for d in portgroup_drift(views):
             drift[d.portgroup].append(_SETTING_NAMES.get(d.setting, d.setting))
             values[d.portgroup][d.setting] = {h: _jsonable(v) for h, v in d.values.items()}
-        names_on = defaultdict(set)
-        for v in views:
-            if v.kind == "standard":
-                names_on[v.portgroup].add(v.host_name)
-        missing = {n: sorted(set(hosts) - on) for n, on in names_on.items() if set(hosts) - on}
+        # Missing matters where VMs use the port group: they cannot be moved or restarted on a
+        # host without it. A host-only port group nobody's VMs use (a vmk, a spare) is no drift.
+        names_on: dict[str, set[str]] = defaultdict(set)
+        with_vms: set[str] = set()
+        for hn in members:
+            for pg in hn.host.network.portgroups if hn.host.network else []:
+                names_on[pg.name].add(hn.host.name)
+                if pg.vm_moids:
+                    with_vms.add(pg.name)
+        missing = {n: sorted(set(hosts) - on) for n, on in names_on.items() if n in with_vms and set(hosts) - on}
         for name in sorted(set(drift) | set(missing)):
             parts = []
             if name in drift:
