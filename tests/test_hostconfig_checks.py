@@ -189,3 +189,23 @@ def test_lifecycle_correct_fleet_has_no_finding() -> None:
     hosts = [_host("h1", "esx1", version="8.0.2", build="22380479"),
              _host("h2", "esx2", version="8.0.2", build="22380479")]
     assert _found(_snap(hosts, at=datetime(2025, 6, 1, tzinfo=UTC)), "lifecycle") == []
+
+
+def test_cbt_defects_are_build_advisory_rows() -> None:
+    """One mechanism, several tables: every CBT defect row, as an advisory row, gives the same
+    answer through build_advisories as host_defects (which now uses the advisory range rule)."""
+    from reporter.domain.cbt import advisory_row, host_defects, load_defects
+    from reporter.domain.lifecycle import build_advisories
+
+    rows = [advisory_row(d, r) for d in load_defects() for r in d.affected]
+    assert [(r.line, r.advisory, r.fixed_in) for r in rows] == [
+        ("4.0", "KB2090639", None), ("4.1", "KB2090639", None), ("5.0", "KB2090639", 2312428),
+        ("5.1", "KB2090639", 2323236), ("5.5", "KB2090639", 2302651), ("6.0", "KB2136854", 3247720)]
+    for version, build in [("6.0.0", "3247719"), ("6.0.0", "3247720"), ("5.5.0", "2302650"), ("5.1.0", "2323236"),
+                           ("4.1.0", "1682698"), ("6.5.0", "4564106")]:
+        host = Host(moid="h", name="h", version=version, build=build)
+        assert sorted(r.advisory for r in build_advisories("esxi", version, build, rows)) == sorted(
+            h.defect.kb for h in host_defects(host)), (version, build)
+    # An unknown build: only a line that was never fixed can be named.
+    assert [h.defect.kb for h in host_defects(Host(moid="h", name="h", version="4.1.0"))] == ["KB2090639"]
+    assert host_defects(Host(moid="h", name="h", version="6.0.0")) == []
