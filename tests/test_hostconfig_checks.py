@@ -209,3 +209,18 @@ def test_cbt_defects_are_build_advisory_rows() -> None:
     # An unknown build: only a line that was never fixed can be named.
     assert [h.defect.kb for h in host_defects(Host(moid="h", name="h", version="4.1.0"))] == ["KB2090639"]
     assert host_defects(Host(moid="h", name="h", version="6.0.0")) == []
+
+
+def test_old_snapshots_without_host_configuration_still_load() -> None:
+    from reporter.core.snapshot_io import dumps, loads
+
+    old = {"schema_version": 1, "collected_at": "2024-01-01T00:00:00Z", "vcenters": {UUID: {
+        "name": "vc", "host": "vc.example", "instance_uuid": UUID,
+        "hosts": {"h1": {"moid": "h1", "name": "esx1", "version": "7.0.3", "build": "21930508"}}}}}
+    import json
+    snap = loads(json.dumps(old).encode())
+    vc = snap.vcenters[UUID]
+    assert (vc.distributed_switches, vc.distributed_portgroups) == (None, None)
+    host = vc.hosts["h1"]
+    assert (host.network, host.system, host.software) == (None, None, None)
+    assert loads(dumps(snap)) == snap

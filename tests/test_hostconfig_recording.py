@@ -155,3 +155,24 @@ def test_exact_findings_of_the_recording(recorded: Any) -> None:
         ("LC-001", "vcsim"), *(("LC-001", h) for h in [*cluster, "DC0_H0"]),
         *(("LC-004", h) for h in [*cluster, "DC0_H0"]),
     ])
+
+
+def test_xlsx_has_the_rvtools_style_tabs(recorded: Any, tmp_path: Any) -> None:
+    import openpyxl
+
+    from reporter.api import report
+    from reporter.core.snapshot_io import dumps
+
+    path = tmp_path / "snap.json"
+    path.write_bytes(dumps(recorded[1]))
+    report(path, tmp_path / "out", formats=["xlsx"])
+    wb = openpyxl.load_workbook(tmp_path / "out" / "report.xlsx", read_only=True)
+    assert {"teaming_effective", "vSwitch", "vPort", "pNIC", "dvSwitch", "dvPort", "VIB", "host_software",
+            "upgrade_readiness", "upgrade_readiness_clusters", "builds"} <= set(wb.sheetnames)
+    rows = list(wb["teaming_effective"].iter_rows(values_only=True))
+    assert ("vcsim", "DC0_C0_H1", "DC0_C0", "standard", "vSwitch1", "IPHash-PG", 11, "Route based on IP hash",
+            "port group", "Link status only", "port group", True, "vSwitch", True, "vmnic2, vmnic3", None,
+            "vSwitch", 2, False) in rows
+    hosts = list(wb["Hosts"].iter_rows(values_only=True))
+    assert hosts[0][3:6] == ("Version", "Build", "Release")
+    assert {r[5] for r in hosts[1:]} == {"ESXi 6.5 Update 1"}
