@@ -65,7 +65,7 @@ def snap(sim: Any, tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
 
 
 def _sw(snapshot: Snapshot, target: str = "8.0") -> list[tuple[str, str, str]]:
-    settings = Settings(thresholds={"software": SoftwareSettings(target_release=target)})  # type: ignore[arg-type]
+    settings = Settings(thresholds={"software": SoftwareSettings(target_release=target)})
     results = run_checks(CheckContext(snapshot=snapshot, settings=settings), only=["software"])
     return sorted((f.check_id, f.object_name, f.severity.value) for f in results.findings)
 
