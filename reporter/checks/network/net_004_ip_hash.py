@@ -17,7 +17,8 @@ from reporter.checks.network.common import (
     host_networks,
     identity,
 )
-from reporter.core.findings import Severity
+from reporter.core.findings import Finding, Severity
+from reporter.core.model import VCenter
 from reporter.domain.network import ip_hash_conflicts, ip_hash_mixed
 
 META = CheckMeta(
@@ -80,7 +81,7 @@ def run(ctx: CheckContext) -> Outcome:
     return out
 
 
-def _mixed(vc, switch: str, oid: str, name: str, ip: tuple[str, ...], other: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _mixed(vc: VCenter, switch: str, oid: str, name: str, ip: tuple[str, ...], other: tuple[str, ...]) -> Finding:
     return finding(
         META, vc, name, oid,
         f"On {name}, port group(s) {', '.join(ip)} use IP hash and {', '.join(other)} do not: the physical "
