@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from reporter.checks.base import CheckContext, object_id
+from reporter.checks.base import CheckContext, Reference, object_id
 from reporter.checks.helpers import kb
 from reporter.core.model import VCenter
 from reporter.domain.lifecycle import PRODUCT_NAMES, Product, ReleaseLabel, release_label
@@ -14,6 +14,7 @@ from reporter.domain.lifecycle import PRODUCT_NAMES, Product, ReleaseLabel, rele
 METHOD = "docs/methodology.md#build-lifecycle"
 KB_ESXI_BUILDS = kb("2143832", "Build numbers and versions of VMware ESXi/ESX")
 KB_VCENTER_BUILDS = kb("2143838", "Build numbers and versions of VMware vCenter Server")
+LIFECYCLE_MATRIX = Reference(None, "Broadcom Product Lifecycle Matrix", "https://support.broadcom.com/web/ecx/productlifecycle")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.lifecycle import FAMILY
-from reporter.checks.lifecycle.common import METHOD, installed, today
+from reporter.checks.lifecycle.common import KB_ESXI_BUILDS, KB_VCENTER_BUILDS, LIFECYCLE_MATRIX, METHOD, installed, today
 from reporter.checks.lifecycle.settings import LifecycleSettings
 from reporter.core.findings import Severity, Status
 from reporter.domain.lifecycle import lifecycle_status
@@ -21,6 +21,7 @@ META = CheckMeta(
     rationale="Past End of General Support VMware ships no security patches or bug fixes for the release under "
               "general support; an upgrade takes months to plan.",
     remediation=("Plan the upgrade to a supported release: vCenter first, then the hosts.", f"See {METHOD}."),
+    references=(LIFECYCLE_MATRIX, KB_ESXI_BUILDS, KB_VCENTER_BUILDS),
 )
 
 

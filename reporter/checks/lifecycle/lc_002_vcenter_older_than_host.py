@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.lifecycle import FAMILY
-from reporter.checks.lifecycle.common import METHOD
+from reporter.checks.lifecycle.common import KB_ESXI_BUILDS, KB_VCENTER_BUILDS, METHOD
 from reporter.core.findings import Severity
 from reporter.domain.lifecycle import HostVersion, release_label, vcenter_older_than_hosts
 
@@ -18,6 +18,7 @@ META = CheckMeta(
     rationale="vCenter must be at least the version of every host it manages (vSphere upgrade order: vCenter "
               "first); a newer host is unsupported and features or management of it can fail.",
     remediation=("Upgrade vCenter to at least the hosts' version.", f"See {METHOD}."),
+    references=(KB_ESXI_BUILDS, KB_VCENTER_BUILDS),
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.lifecycle import FAMILY
-from reporter.checks.lifecycle.common import METHOD
+from reporter.checks.lifecycle.common import KB_ESXI_BUILDS, METHOD
 from reporter.core.findings import Severity
 from reporter.domain.lifecycle import HostVersion, mixed_builds, release_label
 
@@ -19,6 +19,7 @@ META = CheckMeta(
               "vMotion/EVC and HA behave differently per host.",
     remediation=("Bring every host of the cluster to the same build (Lifecycle Manager image or baseline).",
                  f"See {METHOD}."),
+    references=(KB_ESXI_BUILDS,),
 )
 
 

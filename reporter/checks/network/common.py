@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from typing import Any
 
-from reporter.checks.base import CheckContext, object_id
+from reporter.checks.base import CheckContext, Reference, object_id
 from reporter.checks.helpers import kb, ps_quote, sh_quote
 from reporter.checks.network.settings import NetworkSettings
 from reporter.core.model import Host, VCenter
@@ -29,6 +29,7 @@ KB_ETHERCHANNEL = kb("1004048", "Sample configuration of EtherChannel / Link Agg
                                 "with ESXi and Cisco/HP switches")
 KB_LINK_AGGREGATION = kb("1001938", "Host requirements for link aggregation (etherchannel, port channel, or LACP) "
                                     "in ESXi")
+NETWORKING_GUIDE = Reference(None, "VMware vSphere Networking guide: Teaming and Failover Policy")
 METHOD = "docs/methodology.md#nic-teaming"
 
 LB_NAMES = {

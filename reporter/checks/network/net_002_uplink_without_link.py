@@ -6,7 +6,7 @@ from __future__ import annotations
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.helpers import ps_quote, sh_quote
 from reporter.checks.network import FAMILY
-from reporter.checks.network.common import METHOD, host_networks
+from reporter.checks.network.common import METHOD, NETWORKING_GUIDE, host_networks
 from reporter.core.findings import Severity
 from reporter.domain.network import UplinkWithoutLink, uplinks_without_link
 
@@ -25,6 +25,7 @@ META = CheckMeta(
         "from the failover order if it was taken out of service on purpose.",
         f"See {METHOD}.",
     ),
+    references=(NETWORKING_GUIDE,),
 )
 
 _REASONS = {"link_down": "has no link", "no_physical_nic": "has no physical NIC on this host",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.network import FAMILY
-from reporter.checks.network.common import METHOD, each_view, evidence, fix_steps, identity
+from reporter.checks.network.common import METHOD, NETWORKING_GUIDE, each_view, evidence, fix_steps, identity
 from reporter.core.findings import Severity
 from reporter.domain.network import notify_switches_off
 
@@ -19,6 +19,7 @@ META = CheckMeta(
               "the new uplink only when each VM sends, so inbound traffic to quiet VMs is lost for a while. "
               "Exception: Microsoft NLB in unicast mode needs it off (waive the finding there).",
     remediation=("Set Notify switches to Yes.", f"See {METHOD}."),
+    references=(NETWORKING_GUIDE,),
 )
 
 

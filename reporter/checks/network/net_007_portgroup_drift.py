@@ -9,7 +9,7 @@ from typing import Any
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.helpers import ps_quote
 from reporter.checks.network import FAMILY
-from reporter.checks.network.common import METHOD, HostNetwork, host_networks
+from reporter.checks.network.common import METHOD, NETWORKING_GUIDE, HostNetwork, host_networks
 from reporter.core.findings import Severity
 from reporter.domain.network import portgroup_drift
 
@@ -28,6 +28,7 @@ META = CheckMeta(
         "has one configuration for all hosts).",
         f"See {METHOD}.",
     ),
+    references=(NETWORKING_GUIDE,),
 )
 
 _SETTING_NAMES = {"vlan_id": "VLAN", "load_balancing": "load balancing", "check_beacon": "beacon probing",

@@ -3,7 +3,7 @@ level (default VMwareAccepted). One finding per host: "who supports this?" is on
 
 from __future__ import annotations
 
-from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
 from reporter.checks.helpers import ps_quote, sh_quote
 from reporter.checks.software import FAMILY
 from reporter.checks.software.common import METHOD, hosts
@@ -26,6 +26,7 @@ META = CheckMeta(
         "Replace community VIBs with vendor-supported (or inbox) drivers and raise the host's acceptance level.",
         f"See {METHOD}.",
     ),
+    references=(Reference(None, "VMware vSphere Security guide: Manage the Acceptance Levels of Hosts and VIBs"),),
 )
 
 
