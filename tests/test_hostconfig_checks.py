@@ -224,3 +224,11 @@ def test_old_snapshots_without_host_configuration_still_load() -> None:
     host = vc.hosts["h1"]
     assert (host.network, host.system, host.software) == (None, None, None)
     assert loads(dumps(snap)) == snap
+
+
+def test_cbt_messages_name_the_release_where_the_build_is_listed() -> None:
+    from reporter.checks.cbt.common import host_release
+
+    assert host_release(Host(moid="h", name="h", version="6.5.0", build="5969303")) == (
+        "ESXi 6.5.0 build 5969303 (ESXi 6.5 Update 1)")
+    assert host_release(Host(moid="h", name="h", version="6.0.0", build="2494585")) == "ESXi 6.0.0 build 2494585"
