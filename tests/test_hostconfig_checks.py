@@ -232,3 +232,14 @@ def test_cbt_messages_name_the_release_where_the_build_is_listed() -> None:
     assert host_release(Host(moid="h", name="h", version="6.5.0", build="5969303")) == (
         "ESXi 6.5.0 build 5969303 (ESXi 6.5 Update 1)")
     assert host_release(Host(moid="h", name="h", version="6.0.0", build="2494585")) == "ESXi 6.0.0 build 2494585"
+
+
+def test_not_collected_is_said_once() -> None:
+    snap = _snap([_host("h1", "esx1"), _host("h2", "esx2")])
+    results = run_checks(CheckContext(snapshot=snap), only=["NET-001", "SW-003"])
+    assert [(r.meta.id, r.notes) for r in results.checks] == [
+        ("NET-001", ["Networking of 2 host(s) was not collected (a snapshot of an older version, or the host's "
+                     "configuration was unreadable): no network check covers them."]),
+        ("SW-003", ["Host software of 2 host(s) was not collected (a snapshot of an older version): their "
+                    "acceptance level and upgrade readiness are unknown."]),
+    ]

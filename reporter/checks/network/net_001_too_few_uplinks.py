@@ -31,6 +31,10 @@ META = CheckMeta(
 def run(ctx: CheckContext) -> Outcome:
     minimum = ctx.settings.get(NetworkSettings).min_uplinks
     out = Outcome()
+    missing = [h.name for vc in ctx.snapshot.vcenters.values() for h in vc.hosts.values() if h.network is None]
+    if missing:
+        out.notes.append(f"Networking of {len(missing)} host(s) was not collected (a snapshot of an older version, "
+                         "or the host's configuration was unreadable): no network check covers them.")
     for hn, view in each_view(ctx):
         out.checked += 1
         hit = too_few_uplinks(view, minimum)

@@ -27,10 +27,12 @@ META = CheckMeta(
 
 def run(ctx: CheckContext) -> Outcome:
     out = Outcome()
+    missing = 0
     for vc, host in hosts(ctx):
         sw = host.software
         if sw is None:
-            continue  # not collected at all (older snapshot): said once in the tables' note
+            missing += 1  # not collected at all (a snapshot of an older version): said once, below
+            continue
         out.checked += 1
         if sw.software_unknown_reason is None:
             continue
@@ -45,4 +47,7 @@ def run(ctx: CheckContext) -> Outcome:
                 f"See {METHOD}.",
             ],
         ))
+    if missing:
+        out.notes.append(f"Host software of {missing} host(s) was not collected (a snapshot of an older version): "
+                         "their acceptance level and upgrade readiness are unknown.")
     return out
