@@ -8,6 +8,7 @@ from importlib import resources
 
 import pytest
 
+from reporter.core.model import Host
 from reporter.domain.cbt import host_defects
 from reporter.domain.datafiles import DataFileError, parse_rows, parse_toml
 from reporter.domain.lifecycle import (
@@ -24,7 +25,6 @@ from reporter.domain.lifecycle import (
     release_label,
     vcenter_older_than_hosts,
 )
-from reporter.core.model import Host
 
 
 @pytest.mark.parametrize("product,build,version,text,exact,verified", [

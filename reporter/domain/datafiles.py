@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import ReporterError
+from reporter.errors import ReporterError
 
 
 class DataFileError(ReporterError, ValueError):

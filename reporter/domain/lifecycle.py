@@ -26,8 +26,8 @@ from typing import Literal
 from pydantic import Field, StrictInt, model_validator
 
 from reporter.core.findings import Severity
-from .datafiles import DataRow, parse_rows, read_packaged
-from .versions import build_number, padded, parse_version, release_line
+from reporter.domain.datafiles import DataRow, parse_rows, read_packaged
+from reporter.domain.versions import build_number, padded, parse_version, release_line
 
 Product = Literal["esxi", "vcenter"]
 PRODUCT_NAMES: dict[str, str] = {"esxi": "ESXi", "vcenter": "vCenter Server"}

@@ -35,7 +35,7 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import field_validator
 
-from ..core.model_hostconfig import (
+from reporter.core.model_hostconfig import (
     DistributedPortGroup,
     DistributedSwitch,
     HostNetworkConfig,
@@ -46,7 +46,7 @@ from ..core.model_hostconfig import (
     StandardSwitch,
     TeamingPolicy,
 )
-from .datafiles import DataRow, parse_rows, read_packaged, regex
+from reporter.domain.datafiles import DataRow, parse_rows, read_packaged, regex
 
 # vSphere API values of HostNicTeamingPolicy.policy / VmwareUplinkPortTeamingPolicy.policy.
 LB_PORT_ID = "loadbalance_srcid"

@@ -32,9 +32,9 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from ..core.model_hostconfig import HostSoftware, KernelModule, SoftwarePackage
-from .datafiles import DataRow, parse_rows, read_packaged, regex
-from .versions import padded, parse_version
+from reporter.core.model_hostconfig import HostSoftware, KernelModule, SoftwarePackage
+from reporter.domain.datafiles import DataRow, parse_rows, read_packaged, regex
+from reporter.domain.versions import padded, parse_version
 
 DEFAULT_TARGET = "8.0"
 TARGETS = ("7.0", "8.0")
