@@ -16,6 +16,7 @@ from vcsim_network import (
     DvPortgroup,
     WaitForTask,
     add_dvportgroups,
+    add_lag,
     add_portgroup,
     add_vswitch,
     create_dvs,
@@ -226,3 +227,27 @@ def test_net007_drift_in_the_cluster(snapshots: Any) -> None:
                                                      "DC0_C0_H2": ["vmnic1", "vmnic2"]}}, []),
         ("DC0_C0 / pg-drift", {"vlan_id": {"DC0_C0_H0": 20, "DC0_C0_H1": 20, "DC0_C0_H2": 21}}, []),
     ]
+
+
+def test_lacp_group_counts_as_its_member_uplinks(vcsim_factory: Any, tmp_path: Any) -> None:
+    sim = vcsim_factory(vms=2, hosts=2, standalone=0, host_pnics=6)
+    si = sim.si()
+    dc = find_by_name(si, vim.Datacenter, "DC0")
+    hosts = [find_by_name(si, vim.HostSystem, n) for n in ("DC0_C0_H0", "DC0_C0_H1")]
+    switch = create_dvs(dc, "DS-lag", hosts, pnics=["vmnic2", "vmnic3"], lacp_api_version="multipleLag",
+                        teaming=dv_teaming_policy(active=("uplink1",), standby=("uplink2",)))
+    add_lag(switch, "lag-two", 2)
+    add_lag(switch, "lag-one", 1)
+    two, one = add_dvportgroups(switch, [
+        DvPortgroup("dvl-two", teaming=dv_teaming_policy(policy="loadbalance_ip", active=("lag-two",))),
+        DvPortgroup("dvl-one", teaming=dv_teaming_policy(policy="loadbalance_ip", active=("lag-one",)))])
+    _vm_with_nic(si, "DC0_C0_H0", "vm-lag-two", two)
+    _vm_with_nic(si, "DC0_C0_H0", "vm-lag-one", one)
+    snap = collect(load_config(sim.config_file(tmp_path)), progress=False)
+    (vc,) = snap.vcenters.values()
+    (collected,) = [s for s in vc.distributed_switches.values() if s.name == "DS-lag"]
+    assert [(g.name, g.mode, g.uplink_count, g.uplink_names) for g in collected.lacp_groups] == [
+        ("lag-two", "active", 2, ["lag-two-0", "lag-two-1"]), ("lag-one", "active", 1, ["lag-one-0"])]
+    # A LAG of two members is redundant; a LAG of one is not (vmk0 on vmnic0 alone: as vcsim starts).
+    assert _names(snap, "NET-001") == ["DC0_C0_H0 / Management Network", "DC0_C0_H1 / Management Network",
+                                       "DS-lag / dvl-one"]
