@@ -245,7 +245,7 @@ def test_lacp_group_counts_as_its_member_uplinks(vcsim_factory: Any, tmp_path: A
     _vm_with_nic(si, "DC0_C0_H0", "vm-lag-one", one)
     snap = collect(load_config(sim.config_file(tmp_path)), progress=False)
     (vc,) = snap.vcenters.values()
-    (collected,) = [s for s in vc.distributed_switches.values() if s.name == "DS-lag"]
+    (collected,) = [s for s in (vc.distributed_switches or {}).values() if s.name == "DS-lag"]
     assert [(g.name, g.mode, g.uplink_count, g.uplink_names) for g in collected.lacp_groups] == [
         ("lag-two", "active", 2, ["lag-two-0", "lag-two-1"]), ("lag-one", "active", 1, ["lag-one-0"])]
     # A LAG of two members is redundant; a LAG of one is not (vmk0 on vmnic0 alone: as vcsim starts).
