@@ -31,6 +31,8 @@ READ_ONLY = {
     "RetrievePropertiesEx", "ContinueRetrievePropertiesEx", "CancelRetrievePropertiesEx",
     "RetrieveProperties", "RetrieveContents", "Fetch",
     "QueryOptions", "QueryAssignedLicenses",
+    # Host software (docs/methodology.md#host-software): reads of the image and kernel modules.
+    "HostImageConfigGetAcceptance", "HostImageConfigGetProfile", "fetchSoftwarePackages", "QueryModules",
 }
 
 
@@ -111,9 +113,11 @@ def test_collector_calls_only_read_only_methods(cfg, monkeypatch, engine):
     assert rec.accessors == []  # no lazy per-object property access
     # Nothing reached the server past the two recorders: the wire saw exactly these calls.
     assert Counter(rec.wire) == Counter(rec.calls)
-    # The fast engine reads the six bulk types raw (one page each at the default page size);
-    # the pyVmomi engine never does.
-    expected_raw = ["RetrievePropertiesEx"] * 6 if engine == "fast" else []
+    # The fast engine reads the eleven bulk reads raw (one page each at the default page size):
+    # folders, datacenters, clusters, hosts, datastores, VMs, then distributed switches, their
+    # port groups, networks, the VMs' networks and the hosts' configuration; the pyVmomi
+    # engine never does.
+    expected_raw = ["RetrievePropertiesEx"] * 11 if engine == "fast" else []
     assert rec.raw_calls == expected_raw
 
 
@@ -126,12 +130,18 @@ def test_bulk_reads_with_pages_exact_call_counts(cfg, monkeypatch, engine):
     assert (len(vc.vms), len(vc.hosts)) == (8, 4)
     counts = rec.counts()
     # One view and one RetrievePropertiesEx per type (folders, datacenters, clusters, hosts,
-    # datastores, VMs) + one for the LicenseManager's properties.
-    assert counts["CreateContainerView"] == 6
-    assert counts["DestroyView"] == 6
-    assert counts["RetrievePropertiesEx"] == 7
-    # Continue: 4 folders -> 1, 4 hosts -> 1, 8 VMs -> 2.
-    assert counts["ContinueRetrievePropertiesEx"] == 4
+    # datastores, VMs, distributed switches, distributed port groups, networks, host
+    # configuration, VM networks) + one for the LicenseManager's properties.
+    assert counts["CreateContainerView"] == 11
+    assert counts["DestroyView"] == 11
+    assert counts["RetrievePropertiesEx"] == 12
+    # Continue: 4 folders -> 1, 4 hosts -> 1 and 8 VMs -> 2, twice each (inventory, then the
+    # hosts' configuration and the VMs' networks).
+    assert counts["ContinueRetrievePropertiesEx"] == 7
+    # Host software: the simulator's hosts answer NotSupported, so per host one image-manager
+    # call (the others are not tried after its fault) and one QueryModules.
+    assert (counts["HostImageConfigGetAcceptance"], counts["QueryModules"]) == (4, 4)
+    assert "fetchSoftwarePackages" not in counts
     assert counts["QueryOptions"] == 4 * 2  # connected hosts x option keys
     assert counts["QueryAssignedLicenses"] == 1
     assert counts["Login"] == 1 and counts["Logout"] == 1

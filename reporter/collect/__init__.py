@@ -7,7 +7,7 @@ on pyVmomi's session, parsed with lxml) or ``retrieve`` (pyVmomi deserializes th
 the reference). pyVmomi does everything else: the session, the small calls.
 Reads only: no method that changes vCenter state is ever called (the only calls
 are login/logout, view creation/destruction for our own views, property reads,
-``QueryOptions`` and ``QueryAssignedLicenses``). TLS verification is on unless the
+``QueryOptions``, ``QueryAssignedLicenses`` and the host software reads of ``hostconfig``). TLS verification is on unless the
 config or ``insecure=True`` turns it off.
 
 vCenters are collected ``[collect] workers`` at a time (default 8), each on its own

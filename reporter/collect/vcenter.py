@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 from pyVmomi import vim, vmodl
 
-from reporter.collect import convert, fastxml, retrieve
+from reporter.collect import convert, fastxml, hostconfig, retrieve
 from reporter.collect.progress import Progress
 from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, ReadStats, retrieve_one
 from reporter.collect.session import Session, describe
@@ -44,6 +44,7 @@ class Collected:
     datastores: dict[str, Datastore] = field(default_factory=dict)
     licenses: list[License] | None = None
     license_assignments: list[LicenseAssignment] | None = None
+    host_configs: hostconfig.HostConfigs | None = None  # None = not read (light sample, stage failed)
     errors: list[CollectionError] = field(default_factory=list)
 
 
@@ -88,12 +89,17 @@ class VCenterCollector:
         side = licenses.join()
         self.out.licenses, self.out.license_assignments = side.licenses, side.license_assignments
         self.out.errors += side.errors
+        if not self.light:
+            self._stage("host-config", self._read_host_configs)
         o = self.out
+        hosts = _with_host_configs(o.hosts, o.host_configs)
         return VCenter(
             name=self.vc.name, host=self.vc.host, instance_uuid=about.instanceUuid,
             version=about.version, build=about.build, api_version=about.apiVersion, full_name=about.fullName,
-            user=self.vc.user, vms=o.vms, hosts=o.hosts, clusters=o.clusters, datastores=o.datastores,
+            user=self.vc.user, vms=o.vms, hosts=hosts, clusters=o.clusters, datastores=o.datastores,
             licenses=o.licenses, license_assignments=o.license_assignments,
+            distributed_switches=o.host_configs.switches if o.host_configs else None,
+            distributed_portgroups=o.host_configs.portgroups if o.host_configs else None,
         )
 
     def _aside(self, stage: str, method: str) -> _Aside:
@@ -253,6 +259,23 @@ class VCenterCollector:
                     self._object_error("vms", m, exc)
         self.out.vms = vms
 
+    def _read_host_configs(self, session: Session) -> None:
+        """Networking, identity, distributed switches and host software (``hostconfig``)."""
+        vm_host = {m: vm.host for m, vm in self.out.vms.items()}
+
+        def read(stage: str, what: str, vimtype: type, paths: list[str]) -> Any:
+            return self._read(stage, what, vimtype, paths)
+
+        def software_progress(n: int) -> None:
+            if n == 1:
+                self.progress.start(self.vc.name, "host software")
+            self.progress.count(n)
+
+        self.out.host_configs = hostconfig.read_host_configs(
+            read, self.session.si._stub, self.vc, vm_host, self._object_error, software_progress)
+        if self.out.host_configs.software:
+            self.progress.done(len(self.out.host_configs.software))
+
     def _read_licenses(self, session: Session) -> None:
         content = session.content
         lm = content.licenseManager
@@ -297,6 +320,12 @@ class _Aside:
     def join(self) -> Collected:
         self._thread.join()
         return self.collector.out
+def _with_host_configs(hosts: dict[str, Host], configs: hostconfig.HostConfigs | None) -> dict[str, Host]:
+    if configs is None:
+        return hosts
+    return {m: h.model_copy(update={"network": configs.network.get(m), "system": configs.system.get(m),
+                                    "software": configs.software.get(m)})
+            for m, h in hosts.items()}
 
 
 def _query_option(manager: Any, key: str) -> Any:

@@ -19,6 +19,8 @@ PRODUCT_WORDS = {
     "mmu": "MMU", "vm": "VM", "vms": "VMs", "win2003": "Win2003", "io": "I/O", "iops": "IOPS", "gb": "GB",
     "mb": "MB", "ms": "ms", "id": "ID", "uuid": "UUID", "rdm": "RDM", "esxi": "ESXi", "hw": "HW",
     "vsan": "vSAN", "ctk": "CTK", "pct": "%", "12m": "12-month", "mbps": "MB/s",
+    # RVTools' tab names, which admins know: vSwitch, vPort, pNIC, dvSwitch, dvPort, VIB
+    "vswitch": "vSwitch", "vport": "vPort", "pnic": "pNIC", "dvswitch": "dvSwitch", "dvport": "dvPort", "vib": "VIB",
 }
 SMALL_WORDS = {"of", "per", "and", "by", "to", "with", "on", "in", "or", "for", "from", "if"}
 EXCEL_SHEET_NAME_MAX = 31

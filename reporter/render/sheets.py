@@ -21,6 +21,7 @@ from typing import Any
 from reporter.checks.registry import families as declared_families
 from reporter.core.findings import Finding
 from reporter.core.model import SnapshotNode, VCenter
+from reporter.domain.lifecycle import release_label
 from reporter.render.base import ReportContext
 from reporter.render.sheet_text import Cell, column_label, flat_value, parse_iso, sheet_title
 
@@ -145,7 +146,8 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
     assignments: list[list[Cell]] = []
     for vc in snap.vcenters.values():
         host_n, cluster_n, ds_n = _names(vc)
-        vcenters.append([vc.name, vc.host, vc.instance_uuid, vc.version, vc.build, vc.api_version, vc.full_name,
+        vcenters.append([vc.name, vc.host, vc.instance_uuid, vc.version, vc.build,
+                         release_label("vcenter", vc.build, vc.version).text, vc.api_version, vc.full_name,
                          vc.user, len(vc.vms), len(vc.hosts), len(vc.clusters), len(vc.datastores)])
         for vm in vc.vms.values():
             prov = sum(d.capacity_bytes or 0 for d in vm.disks)
@@ -176,7 +178,8 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
                 stack.extend((c, node.name, depth + 1) for c in reversed(node.children))
         for h in vc.hosts.values():
             hosts.append([
-                vc.name, h.name, cluster_n.get(h.cluster or "", h.cluster), h.version, h.build, h.connection_state,
+                vc.name, h.name, cluster_n.get(h.cluster or "", h.cluster), h.version, h.build,
+                release_label("esxi", h.build, h.version).text, h.connection_state,
                 h.maintenance_mode, h.power_state, h.cpu_model, h.cpu_packages, h.cpu_cores, h.cpu_threads,
                 _gb(h.memory_bytes), h.hw_exec_supported, h.hw_mmu_supported, h.moid,
             ])
@@ -202,13 +205,15 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
             licenses.append([vc.name, lic.key, lic.edition_key, lic.name, lic.cost_unit, lic.total, lic.used,
                              _date(expires), ", ".join(assigned.get(lic.key, [])), flat_value(lic.properties)])
     sheets = [
-        Sheet("vcenters", "vCenters", ["vCenter", "Host", "Instance UUID", "Version", "Build", "API version", "Product",
+        Sheet("vcenters", "vCenters", ["vCenter", "Host", "Instance UUID", "Version", "Build", "Release", "API version",
+                                       "Product",
                                        "Collector user", "VMs", "Hosts", "Clusters", "Datastores"], vcenters),
         Sheet("vms", "VMs", ["vCenter", "VM", "Power state", "Template", "CPUs", "Memory (MB)", "Guest OS (configured)",
                              "Guest OS (VMware Tools)", "HW version", "CBT enabled", "CPU virtualization",
                              "MMU virtualization", "Host", "Cluster", "Folder", "Datastores", "Disks",
                              "Provisioned (GB)", "Snapshots", "Consolidation needed", "Instance UUID", "MoRef"], vms),
-        Sheet("hosts", "Hosts", ["vCenter", "Host", "Cluster", "Version", "Build", "Connection", "Maintenance mode",
+        Sheet("hosts", "Hosts", ["vCenter", "Host", "Cluster", "Version", "Build", "Release", "Connection",
+                                 "Maintenance mode",
                                  "Power state", "CPU model", "CPU sockets", "CPU cores", "CPU threads", "Memory (GB)",
                                  "HW CPU virtualization", "HW MMU virtualization", "MoRef"], hosts),
         Sheet("clusters", "Clusters", ["vCenter", "Cluster", "Hosts", "Host names", "MoRef"], clusters),

@@ -11,7 +11,7 @@ from typing import Any
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
 from reporter.checks.cbt import FAMILY
-from reporter.checks.cbt.common import KB_CBT, reset_steps, vms
+from reporter.checks.cbt.common import KB_CBT, host_release, reset_steps, vms
 from reporter.checks.grouping import GroupKey, Risk
 from reporter.core.findings import Finding, Severity
 from reporter.domain.cbt import ACTIVE, PENDING, host_defects, load_defects, unknown_build_hosts
@@ -98,7 +98,7 @@ def run(ctx: CheckContext) -> Outcome:
             else:
                 severity = Severity.high
                 lines.append(f"{d.kb}: affected — {d.defect.rstrip('.')}")
-            fixes.append(f"Upgrade {host.name} (ESXi {host.version} build {host.build}) to {rel.fix}"
+            fixes.append(f"Upgrade {host.name} ({host_release(host)}) to {rel.fix}"
                          + ("" if rel.verified else " — fixed build not verified against the KB, check it")
                          + f" ({d.kb}). {d.after_fix}")
             items.append(item)
@@ -112,7 +112,7 @@ def run(ctx: CheckContext) -> Outcome:
         steps = fixes + reset_steps(view.vm.name, [x.disk.device_node for x in tracked])
         out.findings.append(finding(
             META, view.vc, view.vm.name, object_id(view.vc, view.vm.moid),
-            f"Host {host.name} runs ESXi {host.version} build {host.build}, affected by a known CBT defect. "
+            f"Host {host.name} runs {host_release(host)}, affected by a known CBT defect. "
             + "; ".join(lines) + ".",
             evidence=ev, remediation=steps, severity=severity,
         ))
@@ -121,7 +121,7 @@ def run(ctx: CheckContext) -> Outcome:
         kbs = ", ".join(sorted({i["kb"] for i in items}))
         out.findings.append(finding(
             META, vc, host.name, object_id(vc, host.moid),
-            f"Host {host.name} runs ESXi {host.version} build {host.build}, in the affected range of {kbs}: "
+            f"Host {host.name} runs {host_release(host)}, in the affected range of {kbs}: "
             f"{len(names)} VM(s) with CBT on are at risk if a CBT disk is grown past the boundary (none is "
             "larger than it yet).",
             evidence={"host_version": host.version, "host_build": host.build, "defects": items,
