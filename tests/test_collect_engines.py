@@ -105,7 +105,7 @@ def test_default_engine_and_the_environment(vcsim, tmp_path, monkeypatch):
     monkeypatch.delenv("VCREPORT_COLLECT_ENGINE", raising=False)
     rec = Recorder(monkeypatch)
     assert collect(cfg, progress=False).vm_count() == 8
-    assert rec.raw_calls == ["RetrievePropertiesEx"] * 6  # the fast engine read the pages
+    assert rec.raw_calls == ["RetrievePropertiesEx"] * 7  # the fast engine read the pages (folders, datacenters, vApps, clusters, hosts, datastores, VMs)
     monkeypatch.setenv("VCREPORT_COLLECT_ENGINE", "pyvmomi")
     rec.raw_calls.clear()
     assert collect(cfg, progress=False).vm_count() == 8

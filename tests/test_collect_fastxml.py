@@ -459,7 +459,7 @@ def test_every_read_path_has_a_fused_or_exact_reader():
     """VM paths with a plain-value function use its fused reader when there is one; the
     others are scalars or references that ``Values.any`` converts itself."""
     fused = {p for p, fn in convert.VM_VALUES.items() if fn in fastxml._FUSED}
-    assert fused == {"parent", "datastore", "runtime.host", "config.extraConfig", "config.hardware.device",
+    assert fused == {"parent", "parentVApp", "datastore", "runtime.host", "config.extraConfig", "config.hardware.device",
                      "snapshot", "layoutEx"}
     assert set(convert.VM_VALUES) - fused == {"runtime.powerState", "config.flags.virtualExecUsage",
                                               "config.flags.virtualMmuUsage"}  # enums: text()

@@ -104,9 +104,9 @@ def test_collector_calls_only_read_only_methods(cfg, monkeypatch, engine):
     assert rec.accessors == []  # no lazy per-object property access
     # Nothing reached the server past the two recorders: the wire saw exactly these calls.
     assert Counter(rec.wire) == Counter(rec.calls)
-    # The fast engine reads the six bulk types raw (one page each at the default page size);
+    # The fast engine reads the seven bulk types raw (one page each at the default page size);
     # the pyVmomi engine never does.
-    expected_raw = ["RetrievePropertiesEx"] * 6 if engine == "fast" else []
+    expected_raw = ["RetrievePropertiesEx"] * 7 if engine == "fast" else []
     assert rec.raw_calls == expected_raw
 
 
@@ -118,11 +118,11 @@ def test_bulk_reads_with_pages_exact_call_counts(cfg, monkeypatch, engine):
     (vc,) = snap.vcenters.values()
     assert (len(vc.vms), len(vc.hosts)) == (8, 4)
     counts = rec.counts()
-    # One view and one RetrievePropertiesEx per type (folders, datacenters, clusters, hosts,
-    # datastores, VMs) + one for the LicenseManager's properties.
-    assert counts["CreateContainerView"] == 6
-    assert counts["DestroyView"] == 6
-    assert counts["RetrievePropertiesEx"] == 7
+    # One view and one RetrievePropertiesEx per type (folders, datacenters, vApps, clusters,
+    # hosts, datastores, VMs) + one for the LicenseManager's properties.
+    assert counts["CreateContainerView"] == 7
+    assert counts["DestroyView"] == 7
+    assert counts["RetrievePropertiesEx"] == 8
     # Continue: 4 folders -> 1, 4 hosts -> 1, 8 VMs -> 2.
     assert counts["ContinueRetrievePropertiesEx"] == 4
     assert counts["QueryOptions"] == 4 * 2  # connected hosts x option keys

@@ -58,6 +58,7 @@ class VCenterCollector:
         self.page_size = page_size
         self.out = Collected()
         self._folder_paths: dict[str, str] = {}
+        self._vapps: dict[str, str] = {}
         self._host_cluster: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ driver
@@ -66,6 +67,7 @@ class VCenterCollector:
         about = self.session.content.about
         if not self.light:
             self._stage("folders", self._read_folders)
+            self._stage("vapps", self._read_vapps)
         self._stage("clusters", self._read_clusters)
         self._stage("hosts", self._read_hosts)
         if not self.light:
@@ -131,6 +133,11 @@ class VCenterCollector:
         objects = list(self._read("folders", "folders", vim.Folder, convert.FOLDER_PATHS))
         objects += self._read("folders", "datacenters", vim.Datacenter, convert.FOLDER_PATHS)
         self._folder_paths = convert.folder_paths(objects)
+
+    def _read_vapps(self, session: Session) -> None:
+        objects = list(self._read("vapps", "vApps", vim.VirtualApp, convert.VAPP_PATHS))
+        paths, self._vapps = convert.vapp_paths(objects, self._folder_paths)
+        self._folder_paths.update(paths)  # VMs in a vApp take its path as their folder path
 
     def _convert_each(self, stage: str, label: str, vimtype: type, paths: list[str],
                       convert_one: Callable[[str, dict[str, Any]], Any]) -> dict[str, Any]:
@@ -225,7 +232,7 @@ class VCenterCollector:
             for m, p in self._read("vms", "virtual machines", vim.VirtualMachine, convert.VM_PATHS,
                                    convert.VM_VALUES):
                 try:
-                    vms[m] = vm_from(m, p, paths, host_cluster)
+                    vms[m] = vm_from(m, p, paths, host_cluster, self._vapps)
                 except Exception as exc:
                     self._object_error("vms", m, exc)
         self.out.vms = vms

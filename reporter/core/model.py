@@ -127,7 +127,8 @@ class VM(_Data):
     consolidation_needed: bool | None = None
     host: str | None = None  # host moid
     cluster: str | None = None  # cluster moid (derived from host)
-    folder_path: str | None = None  # "/DC0/vm/prod"
+    folder_path: str | None = None  # "/DC0/vm/prod"; a VM in a vApp: "/DC0/vm/Shop/Shop-DB"
+    vapp: str | None = None  # the vApp it runs in, nested ones as "Shop/Shop-DB"; None = none
     datastores: list[str] = Field(default_factory=list)
     annotation: str | None = None
     # vSphere tags as "Category/Tag"; None = not collected (tags come from the vAPI
