@@ -113,6 +113,9 @@ def collect_cmd(config_path: Path, out: Path, insecure: bool) -> None:
     api.save_snapshot(snap, out)
     api.record_history(cfg, snap)
     click.echo(f"wrote {out}: {len(snap.vcenters)} vCenter(s), {snap.vm_count()} VMs")
+    for vc in snap.vcenters.values():
+        for note in vc.collection_notes:
+            click.echo(f"vcreport: note: {vc.name}: {note}", err=True)
     if snap.collection_errors:
         for err in snap.collection_errors:
             click.echo(f"vcreport: warning: {err.vcenter}: {err.stage}: {err.message}", err=True)

@@ -34,6 +34,20 @@ READ_ONLY = {
 }
 
 
+# vAPI REST requests the tag reader may send (reporter/collect/tags.py): the session login and
+# logout, GETs, and the one query that needs a body. Anything else (create, attach, ...) fails.
+REST_READ_ONLY = (
+    re.compile(r"POST /rest/com/vmware/cis/session"),
+    re.compile(r"DELETE /rest/com/vmware/cis/session"),
+    re.compile(r"GET /rest/com/vmware/cis/tagging/(category|tag)(/id:[^/?]+)?"),
+    re.compile(r"POST /rest/com/vmware/cis/tagging/tag-association\?~action=list-attached-objects-on-tags"),
+)
+
+
+def rest_not_read_only(calls: list[str]) -> list[str]:
+    return [c for c in calls if not any(p.fullmatch(c) for p in REST_READ_ONLY)]
+
+
 # The first element in a SOAP request's Body: the method called.
 _BODY_METHOD = re.compile(rb"<(?:\w+:)?Body[^>]*>\s*<(?:\w+:)?(\w+)")
 
@@ -44,6 +58,7 @@ class Recorder:
         self.raw_calls: list[str] = []  # the fast engine's alone
         self.wire: list[str] = []  # every SOAP request sent
         self.accessors: list[str] = []
+        self.rest: list[str] = []  # every vAPI REST request sent: "METHOD /path?~action=..."
         original = SoapAdapter.SoapStubAdapter.InvokeMethod
         original_accessor = SoapAdapter.SoapStubAdapter.InvokeAccessor
         original_raw = rawsoap.RawSoap.send
@@ -64,7 +79,9 @@ class Recorder:
             return original_accessor(stub, mo, info)
 
         def request(conn: Any, method: str, url: str, body: Any = None, *args: Any, **kwargs: Any) -> Any:
-            if method == "POST":
+            if url.startswith("/rest/"):
+                recorder.rest.append(f"{method} {url}")
+            elif method == "POST":
                 data = body.encode() if isinstance(body, str) else bytes(body or b"")
                 m = _BODY_METHOD.search(data)
                 recorder.wire.append(m.group(1).decode() if m else f"unparsed POST {url}")
@@ -108,6 +125,10 @@ def test_collector_calls_only_read_only_methods(cfg, monkeypatch, engine):
     # the pyVmomi engine never does.
     expected_raw = ["RetrievePropertiesEx"] * 7 if engine == "fast" else []
     assert rec.raw_calls == expected_raw
+    # The tag reader's REST calls are reads too, and they happened.
+    assert rest_not_read_only(rec.rest) == []
+    assert rec.rest[0] == "POST /rest/com/vmware/cis/session" and rec.rest[-1] == "DELETE /rest/com/vmware/cis/session"
+    assert "GET /rest/com/vmware/cis/tagging/category" in rec.rest
 
 
 @pytest.mark.parametrize("engine", ["fast", "pyvmomi"])

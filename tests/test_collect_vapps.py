@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
+from vcsim_network import find_by_name
+from vcsim_recording import RECORDING
+from vcsim_vapp import build_vapps
 
 from reporter.api import load_config
 from reporter.checks import CheckContext, load_all
@@ -19,9 +22,6 @@ from reporter.collect import collect
 from reporter.config.settings import Settings
 from reporter.core.model import Snapshot
 from reporter.domain.cbt import in_backup_scope
-from vcsim_network import find_by_name
-from vcsim_recording import RECORDING
-from vcsim_vapp import build_vapps
 
 pytestmark = pytest.mark.vcsim
 

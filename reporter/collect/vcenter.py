@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from pyVmomi import vim, vmodl
 
-from reporter.collect import convert, fastxml, retrieve
+from reporter.collect import convert, fastxml, retrieve, tags
 from reporter.collect.progress import Progress
 from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, ReadStats, retrieve_one
 from reporter.collect.session import Session, describe
@@ -43,6 +43,7 @@ class Collected:
     licenses: list[License] | None = None
     license_assignments: list[LicenseAssignment] | None = None
     errors: list[CollectionError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was not collected, without being an error
 
 
 class VCenterCollector:
@@ -74,12 +75,14 @@ class VCenterCollector:
             self._stage("datastores", self._read_datastores)
         self._stage("vms", self._read_vms)
         self._stage("licenses", self._read_licenses)
+        if not self.light:
+            self._read_tags()
         o = self.out
         return VCenter(
             name=self.vc.name, host=self.vc.host, instance_uuid=about.instanceUuid,
             version=about.version, build=about.build, api_version=about.apiVersion, full_name=about.fullName,
             user=self.vc.user, vms=o.vms, hosts=o.hosts, clusters=o.clusters, datastores=o.datastores,
-            licenses=o.licenses, license_assignments=o.license_assignments,
+            licenses=o.licenses, license_assignments=o.license_assignments, collection_notes=o.notes,
         )
 
     def _stage(self, stage: str, fn: Callable[[Session], None]) -> None:
@@ -236,6 +239,25 @@ class VCenterCollector:
                 except Exception as exc:
                     self._object_error("vms", m, exc)
         self.out.vms = vms
+
+    def _read_tags(self) -> None:
+        """VM tags from the vAPI REST endpoint (``collect.tags``); without it, a note."""
+        self.progress.start(self.vc.name, "tags")
+        client = tags.RestClient(self.vc.host, self.vc.port, self.session.tls_context, self.vc.timeout_s)
+        try:
+            data = tags.read_tags(client, self.vc.user, self.session.rest_password())
+        except tags.TagsUnavailable as exc:
+            self.progress.done()
+            self.out.notes.append(f"tags not collected: {exc}")
+            return
+        except Exception as exc:
+            self.progress.done()
+            log.debug("%s: tags failed", self.vc.name, exc_info=True)
+            self.error("tags", type(exc).__name__, f"tags not collected: {exc}")
+            return
+        self.out.vms = {m: vm.model_copy(update={"tags": data.of("VirtualMachine", m)})
+                        for m, vm in self.out.vms.items()}
+        self.progress.done(len(data.tags))
 
     def _read_licenses(self, session: Session) -> None:
         content = session.content

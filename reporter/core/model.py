@@ -250,6 +250,8 @@ class VCenter(_Data):
     datastores: dict[str, Datastore] = Field(default_factory=dict)
     licenses: list[License] | None = None  # None = could not be read
     license_assignments: list[LicenseAssignment] | None = None
+    # What was not collected without being an error, e.g. "tags not collected: no vAPI endpoint".
+    collection_notes: list[str] = Field(default_factory=list)
 
 
 class CollectionError(_Data):
