@@ -406,7 +406,7 @@ def test_missing_properties_and_deleted_objects():
     ref, fast, ref_stats, fast_stats = both(page, convert.VM_VALUES)
     assert [m for m, _ in fast] == [m for m, _ in ref] == ["vm-1", "vm-2"]  # vm-3 was deleted while we read
     assert fast_stats.missing == ref_stats.missing == [
-        MissingProperty("vm-2", "config.extraConfig", "NoPermission", DENIED),
+        MissingProperty("vm-2", "config.extraConfig", "NoPermission", DENIED, "VirtualMachine.Config.AdvancedConfig"),
         MissingProperty("vm-2", "config.noSuchProperty", "InvalidProperty", "")]
 
 

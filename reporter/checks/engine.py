@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from reporter.checks import CheckContext, CheckMeta, Outcome, all_checks
+from reporter.checks.unreadable import notes_for
 from reporter.core.findings import Finding, Severity, Status
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,11 @@ def apply_waivers(findings: Iterable[Finding], waivers: list[Any], today: date) 
     return out
 
 
+def _any_unreadable(ctx: CheckContext) -> bool:
+    return any(o.unreadable for vc in ctx.snapshot.vcenters.values()
+               for objects in (vc.vms, vc.hosts, vc.datastores) for o in objects.values())
+
+
 def run_checks(
     ctx: CheckContext,
     waivers: list[Any] | None = None,
@@ -113,5 +119,7 @@ def run_checks(
         if waivers:
             found = apply_waivers(found, waivers, today or ctx.snapshot.collected_at.date())
         found.sort(key=lambda f: (-f.severity.rank, f.vcenter, f.object_name, f.object_id))
-        results.append(CheckResult(check.meta, outcome.checked, found, list(outcome.notes)))
+        # Objects whose properties this check reads could not be read: say so on the check.
+        gaps = notes_for(check.meta.id, ctx.snapshot) if ctx.memo("unreadable.any", lambda: _any_unreadable(ctx)) else []
+        results.append(CheckResult(check.meta, outcome.checked, found, list(outcome.notes) + gaps))
     return Results(results)

@@ -60,6 +60,7 @@ class VCenterCollector:
         self.out = Collected()
         self._folder_paths: dict[str, str] = {}
         self._vapps: dict[str, str] = {}
+        self._unreadable: dict[str, dict[str, dict[str, str]]] = {}  # stage -> moid -> path -> why
         self._host_cluster: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ driver
@@ -77,6 +78,7 @@ class VCenterCollector:
         self._stage("licenses", self._read_licenses)
         if not self.light:
             self._read_tags()
+        self._mark_unreadable()
         o = self.out
         return VCenter(
             name=self.vc.name, host=self.vc.host, instance_uuid=about.instanceUuid,
@@ -123,12 +125,25 @@ class VCenterCollector:
         # One error per (property, fault), not one per object: 10,000 identical
         # "NoPermission on config.extraConfig" lines help nobody.
         groups: dict[tuple[str, str], list[str]] = {}
+        per_object = self._unreadable.setdefault(stage, {})
         for m in stats.missing:
             groups.setdefault((m.path, m.fault), []).append(m.moid)
+            per_object.setdefault(m.moid, {})[m.path] = m.reason
         for (path, fault), ids in groups.items():
             more = f" and {len(ids) - 1} more" if len(ids) > 1 else ""
             self.error(stage, fault, f"property {path} could not be read ({fault}) on {ids[0]}{more}",
                        object_id=ids[0])
+
+    def _mark_unreadable(self) -> None:
+        """Each object records the properties it could not read (``unreadable``): unknown, not unset."""
+        o = self.out
+        kinds: tuple[tuple[str, dict[str, Any]], ...] = (
+            ("vms", o.vms), ("hosts", o.hosts), ("datastores", o.datastores), ("clusters", o.clusters))
+        for stage, objects in kinds:
+            for moid, paths in self._unreadable.get(stage, {}).items():
+                obj = objects.get(moid)
+                if obj is not None:
+                    objects[moid] = obj.model_copy(update={"unreadable": dict(sorted(paths.items()))})
 
     # ------------------------------------------------------------------ stages
 

@@ -134,6 +134,10 @@ class VM(_Data):
     # vSphere tags as "Category/Tag"; None = not collected (tags come from the vAPI
     # tagging service, not the PropertyCollector). Used by the CBT backup scope.
     tags: list[str] | None = None
+    # Properties the collector could not read on this object (PropertyCollector missingSet):
+    # vSphere property path -> why, e.g. {"config.extraConfig": "no permission (privilege System.Read)"}.
+    # Their model fields are None/empty because they are unknown, not because they are unset.
+    unreadable: dict[str, str] = Field(default_factory=dict)
 
     @property
     def hw_version_number(self) -> int | None:
@@ -180,12 +184,20 @@ class Host(_Data):
     mmu_usage_ignored: bool | None = None  # capability.virtualMmuUsageIgnored
     advanced_options: dict[str, str | int | bool | None] = Field(default_factory=dict)
     advanced_option_errors: dict[str, str] = Field(default_factory=dict)  # key -> why unknown
+    # Properties the collector could not read on this object (PropertyCollector missingSet):
+    # vSphere property path -> why, e.g. {"config.extraConfig": "no permission (privilege System.Read)"}.
+    # Their model fields are None/empty because they are unknown, not because they are unset.
+    unreadable: dict[str, str] = Field(default_factory=dict)
 
 
 class Cluster(_Data):
     moid: str
     name: str
     hosts: list[str] = Field(default_factory=list)
+    # Properties the collector could not read on this object (PropertyCollector missingSet):
+    # vSphere property path -> why, e.g. {"config.extraConfig": "no permission (privilege System.Read)"}.
+    # Their model fields are None/empty because they are unknown, not because they are unset.
+    unreadable: dict[str, str] = Field(default_factory=dict)
 
 
 class IormConfig(_Data):
@@ -214,6 +226,10 @@ class Datastore(_Data):
     iorm: IormConfig | None = None
     hosts: list[str] = Field(default_factory=list)
     vms: list[str] = Field(default_factory=list)
+    # Properties the collector could not read on this object (PropertyCollector missingSet):
+    # vSphere property path -> why, e.g. {"config.extraConfig": "no permission (privilege System.Read)"}.
+    # Their model fields are None/empty because they are unknown, not because they are unset.
+    unreadable: dict[str, str] = Field(default_factory=dict)
 
 
 class License(_Data):
