@@ -18,7 +18,7 @@ import click
 
 from reporter import __version__, api
 from reporter.config import Config
-from reporter.errors import CollectionIncomplete, ConfigError, ReporterError
+from reporter.errors import CollectionIncomplete, ConfigError, HistoryUnavailable, ReporterError
 
 
 def _fail(message: str, code: int) -> None:
@@ -318,6 +318,9 @@ def run_cmd(config_path: Path, insecure: bool) -> None:
         click.echo(f"  {f}")
     if outcome.partial:
         raise CollectionIncomplete(f"collection incomplete: {outcome.collection_errors} error(s); reports written anyway")
+    if outcome.history_error:
+        raise HistoryUnavailable(f"history not available ({outcome.history_error}); reports written"
+                                 + (" and emailed" if outcome.emailed else "") + " without the 12-month figures")
 
 
 @main.command("serve")

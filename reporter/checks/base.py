@@ -52,6 +52,7 @@ class CheckContext:
     settings: Settings = field(default_factory=Settings)
     history: VramHistory | None = None  # vRAM history (12-month figures), None when no history
     previous: Snapshot | None = None  # the previous run's snapshot, for trends
+    history_error: str | None = None  # the history is configured but could not be read (why)
     _memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def memo(self, key: Hashable, compute: Callable[[], M]) -> M:

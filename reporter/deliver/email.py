@@ -70,6 +70,8 @@ def text_body(view: ReportView, attachments: list[str], report_dir: str | None) 
         lines.append(f"COLLECTION INCOMPLETE: {len(view.collection_errors)} error(s); findings cover only what could be read.")
         lines += [f"  - {e.vcenter} {e.stage}: {e.error_type}: {e.message}" for e in view.collection_errors]
         lines.append("")
+    if view.ctx.history_error:
+        lines += [f"HISTORY NOT AVAILABLE: {view.ctx.history_error}; the 12-month vRAM figures could not be read.", ""]
     for c in view.checks_failed:
         lines.append(f"CHECK NOT RUN: {c.meta.id} {c.meta.title}: {c.error}")
     lines.append(view.headline)

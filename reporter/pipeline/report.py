@@ -29,7 +29,7 @@ from reporter.core.findings import Finding
 from reporter.core.formats import DEFAULT_FORMATS, Format, parse_formats
 from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError, UsageError
-from reporter.history import VramHistory, load_for_report
+from reporter.history import HISTORY_FAILURES, VramHistory, history_failure, load_for_report
 from reporter.render.base import Delta, ReportContext, get_renderer, sha256_file
 from reporter.render.signing import SignerFiles, SigningSetup
 
@@ -37,15 +37,18 @@ log = logging.getLogger(__name__)
 
 
 def check_context(
-    snapshot: Snapshot, cfg: Config | None = None, *, history: Any = None, previous: Snapshot | None = None
+    snapshot: Snapshot, cfg: Config | None = None, *, history: Any = None, previous: Snapshot | None = None,
+    history_error: str | None = None,
 ) -> CheckContext:
     load_all()  # the check families register their settings classes
-    return CheckContext(snapshot=snapshot, settings=Settings.from_config(cfg), history=history, previous=previous)
+    return CheckContext(snapshot=snapshot, settings=Settings.from_config(cfg), history=history, previous=previous,
+                        history_error=history_error)
 
 
 def check(snapshot: Snapshot, cfg: Config | None = None, *, history: Any = None,
-          previous: Snapshot | None = None, only: Iterable[str] | None = None) -> tuple[Results, list[Table]]:
-    ctx = check_context(snapshot, cfg, history=history, previous=previous)
+          previous: Snapshot | None = None, only: Iterable[str] | None = None,
+          history_error: str | None = None) -> tuple[Results, list[Table]]:
+    ctx = check_context(snapshot, cfg, history=history, previous=previous, history_error=history_error)
     waivers = cfg.waiver if cfg else []
     results = run_checks(ctx, waivers=waivers, today=datetime.now(UTC).date(), only=only)
     return results, build_tables(ctx)
@@ -108,11 +111,13 @@ def report(
     previous_findings: list[Finding] | None = None,
     previous: Snapshot | None = None,
     history: Any = None,
+    history_error: str | None = None,
 ) -> ReportOutput:
     """Run the checks and write the chosen formats into ``out_dir``.
 
     The previous run's findings (for the new/fixed/still-open summary) default to the
-    ``findings.json`` already in ``out_dir``.
+    ``findings.json`` already in ``out_dir``. A configured history that cannot be read
+    (``history_error``, or found here) does not stop the report: it says so instead.
     """
     snapshot_sha = None
     if not isinstance(snapshot, Snapshot):
@@ -128,14 +133,18 @@ def report(
             previous_findings = load_findings(out / "findings.json")
         except SnapshotFormatError as exc:
             log.warning("ignoring previous findings: %s", exc)
-    if history is None and cfg is not None and cfg.history is not None:
-        history = history_for_report(cfg, snap)
-    results, tables = check(snap, cfg, history=history, previous=previous)
+    if history is None and history_error is None and cfg is not None and cfg.history is not None:
+        try:
+            history = history_for_report(cfg, snap)
+        except HISTORY_FAILURES as exc:
+            history_error = history_failure(cfg, exc)
+            log.warning("history not available for this report: %s", history_error)
+    results, tables = check(snap, cfg, history=history, previous=previous, history_error=history_error)
     show = cfg.output.show_license_keys if (show_license_keys is None and cfg) else bool(show_license_keys)
     ctx = ReportContext(
         snapshot=snap, results=results, tables=tables, tool_version=__version__,
         snapshot_sha256=snapshot_sha, delta=compute_delta(results.findings, previous_findings),
-        history=history, show_license_keys=show,
+        history=history, history_error=history_error, show_license_keys=show,
         audit_signing=audit_signing_setup(cfg) if Format.pdfa in fmt else None,
     )
     masked = ctx.masked()

@@ -43,6 +43,7 @@ class ReportContext:
     snapshot_sha256: str | None = None  # of the source snapshot file, when there is one
     delta: Delta | None = None
     history: Any = None  # pandas frames for charts (vRAM over 12 months), None when no history
+    history_error: str | None = None  # history configured but unreadable: why (said in reports and email)
     show_license_keys: bool = False
     title: str = "vCenter report"
     audit_signing: SigningSetup | None = None  # sign audit-evidence.pdf; None leaves it unsigned

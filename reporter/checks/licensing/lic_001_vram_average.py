@@ -27,7 +27,10 @@ META = CheckMeta(
 def run(ctx: CheckContext) -> Outcome:
     a = analysis(ctx)
     out = Outcome()
-    if ctx.history is None:
+    if ctx.history is None and ctx.history_error:
+        out.notes.append(f"vRAM history could not be read ({ctx.history_error}): the 12-month average and the other "
+                         "12-month figures are not available in this report. Today's readings are unaffected.")
+    elif ctx.history is None:
         out.notes.append("No vRAM history: the 12-month average is unknown (add a [history] section to the "
                          "config so every run and 'vcreport vram sample' records it, or seed it with "
                          "'vcreport history import').")
