@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from reporter.core.formats import DEFAULT_FORMATS, Format, parse_formats
 from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError, UsageError
 from reporter.history import HISTORY_FAILURES, VramHistory, history_failure, load_for_report
+from reporter.pipeline.staging import make_staging, remove_stale
 from reporter.render.base import Delta, ReportContext, get_renderer, sha256_file
 from reporter.render.signing import SignerFiles, SigningSetup
 
@@ -168,7 +168,8 @@ def audit_signing_setup(cfg: Config | None) -> SigningSetup | None:
 def _render_all(ctx: ReportContext, formats: list[Format], out: Path) -> list[Path]:
     """Render every format into a staging directory beside the reports, then move the files
     into place. If any format fails, the previous report set is left exactly as it was."""
-    staging = Path(tempfile.mkdtemp(prefix=".render-", dir=out))
+    remove_stale(out)
+    staging = make_staging(out)
     try:
         staged: list[Path] = []
         for name in formats:
