@@ -78,6 +78,9 @@ class OutputConfig(_Section):
     formats: list[Format] = Field(default_factory=lambda: list(DEFAULT_FORMATS), min_length=1)
     show_license_keys: StrictBool = False
     keep_snapshots: StrictBool = True
+    # "private": files 0600, directories 0700 (snapshots hold licence keys); "umask": what the
+    # process umask gives (e.g. 0644/0755), to share reports through the file system.
+    file_mode: Literal["private", "umask"] = "private"
 
 
 class HistoryConfig(_Section):

@@ -25,6 +25,7 @@ from reporter.config import Config
 from reporter.config.settings import Settings
 from reporter.core import snapshot_io
 from reporter.core.findings import Finding
+from reporter.core.fsutil import make_dirs
 from reporter.core.formats import DEFAULT_FORMATS, Format, parse_formats
 from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError, UsageError
@@ -148,7 +149,7 @@ def report(
         audit_signing=audit_signing_setup(cfg) if Format.pdfa in fmt else None,
     )
     masked = ctx.masked()
-    out.mkdir(parents=True, exist_ok=True)
+    make_dirs(out)
     files = _render_all(masked, fmt, out)
     return ReportOutput(files=files, results=results, tables=tables, context=masked)
 
@@ -177,7 +178,7 @@ def _render_all(ctx: ReportContext, formats: list[Format], out: Path) -> list[Pa
         files = []
         for path in staged:
             target = out / path.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(target.parent)
             os.replace(path, target)
             files.append(target)
         return files
