@@ -25,10 +25,10 @@ from reporter.config import Config
 from reporter.config.settings import Settings
 from reporter.core import snapshot_io
 from reporter.core.findings import Finding
-from reporter.core.fsutil import make_dirs
 from reporter.core.formats import DEFAULT_FORMATS, Format, parse_formats
+from reporter.core.fsutil import make_dirs
 from reporter.core.model import Snapshot
-from reporter.errors import SnapshotFormatError, UsageError
+from reporter.errors import RenderError, SnapshotFormatError, UsageError
 from reporter.history import HISTORY_FAILURES, VramHistory, history_failure, load_for_report
 from reporter.pipeline.staging import make_staging, remove_stale
 from reporter.render.base import Delta, ReportContext, get_renderer, sha256_file
@@ -123,7 +123,7 @@ def report(
     snapshot_sha = None
     if not isinstance(snapshot, Snapshot):
         path = Path(snapshot)
-        snap = snapshot_io.load(path)
+        snap = snapshot_io.load(path, max_bytes=cfg.output.snapshot_max_bytes if cfg else snapshot_io.DEFAULT_MAX_BYTES)
         snapshot_sha = sha256_file(path)
     else:
         snap = snapshot
@@ -149,7 +149,10 @@ def report(
         audit_signing=audit_signing_setup(cfg) if Format.pdfa in fmt else None,
     )
     masked = ctx.masked()
-    make_dirs(out)
+    try:
+        make_dirs(out)
+    except OSError as exc:
+        raise _cannot_write(out, exc) from None
     files = _render_all(masked, fmt, out)
     return ReportOutput(files=files, results=results, tables=tables, context=masked)
 
@@ -169,8 +172,11 @@ def audit_signing_setup(cfg: Config | None) -> SigningSetup | None:
 def _render_all(ctx: ReportContext, formats: list[Format], out: Path) -> list[Path]:
     """Render every format into a staging directory beside the reports, then move the files
     into place. If any format fails, the previous report set is left exactly as it was."""
-    remove_stale(out)
-    staging = make_staging(out)
+    try:
+        remove_stale(out)
+        staging = make_staging(out)
+    except OSError as exc:
+        raise _cannot_write(out, exc) from None
     try:
         staged: list[Path] = []
         for name in formats:
@@ -182,8 +188,15 @@ def _render_all(ctx: ReportContext, formats: list[Format], out: Path) -> list[Pa
             os.replace(path, target)
             files.append(target)
         return files
+    except OSError as exc:
+        # The user asked for --out: name it, not the internal staging directory inside it.
+        raise _cannot_write(out, exc) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _cannot_write(out: Path, exc: OSError) -> RenderError:
+    return RenderError(f"{out}: cannot write the reports there: {exc.strerror or type(exc).__name__}")
 
 
 def history_for_report(cfg: Config, snap: Snapshot) -> VramHistory:
