@@ -19,6 +19,7 @@ import click
 from reporter import __version__, api
 from reporter.config import Config
 from reporter.errors import CollectionIncomplete, ConfigError, HistoryUnavailable, ReporterError
+from reporter.render.textsafe import isolate
 
 
 def _fail(message: str, code: int) -> None:
@@ -115,10 +116,10 @@ def collect_cmd(config_path: Path, out: Path, insecure: bool) -> None:
     click.echo(f"wrote {out}: {len(snap.vcenters)} vCenter(s), {snap.vm_count()} VMs")
     for vc in snap.vcenters.values():
         for note in vc.collection_notes:
-            click.echo(f"vcreport: note: {vc.name}: {note}", err=True)
+            click.echo(f"vcreport: note: {vc.name}: {isolate(note)}", err=True)
     if snap.collection_errors:
         for err in snap.collection_errors:
-            click.echo(f"vcreport: warning: {err.vcenter}: {err.stage}: {err.message}", err=True)
+            click.echo(f"vcreport: warning: {err.vcenter}: {err.stage}: {isolate(err.message)}", err=True)
         raise CollectionIncomplete(f"collection incomplete: {len(snap.collection_errors)} error(s); snapshot written to {out}")
 
 

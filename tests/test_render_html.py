@@ -90,7 +90,7 @@ def test_findings_show_evidence_remediation_and_kb(html):
     assert "Old deltas grow until the datastore fills." in block
     assert "<li class=\"pre\">govc snapshot.remove -vm &lt;vm&gt; &lt;name&gt;</li>" in block
     assert '<a href="https://knowledge.broadcom.com/external/article?legacyId=1025279">KB1025279</a>' in block
-    assert "<li class=\"pre\"><b>age_days</b>: 45</li>" in block
+    assert "<li class=\"pre\"><b>age_days</b>: <bdi>45</bdi></li>" in block
     # Only the finding with its own remediation gets a per-finding fix.
     assert block.count("How to fix this one") == 1
     assert "Delete the snapshot of Ünïcødé-VM-日本 in the vSphere Client." in block
@@ -110,7 +110,7 @@ def test_delta_new_fixed_still_open(html):
     rows = re.findall(r'<tr><td>(TST-\d+) — [^<]+</td><td class="num">(\d+)</td><td class="num">(\d+)</td>'
                       r'<td class="num">(\d+)</td></tr>', html)
     assert rows == [("TST-001", "1", "1", "1"), ("TST-002", "0", "0", "1")]
-    assert "<b>Fixed since the last run (1):</b> db-07" in html
+    assert "<b>Fixed since the last run (1):</b> <bdi>db-07</bdi>" in html
     new_badges = re.findall(r'<span class="badge">new</span>', html)
     assert len(new_badges) == 1
 

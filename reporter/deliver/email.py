@@ -28,6 +28,7 @@ from reporter.config import EmailConfig
 from reporter.errors import DeliveryError
 from reporter.render.base import ReportContext
 from reporter.render.templating import format_datetime, render_template
+from reporter.render.textsafe import isolate, names_isolated, shorten
 from reporter.render.view import ReportView, build_view
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,9 @@ def text_body(view: ReportView, attachments: list[str], report_dir: str | None) 
         lines += ["", "Top findings:"]
         for c, f in top:
             new = " NEW" if c.is_new(f) else ""
-            lines.append(f"  [{f.severity.value.upper()}{new}] {f.check_id} {f.vcenter}/{f.object_name}: {f.message}")
+            names = [f.object_name, f.vcenter] + [v for v in f.evidence.values() if isinstance(v, str)]
+            lines.append(f"  [{f.severity.value.upper()}{new}] {f.check_id} {isolate(f.vcenter)}/"
+                         f"{isolate(shorten(f.object_name))}: {names_isolated(f.message, names)}")
         if view.open_total > len(top):
             lines.append(f"  ... {view.open_total - len(top)} more in the attached report")
     lines += ["", "By check:"]
