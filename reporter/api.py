@@ -26,6 +26,7 @@ from reporter.config import parse_config as _parse_config
 from reporter.config.settings import Settings
 from reporter.core import snapshot_io
 from reporter.core.formats import DEMO_FORMATS
+from reporter.core.fsutil import set_file_mode
 from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError
 from reporter.history import ImportResult, VramHistory, export_csv, import_csv, load_for_report, record_snapshot
@@ -54,6 +55,7 @@ def load_config(path: str | Path) -> Config:
     cfg = _load_config(path)
     load_all()  # the check families register their settings classes
     Settings.from_config(cfg)
+    set_file_mode(cfg.output.file_mode)  # what this process writes from now on
     return cfg
 
 
@@ -61,6 +63,7 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
     cfg = _parse_config(data, source)
     load_all()
     Settings.from_config(cfg)
+    set_file_mode(cfg.output.file_mode)
     return cfg
 
 

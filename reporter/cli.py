@@ -20,7 +20,8 @@ from reporter import __version__, api
 from reporter.config import Config
 from reporter.core.detail import Detail
 from reporter.core.formats import DEFAULT_FORMATS, DEMO_FORMATS, Format
-from reporter.errors import CollectionIncomplete, ConfigError, ReporterError
+from reporter.errors import CollectionIncomplete, ConfigError, HistoryUnavailable, ReporterError
+from reporter.render.textsafe import isolate
 
 
 def _fail(message: str, code: int) -> None:
@@ -126,9 +127,12 @@ def collect_cmd(config_path: Path, out: Path, insecure: bool) -> None:
     api.save_snapshot(snap, out)
     api.record_history(cfg, snap)
     click.echo(f"wrote {out}: {len(snap.vcenters)} vCenter(s), {snap.vm_count()} VMs")
+    for vc in snap.vcenters.values():
+        for note in vc.collection_notes:
+            click.echo(f"vcreport: note: {vc.name}: {isolate(note)}", err=True)
     if snap.collection_errors:
         for err in snap.collection_errors:
-            click.echo(f"vcreport: warning: {err.vcenter}: {err.stage}: {err.message}", err=True)
+            click.echo(f"vcreport: warning: {err.vcenter}: {err.stage}: {isolate(err.message)}", err=True)
         raise CollectionIncomplete(f"collection incomplete: {len(snap.collection_errors)} error(s); snapshot written to {out}")
 
 
@@ -345,6 +349,9 @@ def run_cmd(config_path: Path, insecure: bool, detail: str | None, no_send: bool
         click.echo(f"  {f}")
     if outcome.partial:
         raise CollectionIncomplete(f"collection incomplete: {outcome.collection_errors} error(s); reports written anyway")
+    if outcome.history_error:
+        raise HistoryUnavailable(f"history not available ({outcome.history_error}); reports written"
+                                 + (" and emailed" if outcome.emailed else "") + " without the 12-month figures")
 
 
 @main.command("serve")

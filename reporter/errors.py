@@ -39,6 +39,12 @@ class HistoryError(ReporterError):
     exit_code = 1
 
 
+class HistoryUnavailable(ReporterError):
+    """The run's reports and email went out, but the history could not be read or written."""
+
+    exit_code = 3
+
+
 class RenderError(ReporterError):
     exit_code = 1
 

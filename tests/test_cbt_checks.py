@@ -255,7 +255,7 @@ def test_tables() -> None:
     ]
     assert disks_t.columns[-3:] == ["ctkEnabled", "Has changeId", "State"]
     assert len(disks_t.rows) == 20 and disks_t.in_summary is True  # templates are left out
-    assert ["vc01", "partial01", "esx80", "vmx-13", True, True, "Hard disk 2", "scsi0:1", 40.0, "persistent", None,
+    assert ["vc01", "partial01", None, "esx80", "vmx-13", True, True, "Hard disk 2", "scsi0:1", 40.0, "persistent", None,
             "FALSE", False, OFF] in disks_t.rows
 
 

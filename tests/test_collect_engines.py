@@ -99,7 +99,7 @@ def test_single_page_server_ignoring_max_objects(vcsim_factory, tmp_path, monkey
     single = vcsim_factory(vms=30, hosts=2, clusters=2, standalone=1, single_page=True)
     rec = Recorder(monkeypatch)
     _, fast = collect_both(load_config(single.config_file(tmp_path)), page_size=2)
-    assert rec.raw_calls == ["RetrievePropertiesEx"] * 11  # one call per type (incl. host config, DVS): no continuation
+    assert rec.raw_calls == ["RetrievePropertiesEx"] * 12  # one call per type (incl. vApps, host config, DVS): no continuation
     assert "ContinueRetrievePropertiesEx" not in rec.calls
     (vc,) = fast.vcenters.values()
     assert (len(vc.vms), len(vc.hosts), len(vc.clusters)) == (30, 5, 2)
@@ -119,7 +119,7 @@ def test_default_engine_and_the_environment(vcsim, tmp_path, monkeypatch):
     monkeypatch.delenv("VCREPORT_COLLECT_ENGINE", raising=False)
     rec = Recorder(monkeypatch)
     assert collect(cfg, progress=False).vm_count() == 8
-    assert rec.raw_calls == ["RetrievePropertiesEx"] * 11  # the fast engine read the pages (6 + 5 host-config reads)
+    assert rec.raw_calls == ["RetrievePropertiesEx"] * 12  # the fast engine read the pages (7 inventory types incl. vApps + 5 host-config reads)
     monkeypatch.setenv("VCREPORT_COLLECT_ENGINE", "pyvmomi")
     rec.raw_calls.clear()
     assert collect(cfg, progress=False).vm_count() == 8

@@ -408,7 +408,7 @@ def test_missing_properties_and_deleted_objects():
     ref, fast, ref_stats, fast_stats = both(page, convert.VM_VALUES)
     assert [m for m, _ in fast] == [m for m, _ in ref] == ["vm-1", "vm-2"]  # vm-3 was deleted while we read
     assert fast_stats.missing == ref_stats.missing == [
-        MissingProperty("vm-2", "config.extraConfig", "NoPermission", DENIED),
+        MissingProperty("vm-2", "config.extraConfig", "NoPermission", DENIED, "VirtualMachine.Config.AdvancedConfig"),
         MissingProperty("vm-2", "config.noSuchProperty", "InvalidProperty", "")]
 
 
@@ -461,7 +461,7 @@ def test_every_read_path_has_a_fused_or_exact_reader():
     """VM paths with a plain-value function use its fused reader when there is one; the
     others are scalars or references that ``Values.any`` converts itself."""
     fused = {p for p, fn in convert.VM_VALUES.items() if fn in fastxml._FUSED}
-    assert fused == {"parent", "datastore", "runtime.host", "config.extraConfig", "config.hardware.device",
+    assert fused == {"parent", "parentVApp", "datastore", "runtime.host", "config.extraConfig", "config.hardware.device",
                      "snapshot", "layoutEx"}
     assert set(convert.VM_VALUES) - fused == {"runtime.powerState", "config.flags.virtualExecUsage",
                                               "config.flags.virtualMmuUsage"}  # enums: text()

@@ -208,6 +208,7 @@ def test_untouched_vm_exact(shaped):
                     disk_mode="persistent", thin=True)],
         host=ref.runtime.host._moId, cluster=None, folder_path="/DC0/vm",
         datastores=[ref.datastore[0]._moId],
+        tags=[],  # read from the vAPI endpoint: none attached (not None = not collected)
     )
     assert vm.model_copy(update={"layout_ex": None}) == expected
     assert [f.name for f in vm.layout_ex.files if f.type == "diskDescriptor"][-1] == "[LocalDS_0] DC0_H0_VM1/disk1.vmdk"

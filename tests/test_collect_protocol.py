@@ -41,6 +41,18 @@ READ_ONLY = {
 # inventory state: creating, waiting on and destroying it changes nothing in vCenter.
 # Deliberately separate from READ_ONLY, so the full collect is still held to the list above.
 SAMPLE_ONLY = READ_ONLY | {"CreateFilter", "WaitForUpdatesEx", "DestroyPropertyFilter"}
+# vAPI REST requests the tag reader may send (reporter/collect/tags.py): the session login and
+# logout, GETs, and the one query that needs a body. Anything else (create, attach, ...) fails.
+REST_READ_ONLY = (
+    re.compile(r"POST /rest/com/vmware/cis/session"),
+    re.compile(r"DELETE /rest/com/vmware/cis/session"),
+    re.compile(r"GET /rest/com/vmware/cis/tagging/(category|tag)(/id:[^/?]+)?"),
+    re.compile(r"POST /rest/com/vmware/cis/tagging/tag-association\?~action=list-attached-objects-on-tags"),
+)
+
+
+def rest_not_read_only(calls: list[str]) -> list[str]:
+    return [c for c in calls if not any(p.fullmatch(c) for p in REST_READ_ONLY)]
 
 
 # The first element in a SOAP request's Body: the method called.
@@ -53,6 +65,7 @@ class Recorder:
         self.raw_calls: list[str] = []  # the fast engine's alone
         self.wire: list[str] = []  # every SOAP request sent
         self.accessors: list[str] = []
+        self.rest: list[str] = []  # every vAPI REST request sent: "METHOD /path?~action=..."
         original = SoapAdapter.SoapStubAdapter.InvokeMethod
         original_accessor = SoapAdapter.SoapStubAdapter.InvokeAccessor
         original_raw = rawsoap.RawSoap.send
@@ -73,7 +86,9 @@ class Recorder:
             return original_accessor(stub, mo, info)
 
         def request(conn: Any, method: str, url: str, body: Any = None, *args: Any, **kwargs: Any) -> Any:
-            if method == "POST":
+            if url.startswith("/rest/"):
+                recorder.rest.append(f"{method} {url}")
+            elif method == "POST":
                 data = body.encode() if isinstance(body, str) else bytes(body or b"")
                 m = _BODY_METHOD.search(data)
                 recorder.wire.append(m.group(1).decode() if m else f"unparsed POST {url}")
@@ -113,12 +128,16 @@ def test_collector_calls_only_read_only_methods(cfg, monkeypatch, engine):
     assert rec.accessors == []  # no lazy per-object property access
     # Nothing reached the server past the two recorders: the wire saw exactly these calls.
     assert Counter(rec.wire) == Counter(rec.calls)
-    # The fast engine reads the eleven bulk reads raw (one page each at the default page size):
-    # folders, datacenters, clusters, hosts, datastores, VMs, then distributed switches, their
+    # The fast engine reads the twelve bulk reads raw (one page each at the default page size):
+    # folders, datacenters, vApps, clusters, hosts, datastores, VMs, then distributed switches, their
     # port groups, networks, the VMs' networks and the hosts' configuration; the pyVmomi
     # engine never does.
-    expected_raw = ["RetrievePropertiesEx"] * 11 if engine == "fast" else []
+    expected_raw = ["RetrievePropertiesEx"] * 12 if engine == "fast" else []
     assert rec.raw_calls == expected_raw
+    # The tag reader's REST calls are reads too, and they happened.
+    assert rest_not_read_only(rec.rest) == []
+    assert rec.rest[0] == "POST /rest/com/vmware/cis/session" and rec.rest[-1] == "DELETE /rest/com/vmware/cis/session"
+    assert "GET /rest/com/vmware/cis/tagging/category" in rec.rest
 
 
 @pytest.mark.parametrize("engine", ["fast", "pyvmomi"])
@@ -129,12 +148,12 @@ def test_bulk_reads_with_pages_exact_call_counts(cfg, monkeypatch, engine):
     (vc,) = snap.vcenters.values()
     assert (len(vc.vms), len(vc.hosts)) == (8, 4)
     counts = rec.counts()
-    # One view and one RetrievePropertiesEx per type (folders, datacenters, clusters, hosts,
+    # One view and one RetrievePropertiesEx per type (folders, datacenters, vApps, clusters, hosts,
     # datastores, VMs, distributed switches, distributed port groups, networks, host
     # configuration, VM networks) + one for the LicenseManager's properties.
-    assert counts["CreateContainerView"] == 11
-    assert counts["DestroyView"] == 11
-    assert counts["RetrievePropertiesEx"] == 12
+    assert counts["CreateContainerView"] == 12
+    assert counts["DestroyView"] == 12
+    assert counts["RetrievePropertiesEx"] == 13
     # Continue: 4 folders -> 1, 4 hosts -> 1 and 8 VMs -> 2, twice each (inventory, then the
     # hosts' configuration and the VMs' networks).
     assert counts["ContinueRetrievePropertiesEx"] == 7

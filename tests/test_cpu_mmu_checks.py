@@ -85,6 +85,9 @@ CASES = [
          "Host has no VT-x/AMD-V: move to a host with VT-x/AMD-V + EPT/RVI, then set Hardware CPU and MMU"),
     Case("std32-host-unknown", dict(guest=W32, host="host-unknown"), {"CPU-002": (INFO, WARN)}, None,
          "Host capabilities not collected: verify VT-x/AMD-V + EPT/RVI, then apply KB2001372"),
+    # Already set as the KB recommends: a host that reports no capabilities is a note on CPU-002, no warning.
+    Case("std32-host-unknown-set-right", dict(guest=W32, host="host-unknown", ex="hvOn", mmu="on"), {}, None,
+         "None: already Hardware CPU and MMU as KB2001372 recommends (host capabilities not collected)"),
     Case("std32-sp1-noept", dict(guest=W32, host="host-noept", tools=(W32[0], "Windows Server 2003 SP1")),
          {}, Mode.software, "Install SP2, then set Hardware CPU and MMU (hvOn + on)"),
     # ESXi 6.7+ ignores the setting: info only (capability flags, or the version when they were not collected).
@@ -157,6 +160,19 @@ def test_findings_point_at_the_vm() -> None:
     (f,) = cpu_findings(context(make_snapshot(vm)))
     assert (f.check_id, f.vcenter, f.object_type, f.object_name, f.object_id) == (
         "CPU-001", "vc01", "vm", "app01", "5c2d0f1e-0000-4000-8000-00000000c0de/vm-app01")
+
+
+def test_vm_set_right_on_a_host_without_capabilities_is_a_note_not_a_warning() -> None:
+    right = make_vm("right", guest=W32, host="host-unknown", ex="hvOn", mmu="on")
+    auto = make_vm("auto", guest=W32, host="host-unknown")
+    result = load_all()["CPU-002"].run(context(make_snapshot(right, auto)))
+    assert [(f.object_name, f.severity, f.status) for f in result.findings] == [("auto", INFO, WARN)]
+    assert result.checked == 2
+    assert result.notes == [
+        "1 VM(s) already set to Hardware CPU and MMU run on hosts whose hardware virtualization support "
+        "(VT-x/AMD-V, EPT/RVI) was not collected: the setting is right; whether the host honours it (it falls back "
+        "to software on a host without the features) is not determined. Check the hosts' connection state and the "
+        "collector's privileges."]
 
 
 def test_checked_counts_and_skip_note() -> None:

@@ -93,7 +93,7 @@ def test_findings_show_evidence_remediation_and_kb(html):
     assert '<a href="https://knowledge.broadcom.com/external/article?legacyId=1025279">KB1025279</a>' in block
     # Evidence with a human label and its unit, never the field name.
     # (the age differs per object: a column of the group's object table)
-    assert "<th>Age</th>" in block and "<td>45 days</td>" in block and "age_days" not in block
+    assert "<th>Age</th>" in block and "<td><bdi>45 days</bdi></td>" in block and "age_days" not in block
     # One finding has its own remediation: the group gets an "Exact fix" column, one entry per object.
     assert block.count("<th>Exact fix</th>") == 1 and block.count("<summary>steps</summary>") == 2
     assert "Delete the snapshot of Ünïcødé-VM-日本 in the vSphere Client." in block
@@ -112,7 +112,7 @@ def test_delta_new_fixed_still_open(html):
     rows = re.findall(r'<tr><td>(TST-\d+) — [^<]+</td><td class="num">(\d+)</td><td class="num">(\d+)</td>'
                       r'<td class="num">(\d+)</td></tr>', html)
     assert rows == [("TST-001", "1", "1", "1"), ("TST-002", "0", "0", "1")]
-    assert "<b>Fixed since the last run (1):</b> db-07" in html
+    assert "<b>Fixed since the last run (1):</b> <bdi>db-07</bdi>" in html
     new_badges = re.findall(r'<span class="badge">new</span>', html)
     assert len(new_badges) == 1
 

@@ -246,7 +246,7 @@ def test_run_keeps_snapshots_and_reports_week_over_week(tmp_path):
     row = ('<tr><td>GEN-001 — Host disconnected or not responding</td><td class="num">1</td>'
            '<td class="num">1</td><td class="num">1</td></tr>')
     assert row in html  # esx-c new, esx-a fixed, esx-b still open
-    assert "<b>Fixed since the last run (1):</b> esx-a.example.com" in html
+    assert "<b>Fixed since the last run (1):</b> <bdi>esx-a.example.com</bdi>" in html
     # The report carries the real snapshot file's hash.
     assert api.load_findings(out / "findings.json")
     assert sched_run.snapshot_name(_week(WEEK2, {})) == "snapshot-20261123T060000Z.json.gz"

@@ -57,6 +57,7 @@ class CheckContext:
     # The per-pool licensing verdict, computed once by the pipeline (reporter.pipeline.report) and
     # read by the LIC checks and tables; None: the licensing checks compute it once via memo.
     licensing: LicensingVerdicts | None = None
+    history_error: str | None = None  # the history is configured but could not be read (why)
     _memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def memo(self, key: Hashable, compute: Callable[[], M]) -> M:

@@ -12,6 +12,7 @@ from enum import StrEnum
 from reporter.checks import CheckContext, CheckMeta, Outcome, all_checks
 from reporter.checks.base import Check
 from reporter.checks.grouping import Risk, fingerprint, group_id
+from reporter.checks.unreadable import notes_for
 from reporter.config import WaiverConfig
 from reporter.core.findings import Finding, Severity, Status
 
@@ -132,6 +133,11 @@ def apply_waivers(findings: Iterable[Finding], waivers: list[WaiverConfig], toda
     return out
 
 
+def _any_unreadable(ctx: CheckContext) -> bool:
+    return any(o.unreadable for vc in ctx.snapshot.vcenters.values()
+               for objects in (vc.vms, vc.hosts, vc.datastores) for o in objects.values())
+
+
 def run_checks(
     ctx: CheckContext,
     waivers: list[WaiverConfig] | None = None,
@@ -171,7 +177,9 @@ def run_checks(
         if why_not is None and outcome.checked == 0 and not found:
             # Nothing was looked at: that is not a pass (no tick for a check that saw nothing).
             why_not = f"Nothing to evaluate: no {_noun(check.meta.object_type)} this check applies to in the snapshot."
-        results.append(CheckResult(check.meta, outcome.checked, found, list(outcome.notes),
+        # Objects whose properties this check reads could not be read: say so on the check.
+        gaps = notes_for(check.meta.id, ctx.snapshot) if ctx.memo("unreadable.any", lambda: _any_unreadable(ctx)) else []
+        results.append(CheckResult(check.meta, outcome.checked, found, list(outcome.notes) + gaps,
                                    not_evaluated=why_not, groups=groups))
     return Results(results)
 

@@ -70,6 +70,11 @@ def per_check(title: str) -> GroupFn:
     return lambda f: GroupKey("", title)
 
 
+def per_vcenter(title: str) -> GroupFn:
+    """One group per vCenter: the same root cause and fix for every object of that vCenter."""
+    return lambda f: GroupKey(f.vcenter, f"{title} ({f.vcenter})" if f.vcenter else title)
+
+
 def no_subkey(f: Finding) -> str:
     return ""
 

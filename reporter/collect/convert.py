@@ -39,7 +39,7 @@ from reporter.core.model import (
 # --------------------------------------------------------------------------- paths
 
 VM_PATHS = [
-    "name", "parent", "datastore",
+    "name", "parent", "parentVApp", "datastore",
     "config.instanceUuid", "config.template", "config.hardware.memoryMB", "config.hardware.numCPU",
     "config.guestId", "config.guestFullName", "config.version", "config.changeTrackingEnabled",
     "config.flags.virtualExecUsage", "config.flags.virtualMmuUsage", "config.extraConfig",
@@ -64,6 +64,10 @@ CLUSTER_PATHS = ["name", "host"]
 DATASTORE_PATHS = ["name", "summary", "info", "capability.storageIORMSupported", "iormConfiguration", "host", "vm"]
 
 FOLDER_PATHS = ["name", "parent"]
+
+# A vApp sits in the VM folder tree through parentFolder (top level) or inside another vApp
+# (parentVApp; vcsim and some versions give only "parent" = the enclosing vApp).
+VAPP_PATHS = ["name", "parent", "parentFolder", "parentVApp"]
 
 # The light vRAM sample (sample_vram): what vRAM use and licence pools need.
 VRAM_VM_PATHS = ["name", "config.template", "runtime.powerState", "config.hardware.memoryMB", "runtime.host"]
@@ -327,6 +331,7 @@ def extra_config(options: list[Any] | None) -> dict[str, str]:
 # strings, numbers and booleans as pyVmomi gives them).
 VM_VALUES: dict[str, Callable[[Any], Any]] = {
     "parent": moid,
+    "parentVApp": moid,
     "datastore": moids,
     "runtime.host": moid,
     "runtime.powerState": text,
@@ -339,9 +344,14 @@ VM_VALUES: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def vm_from(moid_: str, p: dict[str, Any], folder_paths: dict[str, str], host_cluster: dict[str, str | None]) -> VM:
-    """A VM from its plain values (``VM_VALUES``)."""
+def vm_from(moid_: str, p: dict[str, Any], folder_paths: dict[str, str], host_cluster: dict[str, str | None],
+            vapps: dict[str, str] | None = None) -> VM:
+    """A VM from its plain values (``VM_VALUES``).
+
+    A VM inside a vApp has ``parentVApp`` instead of a folder ``parent``: its folder path is
+    the vApp's (``folder_paths`` holds vApp paths too, see ``vapp_paths``), ``vapps`` names it."""
     get = p.get
+    vapp = get("parentVApp")
     host = get("runtime.host")
     snap = get("snapshot")
     annotation = get("config.annotation")
@@ -369,7 +379,8 @@ def vm_from(moid_: str, p: dict[str, Any], folder_paths: dict[str, str], host_cl
         consolidation_needed=get("runtime.consolidationNeeded"),
         host=host,
         cluster=host_cluster.get(host) if host else None,
-        folder_path=folder_paths.get(get("parent") or ""),
+        folder_path=folder_paths.get(vapp or get("parent") or ""),
+        vapp=(vapps or {}).get(vapp) if vapp else None,
         datastores=get("datastore") or [],
         annotation=annotation or None,
     )
@@ -478,6 +489,41 @@ def folder_paths(objects: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, str
     for m in names:
         path(m)
     return paths
+
+
+def vapp_paths(objects: Iterable[tuple[str, dict[str, Any]]],
+               folder_paths: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Inventory paths of vApps (``/DC0/vm/Shop/Shop-DB``) and their names as nested
+    (``Shop/Shop-DB``), by vApp moid. A nested vApp hangs off its enclosing vApp
+    (``parentVApp``, or ``parent`` when that is a vApp); a top-level one off its
+    ``parentFolder``. A vApp whose folder is unknown gets a path from its vApps alone."""
+    names: dict[str, str] = {}
+    outer: dict[str, str | None] = {}
+    folder: dict[str, str | None] = {}
+    for m, p in objects:
+        names[m] = p.get("name") or m
+        parent = p.get("parent")
+        enclosing = p.get("parentVApp") or (parent if isinstance(parent, vim.VirtualApp) else None)
+        outer[m] = moid(enclosing)
+        folder[m] = moid(p.get("parentFolder"))
+    paths: dict[str, str] = {}
+    labels: dict[str, str] = {}
+
+    def walk(m: str, depth: int = 0) -> None:
+        if m in paths:
+            return
+        up = outer.get(m)
+        if up is not None and up in names and depth < 100:
+            walk(up, depth + 1)
+            paths[m] = paths[up] + "/" + names[m]
+            labels[m] = labels[up] + "/" + names[m]
+        else:
+            paths[m] = folder_paths.get(folder.get(m) or "", "") + "/" + names[m]
+            labels[m] = names[m]
+
+    for m in names:
+        walk(m)
+    return paths, labels
 
 
 def license_from(info: Any) -> License:

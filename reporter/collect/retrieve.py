@@ -37,6 +37,15 @@ class MissingProperty:
     path: str
     fault: str
     message: str
+    privilege: str | None = None  # NoPermission.privilegeId: what the collector's role lacks
+
+    @property
+    def reason(self) -> str:
+        """What the snapshot records for the property: "no permission (privilege X)" or the fault."""
+        if self.fault == "NoPermission":
+            # Reading a property needs System.Read on the object; vCenter names another privilege when it is that.
+            return f"no permission (privilege {self.privilege or 'System.Read'})"
+        return f"{self.fault}: {self.message}" if self.message else self.fault
 
 
 @dataclass
@@ -169,7 +178,9 @@ def _note_missing(moid: str, missing: list[Any], stats: ReadStats) -> bool:
             return True
         name = type(fault).__name__.rsplit(".", 1)[-1] if fault is not None else "unknown"
         msg = (getattr(fault, "msg", None) or "") if fault is not None else ""
-        stats.missing.append(MissingProperty(moid=moid, path=m.path, fault=name, message=msg))
+        privilege = getattr(fault, "privilegeId", None) if fault is not None else None
+        stats.missing.append(MissingProperty(moid=moid, path=m.path, fault=name, message=msg,
+                                             privilege=str(privilege) if privilege else None))
     return False
 
 

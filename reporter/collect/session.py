@@ -142,6 +142,15 @@ class Session:
         self.content: Any = None
         self._relogin = threading.Lock()
 
+    @property
+    def tls_context(self) -> ssl.SSLContext:
+        """The TLS settings of this session, for the vAPI REST endpoint (``collect.tags``)."""
+        return self._context
+
+    def rest_password(self) -> str:
+        """The collector's password, for the vAPI REST login with the same credentials."""
+        return self._password
+
     def login(self) -> None:
         log.debug("connecting to %s:%s as %s", self.vc.host, self.vc.port, self.vc.user)
         with _default_socket_timeout(self.vc.timeout_s):

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 from pyVmomi import vim, vmodl
 
-from reporter.collect import convert, fastxml, hostconfig, retrieve
+from reporter.collect import convert, fastxml, hostconfig, retrieve, tags
 from reporter.collect.progress import Progress
 from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, ReadStats, retrieve_one
 from reporter.collect.session import Session, describe
@@ -46,6 +46,7 @@ class Collected:
     license_assignments: list[LicenseAssignment] | None = None
     host_configs: hostconfig.HostConfigs | None = None  # None = not read (light sample, stage failed)
     errors: list[CollectionError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was not collected, without being an error
 
 
 class VCenterCollector:
@@ -61,6 +62,8 @@ class VCenterCollector:
         self.page_size = page_size
         self.out = Collected()
         self._folder_paths: dict[str, str] = {}
+        self._vapps: dict[str, str] = {}
+        self._unreadable: dict[str, dict[str, dict[str, str]]] = {}  # stage -> moid -> path -> why
         self._host_cluster: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ driver
@@ -69,6 +72,7 @@ class VCenterCollector:
         about = self.session.content.about
         if not self.light:
             self._stage("folders", self._read_folders)
+            self._stage("vapps", self._read_vapps)
         self._stage("clusters", self._read_clusters)
         self._stage("hosts", self._read_hosts)
         # Datastores and licences do not depend on the VMs: they are read on a second
@@ -91,13 +95,16 @@ class VCenterCollector:
         self.out.errors += side.errors
         if not self.light:
             self._stage("host-config", self._read_host_configs)
+        if not self.light:
+            self._read_tags()
+        self._mark_unreadable()
         o = self.out
         hosts = _with_host_configs(o.hosts, o.host_configs)
         return VCenter(
             name=self.vc.name, host=self.vc.host, instance_uuid=about.instanceUuid,
             version=about.version, build=about.build, api_version=about.apiVersion, full_name=about.fullName,
             user=self.vc.user, vms=o.vms, hosts=hosts, clusters=o.clusters, datastores=o.datastores,
-            licenses=o.licenses, license_assignments=o.license_assignments,
+            licenses=o.licenses, license_assignments=o.license_assignments, collection_notes=o.notes,
             distributed_switches=o.host_configs.switches if o.host_configs else None,
             distributed_portgroups=o.host_configs.portgroups if o.host_configs else None,
         )
@@ -147,12 +154,25 @@ class VCenterCollector:
         # One error per (property, fault), not one per object: 10,000 identical
         # "NoPermission on config.extraConfig" lines help nobody.
         groups: dict[tuple[str, str], list[str]] = {}
+        per_object = self._unreadable.setdefault(stage, {})
         for m in stats.missing:
             groups.setdefault((m.path, m.fault), []).append(m.moid)
+            per_object.setdefault(m.moid, {})[m.path] = m.reason
         for (path, fault), ids in groups.items():
             more = f" and {len(ids) - 1} more" if len(ids) > 1 else ""
             self.error(stage, fault, f"property {path} could not be read ({fault}) on {ids[0]}{more}",
                        object_id=ids[0])
+
+    def _mark_unreadable(self) -> None:
+        """Each object records the properties it could not read (``unreadable``): unknown, not unset."""
+        o = self.out
+        kinds: tuple[tuple[str, dict[str, Any]], ...] = (
+            ("vms", o.vms), ("hosts", o.hosts), ("datastores", o.datastores), ("clusters", o.clusters))
+        for stage, objects in kinds:
+            for moid, paths in self._unreadable.get(stage, {}).items():
+                obj = objects.get(moid)
+                if obj is not None:
+                    objects[moid] = obj.model_copy(update={"unreadable": dict(sorted(paths.items()))})
 
     # ------------------------------------------------------------------ stages
 
@@ -160,6 +180,11 @@ class VCenterCollector:
         objects = list(self._read("folders", "folders", vim.Folder, convert.FOLDER_PATHS))
         objects += self._read("folders", "datacenters", vim.Datacenter, convert.FOLDER_PATHS)
         self._folder_paths = convert.folder_paths(objects)
+
+    def _read_vapps(self, session: Session) -> None:
+        objects = list(self._read("vapps", "vApps", vim.VirtualApp, convert.VAPP_PATHS))
+        paths, self._vapps = convert.vapp_paths(objects, self._folder_paths)
+        self._folder_paths.update(paths)  # VMs in a vApp take its path as their folder path
 
     def _convert_each(self, stage: str, label: str, vimtype: type, paths: list[str],
                       convert_one: Callable[[str, dict[str, Any]], Any]) -> dict[str, Any]:
@@ -254,7 +279,7 @@ class VCenterCollector:
             for m, p in self._read("vms", "virtual machines", vim.VirtualMachine, convert.VM_PATHS,
                                    convert.VM_VALUES):
                 try:
-                    vms[m] = vm_from(m, p, paths, host_cluster)
+                    vms[m] = vm_from(m, p, paths, host_cluster, self._vapps)
                 except Exception as exc:
                     self._object_error("vms", m, exc)
         self.out.vms = vms
@@ -275,6 +300,24 @@ class VCenterCollector:
             read, self.session.si._stub, self.vc, vm_host, self._object_error, software_progress)
         if self.out.host_configs.software:
             self.progress.done(len(self.out.host_configs.software))
+    def _read_tags(self) -> None:
+        """VM tags from the vAPI REST endpoint (``collect.tags``); without it, a note."""
+        self.progress.start(self.vc.name, "tags")
+        client = tags.RestClient(self.vc.host, self.vc.port, self.session.tls_context, self.vc.timeout_s)
+        try:
+            data = tags.read_tags(client, self.vc.user, self.session.rest_password())
+        except tags.TagsUnavailable as exc:
+            self.progress.done()
+            self.out.notes.append(f"tags not collected: {exc}")
+            return
+        except Exception as exc:
+            self.progress.done()
+            log.debug("%s: tags failed", self.vc.name, exc_info=True)
+            self.error("tags", type(exc).__name__, f"tags not collected: {exc}")
+            return
+        self.out.vms = {m: vm.model_copy(update={"tags": data.of("VirtualMachine", m)})
+                        for m, vm in self.out.vms.items()}
+        self.progress.done(len(data.tags))
 
     def _read_licenses(self, session: Session) -> None:
         content = session.content

@@ -52,6 +52,9 @@ class SecretRef(_Section):
                 return self.password_file.read_text(encoding="utf-8").rstrip("\r\n")
             except OSError as exc:
                 raise ConfigError(f"{label}: cannot read password_file {self.password_file}: {exc.strerror}") from None
+            except UnicodeDecodeError:
+                raise ConfigError(f"{label}: password_file {self.password_file} is not UTF-8 text "
+                                  "(save the password as UTF-8, one line)") from None
         raise ConfigError(f"{label}: no password source (set password_env or password_file)")
 
 
@@ -64,6 +67,15 @@ class VCenterConfig(SecretRef):
     ca_bundle: Path | None = None
     timeout_s: float = Field(default=60, gt=0)
     linked_mode_group: str | None = None  # vCenters with the same group pool vRAM together
+
+    @field_validator("name", "host", "user")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        # The label goes into email headers, file names and one-line messages: a CR/LF or another
+        # control character there would break them (or forge a header), so refuse it here.
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+            raise ValueError("must be one line of text without control characters (CR, LF, tab ...)")
+        return value
 
     @model_validator(mode="after")
     def _one_password_source(self) -> VCenterConfig:
@@ -81,6 +93,12 @@ class OutputConfig(_Section):
     keep_snapshots: StrictBool = True
     detail: Detail = Detail.standard  # summary | standard | full (see --detail)
     top_actions: StrictInt = Field(default=10, ge=1, le=50)  # length of the ranked action list
+    # "private": files 0600, directories 0700 (snapshots hold licence keys); "umask": what the
+    # process umask gives (e.g. 0644/0755), to share reports through the file system.
+    file_mode: Literal["private", "umask"] = "private"
+    # Largest snapshot (decompressed) a report reads: a gzip bomb fails with one line instead of
+    # filling the memory. 2 GiB holds about 100,000 VMs.
+    snapshot_max_bytes: StrictInt = Field(default=2 * 1024**3, ge=1024)
 
 
 class HistoryConfig(_Section):

@@ -135,12 +135,17 @@ class VM(_Data):
     consolidation_needed: bool | None = None
     host: str | None = None  # host moid
     cluster: str | None = None  # cluster moid (derived from host)
-    folder_path: str | None = None  # "/DC0/vm/prod"
+    folder_path: str | None = None  # "/DC0/vm/prod"; a VM in a vApp: "/DC0/vm/Shop/Shop-DB"
+    vapp: str | None = None  # the vApp it runs in, nested ones as "Shop/Shop-DB"; None = none
     datastores: list[str] = Field(default_factory=list)
     annotation: str | None = None
     # vSphere tags as "Category/Tag"; None = not collected (tags come from the vAPI
     # tagging service, not the PropertyCollector). Used by the CBT backup scope.
     tags: list[str] | None = None
+    # Properties the collector could not read on this object (PropertyCollector missingSet):
+    # vSphere property path -> why, e.g. {"config.extraConfig": "no permission (privilege System.Read)"}.
+    # Their model fields are None/empty because they are unknown, not because they are unset.
+    unreadable: dict[str, str] = Field(default_factory=dict)
 
     @property
     def hw_version_number(self) -> int | None:
@@ -192,12 +197,20 @@ class Host(_Data):
     network: HostNetworkConfig | None = None  # config.network
     system: HostSystemIdentity | None = None  # hardware.systemInfo
     software: HostSoftware | None = None  # image config + kernel modules; reason inside when unreadable
+    # Properties the collector could not read on this object (PropertyCollector missingSet):
+    # vSphere property path -> why, e.g. {"config.extraConfig": "no permission (privilege System.Read)"}.
+    # Their model fields are None/empty because they are unknown, not because they are unset.
+    unreadable: dict[str, str] = Field(default_factory=dict)
 
 
 class Cluster(_Data):
     moid: str
     name: str
     hosts: list[str] = Field(default_factory=list)
+    # Properties the collector could not read on this object (PropertyCollector missingSet):
+    # vSphere property path -> why, e.g. {"config.extraConfig": "no permission (privilege System.Read)"}.
+    # Their model fields are None/empty because they are unknown, not because they are unset.
+    unreadable: dict[str, str] = Field(default_factory=dict)
 
 
 class IormConfig(_Data):
@@ -226,6 +239,10 @@ class Datastore(_Data):
     iorm: IormConfig | None = None
     hosts: list[str] = Field(default_factory=list)
     vms: list[str] = Field(default_factory=list)
+    # Properties the collector could not read on this object (PropertyCollector missingSet):
+    # vSphere property path -> why, e.g. {"config.extraConfig": "no permission (privilege System.Read)"}.
+    # Their model fields are None/empty because they are unknown, not because they are unset.
+    unreadable: dict[str, str] = Field(default_factory=dict)
 
 
 class License(_Data):
@@ -265,6 +282,8 @@ class VCenter(_Data):
     # By moid; None = not collected (older snapshots, light vRAM samples, stage failed).
     distributed_switches: dict[str, DistributedSwitch] | None = None
     distributed_portgroups: dict[str, DistributedPortGroup] | None = None
+    # What was not collected without being an error, e.g. "tags not collected: no vAPI endpoint".
+    collection_notes: list[str] = Field(default_factory=list)
 
 
 class CollectionError(_Data):

@@ -29,6 +29,7 @@ from reporter.errors import DeliveryError
 from reporter.render.base import ReportContext
 from reporter.render.licensing_view import licensing_lines, subject_part
 from reporter.render.templating import format_datetime, render_template
+from reporter.render.textsafe import isolate, shorten
 from reporter.render.view import ReportView, build_view
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ def text_body(view: ReportView, attachments: list[str], report_dir: str | None) 
         lines.append(f"COLLECTION INCOMPLETE: {len(view.collection_errors)} error(s); findings cover only what could be read.")
         lines += [f"  - {e.vcenter} {e.stage}: {e.error_type}: {e.message}" for e in view.collection_errors]
         lines.append("")
+    if view.ctx.history_error:
+        lines += [f"HISTORY NOT AVAILABLE: {view.ctx.history_error}; the 12-month vRAM figures could not be read.", ""]
     for c in view.checks_failed:
         lines.append(f"CHECK NOT RUN: {c.meta.id} {c.meta.title}: {c.error}")
     lic = licensing_lines(view.ctx)
@@ -92,7 +95,7 @@ def text_body(view: ReportView, attachments: list[str], report_dir: str | None) 
         lines += ["", "Top actions:"]
         for i, g in enumerate(view.top_actions, 1):
             new = f", {g.new} new" if g.new else ""
-            names = ", ".join(f.object_name for f in g.group.open[:3]) + (", …" if g.objects > 3 else "")
+            names = ", ".join(isolate(shorten(f.object_name)) for f in g.group.open[:3]) + (", …" if g.objects > 3 else "")
             lines.append(f"  {i:>2}. [{g.severity.value.upper()}] {g.title} ({g.objects} object{'s' if g.objects != 1 else ''}"
                          f"{new}; {g.group.meta.id}): {names}")
     lines += ["", "Checks:"]

@@ -48,7 +48,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from reporter.config import Config
 from reporter.core.fsutil import atomic_write_text
@@ -60,10 +60,12 @@ from reporter.history.store import Store, open_store, safe_url, utc_naive, vram_
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "HISTORY_FAILURES",
     "ImportResult",
     "PoolHistory",
     "VramHistory",
     "export_csv",
+    "history_failure",
     "history_from_samples",
     "import_csv",
     "load_for_report",
@@ -155,6 +157,19 @@ def _insert_new(store: Store, rows: list[dict[str, Any]]) -> int:
             except IntegrityError:
                 pass
         return added  # pragma: no cover
+
+
+HISTORY_FAILURES: tuple[type[BaseException], ...] = (HistoryError, SQLAlchemyError, OSError)
+
+
+def history_failure(cfg: Any, exc: BaseException) -> str:
+    """One line for a history database that could not be opened, read or written (no password)."""
+    if isinstance(exc, HistoryError):
+        return str(exc)
+    url = _url(cfg)
+    detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
+    detail = detail.replace(url, safe_url(url))[:300]
+    return f"[history] url {safe_url(url)}: {detail}"
 
 
 def record_snapshot(cfg: Config, snapshot: Snapshot, source: str = "collect") -> int:

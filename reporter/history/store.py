@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
+from reporter.core.fsutil import create_private_file
 from reporter.errors import HistoryError
 
 log = logging.getLogger(__name__)
@@ -206,8 +207,14 @@ def _create_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"future": True}
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
-        if db and db != ":memory:":
-            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if db and db != ":memory:" and not db.startswith("file:"):
+            try:
+                create_private_file(Path(db).expanduser())  # 0600 by default: it holds licence figures
+            except IsADirectoryError:
+                pass  # sqlite says "unable to open database file", with the URL
+            except OSError as exc:
+                raise HistoryError(f"[history] url {safe_url(url)}: cannot create the database file: "
+                                   f"{exc.strerror or exc}") from None
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_S}
     try:
         engine = create_engine(url, **kwargs)

@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -29,37 +28,44 @@ from reporter.core import snapshot_io
 from reporter.core.detail import Detail
 from reporter.core.findings import Finding
 from reporter.core.formats import DEFAULT_FORMATS, Format, parse_formats
+from reporter.core.fsutil import make_dirs
 from reporter.core.model import Snapshot
-from reporter.errors import SnapshotFormatError, UsageError
-from reporter.history import VramHistory, load_for_report
+from reporter.errors import RenderError, SnapshotFormatError, UsageError
+from reporter.history import HISTORY_FAILURES, VramHistory, history_failure, load_for_report
+from reporter.pipeline.staging import make_staging, remove_stale
 from reporter.pipeline.unread import unread_scope
-from reporter.render.base import STAGING_PREFIX, Delta, ReportContext, get_renderer, sha256_file
+from reporter.render.base import Delta, ReportContext, get_renderer, sha256_file
 from reporter.render.signing import SignerFiles, SigningSetup
 
 log = logging.getLogger(__name__)
 
 
 def check_context(
-    snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None, previous: Snapshot | None = None
+    snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None, previous: Snapshot | None = None,
+    history_error: str | None = None,
 ) -> CheckContext:
     load_all()  # the check families register their settings classes
-    ctx = CheckContext(snapshot=snapshot, settings=Settings.from_config(cfg), history=history, previous=previous)
+    ctx = CheckContext(snapshot=snapshot, settings=Settings.from_config(cfg), history=history, previous=previous,
+                       history_error=history_error)
     # The licensing verdict is computed here, once, and read by the checks, the tables, every
     # renderer and the plan (docs/methodology.md#vram-compliance).
     return replace(ctx, licensing=compute_verdicts(ctx))
 
 
 def check(snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None,
-          previous: Snapshot | None = None, only: Iterable[str] | None = None) -> tuple[Results, list[Table]]:
-    results, tables, _ = check_with_context(snapshot, cfg, history=history, previous=previous, only=only)
+          previous: Snapshot | None = None, only: Iterable[str] | None = None,
+          history_error: str | None = None) -> tuple[Results, list[Table]]:
+    results, tables, _ = check_with_context(snapshot, cfg, history=history, previous=previous, only=only,
+                                            history_error=history_error)
     return results, tables
 
 
 def check_with_context(snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None,
                        previous: Snapshot | None = None,
-                       only: Iterable[str] | None = None) -> tuple[Results, list[Table], CheckContext]:
+                       only: Iterable[str] | None = None,
+                       history_error: str | None = None) -> tuple[Results, list[Table], CheckContext]:
     """The checks' results and tables, and the context they read (with the licensing verdict)."""
-    ctx = check_context(snapshot, cfg, history=history, previous=previous)
+    ctx = check_context(snapshot, cfg, history=history, previous=previous, history_error=history_error)
     waivers = cfg.waiver if cfg else []
     results = run_checks(ctx, waivers=waivers, today=datetime.now(UTC).date(), only=only)
     return results, build_tables(ctx), ctx
@@ -160,12 +166,15 @@ def report(
     previous: Snapshot | None = None,
     history: VramHistory | None = None,
     detail: Detail | str | None = None,
+    history_error: str | None = None,
 ) -> ReportOutput:
     """Run the checks and write the chosen formats into ``out_dir``.
 
     The previous run's findings (for the new/fixed/still-open summary) default to the
     ``findings.json`` already in ``out_dir``. ``detail`` (summary | standard | full) defaults to
     the config's ``[output] detail``.
+    A configured history that cannot be read
+    (``history_error``, or found here) does not stop the report: it says so instead.
     """
     # Usage first: a wrong --format is reported before any file is read.
     fmt = resolve_formats(formats, cfg)
@@ -174,7 +183,7 @@ def report(
     snapshot_sha = None
     if not isinstance(snapshot, Snapshot):
         path = Path(snapshot)
-        snap = snapshot_io.load(path)
+        snap = snapshot_io.load(path, max_bytes=cfg.output.snapshot_max_bytes if cfg else snapshot_io.DEFAULT_MAX_BYTES)
         snapshot_sha = sha256_file(path)
     else:
         snap = snapshot
@@ -184,21 +193,29 @@ def report(
             previous_findings = load_findings(out / "findings.json")
         except SnapshotFormatError as exc:
             log.warning("ignoring previous findings: %s", exc)
-    if history is None and cfg is not None and cfg.history is not None:
-        history = history_for_report(cfg, snap)
-    results, tables, check_ctx = check_with_context(snap, cfg, history=history, previous=previous)
+    if history is None and history_error is None and cfg is not None and cfg.history is not None:
+        try:
+            history = history_for_report(cfg, snap)
+        except HISTORY_FAILURES as exc:
+            history_error = history_failure(cfg, exc)
+            log.warning("history not available for this report: %s", history_error)
+    results, tables, check_ctx = check_with_context(snap, cfg, history=history, previous=previous,
+                                                    history_error=history_error)
     show = cfg.output.show_license_keys if (show_license_keys is None and cfg) else bool(show_license_keys)
     ctx = ReportContext(
         snapshot=snap, results=results, tables=tables, tool_version=__version__,
         snapshot_sha256=snapshot_sha, delta=compute_delta(results.findings, previous_findings, snap),
-        history=history, show_license_keys=show, licensing=check_ctx.licensing,
+        history=history, history_error=history_error, show_license_keys=show, licensing=check_ctx.licensing,
         audit_signing=audit_signing_setup(cfg) if Format.pdfa in fmt else None,
         detail=resolve_detail(detail, cfg),
         top_actions=cfg.output.top_actions if cfg else DEFAULT_TOP_ACTIONS,
         email=cfg.email if cfg is not None and Format.eml in fmt else None,
     )
     masked = ctx.masked()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        make_dirs(out)
+    except OSError as exc:
+        raise _cannot_write(out, exc) from None
     files = _render_all(masked, fmt, out)
     return ReportOutput(files=files, results=results, tables=tables, context=masked)
 
@@ -218,7 +235,11 @@ def audit_signing_setup(cfg: Config | None) -> SigningSetup | None:
 def _render_all(ctx: ReportContext, formats: list[Format], out: Path) -> list[Path]:
     """Render every format into a staging directory beside the reports, then move the files
     into place. If any format fails, the previous report set is left exactly as it was."""
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+    try:
+        remove_stale(out)
+        staging = make_staging(out)
+    except OSError as exc:
+        raise _cannot_write(out, exc) from None
     try:
         staged: list[Path] = []
         for name in formats:
@@ -226,12 +247,19 @@ def _render_all(ctx: ReportContext, formats: list[Format], out: Path) -> list[Pa
         files = []
         for path in staged:
             target = out / path.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(target.parent)
             os.replace(path, target)
             files.append(target)
         return files
+    except OSError as exc:
+        # The user asked for --out: name it, not the internal staging directory inside it.
+        raise _cannot_write(out, exc) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _cannot_write(out: Path, exc: OSError) -> RenderError:
+    return RenderError(f"{out}: cannot write the reports there: {exc.strerror or type(exc).__name__}")
 
 
 def history_for_report(cfg: Config, snap: Snapshot) -> VramHistory:

@@ -36,6 +36,7 @@ class RunOutcome:
     emailed: bool = False
     previous: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    history_error: str | None = None  # history could not be read or written; reports and email went out anyway
 
     @property
     def partial(self) -> bool:
@@ -79,7 +80,7 @@ def run_once(cfg: Config, *, insecure: bool = False, collect: Callable[..., Snap
                          "section (sender, recipients)")
     from reporter.collect import collect as collect_inventory  # pyVmomi loads only for a real run
     from reporter.deliver.email import deliver
-    from reporter.history import record_snapshot
+    from reporter.history import HISTORY_FAILURES, history_failure, record_snapshot
 
     out_dir = Path(cfg.output.dir)
     guard = FileLock(out_dir / JOB_LOCK, f"a vcreport run for {out_dir}") if lock else None
@@ -99,14 +100,20 @@ def run_once(cfg: Config, *, insecure: bool = False, collect: Callable[..., Snap
             for old in snapshot_files(out_dir)[:-2]:
                 old.unlink(missing_ok=True)
         t0 = time.monotonic()
-        record_snapshot(cfg, snap, source="collect")
+        history_error = None
+        try:
+            record_snapshot(cfg, snap, source="collect")
+        except HISTORY_FAILURES as exc:  # the snapshot is saved: report and email without history, then say so
+            history_error = history_failure(cfg, exc)
+            log.warning("history not recorded: %s", history_error)
         timings["history"] = time.monotonic() - t0
         t0 = time.monotonic()
         formats = _formats(cfg) if send else [*_formats(cfg), "eml"]
-        result = report(snap_path, out_dir, formats=formats, cfg=cfg, previous=_load_previous(previous_path))
+        result = report(snap_path, out_dir, formats=formats, cfg=cfg, previous=_load_previous(previous_path),
+                        history_error=history_error)
         timings["report"] = time.monotonic() - t0
         outcome = RunOutcome(snap_path, result.files, result.results.counts(), len(snap.collection_errors),
-                             previous=previous_path, timings=timings)
+                             previous=previous_path, timings=timings, history_error=result.context.history_error)
         if send and cfg.email is not None and cfg.email.enabled:
             t0 = time.monotonic()
             deliver(result.context, cfg.email, out_dir, sleep=sleep)  # raises DeliveryError after retries

@@ -64,6 +64,7 @@ class ReportContext:
     snapshot_sha256: str | None = None  # of the source snapshot file, when there is one
     delta: Delta | None = None
     history: VramHistory | None = None  # vRAM over 12 months for charts, None when no history
+    history_error: str | None = None  # history configured but unreadable: why (said in reports and email)
     show_license_keys: bool = False
     title: str = "vCenter report"
     licensing: LicensingVerdicts | None = None  # the per-pool verdict the checks used (one computation)

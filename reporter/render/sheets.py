@@ -132,6 +132,11 @@ def _names(vc: VCenter) -> tuple[dict[str, str], dict[str, str], dict[str, str]]
             {m: d.name for m, d in vc.datastores.items()})
 
 
+def _tags(tags: list[str] | None) -> str:
+    """A VM's tags for a cell; tags not collected (no vAPI endpoint) say so."""
+    return "(not collected)" if tags is None else ", ".join(tags)
+
+
 def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
     snap = ctx.snapshot
     now = snap.collected_at
@@ -155,7 +160,7 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
                 vc.name, vm.name, vm.power_state, vm.template, vm.num_cpu, vm.memory_mb, vm.guest_full_name,
                 vm.tools_guest_full_name, vm.hw_version, vm.change_tracking_enabled, vm.virtual_exec_usage,
                 vm.virtual_mmu_usage, host_n.get(vm.host or "", vm.host), cluster_n.get(vm.cluster or "", vm.cluster),
-                vm.folder_path, ", ".join(ds_n.get(d, d) for d in vm.datastores), len(vm.disks), _gb(prov),
+                vm.folder_path, vm.vapp, _tags(vm.tags), ", ".join(ds_n.get(d, d) for d in vm.datastores), len(vm.disks), _gb(prov),
                 len(vm.iter_snapshots()), vm.consolidation_needed, vm.instance_uuid, vm.moid,
             ])
             for d in vm.disks:
@@ -210,7 +215,7 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
                                        "Collector user", "VMs", "Hosts", "Clusters", "Datastores"], vcenters),
         Sheet("vms", "VMs", ["vCenter", "VM", "Power state", "Template", "CPUs", "Memory (MB)", "Guest OS (configured)",
                              "Guest OS (VMware Tools)", "HW version", "CBT enabled", "CPU virtualization",
-                             "MMU virtualization", "Host", "Cluster", "Folder", "Datastores", "Disks",
+                             "MMU virtualization", "Host", "Cluster", "Folder", "vApp", "Tags", "Datastores", "Disks",
                              "Provisioned (GB)", "Snapshots", "Consolidation needed", "Instance UUID", "MoRef"], vms),
         Sheet("hosts", "Hosts", ["vCenter", "Host", "Cluster", "Version", "Build", "Release", "Connection",
                                  "Maintenance mode",

@@ -13,11 +13,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from reporter.render.evidence import flat
 from reporter.render.licensing_view import licensing_lines
 from reporter.render.sheet_text import sheet_title
+from reporter.render.textsafe import NAME_LIMIT, balanced, names_isolated, shorten
 from reporter.render.view import evidence_items
+
+EVIDENCE_LIMIT = 400  # characters of one evidence value in HTML/PDF (the full value: XLSX, findings.json)
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,11 +44,43 @@ def environment() -> Environment:
         cell=format_cell,
         w3c=format_w3c,
         sheet_title=sheet_title,  # "vram_pools" -> "vRAM Pools", the XLSX tab a note points to
+        name=format_name,
+        message=format_message,
+        isolated=format_isolated,
     )
     env.tests["numeric"] = is_numeric
     env.globals["evidence_items"] = evidence_items
     env.globals["licensing_lines"] = licensing_lines
     return env
+
+
+def _bdi(text: str, title: str | None = None) -> Markup:
+    """A user-controlled string isolated from the text around it (``<bdi>``, bidi controls balanced)."""
+    attr = Markup(' title="{}"').format(title) if title else Markup("")
+    return Markup("<bdi{}>{}</bdi>").format(attr, balanced(text))
+
+
+def format_name(value: Any, limit: int = NAME_LIMIT) -> Markup:
+    """An object name in HTML/PDF: isolated, at most ``limit`` characters, the full name as a tooltip."""
+    text = "" if value is None else str(value)
+    short = shorten(text, limit)
+    return _bdi(short, title=text if short != text else None)
+
+
+def _names_of(f: Any) -> list[str]:
+    return [f.object_name, f.vcenter] + [v for v in f.evidence.values() if isinstance(v, str)]
+
+
+def format_message(f: Any) -> Markup:
+    """A finding's message with the names in it (object, vCenter, text evidence) isolated and shortened."""
+    return format_isolated(f.message, f, NAME_LIMIT)
+
+
+def format_isolated(text: str, f: Any, limit: int | None = None) -> Markup:
+    """Any text about finding ``f`` (its fix steps) with ``f``'s names isolated; ``limit`` None keeps
+    them whole (a PowerCLI/govc command must name the VM exactly)."""
+    return Markup(names_isolated(text, _names_of(f), limit=limit, wrap=lambda n: str(_bdi(n)),
+                                 escape=lambda s: str(escape(s))))
 
 
 def render_template(name: str, **context: Any) -> str:
@@ -95,8 +131,11 @@ def is_numeric(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def format_cell(value: Any) -> str:
-    """A table cell: numbers with thousands separators, floats to two places, yes/no, — for absent."""
+def format_cell(value: Any) -> str | Markup:
+    """A table cell: numbers with thousands separators, floats to two places, yes/no, — for absent;
+    text isolated and at most ``NAME_LIMIT`` characters (full text as a tooltip, and in XLSX/CSV)."""
+    if isinstance(value, str):
+        return format_name(value)
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -112,6 +151,12 @@ def format_cell(value: Any) -> str:
     return str(value)
 
 
-def format_evidence_value(value: Any) -> str:
+def format_evidence_value(value: Any) -> Markup:
+    """An evidence value in HTML/PDF: short text with labels (never JSON), isolated, at most
+    ``EVIDENCE_LIMIT`` characters."""
+    return _bdi(shorten(evidence_text(value), EVIDENCE_LIMIT))
+
+
+def evidence_text(value: Any) -> str:
     """Evidence values as short text, structures as 'label: value' (never JSON)."""
     return flat(value, "")

@@ -74,14 +74,14 @@ def disk_state_table(ctx: CheckContext) -> Table:
     rows: list[list[Scalar]] = []
     for view in vms(ctx):
         for d in view.disks:
-            rows.append([view.vc.name, view.vm.name, view.host_name(), view.vm.hw_version, view.vm.change_tracking_enabled,
+            rows.append([view.vc.name, view.vm.name, view.vm.vapp, view.host_name(), view.vm.hw_version, view.vm.change_tracking_enabled,
                          view.in_scope, d.disk.label, d.disk.device_node, gb(d.disk.capacity_bytes), d.disk.disk_mode,
                          d.disk.compatibility_mode, None if d.ctk_flag is None else ("TRUE" if d.ctk_flag else "FALSE"),
                          bool(d.disk.change_id), d.state])
-    rows.sort(key=lambda r: (str(r[0]), str(r[1]), str(r[7])))
+    rows.sort(key=lambda r: (str(r[0]), str(r[1]), str(r[8])))
     return Table(
         id="cbt_disks", family=FAMILY.id, title="CBT per VM and disk",
-        columns=["vCenter", "VM", "Host", "HW version", "VM CBT option", "In backup scope", "Disk", "Node",
+        columns=["vCenter", "VM", "vApp", "Host", "HW version", "VM CBT option", "In backup scope", "Disk", "Node",
                  "Capacity GB", "Mode", "RDM", "ctkEnabled", "Has changeId", "State"],
         rows=rows,
         note=("State: active (changeId present), pending (ctkEnabled TRUE, no changeId yet), off, vm-off, "

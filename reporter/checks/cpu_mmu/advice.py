@@ -87,6 +87,8 @@ def recommendation(a: Assessment, settings: CpuMmuSettings) -> str:
         text = "Check the guest OS: bitness not reported"
     elif a.service_pack is not None and a.service_pack < 2:
         text = "Install SP2, then set Hardware CPU and MMU (hvOn + on)"
+    elif (host is None or host.ignores is None or host.support == "unknown") and a.mode is Mode.hw_cpu_mmu:
+        text = f"None: already Hardware CPU and MMU as {KB} recommends (host capabilities not collected)"
     elif host is None or host.ignores is None or host.support == "unknown":
         text = f"Host capabilities not collected: verify VT-x/AMD-V + EPT/RVI, then apply {KB}"
     elif host.support == "none":

@@ -39,6 +39,8 @@ def run(ctx: CheckContext) -> Outcome:
             evidence={"stage": err.stage, "error_type": err.error_type, "vcenter": err.vcenter},
             severity=sev,
         ).model_copy(update={"vcenter": err.vcenter}))
+    # Not errors, but what the report could not use (e.g. tags on a vCenter without vAPI).
+    out.notes += [f"{vc.name}: {note}" for vc in ctx.snapshot.vcenters.values() for note in vc.collection_notes]
     return out
 
 

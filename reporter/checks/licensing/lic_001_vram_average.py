@@ -40,7 +40,10 @@ def run(ctx: CheckContext) -> Outcome:
     a = analysis(ctx)
     out = Outcome()
     averaged = 0  # pools with a 12-month average
-    if ctx.history is None:
+    if ctx.history is None and ctx.history_error:
+        out.not_evaluated = (f"vRAM history could not be read ({ctx.history_error}): the 12-month average and the "
+                             "other 12-month figures are not available in this report. Today's readings are unaffected.")
+    elif ctx.history is None:
         # Compliance is the 12-month average: without history it cannot be judged at all.
         out.not_evaluated = ("No vRAM history: set [history] in the config and run `vcreport vram sample` on a "
                              "schedule (or load past readings with `vcreport history import`).")

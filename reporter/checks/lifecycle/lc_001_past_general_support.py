@@ -4,6 +4,7 @@ Support of its release line. One check: the fix is the same upgrade, only the ur
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.lifecycle import FAMILY
 from reporter.checks.lifecycle.common import KB_ESXI_BUILDS, KB_VCENTER_BUILDS, LIFECYCLE_MATRIX, METHOD, installed, today
 from reporter.checks.lifecycle.settings import LifecycleSettings
@@ -58,3 +59,8 @@ def run(ctx: CheckContext) -> Outcome:
             severity=sev, status=st, object_type=item.object_type,
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+group_of = per_vcenter("Releases past or near End of General Support")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.lifecycle import FAMILY
 from reporter.checks.lifecycle.common import KB_ESXI_BUILDS, KB_VCENTER_BUILDS, METHOD
 from reporter.core.findings import Severity
@@ -40,3 +41,8 @@ def run(ctx: CheckContext) -> Outcome:
                          "vSphere Client: vCenter Server Management (port 5480) > Update.", f"See {METHOD}."],
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+group_of = per_vcenter("vCenter older than a host it manages")

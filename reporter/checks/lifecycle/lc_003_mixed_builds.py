@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.lifecycle import FAMILY
 from reporter.checks.lifecycle.common import KB_ESXI_BUILDS, METHOD
 from reporter.core.findings import Severity
@@ -43,3 +44,8 @@ def run(ctx: CheckContext) -> Outcome:
                              "same image or baseline.", f"See {METHOD}."],
             ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+group_of = per_vcenter("Mixed builds in a cluster")

@@ -5,6 +5,7 @@ they hurt."""
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.lifecycle import FAMILY
 from reporter.checks.lifecycle.common import METHOD, installed
 from reporter.core.findings import Severity
@@ -40,3 +41,8 @@ def run(ctx: CheckContext) -> Outcome:
                 severity=row.severity, object_type=item.object_type,
             ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = per_vcenter("Builds with a known critical defect or vulnerability")

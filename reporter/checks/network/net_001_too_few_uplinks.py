@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.network import FAMILY
 from reporter.checks.network.common import KB_LINK_AGGREGATION, METHOD, each_view, evidence, fix_steps, identity, where
 from reporter.checks.network.settings import NetworkSettings
@@ -54,3 +55,8 @@ def run(ctx: CheckContext) -> Outcome:
             + [f"See {METHOD}."],
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss
+group_of = per_vcenter("Port groups without uplink redundancy")

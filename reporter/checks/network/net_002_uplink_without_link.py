@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.helpers import ps_quote, sh_quote
 from reporter.checks.network import FAMILY
 from reporter.checks.network.common import METHOD, NETWORKING_GUIDE, host_networks
@@ -67,3 +68,8 @@ def run(ctx: CheckContext) -> Outcome:
                 remediation=steps,
             ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss
+group_of = per_vcenter("Uplinks without link in a failover order")

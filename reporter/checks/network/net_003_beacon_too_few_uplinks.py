@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.network import FAMILY
 from reporter.checks.network.common import KB_BEACON, METHOD, each_view, evidence, fix_steps, identity
 from reporter.core.findings import Severity
@@ -45,3 +46,8 @@ def run(ctx: CheckContext) -> Outcome:
             + ["Or add a third uplink to the team and keep beacon probing.", f"See {METHOD}."],
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss
+group_of = per_vcenter("Beacon probing with fewer than 3 uplinks")

@@ -6,6 +6,7 @@ static EtherChannel, or on none of it."""
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.network import FAMILY
 from reporter.checks.network.common import (
     KB_ETHERCHANNEL,
@@ -95,3 +96,8 @@ def _mixed(vc: VCenter, switch: str, oid: str, name: str, ip: tuple[str, ...], o
         ],
         object_type="switch",
     )
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss
+group_of = per_vcenter("IP hash load balancing misconfigured")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.network import FAMILY
 from reporter.checks.network.common import METHOD, NETWORKING_GUIDE, each_view, evidence, fix_steps, identity
 from reporter.core.findings import Severity
@@ -40,3 +41,8 @@ def run(ctx: CheckContext) -> Outcome:
             + ["Leave it off only for Microsoft NLB in unicast mode, and waive the finding.", f"See {METHOD}."],
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = per_vcenter("Notify switches off")

@@ -5,6 +5,7 @@ host: the interconnect and its firmware procedure are per enclosure, not per por
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.network import FAMILY
 from reporter.checks.network.common import KB_BEACON, METHOD, host_networks
 from reporter.core.findings import Severity
@@ -54,3 +55,8 @@ def run(ctx: CheckContext) -> Outcome:
                          f"See {METHOD}."],
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss
+group_of = per_vcenter("Link status only behind a blade interconnect")

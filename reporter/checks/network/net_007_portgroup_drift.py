@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.helpers import ps_quote
 from reporter.checks.network import FAMILY
 from reporter.checks.network.common import METHOD, NETWORKING_GUIDE, HostNetwork, host_networks
@@ -90,3 +91,8 @@ def run(ctx: CheckContext) -> Outcome:
                 ],
             ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+group_of = per_vcenter("Port groups that differ between the hosts of a cluster")

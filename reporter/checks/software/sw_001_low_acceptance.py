@@ -4,6 +4,7 @@ level (default VMwareAccepted). One finding per host: "who supports this?" is on
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
+from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.helpers import ps_quote, sh_quote
 from reporter.checks.software import FAMILY
 from reporter.checks.software.common import METHOD, hosts
@@ -80,3 +81,8 @@ def run(ctx: CheckContext) -> Outcome:
             remediation=steps, severity=Severity.high if community else Severity.medium,
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+group_of = per_vcenter("Community-supported hosts or VIBs below the acceptance level")

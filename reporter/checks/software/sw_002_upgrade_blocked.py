@@ -5,6 +5,7 @@ CNA drivers known to fail. Grouped per host: the fix is one upgrade plan."""
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.helpers import kb, sh_quote
 from reporter.checks.software import FAMILY
 from reporter.checks.software.common import METHOD, hosts, readiness
@@ -63,3 +64,8 @@ def run(ctx: CheckContext) -> Outcome:
             remediation=steps,
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+group_of = per_vcenter("Hosts not ready for the target ESXi release")

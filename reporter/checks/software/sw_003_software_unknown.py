@@ -4,6 +4,7 @@ disconnected): its acceptance level and upgrade readiness are unknown, not "fine
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.software import FAMILY
 from reporter.checks.software.common import METHOD, hosts
 from reporter.core.findings import Severity
@@ -51,3 +52,8 @@ def run(ctx: CheckContext) -> Outcome:
         out.notes.append(f"Host software of {missing} host(s) was not collected (a snapshot of an older version): "
                          "their acceptance level and upgrade readiness are unknown.")
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+group_of = per_vcenter("Host software could not be read")

@@ -1,0 +1,77 @@
+"""Staging directories for a report set, and the removal of ones a killed run left behind.
+
+``report`` renders into ``<out>/.render-XXXX/`` and moves the files into place only when every
+format succeeded. A run killed mid-render (SIGKILL, OOM, power loss) leaves that directory
+behind, possibly hundreds of MB. Each one carries a marker file with the creating process id,
+so a later run removes exactly the directories this tool made whose process is gone and that
+are older than the running process: never a user's file, never a live run's staging.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+PREFIX = ".render-"
+MARKER = ".vcreport-staging"
+# When this process started (close enough: the module loads at the start of a report).
+PROCESS_STARTED = time.time()
+
+
+def make_staging(out: Path) -> Path:
+    staging = Path(tempfile.mkdtemp(prefix=PREFIX, dir=out))
+    (staging / MARKER).write_text(f"{os.getpid()}\n", encoding="ascii")
+    return staging
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def _owner(marker: Path) -> int | None:
+    try:
+        return int(marker.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def remove_stale(out: Path, *, started: float | None = None) -> list[Path]:
+    """Remove this tool's staging directories in ``out`` left by processes that are gone."""
+    started = PROCESS_STARTED if started is None else started
+    removed: list[Path] = []
+    try:
+        candidates = [p for p in out.iterdir() if p.name.startswith(PREFIX)]
+    except OSError:
+        return removed
+    for path in candidates:
+        marker = path / MARKER
+        if path.is_symlink() or not path.is_dir() or not marker.is_file():
+            continue  # not made by this tool: leave it alone
+        try:
+            if path.stat().st_mtime >= started:
+                continue
+        except OSError:
+            continue
+        pid = _owner(marker)
+        if pid is not None and _alive(pid):
+            continue  # a run in progress (another process rendering into the same directory)
+        with contextlib.suppress(OSError):
+            shutil.rmtree(path)
+            removed.append(path)
+            log.info("removed %s, left by an interrupted report run", path)
+    return removed
