@@ -86,7 +86,7 @@ def test_unreadable_vcenter_findings_are_not_rechecked_never_fixed(tmp_path: Pat
     assert delta is not None
     assert not [f for f in delta.fixed if f.vcenter == "vc02"]
     assert sorted(f.fingerprint for f in delta.not_rechecked) == sorted(f.fingerprint for f in vc02_open)
-    assert delta.not_rechecked_reasons == [("vCenter vc02 could not be read", 88)]
+    assert delta.not_rechecked_reasons == [("vCenter vc02 could not be read", 92)]
     doc = _summary(tmp_path)["delta"]
     assert doc["not_rechecked"] == 92
     assert doc["not_rechecked_reasons"] == [{"reason": "vCenter vc02 could not be read", "findings": 88}]
