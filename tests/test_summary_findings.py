@@ -92,7 +92,7 @@ def test_unreadable_vcenter_findings_are_not_rechecked_never_fixed(tmp_path: Pat
     assert doc["not_rechecked_reasons"] == [{"reason": "vCenter vc02 could not be read", "findings": 92}]
     assert doc["fixed"] == len(delta.fixed) and all(f.vcenter != "vc02" for f in delta.fixed)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "88 not re-checked" in html and "Not re-checked (88 findings): vCenter vc02 could not be read." in html
+    assert "92 not re-checked" in html and "Not re-checked (92 findings): vCenter vc02 could not be read." in html
 
 
 def test_unreadable_object_type_is_not_rechecked(tmp_path: Path) -> None:
