@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,13 +24,12 @@ from reporter.checks.engine import Results, run_checks
 from reporter.checks.tables import Table, build_tables
 from reporter.config import Config
 from reporter.config.settings import Settings
-from reporter.core import snapshot_io
 from reporter.core.findings import Finding
 from reporter.core.formats import DEFAULT_FORMATS, Format, parse_formats
 from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError, UsageError
 from reporter.history import VramHistory, load_for_report
-from reporter.render.base import Delta, ReportContext, get_renderer, sha256_file
+from reporter.render.base import Delta, ReportContext, SourceFile, get_renderer
 from reporter.render.signing import SignerFiles, SigningSetup
 
 log = logging.getLogger(__name__)
@@ -99,7 +98,7 @@ def resolve_formats(formats: str | Iterable[str] | None, cfg: Config | None) -> 
 
 
 def report(
-    snapshot: Snapshot | str | Path,
+    snapshot: Snapshot | str | Path | Sequence[str | Path],
     out_dir: str | Path,
     *,
     formats: str | Iterable[str] | None = None,
@@ -111,16 +110,19 @@ def report(
 ) -> ReportOutput:
     """Run the checks and write the chosen formats into ``out_dir``.
 
-    The previous run's findings (for the new/fixed/still-open summary) default to the
-    ``findings.json`` already in ``out_dir``.
+    ``snapshot`` may also be a list of snapshot files, directories or glob patterns: they
+    are merged into one report (``reporter.pipeline.sources``). The previous run's findings
+    (for the new/fixed/still-open summary) default to the ``findings.json`` already in ``out_dir``.
     """
     snapshot_sha = None
-    if not isinstance(snapshot, Snapshot):
-        path = Path(snapshot)
-        snap = snapshot_io.load(path)
-        snapshot_sha = sha256_file(path)
-    else:
+    sources: list[SourceFile] = []
+    if isinstance(snapshot, Snapshot):
         snap = snapshot
+    else:
+        from reporter.pipeline.sources import load_sources
+
+        snap, sources = load_sources([snapshot] if isinstance(snapshot, (str, Path)) else snapshot)
+        snapshot_sha = sources[0].sha256 if len(sources) == 1 else None
     out = Path(out_dir)
     fmt = resolve_formats(formats, cfg)
     if previous_findings is None and (out / "findings.json").exists():
@@ -134,7 +136,7 @@ def report(
     show = cfg.output.show_license_keys if (show_license_keys is None and cfg) else bool(show_license_keys)
     ctx = ReportContext(
         snapshot=snap, results=results, tables=tables, tool_version=__version__,
-        snapshot_sha256=snapshot_sha, delta=compute_delta(results.findings, previous_findings),
+        snapshot_sha256=snapshot_sha, source_files=tuple(sources), delta=compute_delta(results.findings, previous_findings),
         history=history, show_license_keys=show,
         audit_signing=audit_signing_setup(cfg) if Format.pdfa in fmt else None,
     )

@@ -34,13 +34,22 @@ class Delta:
 
 
 @dataclass(frozen=True)
+class SourceFile:
+    """A snapshot file the report was built from (several when per-vCenter snapshots were merged)."""
+
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class ReportContext:
     snapshot: Snapshot
     results: Results
     tables: list[Table]
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     tool_version: str = ""
-    snapshot_sha256: str | None = None  # of the source snapshot file, when there is one
+    snapshot_sha256: str | None = None  # of the source snapshot file, when there is exactly one
+    source_files: tuple[SourceFile, ...] = ()  # every source snapshot file, merged in this order
     delta: Delta | None = None
     history: Any = None  # pandas frames for charts (vRAM over 12 months), None when no history
     show_license_keys: bool = False
