@@ -26,9 +26,11 @@ from reporter.config import Config
 from reporter.config.settings import Settings
 from reporter.core.findings import Finding
 from reporter.core.formats import DEFAULT_FORMATS, Format, parse_formats
+from reporter.core.gcpolicy import frozen_heap, paused_gc
 from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError, UsageError
 from reporter.history import VramHistory, load_for_report
+from reporter.pipeline.progress import StageProgress
 from reporter.render.base import Delta, ReportContext, SourceFile, get_renderer
 from reporter.render.signing import SignerFiles, SigningSetup
 
@@ -107,13 +109,16 @@ def report(
     previous_findings: list[Finding] | None = None,
     previous: Snapshot | None = None,
     history: Any = None,
+    progress: bool | None = None,
 ) -> ReportOutput:
     """Run the checks and write the chosen formats into ``out_dir``.
 
     ``snapshot`` may also be a list of snapshot files, directories or glob patterns: they
     are merged into one report (``reporter.pipeline.sources``). The previous run's findings
     (for the new/fixed/still-open summary) default to the ``findings.json`` already in ``out_dir``.
+    ``progress`` shows each stage on stderr (None: only when stderr is a terminal).
     """
+    stages = StageProgress(progress)
     snapshot_sha = None
     sources: list[SourceFile] = []
     if isinstance(snapshot, Snapshot):
@@ -121,7 +126,9 @@ def report(
     else:
         from reporter.pipeline.sources import load_sources
 
-        snap, sources = load_sources([snapshot] if isinstance(snapshot, (str, Path)) else snapshot)
+        paths = [snapshot] if isinstance(snapshot, (str, Path)) else list(snapshot)
+        with stages.stage("loading the snapshot" if len(paths) == 1 else f"loading and merging {len(paths)} snapshot arguments"):
+            snap, sources = load_sources(paths)
         snapshot_sha = sources[0].sha256 if len(sources) == 1 else None
     out = Path(out_dir)
     fmt = resolve_formats(formats, cfg)
@@ -132,7 +139,8 @@ def report(
             log.warning("ignoring previous findings: %s", exc)
     if history is None and cfg is not None and cfg.history is not None:
         history = history_for_report(cfg, snap)
-    results, tables = check(snap, cfg, history=history, previous=previous)
+    with stages.stage(f"checks ({snap.vm_count():,} VMs)"), paused_gc():  # no cycles made: reporter.core.gcpolicy
+        results, tables = check(snap, cfg, history=history, previous=previous)
     show = cfg.output.show_license_keys if (show_license_keys is None and cfg) else bool(show_license_keys)
     ctx = ReportContext(
         snapshot=snap, results=results, tables=tables, tool_version=__version__,
@@ -142,7 +150,8 @@ def report(
     )
     masked = ctx.masked()
     out.mkdir(parents=True, exist_ok=True)
-    files = _render_all(masked, fmt, out)
+    with frozen_heap():
+        files = _render_all(masked, fmt, out, stages)
     return ReportOutput(files=files, results=results, tables=tables, context=masked)
 
 
@@ -158,14 +167,15 @@ def audit_signing_setup(cfg: Config | None) -> SigningSetup | None:
                         trust_files=tuple(audit.trust_files))
 
 
-def _render_all(ctx: ReportContext, formats: list[Format], out: Path) -> list[Path]:
+def _render_all(ctx: ReportContext, formats: list[Format], out: Path, stages: StageProgress) -> list[Path]:
     """Render every format into a staging directory beside the reports, then move the files
     into place. If any format fails, the previous report set is left exactly as it was."""
     staging = Path(tempfile.mkdtemp(prefix=".render-", dir=out))
     try:
         staged: list[Path] = []
         for name in formats:
-            staged.extend(get_renderer(name).render(ctx, staging))
+            with stages.stage(f"writing {name}"):
+                staged.extend(get_renderer(name).render(ctx, staging))
         files = []
         for path in staged:
             target = out / path.relative_to(staging)
