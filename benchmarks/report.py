@@ -7,6 +7,11 @@ render time and its peak RSS. A "checks only" child gives the baseline the forma
 add to.
 
     python benchmarks/report.py [--vms 10000] [--formats html,pdf,pdfa,xlsx,csv,json] [--record]
+    python benchmarks/report.py --full-run [--vms 10000] [--run-formats html,xlsx,pdf] [--repeat 2] [--record]
+
+``--full-run`` starts a vcsim with ``--vms`` VMs (Go + govmomi, as the collector tests) and
+times ``vcreport collect`` against ``vcreport run`` (collect + checks + the formats) in the
+same run, with each process's peak RSS, then the report half stage by stage.
 
 ``--record`` appends the tables to benchmarks/RESULTS.md.
 """
@@ -140,6 +145,124 @@ def child(snapshot: str, fmt: str) -> None:
                       "bytes": size, "findings": len(results.findings)}))
 
 
+def _peak_mb() -> float:
+    """This process's peak RSS since the last ``_reset_peak`` (VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _reset_peak() -> None:
+    Path("/proc/self/clear_refs").write_text("5")  # Linux: reset VmHWM to the current RSS
+
+
+def stages_child(snapshot: str, formats: str) -> None:
+    """The report half of a run stage by stage, as ``reporter.pipeline.report`` runs it:
+    load, checks, then each format; wall seconds and peak RSS of each stage."""
+    from contextlib import nullcontext
+
+    from reporter import api
+    from reporter.render import ReportContext, get_renderer, sha256_file
+
+    try:
+        from reporter.core.gcpolicy import frozen_heap, paused_gc
+    except ImportError:  # a tree from before the GC policy (for before/after runs)
+        frozen_heap = paused_gc = nullcontext  # type: ignore[assignment]
+    out: dict[str, dict[str, float]] = {}
+    _reset_peak()
+    t = time.perf_counter()
+    snap = api.load_snapshot(snapshot)
+    out["load"] = {"seconds": time.perf_counter() - t, "rss_mb": _peak_mb()}
+    _reset_peak()
+    t = time.perf_counter()
+    with paused_gc():
+        results, tables = api.check(snap)
+    ctx = ReportContext(snapshot=snap, results=results, tables=tables, tool_version="bench",
+                        snapshot_sha256=sha256_file(Path(snapshot))).masked()
+    out["checks"] = {"seconds": time.perf_counter() - t, "rss_mb": _peak_mb()}
+    with tempfile.TemporaryDirectory() as tmp, frozen_heap():
+        for fmt in formats.split(","):
+            _reset_peak()
+            t = time.perf_counter()
+            files = get_renderer(fmt).render(ctx, Path(tmp))
+            out[fmt] = {"seconds": time.perf_counter() - t, "rss_mb": _peak_mb(),
+                        "bytes": sum(p.stat().st_size for p in files)}
+    print(json.dumps(out))
+
+
+def timed_process(cmd: list[str]) -> dict:
+    """Run a command; its wall seconds and its own peak RSS (wait4 reaps it with its rusage)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return {"seconds": seconds, "returncode": proc.returncode, "stdout": out.read().decode(),
+                "stderr": err.read().decode(), "rss_mb": usage.ru_maxrss / 1024}
+
+
+def full_run(args: argparse.Namespace) -> str:
+    """``vcreport collect`` and ``vcreport run`` (collect + checks + every format asked) against
+    one vcsim with ``--vms`` VMs, interleaved ``--repeat`` times, plus the report stage by stage."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from vcsim_harness import VcsimLauncher, build_launcher, make_tls_files, toml_table
+
+    formats = [f for f in args.run_formats.split(",") if f]
+    workdir = Path(tempfile.mkdtemp(prefix="vcreport-bench-run-"))
+    launcher = VcsimLauncher(binary=build_launcher(), tls=make_tls_files(workdir / "tls"), workdir=workdir)
+    t0 = time.perf_counter()
+    sim = launcher.start(vms=args.vms, clusters=10, hosts=8, standalone=0, timeout_s=1800)
+    print(f"vcsim with {args.vms:,} VMs started in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    runs: dict[str, list[dict]] = {"collect": [], "run": []}
+    try:
+        config = workdir / "bench.toml"
+        config.write_text(toml_table("[[vcenter]]", sim.vcenter_table(timeout_s=600)) + "\n"
+                          + toml_table("[output]", {"dir": str(workdir / "reports"), "formats": formats}))
+        cli = [sys.executable, "-m", "reporter.cli"]
+        for i in range(max(1, args.repeat)):
+            for mode in ("collect", "run"):
+                cmd = cli + (["collect", "--config", str(config), "--out", str(workdir / "snapshot.json.gz")]
+                             if mode == "collect" else ["run", "--config", str(config)])
+                r = timed_process(cmd)
+                if r["returncode"] != 0:
+                    raise SystemExit(f"vcreport {mode} failed:\n{r['stderr'][-2000:]}")
+                runs[mode].append(r)
+                print(f"  run {i + 1} vcreport {mode}: {r['seconds']:.2f} s, peak RSS {r['rss_mb']:.0f} MB",
+                      file=sys.stderr, flush=True)
+        proc = subprocess.run([sys.executable, __file__, "--stages", str(workdir / "snapshot.json.gz"), ",".join(formats)],
+                              capture_output=True, text=True, check=False, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        if proc.returncode != 0:
+            raise SystemExit(f"stages failed:\n{proc.stderr[-2000:]}")
+        stages = json.loads(proc.stdout.strip().splitlines()[-1])
+    finally:
+        launcher.stop_all()
+    best = {m: min(rs, key=lambda r: r["seconds"]) for m, rs in runs.items()}
+    collect_s, run_s = best["collect"]["seconds"], best["run"]["seconds"]
+    all_runs = "; ".join(f"{m}: " + " / ".join(f"{r['seconds']:.2f}" for r in rs) for m, rs in runs.items())
+    lines = [
+        "", f"## Full run (issue 18) — {datetime.now(UTC):%Y-%m-%d}", "",
+        f"`python benchmarks/report.py --full-run --vms {args.vms} --run-formats {','.join(formats)}`: one vcsim "
+        f"with {args.vms:,} VMs (10 clusters × 8 hosts); `vcreport collect` and `vcreport run` (collect, save, "
+        f"checks, {', '.join(formats)} + findings.json) each as its own process, interleaved {args.repeat}×, "
+        f"fastest kept; peak RSS = that process's own (wait4). {os.cpu_count()} cores, shared with vcsim.", "",
+        "| VMs | `vcreport collect` | `vcreport run` (full) | run / collect | peak RSS collect / run |",
+        "|---|---:|---:|---:|---:|",
+        f"| {args.vms:,} | {collect_s:.2f} s | {run_s:.2f} s | **{run_s / collect_s:.2f}** | "
+        f"{best['collect']['rss_mb']:.0f} / {best['run']['rss_mb']:.0f} MB |", "",
+        f"All runs (s): {all_runs}.", "",
+        "The report half stage by stage (one process, on the snapshot just collected; peak RSS per stage "
+        "from VmHWM reset before each):", "",
+        "| stage | seconds | peak RSS MB | output MB |", "|---|---:|---:|---:|",
+        *[f"| {name} | {v['seconds']:.2f} | {v['rss_mb']:.0f} | "
+          + (f"{v['bytes'] / 1e6:.2f}" if "bytes" in v else "—") + " |" for name, v in stages.items()], "",
+    ]
+    return "\n".join(lines)
+
+
 def measure(snapshot: Path, fmt: str) -> dict:
     proc = subprocess.run([sys.executable, __file__, "--child", str(snapshot), fmt], capture_output=True, text=True,
                           check=False, env={**os.environ, "PYTHONWARNINGS": "ignore"})
@@ -153,10 +276,26 @@ def main() -> None:
     ap.add_argument("--vms", type=int, default=10_000)
     ap.add_argument("--formats", default="html,pdf,pdfa,xlsx,csv,json")
     ap.add_argument("--record", action="store_true", help="append the results to benchmarks/RESULTS.md")
+    ap.add_argument("--full-run", action="store_true",
+                    help="collect from a vcsim with --vms VMs and time `vcreport collect` against `vcreport run`")
+    ap.add_argument("--run-formats", default="html,xlsx,pdf", help="formats of the full run")
+    ap.add_argument("--repeat", type=int, default=2, help="interleaved full-run repetitions (fastest kept)")
     ap.add_argument("--child", nargs=2, metavar=("SNAPSHOT", "FORMAT"), help=argparse.SUPPRESS)
+    ap.add_argument("--stages", nargs=2, metavar=("SNAPSHOT", "FORMATS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.stages:
+        stages_child(*args.stages)
+        return
+    if args.full_run:
+        text = full_run(args)
+        print(text)
+        if args.record:
+            results = ROOT / "benchmarks" / "RESULTS.md"
+            results.write_text(results.read_text(encoding="utf-8").rstrip("\n") + "\n" + text, encoding="utf-8")
+            print(f"appended to {results}", file=sys.stderr)
         return
     from reporter import api
     from reporter.core import snapshot_io

@@ -137,8 +137,7 @@ def collect_cmd(config_path: Path, out: Path, insecure: bool) -> None:
 
 
 @main.command("report")
-# No dir_okay=False: the loader says "is a directory" in one line (click would print its usage).
-@click.argument("snapshot", type=click.Path(path_type=Path))
+@click.argument("snapshots", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Config for thresholds, waivers and history (optional).")
@@ -146,11 +145,15 @@ def collect_cmd(config_path: Path, out: Path, insecure: bool) -> None:
 @keys_option
 @detail_option
 @handle_errors
-def report_cmd(snapshot: Path, out: Path, config_path: Path | None, formats: str | None, show_license_keys: bool | None,
-               detail: str | None) -> None:
-    """Run the checks on SNAPSHOT and write reports into --out."""
+def report_cmd(snapshots: tuple[Path, ...], out: Path, config_path: Path | None, formats: str | None,
+               show_license_keys: bool | None, detail: str | None) -> None:
+    """Run the checks on SNAPSHOTS and write one report into --out.
+
+    Several snapshot files (or a directory of them, or a quoted glob pattern), e.g. one per
+    vCenter from separate collection jobs, are merged into one report.
+    """
     cfg = api.load_config(config_path) if config_path else None
-    res = api.report(snapshot, out, formats=formats, cfg=cfg, show_license_keys=show_license_keys, detail=detail)
+    res = api.report(list(snapshots), out, formats=formats, cfg=cfg, show_license_keys=show_license_keys, detail=detail)
     _print_summary(res)
 
 

@@ -42,8 +42,9 @@ def test_unknown_or_empty_format_is_usage_exit_2(tmp_path: Path, snapshot_file: 
 
 
 def test_a_directory_as_snapshot_is_one_line_exit_2(tmp_path: Path) -> None:
+    # report merges the snapshots of a directory; one without any is a usage error
     code, err = _run(["report", str(tmp_path), "--out", str(tmp_path / "r")])
-    assert (code, err) == (2, [f"vcreport: error: {tmp_path}: is a directory, not a snapshot file"])
+    assert (code, err) == (2, [f"vcreport: error: {tmp_path}: no snapshot files (*.json, *.json.gz) in this directory"])
     code, err = _run(["plan", str(tmp_path)])
     assert (code, err) == (2, [f"vcreport: error: {tmp_path}: is a directory, not a snapshot file"])
 

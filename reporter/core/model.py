@@ -273,6 +273,9 @@ class VCenter(_Data):
     api_version: str | None = None
     full_name: str | None = None
     user: str | None = None  # collector's user (never the password)
+    # When this vCenter was read. Set when snapshots are merged: the merged snapshot's
+    # ``collected_at`` is the oldest of them, this keeps each vCenter's own time.
+    collected_at: AwareDatetime | None = None
     vms: dict[str, VM] = Field(default_factory=dict)
     hosts: dict[str, Host] = Field(default_factory=dict)
     clusters: dict[str, Cluster] = Field(default_factory=dict)

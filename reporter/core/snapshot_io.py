@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from reporter.core.fsutil import atomic_write_bytes
+from reporter.core.gcpolicy import paused_gc
 from reporter.core.model import SCHEMA_VERSION, Snapshot
 from reporter.errors import SnapshotFormatError
 
@@ -37,6 +38,11 @@ def save(snapshot: Snapshot, path: str | Path) -> Path:
 
 
 def loads(data: bytes, source: str = "<bytes>") -> Snapshot:
+    with paused_gc():  # millions of acyclic objects: see reporter.core.gcpolicy
+        return _loads(data, source)
+
+
+def _loads(data: bytes, source: str) -> Snapshot:
     try:
         raw = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

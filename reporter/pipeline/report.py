@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,12 +29,14 @@ from reporter.core.detail import Detail
 from reporter.core.findings import Finding
 from reporter.core.formats import DEFAULT_FORMATS, Format, parse_formats
 from reporter.core.fsutil import make_dirs
+from reporter.core.gcpolicy import frozen_heap, paused_gc
 from reporter.core.model import Snapshot
 from reporter.errors import RenderError, SnapshotFormatError, UsageError
 from reporter.history import HISTORY_FAILURES, VramHistory, history_failure, load_for_report
+from reporter.pipeline.progress import StageProgress
 from reporter.pipeline.staging import make_staging, remove_stale
 from reporter.pipeline.unread import unread_scope
-from reporter.render.base import Delta, ReportContext, get_renderer, sha256_file
+from reporter.render.base import Delta, ReportContext, SourceFile, get_renderer
 from reporter.render.signing import SignerFiles, SigningSetup
 
 log = logging.getLogger(__name__)
@@ -156,7 +158,7 @@ def with_email_attachments(formats: list[Format], cfg: Config | None) -> list[Fo
 
 
 def report(
-    snapshot: Snapshot | str | Path,
+    snapshot: Snapshot | str | Path | Sequence[str | Path],
     out_dir: str | Path,
     *,
     formats: str | Iterable[str] | None = None,
@@ -167,26 +169,34 @@ def report(
     history: VramHistory | None = None,
     detail: Detail | str | None = None,
     history_error: str | None = None,
+    progress: bool | None = None,
 ) -> ReportOutput:
     """Run the checks and write the chosen formats into ``out_dir``.
 
-    The previous run's findings (for the new/fixed/still-open summary) default to the
-    ``findings.json`` already in ``out_dir``. ``detail`` (summary | standard | full) defaults to
-    the config's ``[output] detail``.
-    A configured history that cannot be read
-    (``history_error``, or found here) does not stop the report: it says so instead.
+    ``snapshot`` may also be a list of snapshot files, directories or glob patterns: they are
+    merged into one report (``reporter.pipeline.sources``). The previous run's findings (for the
+    new/fixed/still-open summary) default to the ``findings.json`` already in ``out_dir``.
+    ``detail`` (summary | standard | full) defaults to the config's ``[output] detail``. A
+    configured history that cannot be read (``history_error``, or found here) does not stop the
+    report: it says so instead. ``progress`` shows each stage on stderr (None: only on a terminal).
     """
     # Usage first: a wrong --format is reported before any file is read.
     fmt = resolve_formats(formats, cfg)
     if Format.eml in fmt:
         fmt = with_email_attachments(fmt, cfg)
+    stages = StageProgress(progress)
     snapshot_sha = None
-    if not isinstance(snapshot, Snapshot):
-        path = Path(snapshot)
-        snap = snapshot_io.load(path, max_bytes=cfg.output.snapshot_max_bytes if cfg else snapshot_io.DEFAULT_MAX_BYTES)
-        snapshot_sha = sha256_file(path)
-    else:
+    sources: list[SourceFile] = []
+    if isinstance(snapshot, Snapshot):
         snap = snapshot
+    else:
+        from reporter.pipeline.sources import load_sources
+
+        paths = [snapshot] if isinstance(snapshot, (str, Path)) else list(snapshot)
+        max_bytes = cfg.output.snapshot_max_bytes if cfg else snapshot_io.DEFAULT_MAX_BYTES
+        with stages.stage("loading the snapshot" if len(paths) == 1 else f"loading and merging {len(paths)} snapshot arguments"):
+            snap, sources = load_sources(paths, max_bytes=max_bytes)
+        snapshot_sha = sources[0].sha256 if len(sources) == 1 else None
     out = Path(out_dir)
     if previous_findings is None and (out / "findings.json").exists():
         try:
@@ -199,12 +209,14 @@ def report(
         except HISTORY_FAILURES as exc:
             history_error = history_failure(cfg, exc)
             log.warning("history not available for this report: %s", history_error)
-    results, tables, check_ctx = check_with_context(snap, cfg, history=history, previous=previous,
-                                                    history_error=history_error)
+    with stages.stage(f"checks ({snap.vm_count():,} VMs)"), paused_gc():  # no cycles made: reporter.core.gcpolicy
+        results, tables, check_ctx = check_with_context(snap, cfg, history=history, previous=previous,
+                                                        history_error=history_error)
     show = cfg.output.show_license_keys if (show_license_keys is None and cfg) else bool(show_license_keys)
     ctx = ReportContext(
         snapshot=snap, results=results, tables=tables, tool_version=__version__,
-        snapshot_sha256=snapshot_sha, delta=compute_delta(results.findings, previous_findings, snap),
+        snapshot_sha256=snapshot_sha, source_files=tuple(sources),
+        delta=compute_delta(results.findings, previous_findings, snap),
         history=history, history_error=history_error, show_license_keys=show, licensing=check_ctx.licensing,
         audit_signing=audit_signing_setup(cfg) if Format.pdfa in fmt else None,
         detail=resolve_detail(detail, cfg),
@@ -216,7 +228,8 @@ def report(
         make_dirs(out)
     except OSError as exc:
         raise _cannot_write(out, exc) from None
-    files = _render_all(masked, fmt, out)
+    with frozen_heap():
+        files = _render_all(masked, fmt, out, stages)
     return ReportOutput(files=files, results=results, tables=tables, context=masked)
 
 
@@ -232,7 +245,7 @@ def audit_signing_setup(cfg: Config | None) -> SigningSetup | None:
                         trust_files=tuple(audit.trust_files))
 
 
-def _render_all(ctx: ReportContext, formats: list[Format], out: Path) -> list[Path]:
+def _render_all(ctx: ReportContext, formats: list[Format], out: Path, stages: StageProgress) -> list[Path]:
     """Render every format into a staging directory beside the reports, then move the files
     into place. If any format fails, the previous report set is left exactly as it was."""
     try:
@@ -243,7 +256,8 @@ def _render_all(ctx: ReportContext, formats: list[Format], out: Path) -> list[Pa
     try:
         staged: list[Path] = []
         for name in formats:
-            staged.extend(get_renderer(name).render(ctx, staging))
+            with stages.stage(f"writing {name}"):
+                staged.extend(get_renderer(name).render(ctx, staging))
         files = []
         for path in staged:
             target = out / path.relative_to(staging)

@@ -55,13 +55,22 @@ class Delta:
 
 
 @dataclass(frozen=True)
+class SourceFile:
+    """A snapshot file the report was built from (several when per-vCenter snapshots were merged)."""
+
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class ReportContext:
     snapshot: Snapshot
     results: Results
     tables: list[Table]
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     tool_version: str = ""
-    snapshot_sha256: str | None = None  # of the source snapshot file, when there is one
+    snapshot_sha256: str | None = None  # of the source snapshot file, when there is exactly one
+    source_files: tuple[SourceFile, ...] = ()  # every source snapshot file, merged in this order
     delta: Delta | None = None
     history: VramHistory | None = None  # vRAM over 12 months for charts, None when no history
     history_error: str | None = None  # history configured but unreadable: why (said in reports and email)

@@ -111,7 +111,8 @@ def dedupe_associated_files(document: object, pdf: Any) -> None:
 class VerifyResult:
     path: Path
     attachments: dict[str, str] = field(default_factory=dict)  # name -> recomputed SHA-256
-    snapshot_sha256: str | None = None  # as printed in the document
+    snapshot_sha256: str | None = None  # as printed in the document (a report from one snapshot file)
+    source_sha256: list[str] = field(default_factory=list)  # every source snapshot hash printed
     snapshot_checked: bool = False
 
     def summary(self) -> str:
@@ -142,10 +143,12 @@ def verify_pdf(path: str | Path, snapshot: str | Path | None = None) -> VerifyRe
     except (PdfReadError, OSError, ValueError) as exc:
         raise VerificationFailed(f"{p}: not a readable PDF: {exc}") from None
     printed = _printed_hashes(text)
-    snapshot_hash = printed.pop("source snapshot", None)
+    # One "source snapshot" line, or one "source snapshot NAME" line per merged snapshot file.
+    sources = {name: printed.pop(name) for name in list(printed) if name.split(" ", 2)[:2] == ["source", "snapshot"]}
+    snapshot_hash = sources.get("source snapshot")
     if not printed:
         raise VerificationFailed(f"{p}: no attachment hashes printed in the document (not an audit-evidence PDF?)")
-    result = VerifyResult(p, snapshot_sha256=snapshot_hash)
+    result = VerifyResult(p, snapshot_sha256=snapshot_hash, source_sha256=sorted(set(sources.values())))
     seen: set[str] = set()
     for att in embedded:
         name = att.name
@@ -170,10 +173,11 @@ def verify_pdf(path: str | Path, snapshot: str | Path | None = None) -> VerifyRe
     if missing:
         raise VerificationFailed(f"{p}: attachment(s) listed in the document but not embedded: {', '.join(missing)}")
     if snapshot is not None:
-        if snapshot_hash is None:
+        if not result.source_sha256:
             raise VerificationFailed(f"{p}: the document prints no source snapshot SHA-256 to compare with")
         actual = sha256_file(Path(snapshot))
-        if actual != snapshot_hash:
-            raise VerificationFailed(f"{snapshot}: SHA-256 {actual} does not match the source snapshot {snapshot_hash} printed in {p}")
+        if actual not in result.source_sha256:
+            expected = snapshot_hash or f"any of the {len(result.source_sha256)} source snapshots"
+            raise VerificationFailed(f"{snapshot}: SHA-256 {actual} does not match the source snapshot {expected} printed in {p}")
         result.snapshot_checked = True
     return result

@@ -289,15 +289,18 @@ def evidence_checks(p: Path, snapshot: str | Path | None) -> list[Check]:
                     f"{len(result.attachments)} attachment(s) match the SHA-256 printed in the document")]
     if snapshot is None:
         checks.append(_no_snapshot())
-    elif result.snapshot_sha256 is None:
+    elif not result.source_sha256:
         checks.append(Check("snapshot", "FAIL", "the document prints no source snapshot SHA-256 to compare with"))
     else:
         actual = sha256_file(Path(snapshot))
-        if actual == result.snapshot_sha256:
+        if actual in result.source_sha256:
             checks.append(Check("snapshot", "PASS", f"{snapshot} matches the source snapshot SHA-256 printed"))
-        else:
+        elif result.snapshot_sha256 is not None:
             checks.append(Check("snapshot", "FAIL", f"{snapshot}: SHA-256 {actual} does not match the source "
                                                     f"snapshot {result.snapshot_sha256} printed in the document"))
+        else:
+            checks.append(Check("snapshot", "FAIL", f"{snapshot}: SHA-256 {actual} matches none of the "
+                                                    f"{len(result.source_sha256)} source snapshots printed in the document"))
     return checks
 
 

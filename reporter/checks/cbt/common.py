@@ -70,6 +70,12 @@ def disk_evidence(d: DiskCbt) -> dict[str, Any]:
 
 def vms(ctx: CheckContext) -> Iterator[VmCbt]:
     """Every VM except templates (a template is never backed up running, nor tracked)."""
+    # Seven checks and three tables walk the same views: build them once per check run
+    # (at 10,000 VMs rebuilding them was a third of the checks' time).
+    return iter(ctx.memo("cbt.vms", lambda: list(_views(ctx))))
+
+
+def _views(ctx: CheckContext) -> Iterator[VmCbt]:
     s = ctx.settings.get(CbtSettings)
     for vc in ctx.snapshot.vcenters.values():
         for vm in vc.vms.values():

@@ -330,6 +330,11 @@ def in_scope(vm: VM, settings: CpuMmuSettings) -> bool:
 
 def assessments(ctx: CheckContext) -> Iterator[Assessment]:
     """Every in-scope VM of the snapshot, assessed (deterministic order)."""
+    # Six checks and the fleet tables read the same assessments: computed once per check run.
+    return iter(ctx.memo("cpu_mmu.assessments", lambda: list(_assess_all(ctx))))
+
+
+def _assess_all(ctx: CheckContext) -> Iterator[Assessment]:
     settings = ctx.settings.get(CpuMmuSettings)
     for vc in ctx.snapshot.vcenters.values():
         index = HostIndex.of(vc, settings)
