@@ -27,10 +27,10 @@ checks the reply's shape and hands out any objects itself, in reply order.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
