@@ -37,9 +37,9 @@ from lxml import etree
 
 from reporter.collect.pages import T_OBJECTS, T_TOKEN, PageReader, ReplyParser
 
-# Batches of about this many bytes (vcsim: ~10 KB per VM; a real VM 20-40 KB): the
+# Batches of at least this many bytes (a chunk read off the socket; vcsim: ~10 KB a VM, a real VM 20-40 KB): the
 # parsed tree of one is ~6x that, and at most three are alive at a time.
-BATCH_BYTES = 1 << 20
+BATCH_BYTES = 256 << 10
 
 _CLOSE = b"</objects>"
 _FIRST_OBJECT = re.compile(rb"<objects[\s>]")
