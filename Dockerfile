@@ -7,7 +7,7 @@
 #    reporter/samples (pyproject.toml), so the runtime stage needs no source tree.
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
-COPY pyproject.toml setup.py README.md ./
+COPY pyproject.toml README.md ./
 COPY reporter ./reporter
 COPY templates ./templates
 COPY samples ./samples

@@ -170,7 +170,8 @@ def main() -> None:
         print(f"generated {snap.vm_count()} VMs in {time.perf_counter() - t0:.1f} s ({synth.stat().st_size / 1e6:.1f} MB gz)",
               file=sys.stderr)
         del snap
-        inputs = [("sample (404 VMs)", api.find_sample("sample-snapshot.json.gz")),
+        sample = api.find_sample("sample-snapshot.json.gz")
+        inputs = [(f"sample ({api.load_snapshot(sample).vm_count():,} VMs)", sample),
                   (f"synthetic ({args.vms:,} VMs)", synth)]
         lines = []
         for label, path in inputs:

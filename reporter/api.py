@@ -59,8 +59,8 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ReportOutput", "check", "check_context", "collect", "compute_delta", "demo", "find_sample", "history_export",
-    "history_import", "list_checks", "load_config", "load_findings", "load_snapshot", "parse_config", "plan", "plan_text",
-    "record_history", "report", "resolve_formats", "run", "sample_vram", "save_snapshot", "serve", "verify",
+    "history_import", "list_checks", "load_config", "load_findings", "load_snapshot", "parse_config", "plan", "plan_json", "plan_text",
+    "record_history", "report", "resolve_formats", "run", "sample_vram", "save_snapshot", "serve", "verify", "vram_sampler",
     "write_plan",
 ]
 
@@ -113,7 +113,8 @@ def find_sample(name: str) -> Traversable:
     return item
 
 
-def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | None = None) -> ReportOutput:
+def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | None = None,
+         detail: str | None = None) -> ReportOutput:
     """Report on the bundled sample snapshot: no vCenter needed."""
     with resources.as_file(find_sample("sample-snapshot.json.gz")) as sample, \
             resources.as_file(find_sample("sample-config.toml")) as sample_config, \
@@ -131,7 +132,7 @@ def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | Non
             import_csv(cfg, sample_history)
             history = load_for_report(cfg, snap)
         return report(sample, out_dir, formats=formats if formats is not None else list(DEMO_FORMATS),
-                      history=history, cfg=sample_cfg, show_license_keys=False)
+                      history=history, cfg=sample_cfg, show_license_keys=False, detail=detail)
 
 
 # -- licensing: plans, light vRAM samples, history ------------------------------------------------
@@ -150,7 +151,9 @@ def plan(snapshot: Snapshot | str | Path, cfg: Config | None = None, *, scenario
     sc = merge(base if isinstance(base, Scenario) or base is None else Scenario.model_validate(base), **changes)
     if history is None and cfg is not None and cfg.history is not None:
         history = history_for_report(cfg, snap)
-    return _plan(snap, sc, Settings.from_config(cfg), history)
+    # The current state's verdict is the report's: the same computation, the same settings.
+    current = check_context(snap, cfg, history=history).licensing
+    return _plan(snap, sc, Settings.from_config(cfg), history, current_verdicts=current)
 
 
 def write_plan(result: Any, out: str | Path, *, show_license_keys: bool = False) -> Path:
@@ -166,11 +169,28 @@ def plan_text(result: Any, *, show_license_keys: bool = False) -> str:
     return render_terminal(result, show_license_keys=show_license_keys)
 
 
-def sample_vram(cfg: Config, *, insecure: bool = False) -> Snapshot:
-    """A light collection (power state + memory of VMs, hosts, licenses) for vRAM sampling."""
+def plan_json(result: Any) -> str:
+    """The plan's pool verdicts as ``vcreport plan --json`` prints them (pool entries as in summary.json)."""
+    from reporter.render.plan import render_json
+
+    return render_json(result)
+
+
+def sample_vram(cfg: Config, *, insecure: bool = False, incremental: bool = False) -> Snapshot:
+    """A light collection (power state + memory of VMs, hosts, licenses) for vRAM sampling.
+
+    ``incremental=True`` resumes the previous run's session and filter from the state
+    directory and transfers only the VMs that changed (``vcreport vram sample``)."""
     from reporter.collect import sample_vram as _sample  # pyVmomi only loads when collecting
 
-    return _sample(cfg, insecure=insecure)
+    return _sample(cfg, insecure=insecure, incremental=incremental)
+
+
+def vram_sampler(cfg: Config, *, insecure: bool = False) -> Any:
+    """A sampler for a long-running process: ``.sample()`` keeps sessions and filters warm, ``.close()``."""
+    from reporter.collect.incremental import VramSampler
+
+    return VramSampler(cfg, insecure=insecure)
 
 
 def record_history(cfg: Config, snapshot: Snapshot, *, source: str = "collect") -> int:
@@ -207,12 +227,13 @@ def verify(pdf: str | Path, snapshot: str | Path | None = None, *, trust: Iterab
     return verify_audit_pdf(pdf, trust_files=trust_files, snapshot=snapshot, allow_unsigned=allow_unsigned)
 
 
-def run(cfg: Config, *, insecure: bool = False) -> Any:
-    """One full run: collect, keep the snapshot, record history, report into ``[output] dir``, email.
-    Returns a ``RunOutcome`` (``.partial`` when some of the inventory could not be read)."""
+def run(cfg: Config, *, insecure: bool = False, send: bool = True) -> Any:
+    """One full run: collect, keep the snapshot, record history, report into ``[output] dir``, email
+    (``send=False``: write the email as ``report.eml`` instead). Returns a ``RunOutcome``
+    (``.partial`` when some of the inventory could not be read)."""
     from reporter.pipeline.run import run_once
 
-    return run_once(cfg, insecure=insecure)
+    return run_once(cfg, insecure=insecure, send=send)
 
 
 def serve(cfg: Config) -> None:

@@ -18,6 +18,8 @@ import click
 
 from reporter import __version__, api
 from reporter.config import Config
+from reporter.core.detail import Detail
+from reporter.core.formats import DEFAULT_FORMATS, DEMO_FORMATS, Format
 from reporter.errors import CollectionIncomplete, ConfigError, ReporterError
 
 
@@ -66,9 +68,20 @@ insecure_option = click.option(
 keys_option = click.option(
     "--show-license-keys", is_flag=True, default=None, help="Show full license keys instead of masked ones.",
 )
-formats_option = click.option(
-    "--format", "formats", default=None,
-    help="Comma-separated formats: html,pdf,pdfa,xlsx,csv,json (default from config, else html,json).",
+def formats_option(default_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--format", "formats", default=None,
+        help=f"Comma-separated formats: {','.join(Format)} ({default_text}).",
+    )
+
+
+REPORT_FORMATS_DEFAULT = f"default from config, else {','.join(DEFAULT_FORMATS)}"
+DEMO_FORMATS_DEFAULT = f"default {','.join(DEMO_FORMATS)}"
+
+detail_option = click.option(
+    "--detail", "detail", default=None, type=click.Choice(["summary", "standard", "full"]),
+    help="summary: the executive page and the finding groups; standard: groups with up to 50 objects; "
+         "full: every object (default from [output] detail, else standard).",
 )
 
 
@@ -120,27 +133,31 @@ def collect_cmd(config_path: Path, out: Path, insecure: bool) -> None:
 
 
 @main.command("report")
-@click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
+# No dir_okay=False: the loader says "is a directory" in one line (click would print its usage).
+@click.argument("snapshot", type=click.Path(path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Config for thresholds, waivers and history (optional).")
-@formats_option
+@formats_option(REPORT_FORMATS_DEFAULT)
 @keys_option
+@detail_option
 @handle_errors
-def report_cmd(snapshot: Path, out: Path, config_path: Path | None, formats: str | None, show_license_keys: bool | None) -> None:
+def report_cmd(snapshot: Path, out: Path, config_path: Path | None, formats: str | None, show_license_keys: bool | None,
+               detail: str | None) -> None:
     """Run the checks on SNAPSHOT and write reports into --out."""
     cfg = api.load_config(config_path) if config_path else None
-    res = api.report(snapshot, out, formats=formats, cfg=cfg, show_license_keys=show_license_keys)
+    res = api.report(snapshot, out, formats=formats, cfg=cfg, show_license_keys=show_license_keys, detail=detail)
     _print_summary(res)
 
 
 @main.command("demo")
 @click.option("--out", "out", default="demo-report", show_default=True, type=click.Path(file_okay=False, path_type=Path))
-@formats_option
+@formats_option(DEMO_FORMATS_DEFAULT)
+@detail_option
 @handle_errors
-def demo_cmd(out: Path, formats: str | None) -> None:
+def demo_cmd(out: Path, formats: str | None, detail: str | None) -> None:
     """Report on the bundled sample snapshot (no vCenter needed)."""
-    res = api.demo(out, formats=formats)
+    res = api.demo(out, formats=formats, detail=detail)
     _print_summary(res)
 
 
@@ -167,7 +184,8 @@ def _print_summary(res: api.ReportOutput) -> None:
 # -- licensing: plan, vram sample, history ---------------------------------------------------------
 
 @main.command("plan")
-@click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
+# No dir_okay=False: the loader says "is a directory" in one line (click would print its usage).
+@click.argument("snapshot", type=click.Path(path_type=Path))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Config for the vRAM table, Linked Mode groups and history (optional).")
 @click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -184,12 +202,14 @@ def _print_summary(res: api.ReportOutput) -> None:
               help="vRAM entitlement table for the scenario (default from config: aug2011).")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the plan as FILE.html or FILE.xlsx.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the pool verdicts (current and scenario) as JSON, as in summary.json, instead of the table.")
 @keys_option
 @handle_errors
 def plan_cmd(snapshot: Path, config_path: Path | None, scenario_path: Path | None, pool: str | None,
              add_vms: int | None, vm_memory_gb: float | None, power_off: tuple[str, ...], edition: str | None,
              add_cpu_licenses: int | None, per_core: bool, vram_table: str | None, out: Path | None,
-             show_license_keys: bool | None) -> None:
+             as_json: bool, show_license_keys: bool | None) -> None:
     """What-if license planning on SNAPSHOT: prints current vs scenario per vRAM pool."""
     if (add_vms is None) != (vm_memory_gb is None):
         raise ConfigError("--add-vms and --vm-memory-gb go together")
@@ -201,9 +221,13 @@ def plan_cmd(snapshot: Path, config_path: Path | None, scenario_path: Path | Non
                       edition=edition, add_cpu_licenses=add_cpu_licenses or 0, per_core=per_core,
                       vram_table=vram_table)
     show = bool(show_license_keys) if show_license_keys is not None else bool(cfg and cfg.output.show_license_keys)
-    click.echo(api.plan_text(result, show_license_keys=show), nl=False)
+    if as_json:
+        click.echo(api.plan_json(result), nl=False)
+    else:
+        click.echo(api.plan_text(result, show_license_keys=show), nl=False)
     if out is not None:
-        click.echo(f"wrote {api.write_plan(result, out, show_license_keys=show)}")
+        # With --json, stdout stays pure JSON.
+        click.echo(f"wrote {api.write_plan(result, out, show_license_keys=show)}", err=as_json)
 
 
 @main.group("vram")
@@ -214,8 +238,9 @@ def vram_group() -> None:
 @vram_group.command("sample")
 @config_option
 @insecure_option
+@click.option("--full", is_flag=True, help="Read every VM again instead of only the changes since the last sample.")
 @handle_errors
-def vram_sample_cmd(config_path: Path, insecure: bool) -> None:
+def vram_sample_cmd(config_path: Path, insecure: bool, full: bool) -> None:
     """Take a light vRAM sample from every vCenter and record it in the history."""
     import time
 
@@ -223,7 +248,7 @@ def vram_sample_cmd(config_path: Path, insecure: bool) -> None:
     if cfg.history is None:
         raise ConfigError(f"{config_path}: vram sample records into the history: add a [history] section")
     t0 = time.perf_counter()
-    snap = api.sample_vram(cfg, insecure=insecure)
+    snap = api.sample_vram(cfg, insecure=insecure, incremental=not full)
     t1 = time.perf_counter()
     added = api.record_history(cfg, snap, source="sample")
     click.echo(f"sampled {len(snap.vcenters)} vCenter(s), {snap.vm_count()} VMs in {t1 - t0:.2f} s; "
@@ -303,11 +328,16 @@ def verify_cmd(file: Path, trust: tuple[Path, ...], config_path: Path | None, sn
 @main.command("run")
 @config_option
 @insecure_option
+@detail_option
+@click.option("--no-send", "no_send", is_flag=True,
+              help="Do not send the email: write it as report.eml in [output] dir (needs [email]).")
 @handle_errors
-def run_cmd(config_path: Path, insecure: bool) -> None:
+def run_cmd(config_path: Path, insecure: bool, detail: str | None, no_send: bool) -> None:
     """Collect, record history, write the reports into [output] dir and email them (exit 3 if partial)."""
     cfg = api.load_config(config_path)
-    outcome = api.run(cfg, insecure=insecure)
+    if detail is not None:
+        cfg = cfg.model_copy(update={"output": cfg.output.model_copy(update={"detail": Detail(detail)})})
+    outcome = api.run(cfg, insecure=insecure, send=not no_send)
     sev = ", ".join(f"{n} {s}" for s, n in reversed(list(outcome.counts.items())) if n)
     click.echo(f"snapshot {outcome.snapshot_path}; {sev or 'no open findings'}"
                + ("; emailed" if outcome.emailed else ""))

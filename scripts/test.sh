@@ -14,6 +14,7 @@ APT_PACKAGES=(
   poppler-utils                                # pdftoppm / pdftotext for report tests
   postgresql                                   # history store on PostgreSQL
   openssl
+  chromium                                     # headless screenshots of the HTML report (layout checks at 1280 / 390 px)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -247,10 +247,11 @@ def test_cbt001_warns_about_defect_host_first() -> None:
 def test_tables() -> None:
     summary_t, defects_t, disks_t = tables.cbt_tables(CheckContext(fleet()))
     assert summary_t.rows == [["vc01", 15, 13, 8, 1, 2, 3, 1, 1]]
-    assert [r[:5] + r[6:] for r in defects_t.rows] == [
-        ["vc01", "esx41", "4.1.0", "1682698", "KB2090639", True, 1, 0],
-        ["vc01", "esx55", "5.5.0", "1331820", "KB2090639", False, 2, 1],
-        ["vc01", "esx60", "6.0.0", "2494585", "KB2136854", True, 1, None],
+    # Release names next to the builds (docs/methodology.md#build-lifecycle); "Fixed in" left out.
+    assert [r[:6] + r[7:] for r in defects_t.rows] == [
+        ["vc01", "esx41", "4.1.0", "1682698", "ESXi 4.1 (build 1682698)", "KB2090639", True, 1, 0],
+        ["vc01", "esx55", "5.5.0", "1331820", "ESXi 5.5 (build 1331820)", "KB2090639", False, 2, 1],
+        ["vc01", "esx60", "6.0.0", "2494585", "ESXi 6.0 (build 2494585)", "KB2136854", True, 1, None],
     ]
     assert disks_t.columns[-3:] == ["ctkEnabled", "Has changeId", "State"]
     assert len(disks_t.rows) == 20 and disks_t.in_summary is True  # templates are left out

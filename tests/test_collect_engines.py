@@ -115,7 +115,7 @@ def test_single_page_server_ignoring_max_objects(vcsim_factory, tmp_path, monkey
     single = vcsim_factory(vms=30, hosts=2, clusters=2, standalone=1, single_page=True)
     rec = Recorder(monkeypatch)
     _, fast = collect_both(load_config(single.config_file(tmp_path)), page_size=2)
-    assert rec.raw_calls == ["RetrievePropertiesEx"] * 6  # no continuation: 30 VMs in one page
+    assert rec.raw_calls == ["RetrievePropertiesEx"] * 11  # one call per type (incl. host config, DVS): no continuation
     assert "ContinueRetrievePropertiesEx" not in rec.calls
     (vc,) = fast.vcenters.values()
     assert (len(vc.vms), len(vc.hosts), len(vc.clusters)) == (30, 5, 2)
@@ -142,7 +142,7 @@ def test_default_engine_and_the_environment(vcsim, tmp_path, monkeypatch):
     monkeypatch.delenv("VCREPORT_COLLECT_ENGINE", raising=False)
     rec = Recorder(monkeypatch)
     assert collect(cfg, progress=False).vm_count() == 8
-    assert rec.raw_calls == ["RetrievePropertiesEx"] * 6  # the fast engine read the pages
+    assert rec.raw_calls == ["RetrievePropertiesEx"] * 11  # the fast engine read the pages (6 + 5 host-config reads)
     monkeypatch.setenv("VCREPORT_COLLECT_ENGINE", "pyvmomi")
     rec.raw_calls.clear()
     assert collect(cfg, progress=False).vm_count() == 8
@@ -492,7 +492,7 @@ def test_rejected_token_fails_the_stage_alike(shaped, monkeypatch):
     ref, fast = collect_both(shaped.cfg, page_size=2)
     assert [(e.stage, e.error_type, e.message) for e in fast.collection_errors] == [
         (stage, "InvalidArgument", f"reading {stage} failed: InvalidArgument: unknown or finished token")
-        for stage in ("folders", "hosts", "vms")]  # 1 cluster and 2 datastores fit one page
+        for stage in ("folders", "hosts", "vms", "host-config")]  # 1 cluster and 2 datastores fit one page
     (vc,) = fast.vcenters.values()
     assert len(vc.datastores) == 2 and vc.licenses
 

@@ -10,6 +10,7 @@ import pytest
 from reporter.api import load_config
 from reporter.collect import collect
 from reporter.core.model import Host
+from reporter.core.model_hostconfig import HostSoftware, HostSystemIdentity
 
 pytestmark = pytest.mark.vcsim
 
@@ -30,5 +31,10 @@ def test_loaded_model_is_collected_exactly(vcsim_factory, tmp_path):
         cluster=None, hw_exec_supported=True, hw_mmu_supported=True,
         advanced_option_errors={"Disk.SchedulerWithReservation": no_manager,
                                 "VMkernel.Boot.isPerFileSchedModelActive": no_manager},
+        # The model has no config.network and no software managers (an ESXi 5.0 host as saved).
+        network=None, system=HostSystemIdentity(vendor="HP", model="ProLiant DL380 G7"),
+        software=HostSoftware(software_unknown_reason=(
+            "the host has no image configuration manager (configManager.imageConfigManager unset); "
+            "the host has no kernel module system (configManager.kernelModuleSystem unset)")),
     )}
     assert (vc.vms, vc.clusters, vc.datastores) == ({}, {}, {})

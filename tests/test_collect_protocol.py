@@ -31,7 +31,16 @@ READ_ONLY = {
     "RetrievePropertiesEx", "ContinueRetrievePropertiesEx", "CancelRetrievePropertiesEx",
     "RetrieveProperties", "RetrieveContents", "Fetch",
     "QueryOptions", "QueryAssignedLicenses",
+    # Host software (docs/methodology.md#host-software): reads of the image and kernel modules.
+    "HostImageConfigGetAcceptance", "HostImageConfigGetProfile", "fetchSoftwarePackages", "QueryModules",
 }
+
+
+# The incremental vRAM sample may also keep a PropertyCollector filter. A filter (and the
+# view it watches) is session-scoped state of our own, discarded with the session, not
+# inventory state: creating, waiting on and destroying it changes nothing in vCenter.
+# Deliberately separate from READ_ONLY, so the full collect is still held to the list above.
+SAMPLE_ONLY = READ_ONLY | {"CreateFilter", "WaitForUpdatesEx", "DestroyPropertyFilter"}
 
 
 # The first element in a SOAP request's Body: the method called.
@@ -104,9 +113,11 @@ def test_collector_calls_only_read_only_methods(cfg, monkeypatch, engine):
     assert rec.accessors == []  # no lazy per-object property access
     # Nothing reached the server past the two recorders: the wire saw exactly these calls.
     assert Counter(rec.wire) == Counter(rec.calls)
-    # The fast engine reads the six bulk types raw (one page each at the default page size);
-    # the pyVmomi engine never does.
-    expected_raw = ["RetrievePropertiesEx"] * 6 if engine == "fast" else []
+    # The fast engine reads the eleven bulk reads raw (one page each at the default page size):
+    # folders, datacenters, clusters, hosts, datastores, VMs, then distributed switches, their
+    # port groups, networks, the VMs' networks and the hosts' configuration; the pyVmomi
+    # engine never does.
+    expected_raw = ["RetrievePropertiesEx"] * 11 if engine == "fast" else []
     assert rec.raw_calls == expected_raw
 
 
@@ -119,12 +130,18 @@ def test_bulk_reads_with_pages_exact_call_counts(cfg, monkeypatch, engine):
     assert (len(vc.vms), len(vc.hosts)) == (8, 4)
     counts = rec.counts()
     # One view and one RetrievePropertiesEx per type (folders, datacenters, clusters, hosts,
-    # datastores, VMs) + one for the LicenseManager's properties.
-    assert counts["CreateContainerView"] == 6
-    assert counts["DestroyView"] == 6
-    assert counts["RetrievePropertiesEx"] == 7
-    # Continue: 4 folders -> 1, 4 hosts -> 1, 8 VMs -> 2.
-    assert counts["ContinueRetrievePropertiesEx"] == 4
+    # datastores, VMs, distributed switches, distributed port groups, networks, host
+    # configuration, VM networks) + one for the LicenseManager's properties.
+    assert counts["CreateContainerView"] == 11
+    assert counts["DestroyView"] == 11
+    assert counts["RetrievePropertiesEx"] == 12
+    # Continue: 4 folders -> 1, 4 hosts -> 1 and 8 VMs -> 2, twice each (inventory, then the
+    # hosts' configuration and the VMs' networks).
+    assert counts["ContinueRetrievePropertiesEx"] == 7
+    # Host software: the simulator's hosts answer NotSupported, so per host one image-manager
+    # call (the others are not tried after its fault) and one QueryModules.
+    assert (counts["HostImageConfigGetAcceptance"], counts["QueryModules"]) == (4, 4)
+    assert "fetchSoftwarePackages" not in counts
     assert counts["QueryOptions"] == 4 * 2  # connected hosts x option keys
     assert counts["QueryAssignedLicenses"] == 1
     assert counts["Login"] == 1 and counts["Logout"] == 1
@@ -224,3 +241,45 @@ def test_unreadable_property_is_reported_once_per_path(cfg, monkeypatch):
     assert (err.stage, err.error_type) == ("vms", "InvalidProperty")
     assert err.object_id in vc.vms
     assert err.message == f"property config.noSuchProperty could not be read (InvalidProperty) on {err.object_id} and 7 more"
+
+
+def test_incremental_vram_samples_call_only_read_only_methods(sim, cfg, monkeypatch, tmp_path):
+    """Every sampler path: first sample, incremental, a stale version (destroys the old
+    filter), the one-shot state file path; nothing outside SAMPLE_ONLY reaches the wire."""
+    import json
+
+    from pyVim.task import WaitForTask
+    from pyVmomi import vim
+
+    from reporter.collect import incremental, sample_vram
+
+    rec = Recorder(monkeypatch)
+    sampler = incremental.VramSampler(cfg)
+    try:
+        sampler.sample()
+        mark = len(rec.calls), len(rec.wire), len(rec.accessors)  # the test's own changes are not the sampler's
+        admin = sim.si()
+        content = admin.RetrieveContent()
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+        vm = sorted(view.view, key=lambda v: v.name)[0]
+        view.DestroyView()
+        WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(memoryMB=2048)))
+        WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(memoryMB=32)))  # back as it was: the shared sim
+        del rec.calls[mark[0]:], rec.wire[mark[1]:], rec.accessors[mark[2]:]
+        sampler.sample()
+        sampler._states["vcsim"].version = "stale"
+        sampler.sample()
+    finally:
+        sampler.close()
+    sample_vram(cfg, incremental=True)
+    path = incremental.state_path(cfg, cfg.vcenter[0])
+    data = json.loads(path.read_text())
+    data["version"] = "stale"
+    path.write_text(json.dumps(data))
+    sample_vram(cfg, incremental=True)
+    sample_vram(cfg, incremental=True)
+    calls = set(rec.calls)
+    assert calls <= SAMPLE_ONLY, f"unexpected calls: {calls - SAMPLE_ONLY}"
+    assert {"CreateFilter", "WaitForUpdatesEx", "DestroyPropertyFilter", "RetrievePropertiesEx"} <= calls
+    assert rec.accessors == []
+    assert Counter(rec.wire) == Counter(rec.calls)

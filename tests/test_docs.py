@@ -51,8 +51,23 @@ def test_readme_toml_examples_are_valid_config() -> None:
     import tomllib
 
     from reporter.api import parse_config
+    from reporter.domain.licensing.plan import Scenario
 
     blocks = [b.split("```", 1)[0] for b in README.split("```toml")[1:]]
     assert len(blocks) >= 4
+    scenarios = [b for b in blocks if b.lstrip().startswith("# scenario")]
+    assert scenarios, "the README documents the plan scenario file"
     for block in blocks:
-        parse_config(tomllib.loads(block), "README.md")  # raises ConfigError naming the key
+        if block in scenarios:
+            Scenario.model_validate(tomllib.loads(block))  # every documented key exists, values valid
+        else:
+            parse_config(tomllib.loads(block), "README.md")  # raises ConfigError naming the key
+
+
+def test_readme_scenario_documents_every_scenario_key() -> None:
+    from reporter.domain.licensing.plan import AddVms, Scenario
+
+    block = next(b.split("```", 1)[0] for b in README.split("```toml")[1:] if b.lstrip().startswith("# scenario"))
+    keys = {line.split("=")[0].strip("# ").strip() for line in block.splitlines() if "=" in line}
+    keys |= {line.split("]]")[0].strip("[ ") for line in block.splitlines() if line.startswith("[[")}
+    assert set(Scenario.model_fields) | set(AddVms.model_fields) <= keys

@@ -164,7 +164,7 @@ def test_already_at_target_is_ready(version: str, target: str) -> None:
 
 
 def test_unknown_target_is_an_error() -> None:
-    with pytest.raises(ValueError, match="unknown target release '9.0'"):
+    with pytest.raises(ValueError, match=r"unknown target release '9\.0'"):
         upgrade_readiness("esx1", "6.7.0", XEON_OK, CLEAN, "9.0")
 
 

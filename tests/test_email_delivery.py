@@ -134,7 +134,10 @@ def test_message_parts_inlined_css_and_attachments(report_dir):
     text = msg.get_body(preferencelist=("plain",)).get_content()
     assert "4 VMs checked, 3 findings, 1 waived" in text
     assert "COLLECTION INCOMPLETE: 1 error(s)" in text
-    assert f"[HIGH NEW] TST-001 vc01/{rf.HOSTILE}: Snapshot 'before patch'" in text
+    # Top actions are finding groups (one root cause, one fix), with up to three object names.
+    assert "   1. [HIGH] Snapshot older than the retention threshold (2 objects, 1 new; TST-001): " in text
+    assert rf.HOSTILE in text
+    assert "  LAB-002    ERROR " in text
     assert "Since the last run: 1 new, 1 fixed, 2 still open" in text
     html = msg.get_body(preferencelist=("html",)).get_content()
     assert "<style" not in html  # Outlook/Gmail ignore it: everything is inlined

@@ -76,8 +76,14 @@ def test_report_uses_history_for_the_12_month_verdict(config, tmp_path):
     assert f001[0].evidence["days_of_history"] == 365
     pools = next(t for t in out.tables if t.id == "vram_pools")
     row = next(r for r in pools.rows if r[0] == "vc1/standard")
-    assert row[-1] == "OVER on the 12-month average"
-    assert row[pools.columns.index("Days of history")] == 365
+    assert row[pools.columns.index("Verdict")] == "non-compliant"
+    assert row[pools.columns.index("Crossing date")] == "already over"
+    # ceil((66.0110 - 64) / 32) and ceil((70 - 64) / 32)
+    assert row[pools.columns.index("CPU licenses to add now")] == 1
+    assert row[pools.columns.index("CPU licenses to hold today's use")] == 1
+    details = next(t for t in out.tables if t.id == "vram_pool_details")
+    drow = next(r for r in details.rows if r[0] == "vc1/standard")
+    assert drow[details.columns.index("Days of history")] == 365
 
 
 @pytest.mark.vcsim

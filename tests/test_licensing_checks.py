@@ -56,9 +56,14 @@ def test_lic001_average_over_entitlement_with_short_history():
     assert out.checked == 2
     [f] = out.findings
     assert (f.check_id, f.severity, f.object_name, f.vcenter) == ("LIC-001", Severity.high, "vc1/enterprise_plus", "vc1")
-    assert f.message == ("12-month average vRAM use 600 GB exceeds the entitlement of 576 GB by 24 GB "
-                         "(over 200 day(s) of history (fewer than 365: the average may still change a lot)).")
-    assert f.evidence["licenses_needed"] == 1
+    # 200 days at 600 GB, all of them over 576 GB: over since the first day of history.
+    assert f.message == ("Non-compliant: the 12-month average vRAM use 600 GB exceeds the entitlement of 576 GB by "
+                         "24 GB (over 200 day(s) of history (fewer than 365: the average covers the days that exist "
+                         "and may still change a lot), over since 2026-05-08). CPU licenses to add: 1 to be compliant "
+                         "on the 12-month average now; 1 so that today's use (600 GB), if it stays, never crosses.")
+    assert f.evidence["cpu_licenses_to_add_now"] == 1
+    assert f.evidence["cpu_licenses_to_add_to_hold_today"] == 1
+    assert f.evidence["non_compliant_since"] == "2026-05-08"
     assert f.evidence["days_of_history"] == 200
     assert f.remediation.splitlines()[0].startswith(
         "Add 1 CPU license(s) of vSphere Enterprise Plus (1 x 96 GB = 96 GB vRAM) to this pool")
@@ -67,18 +72,24 @@ def test_lic001_average_over_entitlement_with_short_history():
 
 def test_lic001_needs_history_and_passes_when_average_within():
     no_hist = vram_average.run(ctx(snapshot(vsphere5_site())))
-    assert no_hist.findings == [] and "No vRAM history" in no_hist.notes[0]
+    assert no_hist.findings == [] and no_hist.not_evaluated is not None
+    assert no_hist.not_evaluated.startswith("No vRAM history: set [history]")
+    assert "`vcreport vram sample` on a schedule" in no_hist.not_evaluated
     ok = vram_average.run(ctx(snapshot(vsphere5_site()), hist("vc1/enterprise_plus", 576.0, 365)))
-    assert ok.findings == []
+    assert ok.findings == [] and ok.not_evaluated is None
 
 
 def test_lic002_today_over_from_snapshot_and_from_history():
     out = vram_today.run(ctx(snapshot(vsphere5_site())))
     [f] = out.findings
     assert (f.check_id, f.severity, f.object_name) == ("LIC-002", Severity.medium, "vc1/standard")
-    assert f.message == "Today's vRAM high-water 70 GB exceeds the entitlement of 64 GB by 6 GB (2 powered-on VMs)."
+    assert f.message == ("Today's vRAM high-water 70 GB exceeds the entitlement of 64 GB by 6 GB (2 powered-on VMs). "
+                         "This is the direction of travel: the 12-month average is unknown (no history), so the pool "
+                         "has no verdict. CPU licenses to add: unknown (no history) to be compliant on the 12-month "
+                         "average now; 1 so that today's use (70 GB), if it stays, never crosses.")
     steps = f.remediation.splitlines()
-    assert steps[0].startswith("Add 1 CPU license(s) of vSphere Standard (1 x 32 GB = 32 GB vRAM)")
+    assert steps[0].startswith("Add 1 CPU license(s) of vSphere Standard (1 x 32 GB = 32 GB vRAM) to this pool so that "
+                               "today's use, if it stays, never takes the 12-month average over")
     assert "vm-vm-7 (40 GB)" in steps[1]
     assert any("upgrade the pool's 2 CPU license(s) to vSphere Enterprise: 64 GB per CPU = 128 GB entitled, which covers 70 GB" in s
                for s in steps)
@@ -90,11 +101,16 @@ def test_lic002_today_over_from_snapshot_and_from_history():
 
 
 def test_lic003_headroom_threshold():
-    assert vram_headroom.run(ctx(snapshot(vsphere5_site()))).findings == []
-    [f] = vram_headroom.run(ctx(snapshot(vsphere5_site()), headroom_warn_pct=70)).findings
+    # Without history there is no verdict, so no "at risk" either.
+    assert vram_headroom.run(ctx(snapshot(vsphere5_site()), headroom_warn_pct=70)).findings == []
+    history = hist("vc1/enterprise_plus", 192.0, 365)
+    assert vram_headroom.run(ctx(snapshot(vsphere5_site()), history)).findings == []
+    [f] = vram_headroom.run(ctx(snapshot(vsphere5_site()), history, headroom_warn_pct=70)).findings
+    # No crossing (use is flat far below the entitlement): at risk on headroom only, so low.
     assert f.object_name == "vc1/enterprise_plus" and f.severity == Severity.low
-    assert f.message == ("Only 384 GB (66.7 %) of the 576 GB vRAM entitlement is free at today's high-water of "
-                         "192 GB (warning below 70 %).")
+    assert f.message == ("At risk: the 12-month average of 192 GB is within the entitlement of 576 GB (66.7 % free); "
+                         "less than 70 % of the entitlement is free. CPU licenses to add: 0 to be compliant on the "
+                         "12-month average now; 0 so that today's use (192 GB), if it stays, never crosses.")
     # 192 / 0.3 = 640 GB needed: one more 96 GB CPU license
     assert f.remediation.splitlines()[0].startswith("Adding 1 CPU license(s) of vSphere Enterprise Plus restores 70 %")
 
@@ -186,8 +202,14 @@ def test_lic003_warns_on_the_12_month_average_even_when_today_is_over():
     assert [f.object_name for f in vram_today.run(c).findings if f.object_name == "vc1/enterprise_plus"] == [
         "vc1/enterprise_plus"]
     [f] = [f for f in vram_headroom.run(c).findings if f.object_name == "vc1/enterprise_plus"]
-    assert f.message == ("Only 15.6 GB (2.7 %) of the 576 GB vRAM entitlement is free on the 12-month average of "
-                         "560.4 GB (warning below 10 %). The 12-month average is the compliance measure: once it "
-                         "passes the entitlement the pool is out of compliance.")
+    # Crossing: the first k with ((365 - k) * 560 + k * 700) / 365 > 576, i.e. k = 42 days counting
+    # today: 41 days after 2026-11-23. Within the 90-day horizon, so medium.
+    assert f.severity == Severity.medium
+    assert f.message == ("At risk: the 12-month average of 560.4 GB is within the entitlement of 576 GB (2.7 % free), "
+                         "but if every day's high-water stays at today's 700 GB the average goes over on 2027-01-03 "
+                         "(in 41 days); at the trend of the last 90 days: 2027-08-29; less than 10 % of the "
+                         "entitlement is free. CPU licenses to add: 0 to be compliant on the 12-month average now; "
+                         "2 so that today's use (700 GB), if it stays, never crosses.")
+    assert f.evidence["crossing_date"] == "2027-01-03"
     assert f.evidence["avg_12m_gb"] == pytest.approx(560.3836, abs=1e-3)
     assert f.evidence["avg_headroom_pct"] == 2.71

@@ -33,12 +33,15 @@ def test_scenario_math_on_a_fixture():
     # 40 + 30 on; power off the 30, add 2 x 16: 72 GB against 64
     assert got[("vc1/standard", "vRAM used (GB)")] == (70.0, 72.0)
     assert got[("vc1/standard", "VMs powered on")] == (2, 3)
-    assert got[("vc1/standard", "CPU licenses to add")] == (1, 1)
+    # No history: no verdict, but today's use still says what to buy to hold it (ceil(6/32), ceil(8/32)).
+    assert got[("vc1/standard", "CPU licenses to hold today's use")] == (1, 1)
+    assert got[("vc1/standard", "Verdict")] == ("not evaluated", "not evaluated")
+    assert got[("vc1/standard", "CPU licenses to add now")] == (None, None)
     r2 = plan(snap, Scenario(pool="vc1/standard", edition="enterprise", add_cpu_licenses=1))
     got = lines(r2)
     key = "vc1/standard -> vc1/enterprise"
     assert got[(key, "vRAM entitled (GB)")] == (64.0, 192.0)  # 3 CPUs x 64 GB
-    assert got[(key, "Compliant (use vs entitlement)")] == ("no", "yes")
+    assert got[(key, "CPU licenses to hold today's use")] == (1, 0)
     assert got[(key, "Headroom (GB)")] == (-6.0, 122.0)
     r3 = plan(snap, Scenario(pool="vc1/enterprise_plus", per_core=True))
     got = lines(r3)
@@ -142,7 +145,21 @@ def test_plan_shows_history_for_the_current_state():
     h = history_from_samples(df, AT.date())
     r = plan(snapshot(vsphere5_site()), Scenario(pool="vc1/standard", add_cpu_licenses=1), history=h)
     got = lines(r)
-    assert got[("vc1/standard", "12-month average (GB)")] == (60.0, "n/a (future)")
-    assert got[("vc1/standard", "Days of history")] == (10, "n/a (future)")
+    # Today (70 GB from the snapshot) is day 0 of the window: (10 x 60 + 70) / 11 = 60.9.
+    assert got[("vc1/standard", "12-month average (GB)")] == (60.9, 60.9)
+    assert got[("vc1/standard", "Days of history")] == (11, 11)
+    # Now: at risk, the first k with (670 + 70k) / (11 + k) > 64 is k = 6: 2026-11-29. With one more
+    # CPU license (96 GB) today's 70 GB never crosses.
+    assert got[("vc1/standard", "Verdict")] == ("at risk", "compliant")
+    assert got[("vc1/standard", "Crossing date")] == ("2026-11-29", "none within 3 years")
+    assert got[("vc1/standard", "CPU licenses to add now")] == (0, 0)
+    assert got[("vc1/standard", "CPU licenses to hold today's use")] == (1, 0)
+    assert r.outcomes() == ["+1 CPU licenses -> vc1/standard compliant, no crossing within 3 years "
+                            "(now: at risk, non-compliant on 2026-11-29)"]
+    doc = r.to_json()
+    assert [p["pool"] for p in doc["current"]["licensing"]["pools"]] == [p.id for p in r.current.pools]
+    std = next(p for p in doc["scenario"]["licensing"]["pools"] if p["pool"] == "vc1/standard")
+    assert (std["verdict"], std["entitled_gb"], std["crossing_date"]) == ("compliant", 96.0, None)
+    assert plan(snapshot(vsphere5_site()), Scenario(pool="vc1/standard"), history=h).to_json()["scenario"] is None
     assert got[("vc1/standard", "vRAM entitled (GB)")] == (64.0, 96.0)
     assert not any("no vRAM history" in n for n in r.notes)

@@ -8,6 +8,8 @@ import pandas as pd
 import report_fixtures as rf
 
 from reporter.checks.tables import Table
+from reporter.domain.licensing import Pool
+from reporter.domain.licensing.verdict import LicensingVerdicts, evaluate_pool
 from reporter.history import history_from_samples
 from reporter.render.charts import severity_chart, table_chart, vram_charts
 from reporter.render.html import render_html
@@ -30,8 +32,16 @@ def _history():
     return history_from_samples(df, AS_OF)
 
 
+def _verdicts(history, used_today: float = 0.0):
+    pool = Pool(id="vc01/enterprise_plus", scope="vc01", vcenters=["vc01"], edition="enterprise_plus",
+                edition_title="vSphere Enterprise Plus", model="vsphere5", table="aug2011", vram_applies=True,
+                per_cpu_gb=96.0, cpu_total=16)
+    pv = evaluate_pool(pool, history, as_of=AS_OF, today_high_water_gb=used_today or None)
+    return LicensingVerdicts(as_of=AS_OF, horizon_days=90, headroom_warn_pct=10.0, pools=(pv,))
+
+
 def test_vram_chart_per_pool_with_entitlement_and_gaps():
-    charts = vram_charts(_history())
+    charts = vram_charts(_history(), _verdicts(_history()))
     assert [c.title for c in charts] == ["vRAM use vs entitlement — vc01/enterprise_plus"]  # per-core pool: no vRAM
     c = charts[0]
     used, entitled, average = c.series
@@ -39,7 +49,13 @@ def test_vram_chart_per_pool_with_entitlement_and_gaps():
     assert len(used.segments) == 2  # the 3 missing days break the line
     assert [len(seg.split()) for seg in used.segments] == [27, 10]
     assert entitled.name == "Entitled" and entitled.dash == "6 4" and len(entitled.segments) == 2
-    assert average.name.startswith("12-month average (") and average.dash == "2 3"
+    # 900 + (780 - 33) / 37 = 920.2 today. The rolling average moves: one point per day from the first
+    # sample (40 days, gap days included: they average the days that have a sample), not a flat line.
+    assert average.name == "12-month average on each day (today 920.2 GB)" and average.dash == ""
+    assert [len(seg.split()) for seg in average.segments] == [40]
+    ys = [float(p.split(",")[1]) for p in average.segments[0].split()]
+    # The oldest day (939 GB) averages only itself; by today the average has come down to 920.2 GB.
+    assert len(set(ys)) >= 10 and ys[0] < ys[-1]
     assert c.note == ("37 of 365 days with samples — less than a full year, so the 12-month average covers only "
                       "these days; 3 day(s) without a sample (gaps in the line)")
     # The x axis spans the whole 12-month window, so a short history looks short.
@@ -57,10 +73,26 @@ def test_vram_chart_in_the_licensing_section():
     ctx = rf.context()
     from dataclasses import replace
 
-    html = render_html(replace(ctx, history=_history()))
+    html = render_html(replace(ctx, history=_history(), licensing=_verdicts(_history())))
     licensing = html[html.index('id="family-licensing"'):html.index('id="family-snapshots"')]
     assert "<figcaption>vRAM use vs entitlement — vc01/enterprise_plus</figcaption>" in licensing
     assert licensing.count("<polyline") == 5  # used and entitled in two segments each, the average
+
+
+def test_vram_chart_projects_the_average_to_the_crossing_date():
+    # Today at 2,000 GB against 1,536 GB: the chart runs on to the crossing date, the projected
+    # average dashed and today's high-water dotted from today to that day.
+    v = _verdicts(_history(), used_today=2000.0)
+    pv = v.pools[0]
+    assert pv.crossing_date is not None
+    [c] = vram_charts(_history(), v)
+    names = [s.name for s in c.series]
+    assert names[3:] == [f"Average projected to {pv.crossing_date.isoformat()}, when it goes over",
+                         "Today's high-water 2,000 GB, assumed to stay"]
+    assert [s.dash for s in c.series[3:]] == ["7 4", "2 3"]
+    # The entitlement step continues to the crossing date, so the reader sees the lines meet.
+    last_x = max(float(p.split(",")[0]) for seg in c.series[1].segments for p in seg.split())
+    assert last_x == c.left + c.plot_width
 
 
 def test_table_chart_hint_grouped_bars():

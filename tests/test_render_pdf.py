@@ -10,9 +10,9 @@ import report_fixtures as rf
 from pypdf import PdfReader
 
 from reporter.checks.engine import CheckResult, Results
+from reporter.core.detail import STANDARD_OBJECTS
 from reporter.core.findings import Finding, Severity, Status
 from reporter.render import get_renderer
-from reporter.render.pdf import PDF_FINDINGS_LIMIT
 
 _pages = rf.pdf_pages
 
@@ -48,7 +48,8 @@ def test_content_escaped_masked_and_complete(pdf_file):
     assert "Kept for the CAB-42 migration" in text
     assert rf.KEY not in text and rf.MASKED in text
     # Collection errors come before the summary, the summary before the sections.
-    assert text.index("Collection incomplete") < text.index("Executive summary") < text.index("TST-001 — Snapshot older")
+    assert (text.index("Collection incomplete") < text.index("Executive summary") < text.index("Top actions")
+            < text.index("Contents") < text.index("Why it matters: Old deltas"))
 
 
 def _many_findings(n: int) -> Results:
@@ -61,17 +62,20 @@ def _many_findings(n: int) -> Results:
 
 
 def test_table_header_repeats_on_every_page_and_long_lists_are_capped(tmp_path):
-    n = PDF_FINDINGS_LIMIT + 7
+    # One group of many objects: the standard edition lists the first 50, one row each (the age
+    # differs per object, so it is a column), with the table header repeated on every page.
+    n = STANDARD_OBJECTS + 7
     get_renderer("pdf").render(rf.context(res=_many_findings(n), errors=False, with_delta=False), tmp_path)
     pages = _pages(tmp_path / "report.pdf")
-    with_rows = [p for p in pages if re.search(r"vm-\d{3}", p)]
-    assert len(with_rows) >= 3
+    with_rows = [p for p in pages if re.search(r"vm-\d{3} ", p)]
+    assert len(with_rows) >= 2
     for p in with_rows:
-        assert "Severity Object Finding, evidence and fix" in p, p[:300]
+        assert "Object Age" in p, p[:300]
     text = "\n".join(pages)
     with pdfplumber.open(tmp_path / "report.pdf") as pdf:  # no glyph is missing here: pdfminer reads it too
-        assert "Finding number 000." in (pdf.pages[0].extract_text() or "") + (pdf.pages[1].extract_text() or "")
         assert len(pdf.pages) == len(pages)
-    shown = sorted(set(re.findall(r"Finding number (\d{3})\.", text)))
-    assert shown == [f"{i:03d}" for i in range(PDF_FINDINGS_LIMIT)]
-    assert "7 more not shown here; every finding is in report.xlsx and findings.json." in text
+    shown = sorted(set(re.findall(r"(vm-\d{3}) \d+ days", text)))
+    assert shown == [f"vm-{i:03d}" for i in range(STANDARD_OBJECTS)]
+    # The messages differ per object: paper shows one as an example; each is in the other formats.
+    assert "For example, vm-000: Finding number 000." in text and "Finding number 001." not in text
+    assert "7 more not listed here (the first 50 are)" in text

@@ -12,10 +12,13 @@ import report_fixtures as rf
 
 from reporter.render import get_renderer
 
-SHEETS = ["Summary", "Findings", "Collection errors", "vCenters", "VMs", "Hosts", "Clusters", "Datastores", "Disks",
-          "Snapshots", "Licenses", "License assignments", "license_inventory", "snapshot_space", "snapshot_files"]
-CSV_FILES = ["summary", "findings", "collection_errors", "vcenters", "vms", "hosts", "clusters", "datastores", "disks",
-             "snapshots", "licenses", "license_assignments", "license_inventory", "snapshot_space", "snapshot_files"]
+# Sheet names are the CSV file stems in Title Case (product words spelled as VMware does).
+SHEETS = ["Summary", "Findings", "Licensing Evidence", "Snapshots Evidence", "Collection Errors", "vCenters", "VMs",
+          "Hosts", "Clusters", "Datastores", "Disks", "Snapshots", "Licenses", "License Assignments",
+          "License Inventory", "Snapshot Space", "Snapshot Files"]
+CSV_FILES = ["summary", "findings", "licensing_evidence", "snapshots_evidence", "collection_errors", "vcenters", "vms",
+             "hosts", "clusters", "datastores", "disks", "snapshots", "licenses", "license_assignments",
+             "license_inventory", "snapshot_space", "snapshot_files"]
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +42,10 @@ def test_sheets_in_order_with_frozen_header_autofilter_and_widths(workbook):
         assert all(c.font.b for c in ws[1]), ws.title
         for col in range(1, len(rows[0]) + 1):
             width = ws.column_dimensions[openpyxl.utils.get_column_letter(col)].width
-            assert 8 <= width <= 60, (ws.title, col, width)
+            assert 8 <= width <= 61, (ws.title, col, width)  # XlsxWriter adds Excel's cell padding
     vms = workbook["VMs"]
     # Sized to content: the hostile formula name is 41 characters wide.
-    assert vms.column_dimensions["B"].width == len(rf.FORMULA) + 1
+    assert vms.column_dimensions["B"].width == pytest.approx(len(rf.FORMULA) + 1, abs=1)
 
 
 def test_vm_rows_and_hostile_names_stay_text(workbook):
@@ -59,15 +62,16 @@ def test_vm_rows_and_hostile_names_stay_text(workbook):
 def test_findings_sheet(workbook):
     rows = _rows(workbook["Findings"])
     header = rows[0]
-    assert header[:5] == ("Check", "Family", "Severity", "Status", "New since last run")
+    assert header[:6] == ("Severity", "Check", "Group", "Family", "Status", "New since last run")
+    assert "Evidence" not in header  # evidence has its own columns on the family's sheet
     by_object = {r[header.index("Object")]: r for r in rows[1:]}
     hostile = by_object[rf.HOSTILE]
-    assert hostile[:5] == ("TST-001", "snapshots", "high", "fail", True)
+    assert hostile[:6] == ("high", "TST-001", None, "snapshots", "fail", True)
     waived = by_object["web-01"]
-    assert waived[3] == "waived"
+    assert waived[4] == "waived"
     assert waived[header.index("Waiver reason")] == "Kept for the CAB-42 migration"
-    assert waived[header.index("Waiver expires")] == "2027-01-31"
-    assert by_object[rf.UNICODE][4] is False  # still open, not new
+    assert waived[header.index("Waiver expires")] == datetime(2027, 1, 31)  # a date cell, not text
+    assert by_object[rf.UNICODE][5] is False  # still open, not new
     assert len(rows) == 1 + 4
 
 
@@ -76,8 +80,8 @@ def test_snapshots_dates_and_license_keys_masked(workbook):
     assert snap_rows[1][:6] == ("vc01", rf.HOSTILE, "before patch", None, datetime(2026, 10, 9, 6, 0), 45.0)
     lic = _rows(workbook["Licenses"])
     assert lic[1][1] == rf.MASKED
-    assert _rows(workbook["License assignments"])[1][4] == rf.MASKED
-    assert _rows(workbook["license_inventory"])[1][0] == rf.MASKED
+    assert _rows(workbook["License Assignments"])[1][4] == rf.MASKED
+    assert _rows(workbook["License Inventory"])[1][0] == rf.MASKED
     for ws in workbook.worksheets:
         for row in ws.iter_rows(values_only=True):
             assert not any(isinstance(v, str) and rf.KEY in v for v in row), ws.title
@@ -90,9 +94,9 @@ def test_show_license_keys(tmp_path):
 
 
 def test_family_tables_including_inventory_sized_ones(workbook):
-    assert _rows(workbook["snapshot_space"]) == [("vCenter", "Datastore", "Snapshot GB", "Free GB"),
+    assert _rows(workbook["Snapshot Space"]) == [("vCenter", "Datastore", "Snapshot GB", "Free GB"),
                                                  ("vc01", "ds-prod-01", 120.5, 1024), ("vc01", rf.HOSTILE, 30, 200)]
-    assert _rows(workbook["snapshot_files"]) == [("VM", "File", "Bytes"), (rf.HOSTILE, "[ds1] x/x-000001.vmdk", 123456)]
+    assert _rows(workbook["Snapshot Files"]) == [("VM", "File", "Bytes"), (rf.HOSTILE, "[ds1] x/x-000001.vmdk", 123456)]
 
 
 def _csv(path) -> list[list[str]]:
@@ -109,7 +113,7 @@ def test_csv_one_file_per_sheet(tmp_path):
     assert _csv(tmp_path / "csv" / "licenses.csv")[1][1] == rf.MASKED
     assert rf.KEY not in "".join(p.read_text(encoding="utf-8-sig") for p in (tmp_path / "csv").glob("*.csv"))
     findings = _csv(tmp_path / "csv" / "findings.csv")
-    assert findings[1][:5] == ["TST-001", "snapshots", "high", "fail", "true"]
+    assert findings[1][:6] == ["high", "TST-001", "", "snapshots", "fail", "true"]
     # A sheet that disappears between runs does not linger in csv/.
     (tmp_path / "csv" / "gone_table.csv").write_text("x\n")
     get_renderer("csv").render(rf.context(), tmp_path)

@@ -16,6 +16,7 @@ import schedule
 from click.testing import CliRunner
 
 import reporter.collect
+import reporter.collect.incremental
 import reporter.history
 from reporter import api
 from reporter.api import parse_config
@@ -176,14 +177,26 @@ def test_without_history_no_vram_samples_are_scheduled(tmp_path, caplog):
 
 
 def test_the_default_sampler_takes_a_light_sample_and_records_it(tmp_path, monkeypatch):
-    taken, recorded = [], []
+    made, taken, recorded = [], [], []
     snap = rf.snapshot(errors=False)
-    monkeypatch.setattr(reporter.collect, "sample_vram", lambda cfg, insecure=False: taken.append(cfg) or snap)
+
+    class Sampler:  # the warm sampler: made once, then sampled every time
+        def __init__(self, cfg):
+            made.append(cfg)
+
+        def sample(self):
+            taken.append(self)
+            return snap
+
+    monkeypatch.setattr(reporter.collect.incremental, "VramSampler", Sampler)
     monkeypatch.setattr(reporter.history, "record_snapshot",
                         lambda cfg, s, source="collect": recorded.append((s, source)) or 2)
     cfg = config(tmp_path)
-    sched._vram_sample(cfg)
-    assert taken == [cfg] and recorded == [(snap, "sample")]
+    sample = sched._vram_sampler()
+    sample(cfg)
+    sample(cfg)
+    assert made == [cfg] and len(taken) == 2 and taken[0] is taken[1]
+    assert recorded == [(snap, "sample"), (snap, "sample")]
 
 
 def test_daily_maintenance_opens_history_and_prunes_snapshots(tmp_path, caplog):

@@ -6,11 +6,13 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from reporter.checks.grouping import HYGIENE, GroupFn, GroupKey, RiskFn, SubkeyFn, no_subkey
 from reporter.config.settings import Settings
 from reporter.core.findings import Finding, Severity, Status
 from reporter.core.model import Snapshot, VCenter
 
 if TYPE_CHECKING:  # pandas and SQLAlchemy: not for loading the check families (collect validates thresholds)
+    from reporter.domain.licensing.verdict import LicensingVerdicts
     from reporter.history import VramHistory
 
 M = TypeVar("M")
@@ -54,6 +56,9 @@ class CheckContext:
     settings: Settings = field(default_factory=Settings)
     history: VramHistory | None = None  # vRAM history (12-month figures), None when no history
     previous: Snapshot | None = None  # the previous run's snapshot, for trends
+    # The per-pool licensing verdict, computed once by the pipeline (reporter.pipeline.report) and
+    # read by the LIC checks and tables; None: the licensing checks compute it once via memo.
+    licensing: LicensingVerdicts | None = None
     _memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def memo(self, key: Hashable, compute: Callable[[], M]) -> M:
@@ -72,6 +77,9 @@ class Outcome:
     checked: int = 0
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. "license data not readable"
+    # Set when the check's inputs are missing: which, and what to do (then ``checked`` is 0 and
+    # the check is listed as "not evaluated", never as passed).
+    not_evaluated: str | None = None
 
 
 CheckFn = Callable[[CheckContext], Outcome]
@@ -81,6 +89,13 @@ CheckFn = Callable[[CheckContext], Outcome]
 class Check:
     meta: CheckMeta
     run: CheckFn
+    # Declared by the check module (see checks.grouping); defaults: one group, no sub-key, hygiene.
+    group_of: GroupFn | None = None
+    subkey_of: SubkeyFn = no_subkey
+    risk_of: RiskFn = HYGIENE
+
+    def group(self, f: Finding) -> GroupKey:
+        return self.group_of(f) if self.group_of else GroupKey("", self.meta.title)
 
 
 def object_id(vc: VCenter, moid: str) -> str:

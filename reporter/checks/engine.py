@@ -7,12 +7,30 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 
 from reporter.checks import CheckContext, CheckMeta, Outcome, all_checks
+from reporter.checks.base import Check
+from reporter.checks.grouping import Risk, fingerprint, group_id
 from reporter.config import WaiverConfig
 from reporter.core.findings import Finding, Severity, Status
 
+OPEN_STATUSES = (Status.fail, Status.warn, Status.error)
+
 log = logging.getLogger(__name__)
+
+
+class CheckStatus(StrEnum):
+    passed = "pass"
+    findings = "findings"
+    not_evaluated = "not_evaluated"
+    error = "error"
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    title: str
+    risk: Risk
 
 
 @dataclass
@@ -22,6 +40,40 @@ class CheckResult:
     findings: list[Finding]
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    not_evaluated: str | None = None  # why the check could not be evaluated, and what to do
+    groups: dict[str, GroupInfo] = field(default_factory=dict)  # group id -> title and risk
+
+    @property
+    def open(self) -> list[Finding]:
+        return [f for f in self.findings if f.status in OPEN_STATUSES]
+
+    @property
+    def waived(self) -> int:
+        return sum(1 for f in self.findings if f.status == Status.waived)
+
+    @property
+    def status(self) -> CheckStatus:
+        if self.error is not None:
+            return CheckStatus.error
+        if self.not_evaluated is not None:
+            return CheckStatus.not_evaluated
+        return CheckStatus.findings if self.open else CheckStatus.passed
+
+    @property
+    def why(self) -> str:
+        """One sentence for the status: what was found, or why nothing could be."""
+        status = self.status
+        if status is CheckStatus.error:
+            return f"The check could not run: {self.error}"
+        if status is CheckStatus.not_evaluated:
+            return self.not_evaluated or ""
+        if status is CheckStatus.findings:
+            n, g = len(self.open), len({f.group for f in self.open})
+            return f"{n} open finding{'s' if n != 1 else ''} in {g} group{'s' if g != 1 else ''}."
+        text = f"{self.checked} checked, none open."
+        if self.waived:
+            text = f"{self.checked} checked; {self.waived} finding{'s' if self.waived != 1 else ''} waived."
+        return text
 
 
 @dataclass
@@ -107,11 +159,50 @@ def run_checks(
                 object_id=check.meta.id,
                 message=f"The check could not run: {type(exc).__name__}: {exc}",
             )
-            results.append(CheckResult(check.meta, 0, [err], error=str(exc)))
+            err = err.model_copy(update={"group": check.meta.id, "fingerprint": fingerprint(check.meta.id, "check")})
+            results.append(CheckResult(check.meta, 0, [err], error=str(exc),
+                                       groups={check.meta.id: GroupInfo(check.meta.title, Risk.hygiene)}))
             continue
-        found = outcome.findings
+        found, groups = identify(check, outcome.findings)
         if waivers:
             found = apply_waivers(found, waivers, today or ctx.snapshot.collected_at.date())
         found.sort(key=lambda f: (-f.severity.rank, f.vcenter, f.object_name, f.object_id))
-        results.append(CheckResult(check.meta, outcome.checked, found, list(outcome.notes)))
+        why_not = outcome.not_evaluated
+        if why_not is None and outcome.checked == 0 and not found:
+            # Nothing was looked at: that is not a pass (no tick for a check that saw nothing).
+            why_not = f"Nothing to evaluate: no {_noun(check.meta.object_type)} this check applies to in the snapshot."
+        results.append(CheckResult(check.meta, outcome.checked, found, list(outcome.notes),
+                                   not_evaluated=why_not, groups=groups))
     return Results(results)
+
+
+_NOUNS = {"pool": "vRAM pools", "vm": "VMs", "host": "hosts", "datastore": "datastores", "license": "licenses",
+          "vcenter": "vCenters", "cluster": "clusters", "disk": "disks", "snapshot": "snapshots"}
+
+
+def _noun(object_type: str) -> str:
+    return _NOUNS.get(object_type, object_type + "s")
+
+
+def identify(check: Check, findings: list[Finding]) -> tuple[list[Finding], dict[str, GroupInfo]]:
+    """Give every finding its group and fingerprint (from the unmasked object id)."""
+    out: list[Finding] = []
+    groups: dict[str, GroupInfo] = {}
+    seen: dict[str, int] = {}
+    for f in findings:
+        gk = check.group(f)
+        gid = group_id(check.meta.id, gk.key)
+        fp = fingerprint(check.meta.id, f.object_id, check.subkey_of(f))
+        # Two findings of one object without a sub-key would collapse in the delta: number the
+        # repeats (in report order, which is stable for the same snapshot) and say so in the log.
+        n = seen.get(fp, 0)
+        seen[fp] = n + 1
+        if n:
+            log.warning("check %s: findings share the identity of %s; add a subkey_of()", check.meta.id, f.object_name)
+            fp = f"{fp}.{n}"
+        risk = check.risk_of(f)
+        prev = groups.get(gid)
+        if prev is None or risk < prev.risk:
+            groups[gid] = GroupInfo(gk.title, risk)
+        out.append(f.model_copy(update={"group": gid, "fingerprint": fp}))
+    return out, groups

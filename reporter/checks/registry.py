@@ -10,8 +10,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from types import ModuleType
 
-from reporter.checks.base import Check, CheckMeta, Family
+from reporter.checks.base import Check, CheckFn, CheckMeta, Family
+from reporter.checks.grouping import Risk, constant_risk, no_subkey
 
 _REGISTRY: dict[str, Check] = {}
 _FAMILIES: dict[str, Family] = {}
@@ -44,13 +46,25 @@ def load_all() -> dict[str, Check]:
         expected = re.sub(r"\W", "_", meta.id.lower()) + "_"
         if not info.name.rsplit(".", 1)[1].startswith(expected):
             raise RuntimeError(f"{info.name}: a check module is named after its id ({expected}…)")
-        found[meta.id] = Check(meta=meta, run=run)
+        found[meta.id] = _check(meta, run, module)
     unknown = {c.meta.family for c in found.values()} - families.keys()
     if unknown:
         raise RuntimeError(f"checks name undeclared families: {', '.join(sorted(unknown))}")
     _FAMILIES.update(families)
     _REGISTRY.update(sorted(found.items()))
     return _REGISTRY
+
+
+def _check(meta: CheckMeta, run: CheckFn, module: ModuleType) -> Check:
+    """The check with what its module declares about grouping, sub-keys and risk."""
+    risk_of = getattr(module, "risk_of", None)
+    if risk_of is None:
+        risk = getattr(module, "RISK", Risk.hygiene)
+        if not isinstance(risk, Risk):
+            raise TypeError(f"{module.__name__}.RISK is not a Risk")
+        risk_of = constant_risk(risk)
+    return Check(meta=meta, run=run, group_of=getattr(module, "group_of", None),
+                 subkey_of=getattr(module, "subkey_of", no_subkey), risk_of=risk_of)
 
 
 def all_checks() -> list[Check]:

@@ -27,6 +27,7 @@ class Table:
     note: str | None = None
     in_summary: bool = True  # False: inventory-sized, only in XLSX/CSV, not in HTML/PDF
     chart: dict[str, Any] | None = None  # optional chart hint for renderers
+    stack_on_narrow: bool = False  # HTML: on a phone, one card per row instead of a scrolling table
 
 
 TableFn = Callable[[CheckContext], list[Table]]

@@ -11,6 +11,7 @@ import http.client
 import logging
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -104,17 +105,30 @@ def describe(exc: BaseException, vc: VCenterConfig, *, during: str = "connect") 
     return _short_name(exc), f"{during} failed: {text}"
 
 
+_timeout_lock = threading.Lock()
+_timeout_users: list[float] = []  # the timeouts of the logins under way, in any thread
+_timeout_before: float | None = None
+
+
 @contextmanager
 def _default_socket_timeout(seconds: float) -> Iterator[None]:
     # SmartConnect's API-version probe opens its own HTTPS connection without a
     # timeout; the process default is the only way to bound it (a black-holed host
-    # would otherwise hang for ever).
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(seconds)
+    # would otherwise hang for ever). Several vCenters log in at once from different
+    # threads, so the default is shared: the longest timeout of the logins under way,
+    # and the previous value comes back when the last of them ends.
+    global _timeout_before
+    with _timeout_lock:
+        if not _timeout_users:
+            _timeout_before = socket.getdefaulttimeout()
+        _timeout_users.append(seconds)
+        socket.setdefaulttimeout(max(_timeout_users))
     try:
         yield
     finally:
-        socket.setdefaulttimeout(previous)
+        with _timeout_lock:
+            _timeout_users.remove(seconds)
+            socket.setdefaulttimeout(max(_timeout_users) if _timeout_users else _timeout_before)
 
 
 class Session:
@@ -126,6 +140,7 @@ class Session:
         self._context = context
         self.si: Any = None
         self.content: Any = None
+        self._relogin = threading.Lock()
 
     def login(self) -> None:
         log.debug("connecting to %s:%s as %s", self.vc.host, self.vc.port, self.vc.user)
@@ -152,12 +167,17 @@ class Session:
         vCenter drops idle sessions (KB1031039; docs/methodology.md#collection), which shows up as
         ``NotAuthenticated`` on the next call.
         """
+        si = self.si
         try:
             return fn(self, *args)
         except vim.fault.NotAuthenticated:
-            log.info("%s: session expired, logging in again", self.vc.name)
-            self.logout()
-            self.login()
+            # Stages of one vCenter can run in two threads: only the first to see the
+            # expiry logs in again, the other retries on the new session.
+            with self._relogin:
+                if self.si is si:
+                    log.info("%s: session expired, logging in again", self.vc.name)
+                    self.logout()
+                    self.login()
             return fn(self, *args)
 
     def __enter__(self) -> Session:

@@ -7,7 +7,9 @@ others still run, so one unreadable part never costs the whole vCenter.
 
 from __future__ import annotations
 
+import copy
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 from pyVmomi import vim, vmodl
 
-from reporter.collect import convert, fastxml, retrieve
+from reporter.collect import convert, fastxml, hostconfig, retrieve
 from reporter.collect.progress import Progress
 from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, ReadStats, retrieve_one
 from reporter.collect.session import Session, describe
@@ -42,6 +44,7 @@ class Collected:
     datastores: dict[str, Datastore] = field(default_factory=dict)
     licenses: list[License] | None = None
     license_assignments: list[LicenseAssignment] | None = None
+    host_configs: hostconfig.HostConfigs | None = None  # None = not read (light sample, stage failed)
     errors: list[CollectionError] = field(default_factory=list)
 
 
@@ -68,17 +71,43 @@ class VCenterCollector:
             self._stage("folders", self._read_folders)
         self._stage("clusters", self._read_clusters)
         self._stage("hosts", self._read_hosts)
-        if not self.light:
-            self._stage("datastores", self._read_datastores)
+        # Datastores and licences do not depend on the VMs: they are read on a second
+        # connection while the VM pages are converted (over a WAN their round trips
+        # would otherwise add to the VM stage, the longest). Their errors keep the
+        # stage order: datastores, vms, licenses.
+        datastores = self._aside("datastores", "_read_datastores") if not self.light else None
+        licenses = self._aside("licenses", "_read_licenses")
+        before = len(self.out.errors)
         self._stage("vms", self._read_vms)
-        self._stage("licenses", self._read_licenses)
+        vm_errors = self.out.errors[before:]
+        del self.out.errors[before:]
+        if datastores is not None:
+            side = datastores.join()
+            self.out.datastores = side.datastores
+            self.out.errors += side.errors
+        self.out.errors += vm_errors
+        side = licenses.join()
+        self.out.licenses, self.out.license_assignments = side.licenses, side.license_assignments
+        self.out.errors += side.errors
+        if not self.light:
+            self._stage("host-config", self._read_host_configs)
         o = self.out
+        hosts = _with_host_configs(o.hosts, o.host_configs)
         return VCenter(
             name=self.vc.name, host=self.vc.host, instance_uuid=about.instanceUuid,
             version=about.version, build=about.build, api_version=about.apiVersion, full_name=about.fullName,
-            user=self.vc.user, vms=o.vms, hosts=o.hosts, clusters=o.clusters, datastores=o.datastores,
+            user=self.vc.user, vms=o.vms, hosts=hosts, clusters=o.clusters, datastores=o.datastores,
             licenses=o.licenses, license_assignments=o.license_assignments,
+            distributed_switches=o.host_configs.switches if o.host_configs else None,
+            distributed_portgroups=o.host_configs.portgroups if o.host_configs else None,
         )
+
+    def _aside(self, stage: str, method: str) -> _Aside:
+        """Run one stage in another thread, on a copy of this collector with its own results."""
+        side = copy.copy(self)
+        side.out = Collected(hosts=self.out.hosts)  # the licence assignments name hosts
+        side.progress = self.progress.branch()
+        return _Aside(side, stage, getattr(side, method))
 
     def _stage(self, stage: str, fn: Callable[[Session], None]) -> None:
         try:
@@ -230,6 +259,23 @@ class VCenterCollector:
                     self._object_error("vms", m, exc)
         self.out.vms = vms
 
+    def _read_host_configs(self, session: Session) -> None:
+        """Networking, identity, distributed switches and host software (``hostconfig``)."""
+        vm_host = {m: vm.host for m, vm in self.out.vms.items()}
+
+        def read(stage: str, what: str, vimtype: type, paths: list[str]) -> Any:
+            return self._read(stage, what, vimtype, paths)
+
+        def software_progress(n: int) -> None:
+            if n == 1:
+                self.progress.start(self.vc.name, "host software")
+            self.progress.count(n)
+
+        self.out.host_configs = hostconfig.read_host_configs(
+            read, self.session.si._stub, self.vc, vm_host, self._object_error, software_progress)
+        if self.out.host_configs.software:
+            self.progress.done(len(self.out.host_configs.software))
+
     def _read_licenses(self, session: Session) -> None:
         content = session.content
         lm = content.licenseManager
@@ -260,6 +306,26 @@ class VCenterCollector:
         host_names = {m: h.name for m, h in self.out.hosts.items()}
         uuid = content.about.instanceUuid
         self.out.license_assignments = [convert.assignment_from(a, host_names, uuid) for a in assigned or []]
+
+
+class _Aside:
+    """A stage running in its own thread; ``join`` gives its results."""
+
+    def __init__(self, collector: VCenterCollector, stage: str, fn: Callable[[Session], None]) -> None:
+        self.collector = collector
+        self._thread = threading.Thread(target=collector._stage, args=(stage, fn), daemon=True,
+                                        name=f"{collector.vc.name}-{stage}")
+        self._thread.start()
+
+    def join(self) -> Collected:
+        self._thread.join()
+        return self.collector.out
+def _with_host_configs(hosts: dict[str, Host], configs: hostconfig.HostConfigs | None) -> dict[str, Host]:
+    if configs is None:
+        return hosts
+    return {m: h.model_copy(update={"network": configs.network.get(m), "system": configs.system.get(m),
+                                    "software": configs.software.get(m)})
+            for m, h in hosts.items()}
 
 
 def _query_option(manager: Any, key: str) -> Any:

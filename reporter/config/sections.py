@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from reporter.core.detail import Detail
 from reporter.core.formats import DEFAULT_FORMATS, Format
 from reporter.errors import ConfigError
 
@@ -78,6 +79,8 @@ class OutputConfig(_Section):
     formats: list[Format] = Field(default_factory=lambda: list(DEFAULT_FORMATS), min_length=1)
     show_license_keys: StrictBool = False
     keep_snapshots: StrictBool = True
+    detail: Detail = Detail.standard  # summary | standard | full (see --detail)
+    top_actions: StrictInt = Field(default=10, ge=1, le=50)  # length of the ranked action list
 
 
 class HistoryConfig(_Section):
@@ -127,6 +130,19 @@ class LicensingConfig(_Section):
     vram_table: Literal["aug2011", "jul2011"] = "aug2011"
     vsan_tib_per_core: dict[str, float] = Field(default_factory=dict)  # offering -> TiB/core
     order_minimum_cores: int | None = None  # e.g. 72; sources conflict, off by default
+
+
+class CollectConfig(_Section):
+    """``[collect]``: how a run reads its vCenters.
+
+    ``workers`` vCenters are collected at once, each on its own session (the time is
+    network wait, so threads overlap it); ``state_dir`` holds what ``vcreport vram
+    sample`` keeps between runs (a session cookie, never a password; default
+    ``[output] dir``/.state).
+    """
+
+    workers: StrictInt = Field(default=8, ge=1, le=64)
+    state_dir: Path | None = None
 
 
 class WaiverConfig(_Section):
@@ -208,6 +224,7 @@ class Config(_Section):
     email: EmailConfig | None = None
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     licensing: LicensingConfig = Field(default_factory=LicensingConfig)
+    collect: CollectConfig = Field(default_factory=CollectConfig)
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
     waiver: list[WaiverConfig] = Field(default_factory=list)
     audit: AuditConfig = Field(default_factory=AuditConfig)
@@ -276,6 +293,8 @@ def load_config(path: str | Path) -> Config:
             vc.password_file = base / vc.password_file
     if not cfg.output.dir.is_absolute():
         cfg.output.dir = base / cfg.output.dir
+    if cfg.collect.state_dir and not cfg.collect.state_dir.is_absolute():
+        cfg.collect.state_dir = base / cfg.collect.state_dir
     if cfg.email and cfg.email.password_file and not cfg.email.password_file.is_absolute():
         cfg.email.password_file = base / cfg.email.password_file
     if cfg.history and cfg.history.url.startswith("sqlite:///") and not cfg.history.url.startswith("sqlite:////"):

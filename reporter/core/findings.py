@@ -41,8 +41,13 @@ class Finding(BaseModel):
     message: str
     evidence: dict[str, Any] = Field(default_factory=dict)
     remediation: str = ""
+    # Findings with the same root cause and the same fix share a group ("CBT-006/5.0.0-623860/KB2090639").
+    group: str = ""
+    # Identity across runs, independent of masking, wording and severity (see checks.grouping).
+    fingerprint: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
-        """Identity across runs, for new/fixed/still-open deltas."""
-        return (self.check_id, self.object_id)
+        """Identity across runs, for new/fixed/still-open deltas: the fingerprint, or for a
+        findings.json written before fingerprints existed, the check and object id."""
+        return (self.check_id, self.fingerprint or self.object_id)

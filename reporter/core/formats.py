@@ -16,6 +16,7 @@ class Format(StrEnum):
     xlsx = "xlsx"
     csv = "csv"
     json = "json"
+    eml = "eml"  # report.eml: the email `vcreport run` would send, written instead of sent
 
 
 DEFAULT_FORMATS: tuple[Format, ...] = (Format.html, Format.json)

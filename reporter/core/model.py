@@ -16,6 +16,14 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from reporter.core.model_hostconfig import (
+    DistributedPortGroup,
+    DistributedSwitch,
+    HostNetworkConfig,
+    HostSoftware,
+    HostSystemIdentity,
+)
+
 SCHEMA_VERSION = 1
 
 
@@ -179,6 +187,11 @@ class Host(_Data):
     mmu_usage_ignored: bool | None = None  # capability.virtualMmuUsageIgnored
     advanced_options: dict[str, str | int | bool | None] = Field(default_factory=dict)
     advanced_option_errors: dict[str, str] = Field(default_factory=dict)  # key -> why unknown
+    # Host configuration (docs/methodology.md#nic-teaming, #host-software); None = not collected
+    # (a snapshot of an older version, a light vRAM sample, or the property was unreadable).
+    network: HostNetworkConfig | None = None  # config.network
+    system: HostSystemIdentity | None = None  # hardware.systemInfo
+    software: HostSoftware | None = None  # image config + kernel modules; reason inside when unreadable
 
 
 class Cluster(_Data):
@@ -249,6 +262,9 @@ class VCenter(_Data):
     datastores: dict[str, Datastore] = Field(default_factory=dict)
     licenses: list[License] | None = None  # None = could not be read
     license_assignments: list[LicenseAssignment] | None = None
+    # By moid; None = not collected (older snapshots, light vRAM samples, stage failed).
+    distributed_switches: dict[str, DistributedSwitch] | None = None
+    distributed_portgroups: dict[str, DistributedPortGroup] | None = None
 
 
 class CollectionError(_Data):

@@ -55,6 +55,8 @@ def loads(data: bytes, source: str = "<bytes>") -> Snapshot:
 
 def load(path: str | Path) -> Snapshot:
     p = Path(path)
+    if p.is_dir():
+        raise SnapshotFormatError(f"{p}: is a directory, not a snapshot file")
     try:
         data = p.read_bytes()
     except FileNotFoundError:

@@ -27,12 +27,12 @@ import css_inline
 from reporter.config import EmailConfig
 from reporter.errors import DeliveryError
 from reporter.render.base import ReportContext
+from reporter.render.licensing_view import licensing_lines, subject_part
 from reporter.render.templating import format_datetime, render_template
 from reporter.render.view import ReportView, build_view
 
 log = logging.getLogger(__name__)
 
-TOP_FINDINGS = 20
 SUBJECT_SEVERITIES = ("critical", "high", "medium", "low")  # info is not news for a subject line
 
 # Which files each [email] attach entry stands for (csv: the csv/ directory, zipped).
@@ -51,13 +51,16 @@ def subject(view: ReportView, prefix: str = "[vCenter report]") -> str:
     counts = dict(view.counts)
     parts = [f"{counts[s]} {s}" for s in SUBJECT_SEVERITIES if counts.get(s)]
     text = ", ".join(parts) if parts else "no open findings"
+    licensing = subject_part(view.ctx)
+    if licensing:
+        text += f" — {licensing}"
     if view.collection_errors:
         text = "INCOMPLETE: " + text
     return f"{prefix} {text} — {view.vcenter_names}".strip()
 
 
 def html_body(view: ReportView, subject_line: str, attachments: list[str], report_dir: str | None) -> str:
-    html = render_template("email.html.j2", r=view, subject=subject_line, top_n=TOP_FINDINGS,
+    html = render_template("email.html.j2", r=view, subject=subject_line,
                            attachments=attachments, report_dir=report_dir)
     # Outlook and Gmail drop <style>: move every rule into style="" attributes.
     return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False).inline(html)
@@ -72,24 +75,33 @@ def text_body(view: ReportView, attachments: list[str], report_dir: str | None) 
         lines.append("")
     for c in view.checks_failed:
         lines.append(f"CHECK NOT RUN: {c.meta.id} {c.meta.title}: {c.error}")
+    lic = licensing_lines(view.ctx)
+    if lic:
+        lines.append("Licensing (12-month average against entitlement):")
+        lines += [f"  [{x.label.upper()}] " + " · ".join(p for p in (f"{x.pool} — {x.use}" if x.use else x.pool, x.when, x.buy) if p)
+                  for x in lic]
+        lines.append("")
     lines.append(view.headline)
     lines.append("Open findings: " + ", ".join(f"{n} {s}" for s, n in view.counts) + f"; waived: {view.waived_total}")
     if view.has_delta and view.ctx.delta is not None:
         d = view.ctx.delta
-        lines.append(f"Since the last run: {len(d.new)} new, {len(d.fixed)} fixed, {len(d.still_open)} still open")
-        lines += [f"  {row.check_id:<10} new {row.new:>4}  fixed {row.fixed:>4}  still open {row.still_open:>4}  {row.title}"
-                  for row in view.delta_rows]
-    top = view.top_findings(TOP_FINDINGS)
-    if top:
-        lines += ["", "Top findings:"]
-        for c, f in top:
-            new = " NEW" if c.is_new(f) else ""
-            lines.append(f"  [{f.severity.value.upper()}{new}] {f.check_id} {f.vcenter}/{f.object_name}: {f.message}")
-        if view.open_total > len(top):
-            lines.append(f"  ... {view.open_total - len(top)} more in the attached report")
-    lines += ["", "By check:"]
-    lines += [f"  {c.meta.id:<10} {c.checked:>6} {c.noun:<10} open {len(c.open):>4}  waived {len(c.waived):>4}  {c.meta.title}"
-              for c in view.check_views]
+        line = f"Since the last run: {len(d.new)} new, {len(d.fixed)} fixed, {len(d.still_open)} still open"
+        lines.append(line + (f", {len(d.not_rechecked)} not re-checked" if d.not_rechecked else ""))
+        lines += [f"  Not re-checked ({n}): {why}" for why, n in view.not_rechecked_reasons]
+    if view.top_actions:
+        lines += ["", "Top actions:"]
+        for i, g in enumerate(view.top_actions, 1):
+            new = f", {g.new} new" if g.new else ""
+            names = ", ".join(f.object_name for f in g.group.open[:3]) + (", …" if g.objects > 3 else "")
+            lines.append(f"  {i:>2}. [{g.severity.value.upper()}] {g.title} ({g.objects} object{'s' if g.objects != 1 else ''}"
+                         f"{new}; {g.group.meta.id}): {names}")
+    lines += ["", "Checks:"]
+    for c in view.check_views:
+        status = {"pass": "passed", "not_evaluated": "NOT EVALUATED", "error": "ERROR"}.get(
+            c.status.value, f"{len(c.open)} open, worst {c.worst.value if c.worst else '-'}")
+        lines.append(f"  {c.meta.id:<10} {status:<24} {c.meta.title}")
+        if c.status.value == "not_evaluated":
+            lines.append(f"             {c.why}")
     if attachments:
         lines += ["", "Attached: " + ", ".join(attachments)]
     if report_dir:
@@ -115,9 +127,12 @@ def _attachment(out_dir: Path, fmt: str) -> tuple[str, bytes]:
     return name, path.read_bytes()
 
 
-def build_message(ctx: ReportContext, cfg: EmailConfig, out_dir: str | Path) -> EmailMessage:
-    """multipart/mixed: [multipart/alternative: text, HTML] + the attached reports."""
+def build_message(ctx: ReportContext, cfg: EmailConfig, out_dir: str | Path,
+                  report_dir: str | Path | None = None) -> EmailMessage:
+    """multipart/mixed: [multipart/alternative: text, HTML] + the attached reports, read from
+    ``out_dir``; the body names ``report_dir`` (default ``out_dir``) as where the reports are."""
     out = Path(out_dir)
+    shown_dir = str(Path(report_dir or out_dir).resolve())
     view = build_view(ctx)
     files = [_attachment(out, fmt) for fmt in dict.fromkeys(cfg.attach)]
     names = [n for n, _ in files]
@@ -128,8 +143,8 @@ def build_message(ctx: ReportContext, cfg: EmailConfig, out_dir: str | Path) -> 
     msg["To"] = ", ".join(cfg.recipients)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=cfg.sender.rpartition("@")[2] or None)
-    msg.set_content(text_body(view, names, str(out.resolve())))
-    msg.add_alternative(html_body(view, subj, names, str(out.resolve())), subtype="html")
+    msg.set_content(text_body(view, names, shown_dir))
+    msg.add_alternative(html_body(view, subj, names, shown_dir), subtype="html")
     for name, data in files:
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
         maintype, subtype = ctype.split("/", 1)

@@ -28,7 +28,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from reporter.core.findings import Severity
 from reporter.core.model import VM, Disk, Host
+from reporter.domain.lifecycle import AdvisoryRow
+from reporter.domain.versions import release_line
 
 ACTIVE = "active"
 PENDING = "pending"
@@ -235,6 +238,18 @@ def _version_matches(host_version: str | None, line: str) -> bool:
     return have[: len(want)] == want
 
 
+def advisory_row(defect: CbtDefect, release: AffectedRelease) -> AdvisoryRow:
+    """One affected release of a CBT defect as a build advisory row: the CBT table is one more
+    table of the build-advisory mechanism (same build-range rule), kept apart because CBT-006
+    also needs the VM side (which disks, the reset procedure)."""
+    return AdvisoryRow(
+        id=f"{defect.kb}-{release.version}", product="esxi", line=release.version, advisory=defect.kb,
+        kb=defect.kb, title=defect.title, severity=Severity.high, fix=release.fix, after_fix=defect.after_fix,
+        fixed_in=release.fixed_build, verified=release.verified, source=release.source,
+        note=None if release.verified else "fixed build from secondary sources",
+    )
+
+
 def build_number(host: Host) -> int | None:
     try:
         return int(host.build) if host.build else None
@@ -256,11 +271,15 @@ def host_defects(host: Host, defects: Iterable[CbtDefect] | None = None) -> list
     """
     out = []
     build = build_number(host)
+    line = release_line(host.version)
     for d in defects if defects is not None else load_defects():
         for rel in d.affected:
-            if not _version_matches(host.version, rel.version):
+            if line != rel.version:
                 continue
-            if rel.fixed_build is None or (build is not None and build < rel.fixed_build):
+            if build is None:
+                if rel.fixed_build is None:
+                    out.append(HostDefect(d, rel))
+            elif advisory_row(d, rel).covers(line, build):
                 out.append(HostDefect(d, rel))
     return out
 

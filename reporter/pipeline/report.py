@@ -13,23 +13,27 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from reporter import __version__
 from reporter.checks import CheckContext, load_all
-from reporter.checks.engine import Results, run_checks
+from reporter.checks.actions import DEFAULT_TOP_ACTIONS
+from reporter.checks.engine import OPEN_STATUSES, Results, run_checks
+from reporter.checks.licensing.common import compute_verdicts
 from reporter.checks.tables import Table, build_tables
 from reporter.config import Config
 from reporter.config.settings import Settings
 from reporter.core import snapshot_io
+from reporter.core.detail import Detail
 from reporter.core.findings import Finding
 from reporter.core.formats import DEFAULT_FORMATS, Format, parse_formats
 from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError, UsageError
 from reporter.history import VramHistory, load_for_report
-from reporter.render.base import Delta, ReportContext, get_renderer, sha256_file
+from reporter.pipeline.unread import unread_scope
+from reporter.render.base import STAGING_PREFIX, Delta, ReportContext, get_renderer, sha256_file
 from reporter.render.signing import SignerFiles, SigningSetup
 
 log = logging.getLogger(__name__)
@@ -39,27 +43,56 @@ def check_context(
     snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None, previous: Snapshot | None = None
 ) -> CheckContext:
     load_all()  # the check families register their settings classes
-    return CheckContext(snapshot=snapshot, settings=Settings.from_config(cfg), history=history, previous=previous)
+    ctx = CheckContext(snapshot=snapshot, settings=Settings.from_config(cfg), history=history, previous=previous)
+    # The licensing verdict is computed here, once, and read by the checks, the tables, every
+    # renderer and the plan (docs/methodology.md#vram-compliance).
+    return replace(ctx, licensing=compute_verdicts(ctx))
 
 
 def check(snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None,
           previous: Snapshot | None = None, only: Iterable[str] | None = None) -> tuple[Results, list[Table]]:
+    results, tables, _ = check_with_context(snapshot, cfg, history=history, previous=previous, only=only)
+    return results, tables
+
+
+def check_with_context(snapshot: Snapshot, cfg: Config | None = None, *, history: VramHistory | None = None,
+                       previous: Snapshot | None = None,
+                       only: Iterable[str] | None = None) -> tuple[Results, list[Table], CheckContext]:
+    """The checks' results and tables, and the context they read (with the licensing verdict)."""
     ctx = check_context(snapshot, cfg, history=history, previous=previous)
     waivers = cfg.waiver if cfg else []
     results = run_checks(ctx, waivers=waivers, today=datetime.now(UTC).date(), only=only)
-    return results, build_tables(ctx)
+    return results, build_tables(ctx), ctx
 
 
-def compute_delta(current: list[Finding], previous: list[Finding] | None) -> Delta | None:
+def compute_delta(current: list[Finding], previous: list[Finding] | None,
+                  snapshot: Snapshot | None = None) -> Delta | None:
+    """New, fixed and still-open findings by fingerprint. A previous finding that is gone from
+    this run only counts as fixed if its object was read this time: on a vCenter or object type
+    whose collection failed (``snapshot.collection_errors``) it is "not re-checked"."""
     if previous is None:
         return None
-    open_status = {"fail", "warn", "error"}
-    cur = {f.key: f for f in current if f.status.value in open_status}
-    prev = {f.key: f for f in previous if f.status.value in open_status}
+    cur = {f.key: f for f in current if f.status in OPEN_STATUSES}
+    prev = {f.key: f for f in previous if f.status in OPEN_STATUSES}
+    unread = unread_scope(snapshot) if snapshot is not None else None
+    fixed: list[Finding] = []
+    not_rechecked: list[Finding] = []
+    why: dict[tuple[str, str], str] = {}
+    for k, f in prev.items():
+        if k in cur:
+            continue
+        reason = unread.reason(f) if unread is not None else None
+        if reason is None:
+            fixed.append(f)
+        else:
+            not_rechecked.append(f)
+            why[k] = reason
     return Delta(
         new=[f for k, f in cur.items() if k not in prev],
-        fixed=[f for k, f in prev.items() if k not in cur],
+        fixed=fixed,
         still_open=[f for k, f in cur.items() if k in prev],
+        not_rechecked=not_rechecked,
+        not_rechecked_why=why,
     )
 
 
@@ -97,6 +130,25 @@ def resolve_formats(formats: str | Iterable[str] | None, cfg: Config | None) -> 
     return list(dict.fromkeys(items))
 
 
+def resolve_detail(detail: Detail | str | None, cfg: Config | None) -> Detail:
+    """As asked, else the config's, else standard; UsageError (exit 2) for an unknown level."""
+    if detail is None:
+        return cfg.output.detail if cfg else Detail.standard
+    try:
+        return Detail(detail)
+    except ValueError:
+        raise UsageError(f"--detail: unknown level {detail!r} (choose {', '.join(d.value for d in Detail)})") from None
+def with_email_attachments(formats: list[Format], cfg: Config | None) -> list[Format]:
+    """For ``eml``: the formats the email attaches are rendered too, and the email last (it
+    attaches the files just rendered). Raises UsageError without an ``[email]`` section."""
+    from reporter.render.eml import NEEDS_EMAIL
+
+    if cfg is None or cfg.email is None:
+        raise UsageError(NEEDS_EMAIL)
+    others = [f for f in formats if f != Format.eml]
+    return list(dict.fromkeys([*others, *cfg.email.attach, Format.eml]))
+
+
 def report(
     snapshot: Snapshot | str | Path,
     out_dir: str | Path,
@@ -107,12 +159,18 @@ def report(
     previous_findings: list[Finding] | None = None,
     previous: Snapshot | None = None,
     history: VramHistory | None = None,
+    detail: Detail | str | None = None,
 ) -> ReportOutput:
     """Run the checks and write the chosen formats into ``out_dir``.
 
     The previous run's findings (for the new/fixed/still-open summary) default to the
-    ``findings.json`` already in ``out_dir``.
+    ``findings.json`` already in ``out_dir``. ``detail`` (summary | standard | full) defaults to
+    the config's ``[output] detail``.
     """
+    # Usage first: a wrong --format is reported before any file is read.
+    fmt = resolve_formats(formats, cfg)
+    if Format.eml in fmt:
+        fmt = with_email_attachments(fmt, cfg)
     snapshot_sha = None
     if not isinstance(snapshot, Snapshot):
         path = Path(snapshot)
@@ -121,7 +179,6 @@ def report(
     else:
         snap = snapshot
     out = Path(out_dir)
-    fmt = resolve_formats(formats, cfg)
     if previous_findings is None and (out / "findings.json").exists():
         try:
             previous_findings = load_findings(out / "findings.json")
@@ -129,13 +186,16 @@ def report(
             log.warning("ignoring previous findings: %s", exc)
     if history is None and cfg is not None and cfg.history is not None:
         history = history_for_report(cfg, snap)
-    results, tables = check(snap, cfg, history=history, previous=previous)
+    results, tables, check_ctx = check_with_context(snap, cfg, history=history, previous=previous)
     show = cfg.output.show_license_keys if (show_license_keys is None and cfg) else bool(show_license_keys)
     ctx = ReportContext(
         snapshot=snap, results=results, tables=tables, tool_version=__version__,
-        snapshot_sha256=snapshot_sha, delta=compute_delta(results.findings, previous_findings),
-        history=history, show_license_keys=show,
+        snapshot_sha256=snapshot_sha, delta=compute_delta(results.findings, previous_findings, snap),
+        history=history, show_license_keys=show, licensing=check_ctx.licensing,
         audit_signing=audit_signing_setup(cfg) if Format.pdfa in fmt else None,
+        detail=resolve_detail(detail, cfg),
+        top_actions=cfg.output.top_actions if cfg else DEFAULT_TOP_ACTIONS,
+        email=cfg.email if cfg is not None and Format.eml in fmt else None,
     )
     masked = ctx.masked()
     out.mkdir(parents=True, exist_ok=True)
@@ -158,7 +218,7 @@ def audit_signing_setup(cfg: Config | None) -> SigningSetup | None:
 def _render_all(ctx: ReportContext, formats: list[Format], out: Path) -> list[Path]:
     """Render every format into a staging directory beside the reports, then move the files
     into place. If any format fails, the previous report set is left exactly as it was."""
-    staging = Path(tempfile.mkdtemp(prefix=".render-", dir=out))
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
         staged: list[Path] = []
         for name in formats:

@@ -16,7 +16,7 @@ from reporter.config import Config
 from reporter.core import snapshot_io
 from reporter.core.formats import Format
 from reporter.core.model import Snapshot
-from reporter.errors import SnapshotFormatError
+from reporter.errors import SnapshotFormatError, UsageError
 from reporter.pipeline.locks import FileLock
 from reporter.pipeline.report import report
 
@@ -70,9 +70,13 @@ def _formats(cfg: Config) -> list[Format]:
 
 
 def run_once(cfg: Config, *, insecure: bool = False, collect: Callable[..., Snapshot] | None = None,
-             sleep: Callable[[float], None] = time.sleep, lock: bool = True) -> RunOutcome:
+             sleep: Callable[[float], None] = time.sleep, lock: bool = True, send: bool = True) -> RunOutcome:
     """Collect, keep the snapshot, record history, report, email. Raises DeliveryError when the
-    email fails (the reports are on disk by then); the caller decides what a partial run means."""
+    email fails (the reports are on disk by then); the caller decides what a partial run means.
+    ``send=False`` writes the email as ``report.eml`` in the output directory instead of sending it."""
+    if not send and cfg.email is None:
+        raise UsageError("--no-send writes the email a run would send as report.eml: it needs an [email] "
+                         "section (sender, recipients)")
     from reporter.collect import collect as collect_inventory  # pyVmomi loads only for a real run
     from reporter.deliver.email import deliver
     from reporter.history import record_snapshot
@@ -98,11 +102,12 @@ def run_once(cfg: Config, *, insecure: bool = False, collect: Callable[..., Snap
         record_snapshot(cfg, snap, source="collect")
         timings["history"] = time.monotonic() - t0
         t0 = time.monotonic()
-        result = report(snap_path, out_dir, formats=_formats(cfg), cfg=cfg, previous=_load_previous(previous_path))
+        formats = _formats(cfg) if send else [*_formats(cfg), "eml"]
+        result = report(snap_path, out_dir, formats=formats, cfg=cfg, previous=_load_previous(previous_path))
         timings["report"] = time.monotonic() - t0
         outcome = RunOutcome(snap_path, result.files, result.results.counts(), len(snap.collection_errors),
                              previous=previous_path, timings=timings)
-        if cfg.email is not None and cfg.email.enabled:
+        if send and cfg.email is not None and cfg.email.enabled:
             t0 = time.monotonic()
             deliver(result.context, cfg.email, out_dir, sleep=sleep)  # raises DeliveryError after retries
             outcome.emailed = True

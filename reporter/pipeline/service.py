@@ -36,14 +36,27 @@ log = logging.getLogger(__name__)
 SERVE_LOCK = ".vcreport-serve.lock"
 
 
-def _vram_sample(cfg: Config) -> None:
-    """A light vRAM sample recorded in the history."""
-    from reporter.collect import sample_vram  # pyVmomi loads only when sampling
-    from reporter.history import record_snapshot
+def _vram_sampler() -> Callable[[Config], None]:
+    """The vRAM sample job: light samples recorded in the history.
 
-    snap = sample_vram(cfg)
-    added = record_snapshot(cfg, snap, source="sample")
-    log.info("serve: vRAM sample: %d VMs, %d pool sample(s) recorded", snap.vm_count(), added)
+    One sampler for the life of the service: it keeps each vCenter's session and
+    PropertyCollector filter between samples, so every sample after the first
+    transfers only the VMs that changed.
+    """
+    warm: dict[int, Any] = {}  # id(cfg) -> its sampler (a service has one cfg)
+
+    def sample(cfg: Config) -> None:
+        from reporter.collect.incremental import VramSampler  # pyVmomi loads only when sampling
+        from reporter.history import record_snapshot
+
+        sampler = warm.get(id(cfg))
+        if sampler is None:
+            sampler = warm[id(cfg)] = VramSampler(cfg)
+        snap = sampler.sample()
+        added = record_snapshot(cfg, snap, source="sample")
+        log.info("serve: vRAM sample: %d VMs, %d pool sample(s) recorded", snap.vm_count(), added)
+
+    return sample
 
 
 def _maintenance(cfg: Config) -> None:
@@ -87,7 +100,7 @@ class Service:
         self.cfg = cfg
         self.scheduler = scheduler or schedule.Scheduler()
         self.report_job = report_job or (lambda c: run_once(c, lock=False))
-        self.sample_job = sample_job or _vram_sample
+        self.sample_job = sample_job or _vram_sampler()
         self.maintenance_job = maintenance_job or _maintenance
         self.stop_requested = threading.Event()
         self.history: list[JobRecord] = []

@@ -15,11 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from reporter.checks.actions import DEFAULT_TOP_ACTIONS
 from reporter.checks.engine import Results
 from reporter.checks.tables import Table
+from reporter.config.sections import EmailConfig
+from reporter.core.detail import Detail
 from reporter.core.findings import Finding
 from reporter.core.masking import mask_obj, mask_text
 from reporter.core.model import Snapshot
+from reporter.domain.licensing.verdict import LicensingVerdicts
 from reporter.errors import RenderError
 from reporter.history import VramHistory
 from reporter.render.signing import SigningSetup
@@ -27,11 +31,27 @@ from reporter.render.signing import SigningSetup
 
 @dataclass(frozen=True)
 class Delta:
-    """Findings compared with the previous run, by (check_id, object_id)."""
+    """Findings compared with the previous run, by fingerprint (see ``Finding.key``).
+
+    ``not_rechecked``: previous open findings on objects this run could not read (a vCenter or an
+    object type whose collection failed): neither fixed nor still open, just unknown;
+    ``not_rechecked_why`` gives the reason per finding key, e.g. "vCenter vc02 could not be read".
+    """
 
     new: list[Finding]
     fixed: list[Finding]
     still_open: list[Finding]
+    not_rechecked: list[Finding] = field(default_factory=list)
+    not_rechecked_why: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def not_rechecked_reasons(self) -> list[tuple[str, int]]:
+        """Each distinct reason with how many findings it covers, most first."""
+        counts: dict[str, int] = {}
+        for f in self.not_rechecked:
+            why = self.not_rechecked_why.get(f.key, "")
+            counts[why] = counts.get(why, 0) + 1
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 @dataclass(frozen=True)
@@ -46,7 +66,11 @@ class ReportContext:
     history: VramHistory | None = None  # vRAM over 12 months for charts, None when no history
     show_license_keys: bool = False
     title: str = "vCenter report"
+    licensing: LicensingVerdicts | None = None  # the per-pool verdict the checks used (one computation)
     audit_signing: SigningSetup | None = None  # sign audit-evidence.pdf; None leaves it unsigned
+    detail: Detail = Detail.standard  # how much of each finding group HTML/PDF/email show
+    top_actions: int = DEFAULT_TOP_ACTIONS  # length of the ranked action list
+    email: EmailConfig | None = None  # [email]: sender, recipients and attachments of report.eml
 
     def masked(self) -> ReportContext:
         """The context as every renderer must see it."""
@@ -54,7 +78,8 @@ class ReportContext:
             return self
         findings_by_check = []
         for r in self.results.checks:
-            findings_by_check.append(replace(r, findings=[_mask_finding(f) for f in r.findings]))
+            groups = {mask_text(g): replace(info, title=mask_text(info.title)) for g, info in r.groups.items()}
+            findings_by_check.append(replace(r, findings=[_mask_finding(f) for f in r.findings], groups=groups))
         tables = [replace(t, rows=mask_obj(t.rows), title=mask_text(t.title),
                           note=mask_text(t.note) if t.note else t.note) for t in self.tables]
         vcenters = {}
@@ -67,7 +92,10 @@ class ReportContext:
             vcenters[uuid] = vc.model_copy(update=upd)
         delta = self.delta
         if delta is not None:
-            delta = Delta(*[[_mask_finding(f) for f in part] for part in (delta.new, delta.fixed, delta.still_open)])
+            def masked(part: list[Finding]) -> list[Finding]:
+                return [_mask_finding(f) for f in part]
+            delta = replace(delta, new=masked(delta.new), fixed=masked(delta.fixed),
+                            still_open=masked(delta.still_open), not_rechecked=masked(delta.not_rechecked))
         return replace(self, results=Results(findings_by_check), tables=tables,
                        snapshot=self.snapshot.model_copy(update={"vcenters": vcenters}), delta=delta)
 
@@ -76,7 +104,7 @@ def _mask_finding(f: Finding) -> Finding:
     return f.model_copy(update={
         "object_name": mask_text(f.object_name), "object_id": mask_text(f.object_id),
         "message": mask_text(f.message), "remediation": mask_text(f.remediation),
-        "evidence": mask_obj(f.evidence),
+        "evidence": mask_obj(f.evidence), "group": mask_text(f.group),
     })
 
 
@@ -89,6 +117,14 @@ class Renderer(abc.ABC):
 
 
 _RENDERERS: dict[str, type[Renderer]] = {}
+
+# Formats are rendered into "<out>/.render-XXXX" and moved into <out> when all succeeded.
+STAGING_PREFIX = ".render-"
+
+
+def final_dir(out_dir: Path) -> Path:
+    """Where files rendered into ``out_dir`` end up: its parent when it is a staging directory."""
+    return out_dir.parent if out_dir.name.startswith(STAGING_PREFIX) else out_dir
 
 
 def register(cls: type[Renderer]) -> type[Renderer]:

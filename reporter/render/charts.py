@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from reporter.checks.tables import Table
+from reporter.domain.licensing.verdict import LicensingVerdicts
 from reporter.history import VramHistory
 
 SEVERITY_COLOURS = {
@@ -186,8 +187,9 @@ def line_chart(title: str, start: date, end: date, series: list[tuple[str, str, 
     """Daily series over [start, end].
 
     series: (name, colour, [(day, value)], style) with style ``line`` (a day without a value, or a
-    missing day, breaks the line: gaps stay gaps), ``step`` (the value holds for the whole day,
-    dashed) or ``hline`` (one value drawn across the whole range, dotted).
+    missing day, breaks the line: gaps stay gaps), ``dash`` / ``dot`` (a line drawn dashed or
+    dotted: a projection), ``step`` (the value holds for the whole day, dashed) or ``hline`` (one
+    value drawn across the whole range, dotted).
     """
     if end < start:
         return None
@@ -233,7 +235,7 @@ def line_chart(title: str, start: date, end: date, series: list[tuple[str, str, 
                     px, py = seg[0].split(",")
                     seg[:] = [f"{float(px) - 2},{py}", f"{float(px) + 2},{py}"]
         if segments:
-            dash = {"line": "", "step": "6 4", "hline": "2 3"}.get(style, "")
+            dash = {"line": "", "step": "6 4", "hline": "2 3", "dash": "7 4", "dot": "2 3"}.get(style, "")
             out_series.append(Series(name, colour, [" ".join(seg) for seg in segments], dash))
     y_ticks = [Tick(y(i * step), f"{i * step:,.0f}") for i in range(round(ymax / step) + 1)]
     months = []
@@ -251,8 +253,14 @@ def line_chart(title: str, start: date, end: date, series: list[tuple[str, str, 
 
 # -- vRAM history (shape documented in reporter/history/__init__.py: VramHistory) ---------------
 
-def vram_charts(history: VramHistory | None) -> list[LineChart]:
-    """Per pool: daily high-water vs entitlement (step) and the 12-month average, over the window."""
+PROJECTION_COLOUR = "#2e7d32"
+TODAY_COLOUR = "#6a1b9a"
+
+
+def vram_charts(history: VramHistory | None, licensing: LicensingVerdicts | None = None) -> list[LineChart]:
+    """Per vRAM pool: daily high-water, entitlement (step), the rolling 12-month average as it was on
+    each day, and, from the pool's verdict, the average projected to the crossing date (dashed) at
+    today's high-water (dotted)."""
     daily = getattr(history, "daily", None)
     pools = getattr(history, "pools", None)
     as_of = getattr(history, "as_of", None)
@@ -267,13 +275,27 @@ def vram_charts(history: VramHistory | None) -> list[LineChart]:
         ent = [(d, _num(v)) for d, v in zip(days, g["entitled_gb"], strict=False)] if "entitled_gb" in g else []
         if not any(v is not None for _, v in ent):
             continue  # no vRAM entitlement applies to this pool (vSphere 6+ or per-core): nothing to chart
+        pv = licensing.pool(str(pool_id)) if licensing is not None else None
+        end = as_of
         series: list[tuple[str, str, list[tuple[date, float | None]], str]] = [
             ("Daily high-water (96 GB cap per VM applied)", USED_COLOUR, used, "line")]
         series.append(("Entitled", ENTITLED_COLOUR, ent, "step"))
+        if pv is not None and pv.rolling_avg:
+            rolling: list[tuple[date, float | None]] = [(d, v) for d, v in pv.rolling_avg]
+            series.append((f"12-month average on each day (today {pv.avg_12m_gb:,.1f} GB)", AVERAGE_COLOUR,
+                           rolling, "line"))
+            if pv.projected_avg:
+                end = pv.projected_avg[-1][0]
+                series.append((f"Average projected to {end.isoformat()}, when it goes over", PROJECTION_COLOUR,
+                               [(d, v) for d, v in pv.projected_avg], "dash"))
+                series.append((f"Today's high-water {pv.high_water_today_gb:,.0f} GB, assumed to stay",
+                               TODAY_COLOUR, [(as_of, pv.high_water_today_gb), (end, pv.high_water_today_gb)], "dot"))
+                ent_now = pv.entitled_gb
+                if ent_now is not None:
+                    series[1] = ("Entitled", ENTITLED_COLOUR,
+                                 ent + [(as_of + timedelta(days=i), ent_now) for i in range(1, (end - as_of).days + 1)],
+                                 "step")
         ph = pools.get(pool_id)
-        avg = getattr(ph, "avg_12m_gb", None)
-        if avg is not None:
-            series.append((f"12-month average ({avg:,.0f} GB)", AVERAGE_COLOUR, [(as_of, float(avg))], "hline"))
         n = getattr(ph, "days_available", len(days))
         note = f"{n} of {window} days with samples"
         if n < window:
@@ -281,7 +303,7 @@ def vram_charts(history: VramHistory | None) -> list[LineChart]:
         missing = getattr(ph, "missing_days", 0)
         if missing:
             note += f"; {missing} day(s) without a sample (gaps in the line)"
-        chart = line_chart(f"vRAM use vs entitlement — {pool_id}", start, as_of, series, note=note)
+        chart = line_chart(f"vRAM use vs entitlement — {pool_id}", start, end, series, note=note)
         if chart:
             charts.append(chart)
     return charts

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from reporter.core.detail import Detail
 from reporter.core.fsutil import atomic_write_bytes
 from reporter.errors import RenderError
 from reporter.render.base import Renderer, ReportContext, register
@@ -17,6 +18,9 @@ from reporter.render.html import render_html
 # report.xlsx / findings.json for the rest (the note in the PDF says how many were left out).
 PDF_FINDINGS_LIMIT = 25
 PDF_TABLE_LIMIT = 100
+# Rows of each detail table on paper: the standard edition keeps the report short (every row is
+# in report.xlsx); --detail full prints them all.
+PDF_TABLE_ROWS = {Detail.summary: 0, Detail.standard: 25, Detail.full: 1_000_000}
 
 
 def html_to_pdf(html: str, **options: object) -> bytes:
@@ -38,10 +42,14 @@ def _refuse_fetch(url: str, *args: object, **kwargs: object) -> dict[str, object
     raise ValueError(f"report documents do not load external resources ({url[:60]})")
 
 
+def report_pdf_html(ctx: ReportContext) -> str:
+    """The HTML document report.pdf is laid out from (the layout tests read its column titles)."""
+    return render_html(ctx, "report_pdf.html.j2", limit=PDF_FINDINGS_LIMIT, table_limit=PDF_TABLE_ROWS[ctx.detail], paged=True)
+
+
 @register
 class PdfRenderer(Renderer):
     format = "pdf"
 
     def render(self, ctx: ReportContext, out_dir: Path) -> list[Path]:
-        html = render_html(ctx, "report_pdf.html.j2", limit=PDF_FINDINGS_LIMIT, table_limit=PDF_TABLE_LIMIT, paged=True)
-        return [atomic_write_bytes(out_dir / "report.pdf", html_to_pdf(html))]
+        return [atomic_write_bytes(out_dir / "report.pdf", html_to_pdf(report_pdf_html(ctx)))]

@@ -67,8 +67,12 @@ def render_terminal(result: PlanResult, show_license_keys: bool = False, width: 
     console.print(f"{title_of(result)} (snapshot {result.snapshot_time}, vRAM table {result.vram_table})")
     for c in result.changes:
         console.print(f"  scenario: {mask_text(c) if not show_license_keys else c}")
+    for o in result.outcomes():
+        console.print(f"  outcome: {o}")
     for n in result.notes:
         console.print(f"  note: {n}")
+    console.print("  (crossing date: the first day the 12-month average would exceed the entitlement if every "
+                  "future day's high-water equals today's)")
     t = RichTable(show_lines=False)
     for col, just in (("Pool", "left"), ("Metric", "left"), ("Current", "right"), ("Scenario", "right")):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
@@ -120,11 +124,20 @@ def render_xlsx(result: PlanResult, show_license_keys: bool = False) -> bytes:
     sc.append(["Change"])
     for c in result.changes:
         sc.append([c if show_license_keys else mask_text(c)])
+    for o in result.outcomes():
+        sc.append([f"outcome: {o}"])
     for n in result.notes:
         sc.append([f"note: {n}"])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def render_json(result: PlanResult) -> str:
+    """``vcreport plan --json``: ``{"current": {"licensing": ...}, "scenario": ... | null}``."""
+    import json
+
+    return json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
 
 
 def write_plan(result: PlanResult, out: str | Path, show_license_keys: bool = False, tool_version: str = "") -> Path:

@@ -13,24 +13,25 @@ import csv
 import io
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from reporter.checks.registry import families as declared_families
 from reporter.core.findings import Finding
-from reporter.core.model import VCenter
+from reporter.core.model import SnapshotNode, VCenter
+from reporter.domain.lifecycle import release_label
 from reporter.render.base import ReportContext
+from reporter.render.sheet_text import Cell, column_label, flat_value, parse_iso, sheet_title
 
 GB = 1024**3
-
-Cell = str | int | float | bool | datetime | None
 
 
 @dataclass(frozen=True)
 class Sheet:
     id: str  # CSV file name stem: "vms", "findings", or a family table's id
-    title: str  # XLSX tab name (at most 31 characters)
+    title: str  # XLSX tab name: sheet_title(id), at most 31 characters
     columns: list[str]
     rows: list[list[Cell]]
 
@@ -41,10 +42,6 @@ def _gb(n: int | None) -> float | None:
 
 def _utc(d: datetime | None) -> datetime | None:
     return None if d is None else d.astimezone(UTC)
-
-
-def _json(v: Any) -> str | None:
-    return json.dumps(v, ensure_ascii=False, sort_keys=True, default=str) if v else None
 
 
 def summary_sheet(ctx: ReportContext) -> Sheet:
@@ -63,26 +60,71 @@ def summary_sheet(ctx: ReportContext) -> Sheet:
     for sev in ("critical", "high", "medium", "low", "info"):
         rows.append([f"Open findings: {sev}", counts.get(sev, 0)])
     rows.append(["Checks run", len(ctx.results.checks)])
+    # Every check's status in words: "not evaluated" is never shown as a pass.
+    labels = {"pass": "passed", "findings": "findings", "not_evaluated": "not evaluated", "error": "error"}
+    for r in ctx.results.checks:
+        rows.append([f"{r.meta.id} {r.meta.title}", f"{labels[r.status.value]}: {r.why}"])
     return Sheet("summary", "Summary", ["Item", "Value"], rows)
 
 
-FINDING_COLUMNS = ["Check", "Family", "Severity", "Status", "New since last run", "vCenter", "Object type", "Object",
-                   "Object id", "Message", "Evidence", "Remediation", "Waiver reason", "Waiver expires"]
+FINDING_COLUMNS = ["Severity", "Check", "Group", "Family", "Status", "New since last run", "vCenter", "Object type",
+                   "Object", "Object id", "Message", "Remediation", "Waiver reason", "Waiver expires"]
+# Evidence is not repeated in the findings sheet: each family's evidence sheet has it in columns.
+EVIDENCE_ID_COLUMNS = ["Severity", "Check", "Group", "Status", "vCenter", "Object type", "Object", "Object id"]
+WAIVER_KEYS = ("waiver", "waiver_expired")
+
+
+def _group(f: Finding) -> str:
+    # The root-cause group a finding belongs to, once findings carry one; until then the check.
+    return str(getattr(f, "group", None) or f.check_id)
+
+
+def sorted_findings(findings: list[Finding]) -> list[Finding]:
+    """Worst first, then by group (root cause), then by object: what to fix first is on top."""
+    return sorted(findings, key=lambda f: (-f.severity.rank, _group(f), f.check_id, f.vcenter, f.object_name,
+                                           f.object_id))
 
 
 def findings_sheet(ctx: ReportContext) -> Sheet:
     family = {r.meta.id: r.meta.family for r in ctx.results.checks}
     new = {f.key for f in ctx.delta.new} if ctx.delta else set()
     rows: list[list[Cell]] = []
-    for f in ctx.results.findings:
+    for f in sorted_findings(ctx.results.findings):
         waiver = f.evidence.get("waiver") or {}
-        ev = {k: v for k, v in f.evidence.items() if k != "waiver"}
         rows.append([
-            f.check_id, family.get(f.check_id, ""), f.severity.value, f.status.value,
+            f.severity.value, f.check_id, getattr(f, "group", None), family.get(f.check_id, ""), f.status.value,
             (f.key in new) if ctx.delta else None, f.vcenter, f.object_type, f.object_name, f.object_id, f.message,
-            _json(ev), f.remediation, waiver.get("reason"), waiver.get("expires"),
+            f.remediation, waiver.get("reason"), _date(waiver.get("expires")),
         ])
     return Sheet("findings", "Findings", FINDING_COLUMNS, rows)
+
+
+def _date(v: Any) -> Cell:
+    return (parse_iso(v) or v) if isinstance(v, str) else flat_value(v)
+
+
+def evidence_sheets(ctx: ReportContext) -> list[Sheet]:
+    """One sheet per check family: its findings with every evidence item in a column of its own."""
+    family = {r.meta.id: r.meta.family for r in ctx.results.checks}
+    by_family: dict[str, list[Finding]] = {}
+    for f in sorted_findings(ctx.results.findings):
+        by_family.setdefault(family.get(f.check_id, "other"), []).append(f)
+    order = {fam: i for i, fam in enumerate(declared_families())}
+    sheets = []
+    for fam in sorted(by_family, key=lambda x: (order.get(x, len(order)), x)):
+        keys: dict[str, None] = {}
+        for f in by_family[fam]:
+            keys.update((k, None) for k in f.evidence if k not in WAIVER_KEYS)
+        if not keys:
+            continue
+        rows: list[list[Cell]] = [
+            [f.severity.value, f.check_id, getattr(f, "group", None), f.status.value, f.vcenter, f.object_type,
+             f.object_name, f.object_id, *(flat_value(f.evidence.get(k)) for k in keys)]
+            for f in by_family[fam]
+        ]
+        sid = f"{fam.replace('-', '_')}_evidence"
+        sheets.append(Sheet(sid, sheet_title(sid), [*EVIDENCE_ID_COLUMNS, *(column_label(k) for k in keys)], rows))
+    return sheets
 
 
 def _names(vc: VCenter) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
@@ -104,7 +146,8 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
     assignments: list[list[Cell]] = []
     for vc in snap.vcenters.values():
         host_n, cluster_n, ds_n = _names(vc)
-        vcenters.append([vc.name, vc.host, vc.instance_uuid, vc.version, vc.build, vc.api_version, vc.full_name,
+        vcenters.append([vc.name, vc.host, vc.instance_uuid, vc.version, vc.build,
+                         release_label("vcenter", vc.build, vc.version).text, vc.api_version, vc.full_name,
                          vc.user, len(vc.vms), len(vc.hosts), len(vc.clusters), len(vc.datastores)])
         for vm in vc.vms.values():
             prov = sum(d.capacity_bytes or 0 for d in vm.disks)
@@ -124,7 +167,7 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
                     io_.reservation if io_ else None, d.change_id,
                 ])
             current = vm.current_snapshot
-            stack = [(s, None, 1) for s in reversed(vm.snapshots)]
+            stack: list[tuple[SnapshotNode, str | None, int]] = [(s, None, 1) for s in reversed(vm.snapshots)]
             while stack:
                 node, parent, depth = stack.pop()
                 created = _utc(node.create_time)
@@ -135,7 +178,8 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
                 stack.extend((c, node.name, depth + 1) for c in reversed(node.children))
         for h in vc.hosts.values():
             hosts.append([
-                vc.name, h.name, cluster_n.get(h.cluster or "", h.cluster), h.version, h.build, h.connection_state,
+                vc.name, h.name, cluster_n.get(h.cluster or "", h.cluster), h.version, h.build,
+                release_label("esxi", h.build, h.version).text, h.connection_state,
                 h.maintenance_mode, h.power_state, h.cpu_model, h.cpu_packages, h.cpu_cores, h.cpu_threads,
                 _gb(h.memory_bytes), h.hw_exec_supported, h.hw_mmu_supported, h.moid,
             ])
@@ -159,16 +203,17 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
         for lic in vc.licenses or []:
             expires = lic.properties.get("expirationDate") or lic.properties.get("expiration")
             licenses.append([vc.name, lic.key, lic.edition_key, lic.name, lic.cost_unit, lic.total, lic.used,
-                             str(expires) if expires is not None else None, ", ".join(assigned.get(lic.key, [])),
-                             _json(lic.properties)])
+                             _date(expires), ", ".join(assigned.get(lic.key, [])), flat_value(lic.properties)])
     sheets = [
-        Sheet("vcenters", "vCenters", ["vCenter", "Host", "Instance UUID", "Version", "Build", "API version", "Product",
+        Sheet("vcenters", "vCenters", ["vCenter", "Host", "Instance UUID", "Version", "Build", "Release", "API version",
+                                       "Product",
                                        "Collector user", "VMs", "Hosts", "Clusters", "Datastores"], vcenters),
         Sheet("vms", "VMs", ["vCenter", "VM", "Power state", "Template", "CPUs", "Memory (MB)", "Guest OS (configured)",
                              "Guest OS (VMware Tools)", "HW version", "CBT enabled", "CPU virtualization",
                              "MMU virtualization", "Host", "Cluster", "Folder", "Datastores", "Disks",
                              "Provisioned (GB)", "Snapshots", "Consolidation needed", "Instance UUID", "MoRef"], vms),
-        Sheet("hosts", "Hosts", ["vCenter", "Host", "Cluster", "Version", "Build", "Connection", "Maintenance mode",
+        Sheet("hosts", "Hosts", ["vCenter", "Host", "Cluster", "Version", "Build", "Release", "Connection",
+                                 "Maintenance mode",
                                  "Power state", "CPU model", "CPU sockets", "CPU cores", "CPU threads", "Memory (GB)",
                                  "HW CPU virtualization", "HW MMU virtualization", "MoRef"], hosts),
         Sheet("clusters", "Clusters", ["vCenter", "Cluster", "Hosts", "Host names", "MoRef"], clusters),
@@ -196,11 +241,30 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
 def family_sheets(ctx: ReportContext) -> list[Sheet]:
     order = {f: i for i, f in enumerate(declared_families())}
     tables = sorted(ctx.tables, key=lambda t: (order.get(t.family, len(order)), t.family))
-    return [Sheet(t.id, t.id, list(t.columns), [list(r) for r in t.rows]) for t in tables]
+    return [Sheet(t.id, sheet_title(t.id), list(t.columns), _typed_rows(t.rows)) for t in tables]
+
+
+def _typed_rows(rows: Sequence[Sequence[Any]]) -> list[list[Cell]]:
+    """Family tables carry dates as ISO text: a column whose first value is one becomes dates
+    (Excel date cells, sortable and filterable as dates). Looking only at columns that start
+    with a date keeps this cheap on inventory-sized tables."""
+    out = [list(r) for r in rows]
+    if not out:
+        return out
+    width = max(len(r) for r in out)
+    for col in range(width):
+        first = next((r[col] for r in out if col < len(r) and r[col] not in (None, "")), None)
+        if not isinstance(first, str) or parse_iso(first) is None:
+            continue
+        for r in out:
+            if col < len(r) and isinstance(r[col], str):
+                r[col] = parse_iso(r[col]) or r[col]
+    return out
 
 
 def all_sheets(ctx: ReportContext) -> list[Sheet]:
-    """Summary, Findings, the inventory, then each family table; ids and titles made unique."""
+    """Summary, Findings, each family's evidence, the inventory, then each family table; ids and
+    titles made unique. Every title is sheet_title(id), so a CSV file and its sheet share a name."""
     family = family_sheets(ctx)
     # A family table with the id of an inventory sheet ("snapshots") is that family's richer
     # view of the same objects: it takes the inventory sheet's place instead of adding a twin.
@@ -208,9 +272,10 @@ def all_sheets(ctx: ReportContext) -> list[Sheet]:
     inventory = []
     for s in inventory_sheets(ctx):
         replacement = by_id.pop(s.id, None)
-        inventory.append(Sheet(s.id, s.title, replacement.columns, replacement.rows) if replacement else s)
+        inventory.append(Sheet(s.id, sheet_title(s.id), replacement.columns, replacement.rows) if replacement
+                         else Sheet(s.id, sheet_title(s.id), s.columns, s.rows))
     family = [s for s in family if s.id in by_id]
-    sheets = [summary_sheet(ctx), findings_sheet(ctx), *inventory, *family]
+    sheets = [summary_sheet(ctx), findings_sheet(ctx), *evidence_sheets(ctx), *inventory, *family]
     seen_ids: set[str] = set()
     seen_titles: set[str] = set()
     out = []
@@ -248,7 +313,7 @@ def csv_value(v: Cell) -> str:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, datetime):
+    if isinstance(v, datetime | date):
         return v.isoformat()
     if isinstance(v, float):
         return repr(v)

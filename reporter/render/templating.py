@@ -8,13 +8,15 @@ through ``importlib.resources``. Autoescaping is always on.
 from __future__ import annotations
 
 import functools
-import json
 import math
 from datetime import UTC, date, datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from reporter.render.evidence import flat
+from reporter.render.licensing_view import licensing_lines
+from reporter.render.sheet_text import sheet_title
 from reporter.render.view import evidence_items
 
 
@@ -27,6 +29,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.do"],
     )
     env.filters.update(
         dt=format_datetime,
@@ -36,9 +39,11 @@ def environment() -> Environment:
         plural=plural,
         cell=format_cell,
         w3c=format_w3c,
+        sheet_title=sheet_title,  # "vram_pools" -> "vRAM Pools", the XLSX tab a note points to
     )
     env.tests["numeric"] = is_numeric
     env.globals["evidence_items"] = evidence_items
+    env.globals["licensing_lines"] = licensing_lines
     return env
 
 
@@ -108,18 +113,5 @@ def format_cell(value: Any) -> str:
 
 
 def format_evidence_value(value: Any) -> str:
-    """Evidence values as short text: scalars as they are, structures as compact JSON."""
-    if value is None:
-        return "not set"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (str, int, float)):
-        return str(value)
-    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict) and all(not isinstance(v, (dict, list)) for v in value.values()):
-        return ", ".join(f"{k}: {format_evidence_value(v)}" for k, v in value.items())
-    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
-        # One line per item (the template keeps line breaks): readable in a table cell.
-        return "".join("\n• " + format_evidence_value(v) for v in value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    """Evidence values as short text, structures as 'label: value' (never JSON)."""
+    return flat(value, "")

@@ -12,14 +12,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reporter.checks import CheckMeta
-from reporter.checks.engine import CheckResult
+from reporter.checks.actions import all_groups, groups_of, top_actions
+from reporter.checks.engine import CheckResult, CheckStatus
 from reporter.checks.registry import families as declared_families
 from reporter.checks.registry import family_title
 from reporter.checks.tables import Table
+from reporter.core.detail import Detail
 from reporter.core.findings import Finding, Severity, Status
 from reporter.core.model import CollectionError
 from reporter.render.base import ReportContext
 from reporter.render.charts import Chart, severity_chart, table_chart, vram_charts
+from reporter.render.evidence import EvidenceItem, Methodology, methodology
+from reporter.render.evidence import items as evidence_view
+from reporter.render.groups_view import GroupView, build_group
 
 SEVERITIES_DESC = [Severity.critical, Severity.high, Severity.medium, Severity.low, Severity.info]
 OPEN = (Status.fail, Status.warn, Status.error)
@@ -56,6 +61,14 @@ class CheckView:
     new: int = 0
     fixed: list[Finding] = field(default_factory=list)
     still_open: int = 0
+    status: CheckStatus = CheckStatus.passed
+    why: str = ""
+    groups: list[GroupView] = field(default_factory=list)
+    methodology: Methodology | None = None
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
 
     @property
     def default_remediation(self) -> str:
@@ -109,6 +122,37 @@ class FamilyView:
         return sum(len(c.open) for c in self.checks)
 
 
+STATUS_LABELS = {CheckStatus.passed: "passed", CheckStatus.findings: "findings",
+                 CheckStatus.not_evaluated: "not evaluated", CheckStatus.error: "error"}
+
+
+@dataclass
+class AreaView:
+    """One line of the executive page: an area's verdict and counts."""
+
+    id: str
+    title: str
+    verdict: str  # "Action needed" | "Review" | "Minor" | "OK" | "Not evaluated"
+    groups: int
+    open: int
+    worst: Severity | None
+    not_evaluated: int
+    checks: int
+
+
+def area_verdict(checks: list[CheckView]) -> str:
+    worst = max((c.worst for c in checks if c.worst), key=lambda s: s.rank, default=None)
+    if worst in (Severity.critical, Severity.high):
+        return "Action needed"
+    if worst is Severity.medium:
+        return "Review"
+    if worst is not None:
+        return "Minor"
+    if checks and all(c.status in (CheckStatus.not_evaluated, CheckStatus.error) for c in checks):
+        return "Not evaluated"
+    return "OK"
+
+
 @dataclass
 class DeltaRow:
     check_id: str
@@ -134,6 +178,17 @@ class ReportView:
     fixed: list[Finding]
     severity_chart: Chart | None
     check_views: list[CheckView]
+    top_actions: list[GroupView] = field(default_factory=list)
+    areas: list[AreaView] = field(default_factory=list)
+    detail: Detail = Detail.standard
+
+    @property
+    def show_objects(self) -> bool:
+        return self.detail is not Detail.summary
+
+    @property
+    def not_rechecked_reasons(self) -> list[tuple[str, int]]:
+        return self.ctx.delta.not_rechecked_reasons if self.ctx.delta else []
 
     @property
     def title(self) -> str:
@@ -170,11 +225,6 @@ class ReportView:
         parts = [f"{n} {sev}" for sev, n in self.counts if n]
         return ", ".join(parts) if parts else "no open findings"
 
-    def top_findings(self, limit: int) -> list[tuple[CheckView, Finding]]:
-        """Open findings, new ones first, then by severity."""
-        items = [(c, f) for c in self.check_views for f in c.open]
-        items.sort(key=lambda cf: (not cf[0].is_new(cf[1]), -cf[1].severity.rank, cf[1].check_id, cf[1].object_name))
-        return items[:limit]
 
 
 def _family_order(families: set[str]) -> list[str]:
@@ -186,6 +236,9 @@ def _family_order(families: set[str]) -> list[str]:
 def build_view(ctx: ReportContext) -> ReportView:
     delta = ctx.delta
     new_keys = {f.key for f in delta.new} if delta else set()
+    limit = ctx.detail.object_limit
+    full = ctx.detail is Detail.full
+    group_views = {(g.meta.id, g.id): build_group(g, limit, full, new_keys) for g in all_groups(ctx.results)}
     still_keys = {f.key for f in delta.still_open} if delta else set()
     fixed_by_check: dict[str, list[Finding]] = {}
     if delta:
@@ -196,6 +249,7 @@ def build_view(ctx: ReportContext) -> ReportView:
     by_family: dict[str, list[CheckView]] = {}
     for r in ctx.results.checks:
         cv = _check_view(r, new_keys, fixed_by_check.get(r.meta.id, []), still_keys)
+        cv.groups = [group_views[(g.meta.id, g.id)] for g in groups_of(r)]
         check_views.append(cv)
         by_family.setdefault(r.meta.family, []).append(cv)
 
@@ -204,11 +258,11 @@ def build_view(ctx: ReportContext) -> ReportView:
         if t.in_summary:
             tables_by_family.setdefault(t.family, []).append(t)
 
-    vram = vram_charts(ctx.history)
+    vram: list[Chart] = list(vram_charts(ctx.history, ctx.licensing))
     families: list[FamilyView] = []
     for fam in _family_order(set(by_family) | set(tables_by_family) | ({"licensing"} if vram else set())):
         tables = tables_by_family.get(fam, [])
-        charts = {t.id: c for t in tables if (c := table_chart(t)) is not None}
+        charts: dict[str, Chart] = {t.id: c for t in tables if (c := table_chart(t)) is not None}
         families.append(FamilyView(
             id=fam, title=family_title(fam), checks=by_family.get(fam, []), tables=tables,
             table_charts=charts, charts=vram if fam == "licensing" else [],
@@ -237,7 +291,19 @@ def build_view(ctx: ReportContext) -> ReportView:
         ("cluster", sum(len(v.clusters) for v in vcs)),
         ("datastore", sum(len(v.datastores) for v in vcs)),
     ]
+    areas = []
+    for fv in families:
+        if not fv.checks:
+            continue
+        open_groups = [g for c in fv.checks for g in c.groups if g.group.open]
+        areas.append(AreaView(
+            id=fv.id, title=fv.title, verdict=area_verdict(fv.checks), groups=len(open_groups),
+            open=fv.open_count, worst=max((c.worst for c in fv.checks if c.worst), key=lambda s: s.rank, default=None),
+            not_evaluated=sum(1 for c in fv.checks if c.status is CheckStatus.not_evaluated), checks=len(fv.checks),
+        ))
     return ReportView(
+        top_actions=[group_views[(g.meta.id, g.id)] for g in top_actions(ctx.results, ctx.top_actions)], areas=areas,
+        detail=ctx.detail,
         ctx=ctx, vcenters=vcs, collection_errors=list(snap.collection_errors), counts=counts,
         open_total=open_total, waived_total=waived_total, checks_run=len(check_views),
         checks_failed=[c for c in check_views if c.error], inventory=inventory, families=families,
@@ -255,10 +321,11 @@ def _check_view(r: CheckResult, new_keys: set[tuple[str, str]], fixed: list[Find
     return CheckView(
         meta=r.meta, checked=r.checked, open=open_, waived=waived, passed=passed, notes=list(r.notes),
         error=r.error, new_keys=mine_new, new=len(mine_new), fixed=fixed,
-        still_open=sum(1 for f in open_ if f.key in still_keys),
+        still_open=sum(1 for f in open_ if f.key in still_keys), status=r.status, why=r.why,
+        methodology=methodology(r.meta.id),
     )
 
 
-def evidence_items(f: Finding) -> list[tuple[str, Any]]:
-    """Evidence without the waiver bookkeeping, which the templates show separately."""
-    return [(k, v) for k, v in f.evidence.items() if k not in ("waiver", "waiver_expired")]
+def evidence_items(f: Finding) -> list[EvidenceItem]:
+    """Evidence with human labels, without the waiver bookkeeping (the templates show it separately)."""
+    return evidence_view(f.evidence, f.check_id)

@@ -91,6 +91,7 @@ func main() {
 		fatal(format, args...)
 	}
 	installPagingCollector(*singlePage)
+	installVersionedUpdates()
 	setInstanceUUID(*instanceUUID)
 	if err := disconnectHosts(*disconnect); err != nil {
 		die("-disconnect: %v", err)

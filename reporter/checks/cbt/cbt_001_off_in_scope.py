@@ -5,7 +5,8 @@ from __future__ import annotations
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.cbt import FAMILY
 from reporter.checks.cbt.common import KB_CBT, KB_ENABLE, enable_steps, scope_note, vms
-from reporter.core.findings import Severity
+from reporter.checks.grouping import GroupKey, Risk
+from reporter.core.findings import Finding, Severity
 from reporter.domain.cbt import MIN_HW_VERSION
 
 META = CheckMeta(
@@ -61,3 +62,12 @@ def run(ctx: CheckContext) -> Outcome:
     if unknown_flag:
         out.notes.append(f"config.changeTrackingEnabled was not reported for {unknown_flag} VM(s) in scope.")
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance  # every backup reads the whole VM: backup windows, not data, are at risk
+
+
+def group_of(f: Finding) -> GroupKey:
+    """One group per backup scope (a vCenter's scope): switching CBT on is the same job for all."""
+    return GroupKey(f.vcenter, f"CBT off on VMs in the backup scope of {f.vcenter or 'the fleet'}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.cbt import FAMILY
 from reporter.checks.cbt.common import KB_CBT, KB_ENABLE, stun_step, vms
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.helpers import ps_quote, sh_quote
 from reporter.core.findings import Severity
 from reporter.domain.cbt import OFF
@@ -59,3 +60,8 @@ def run(ctx: CheckContext) -> Outcome:
             evidence=view.evidence(), remediation=steps,
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = per_check("Disks with CBT off on VMs that track the others")

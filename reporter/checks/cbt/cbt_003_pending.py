@@ -5,6 +5,7 @@ from __future__ import annotations
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.cbt import FAMILY
 from reporter.checks.cbt.common import KB_CBT, KB_ENABLE, stun_step, vms
+from reporter.checks.grouping import Risk, per_check
 from reporter.core.findings import Severity
 from reporter.domain.cbt import ACTIVE, PENDING
 
@@ -59,3 +60,8 @@ def run(ctx: CheckContext) -> Outcome:
             severity=Severity.medium if view.vm.powered_on else Severity.low,
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene  # the next snapshot (backup) activates it
+group_of = per_check("CBT switched on, waiting for the first snapshot")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.cbt import FAMILY
 from reporter.checks.cbt.common import KB_CBT, backup_relevant, scope_note
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.helpers import ps_quote, sh_quote
 from reporter.core.findings import Severity
 from reporter.domain.cbt import INDEPENDENT, PHYSICAL_RDM
@@ -73,3 +74,8 @@ def run(ctx: CheckContext) -> Outcome:
         ))
     out.notes += scope_note(unknown)
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss  # the disk is not in the image-level backup at all
+group_of = per_check("Disks left out of image-level backups")

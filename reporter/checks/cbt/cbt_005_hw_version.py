@@ -5,6 +5,7 @@ from __future__ import annotations
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.cbt import FAMILY
 from reporter.checks.cbt.common import KB_CBT, backup_relevant, scope_note
+from reporter.checks.grouping import Risk, by_evidence
 from reporter.checks.helpers import sh_quote
 from reporter.core.findings import Severity
 from reporter.domain.cbt import MIN_HW_VERSION
@@ -53,3 +54,8 @@ def run(ctx: CheckContext) -> Outcome:
         ))
     out.notes += scope_note(unknown)
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = by_evidence("hw_version", lambda hw: f"Hardware version {hw}: too old for CBT")

@@ -11,8 +11,9 @@ from typing import Any
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
 from reporter.checks.cbt import FAMILY
-from reporter.checks.cbt.common import KB_CBT, reset_steps, vms
-from reporter.core.findings import Severity
+from reporter.checks.cbt.common import KB_CBT, host_release, reset_steps, vms
+from reporter.checks.grouping import GroupKey, Risk
+from reporter.core.findings import Finding, Severity
 from reporter.domain.cbt import ACTIVE, PENDING, host_defects, load_defects, unknown_build_hosts
 from reporter.domain.vm_snapshots import GB
 
@@ -97,7 +98,7 @@ def run(ctx: CheckContext) -> Outcome:
             else:
                 severity = Severity.high
                 lines.append(f"{d.kb}: affected — {d.defect.rstrip('.')}")
-            fixes.append(f"Upgrade {host.name} (ESXi {host.version} build {host.build}) to {rel.fix}"
+            fixes.append(f"Upgrade {host.name} ({host_release(host)}) to {rel.fix}"
                          + ("" if rel.verified else " — fixed build not verified against the KB, check it")
                          + f" ({d.kb}). {d.after_fix}")
             items.append(item)
@@ -111,7 +112,7 @@ def run(ctx: CheckContext) -> Outcome:
         steps = fixes + reset_steps(view.vm.name, [x.disk.device_node for x in tracked])
         out.findings.append(finding(
             META, view.vc, view.vm.name, object_id(view.vc, view.vm.moid),
-            f"Host {host.name} runs ESXi {host.version} build {host.build}, affected by a known CBT defect. "
+            f"Host {host.name} runs {host_release(host)}, affected by a known CBT defect. "
             + "; ".join(lines) + ".",
             evidence=ev, remediation=steps, severity=severity,
         ))
@@ -120,7 +121,7 @@ def run(ctx: CheckContext) -> Outcome:
         kbs = ", ".join(sorted({i["kb"] for i in items}))
         out.findings.append(finding(
             META, vc, host.name, object_id(vc, host.moid),
-            f"Host {host.name} runs ESXi {host.version} build {host.build}, in the affected range of {kbs}: "
+            f"Host {host.name} runs {host_release(host)}, in the affected range of {kbs}: "
             f"{len(names)} VM(s) with CBT on are at risk if a CBT disk is grown past the boundary (none is "
             "larger than it yet).",
             evidence={"host_version": host.version, "host_build": host.build, "defects": items,
@@ -130,3 +131,20 @@ def run(ctx: CheckContext) -> Outcome:
             severity=Severity.medium, object_type="host",
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+def group_of(f: Finding) -> GroupKey:
+    """One group per host build and defect: the upgrade is one job for all its hosts, the reset
+    and full backup one for all its VMs (VMs affected and hosts only at risk are separate groups)."""
+    version, build = f.evidence.get("host_version") or "?", f.evidence.get("host_build") or "?"
+    kbs = ", ".join(sorted({str(d.get("kb")) for d in f.evidence.get("defects", []) if isinstance(d, dict)}))
+    at_risk = f.object_type == "host"
+    what = "hosts at risk (no affected disk yet)" if at_risk else "VMs possibly affected"
+    return GroupKey(f"{version}-{build}/{kbs.replace(', ', '+')}/{'hosts' if at_risk else 'vms'}",
+                    f"ESXi {version} build {build}, {kbs}: {what}")
+
+
+def risk_of(f: Finding) -> Risk:
+    """Affected disks mean incrementals that may already miss data; hosts only at risk need the upgrade."""
+    return Risk.hygiene if f.object_type == "host" else Risk.data_loss

@@ -9,8 +9,9 @@ from typing import Any
 from reporter.checks.base import CheckContext
 from reporter.checks.cbt.settings import CbtSettings
 from reporter.checks.helpers import kb, ps_quote, sh_quote
-from reporter.core.model import VM, VCenter
+from reporter.core.model import VM, Host, VCenter
 from reporter.domain.cbt import DiskCbt, disk_states, host_defects, in_backup_scope, vm_ctk_flag
+from reporter.domain.lifecycle import release_label
 from reporter.domain.vm_snapshots import gb
 
 KB_CBT = kb("1020128", "Changed Block Tracking (CBT) on virtual machines")
@@ -41,6 +42,13 @@ class VmCbt:
             "in_backup_scope": self.in_scope,
             "disks": [disk_evidence(d) for d in (self.disks if disks is None else disks)],
         }
+
+
+def host_release(host: Host) -> str:
+    """"ESXi 6.5.0 build 5969303 (ESXi 6.5 Update 1)": the release name only where the build
+    table lists the build (docs/methodology.md#build-lifecycle)."""
+    label = release_label("esxi", host.build, host.version)
+    return f"ESXi {host.version} build {host.build}" + (f" ({label.text})" if label.exact else "")
 
 
 def _flag_text(value: bool | None) -> str | None:
@@ -102,9 +110,9 @@ def enable_steps(view: VmCbt, nodes: list[str]) -> list[str]:
     vm = view.vm.name
     steps = []
     host = view.vc.hosts.get(view.vm.host or "")
-    for hit in host_defects(host) if host else []:
+    for hit in host_defects(host) if host is not None else []:
         assert host is not None
-        steps.append(f"First: host {host.name} (ESXi {host.version} build {host.build}) has a known CBT defect "
+        steps.append(f"First: host {host.name} ({host_release(host)}) has a known CBT defect "
                      f"({hit.defect.kb}); upgrade it to {hit.release.fix} before relying on CBT.")
     if view.vm.snapshots:
         steps.append("Delete the VM's snapshots first: CBT should be switched on while a VM has no snapshots "

@@ -7,6 +7,7 @@ from reporter.checks.cbt import FAMILY
 from reporter.checks.cbt.common import VmCbt, vms
 from reporter.checks.tables import Scalar, Table, register_tables
 from reporter.domain.cbt import MIN_HW_VERSION, host_defects, load_defects, vm_state
+from reporter.domain.lifecycle import release_label
 from reporter.domain.vm_snapshots import GB, gb
 
 SUMMARY_ROW_LIMIT = 200  # longer per-disk lists go to XLSX/CSV only
@@ -55,15 +56,17 @@ def defect_hosts(ctx: CheckContext) -> Table:
                 boundary = hit.defect.grown_disk_boundary_gb
                 large = None if boundary is None else sum(
                     1 for v in views if any((d.disk.capacity_bytes or 0) > boundary * GB for d in v.disks if d.supported))
-                rows.append([vc.name, host.name, host.version, host.build, hit.defect.kb, hit.release.fix,
+                rows.append([vc.name, host.name, host.version, host.build,
+                             release_label("esxi", host.build, host.version).text, hit.defect.kb, hit.release.fix,
                              hit.release.verified, len(views), large])
     return Table(
         id="cbt_defect_hosts", family=FAMILY.id, title="Hosts on builds with a known CBT defect",
-        columns=["vCenter", "Host", "Version", "Build", "KB", "Fixed in", "Fix verified", "VMs with CBT on",
+        columns=["vCenter", "Host", "Version", "Build", "Release", "KB", "Fixed in", "Fix verified", "VMs with CBT on",
                  "Of those with a CBT disk > 128 GB"],
         rows=rows,
-        note=("From reporter/data/cbt_defects.toml (docs/methodology.md#cbt-defects). After upgrading: reset CBT on the VMs and "
-              "take full backups. 'Fix verified = false': the fixed build comes from secondary sources."),
+        note=("From the tool's table of known CBT defects (docs/methodology.md#cbt-defects). After upgrading: reset CBT on "
+              "the VMs and take full backups. Fix verified \"no\": fixed build not confirmed by the KB; verify before "
+              "relying on it."),
     )
 
 

@@ -7,6 +7,7 @@ from reporter.checks.cpu_mmu import FAMILY
 from reporter.checks.cpu_mmu.advice import REFERENCES, WHY_HARDWARE, change_steps
 from reporter.checks.cpu_mmu.assess import KB, Assessment, Mode, assessments, setting_text, skipped_note
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
+from reporter.checks.grouping import Risk, per_check
 from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
@@ -84,3 +85,8 @@ def run(ctx: CheckContext) -> Outcome:
             evidence=evidence, remediation=change_steps(a, Mode.hw_cpu_mmu),
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = per_check("Windows Server 2003 (32-bit) VMs not on hardware CPU and MMU")

@@ -7,6 +7,7 @@ from reporter.checks.cpu_mmu import FAMILY
 from reporter.checks.cpu_mmu.advice import REFERENCES, change_steps
 from reporter.checks.cpu_mmu.assess import KB, Assessment, Mode, assessments, setting_text, skipped_note
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
+from reporter.checks.grouping import Risk, by_evidence
 from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
@@ -111,3 +112,8 @@ def run(ctx: CheckContext) -> Outcome:
                          "reboot needed)."] + steps_after,
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = by_evidence("host", lambda host: f"Windows Server 2003 VMs on host {host}, which lacks hardware assist")

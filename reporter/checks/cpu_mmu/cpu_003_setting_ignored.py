@@ -7,6 +7,7 @@ from reporter.checks.cpu_mmu import FAMILY
 from reporter.checks.cpu_mmu.advice import GOVC_NOTE, REFERENCES, powercli_set
 from reporter.checks.cpu_mmu.assess import Mode, assessments, flags_text, skipped_note
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
+from reporter.checks.grouping import Risk, per_check
 from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
@@ -59,3 +60,8 @@ def run(ctx: CheckContext) -> Outcome:
             ],
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+group_of = per_check("CPU/MMU settings ignored by ESXi 6.7 and later")

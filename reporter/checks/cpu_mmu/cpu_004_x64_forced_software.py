@@ -7,6 +7,7 @@ from reporter.checks.cpu_mmu import FAMILY
 from reporter.checks.cpu_mmu.advice import REFERENCES, change_steps
 from reporter.checks.cpu_mmu.assess import Mode, assessments, flags_text, skipped_note
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
+from reporter.checks.grouping import Risk, per_check
 from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
@@ -56,3 +57,8 @@ def run(ctx: CheckContext) -> Outcome:
             status=Status.warn, remediation=change_steps(a, Mode.automatic),
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = per_check("64-bit Windows Server 2003 forced to software virtualization")

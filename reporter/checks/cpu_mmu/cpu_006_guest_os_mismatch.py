@@ -10,6 +10,7 @@ from reporter.checks.cpu_mmu.advice import REFERENCES
 from reporter.checks.cpu_mmu.assess import KB, assessments, skipped_note
 from reporter.checks.cpu_mmu.guests import describe_bitness
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.helpers import ps_quote
 from reporter.core.findings import Severity
 
@@ -68,3 +69,8 @@ def run(ctx: CheckContext) -> Outcome:
             ],
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+group_of = per_check("Guest OS set differently from what VMware Tools reports")

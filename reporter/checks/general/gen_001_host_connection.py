@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
 from reporter.checks.general import FAMILY
+from reporter.checks.grouping import Risk, per_check
 from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
@@ -52,3 +53,8 @@ def run(ctx: CheckContext) -> Outcome:
                 evidence={"connection_state": state, "version": host.version, "build": host.build},
             ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss  # the host's VMs cannot be managed, backed up or restarted by HA as usual
+group_of = per_check("Hosts disconnected or not responding")

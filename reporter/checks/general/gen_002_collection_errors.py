@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.general import FAMILY
-from reporter.core.findings import Severity
+from reporter.checks.grouping import GroupKey, Risk
+from reporter.core.findings import Finding, Severity
 
 META = CheckMeta(
     id="GEN-002",
@@ -39,3 +40,18 @@ def run(ctx: CheckContext) -> Outcome:
             severity=sev,
         ).model_copy(update={"vcenter": err.vcenter}))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+
+
+def group_of(f: Finding) -> GroupKey:
+    """One group per vCenter and stage: one permission or connection problem is one fix."""
+    stage = str(f.evidence.get("stage", ""))
+    return GroupKey(f"{f.vcenter}/{stage}", f"{f.vcenter}: {stage} could not be read")
+
+
+def subkey_of(f: Finding) -> str:
+    """A stage can fail more than once on one vCenter (one property, then another)."""
+    return f"{f.evidence.get('error_type', '')}/{f.message}"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import math
+from datetime import UTC
 from typing import Any
 
 from reporter.checks.base import CheckContext, CheckMeta, Reference, finding
 from reporter.core.findings import Finding, Severity, Status
 from reporter.domain.licensing import Analysis, Pool, analyze
+from reporter.domain.licensing.verdict import LicensingVerdicts, PoolVerdict, evaluate
 
 REF_VRAM = Reference(
     None, "vSphere 5.0 documentation: vRAM Entitlement and Pooling / Calculating the vRAM Usage",
@@ -19,6 +20,30 @@ LICENSES_PATH = "vSphere Client: Administration > Licensing > Licenses (vCenter 
 
 def analysis(ctx: CheckContext) -> Analysis:
     return ctx.memo("licensing.analysis", lambda: analyze(ctx.snapshot, ctx.settings))
+
+
+def compute_verdicts(ctx: CheckContext) -> LicensingVerdicts:
+    """The per-pool verdict from the context's analysis, history and settings. The pipeline calls
+    this once and puts the result on ``CheckContext.licensing``; checks read it via :func:`verdicts`."""
+    from reporter.checks.licensing.settings import LicensingSettings
+
+    cfg = ctx.settings.get(LicensingSettings)
+    as_of = ctx.history.as_of if ctx.history is not None else ctx.snapshot.collected_at.astimezone(UTC).date()
+    return evaluate(analysis(ctx), ctx.history, as_of=as_of, horizon_days=cfg.at_risk_horizon_days,
+                    headroom_warn_pct=cfg.headroom_warn_pct)
+
+
+def verdicts(ctx: CheckContext) -> LicensingVerdicts:
+    if ctx.licensing is not None:
+        return ctx.licensing
+    return ctx.memo("licensing.verdicts", lambda: compute_verdicts(ctx))
+
+
+def pool_verdict(ctx: CheckContext, pool: Pool) -> PoolVerdict:
+    v = verdicts(ctx).pool(pool.id)
+    if v is None:  # every pool of the analysis has one; a mismatch is a programming error
+        raise LookupError(f"no licensing verdict for pool {pool.id}")
+    return v
 
 
 def pool_history(ctx: CheckContext, pool: Pool) -> Any:
@@ -66,18 +91,29 @@ def pool_evidence(pool: Pool, a: Analysis, **extra: Any) -> dict[str, Any]:
     return ev
 
 
-def over_remediation(pool: Pool, a: Analysis, used: float, *, basis: str) -> list[str]:
+def license_counts(v: PoolVerdict) -> str:
+    """The two purchase figures, named and as digits, as every licensing text states them."""
+    now = "unknown (no history)" if v.cpu_licenses_to_add_now is None else str(v.cpu_licenses_to_add_now)
+    hold = "unknown" if v.cpu_licenses_to_add_to_hold_today is None else str(v.cpu_licenses_to_add_to_hold_today)
+    return (f"CPU licenses to add: {now} to be compliant on the 12-month average now; {hold} so that today's "
+            f"use ({gb(v.high_water_today_gb)}), if it stays, never crosses.")
+
+
+def over_remediation(pool: Pool, a: Analysis, used: float, *, basis: str, licenses: int | None = None) -> list[str]:
     """Concrete ways out of an over-entitled pool: licenses to add, VMs to power off or
-    right-size, an edition with a larger entitlement."""
+    right-size, an edition with a larger entitlement. ``licenses`` is the verdict's count for the
+    basis (``average``: to be compliant now; ``today``: so that today's use never crosses)."""
     ent = pool.entitled_gb or 0.0
     excess = round(used - ent, 4)
     steps: list[str] = []
     per_cpu = pool.per_cpu_gb or 0.0
-    if per_cpu:
-        n = max(1, math.ceil(round(excess / per_cpu, 9)))
+    if per_cpu and licenses:
+        n = licenses
+        goal = ("to be compliant on the 12-month average now" if basis == "average"
+                else "so that today's use, if it stays, never takes the 12-month average over")
         steps.append(
             f"Add {n} CPU license(s) of {pool.edition_title} ({n} x {gb(per_cpu)} = {gb(n * per_cpu)} vRAM) to this "
-            f"pool: buy them, then add the key in {LICENSES_PATH}. An added key counts even while unassigned "
+            f"pool {goal}: buy them, then add the key in {LICENSES_PATH}. An added key counts even while unassigned "
             f"(docs/methodology.md#vram-pools)."
         )
     victims = pool.vms_to_free(excess)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import REF_VRAM, analysis, gb, pool_evidence, pool_finding
 from reporter.checks.licensing.settings import LicensingSettings
@@ -54,3 +55,8 @@ def run(ctx: CheckContext) -> Outcome:
         if problems:
             out.findings.append(pool_finding(META, pool, " ".join(problems), evidence=ev))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+group_of = per_check("vRAM figures that differ from vCenter's")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import REF_VRAM, analysis, gb, pool_evidence, pool_finding
 from reporter.core.findings import Severity
@@ -61,3 +62,8 @@ def run(ctx: CheckContext) -> Outcome:
             object_type="host",
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss  # enforced: VMs fail to power on, HA restarts fail
+group_of = per_check("Hard vRAM limits exceeded")

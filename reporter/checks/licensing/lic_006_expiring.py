@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import LICENSES_PATH, analysis
 from reporter.checks.licensing.settings import LicensingSettings
@@ -51,3 +52,8 @@ def run(ctx: CheckContext) -> Outcome:
             severity=Severity.high if expired else None,
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss  # an expired license stops hosts from powering on VMs
+group_of = per_check("Licenses that expire soon")

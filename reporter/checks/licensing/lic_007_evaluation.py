@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import LICENSES_PATH, analysis
 from reporter.checks.licensing.settings import LicensingSettings
@@ -60,3 +61,8 @@ def run(ctx: CheckContext) -> Outcome:
             severity=sev,
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss
+group_of = per_check("Evaluation licenses in use")

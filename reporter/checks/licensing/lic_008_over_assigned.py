@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import LICENSES_PATH, analysis
 from reporter.core.findings import Severity
@@ -41,3 +42,8 @@ def run(ctx: CheckContext) -> Outcome:
                       "cost_unit": row.cost_unit, "assigned_to": row.assigned_to},
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss  # licence non-compliance
+group_of = per_check("Over-assigned license keys")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import LICENSES_PATH, analysis
 from reporter.core.findings import Severity
@@ -54,3 +55,8 @@ def run(ctx: CheckContext) -> Outcome:
             msg, evidence=ev,
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+group_of = per_check("License capacity not assigned")

@@ -12,9 +12,14 @@ from reporter.config.settings import FamilySettings, register_settings
 class LicensingSettings(FamilySettings):
     headroom_warn_pct: float = Field(
         default=10.0, ge=0, le=100,
-        description="LIC-003 fires when a vRAM pool's free entitlement (today's high-water against the "
-                    "entitlement) is below this percentage. Site policy; 10 % is roughly one host's worth "
+        description="A vRAM pool is 'at risk' (LIC-003) when the entitlement left on its 12-month average is "
+                    "below this percentage. Site policy; 10 % is roughly one host's worth "
                     "in a 10-CPU pool.",
+    )
+    at_risk_horizon_days: int = Field(
+        default=90, ge=0, le=3650,
+        description="A vRAM pool within its entitlement on the 12-month average is 'at risk' when the average "
+                    "would go over within this many days if every day's high-water stayed at today's.",
     )
     expiry_warn_days: int = Field(
         default=30, ge=0, le=3650,

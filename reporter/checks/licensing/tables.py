@@ -9,10 +9,11 @@ from collections import defaultdict
 
 from reporter.checks.base import CheckContext
 from reporter.checks.licensing import FAMILY
-from reporter.checks.licensing.common import analysis, pool_history, today_high_water
+from reporter.checks.licensing.common import analysis, pool_history, verdicts
 from reporter.checks.licensing.settings import LicensingSettings
 from reporter.checks.tables import Scalar, Table, register_tables
-from reporter.domain.licensing import Analysis
+from reporter.domain.licensing import Analysis, Pool, VmUse
+from reporter.domain.licensing.verdict import LicensingVerdicts, PoolVerdict, Verdict
 
 
 def _r(v: float | None, nd: int = 1) -> float | None:
@@ -22,75 +23,129 @@ def _r(v: float | None, nd: int = 1) -> float | None:
 @register_tables(FAMILY.id)
 def licensing_tables(ctx: CheckContext) -> list[Table]:
     a = analysis(ctx)
+    v = verdicts(ctx)
     cfg = ctx.settings.get(LicensingSettings)
     return [
-        vram_pools_table(ctx, a),
+        vram_pools_table(a, v),
+        vram_verdicts_table(v),
+        vram_pool_details_table(ctx, a, v),
         top_consumers_table(a, cfg.top_consumers),
+        all_consumers_table(a),
         inventory_table(a),
         hosts_table(a, cfg.hosts_in_summary_max),
         models_table(a),
     ]
 
 
-def vram_pools_table(ctx: CheckContext, a: Analysis) -> Table:
+def crossing_text(pv: PoolVerdict) -> str | None:
+    """The crossing-date cell: the date, or why there is none (never a bare dash for a vRAM pool)."""
+    if pv.crossing_date is not None:
+        return pv.crossing_date.isoformat()
+    if pv.verdict is Verdict.non_compliant:
+        return "already over"
+    if pv.verdict is Verdict.not_evaluated:
+        return None
+    return "none within 3 years"
+
+
+POOL_COLUMNS = ["Pool", "Verdict", "12-month average (GB)", "Entitled (GB)", "Headroom (GB)", "Crossing date",
+                "CPU licenses to add now", "CPU licenses to hold today's use", "Today's high-water (GB)"]
+
+
+def vram_pools_table(a: Analysis, v: LicensingVerdicts) -> Table:
+    """What a license manager reads first: one row per pool, the verdict and what to buy."""
+    rows: list[list[Scalar]] = []
+    for pv in v.pools:
+        rows.append([
+            pv.pool_id, pv.verdict.label, _r(pv.avg_12m_gb), _r(pv.entitled_gb), _r(pv.headroom_gb),
+            crossing_text(pv), pv.cpu_licenses_to_add_now, pv.cpu_licenses_to_add_to_hold_today,
+            _r(pv.high_water_today_gb),
+        ])
+    note = (f"Verdict on the 12-month average of daily high-water marks (UTC days) against the entitlement; "
+            f"'at risk' = the average goes over within {v.horizon_days} days, or less than "
+            f"{v.headroom_warn_pct:g} % is left. Crossing date: the first day the average would exceed the "
+            "entitlement if every future day's high-water equals today's. Today's high-water is the direction "
+            "of travel, not a second verdict. CPU licenses to add now: to be compliant on the 12-month average "
+            "today; to hold today's use: so that today's use, if it stays, never crosses. Every column of the "
+            "pools is in report.xlsx (sheet vram_pool_details) (docs/methodology.md#vram-compliance).")
+    return Table(id="vram_pools", family=FAMILY.id, title="vRAM pools: verdict and what to buy",
+                 columns=POOL_COLUMNS, rows=rows, note=note, stack_on_narrow=True)
+
+
+def vram_verdicts_table(v: LicensingVerdicts) -> Table:
+    return Table(id="vram_verdicts", family=FAMILY.id, title="Why each pool has its verdict",
+                 columns=["Pool", "Verdict", "Why"],
+                 rows=[[pv.pool_id, pv.verdict.label, pv.why] for pv in v.pools], stack_on_narrow=True)
+
+
+def vram_pool_details_table(ctx: CheckContext, a: Analysis, v: LicensingVerdicts) -> Table:
     rows: list[list[Scalar]] = []
     for p in a.pools:
+        pv = v.pool(p.id)
+        if pv is None:  # pragma: no cover - every pool has a verdict
+            continue
         ph = pool_history(ctx, p)
-        hw, _ = today_high_water(ctx, p)
-        avg = ph.avg_12m_gb if ph else None
-        days = ph.days_available if ph else 0
-        ent = p.entitled_gb
-        if not p.vram_applies:
-            verdict = f"no vRAM verdict: {p.reason}"
-        elif p.unlimited:
-            verdict = "unlimited vRAM (vSphere Desktop)"
-        elif avg is None:
-            verdict = ("over today; 12-month average unknown (no history)" if hw > ent  # type: ignore[operator]
-                       else "within today; 12-month average unknown (no history)")
-        else:
-            verdict = "compliant" if avg <= ent else "OVER on the 12-month average"
-            if days < (ph.window_days if ph else 365):
-                verdict += f" ({days} of 365 days of history)"
         reported = p.reported.used_gb if p.reported and p.reported.used_gb is not None else None
         per_cpu = p.model in ("vsphere5", "per_cpu", "per_cpu_32", "free")
         rows.append([
-            p.id, ", ".join(p.vcenters), p.edition_title, "yes" if p.vram_applies else "no",
+            p.id, ", ".join(p.vcenters), p.edition_title, "yes" if p.vram_applies else "no", pv.verdict.label,
             p.cpu_assigned if per_cpu else None, p.cpu_unassigned if per_cpu else None,
             p.per_cpu_gb if p.vram_applies else None,
-            _r(p.entitled_assigned_gb), _r(p.entitled_unassigned_gb), _r(ent),
+            _r(p.entitled_assigned_gb), _r(p.entitled_unassigned_gb), _r(p.entitled_gb),
             len(p.vms), p.vms_not_on, _r(p.used_raw_gb), _r(p.used_gb), _r(p.cap_effect_gb),
-            _r(hw), _r(avg), days,
-            _r(p.headroom_gb(hw)), _r(p.headroom_pct(hw)), p.licenses_needed(avg if avg is not None else hw),
-            _r(reported), verdict,
+            _r(pv.high_water_today_gb), _r(pv.avg_12m_gb), pv.history_days,
+            ph.missing_days if ph is not None else None,
+            _r(pv.headroom_gb), _r(pv.headroom_pct), _r(p.headroom_gb(pv.high_water_today_gb)),
+            crossing_text(pv), pv.crossing_date_trend.isoformat() if pv.crossing_date_trend else None,
+            pv.trend_days or None,
+            pv.non_compliant_since.isoformat() if pv.non_compliant_since else None,
+            pv.cpu_licenses_to_add_now, pv.cpu_licenses_to_add_to_hold_today, _r(reported),
         ])
     note = (f"vRAM counted as vSphere 5.0 did: configured memory of powered-on VMs, each capped at "
             f"{a.table.per_vm_cap_gb:g} GB; " if a.table.per_vm_cap_gb else
             "vRAM counted as vSphere 5.0 did: configured memory of powered-on VMs (no per-VM cap in this table); ")
     note += (f"entitlement table '{a.table.name}' ({a.table.title}). Unassigned CPU licenses add to the pool. "
-             "Compliance = 12-month average of the daily high-water (UTC days). Only vSphere 5.0 licensing has "
-             "a vRAM entitlement; other pools show use for planning only (docs/methodology.md#vram-pools).")
+             "With fewer than 365 days of history the 12-month average covers the days that exist. The trend "
+             "date fits a least-squares line to the last 90 days of daily high-water. Only vSphere 5.0 licensing "
+             "has a vRAM entitlement; other pools show use for planning only (docs/methodology.md#vram-pools).")
     return Table(
-        id="vram_pools", family=FAMILY.id, title="vRAM pools",
-        columns=["Pool", "vCenter(s)", "Edition", "vRAM applies", "CPU licenses assigned", "CPU licenses unassigned",
-                 "vRAM per CPU (GB)", "Entitled assigned (GB)", "Entitled unassigned (GB)", "Entitled total (GB)",
-                 "VMs powered on", "VMs off/suspended", "Used uncapped (GB)", "Used (GB)", "96 GB cap saves (GB)",
-                 "Today's high-water (GB)", "12-month average (GB)", "Days of history", "Headroom (GB)",
-                 "Headroom (%)", "CPU licenses to add", "vCenter-reported used (GB)", "Verdict"],
-        rows=rows, note=note + (" " + " ".join(a.notes) if a.notes else ""),
+        id="vram_pool_details", family=FAMILY.id, title="vRAM pools: every figure",
+        columns=["Pool", "vCenter(s)", "Edition", "vRAM applies", "Verdict", "CPU licenses assigned",
+                 "CPU licenses unassigned", "vRAM per CPU (GB)", "Entitled assigned (GB)", "Entitled unassigned (GB)",
+                 "Entitled total (GB)", "VMs powered on", "VMs off/suspended", "Used uncapped (GB)", "Used (GB)",
+                 "96 GB cap saves (GB)", "Today's high-water (GB)", "12-month average (GB)", "Days of history",
+                 "Days without a sample", "Headroom on the average (GB)", "Headroom on the average (%)",
+                 "Headroom today (GB)", "Crossing date", "Crossing date at the recent trend", "Trend days",
+                 "Non-compliant since", "CPU licenses to add now", "CPU licenses to hold today's use",
+                 "vCenter-reported used (GB)"],
+        rows=rows, in_summary=False, note=note + (" " + " ".join(a.notes) if a.notes else ""),
     )
+
+
+def _consumer_row(p: Pool, vm: VmUse) -> list[Scalar]:
+    return [p.id, vm.name, vm.host, vm.vcenter, _r(vm.memory_gb, 2), _r(vm.counted_gb, 2), _r(vm.capped_by_gb, 2),
+            _r(100.0 * vm.counted_gb / p.used_gb if p.used_gb else None, 2)]
+
+
+CONSUMER_COLUMNS = ["Pool", "VM", "Host", "vCenter", "Configured (GB)", "Counted (GB)", "Above cap (GB)",
+                    "Share of pool (%)"]
 
 
 def top_consumers_table(a: Analysis, n: int) -> Table:
-    rows: list[list[Scalar]] = []
-    for p in a.pools:
-        for v in p.top_consumers(n):
-            rows.append([p.id, v.name, v.host, v.vcenter, _r(v.memory_gb, 2), _r(v.counted_gb, 2), _r(v.capped_by_gb, 2),
-                         _r(100.0 * v.counted_gb / p.used_gb if p.used_gb else None, 2)])
+    """Only pools where vRAM applies: elsewhere there is no entitlement to free memory for."""
+    rows = [_consumer_row(p, vm) for p in a.vram_pools for vm in p.top_consumers(n)]
     return Table(
-        id="vram_top_consumers", family=FAMILY.id, title=f"Top vRAM consumers (up to {n} per pool)",
-        columns=["Pool", "VM", "Host", "vCenter", "Configured (GB)", "Counted (GB)", "Above cap (GB)", "Share of pool (%)"],
-        rows=rows, note="Powered-on VMs only; 'Above cap' is memory the per-VM cap leaves uncounted.",
+        id="vram_top_consumers", family=FAMILY.id, title=f"Top vRAM consumers (up to {n} per vRAM pool)",
+        columns=CONSUMER_COLUMNS, rows=rows,
+        note="Powered-on VMs only; 'Above cap' is memory the per-VM cap leaves uncounted. Every powered-on VM "
+             "is in report.xlsx (sheet vram_consumers).",
     )
+
+
+def all_consumers_table(a: Analysis) -> Table:
+    rows = [_consumer_row(p, vm) for p in a.vram_pools for vm in p.top_consumers()]
+    return Table(id="vram_consumers", family=FAMILY.id, title="vRAM consumers (every powered-on VM of a vRAM pool)",
+                 columns=CONSUMER_COLUMNS, rows=rows, in_summary=False)
 
 
 def inventory_table(a: Analysis) -> Table:

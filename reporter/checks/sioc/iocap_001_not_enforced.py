@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, by_evidence
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import (
     KB1038241,
@@ -60,3 +61,8 @@ def run(ctx: CheckContext) -> Outcome:
             evidence=evidence, remediation="\n".join(fix.steps),
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = by_evidence("datastore", lambda ds: f"I/O caps not enforced on datastore {ds}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, by_evidence
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import KB1038241, REF_IOALLOC, group_evidence, groups, host_name, ps_set_iops, vm_count
 from reporter.core.findings import Severity
@@ -58,3 +59,8 @@ def run(ctx: CheckContext) -> Outcome:
                 + ["vSphere Client: VM > Edit Settings > Virtual Hardware > Hard disk N > Limit - IOPs."]),
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = by_evidence("datastore", lambda ds: f"IOPS limits in 32 KB units on datastore {ds}")

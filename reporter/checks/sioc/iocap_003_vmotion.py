@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, by_evidence
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import KB1038241, REF_PER_FILE, group_evidence, groups, vm_count
 from reporter.core.findings import Severity
@@ -116,3 +117,8 @@ def run(ctx: CheckContext) -> Outcome:
             evidence=evidence, remediation="\n".join(steps),
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = by_evidence("datastore", lambda ds: f"Limits that change after vMotion on datastore {ds}")

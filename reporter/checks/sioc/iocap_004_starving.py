@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, by_evidence
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import (
     KB1038241,
@@ -87,3 +88,8 @@ def _raise(vm: VM, d: DiskCaps, kind: CapKind, value: int, s: SiocSettings) -> s
         return f"  {d.name}: {value} IOPS - {ps_set_iops(vm, d, value)}"
     text = cap_value_text(kind, value, s)
     return f"  {d.name}: {text} - {ps_set_advanced(vm, f'sched.{d.node}.bandwidthCap', text)}"
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = by_evidence("datastore", lambda ds: f"I/O caps that starve VMs on datastore {ds}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, by_evidence
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import KB1038241, REF_LIMITS_50, group_evidence, groups, host_name, settings, vm_count
 from reporter.checks.sioc.fixes import legacy_fix
@@ -55,3 +56,8 @@ def run(ctx: CheckContext) -> Outcome:
             severity=Severity.medium if unknown else Severity.low,
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = by_evidence("datastore", lambda ds: f"Mixed bandwidth and IOPS caps on datastore {ds}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.helpers import ps_quote
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import (
@@ -100,3 +101,8 @@ def run(ctx: CheckContext) -> Outcome:
                 severity=Severity.medium if conflicts else Severity.low,
             ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+group_of = per_check("Old configuration-parameter caps alongside API disk limits")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import (
     CLIENT_ADVANCED_PATH,
@@ -76,3 +77,8 @@ def run(ctx: CheckContext) -> Outcome:
                 remediation="\n".join(steps + [CLIENT_ADVANCED_PATH]),
             ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+group_of = per_check("Invalid I/O cap values")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.grouping import Risk, by_evidence
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import KB1038241, REF_PER_FILE, group_evidence, groups, host_name, vm_count
 from reporter.core.findings import Severity, Status
@@ -48,3 +49,8 @@ def run(ctx: CheckContext) -> Outcome:
             status=Status.warn,
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.hygiene
+group_of = by_evidence("datastore", lambda ds: f"Disk scheduler unknown for VMs on datastore {ds}")

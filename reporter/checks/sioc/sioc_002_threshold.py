@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import REF_GUIDE, SECTION, settings
 from reporter.core.findings import Severity
@@ -77,3 +78,8 @@ def run(ctx: CheckContext) -> Outcome:
                 ),
             ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = per_check("SIOC congestion thresholds that do not fit the media")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import CLIENT_LIMIT_PATH, KB1038241, REF_GUIDE, SECTION, ps_set_iops, settings
 from reporter.core.findings import Severity
@@ -73,3 +74,8 @@ def run(ctx: CheckContext) -> Outcome:
                 remediation="\n".join(steps),
             ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = per_check("SIOC on datastores with a single VM")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import KB1038241, REF_GUIDE, SECTION, plural, powered_on_vms, settings
 from reporter.core.findings import Severity, Status
@@ -56,3 +57,8 @@ def run(ctx: CheckContext) -> Outcome:
                 remediation=fix, status=Status.warn,
             ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.performance
+group_of = per_check("Busy shared datastores without SIOC support")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import GroupKey, Risk
 from reporter.checks.snapshots import FAMILY
 from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_with_snapshots
 from reporter.checks.snapshots.settings import SnapshotSettings
-from reporter.core.findings import Severity, Status
+from reporter.core.findings import Finding, Severity, Status
 
 META = CheckMeta(
     id="SNAP-001",
@@ -70,3 +71,15 @@ def run(ctx: CheckContext) -> Outcome:
     if undated:
         out.notes.append(f"{undated} snapshot(s) have no creation time; their age is unknown.")
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss  # old snapshots grow until the datastore fills; deletion gets longer and riskier
+
+
+def group_of(f: Finding) -> GroupKey:
+    """Past the high threshold, or only past the warning one: two urgencies, one fix."""
+    age, high = f.evidence.get("oldest_age_days"), f.evidence.get("age_high_days")
+    if isinstance(age, (int, float)) and isinstance(high, (int, float)) and age >= high:
+        return GroupKey("past-high", f"Snapshots older than {high:g} days")
+    return GroupKey("past-warning", "Snapshots past the warning age")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.snapshots import FAMILY
 from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_with_snapshots
 from reporter.checks.snapshots.settings import MAX_SUPPORTED_CHAIN, SnapshotSettings
@@ -60,3 +61,7 @@ def run(ctx: CheckContext) -> Outcome:
         ))
     return out
 
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss
+group_of = per_check("Snapshot chains deeper than recommended")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.snapshots import FAMILY
 from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_with_snapshots
 from reporter.checks.snapshots.settings import SnapshotSettings
@@ -79,3 +80,8 @@ def run(ctx: CheckContext) -> Outcome:
         out.notes.append(f"{len(unknown)} VM(s) have snapshots of unknown size (layoutEx missing or incomplete): "
                          + ", ".join(sorted(unknown)[:20]) + (" …" if len(unknown) > 20 else ""))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss  # a full datastore stops every VM on it
+group_of = per_check("Snapshots holding too much datastore space")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.helpers import ps_quote
 from reporter.checks.snapshots import FAMILY
 from reporter.checks.snapshots.common import KB_BEST_PRACTICES, KB_CONSOLIDATE
@@ -71,3 +72,8 @@ def run(ctx: CheckContext) -> Outcome:
     if unknown:
         out.notes.append(f"runtime.consolidationNeeded was not reported for {unknown} VM(s).")
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss
+group_of = per_check("VM disks that need consolidation")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.snapshots import FAMILY
 from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_with_snapshots
 from reporter.checks.snapshots.settings import SnapshotSettings
@@ -69,3 +70,8 @@ def run(ctx: CheckContext) -> Outcome:
         out.findings.append(finding(META, view.vc, view.vm.name, object_id(view.vc, view.vm.moid), msg,
                                     evidence=ev, remediation=steps))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss  # abandoned backup snapshots grow and block the next backup
+group_of = per_check("Backup snapshots left behind")

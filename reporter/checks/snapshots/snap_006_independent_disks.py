@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
+from reporter.checks.grouping import Risk, per_check
 from reporter.checks.helpers import ps_quote, sh_quote
 from reporter.checks.snapshots import FAMILY
 from reporter.checks.snapshots.common import KB_BEST_PRACTICES, vms_with_snapshots
@@ -64,3 +65,8 @@ def run(ctx: CheckContext) -> Outcome:
             remediation=steps,
         ))
     return out
+
+
+# Root cause and risk (see reporter.checks.grouping).
+RISK = Risk.data_loss  # reverting the snapshot does not bring these disks back
+group_of = per_check("Snapshots that miss independent disks")

@@ -18,17 +18,18 @@ Scenarios are saved as small TOML files so a plan can be re-run::
     count = 20
     memory_gb = 16
 
-A scenario describes a steady state from now on: "compliant" compares the scenario's use
-with its entitlement; the 12-month average from history is shown for the current state only
-(a change moves it gradually, day by day).
+A scenario describes a steady state from now on. Both states get the pool verdict of
+``reporter.domain.licensing.verdict`` (the current one is the report's own, handed in by the
+caller): the scenario's use replaces today's high-water, the past days stay as history recorded
+them, so the scenario's crossing date says when its use would take the 12-month average over.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import tomllib
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +39,7 @@ from reporter.config.settings import Settings
 from reporter.core.model import VM, License, Snapshot
 from reporter.domain.licensing import Analysis, LicensingOptions, Pool, analyze
 from reporter.domain.licensing.rules import load_rules
+from reporter.domain.licensing.verdict import LicensingVerdicts, PoolVerdict, Verdict, evaluate, evaluate_pool
 from reporter.errors import ConfigError
 from reporter.history import VramHistory
 
@@ -61,6 +63,24 @@ class Scenario(BaseModel):
     add_cpu_licenses: int = Field(default=0, ge=0, le=100000)
     per_core: bool = False
     vram_table: Literal["aug2011", "jul2011"] | None = None
+
+    def has_changes(self) -> bool:
+        return bool(self.add_vms or self.power_off or self.edition or self.add_cpu_licenses or self.per_core
+                    or self.vram_table)
+
+    def short(self) -> str:
+        """The change in a few symbols: '+20 x 16 GB, +2 CPU licenses'."""
+        parts = [f"+{a.count} x {a.memory_gb:g} GB" for a in self.add_vms]
+        parts += [f"power off {p}" for p in self.power_off]
+        if self.edition:
+            parts.append(f"edition {self.edition}")
+        if self.add_cpu_licenses:
+            parts.append(f"+{self.add_cpu_licenses} CPU licenses")
+        if self.per_core:
+            parts.append("per core")
+        if self.vram_table:
+            parts.append(f"{self.vram_table} table")
+        return ", ".join(parts) or "no change"
 
     def describe(self) -> list[str]:
         out = []
@@ -130,6 +150,41 @@ class PlanResult:
     notes: list[str] = field(default_factory=list)
     current: Analysis | None = None
     planned: Analysis | None = None
+    current_verdicts: LicensingVerdicts | None = None
+    scenario_verdicts: LicensingVerdicts | None = None  # None when no change was asked for
+
+    def to_json(self) -> dict[str, Any]:
+        """``vcreport plan --json``: pool entries exactly as in summary.json."""
+        cur = self.current_verdicts.to_summary() if self.current_verdicts else {"pools": []}
+        scen = self.scenario_verdicts.to_summary() if self.scenario_verdicts else None
+        return {"current": {"licensing": cur}, "scenario": None if scen is None else {"licensing": scen}}
+
+    def outcomes(self) -> list[str]:
+        """One line per planned vRAM pool: '+20 x 16 GB -> vc01/enterprise_plus non-compliant on 2027-01-14'."""
+        if self.scenario_verdicts is None or self.current_verdicts is None:
+            return []
+        out = []
+        short = self.scenario.short()
+        for pv in self.scenario_verdicts.pools:
+            if pv.pool_id not in self.shown_after:
+                continue
+            before = self.current_verdicts.pool(self.shown_after[pv.pool_id])
+            now = f" (now: {outcome_text(before)})" if before is not None else ""
+            out.append(f"{short} -> {pv.pool_id} {outcome_text(pv)}{now}")
+        return out
+
+    shown_after: dict[str, str] = field(default_factory=dict)  # planned pool id -> current pool id
+
+
+def outcome_text(v: PoolVerdict) -> str:
+    """A verdict in a few words, with its date: 'non-compliant on 2027-01-14'."""
+    if v.verdict is Verdict.not_evaluated:
+        return "not evaluated"
+    if v.verdict is Verdict.non_compliant:
+        return "non-compliant now" + (f" (since {v.non_compliant_since.isoformat()})" if v.non_compliant_since else "")
+    if v.crossing_date is not None:
+        return f"{v.verdict.label}, non-compliant on {v.crossing_date.isoformat()}"
+    return f"{v.verdict.label}, no crossing within 3 years"
 
 
 def _resolve_pool(a: Analysis, wanted: str | None, need: str) -> Pool:
@@ -229,11 +284,8 @@ def apply(snapshot: Snapshot, scenario: Scenario, current: Analysis) -> tuple[Sn
     return planned, mapping, changes, notes
 
 
-def _yn(v: bool | None) -> str:
-    return "n/a" if v is None else ("yes" if v else "no")
-
-
-def _pool_metrics(p: Pool | None, *, per_core_model: bool, hist: Any, tib: dict[str, float]) -> dict[str, Any]:
+def _pool_metrics(p: Pool | None, *, per_core_model: bool, verdict: PoolVerdict | None,
+                  tib: dict[str, float]) -> dict[str, Any]:
     if p is None:
         return {}
     applies = p.vram_applies and not per_core_model
@@ -254,8 +306,7 @@ def _pool_metrics(p: Pool | None, *, per_core_model: bool, hist: Any, tib: dict[
         "vRAM entitled (GB)": None if ent is None else round(ent, 1),
         "Headroom (GB)": None if ent is None else round(ent - p.used_gb, 1),
         "Headroom (%)": None if not ent else round(100 * (ent - p.used_gb) / ent, 1),
-        "Compliant (use vs entitlement)": _yn(None if ent is None else p.used_gb <= ent),
-        "CPU licenses to add": p.licenses_needed() if applies else None,
+        **_verdict_metrics(verdict),
         "Per-CPU licenses (32-core rule)": per_cpu32,
         "Per-core licensed cores (16 min)": per_core,
         "License keys": ", ".join(p.license_keys) or None,
@@ -263,14 +314,56 @@ def _pool_metrics(p: Pool | None, *, per_core_model: bool, hist: Any, tib: dict[
     if per_core_model:
         for o, v in sorted(tib.items()):
             m[f"vSAN TiB included ({o.upper()})"] = round(per_core * v, 2)
-    if hist is not None:
-        m["12-month average (GB)"] = hist.avg_12m_gb
-        m["Days of history"] = hist.days_available
     return m
 
 
+def _verdict_metrics(v: PoolVerdict | None) -> dict[str, Any]:
+    """The pool verdict's figures, in the words the report uses."""
+    if v is None:
+        return {}
+    crossing = (v.crossing_date.isoformat() if v.crossing_date else
+                "already over" if v.verdict is Verdict.non_compliant else
+                None if v.verdict is Verdict.not_evaluated else "none within 3 years")
+    return {
+        "Verdict": v.verdict.label,
+        "12-month average (GB)": None if v.avg_12m_gb is None else round(v.avg_12m_gb, 1),
+        "Days of history": v.history_days,
+        "Today's high-water (GB)": round(v.high_water_today_gb, 1),
+        "Crossing date": crossing,
+        "Crossing date at the recent trend": v.crossing_date_trend.isoformat() if v.crossing_date_trend else None,
+        "CPU licenses to add now": v.cpu_licenses_to_add_now,
+        "CPU licenses to hold today's use": v.cpu_licenses_to_add_to_hold_today,
+    }
+
+
+def _scenario_verdicts(planned: Analysis, history: Any, current: LicensingVerdicts, mapping: dict[str, str],
+                       scenario: Scenario, shown: list[str]) -> LicensingVerdicts:
+    """The verdict of every planned pool: its past from the history of the pool it came from, and
+    the scenario's use as today's high-water (a steady state from today on)."""
+    back = {new: old for old, new in mapping.items()}
+    per_core = {mapping.get(pid, pid) for pid in shown} if scenario.per_core else set()
+    out = []
+    for p in planned.pools:
+        v = evaluate_pool(p, history, as_of=current.as_of, horizon_days=current.horizon_days,
+                          headroom_warn_pct=current.headroom_warn_pct, history_id=back.get(p.id, p.id),
+                          today_high_water_gb=p.used_gb)
+        if p.id in per_core and p.vram_applies:
+            v = replace(v, verdict=Verdict.not_evaluated,
+                        why="No vRAM verdict: per-core subscription (scenario): no vRAM entitlement.",
+                        entitled_gb=None, avg_12m_gb=None, history_days=0, cpu_licenses_to_add_now=None,
+                        cpu_licenses_to_add_to_hold_today=None, crossing_date=None, crossing_date_trend=None,
+                        trend_days=0, non_compliant_since=None, rolling_avg=(), projected_avg=())
+        out.append(v)
+    return LicensingVerdicts(as_of=current.as_of, horizon_days=current.horizon_days,
+                             headroom_warn_pct=current.headroom_warn_pct, pools=tuple(out))
+
+
 def plan(snapshot: Snapshot, scenario: Scenario, settings: Settings | None = None,
-         history: VramHistory | None = None) -> PlanResult:
+         history: VramHistory | None = None, *,
+         current_verdicts: LicensingVerdicts | None = None) -> PlanResult:
+    """``current_verdicts``: the report's verdict for this snapshot and history (``reporter.api.plan``
+    passes the pipeline's, so a plan and a report agree); without it, the verdict with the default
+    thresholds."""
     opts = LicensingOptions.from_settings(settings)
     if scenario.vram_table:
         opts = LicensingOptions(vram_table=scenario.vram_table, vsan_tib_per_core=opts.vsan_tib_per_core,
@@ -282,17 +375,27 @@ def plan(snapshot: Snapshot, scenario: Scenario, settings: Settings | None = Non
     if scenario.pool and current.pool(scenario.pool) is None:
         raise ConfigError(f"no pool {scenario.pool!r} in the snapshot (pools: {', '.join(p.id for p in current.pools)})")
     shown = [scenario.pool] if scenario.pool else [p.id for p in current.pools]
+    if current_verdicts is None:
+        as_of = history.as_of if history is not None else snapshot.collected_at.astimezone(UTC).date()
+        current_verdicts = evaluate(current, history, as_of=as_of)
+    scenario_verdicts = (_scenario_verdicts(planned, history, current_verdicts, mapping, scenario, shown)
+                         if scenario.has_changes() else None)
     tib = opts.tib_per_core(load_rules())
     lines: list[PlanLine] = []
+    shown_after: dict[str, str] = {}
     for pid in shown:
         cur = current.pool(pid)
         new = planned.pool(mapping.get(pid, pid))
-        hist = history.pool(pid) if history is not None and hasattr(history, "pool") else None
-        cm = _pool_metrics(cur, per_core_model=False, hist=hist, tib=tib)
-        nm = _pool_metrics(new, per_core_model=scenario.per_core, hist=None, tib=tib)
+        if new is not None:
+            shown_after[new.id] = pid
+        cv = current_verdicts.pool(pid)
+        nv = (scenario_verdicts.pool(new.id) if scenario_verdicts is not None and new is not None
+              else cv if new is not None and new.id == pid else None)
+        cm = _pool_metrics(cur, per_core_model=False, verdict=cv, tib=tib)
+        nm = _pool_metrics(new, per_core_model=scenario.per_core, verdict=nv, tib=tib)
         label = pid if new is None or new.id == pid else f"{pid} -> {new.id}"
         for metric in list(dict.fromkeys([*cm, *nm])):
-            lines.append(PlanLine(label, metric, cm.get(metric), nm.get(metric, "n/a (future)" if metric.startswith(("12-month", "Days of")) else None)))
+            lines.append(PlanLine(label, metric, cm.get(metric), nm.get(metric)))
     fleet_cur = current.core_summaries[-1]
     fleet_new = planned.core_summaries[-1]
     lines.append(PlanLine("all vCenters", "Per-CPU licenses (32-core rule)", fleet_cur.per_cpu_32, fleet_new.per_cpu_32))
@@ -305,5 +408,6 @@ def plan(snapshot: Snapshot, scenario: Scenario, settings: Settings | None = Non
     return PlanResult(
         scenario=scenario, vram_table=opts.vram_table, as_of=snapshot.collected_at.date(),
         snapshot_time=snapshot.collected_at.isoformat(), lines=lines, changes=changes or ["no change"],
-        notes=notes, current=current, planned=planned,
+        notes=notes, current=current, planned=planned, current_verdicts=current_verdicts,
+        scenario_verdicts=scenario_verdicts, shown_after=shown_after,
     )

@@ -1,0 +1,132 @@
+"""Benchmark: many vCenters at once over a WAN (not a test).
+
+Starts N simulators of --vms VMs each, every SOAP call delayed by --delay-ms (a WAN
+round trip), and times ``reporter.collect.collect()`` in a fresh child process for
+one vCenter alone and for all N with ``[collect] workers = N``; each child reports
+its wall time and peak RSS. Runs interleaved, --repeat times; the fastest of each
+is kept (all runs are printed).
+
+    python benchmarks/fleet.py [--vcenters 12] [--vms 1000] [--delay-ms 300] [--repeat 2]
+
+Goal: N vCenters in <= 1.5x the wall time of one, peak RSS <= 300 MB. The simulators
+run on the same cores as the collector: their CPU time is printed with each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from vcsim_harness import (  # noqa: E402
+    Vcsim,
+    VcsimLauncher,
+    build_launcher,
+    make_tls_files,
+    toml_table,
+)
+
+
+def server_cpu_seconds(sims: list[Vcsim]) -> float:
+    """CPU time the simulators have used so far (they share this machine's cores with the collector)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for sim in sims:
+        fields = Path(f"/proc/{sim.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def write_config(path: Path, sims: list[Vcsim], workers: int) -> Path:
+    text = "".join(toml_table("[[vcenter]]", s.vcenter_table(name=f"vc{n:02d}", timeout_s=600)) + "\n"
+                   for n, s in enumerate(sims))
+    text += toml_table("[output]", {"dir": str(path.parent / "reports")})
+    text += "\n" + toml_table("[collect]", {"workers": workers})
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def child(config: Path, page_size: int | None) -> int:
+    from reporter.collect import DEFAULT_PAGE_SIZE, collect
+    from reporter.config import load_config
+
+    cfg = load_config(config)
+    t0 = time.perf_counter()
+    snap = collect(cfg, progress=False, page_size=page_size or DEFAULT_PAGE_SIZE)
+    took = time.perf_counter() - t0
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"seconds": took, "vcenters": len(snap.vcenters), "vms": snap.vm_count(),
+                      "errors": len(snap.collection_errors), "maxrss_mb": usage.ru_maxrss / 1024,
+                      "cpu_seconds": usage.ru_utime + usage.ru_stime}))
+    return 0
+
+
+def in_child(config: Path, page_size: int | None) -> dict[str, Any]:
+    extra = ["--page-size", str(page_size)] if page_size else []
+    out = subprocess.run([sys.executable, __file__, "--child", str(config), *extra], capture_output=True, text=True, check=False,
+                         env=dict(os.environ))
+    if out.returncode != 0:
+        raise SystemExit(f"child failed:\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--vcenters", type=int, default=12)
+    ap.add_argument("--vms", type=int, default=1000)
+    ap.add_argument("--delay-ms", type=int, default=300)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--page-size", type=int, default=None, help="objects per page (default: the collector's)")
+    ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        return child(args.child, args.page_size)
+
+    work = Path(tempfile.mkdtemp(prefix="vcreport-fleet-"))
+    launcher = VcsimLauncher(binary=build_launcher(), tls=make_tls_files(work / "tls"), workdir=work)
+    try:
+        sims = [launcher.start(vms=args.vms, delay_ms=args.delay_ms, timeout_s=600) for _ in range(args.vcenters)]
+        one = write_config(work / "one.toml", sims[:1], workers=1)
+        fleet = write_config(work / "fleet.toml", sims, workers=args.vcenters)
+        runs: dict[str, list[dict[str, Any]]] = {"one": [], "fleet": []}
+        for n in range(args.repeat):
+            for name, config in (("one", one), ("fleet", fleet)):
+                before = server_cpu_seconds(sims)
+                r = in_child(config, args.page_size)
+                r["server_cpu_seconds"] = server_cpu_seconds(sims) - before
+                runs[name].append(r)
+                print(f"run {n + 1} {name}: {r['vcenters']} vCenter(s), {r['vms']:,} VMs, {r['seconds']:.2f} s, "
+                      f"CPU {r['cpu_seconds']:.1f} s (simulators {r['server_cpu_seconds']:.1f} s), peak RSS {r['maxrss_mb']:.0f} MB, errors {r['errors']}",
+                      flush=True)
+        best = {k: min(v, key=lambda r: r["seconds"]) for k, v in runs.items()}
+        result = {
+            "vcenters": args.vcenters, "vms_each": args.vms, "delay_ms": args.delay_ms,
+            "one_seconds": best["one"]["seconds"], "fleet_seconds": best["fleet"]["seconds"],
+            "ratio": best["fleet"]["seconds"] / best["one"]["seconds"],
+            "one_peak_rss_mb": max(r["maxrss_mb"] for r in runs["one"]),
+            "fleet_peak_rss_mb": max(r["maxrss_mb"] for r in runs["fleet"]),
+            "fleet_errors": max(r["errors"] for r in runs["fleet"]),
+        }
+        print(json.dumps(result))
+        print(f"| {args.vcenters} x {args.vms:,} VMs, {args.delay_ms} ms per call | one alone "
+              f"{result['one_seconds']:.1f} s | all, workers = {args.vcenters}: {result['fleet_seconds']:.1f} s | "
+              f"{result['ratio']:.2f}x | peak RSS {result['one_peak_rss_mb']:.0f} / {result['fleet_peak_rss_mb']:.0f} MB |")
+        return 0
+    finally:
+        launcher.stop_all()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

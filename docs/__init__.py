@@ -1,0 +1,1 @@
+"""The project documentation shipped with the tool (methodology.md is cited by every report)."""

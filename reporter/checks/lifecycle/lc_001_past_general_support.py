@@ -1,0 +1,60 @@
+"""LC-001: an ESXi host or vCenter past (or within ``eogs_warning_days`` of) the End of General
+Support of its release line. One check: the fix is the same upgrade, only the urgency differs."""
+
+from __future__ import annotations
+
+from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
+from reporter.checks.lifecycle import FAMILY
+from reporter.checks.lifecycle.common import KB_ESXI_BUILDS, KB_VCENTER_BUILDS, LIFECYCLE_MATRIX, METHOD, installed, today
+from reporter.checks.lifecycle.settings import LifecycleSettings
+from reporter.core.findings import Severity, Status
+from reporter.domain.lifecycle import lifecycle_status
+
+META = CheckMeta(
+    id="LC-001",
+    title="Release past or near End of General Support",
+    family=FAMILY.id,
+    severity=Severity.high,
+    object_type="host",
+    description="An ESXi host or vCenter whose release line is past its End of General Support, or within "
+                "eogs_warning_days (default 180) of it, on the day of the snapshot.",
+    rationale="Past End of General Support VMware ships no security patches or bug fixes for the release under "
+              "general support; an upgrade takes months to plan.",
+    remediation=("Plan the upgrade to a supported release: vCenter first, then the hosts.", f"See {METHOD}."),
+    references=(LIFECYCLE_MATRIX, KB_ESXI_BUILDS, KB_VCENTER_BUILDS),
+)
+
+
+def run(ctx: CheckContext) -> Outcome:
+    days = ctx.settings.get(LifecycleSettings).eogs_warning_days
+    on = today(ctx)
+    out = Outcome()
+    for item in installed(ctx):
+        status = lifecycle_status(item.product, item.version, on, days)
+        out.checked += 1
+        if status is None or not (status.past_general_support or status.within_warning):
+            continue
+        eogs = status.end_of_general_support.isoformat()
+        if status.past_general_support:
+            when = f"ended on {eogs} ({-status.days_to_end_of_general_support} days before the snapshot)"
+            sev, st = Severity.high, Status.fail
+        else:
+            when = f"ends on {eogs} (in {status.days_to_end_of_general_support} days)"
+            sev, st = Severity.medium, Status.warn
+        verify = "" if status.verified else " (date not verified against Broadcom's lifecycle matrix: check it)"
+        out.findings.append(finding(
+            META, item.vc, item.name, item.object_id,
+            f"{item.name} runs {item.label.text}; General Support for {item.product_name} {status.line} {when}"
+            f"{verify}.",
+            evidence={"product": item.product, "version": item.version, "build": item.build,
+                      "release": item.label.text, "end_of_general_support": eogs,
+                      "end_of_technical_guidance": status.end_of_technical_guidance.isoformat(),
+                      "days_to_end_of_general_support": status.days_to_end_of_general_support,
+                      "verified": status.verified},
+            remediation=[f"Upgrade {item.name} to a supported {item.product_name} release "
+                         "(vCenter before its hosts).",
+                         "vSphere Client: Lifecycle Manager (hosts) / vCenter Server Management > Update (vCenter).",
+                         f"See {METHOD}."],
+            severity=sev, status=st, object_type=item.object_type,
+        ))
+    return out

@@ -1,0 +1,248 @@
+"""Evidence as a reader sees it: human labels and units, small tables for structures, a plain
+caveat for unverified rule data, and the methodology section a check is explained in.
+
+Every format that shows evidence (HTML, PDF, email, XLSX, CSV) goes through here, so a label
+reads the same everywhere. Keys holding vSphere names (``ctkEnabled``,
+``sched.scsi0:0.throughputCap``) stay as they are: an administrator searches for them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from reporter.core.findings import Finding
+
+# Bookkeeping that templates show on their own (waivers) or that is not evidence at all.
+# "reference"/"source" cite KBs and methodology sections, which the check's references and
+# methodology line already show.
+HIDDEN = frozenset({"waiver", "waiver_expired", "source", "url", "from_property", "fix_verified", "verified",
+                    "reference"})
+
+UNVERIFIED_CAVEAT = "Fixed build not confirmed by the KB; verify before relying on it."
+
+# key -> label; the unit comes from the key's suffix (see _unit) unless the label map says otherwise.
+LABELS: dict[str, str] = {
+    # shared
+    "vm": "VM", "vms": "VMs", "host": "Host", "hosts": "Hosts", "datastore": "Datastore", "datastores": "Datastores",
+    "disk": "Disk", "disks": "Disks", "node": "Device node", "mode": "Mode", "state": "State", "type": "Type",
+    "kb": "KB", "rdm": "RDM", "pool": "vRAM pool", "edition": "Edition", "vcenters": "vCenters", "stage": "Stage",
+    "error_type": "Error", "vcenter": "vCenter", "power_state": "Power state", "vm_power_state": "Power state",
+    "hw_version": "Hardware version", "host_version": "ESXi version", "host_build": "ESXi build",
+    # CBT
+    "change_tracking_enabled": "CBT on (VM)", "in_backup_scope": "In backup scope", "change_id": "changeId",
+    "capacity_gb": "Capacity", "defects": "Known defects", "release": "Release", "fixed_build": "Fixed build",
+    "fix": "Fixed in", "disks_over_boundary": "Disks over the boundary", "vms_at_risk": "VMs at risk",
+    # snapshots
+    "snapshot_count": "Snapshots", "total_size_gb": "Snapshot space", "snapshot_gb": "Snapshot space",
+    "merge_worst_case_gb": "Space needed to delete (worst case)", "free_gb": "Free space",
+    "pct_of_free": "Share of free space", "oldest_snapshot": "Oldest snapshot", "oldest_age_days": "Oldest snapshot age",
+    "age_warn_days": "Warning age", "age_high_days": "High age", "snapshots_over_threshold": "Snapshots over the age",
+    "created": "Created", "age_days": "Age", "size_gb": "Size", "depth": "Depth", "current": "Current",
+    "quiesced": "Quiesced", "memory": "Memory", "chain_depth": "Chain depth", "max_chain_depth": "Recommended maximum",
+    "supported_maximum": "Supported maximum", "chain": "Chain", "size_warn_gb": "Space threshold",
+    "pct_of_free_warn": "Warning share of free space", "pct_of_free_high": "High share of free space",
+    "snapshots": "Snapshots", "consolidation_needed": "Consolidation needed", "leftover_deltas": "Leftover delta files",
+    "delta_gb": "Delta size", "backup_snapshots": "Backup snapshots", "pattern": "Matched name",
+    "independent_disks": "Independent disks", "label": "Disk", "key": "Device key", "file": "File",
+    # CPU/MMU
+    "configured_guest_id": "Guest OS id (configured)", "configured_guest_full_name": "Guest OS (configured)",
+    "tools_guest_id": "Guest OS id (VMware Tools)", "tools_guest_full_name": "Guest OS (VMware Tools)",
+    "windows_2003_by": "Windows 2003 per", "bitness": "Bitness", "service_pack": "Service pack",
+    "virtual_exec_usage": "virtualExecUsage", "virtual_mmu_usage": "virtualMmuUsage", "configured_mode": "Configured mode",
+    # SIOC / I/O caps
+    "scheduler": "Disk scheduler", "scheduler_reason": "Scheduler determined from", "scheduler_options": "Host options",
+    "applies": "Enforced cap", "invalid": "Invalid values", "value": "Value", "reason": "Reason",
+    "busy_vm_count_setting": "Busy-VM threshold", "multiple_host_access": "Shared by several hosts",
+    "sioc_supported": "SIOC supported", "stats_collection_enabled": "Statistics collection",
+    "congestion_threshold_ms": "Congestion threshold", "recommended_range_ms": "Recommended range",
+    "default_ms": "Default threshold", "ssd": "SSD", "disks_on_datastore": "Disks on the datastore",
+    "powered_on_vms": "Running VMs",
+    # licensing
+    "license_key": "License key", "edition_key": "Edition key", "expires": "Expires", "days_left": "Days left",
+    "assigned_to": "Assigned to", "warn_days": "Warning window", "total": "Total", "used": "Used",
+    "unassigned": "Unassigned", "cost_unit": "Cost unit", "vram_pool": "vRAM pool",
+    "vram_gb_from_unassigned": "vRAM from unassigned licenses", "vram_table": "vRAM table",
+    "vram_per_cpu_gb": "vRAM per CPU license", "per_vm_cap_gb": "Per-VM cap", "cpu_licenses_total": "CPU licenses",
+    "cpu_licenses_assigned": "CPU licenses assigned", "cpu_licenses_unassigned": "CPU licenses unassigned",
+    "entitled_gb": "Entitlement", "entitled_assigned_gb": "Entitlement (assigned)",
+    "entitled_unassigned_gb": "Entitlement (unassigned)", "used_gb_now": "vRAM used now",
+    "used_gb_uncapped": "vRAM used (without per-VM cap)", "cap_effect_gb": "Saved by the per-VM cap",
+    "avg_12m_gb": "12-month average", "days_of_history": "History", "window_days": "Window",
+    "missing_days": "Days missing", "first_day": "First day", "peak_high_water_gb": "Peak high-water",
+    "licenses_needed": "Licenses needed",
+}
+
+# Which methodology section explains a check (docs/methodology.md#<anchor>).
+METHODOLOGY_SECTIONS: dict[str, str] = {
+    "collection": "Collection", "vram-pools": "vRAM pools", "vram-compliance": "vRAM compliance",
+    "license-inventory": "License inventory", "snapshot-age": "Snapshot age and chain depth",
+    "snapshot-space": "Snapshot space", "snapshot-hygiene": "Snapshot hygiene", "cbt": "Changed Block Tracking",
+    "cbt-defects": "Known CBT defects", "cpu-mmu-win2003": "Windows Server 2003 CPU/MMU mode",
+    "sioc": "Storage I/O Control", "disk-io-caps": "Disk I/O caps", "disk-scheduler": "Disk I/O scheduler",
+}
+_CHECK_SECTION: dict[str, str] = {
+    "CBT-006": "cbt-defects", "LIC-001": "vram-compliance", "LIC-006": "license-inventory",
+    "LIC-007": "license-inventory", "LIC-008": "license-inventory", "LIC-009": "license-inventory",
+    "SNAP-003": "snapshot-space", "SNAP-004": "snapshot-hygiene", "SNAP-005": "snapshot-hygiene",
+    "SNAP-006": "snapshot-hygiene", "IOCAP-003": "disk-scheduler", "IOCAP-009": "disk-scheduler",
+}
+_PREFIX_SECTION = {"CBT": "cbt", "CPU": "cpu-mmu-win2003", "GEN": "collection", "IOCAP": "disk-io-caps",
+                   "LIC": "vram-pools", "SIOC": "sioc", "SNAP": "snapshot-age"}
+
+
+@dataclass(frozen=True)
+class Methodology:
+    anchor: str
+    title: str
+
+    @property
+    def target(self) -> str:
+        return f"docs/methodology.md#{self.anchor}"
+
+    @property
+    def text(self) -> str:
+        """'Methodology: vRAM pools (docs/methodology.md#vram-pools)'."""
+        return f"Methodology: {self.title} ({self.target})"
+
+
+def methodology(check_id: str) -> Methodology | None:
+    anchor = _CHECK_SECTION.get(check_id) or _PREFIX_SECTION.get(check_id.split("-", 1)[0])
+    return Methodology(anchor, METHODOLOGY_SECTIONS[anchor]) if anchor else None
+
+
+# Where a family uses a key in its own sense.
+FAMILY_LABELS: dict[str, dict[str, str]] = {
+    "IOCAP": {"fix": "Fix", "enforced": "Enforced", "effective_limit": "Effective limit",
+              "why_not_enforced": "Why not enforced", "after_vmotion": "After vMotion"},
+    "SIOC": {"vms": "VMs", "hosts": "Hosts", "type": "Datastore type"},
+}
+
+
+def label(key: str, check_id: str = "") -> str:
+    """A reader's label for an evidence key; vSphere names (no underscore) are kept."""
+    family = FAMILY_LABELS.get(check_id.split("-", 1)[0], {})
+    if key in family:
+        return family[key]
+    if key in LABELS:
+        return LABELS[key]
+    if "_" not in key:
+        return key[:1].upper() + key[1:] if key.islower() else key
+    words = [w for w in re.split(r"_+", key) if w and w not in ("gb", "days", "ms", "pct", "iops")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def _unit(key: str) -> str:
+    for suffix, unit in (("_gb", "GB"), ("_days", "days"), ("_ms", "ms"), ("_iops", "IOPS")):
+        if key.endswith(suffix):
+            return unit
+    if key.startswith("pct_") or key.endswith("_pct"):
+        return "%"
+    if key == "warn_days" or key == "days_left":
+        return "days"
+    return ""
+
+
+def scalar(value: Any, key: str = "") -> str:
+    """One value as text, with the unit its key implies (GB with one decimal, days, ms, %)."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    unit = _unit(key)
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)
+        if unit == "GB":
+            return f"{value:,.1f} GB"
+        if unit == "days":
+            return f"{value:,.1f} days" if isinstance(value, float) and value != int(value) else f"{value:,.0f} days"
+        text = f"{value:,.1f}" if isinstance(value, float) and value != int(value) else f"{value:,.0f}"
+        return f"{text} {unit}".rstrip() if unit != "%" else f"{text} %"
+    if isinstance(value, (datetime, date)):
+        return value.strftime("%Y-%m-%d %H:%M UTC") if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, str):
+        if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?", value):
+            return value[:10] + " " + value[11:16] + " UTC"
+        return value
+    return str(value)
+
+
+@dataclass(frozen=True)
+class EvidenceTable:
+    """A list of records (or one record) as a small table."""
+
+    columns: list[str]
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    key: str
+    label: str
+    text: str | None  # scalars and short lists
+    table: EvidenceTable | None = None  # structures
+
+
+def _is_unverified(value: Any) -> bool:
+    if isinstance(value, dict):
+        if value.get("fix_verified") is False or value.get("verified") is False:
+            return True
+        src = value.get("source")
+        if isinstance(src, str) and src.upper().startswith("UNVERIFIED"):
+            return True
+        return any(_is_unverified(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_is_unverified(v) for v in value)
+    return False
+
+
+def _table(value: Any) -> EvidenceTable:
+    if isinstance(value, dict):
+        return EvidenceTable(["Item", "Value"], [[label(k), flat(v, k)] for k, v in value.items() if k not in HIDDEN])
+    records = [v for v in value if isinstance(v, dict)]
+    keys: list[str] = []
+    for r in records:
+        keys += [k for k in r if k not in HIDDEN and k not in keys]
+    return EvidenceTable([label(k) for k in keys], [[flat(r.get(k), k) for k in keys] for r in records])
+
+
+def flat(value: Any, key: str) -> str:
+    """A value inside a table cell: nested structures as 'label: value' text (never JSON)."""
+    if isinstance(value, dict):
+        return "; ".join(f"{label(k)}: {flat(v, k)}" for k, v in value.items() if k not in HIDDEN)
+    if isinstance(value, (list, tuple)):
+        if all(not isinstance(v, (dict, list)) for v in value):
+            if key.endswith("_range_ms") and len(value) == 2:
+                return f"{scalar(value[0])}–{scalar(value[1])} ms"
+            return ", ".join(scalar(v) for v in value) or "none"
+        return " | ".join(flat(v, key) for v in value)
+    return scalar(value, key)
+
+
+def items(evidence: dict[str, Any], check_id: str = "") -> list[EvidenceItem]:
+    out: list[EvidenceItem] = []
+    for k, v in evidence.items():
+        if k in HIDDEN:
+            continue
+        structured = isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, dict) for x in v))
+        if structured and v:
+            out.append(EvidenceItem(k, label(k, check_id), None, _table(v)))
+        else:
+            out.append(EvidenceItem(k, label(k, check_id), flat(v, k)))
+    return out
+
+
+def caveats(f: Finding) -> list[str]:
+    """Plain sentences for rule data the report could not confirm."""
+    return [UNVERIFIED_CAVEAT] if _is_unverified(f.evidence) else []
+
+
+def as_text(evidence: dict[str, Any], check_id: str = "") -> str:
+    """One line for spreadsheet cells and plain text: 'Label: value; Label: a | b'."""
+    return "; ".join(f"{i.label}: {i.text if i.table is None else flat(evidence[i.key], i.key)}"
+                     for i in items(evidence, check_id))

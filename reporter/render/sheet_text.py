@@ -1,0 +1,107 @@
+"""Names and cell values for spreadsheet output: one naming style, typed cells.
+
+Sheet names are derived from the stable sheet id (which is also the CSV file stem), so the
+two never drift apart: ``vram_pools`` is the sheet "vRAM Pools" and the file
+``csv/vram_pools.csv``. Words are title-cased; product terms keep VMware's spelling.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+Cell = str | int | float | bool | datetime | date | None
+
+# How VMware writes these words; every other word is capitalised.
+PRODUCT_WORDS = {
+    "vram": "vRAM", "vcenter": "vCenter", "vcenters": "vCenters", "cbt": "CBT", "sioc": "SIOC", "cpu": "CPU",
+    "mmu": "MMU", "vm": "VM", "vms": "VMs", "win2003": "Win2003", "io": "I/O", "iops": "IOPS", "gb": "GB",
+    "mb": "MB", "ms": "ms", "id": "ID", "uuid": "UUID", "rdm": "RDM", "esxi": "ESXi", "hw": "HW",
+    "vsan": "vSAN", "ctk": "CTK", "pct": "%", "12m": "12-month", "mbps": "MB/s",
+    # RVTools' tab names, which admins know: vSwitch, vPort, pNIC, dvSwitch, dvPort, VIB
+    "vswitch": "vSwitch", "vport": "vPort", "pnic": "pNIC", "dvswitch": "dvSwitch", "dvport": "dvPort", "vib": "VIB",
+}
+SMALL_WORDS = {"of", "per", "and", "by", "to", "with", "on", "in", "or", "for", "from", "if"}
+EXCEL_SHEET_NAME_MAX = 31
+
+
+def _words(stem: str) -> list[str]:
+    return [w for w in re.split(r"[_\s]+", stem) if w]
+
+
+def sheet_title(sheet_id: str) -> str:
+    """``"cbt_defect_hosts"`` -> ``"CBT Defect Hosts"`` (at most 31 characters, Excel's limit)."""
+    words = []
+    for i, w in enumerate(_words(sheet_id)):
+        low = w.lower()
+        if low in PRODUCT_WORDS:
+            words.append(PRODUCT_WORDS[low])
+        elif i and low in SMALL_WORDS:
+            words.append(low)
+        else:
+            words.append(w[:1].upper() + w[1:])
+    # "/" is one of the characters Excel forbids in a sheet name.
+    return " ".join(words).replace("I/O", "IO")[:EXCEL_SHEET_NAME_MAX].rstrip() or "Sheet"
+
+
+# A unit at the end of an evidence key becomes the column's unit in brackets.
+UNIT_SUFFIXES = {"gb": "GB", "mb": "MB", "pct": "%", "days": "days", "hours": "hours", "ms": "ms",
+                 "iops": "IOPS", "mbps": "MB/s", "bytes": "bytes"}
+
+
+def column_label(key: str) -> str:
+    """An evidence key as a column title: ``"avg_12m_gb"`` -> ``"Avg 12-month (GB)"``.
+
+    Hook: once checks publish their own evidence label maps, those labels take precedence here.
+    """
+    # camelCase keys (vCenter's own property names) split into words too.
+    words = _words(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key.replace(".", " ")))
+    unit = None
+    if len(words) > 1 and words[-1].lower() in UNIT_SUFFIXES:
+        unit = UNIT_SUFFIXES[words.pop().lower()]
+    spelled = [PRODUCT_WORDS.get(w.lower(), w.lower()) for w in words]
+    # Capitalise the first word unless it has VMware's own spelling ("vRAM", "vCenter").
+    if spelled and words[0].lower() not in PRODUCT_WORDS:
+        spelled[0] = spelled[0][:1].upper() + spelled[0][1:]
+    text = " ".join(spelled)
+    return f"{text} ({unit})" if unit else text
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}| UTC)?")
+
+
+def parse_iso(text: str) -> datetime | date | None:
+    """An ISO 8601 date or date-time written as text, as a value; None when it is not one."""
+    try:
+        if ISO_DATE.fullmatch(text):
+            return date.fromisoformat(text)
+        if ISO_DATETIME.fullmatch(text):
+            parsed = datetime.fromisoformat(text.replace(" UTC", "+00:00").replace("Z", "+00:00"))
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed
+    except ValueError:
+        return None
+    return None
+
+
+def scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "" if value is None else str(value)
+
+
+def flat_value(value: Any) -> Cell:
+    """A piece of evidence as one cell: scalars as they are (ISO dates as dates), a list as its
+    items one per line, a mapping as "label: value" pairs."""
+    if isinstance(value, dict):
+        return ", ".join(f"{column_label(str(k))}: {scalar_text(flat_value(v))}" for k, v in value.items()) or None
+    if isinstance(value, list | tuple):
+        return "\n".join(scalar_text(flat_value(v)) for v in value) or None
+    if isinstance(value, str):
+        return parse_iso(value) or value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)
