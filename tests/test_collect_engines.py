@@ -120,13 +120,15 @@ def test_single_page_server_ignoring_max_objects(vcsim_factory, tmp_path, monkey
     (vc,) = fast.vcenters.values()
     assert (len(vc.vms), len(vc.hosts), len(vc.clusters)) == (30, 5, 2)
     assert all(vm.disks and vm.layout_ex for vm in vc.vms.values())
-    # Every object of the fast engine's 6 reads (4 folders, 1 datacenter, 2 clusters,
-    # 5 hosts, 1 datastore, 30 VMs) came in a batch: one per read, or with small batches
-    # and chunks one per VM (~10 KB each, cut once a chunk holds an end).
+    # Every object of the fast engine's bulk reads (first 4 folders, 1 datacenter, 2 clusters,
+    # 5 hosts, 1 datastore, 30 VMs; then the host configuration reads) came in a batch: one
+    # per read, or with small batches and chunks one per VM (~10 KB each, cut once a chunk
+    # holds an end).
     if batch_bytes is None:
-        assert parsed == [4, 1, 2, 5, 1, 30]
+        assert parsed[:6] == [4, 1, 2, 5, 1, 30]
     else:
-        assert sum(parsed) == 43 and parsed[-30:] == [1] * 30
+        assert sum(parsed) > 43 and ",".join(["1"] * 30) in ",".join(map(str, parsed))
+        assert 30 not in parsed
 
 
 def test_default_inventory_light(vcsim, tmp_path):
