@@ -144,7 +144,7 @@ def plan(snapshot: Snapshot | str | Path, cfg: Config | None = None, *, scenario
     vram_table) are applied on top of it."""
     from reporter.domain.licensing.plan import Scenario, load_scenario, merge
     from reporter.domain.licensing.plan import plan as _plan
-    from reporter.pipeline.report import history_for_report
+    from reporter.pipeline.report import check_context, history_for_report
 
     snap = snapshot if isinstance(snapshot, Snapshot) else load_snapshot(snapshot)
     base = load_scenario(scenario) if isinstance(scenario, (str, Path)) else scenario
