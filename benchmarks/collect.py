@@ -306,9 +306,12 @@ def main() -> int:
     ap.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE)
     ap.add_argument("--repeat", type=int, default=3,
                     help="interleaved runs of (b), (t), (c), (p); the fastest of each is kept")
+    ap.add_argument("--modes", default=",".join(MODES),
+                    help="which of bulk,transfer,fast,pyvmomi to run (default all; (g) and (v) always run)")
     ap.add_argument("--json", type=Path, help="also write the results here")
-    ap.add_argument("--before-src", type=Path,
-                    help="also time `vcreport collect` with the reporter package from this directory")
+    ap.add_argument("--before-src", type=Path, action="append", default=[],
+                    help="also time `vcreport collect` with the reporter package from this directory "
+                         "(repeatable: before, before2, ...; the table shows the first)")
     ap.add_argument("--child", choices=["bulk", "transfer", "fast", "pyvmomi"], help=argparse.SUPPRESS)
     ap.add_argument("--config", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -329,15 +332,16 @@ def main() -> int:
     print(f"  and the same inventory answered in single pages: started in {time.perf_counter() - t0:.1f} s",
           flush=True)
     go_binary = build_go_peer()
-    sources = {"after": ROOT, **({"before": args.before_src.resolve()} if args.before_src else {})}
-    runs: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
+    sources = {"after": ROOT, **{f"before{i + 1 if i else ''}": src.resolve() for i, src in enumerate(args.before_src)}}
+    modes = [m for m in MODES if m in args.modes.split(",")]
+    runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
     peer: dict[str, list[dict[str, Any]]] = {"paged": [], "single": []}
     procs: dict[tuple[str, str], list[dict[str, Any]]] = {(src, s): [] for src in sources for s in peer}
     try:
         config = sim.config_file(workdir, timeout_s=600)
         sims = {"paged": (sim, config), "single": (single, single.config_file(workdir, timeout_s=600))}
         for i in range(max(1, args.repeat)):
-            for mode in MODES:
+            for mode in modes:
                 r = in_child(mode, config, args.page_size, workdir)
                 runs[mode].append(r)
                 extra = f", {r['bytes'] / 1e6:.1f} MB in {r['pages']} pages" if mode == "transfer" else ""
@@ -362,6 +366,15 @@ def main() -> int:
         launcher.stop_all()
         shutil.rmtree(workdir, ignore_errors=True)
 
+    if modes != list(MODES):
+        result = {"vms": args.vms, "page_size": args.page_size, "repeat": args.repeat, "bulk_s": None,
+                  "modes": {m: {"seconds": min(r["seconds"] for r in rs), "cpu_s": min(r["cpu_seconds"] for r in rs),
+                                "peak_rss_mb": max(r["maxrss_mb"] for r in rs)} for m, rs in runs.items()}}
+        _peer_results(result, peer, procs)
+        print_process_table(args, result, list(sources))
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2))
+        return 0
     best = {m: min(rs, key=lambda r: r["seconds"]) for m, rs in runs.items()}
     bulk, xfer, fast, ref = (best[m]["seconds"] for m in MODES)
     result: dict[str, Any] = {
@@ -378,6 +391,17 @@ def main() -> int:
         "ratio_fast_bulk": fast / bulk, "ratio_pyvmomi_bulk": ref / bulk, "ratio_transfer_bulk": xfer / bulk,
         "ratio_fast_transfer": fast / xfer,
     }
+    _peer_results(result, peer, procs)
+    if naive_t:
+        result["naive_s"] = naive_t["total_extrapolated"]
+        result["naive_vm_sample"] = naive_t["VirtualMachine"]["measured"]
+        result["ratio_naive_fast"] = naive_t["total_extrapolated"] / fast
+    _print_tables(args, result, naive_t, list(sources))
+    return 0
+
+
+def _peer_results(result: dict[str, Any], peer: dict[str, list[dict[str, Any]]],
+                  procs: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
     result["go"] = {name: {"retrieve_s": min(r["retrieve_s"] for r in rs),
                            "process_s": min(r["process_s"] for r in rs),
                            "peak_rss_mb": max(r["maxrss_mb"] for r in rs), "objects": rs[0]["objects"],
@@ -389,10 +413,11 @@ def main() -> int:
                                            "all_runs_s": [round(r["seconds"], 2) for r in rs],
                                            "all_runs_rss_mb": [round(r["maxrss_mb"]) for r in rs]}
                          for (src, name), rs in procs.items()}
-    if naive_t:
-        result["naive_s"] = naive_t["total_extrapolated"]
-        result["naive_vm_sample"] = naive_t["VirtualMachine"]["measured"]
-        result["ratio_naive_fast"] = naive_t["total_extrapolated"] / fast
+
+
+def _print_tables(args: argparse.Namespace, result: dict[str, Any], naive_t: dict[str, Any] | None,
+                  sources: list[str]) -> None:
+    bulk, xfer, fast, ref = (result[k] for k in ("bulk_s", "transfer_s", "fast_s", "pyvmomi_s"))
     print()
     print("| VMs | delay | (a) naive | (b) pyVmomi bulk | (t) raw transfer | (c) `collect()` fast | "
           "(p) `collect(engine=\"pyvmomi\")` | (c)/(b) | (p)/(b) | (t)/(b) | (c)/(t) | (a)/(c) | peak RSS (c) / (p) |")
@@ -415,10 +440,9 @@ def main() -> int:
           f"{result['fast_save_s']:.2f} s. Client CPU (whole child process): (b) {cpu['bulk']:.2f} s, "
           f"(t) {cpu['transfer']:.2f} s, (c) {cpu['fast']:.2f} s, (p) {cpu['pyvmomi']:.2f} s. "
           f"Fastest of {args.repeat} interleaved runs each; all runs (s): {result['all_runs_s']}.")
-    print_process_table(args, result, list(sources))
+    print_process_table(args, result, sources)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
-    return 0
 
 
 def print_process_table(args: argparse.Namespace, result: dict[str, Any], sources: list[str]) -> None:
@@ -436,7 +460,8 @@ def print_process_table(args: argparse.Namespace, result: dict[str, Any], source
         after = result["process"][f"after/{name}"]
         row = (f"| {args.vms:,} | {label} | {go['retrieve_s']:.2f} s | {go['peak_rss_mb']:.0f} MB "
                f"| {after['seconds']:.2f} s | {after['peak_rss_mb']:.0f} MB "
-               f"| {after['seconds'] / go['retrieve_s']:.2f} | {after['seconds'] / result['bulk_s']:.2f} |")
+               f"| {after['seconds'] / go['retrieve_s']:.2f} "
+               f"| {after['seconds'] / result['bulk_s'] if result['bulk_s'] else float('nan'):.2f} |")
         if before:
             old = result["process"][f"before/{name}"]
             row += (f" {old['seconds']:.2f} s | {old['peak_rss_mb']:.0f} MB "

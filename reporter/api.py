@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reporter import __version__
 from reporter.checks import all_checks, load_all
@@ -29,18 +29,34 @@ from reporter.core.formats import DEMO_FORMATS
 from reporter.core.fsutil import set_file_mode
 from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError
-from reporter.history import ImportResult, VramHistory, export_csv, import_csv, load_for_report, record_snapshot
-from reporter.pipeline.report import (
-    ReportOutput,
-    check,
-    check_context,
-    compute_delta,
-    history_for_report,
-    load_findings,
-    report,
-    resolve_formats,
-)
-from reporter.render.signature_check import VerificationReport
+
+if TYPE_CHECKING:
+    from reporter.history import ImportResult, VramHistory
+    from reporter.pipeline.report import (
+        ReportOutput,
+        check,
+        check_context,
+        compute_delta,
+        load_findings,
+        report,
+        resolve_formats,
+    )
+    from reporter.render.signature_check import VerificationReport
+
+# Re-exported from the report pipeline, imported on first use: ``vcreport collect`` needs
+# none of it, and importing it (pandas, SQLAlchemy, the renderers, pyHanko) would add
+# about a second to every collect.
+_PIPELINE_NAMES = frozenset({"ReportOutput", "check", "check_context", "compute_delta", "load_findings", "report",
+                             "resolve_formats"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PIPELINE_NAMES:
+        from reporter.pipeline import report as pipeline_report
+
+        return getattr(pipeline_report, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ReportOutput", "check", "check_context", "collect", "compute_delta", "demo", "find_sample", "history_export",
@@ -106,6 +122,9 @@ def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | Non
     with resources.as_file(find_sample("sample-snapshot.json.gz")) as sample, \
             resources.as_file(find_sample("sample-config.toml")) as sample_config, \
             resources.as_file(find_sample("sample-vram-history.csv")) as sample_history:
+        from reporter.history import import_csv, load_for_report
+        from reporter.pipeline.report import report
+
         snap = load_snapshot(sample)
         # The sample config brings thresholds and a waiver, so the demo shows a waived finding too.
         sample_cfg = load_config(sample_config)
@@ -128,6 +147,7 @@ def plan(snapshot: Snapshot | str | Path, cfg: Config | None = None, *, scenario
     vram_table) are applied on top of it."""
     from reporter.domain.licensing.plan import Scenario, load_scenario, merge
     from reporter.domain.licensing.plan import plan as _plan
+    from reporter.pipeline.report import check_context, history_for_report
 
     snap = snapshot if isinstance(snapshot, Snapshot) else load_snapshot(snapshot)
     base = load_scenario(scenario) if isinstance(scenario, (str, Path)) else scenario
@@ -178,14 +198,20 @@ def vram_sampler(cfg: Config, *, insecure: bool = False) -> Any:
 
 def record_history(cfg: Config, snapshot: Snapshot, *, source: str = "collect") -> int:
     """Store the snapshot's vRAM pool readings in the history database; returns rows added."""
+    from reporter.history import record_snapshot
+
     return record_snapshot(cfg, snapshot, source=source)
 
 
 def history_import(cfg: Config, path: str | Path) -> ImportResult:
+    from reporter.history import import_csv
+
     return import_csv(cfg, path)
 
 
 def history_export(cfg: Config, out: str | Path | None = None) -> tuple[str, int]:
+    from reporter.history import export_csv
+
     return export_csv(cfg, out)
 
 

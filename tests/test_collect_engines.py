@@ -38,7 +38,7 @@ from test_collect_protocol import Recorder
 from vcsim_harness import save_inventory
 
 from reporter.api import load_config
-from reporter.collect import collect, convert, fastxml, rawsoap, sample_vram
+from reporter.collect import batches, collect, convert, fastxml, rawsoap, sample_vram
 from reporter.collect.vcenter import VCenterCollector
 from reporter.core.model import Snapshot
 from reporter.core.snapshot_io import dumps
@@ -92,10 +92,26 @@ def test_default_inventory(vcsim, tmp_path, page_size):
     assert all(vm.disks and vm.layout_ex and vm.folder_path == "/DC0/vm" for vm in vc.vms.values())
 
 
-def test_single_page_server_ignoring_max_objects(vcsim_factory, tmp_path, monkeypatch):
+@pytest.mark.parametrize("batch_bytes", [None, 3000])
+def test_single_page_server_ignoring_max_objects(vcsim_factory, tmp_path, monkeypatch, batch_bytes):
     """A server that answers every read in one page whatever maxObjects says (vcsim
     0.24 unpatched; maxObjects is only a hint to vCenter too): both engines read each
-    type in one call, and the snapshots are equal to each other and to a paged read."""
+    type in one call, and the snapshots are equal to each other and to a paged read.
+    With small batches (about one VM each) the fast engine's pages are parsed by its
+    worker thread, batch after batch."""
+    if batch_bytes is not None:
+        monkeypatch.setattr(batches, "BATCH_BYTES", batch_bytes)
+        monkeypatch.setattr(rawsoap, "_READ_CHUNK", 4096)  # else one chunk would be one batch
+    parsed: list[int] = []
+    original_parse = batches.parse_batch
+
+    def parse_batch(batch: batches.Batch) -> Any:
+        wrapper = original_parse(batch)
+        parsed.append(sum(child.tag == "{urn:vim25}objects" for child in wrapper))
+        return wrapper
+
+    monkeypatch.setattr(batches, "parse_batch", parse_batch)
+    monkeypatch.setattr(batches.ReplySplitter, "rollback", None)  # never needed here
     single = vcsim_factory(vms=30, hosts=2, clusters=2, standalone=1, single_page=True)
     rec = Recorder(monkeypatch)
     _, fast = collect_both(load_config(single.config_file(tmp_path)), page_size=2)
@@ -104,6 +120,15 @@ def test_single_page_server_ignoring_max_objects(vcsim_factory, tmp_path, monkey
     (vc,) = fast.vcenters.values()
     assert (len(vc.vms), len(vc.hosts), len(vc.clusters)) == (30, 5, 2)
     assert all(vm.disks and vm.layout_ex for vm in vc.vms.values())
+    # Every object of the fast engine's bulk reads (first 4 folders, 1 datacenter, 2 clusters,
+    # 5 hosts, 1 datastore, 30 VMs; then the host configuration reads) came in a batch: one
+    # per read, or with small batches and chunks one per VM (~10 KB each, cut once a chunk
+    # holds an end).
+    if batch_bytes is None:
+        assert parsed[:6] == [4, 1, 2, 5, 1, 30]
+    else:
+        assert sum(parsed) > 43 and ",".join(["1"] * 30) in ",".join(map(str, parsed))
+        assert 30 not in parsed
 
 
 def test_default_inventory_light(vcsim, tmp_path):
@@ -248,8 +273,10 @@ def shaped(vcsim_launcher, tmp_path_factory) -> Iterator[Shaped]:
             vcsim_launcher.running.remove(inst)
 
 
-@pytest.mark.parametrize("page_size", [1000, 2])
-def test_shaped_inventory(shaped, page_size):
+@pytest.mark.parametrize("page_size,batch_bytes", [(1000, None), (2, None), (1000, 500)])
+def test_shaped_inventory(shaped, page_size, batch_bytes, monkeypatch):
+    if batch_bytes is not None:  # a batch per object (or two)
+        monkeypatch.setattr(batches, "BATCH_BYTES", batch_bytes)
     ref, _ = collect_both(shaped.cfg, page_size=page_size)
     (vc,) = ref.vcenters.values()
     vms = {vm.name: vm for vm in vc.vms.values()}

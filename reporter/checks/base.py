@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reporter.checks.grouping import HYGIENE, GroupFn, GroupKey, RiskFn, SubkeyFn, no_subkey
 from reporter.config.settings import Settings
 from reporter.core.findings import Finding, Severity, Status
 from reporter.core.model import Snapshot, VCenter
-from reporter.domain.licensing.verdict import LicensingVerdicts
-from reporter.history import VramHistory
+
+if TYPE_CHECKING:  # pandas and SQLAlchemy: not for loading the check families (collect validates thresholds)
+    from reporter.domain.licensing.verdict import LicensingVerdicts
+    from reporter.history import VramHistory
 
 M = TypeVar("M")
 

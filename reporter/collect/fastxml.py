@@ -20,11 +20,12 @@ Every value is what the pyVmomi engine would hand the converter for that path:
 and asserts equal snapshots; ``tests/test_collect_fastxml.py`` checks the readers
 against pyVmomi's deserializer on replies vcsim cannot produce.
 
-Replies are streamed (``pages.PageReader``): each is fed to lxml's pull parser in
-chunks as it arrives and every object is converted and freed as soon as it is
-parsed, so memory does not grow with the page size (a server may answer all
-10,000 VMs in one page); the next page is asked for as soon as the token is parsed,
-so the server builds it while the client works.
+Replies are streamed (``batches.BatchPageReader``): as a reply arrives its bytes are
+cut into batches of whole objects, parsed by a worker thread (lxml releases the GIL)
+while this thread converts the batch before; every object is freed once converted,
+so memory does not grow with the page size (a server may answer all 10,000 VMs in
+one page). The next page is asked for as soon as the token is read, so the server
+builds it while the client works.
 
 Where the fast engine is more forgiving than pyVmomi: it does not read what no
 converter uses (the other devices, extraConfig values of keys we skip), so malformed
@@ -45,6 +46,7 @@ from lxml import etree
 from pyVmomi import Iso8601, SoapAdapter, VmomiSupport, vim, vmodl
 
 from reporter.collect import convert
+from reporter.collect.batches import BatchPageReader
 from reporter.collect.pages import PAGE_END, Page, PageReader, ParseError, parse_page  # noqa: F401 - parse_page: part of this API
 from reporter.collect.rawsoap import RawSoap
 from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, ReadStats, _filter_spec, _note_missing
@@ -666,7 +668,7 @@ def retrieve(
     try:
         first = raw.request(pc, "RetrievePropertiesEx", [[_filter_spec(view, vimtype, paths)],
                                                          _PC.RetrieveOptions(maxObjects=page_size)])
-        reader = PageReader(raw, pc, first)
+        reader = BatchPageReader(raw, pc, first)
         in_page = 0
         for oc in reader.objects():
             if oc is PAGE_END:

@@ -144,7 +144,7 @@ class PageReader:
         self.raw = raw
         self.pc = pc
         self._first: tuple[Any, bytes] | None = first
-        self._reply: ReplyParser | None = None
+        self._reply: Any = None  # the reply being read: its ``token``
         self._asked = False  # the current reply's token was sent as a continuation
         self._ahead: Any = None  # that continuation, sent and not read yet
 
@@ -154,29 +154,35 @@ class PageReader:
         pending = self.raw.send(self.pc, *self._first)
         self._first = None
         while pending is not None:
-            reply = self._reply = ReplyParser()
             self._asked = False
-            stream = self.raw.receive_stream(pending)
-            pending = None
-            try:
-                for chunk in stream:
-                    done = reply.feed(chunk)
-                    self._ask_ahead(reply)
-                    yield from done
-                done = reply.close()
-                self._ask_ahead(reply)
-                yield from done
-            finally:
-                stream.close()
+            yield from self._read_reply(pending)
             yield PAGE_END
             pending, self._ahead = self._ahead, None
         self._reply = None
 
-    def release(self, oc: Any) -> None:
-        assert self._reply is not None
-        self._reply.release(oc)
+    def _read_reply(self, pending: Any) -> Iterator[Any]:
+        """The objects of one reply, fed to the stream parser as they arrive."""
+        reply = self._reply = ReplyParser()
+        stream = self.raw.receive_stream(pending)
+        try:
+            for chunk in stream:
+                done = reply.feed(chunk)
+                self._ask_ahead(reply)
+                yield from done
+            done = reply.close()
+            self._ask_ahead(reply)
+            yield from done
+        finally:
+            stream.close()
 
-    def _ask_ahead(self, reply: ReplyParser) -> None:
+    def release(self, oc: Any) -> None:
+        """Free a converted ``<objects>`` element (its part of the document)."""
+        oc.clear()
+        parent = oc.getparent()
+        if parent is not None:
+            parent.remove(oc)
+
+    def _ask_ahead(self, reply: Any) -> None:
         if reply.token and not self._asked:
             self._asked = True
             info, req = self.raw.request(self.pc, "ContinueRetrievePropertiesEx", [reply.token])
