@@ -11,6 +11,7 @@ COPY pyproject.toml README.md ./
 COPY reporter ./reporter
 COPY templates ./templates
 COPY samples ./samples
+COPY docs ./docs
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 # -- stage 2: the runtime: the wheel and its dependencies, the system libraries WeasyPrint
