@@ -17,9 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from reporter.render.base import STAGING_PREFIX
+
 log = logging.getLogger(__name__)
 
-PREFIX = ".render-"
+PREFIX = STAGING_PREFIX  # one name for the renderers and the clean-up
 MARKER = ".vcreport-staging"
 # When this process started (close enough: the module loads at the start of a report).
 PROCESS_STARTED = time.time()

@@ -17,7 +17,6 @@ from reporter.render.html import render_html
 # Paper is for reading: a check with more findings than this lists the first ones and points to
 # report.xlsx / findings.json for the rest (the note in the PDF says how many were left out).
 PDF_FINDINGS_LIMIT = 25
-PDF_TABLE_LIMIT = 100
 # Rows of each detail table on paper: the standard edition keeps the report short (every row is
 # in report.xlsx); --detail full prints them all.
 PDF_TABLE_ROWS = {Detail.summary: 0, Detail.standard: 25, Detail.full: 1_000_000}
