@@ -174,6 +174,11 @@ def test_check_status_pass_findings_not_evaluated(demo: api.ReportOutput) -> Non
     assert status["LIC-004"] == (CheckStatus.not_evaluated,
                                  "Nothing to evaluate: no vRAM pools this check applies to in the snapshot.")
     assert status["LIC-005"][0] is CheckStatus.not_evaluated
+    # The sample predates host networking and software collection: those checks are not evaluated
+    # (with the reason and what to do), never passed — and the areas say "Not evaluated".
+    for cid in ("NET-001", "NET-007", "SW-001", "SW-002", "SW-003"):
+        assert status[cid][0] is CheckStatus.not_evaluated, cid
+        assert "is not in this snapshot" in status[cid][1] and "Collect again with this version" in status[cid][1]
 
 
 def test_lic001_without_history_is_not_evaluated_and_says_what_to_do() -> None:

@@ -123,12 +123,31 @@ def test_drift_missing_only_where_vms_use_the_portgroup_and_min_uplinks_setting(
     assert _found(snap, "network", strict) == [("NET-001", "esx1 / App"), ("NET-007", "Prod / App")]
 
 
-def test_network_not_collected_gives_no_finding_and_no_rows() -> None:
+def test_network_not_collected_gives_no_finding_no_tables_and_not_evaluated() -> None:
     snap = _snap([_host("h1", "esx1")])
     assert _found(snap, "network") == []
-    tables = {t.id: t for t in build_tables(CheckContext(snapshot=snap)) if t.family == "network"}
-    assert sorted(tables) == ["dvPort", "dvSwitch", "pNIC", "teaming_effective", "vPort", "vSwitch"]
-    assert all(t.rows == [] for t in tables.values())
+    assert [t.id for t in build_tables(CheckContext(snapshot=snap)) if t.family == "network"] == []
+    results = run_checks(CheckContext(snapshot=snap), only=["network"]).checks
+    assert [r.meta.id for r in results] == [f"NET-00{i}" for i in range(1, 8)]
+    for r in results:  # never "passed": the inputs were not collected, and the reason says so
+        assert r.checked == 0 and r.not_evaluated is not None
+        assert r.not_evaluated.startswith("Host networking (virtual switches, port groups, uplinks) is not in this "
+                                          "snapshot")
+    # One host with networking: the family is evaluated (the other host gets a note, not a verdict).
+    both = _snap([_host("h1", "esx1"), _host("h2", "esx2", _network([_pg("App", ["vm-1"])]))])
+    assert [t.id for t in build_tables(CheckContext(snapshot=both)) if t.family == "network"] != []
+    assert all(r.not_evaluated is None or not r.not_evaluated.startswith("Host networking")
+               for r in run_checks(CheckContext(snapshot=both), only=["network"]).checks)
+
+
+def test_software_not_collected_on_every_host_is_not_evaluated_not_passed() -> None:
+    snap = _snap([_host("h1", "esx1"), _host("h2", "esx2")])
+    results = run_checks(CheckContext(snapshot=snap), only=["software"]).checks
+    assert [(r.meta.id, r.checked, r.findings) for r in results] == [("SW-001", 0, []), ("SW-002", 0, []),
+                                                                      ("SW-003", 0, [])]
+    assert all((r.not_evaluated or "").startswith("Host software (acceptance level, installed VIBs, loaded drivers) "
+                                                  "is not in this snapshot") for r in results)
+    assert [t.id for t in build_tables(CheckContext(snapshot=snap)) if t.family == "software"] == []
 
 
 def test_effective_table_rows_say_where_each_value_comes_from() -> None:
@@ -235,11 +254,14 @@ def test_cbt_messages_name_the_release_where_the_build_is_listed() -> None:
 
 
 def test_not_collected_is_said_once() -> None:
-    snap = _snap([_host("h1", "esx1"), _host("h2", "esx2")])
+    # Partly collected (one host of three has both): the family runs and says once what it misses.
+    known = _host("h3", "esx3", _network([_pg("App", ["vm-1"])]),
+                  software=HostSoftware(acceptance_level="partner", packages=[], kernel_modules=[]))
+    snap = _snap([_host("h1", "esx1"), _host("h2", "esx2"), known])
     results = run_checks(CheckContext(snapshot=snap), only=["NET-001", "SW-003"])
-    assert [(r.meta.id, r.notes) for r in results.checks] == [
+    assert [(r.meta.id, r.notes, r.not_evaluated) for r in results.checks] == [
         ("NET-001", ["Networking of 2 host(s) was not collected (a snapshot of an older version, or the host's "
-                     "configuration was unreadable): no network check covers them."]),
+                     "configuration was unreadable): no network check covers them."], None),
         ("SW-003", ["Host software of 2 host(s) was not collected (a snapshot of an older version): their "
-                    "acceptance level and upgrade readiness are unknown."]),
+                    "acceptance level and upgrade readiness are unknown."], None),
     ]

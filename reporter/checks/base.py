@@ -26,6 +26,10 @@ class Family:
     id: str
     title: str
     order: int = 100  # position of the family's section in reports (lower first)
+    # What the whole family needs from the snapshot, checked before any of its checks runs:
+    # returns why the family cannot be evaluated (inputs not collected), or None. Then every
+    # check of the family is "not evaluated" with that reason, never "passed".
+    inputs_missing: Callable[[Snapshot], str | None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
