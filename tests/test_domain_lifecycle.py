@@ -104,7 +104,7 @@ def test_lifecycle_status(version: str, today: date, warning: int, days: int, pa
         days, past, past_tg, within)
 
 
-@pytest.mark.parametrize("version", [None, "5.5.0", "not-a-version"])
+@pytest.mark.parametrize("version", [None, "4.1.0", "not-a-version"])
 def test_lifecycle_status_unknown_line(version: str | None) -> None:
     assert lifecycle_status("esxi", version, date(2026, 1, 1)) is None
 
@@ -241,3 +241,12 @@ def test_data_error_is_a_reporter_error_with_exit_code() -> None:
     with pytest.raises(ReporterError) as info:
         parse_toml("x = ", "bad.toml")
     assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize(("version", "eogs"), [("5.0.0", date(2016, 8, 24)), ("5.1.0", date(2016, 8, 24)),
+                                               ("5.5.0", date(2018, 9, 19)), ("6.0.0", date(2020, 3, 12))])
+def test_old_lines_are_long_past_support_and_marked_unverified(version: str, eogs: date) -> None:
+    for product in ("esxi", "vcenter"):
+        s = lifecycle_status(product, version, date(2026, 11, 23))  # type: ignore[arg-type]
+        assert s is not None and s.end_of_general_support == eogs
+        assert s.past_general_support and s.past_technical_guidance and not s.verified

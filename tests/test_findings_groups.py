@@ -22,7 +22,7 @@ SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "sample-snapshot.json
 # Every open group on the sample: (group, objects with an open finding, waived findings).
 EXPECTED_GROUPS = {
     # the sample's vc02 hosts run releases past End of General Support; vc01's vCenter is older than one host
-    "LC-001": [("LC-001/vc02", 4, 0)],
+    "LC-001": [("LC-001/vc01", 10, 0), ("LC-001/vc02", 6, 0)],  # every 5.x/6.x host + vCenter 5.0
     "LC-002": [("LC-002/vc01", 1, 0)],
     "CBT-001": [("CBT-001/vc01", 77, 0), ("CBT-001/vc02", 48, 0)],
     "CBT-002": [("CBT-002", 1, 0)],
@@ -94,7 +94,7 @@ def test_exact_groups_on_the_sample(demo: api.ReportOutput) -> None:
     for g in all_groups(demo.results):
         got.setdefault(g.meta.id, []).append((g.id, g.objects, len(g.waived)))
     assert got == EXPECTED_GROUPS
-    assert len([g for g in all_groups(demo.results) if g.open]) == 44
+    assert len([g for g in all_groups(demo.results) if g.open]) == 45
 
 
 def test_cbt006_group_is_one_build_and_defect_listing_its_hosts_and_vms(demo: api.ReportOutput) -> None:
@@ -111,7 +111,7 @@ def test_cbt006_group_is_one_build_and_defect_listing_its_hosts_and_vms(demo: ap
 
 def test_findings_json_keeps_one_finding_per_object_with_group_and_fingerprint(demo: api.ReportOutput) -> None:
     doc = json.loads((demo.files[0].parent / "findings.json").read_text(encoding="utf-8"))
-    assert len(doc) == 273
+    assert len(doc) == 285
     assert all(f["group"] and f["fingerprint"].startswith(f["check_id"] + "/") for f in doc)
     assert len({f["fingerprint"] for f in doc}) == len(doc)
     assert {f["group"] for f in doc} == {g for gs in EXPECTED_GROUPS.values() for g, _, _ in gs}

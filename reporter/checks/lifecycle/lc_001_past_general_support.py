@@ -30,10 +30,14 @@ def run(ctx: CheckContext) -> Outcome:
     days = ctx.settings.get(LifecycleSettings).eogs_warning_days
     on = today(ctx)
     out = Outcome()
+    unknown: list[str] = []
     for item in installed(ctx):
         status = lifecycle_status(item.product, item.version, on, days)
+        if status is None:  # no dates for this release line (or no version): not a pass
+            unknown.append(f"{item.name} ({item.version or 'version unknown'})")
+            continue
         out.checked += 1
-        if status is None or not (status.past_general_support or status.within_warning):
+        if not (status.past_general_support or status.within_warning):
             continue
         eogs = status.end_of_general_support.isoformat()
         if status.past_general_support:
@@ -58,6 +62,10 @@ def run(ctx: CheckContext) -> Outcome:
                          f"See {METHOD}."],
             severity=sev, status=st, object_type=item.object_type,
         ))
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        out.notes.append(f"No support dates are known for the release of {len(unknown)} object(s): {shown}. "
+                         "Check them in Broadcom's Product Lifecycle matrix.")
     return out
 
 
