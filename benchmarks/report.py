@@ -126,16 +126,20 @@ def synthetic(n_vms: int, seed: int = 1):
 def child(snapshot: str, fmt: str) -> None:
     """Load, check, render one format; print JSON {seconds, checks_seconds, rss_mb, files, bytes}."""
     from reporter import api
+    from reporter.core.gcpolicy import frozen_heap, paused_gc
     from reporter.render import ReportContext, get_renderer, sha256_file
 
+    # The garbage-collector policy of reporter.pipeline.report (paused for load + checks +
+    # masking, the heap frozen while rendering), so the figures are those of `vcreport report`.
     t0 = time.perf_counter()
-    snap = api.load_snapshot(snapshot)
-    results, tables = api.check(snap)
-    ctx = ReportContext(snapshot=snap, results=results, tables=tables, tool_version="bench",
-                        snapshot_sha256=sha256_file(Path(snapshot))).masked()
+    with paused_gc():
+        snap = api.load_snapshot(snapshot)
+        results, tables = api.check(snap)
+        ctx = ReportContext(snapshot=snap, results=results, tables=tables, tool_version="bench",
+                            snapshot_sha256=sha256_file(Path(snapshot))).masked()
     t1 = time.perf_counter()
     files: list[Path] = []
-    with tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as out, frozen_heap():
         if fmt != "none":
             files = get_renderer(fmt).render(ctx, Path(out))
         t2 = time.perf_counter()

@@ -124,7 +124,17 @@ def release_label(
     """The release name of a build (see the module docstring). Builds are only comparable
     within a release line (6.5 patches of 2022 have higher numbers than 7.0 GA), so the line
     comes from ``version``; without it only an exact match can name the release."""
-    table = tuple(rows) if rows is not None else build_table(product)
+    if rows is None:  # the shipped table: the same few builds are asked for once per VM
+        return _shipped_label(product, build, version)
+    return _label(product, build, version, tuple(rows))
+
+
+@lru_cache(maxsize=4096)
+def _shipped_label(product: Product, build: str | int | None, version: str | None) -> ReleaseLabel:
+    return _label(product, build, version, build_table(product))
+
+
+def _label(product: Product, build: str | int | None, version: str | None, table: Sequence[BuildRow]) -> ReleaseLabel:
     prefix = PRODUCT_NAMES[product]
     number = build_number(build)
     line = release_line(version)

@@ -21,7 +21,7 @@ from reporter.checks.tables import Table
 from reporter.config.sections import EmailConfig
 from reporter.core.detail import Detail
 from reporter.core.findings import Finding
-from reporter.core.masking import mask_obj, mask_text
+from reporter.core.masking import mask_obj, mask_rows, mask_text
 from reporter.core.model import Snapshot
 from reporter.domain.licensing.verdict import LicensingVerdicts
 from reporter.errors import RenderError
@@ -90,7 +90,7 @@ class ReportContext:
         for r in self.results.checks:
             groups = {mask_text(g): replace(info, title=mask_text(info.title)) for g, info in r.groups.items()}
             findings_by_check.append(replace(r, findings=[_mask_finding(f) for f in r.findings], groups=groups))
-        tables = [replace(t, rows=mask_obj(t.rows), title=mask_text(t.title),
+        tables = [replace(t, rows=mask_rows(t.rows), title=mask_text(t.title),
                           note=mask_text(t.note) if t.note else t.note) for t in self.tables]
         vcenters = {}
         for uuid, vc in self.snapshot.vcenters.items():
@@ -111,11 +111,11 @@ class ReportContext:
 
 
 def _mask_finding(f: Finding) -> Finding:
-    return f.model_copy(update={
-        "object_name": mask_text(f.object_name), "object_id": mask_text(f.object_id),
-        "message": mask_text(f.message), "remediation": mask_text(f.remediation),
-        "evidence": mask_obj(f.evidence), "group": mask_text(f.group),
-    })
+    masked = {"object_name": mask_text(f.object_name), "object_id": mask_text(f.object_id),
+              "message": mask_text(f.message), "remediation": mask_text(f.remediation),
+              "evidence": mask_obj(f.evidence), "group": mask_text(f.group)}
+    changed = {k: v for k, v in masked.items() if v is not getattr(f, k)}
+    return f.model_copy(update=changed) if changed else f
 
 
 class Renderer(abc.ABC):

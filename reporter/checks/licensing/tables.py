@@ -122,9 +122,10 @@ def vram_pool_details_table(ctx: CheckContext, a: Analysis, v: LicensingVerdicts
     )
 
 
-def _consumer_row(p: Pool, vm: VmUse) -> list[Scalar]:
-    return [p.id, vm.name, vm.host, vm.vcenter, _r(vm.memory_gb, 2), _r(vm.counted_gb, 2), _r(vm.capped_by_gb, 2),
-            _r(100.0 * vm.counted_gb / p.used_gb if p.used_gb else None, 2)]
+def _consumer_rows(p: Pool, vms: list[VmUse]) -> list[list[Scalar]]:
+    used = p.used_gb  # a sum over the pool's VMs: once per pool, not once per row
+    return [[p.id, vm.name, vm.host, vm.vcenter, _r(vm.memory_gb, 2), _r(vm.counted_gb, 2), _r(vm.capped_by_gb, 2),
+             _r(100.0 * vm.counted_gb / used if used else None, 2)] for vm in vms]
 
 
 CONSUMER_COLUMNS = ["Pool", "VM", "Host", "vCenter", "Configured (GB)", "Counted (GB)", "Above cap (GB)",
@@ -133,7 +134,7 @@ CONSUMER_COLUMNS = ["Pool", "VM", "Host", "vCenter", "Configured (GB)", "Counted
 
 def top_consumers_table(a: Analysis, n: int) -> Table:
     """Only pools where vRAM applies: elsewhere there is no entitlement to free memory for."""
-    rows = [_consumer_row(p, vm) for p in a.vram_pools for vm in p.top_consumers(n)]
+    rows = [row for p in a.vram_pools for row in _consumer_rows(p, p.top_consumers(n))]
     return Table(
         id="vram_top_consumers", family=FAMILY.id, title=f"Top vRAM consumers (up to {n} per vRAM pool)",
         columns=CONSUMER_COLUMNS, rows=rows,
@@ -143,7 +144,7 @@ def top_consumers_table(a: Analysis, n: int) -> Table:
 
 
 def all_consumers_table(a: Analysis) -> Table:
-    rows = [_consumer_row(p, vm) for p in a.vram_pools for vm in p.top_consumers()]
+    rows = [row for p in a.vram_pools for row in _consumer_rows(p, p.top_consumers())]
     return Table(id="vram_consumers", family=FAMILY.id, title="vRAM consumers (every powered-on VM of a vRAM pool)",
                  columns=CONSUMER_COLUMNS, rows=rows, in_summary=False)
 
