@@ -32,6 +32,17 @@ class Family:
     inputs_missing: Callable[[Snapshot], str | None] | None = field(default=None, compare=False)
 
 
+def not_collected_on_any_host(attribute: str, why: str) -> Callable[[Snapshot], str | None]:
+    """A family's ``inputs_missing``: ``why`` when no host of the snapshot has ``attribute``
+    (e.g. ``network``) at all; None when at least one has it (the checks then note the others)."""
+    def missing(snapshot: Snapshot) -> str | None:
+        hosts = [h for vc in snapshot.vcenters.values() for h in vc.hosts.values()]
+        if not hosts or any(getattr(h, attribute) is not None for h in hosts):
+            return None
+        return why
+    return missing
+
+
 @dataclass(frozen=True)
 class Reference:
     kb: str | None  # "KB1025279" — the number admins search by
