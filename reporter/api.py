@@ -198,6 +198,8 @@ def vram_sampler(cfg: Config, *, insecure: bool = False) -> Any:
 
 def record_history(cfg: Config, snapshot: Snapshot, *, source: str = "collect") -> int:
     """Store the snapshot's vRAM pool readings in the history database; returns rows added."""
+    if cfg.history is None:  # nothing to record: don't import pandas and SQLAlchemy for it (~35 MB)
+        return 0
     from reporter.history import record_snapshot
 
     return record_snapshot(cfg, snapshot, source=source)

@@ -20,6 +20,7 @@ from reporter import __version__, api
 from reporter.config import Config
 from reporter.core.detail import Detail
 from reporter.core.formats import DEFAULT_FORMATS, DEMO_FORMATS, Format
+from reporter.core.gcpolicy import paused_gc
 from reporter.errors import CollectionIncomplete, ConfigError, HistoryUnavailable, ReporterError
 from reporter.render.textsafe import isolate
 
@@ -123,6 +124,14 @@ def checks_cmd(as_json: bool) -> None:
 def collect_cmd(config_path: Path, out: Path, insecure: bool) -> None:
     """Collect from the configured vCenters into a snapshot file."""
     cfg = api.load_config(config_path)
+    # Automatic GC stays off until the snapshot is gone (reporter.core.gcpolicy): the collector
+    # frees its pages' cycles itself, and re-enabling it while the snapshot is alive starts a full
+    # collection that only scans the snapshot (~0.5 s of CPU at 10,000 VMs).
+    with paused_gc():
+        _collect_to(cfg, out, insecure)
+
+
+def _collect_to(cfg: Config, out: Path, insecure: bool) -> None:
     snap = api.collect(cfg, insecure=insecure)
     api.save_snapshot(snap, out)
     api.record_history(cfg, snap)

@@ -34,6 +34,7 @@ from reporter.core.model import (
     License,
     LicenseAssignment,
     SnapshotNode,
+    share_fields_set,
 )
 
 # --------------------------------------------------------------------------- paths
@@ -183,7 +184,8 @@ def _backing_kind(cls: type) -> str:
 
 def build_io(*, limit: int | None, shares_level: str | None, shares: int | None,
              reservation: int | None) -> IoAllocation:
-    return IoAllocation(limit=limit, shares_level=shares_level, shares=shares, reservation=reservation)
+    return share_fields_set(IoAllocation(limit=limit, shares_level=shares_level, shares=shares,
+                                         reservation=reservation))
 
 
 def _io_allocation(alloc: Any) -> IoAllocation | None:
@@ -208,8 +210,8 @@ def build_disk(*, key: int, label: str | None, controllers: dict[int, tuple[str,
     capacity = capacity_bytes
     if not capacity and capacity_kb is not None:
         capacity = capacity_kb * 1024
-    return Disk(key=key, label=label, controller=ctrl, bus_number=bus, unit_number=unit_number,
-                capacity_bytes=capacity, backing_type=backing_type, io=io, **backing)
+    return share_fields_set(Disk(key=key, label=label, controller=ctrl, bus_number=bus, unit_number=unit_number,
+                                 capacity_bytes=capacity, backing_type=backing_type, io=io, **backing))
 
 
 def disks_from_devices(devices: list[Any] | None) -> list[Disk]:
@@ -256,8 +258,9 @@ def disks_from_devices(devices: list[Any] | None) -> list[Disk]:
 
 def build_snapshot_node(*, moid: str, id: int | None, name: str, description: str | None, create_time: Any,
                         state: Any, quiesced: bool | None, children: list[SnapshotNode]) -> SnapshotNode:
-    return SnapshotNode(moid=moid, id=id, name=name, description=description or None, create_time=create_time,
-                        state=text(state), quiesced=quiesced, children=children)
+    return share_fields_set(SnapshotNode(
+        moid=moid, id=id, name=name, description=description or None, create_time=create_time,
+        state=text(state), quiesced=quiesced, children=children))
 
 
 def snapshot_nodes(trees: list[Any] | None) -> list[SnapshotNode]:
@@ -283,20 +286,20 @@ def snapshot_info(snap: Any) -> SnapshotState | None:
 
 
 def build_layout_file(*, key: int, name: str, type_: Any, size: int | None, unique_size: int | None) -> LayoutFile:
-    return LayoutFile(key=key, name=name, type=text(type_) or "", size=size, unique_size=unique_size)
+    return share_fields_set(LayoutFile(key=key, name=name, type=text(type_) or "", size=size, unique_size=unique_size))
 
 
 def build_layout_disk(key: int, chain: list[list[int]]) -> LayoutDisk:
-    return LayoutDisk(key=key, chain=chain)
+    return share_fields_set(LayoutDisk(key=key, chain=chain))
 
 
 def build_layout_snapshot(moid: str, data_key: int | None, memory_key: int | None,
                           disks: list[LayoutDisk]) -> LayoutSnapshot:
-    return LayoutSnapshot(moid=moid, data_key=data_key, memory_key=memory_key, disks=disks)
+    return share_fields_set(LayoutSnapshot(moid=moid, data_key=data_key, memory_key=memory_key, disks=disks))
 
 
 def build_layout(files: list[LayoutFile], disks: list[LayoutDisk], snapshots: list[LayoutSnapshot]) -> LayoutEx:
-    return LayoutEx(files=files, disks=disks, snapshots=snapshots)
+    return share_fields_set(LayoutEx(files=files, disks=disks, snapshots=snapshots))
 
 
 def _layout_disks(disks: list[Any] | None) -> list[LayoutDisk]:
@@ -355,7 +358,7 @@ def vm_from(moid_: str, p: dict[str, Any], folder_paths: dict[str, str], host_cl
     host = get("runtime.host")
     snap = get("snapshot")
     annotation = get("config.annotation")
-    return VM(
+    return share_fields_set(VM(
         moid=moid_,
         name=get("name") or moid_,
         instance_uuid=get("config.instanceUuid"),
@@ -383,18 +386,18 @@ def vm_from(moid_: str, p: dict[str, Any], folder_paths: dict[str, str], host_cl
         vapp=(vapps or {}).get(vapp) if vapp else None,
         datastores=get("datastore") or [],
         annotation=annotation or None,
-    )
+    ))
 
 
 def vram_vm_from(moid_: str, p: dict[str, Any], host_cluster: dict[str, str | None]) -> VM:
     """The light VM of ``sample_vram``, from plain values (``VM_VALUES``)."""
     get = p.get
     host = get("runtime.host")
-    return VM(
+    return share_fields_set(VM(
         moid=moid_, name=get("name") or moid_, template=bool(get("config.template")),
         power_state=get("runtime.powerState"), memory_mb=get("config.hardware.memoryMB"),
         host=host, cluster=host_cluster.get(host) if host else None,
-    )
+    ))
 
 
 def host_fields(p: dict[str, Any]) -> dict[str, Any]:

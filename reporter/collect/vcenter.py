@@ -23,7 +23,17 @@ from reporter.collect.progress import Progress
 from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, ReadStats, retrieve_one
 from reporter.collect.session import Session, describe
 from reporter.config import VCenterConfig
-from reporter.core.model import VM, Cluster, CollectionError, Datastore, Host, License, LicenseAssignment, VCenter
+from reporter.core.model import (
+    VM,
+    Cluster,
+    CollectionError,
+    Datastore,
+    Host,
+    License,
+    LicenseAssignment,
+    VCenter,
+    share_fields_set,
+)
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +182,7 @@ class VCenterCollector:
             for moid, paths in self._unreadable.get(stage, {}).items():
                 obj = objects.get(moid)
                 if obj is not None:
-                    objects[moid] = obj.model_copy(update={"unreadable": dict(sorted(paths.items()))})
+                    objects[moid] = share_fields_set(obj.model_copy(update={"unreadable": dict(sorted(paths.items()))}))
 
     # ------------------------------------------------------------------ stages
 
@@ -315,8 +325,9 @@ class VCenterCollector:
             log.debug("%s: tags failed", self.vc.name, exc_info=True)
             self.error("tags", type(exc).__name__, f"tags not collected: {exc}")
             return
-        self.out.vms = {m: vm.model_copy(update={"tags": data.of("VirtualMachine", m)})
-                        for m, vm in self.out.vms.items()}
+        vms = self.out.vms
+        for m, vm in vms.items():  # in place: each old VM is freed as its copy replaces it
+            vms[m] = share_fields_set(vm.model_copy(update={"tags": data.of("VirtualMachine", m)}))
         self.progress.done(len(data.tags))
 
     def _read_licenses(self, session: Session) -> None:

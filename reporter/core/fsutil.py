@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -70,12 +71,19 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int | No
     """Write to a temp file in the same directory, fsync, then rename over the target.
 
     The file gets ``mode`` (default: the policy's, see ``set_file_mode``)."""
+    return atomic_write_chunks(path, (data,), mode)
+
+
+def atomic_write_chunks(path: str | os.PathLike[str], chunks: Iterable[bytes], mode: int | None = None) -> Path:
+    """``atomic_write_bytes`` of the concatenated ``chunks``, written as they come (never all in
+    memory at once); an error while producing them leaves no file behind."""
     target = Path(path)
     make_dirs(target.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for chunk in chunks:
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, default_file_mode() if mode is None else mode)

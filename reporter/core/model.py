@@ -12,7 +12,7 @@ older version) is ``None`` here, never a made-up default.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -29,6 +29,33 @@ SCHEMA_VERSION = 1
 
 class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+# One fields-set per (class, set of names): see share_fields_set.
+_fields_sets: dict[tuple[type, int], set[str]] = {}
+_fields_sets_by_names: dict[frozenset[str], set[str]] = {}
+
+
+def share_fields_set(model: _M) -> _M:
+    """``model`` with its ``model_fields_set`` replaced by an equal set shared with every other
+    instance given the same names (returned for chaining).
+
+    pydantic gives each instance a set of the fields it was built with: ~2 KB for a VM, 0.3 KB for
+    a layout file, about a quarter of a 10,000-VM snapshot's memory (55 of 208 MB), though the
+    collector builds every instance of a class with the same names. Sharing is safe because the
+    models are frozen (no assignment adds to the set) and ``model_copy`` copies the set before
+    updating it; equality and serialization do not read it."""
+    fields_set = model.__pydantic_fields_set__
+    key = (model.__class__, len(fields_set))
+    shared = _fields_sets.get(key)
+    if shared is None or shared != fields_set:  # equal sets compare in C, without allocating
+        if not model.model_config.get("frozen"):
+            return model  # an assignment would add to the set of every instance sharing it
+        shared = _fields_sets_by_names.setdefault(frozenset(fields_set), fields_set)
+        _fields_sets[key] = shared  # the latest of its length: the next instance is likely alike
+    object.__setattr__(model, "__pydantic_fields_set__", shared)
+    return model
 
 
 PowerState = Literal["poweredOn", "poweredOff", "suspended"]

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from pydantic import ValidationError
+import pydantic_core
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from reporter.core.fsutil import atomic_write_bytes
+from reporter.core.fsutil import atomic_write_chunks
 from reporter.core.gcpolicy import paused_gc
-from reporter.core.model import SCHEMA_VERSION, Snapshot
+from reporter.core.model import SCHEMA_VERSION, Snapshot, VCenter
 from reporter.errors import SnapshotFormatError
 
 # A snapshot larger than this (decompressed) is refused: a gzip bomb must not fill the memory.
@@ -29,12 +33,88 @@ def dumps(snapshot: Snapshot) -> bytes:
     return snapshot.__pydantic_serializer__.to_json(snapshot, exclude_none=True)
 
 
+# The dict fields written entry by entry (``iter_json``); every other field is one piece.
+_STREAMED: dict[type[BaseModel], tuple[str, ...]] = {Snapshot: ("vcenters",), VCenter: ("vms",)}
+_CHUNK = 256  # VMs serialized per call: ~0.4 MB of JSON
+_adapters: dict[tuple[type[BaseModel], str], TypeAdapter[Any]] = {}
+
+
+def iter_json(snapshot: Snapshot) -> Iterator[bytes]:
+    """The bytes of ``dumps(snapshot)``, in pieces of at most a few hundred VMs.
+
+    ``dumps`` builds the whole document in one buffer that grows by doubling: ~15 MB of JSON at
+    10,000 VMs held up to ~30 MB at once, the collector's peak. Here each field is serialized by
+    pydantic on its own (``include=``), and the VMs in chunks through their field's own type, so
+    the bytes are the same."""
+    return _model_pieces(snapshot)
+
+
+def _model_pieces(model: BaseModel) -> Iterator[bytes]:
+    cls = type(model)
+    streamed = _STREAMED.get(cls, ())
+    serializer = cls.__pydantic_serializer__
+    sep = b"{"
+    plain: set[str] = set()
+    for name in [*cls.model_fields, None]:  # fields in their declared order, as pydantic writes them
+        if name is not None and name not in streamed:
+            plain.add(name)
+            continue
+        if plain:
+            part = serializer.to_json(model, include=plain, exclude_none=True)[1:-1]
+            if part:
+                yield sep + part
+                sep = b","
+            plain = set()
+        if name is None:
+            break
+        value = getattr(model, name)
+        if value is None:
+            continue  # exclude_none
+        yield sep + pydantic_core.to_json(name) + b":"
+        sep = b","
+        yield from _dict_pieces(cls, name, value)
+    yield b"}" if sep == b"," else b"{}"
+
+
+def _dict_pieces(cls: type[BaseModel], name: str, value: dict[str, Any]) -> Iterator[bytes]:
+    if not value:
+        yield b"{}"
+        return
+    sep = b"{"
+    items = iter(value.items())
+    first_key, first = next(items)
+    if type(first) in _STREAMED:  # e.g. the vCenters: each one streamed in turn
+        for key, item in itertools.chain([(first_key, first)], items):
+            yield sep + pydantic_core.to_json(key) + b":"
+            sep = b","
+            yield from _model_pieces(item)
+        yield b"}"
+        return
+    adapter = _adapters.get((cls, name))
+    if adapter is None:
+        adapter = _adapters[(cls, name)] = TypeAdapter(cls.model_fields[name].annotation)
+    items = itertools.chain([(first_key, first)], items)
+    while chunk := dict(itertools.islice(items, _CHUNK)):
+        yield sep + adapter.dump_json(chunk, exclude_none=True)[1:-1]
+        sep = b","
+    yield b"}"
+
+
+def _gzip(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    # What gzip.compress(data, compresslevel=1, mtime=0) writes, compressed as the pieces come.
+    # Level 1: 2.5x faster than 6 on snapshots, ~25 % larger (0.85 vs 0.67 MB at 10k VMs).
+    z = zlib.compressobj(1, zlib.DEFLATED, 31)
+    for piece in pieces:
+        if out := z.compress(piece):
+            yield out
+    yield z.flush()
+
+
 def save(snapshot: Snapshot, path: str | Path) -> Path:
-    data = dumps(snapshot)
+    pieces = iter_json(snapshot)
     if str(path).endswith(".gz"):
-        # Level 1: 2.5x faster than 6 on snapshots, ~25 % larger (0.85 vs 0.67 MB at 10k VMs).
-        data = gzip.compress(data, compresslevel=1, mtime=0)
-    return atomic_write_bytes(path, data)
+        pieces = _gzip(pieces)
+    return atomic_write_chunks(path, pieces)
 
 
 def loads(data: bytes, source: str = "<bytes>") -> Snapshot:

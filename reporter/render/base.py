@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from reporter.checks.actions import DEFAULT_TOP_ACTIONS
 from reporter.checks.engine import Results
@@ -23,10 +23,12 @@ from reporter.core.detail import Detail
 from reporter.core.findings import Finding
 from reporter.core.masking import mask_obj, mask_rows, mask_text
 from reporter.core.model import Snapshot
-from reporter.domain.licensing.verdict import LicensingVerdicts
 from reporter.errors import RenderError
-from reporter.history import VramHistory
-from reporter.render.signing import SigningSetup
+
+if TYPE_CHECKING:  # types only: the CLI imports this package, and these pull in pandas, SQLAlchemy, pyHanko
+    from reporter.domain.licensing.verdict import LicensingVerdicts
+    from reporter.history import VramHistory
+    from reporter.render.signing import SigningSetup
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,17 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from reporter.domain.licensing import Analysis, Pool
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+# pandas and numpy are imported where a verdict is computed, not at import: the checks import
+# this module, and ``vcreport collect`` (which loads the checks for their settings) must not pay
+# ~30 MB and up to a second for libraries it never calls.
 
 WINDOW_DAYS = 365
 PROJECTION_DAYS = 3 * 365  # "never crosses within 3 years" -> no crossing date
@@ -153,6 +158,7 @@ def licenses_to_cover(level: float | None, entitled: float | None, per_cpu: floa
 
 def _daily_series(history: Any, history_id: str, as_of: date, today_hw: float) -> pd.Series:
     """Daily high-water by UTC day (DatetimeIndex, gaps as missing rows), today's set to ``today_hw``."""
+    import pandas as pd
     values: dict[pd.Timestamp, float] = {}
     if history is not None and hasattr(history, "series"):
         g = history.series(history_id)
@@ -168,6 +174,7 @@ def _daily_series(history: Any, history_id: str, as_of: date, today_hw: float) -
 def _rolling(daily: pd.Series, future: np.ndarray, as_of: date) -> pd.Series:
     """Rolling 365-day mean over history + ``future`` (day 1 .. n after ``as_of``), one value per
     calendar day; days without a sample are skipped (``min_periods=1`` on NaN), not zero."""
+    import pandas as pd
     start = min(daily.index.min(), pd.Timestamp(as_of - timedelta(days=WINDOW_DAYS - 1)))
     days = pd.date_range(start, pd.Timestamp(as_of) + pd.Timedelta(days=len(future)), freq="D")
     dense = daily.reindex(days)
@@ -177,16 +184,20 @@ def _rolling(daily: pd.Series, future: np.ndarray, as_of: date) -> pd.Series:
 
 
 def _day(ts: Any) -> date:
+    import pandas as pd
     return pd.Timestamp(ts).date()
 
 
 def _first_over(rolling: pd.Series, entitled: float, after: date) -> date | None:
+    import pandas as pd
     over = rolling[(rolling.index > pd.Timestamp(after)) & (rolling > entitled)]
     return None if over.empty else _day(over.index[0])
 
 
 def _trend_future(daily: pd.Series, as_of: date) -> tuple[np.ndarray | None, int]:
     """Future daily high-water on the least-squares line through the last 90 days (None: too few)."""
+    import numpy as np
+    import pandas as pd
     recent = daily[daily.index > pd.Timestamp(as_of - timedelta(days=TREND_DAYS))]
     if len(recent) < TREND_MIN_DAYS:
         return None, len(recent)
@@ -198,6 +209,7 @@ def _trend_future(daily: pd.Series, as_of: date) -> tuple[np.ndarray | None, int
 
 def _non_compliant_since(past: pd.Series, entitled: float, first_day: date) -> date | None:
     """First day of the run of days, ending today, on which the average was over (within history)."""
+    import pandas as pd
     within = past[(past <= entitled) & (past.index >= pd.Timestamp(first_day))]
     if within.empty:
         return first_day
@@ -215,6 +227,8 @@ def evaluate_pool(pool: Pool, history: Any, *, as_of: date, horizon_days: int = 
     """The verdict of one pool. ``history_id`` reads another pool's history (a plan that switches
     the pool's edition keeps its past); ``today_high_water_gb`` overrides today's high-water (a
     plan scenario: the changed use from today on)."""
+    import numpy as np
+    import pandas as pd
     hid = history_id or pool.id
     ph = history.pool(hid) if history is not None and hasattr(history, "pool") else None
     hw = round(_today_high_water(pool, ph) if today_high_water_gb is None else today_high_water_gb, 4)

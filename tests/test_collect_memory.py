@@ -1,0 +1,182 @@
+"""What keeps ``vcreport collect`` small at 10,000 VMs: shared pydantic fields-sets, the
+snapshot written in pieces, and no report-stack imports (numbers in benchmarks/RESULTS.md)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from reporter.collect import convert
+from reporter.core import snapshot_io
+from reporter.core.fsutil import atomic_write_chunks
+from reporter.core.model import (
+    VM,
+    CollectionError,
+    Host,
+    LayoutFile,
+    LicenseAssignment,
+    Snapshot,
+    VCenter,
+    share_fields_set,
+)
+
+FILE_FIELDS = {"key", "name", "type", "size", "unique_size"}
+
+
+def layout_file(key: int) -> LayoutFile:
+    return convert.build_layout_file(key=key, name=f"[ds1] vm/f{key}", type_="diskExtent", size=key * 10,
+                                     unique_size=None)
+
+
+def vm(moid: str, **extra: object) -> VM:
+    props = {"name": f"name of {moid}", "runtime.powerState": "poweredOn", "config.hardware.memoryMB": 2048,
+             "runtime.host": "host-1", "parent": "group-v1", **extra}
+    return convert.vm_from(moid, props, {"group-v1": "/DC0/vm"}, {"host-1": "domain-c1"})
+
+
+def test_collected_models_of_a_class_share_one_fields_set() -> None:
+    a, b = layout_file(1), layout_file(2)
+    assert a.model_fields_set == FILE_FIELDS
+    assert a.__pydantic_fields_set__ is b.__pydantic_fields_set__
+    vm1, vm2 = vm("vm-1"), vm("vm-2")
+    assert vm1.__pydantic_fields_set__ is vm2.__pydantic_fields_set__
+    assert vm1.model_fields_set == set(VM.model_fields) - {"tags", "unreadable"}
+
+
+def test_models_built_with_other_names_get_their_own_set() -> None:
+    # A disk without a backing is built without the six backing fields.
+    controllers = {1000: ("scsi", 0)}
+    common = {"label": "Hard disk 1", "controllers": controllers, "controller_key": 1000, "unit_number": 0,
+              "capacity_kb": 1, "capacity_bytes": None, "io": None}
+    backed = convert.build_disk(key=1, backing_type="flat", backing={
+        "datastore": "datastore-1", "backing_file": "[ds1] a.vmdk", "disk_mode": "persistent",
+        "compatibility_mode": None, "thin": True, "change_id": None}, **common)  # type: ignore[arg-type]
+    bare = convert.build_disk(key=2, backing_type=None, backing={}, **common)  # type: ignore[arg-type]
+    assert backed.model_fields_set == {"key", "label", "controller", "bus_number", "unit_number", "capacity_bytes",
+                                       "backing_type", "io", "datastore", "backing_file", "disk_mode",
+                                       "compatibility_mode", "thin", "change_id"}
+    assert bare.model_fields_set == {"key", "label", "controller", "bus_number", "unit_number", "capacity_bytes",
+                                     "backing_type", "io"}
+    assert convert.build_disk(key=3, backing_type=None, backing={}, **common  # type: ignore[arg-type]
+                              ).__pydantic_fields_set__ is bare.__pydantic_fields_set__
+    # Same class, same number of names, other names: not mixed up.
+    one = share_fields_set(LicenseAssignment(entity="host-1", license_key="K", entity_name="esx1"))
+    other = share_fields_set(LicenseAssignment(entity="host-2", license_key="K", edition_key="esx.enterprisePlus"))
+    assert one.model_fields_set == {"entity", "license_key", "entity_name"}
+    assert other.model_fields_set == {"entity", "license_key", "edition_key"}
+    again = share_fields_set(LicenseAssignment(entity="host-3", license_key="K", entity_name="esx3"))
+    assert again.__pydantic_fields_set__ is one.__pydantic_fields_set__
+
+
+def test_model_copy_with_update_leaves_the_shared_set_alone() -> None:
+    vm1, vm2 = vm("vm-1"), vm("vm-2")
+    shared = set(vm2.model_fields_set)
+    tagged = vm1.model_copy(update={"tags": ["Backup/daily"]})
+    assert tagged.tags == ["Backup/daily"]
+    assert tagged.model_fields_set == shared | {"tags"}
+    assert vm1.model_fields_set == shared and vm2.model_fields_set == shared
+    assert share_fields_set(tagged).model_fields_set == shared | {"tags"}
+
+
+def test_shared_sets_change_neither_equality_nor_json() -> None:
+    props = {"name": "db01", "config.hardware.memoryMB": 4096, "runtime.powerState": "poweredOff"}
+    shared = convert.vm_from("vm-9", props, {}, {})
+    own = VM(**{name: getattr(shared, name) for name in shared.model_fields_set})  # the same names, its own set
+    assert own.__pydantic_fields_set__ is not shared.__pydantic_fields_set__
+    assert shared == own == VM(moid="vm-9", name="db01", memory_mb=4096, power_state="poweredOff")
+    assert shared.model_dump_json(exclude_none=True) == own.model_dump_json(exclude_none=True)
+    assert shared.model_dump(exclude_unset=True) == own.model_dump(exclude_unset=True)
+
+
+def test_models_that_can_be_assigned_to_keep_their_own_set() -> None:
+    class Mutable(BaseModel):
+        a: int = 0
+
+    first, second = share_fields_set(Mutable(a=1)), share_fields_set(Mutable(a=2))
+    assert first.__pydantic_fields_set__ is not second.__pydantic_fields_set__
+    first.a = 3
+    assert second.model_fields_set == {"a"} and first.model_fields_set == {"a"}
+
+
+def big_snapshot() -> Snapshot:
+    """Two vCenters, one with more VMs than a chunk, odd keys, unset and None fields."""
+    vms = {f"vm-{i}": vm(f"vm-{i}", **({"config.annotation": f'say "hi" \\ é\n\x01 {i}'} if i % 7 == 0 else {}))
+           for i in range(600)}
+    vms['vm-"quoted"\u2028'] = vm("vm-q")
+    first = VCenter(name="vc01", host="vc01.example", instance_uuid="uuid-1", version="8.0.2", vms=vms,
+                    hosts={"host-1": Host(moid="host-1", name="esx1", advanced_options={"Disk.X": None})},
+                    licenses=None, collection_notes=["tags not collected: no vAPI endpoint"])
+    second = VCenter(name="vc02", host="vc02.example", instance_uuid="uuid-2")
+    return Snapshot(tool_version=None, vcenters={"uuid-1": first, "uuid-2": second},
+                    collection_errors=[CollectionError(vcenter="vc02", stage="vms", error_type="X", message="m")])
+
+
+def test_the_snapshot_json_in_pieces_is_the_same_bytes() -> None:
+    snap = big_snapshot()
+    whole = snapshot_io.dumps(snap)
+    pieces = list(snapshot_io.iter_json(snap))
+    assert b"".join(pieces) == whole
+    assert max(len(p) for p in pieces) < len(whole) // 2  # no piece near the whole document
+    assert json.loads(whole)["vcenters"]["uuid-1"]["vms"]['vm-"quoted"\u2028']["moid"] == "vm-q"
+    empty = Snapshot(vcenters={"u": VCenter(name="a", host="h", instance_uuid="u")})
+    assert b"".join(snapshot_io.iter_json(empty)) == snapshot_io.dumps(empty)
+    bare = Snapshot()
+    assert b"".join(snapshot_io.iter_json(bare)) == snapshot_io.dumps(bare)
+
+
+@pytest.mark.parametrize("name", ["snap.json", "snap.json.gz"])
+def test_saved_snapshot_is_what_it_was_before_streaming(tmp_path: Path, name: str) -> None:
+    snap = big_snapshot()
+    path = snapshot_io.save(snap, tmp_path / name)
+    data = path.read_bytes()
+    whole = snapshot_io.dumps(snap)
+    assert data == (gzip.compress(whole, compresslevel=1, mtime=0) if name.endswith(".gz") else whole)
+    assert snapshot_io.load(path) == snap
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_a_failure_while_writing_pieces_leaves_no_file(tmp_path: Path) -> None:
+    def pieces() -> Iterator[bytes]:
+        yield b"{"
+        raise RuntimeError("serializer failed")
+
+    with pytest.raises(RuntimeError):
+        atomic_write_chunks(tmp_path / "s.json", pieces())
+    assert list(tmp_path.iterdir()) == []
+
+
+HEAVY = ("pandas", "numpy", "sqlalchemy", "pyhanko", "weasyprint", "jinja2", "openpyxl", "xlsxwriter", "matplotlib")
+
+PROBE = f"""
+import atexit, sys
+atexit.register(lambda: print("heavy:", sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr))
+from reporter import api, cli
+from reporter.core.model import Snapshot
+assert api.record_history(api.load_config(sys.argv[1]), Snapshot()) == 0
+sys.argv = ["vcreport", "collect", "--config", sys.argv[1], "--out", sys.argv[2]]
+cli.main()
+"""
+
+
+def test_vcreport_collect_imports_no_report_libraries(tmp_path: Path) -> None:
+    """The checks load for their settings and the CLI imports the render package for one
+    helper; none of that may pull in pandas, SQLAlchemy or the renderers (~70 MB, ~1 s)."""
+    with socket.socket() as s:  # a port nothing listens on: the collect fails at connect
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[[vcenter]]\nname = "vc01"\nhost = "127.0.0.1"\nport = {port}\nuser = "u"\n'
+                   'password_env = "VCREPORT_TEST_PW"\ntimeout_s = 5\n', encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(cfg), str(tmp_path / "s.json")], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "VCREPORT_TEST_PW": "x"})
+    assert "no vCenter could be collected" in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "heavy: []"
