@@ -57,6 +57,8 @@ def _excel_datetime(v: datetime) -> datetime:
 
 
 def _width(v: Cell) -> int:
+    if type(v) is str:  # most cells: one line of text
+        return len(v) if "\n" not in v else max(len(line) for line in v.splitlines())
     if v is None:
         return 0
     if isinstance(v, datetime):

@@ -29,6 +29,7 @@ from reporter.render.sheet_text import Cell
 
 c_void_p, c_char_p, c_double, c_int = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_double, ctypes.c_int
 c_uint8, c_uint16, c_uint32 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32
+EXCEL_MAX_CELL = 32767
 MIN_VERSION_ID = 100  # lxw_version_id() of 1.0.0: the options struct and every call below exist since
 
 
@@ -167,8 +168,12 @@ def _write_sheet(lib: ctypes.CDLL, wb: int, sheet: NativeSheetSpec, header: int,
         for c, v in enumerate(row[:ncols]):
             kind = type(v)
             # Exact type checks first (the common cases), in the order of their frequency.
-            if kind is str:
-                rc = write_string(ws_ptr, r, c, text(v).encode(), None) if v else 0  # type: ignore[arg-type]
+            if type(v) is str:
+                if not v:
+                    continue
+                # text() cleans and truncates; a printable string of Excel's size needs neither
+                raw = v.encode() if len(v) <= EXCEL_MAX_CELL and v.isprintable() else text(v).encode()
+                rc = write_string(ws_ptr, r, c, raw, None)
             elif v is None:
                 continue
             elif kind is float or kind is int:
