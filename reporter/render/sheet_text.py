@@ -78,6 +78,8 @@ ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|
 
 def parse_iso(text: str) -> datetime | date | None:
     """An ISO 8601 date or date-time written as text, as a value; None when it is not one."""
+    if len(text) < 10 or text[4] != "-" or not text[:4].isdigit():  # most text: no regex needed
+        return None
     try:
         if ISO_DATE.fullmatch(text):
             return date.fromisoformat(text)
@@ -100,12 +102,12 @@ def scalar_text(value: Any) -> str:
 def flat_value(value: Any) -> Cell:
     """A piece of evidence as one cell: scalars as they are (ISO dates as dates), a list as its
     items one per line, a mapping as "label: value" pairs."""
+    if isinstance(value, str):  # scalars first: most evidence values are one
+        return parse_iso(value) or value
+    if value is None or isinstance(value, bool | int | float):
+        return value
     if isinstance(value, dict):
         return ", ".join(f"{column_label(str(k))}: {scalar_text(flat_value(v))}" for k, v in value.items()) or None
     if isinstance(value, list | tuple):
         return "\n".join(scalar_text(flat_value(v)) for v in value) or None
-    if isinstance(value, str):
-        return parse_iso(value) or value
-    if value is None or isinstance(value, bool | int | float):
-        return value
     return str(value)

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from reporter.checks.registry import families as declared_families
-from reporter.core.findings import Finding
+from reporter.core.findings import Finding, Severity
 from reporter.core.model import SnapshotNode, VCenter
 from reporter.domain.lifecycle import release_label
 from reporter.render.base import ReportContext
@@ -80,9 +80,15 @@ def _group(f: Finding) -> str:
     return f.group or f.check_id
 
 
+# Severity.rank, looked up once: the property rebuilds the member list on every call (23,000 calls
+# for a 10,000-VM report, a quarter of building the sheets).
+SEVERITY_RANK = {s: s.rank for s in Severity}
+
+
 def sorted_findings(findings: list[Finding]) -> list[Finding]:
     """Worst first, then by group (root cause), then by object: what to fix first is on top."""
-    return sorted(findings, key=lambda f: (-f.severity.rank, _group(f), f.check_id, f.vcenter, f.object_name,
+    rank = SEVERITY_RANK
+    return sorted(findings, key=lambda f: (-rank[f.severity], _group(f), f.check_id, f.vcenter, f.object_name,
                                            f.object_id))
 
 
