@@ -8,10 +8,16 @@ add to.
 
     python benchmarks/report.py [--vms 10000] [--formats html,pdf,pdfa,xlsx,csv,json] [--record]
     python benchmarks/report.py --full-run [--vms 10000] [--run-formats html,xlsx,pdf] [--repeat 2] [--record]
+    python benchmarks/report.py --xlsx-before-src DIR [--vms 10000] [--repeat 2] [--record]
 
 ``--full-run`` starts a vcsim with ``--vms`` VMs (Go + govmomi, as the collector tests) and
 times ``vcreport collect`` against ``vcreport run`` (collect + checks + the formats) in the
 same run, with each process's peak RSS, then the report half stage by stage.
+
+``--xlsx-before-src DIR`` times report.xlsx alone, interleaved ``--repeat`` times, for the package
+in DIR (a checkout of an earlier commit: "before") and for this tree with each of its writers
+(XlsxWriter, libxlsxwriter); CPU seconds of the render (``time.process_time``) next to wall seconds,
+the workbook's cells and the process's peak RSS.
 
 ``--record`` appends the tables to benchmarks/RESULTS.md.
 """
@@ -32,7 +38,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# VCREPORT_BENCH_SRC: import the reporter package of another checkout (the "before" of a comparison).
+SRC = Path(os.environ.get("VCREPORT_BENCH_SRC") or ROOT)
+sys.path.insert(0, str(SRC))
 
 GB = 1024**3
 COLLECTED = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -125,28 +133,48 @@ def synthetic(n_vms: int, seed: int = 1):
 
 def child(snapshot: str, fmt: str) -> None:
     """Load, check, render one format; print JSON {seconds, checks_seconds, rss_mb, files, bytes}."""
+    from contextlib import nullcontext
+
     from reporter import api
-    from reporter.core.gcpolicy import frozen_heap, paused_gc
     from reporter.render import ReportContext, get_renderer, sha256_file
 
-    # The garbage-collector policy of reporter.pipeline.report (paused for load + checks +
-    # masking, the heap frozen while rendering), so the figures are those of `vcreport report`.
+    try:  # the collector policy reporter.pipeline.report runs the checks and renderers under
+        from reporter.core.gcpolicy import frozen_heap, paused_gc
+    except ImportError:  # a tree from before it
+        frozen_heap = paused_gc = nullcontext  # type: ignore[assignment]
     t0 = time.perf_counter()
-    with paused_gc():
+    with paused_gc():  # load, checks and masking, as `vcreport report` does
         snap = api.load_snapshot(snapshot)
         results, tables = api.check(snap)
         ctx = ReportContext(snapshot=snap, results=results, tables=tables, tool_version="bench",
                             snapshot_sha256=sha256_file(Path(snapshot))).masked()
     t1 = time.perf_counter()
+    cpu1 = time.process_time()
     files: list[Path] = []
     with tempfile.TemporaryDirectory() as out, frozen_heap():
         if fmt != "none":
             files = get_renderer(fmt).render(ctx, Path(out))
         t2 = time.perf_counter()
+        cpu2 = time.process_time()
         size = sum(p.stat().st_size for p in files)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": t2 - t1, "checks_seconds": t1 - t0, "rss_mb": rss, "files": len(files),
-                      "bytes": size, "findings": len(results.findings)}))
+    print(json.dumps({"seconds": t2 - t1, "cpu_seconds": cpu2 - cpu1, "checks_seconds": t1 - t0, "rss_mb": rss,
+                      "files": len(files), "bytes": size, "findings": len(results.findings),
+                      "src": str(Path(api.__file__).parent.parent), **(_xlsx_cells(ctx) if fmt == "xlsx" else {})}))
+
+
+def _xlsx_cells(ctx) -> dict:
+    """Cells of the workbook (header included) and how many hold a value, after the render."""
+    from reporter.render.sheets import all_sheets
+
+    try:
+        sheets = all_sheets(ctx, merge_tables=True)
+    except TypeError:  # a tree from before the merged Disks sheet
+        sheets = all_sheets(ctx)
+    cells = sum((len(s.rows) + 1) * len(s.columns) for s in sheets)
+    filled = sum(len(s.columns) + sum(1 for r in s.rows for v in r[:len(s.columns)] if v not in (None, ""))
+                 for s in sheets)
+    return {"sheets": len(sheets), "cells": cells, "filled_cells": filled}
 
 
 def _peak_mb() -> float:
@@ -267,12 +295,50 @@ def full_run(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def measure(snapshot: Path, fmt: str) -> dict:
+def measure(snapshot: Path, fmt: str, env: dict[str, str] | None = None) -> dict:
     proc = subprocess.run([sys.executable, __file__, "--child", str(snapshot), fmt], capture_output=True, text=True,
-                          check=False, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                          check=False, env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})})
     if proc.returncode != 0:
         raise SystemExit(f"{fmt} on {snapshot.name} failed:\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def xlsx_compare(args: argparse.Namespace) -> str:
+    """report.xlsx of the synthetic snapshot: the package in --xlsx-before-src against this tree with
+    each writer, each a fresh process, interleaved --repeat times; best CPU and best wall kept."""
+    from reporter.core import snapshot_io
+
+    before = Path(args.xlsx_before_src).resolve()
+    variants = [("before", {"VCREPORT_BENCH_SRC": str(before)}),
+                ("after, XlsxWriter", {"VCREPORT_XLSX_WRITER": "xlsxwriter"}),
+                ("after, libxlsxwriter", {"VCREPORT_XLSX_WRITER": "libxlsxwriter"})]
+    runs: dict[str, list[dict]] = {name: [] for name, _ in variants}
+    with tempfile.TemporaryDirectory() as tmp:
+        synth = Path(tmp) / f"synthetic-{args.vms}.json.gz"
+        snapshot_io.save(synthetic(args.vms), synth)
+        for i in range(max(1, args.repeat)):
+            for name, env in variants:
+                r = measure(synth, "xlsx", env)
+                runs[name].append(r)
+                print(f"  run {i + 1} {name:<22} cpu {r['cpu_seconds']:6.2f} s  wall {r['seconds']:6.2f} s  "
+                      f"{r['filled_cells']:,} filled cells  peak RSS {r['rss_mb']:.0f} MB  ({r['src']})",
+                      file=sys.stderr, flush=True)
+    load = os.getloadavg()
+    rows = []
+    for name, rs in runs.items():
+        cpu, wall, r = min(x["cpu_seconds"] for x in rs), min(x["seconds"] for x in rs), rs[0]
+        rows.append(f"| {name} | {r['sheets']} | {r['cells']:,} | {r['filled_cells']:,} | **{cpu:.2f}** | {wall:.2f} | "
+                    f"{r['bytes'] / 1e6:.2f} | {max(x['rss_mb'] for x in rs):.0f} |")
+    all_runs = "; ".join(f"{name}: cpu " + " / ".join(f"{x['cpu_seconds']:.2f}" for x in rs) + ", wall "
+                         + " / ".join(f"{x['seconds']:.2f}" for x in rs) for name, rs in runs.items())
+    return "\n".join([
+        "", f"## report.xlsx at {args.vms:,} VMs, before / after (issue 18) — {datetime.now(UTC):%Y-%m-%d}", "",
+        f"`python benchmarks/report.py --vms {args.vms} --xlsx-before-src <checkout> --repeat {args.repeat}`: "
+        f"the synthetic snapshot, render only (load and checks excluded), each run a fresh process, "
+        f"interleaved; best of {args.repeat}. {os.cpu_count()} cores; load average at the end "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.", "",
+        "| tree, writer | sheets | cells | filled cells | CPU s | wall s | MB | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|", *rows, "", f"All runs (s): {all_runs}.", ""])
 
 
 def main() -> None:
@@ -284,6 +350,8 @@ def main() -> None:
                     help="collect from a vcsim with --vms VMs and time `vcreport collect` against `vcreport run`")
     ap.add_argument("--run-formats", default="html,xlsx,pdf", help="formats of the full run")
     ap.add_argument("--repeat", type=int, default=2, help="interleaved full-run repetitions (fastest kept)")
+    ap.add_argument("--xlsx-before-src", metavar="DIR",
+                    help="time report.xlsx for the package in DIR against this tree's two writers")
     ap.add_argument("--child", nargs=2, metavar=("SNAPSHOT", "FORMAT"), help=argparse.SUPPRESS)
     ap.add_argument("--stages", nargs=2, metavar=("SNAPSHOT", "FORMATS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -292,6 +360,10 @@ def main() -> None:
         return
     if args.stages:
         stages_child(*args.stages)
+        return
+    if args.xlsx_before_src:
+        text = xlsx_compare(args)
+        print(text)
         return
     if args.full_run:
         text = full_run(args)

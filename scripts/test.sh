@@ -12,6 +12,7 @@ APT_PACKAGES=(
   golang-go golang-github-vmware-govmomi-dev   # vcsim (govmomi's vCenter simulator), built by tests/conftest.py
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core   # WeasyPrint
   poppler-utils                                # pdftoppm / pdftotext for report tests
+  libxlsxwriter4                               # report.xlsx's fast writer (reporter/render/xlsx_native.py)
   postgresql                                   # history store on PostgreSQL
   openssl
   chromium                                     # headless screenshots of the HTML report (layout checks at 1280 / 390 px)

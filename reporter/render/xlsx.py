@@ -3,12 +3,18 @@
 Every sheet has a frozen, bold header row, an autofilter over the data and column widths
 fitted to the content. Cells are typed: numbers as numbers, dates and times as Excel dates,
 text always as text — a VM named ``=HYPERLINK(...)`` stays a name, never becomes a formula.
-Constant-memory mode streams each row to disk as it is written, which keeps a 10,000-VM
-workbook within a few seconds and a flat memory profile.
+Constant-memory mode streams each row to disk as it is written, which keeps memory flat.
+
+Two writers produce the same workbook: libxlsxwriter (C, through ``xlsx_native``) when the system
+has it — about 5x faster, a 10,000-VM workbook in a few seconds — and XlsxWriter otherwise.
+``VCREPORT_XLSX_WRITER=xlsxwriter`` (or ``libxlsxwriter``) picks one explicitly.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import os
 import re
 import tempfile
 from datetime import UTC, date, datetime
@@ -18,9 +24,14 @@ from typing import Any
 import xlsxwriter
 
 from reporter.core.fsutil import atomic_write_bytes
+from reporter.render import xlsx_native
 from reporter.render.base import Renderer, ReportContext, register
 from reporter.render.sheet_text import Cell
 from reporter.render.sheets import Sheet, all_sheets
+
+log = logging.getLogger(__name__)
+WRITER_ENV = "VCREPORT_XLSX_WRITER"
+WRITERS = ("libxlsxwriter", "xlsxwriter")
 
 HEADER_STYLE = {"bold": True, "bg_color": "#DDE4EE", "text_wrap": False}
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -33,7 +44,10 @@ ILLEGAL_CHARACTERS = re.compile(r"[\000-\010\013\014\016-\037]")
 
 
 def _text(v: str) -> str:
-    v = ILLEGAL_CHARACTERS.sub("\ufffd", v)
+    # isprintable() is true for almost every cell and rules out every illegal character, at a
+    # fraction of the regex's cost; only text with a newline, tab or the like is searched.
+    if not v.isprintable():
+        v = ILLEGAL_CHARACTERS.sub("\ufffd", v)
     return v if len(v) <= EXCEL_MAX_CELL else v[: EXCEL_MAX_CELL - 1] + "…"
 
 
@@ -43,6 +57,8 @@ def _excel_datetime(v: datetime) -> datetime:
 
 
 def _width(v: Cell) -> int:
+    if type(v) is str:  # most cells: one line of text
+        return len(v) if "\n" not in v else max(len(line) for line in v.splitlines())
     if v is None:
         return 0
     if isinstance(v, datetime):
@@ -88,7 +104,10 @@ def _write_sheet(wb: Any, sheet: Sheet, formats: dict[str, Any]) -> None:
             elif isinstance(v, bool):
                 write_boolean(r, c, v)
             elif isinstance(v, int | float):
-                write_number(r, c, v)
+                if math.isfinite(v):
+                    write_number(r, c, v)
+                else:  # Excel has no NaN or infinity; XlsxWriter would refuse the whole report
+                    write_string(r, c, str(v))
             elif isinstance(v, datetime):
                 write_datetime(r, c, _excel_datetime(v), dt_format)
             elif isinstance(v, date):
@@ -97,9 +116,28 @@ def _write_sheet(wb: Any, sheet: Sheet, formats: dict[str, Any]) -> None:
                 write_string(r, c, _text(str(v)))
 
 
-def workbook_bytes(sheets: list[Sheet]) -> bytes:
+def writer_name() -> str:
+    """The writer report.xlsx is made with: the environment's choice, else libxlsxwriter when
+    the system has it, else XlsxWriter."""
+    chosen = os.environ.get(WRITER_ENV, "").strip().lower()
+    if chosen and chosen not in WRITERS:
+        raise ValueError(f"{WRITER_ENV} must be one of {', '.join(WRITERS)}, not {chosen!r}")
+    if chosen == "xlsxwriter" or (not chosen and xlsx_native.library() is None):
+        return "xlsxwriter"
+    if xlsx_native.library() is None:
+        raise ValueError(f"{WRITER_ENV}=libxlsxwriter but libxlsxwriter is not installed")
+    return "libxlsxwriter"
+
+
+def workbook_bytes(sheets: list[Sheet], writer: str | None = None) -> bytes:
+    writer = writer or writer_name()
     with tempfile.TemporaryDirectory(prefix="vcreport-xlsx-") as tmp:
         path = Path(tmp) / "report.xlsx"
+        if writer == "libxlsxwriter":
+            specs = [xlsx_native.NativeSheetSpec(s.title, s.columns, column_widths(s), s.rows) for s in sheets]
+            xlsx_native.write_workbook(path, specs, HEADER_STYLE, DATETIME_FORMAT, DATE_FORMAT, _text, _excel_datetime)
+            return path.read_bytes()
+        log.debug("libxlsxwriter not used; writing report.xlsx with XlsxWriter")
         # constant_memory streams rows to temporary files in tmpdir; strings are written inline.
         wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "tmpdir": tmp,
                                              "strings_to_numbers": False, "strings_to_formulas": False,
@@ -117,4 +155,4 @@ class XlsxRenderer(Renderer):
     format = "xlsx"
 
     def render(self, ctx: ReportContext, out_dir: Path) -> list[Path]:
-        return [atomic_write_bytes(out_dir / "report.xlsx", workbook_bytes(all_sheets(ctx)))]
+        return [atomic_write_bytes(out_dir / "report.xlsx", workbook_bytes(all_sheets(ctx, merge_tables=True)))]
