@@ -201,7 +201,8 @@ def _collect_one(vc: VCenterConfig, password: str, *, insecure: bool, progress: 
                                message=f"{_label(vc)}: {reason}")
     progress.done()
     try:
-        collector = VCenterCollector(session, progress, light=light, page_size=page_size, engine=engine)
+        collector = VCenterCollector(session, progress, light=light, page_size=page_size, engine=engine,
+                                     logout_after=True)
         vcenter = collector.run()
         return vcenter, collector.out.errors
     finally:

@@ -95,16 +95,21 @@ def retrieve(
     on_page: Callable[[int], None] | None = None,
     values: dict[str, Callable[[Any], Any]] | None = None,
     on_error: Callable[[str, Exception], None] | None = None,
+    view: Any = None,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield ``(moid, properties)`` for every object of ``vimtype`` under the root folder.
 
     ``values`` maps paths to functions applied to their values (``convert.VM_VALUES``);
     an object whose values they cannot convert goes to ``on_error`` and is left out
-    (without ``on_error`` the error ends the read).
+    (without ``on_error`` the error ends the read). ``view`` is a ContainerView of the
+    caller's to read through (it may hold other types too: only ``vimtype``'s objects are
+    read); without it the read makes a view of its own and destroys it after.
     """
     stats = stats if stats is not None else ReadStats()
     pc = content.propertyCollector
-    view = content.viewManager.CreateContainerView(content.rootFolder, [vimtype], True)
+    own_view = view is None  # else the caller's ContainerView (of this type and maybe others), kept
+    if own_view:
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vimtype], True)
     token = None
     try:
         result = pc.RetrievePropertiesEx([_filter_spec(view, vimtype, paths)], _PC.RetrieveOptions(maxObjects=page_size))
@@ -131,10 +136,11 @@ def retrieve(
                 pc.CancelRetrievePropertiesEx(token)
             except Exception as exc:
                 log.debug("CancelRetrievePropertiesEx failed: %s", exc)
-        try:
-            view.DestroyView()  # our own view object, not vCenter state
-        except Exception as exc:
-            log.debug("DestroyView failed: %s", exc)
+        if own_view:
+            try:
+                view.DestroyView()  # our own view object, not vCenter state
+            except Exception as exc:
+                log.debug("DestroyView failed: %s", exc)
 
 
 def page_objects(objects: list[Any], stats: ReadStats, values: dict[str, Callable[[Any], Any]] | None = None,
