@@ -128,11 +128,11 @@ def test_collector_calls_only_read_only_methods(cfg, monkeypatch, engine):
     assert rec.accessors == []  # no lazy per-object property access
     # Nothing reached the server past the two recorders: the wire saw exactly these calls.
     assert Counter(rec.wire) == Counter(rec.calls)
-    # The fast engine reads the twelve bulk reads raw (one page each at the default page size):
-    # folders, datacenters, vApps, clusters, hosts, datastores, VMs, then distributed switches, their
-    # port groups, networks, the VMs' networks and the hosts' configuration; the pyVmomi
-    # engine never does.
-    expected_raw = ["RetrievePropertiesEx"] * 12 if engine == "fast" else []
+    # The fast engine reads the eleven bulk reads raw (one page each at the default page size):
+    # folders, datacenters, vApps, clusters, hosts, datastores, VMs (with their networks),
+    # distributed switches, their port groups, networks and the hosts' configuration; the
+    # pyVmomi engine never does.
+    expected_raw = ["RetrievePropertiesEx"] * 11 if engine == "fast" else []
     assert rec.raw_calls == expected_raw
     # The tag reader's REST calls are reads too, and they happened.
     assert rest_not_read_only(rec.rest) == []
@@ -148,15 +148,19 @@ def test_bulk_reads_with_pages_exact_call_counts(cfg, monkeypatch, engine):
     (vc,) = snap.vcenters.values()
     assert (len(vc.vms), len(vc.hosts)) == (8, 4)
     counts = rec.counts()
-    # One view and one RetrievePropertiesEx per type (folders, datacenters, vApps, clusters, hosts,
-    # datastores, VMs, distributed switches, distributed port groups, networks, host
-    # configuration, VM networks) + one for the LicenseManager's properties.
-    assert counts["CreateContainerView"] == 12
-    assert counts["DestroyView"] == 12
-    assert counts["RetrievePropertiesEx"] == 13
-    # Continue: 4 folders -> 1, 4 hosts -> 1 and 8 VMs -> 2, twice each (inventory, then the
-    # hosts' configuration and the VMs' networks).
-    assert counts["ContinueRetrievePropertiesEx"] == 7
+    # One view and one RetrievePropertiesEx per type (folders, datacenters, vApps, clusters,
+    # hosts, datastores, VMs with their networks, distributed switches, distributed port
+    # groups, networks, host configuration) + one for the LicenseManager's properties. The
+    # views end with the session (no DestroyView: a view lasts until its session ends, and
+    # the collector logs out right after).
+    assert counts["CreateContainerView"] == 11
+    assert "DestroyView" not in counts
+    assert counts["RetrievePropertiesEx"] == 12
+    # Continue: 4 folders -> 1, 8 VMs -> 2, and 4 hosts -> 1 twice (inventory, then the
+    # hosts' configuration).
+    assert counts["ContinueRetrievePropertiesEx"] == 5
+    # The service content is read once, before the login; nothing else is read twice.
+    assert counts["RetrieveServiceContent"] == 1
     # Host software: the simulator's hosts answer NotSupported, so per host one image-manager
     # call (the others are not tried after its fault) and one QueryModules.
     assert (counts["HostImageConfigGetAcceptance"], counts["QueryModules"]) == (4, 4)
@@ -202,17 +206,24 @@ def test_expired_session_is_renewed_once(sim, cfg, monkeypatch):
 
 
 def test_session_lost_twice_fails_only_that_stage(sim, cfg, monkeypatch):
-    original = VCenterCollector._read_clusters
+    """The clusters stage sees its session expire on every call: it logs in again once, then
+    fails. The other stages run at the same time on the same session: the renewal ends the
+    session they were using, and they go on on the new one."""
+    from pyVmomi import vim
+
+    sessions_seen: list[Any] = []
 
     def read_clusters(self: VCenterCollector, session: Any) -> None:
-        _terminate_own_session(admin, session)
-        original(self, session)
+        sessions_seen.append(session.si)
+        raise vim.fault.NotAuthenticated()
 
-    admin = sim.si()
     monkeypatch.setattr(VCenterCollector, "_read_clusters", read_clusters)
+    rec = Recorder(monkeypatch)
     snap = collect(cfg, progress=False)
     assert [(e.vcenter, e.stage, e.error_type) for e in snap.collection_errors] == [
         ("vcsim", "clusters", "NotAuthenticated")]
+    assert len(sessions_seen) == 2 and sessions_seen[0] is not sessions_seen[1]  # once again, on a new login
+    assert rec.counts()["Login"] == 2
     (vc,) = snap.vcenters.values()
     assert vc.clusters == {}
     assert len(vc.vms) == 8 and len(vc.hosts) == 4  # the other stages still ran

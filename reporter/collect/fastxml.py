@@ -657,16 +657,14 @@ def retrieve(
     on_page: Callable[[int], None] | None = None,
     values: dict[str, Callable[[Any], Any]] | None = None,
     on_error: Callable[[str, Exception], None] | None = None,
-    view: Any = None,
+    keep_view: bool = False,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield ``(moid, properties)`` for every object of ``vimtype`` (see the module docstring)."""
     stats = stats if stats is not None else ReadStats()
     pc = content.propertyCollector
     raw = RawSoap(pc._stub)
     converter = Converter(raw.stub, values)
-    own_view = view is None  # else the caller's ContainerView (of this type and maybe others), kept
-    if own_view:
-        view = content.viewManager.CreateContainerView(content.rootFolder, [vimtype], True)
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vimtype], True)
     reader = None
     try:
         first = raw.request(pc, "RetrievePropertiesEx", [[_filter_spec(view, vimtype, paths)],
@@ -691,7 +689,7 @@ def retrieve(
     finally:
         if reader is not None:
             reader.close()
-        if own_view:
+        if not keep_view:
             try:
                 view.DestroyView()  # our own view object, not vCenter state
             except Exception as exc:

@@ -6,14 +6,16 @@ others still run, so one unreadable part never costs the whole vCenter.
 
 Over a WAN every call waits a round trip (hundreds of ms), so the stages do not wait
 for each other: each runs in its own thread on its own pooled connection of the
-session, and all read through one ContainerView of the session. A stage waits only for
+session. A stage waits only for
 what it converts with: the VMs for the folder paths, vApps and hosts' clusters (their
 reads are short and usually done before the first VM arrives), the vApps for the
 folders, the licence assignments for the host names. What needs the VMs (the port
 groups' VMs, the tags on the VMs) is put together after them. So one vCenter takes
-about: login (3 round trips), the view (1), the VM read, the logout (1) — however many
-object types there are. The errors come out in the order of the stages (``STAGE_ORDER``),
-whichever finished first.
+about: login (3 round trips), the VMs' view (1), the VM read, the logout (1) — however
+many object types there are. (Each read keeps its own view, as a view shared by all
+would hide an expired session: some servers then answer a read through it with nothing
+instead of ``NotAuthenticated``.) The errors come out in the order of the stages
+(``STAGE_ORDER``), whichever finished first.
 """
 
 from __future__ import annotations
@@ -46,11 +48,6 @@ STAGE_ORDER = ("connect", "folders", "vapps", "clusters", "hosts", "datastores",
                "license-assignments", "distributed-switches", "host-config", "tags")
 _STAGE_RANK = {name: n for n, name in enumerate(STAGE_ORDER)}
 
-# The object types each collection reads, all through one ContainerView.
-FULL_TYPES = (vim.Folder, vim.Datacenter, vim.VirtualApp, vim.ClusterComputeResource, vim.HostSystem,
-              vim.Datastore, vim.VirtualMachine, vim.DistributedVirtualSwitch, vim.Network)
-LIGHT_TYPES = (vim.ClusterComputeResource, vim.HostSystem, vim.VirtualMachine)
-
 # Read engines: "fast" parses the bulk pages with lxml (fastxml), "pyvmomi" lets
 # pyVmomi deserialize them (retrieve; the reference). Both give the same snapshot.
 ENGINES = {"fast": fastxml.retrieve, "pyvmomi": retrieve.retrieve}
@@ -76,9 +73,9 @@ class Collected:
 class VCenterCollector:
     """Reads one logged-in vCenter; ``light=True`` is the vRAM sample (see ``sample_vram``).
 
-    ``logout_after``: the session is logged out right after ``run``, and its view with it
-    (a view lives until ``DestroyView`` or the end of its session); otherwise ``run``
-    destroys the view itself (a session kept for the next sample must not gather views).
+    ``logout_after``: the session is logged out right after ``run``, and the reads' views
+    with it (a view lives until ``DestroyView`` or the end of its session); otherwise each
+    read destroys its view (a session kept for the next sample must not gather views).
     """
 
     def __init__(self, session: Session, progress: Progress, *, light: bool = False,
@@ -100,8 +97,6 @@ class VCenterCollector:
         self._host_cluster: dict[str, str | None] = {}
         self._host_names: dict[str, str] = {}
         self._ready: dict[str, threading.Event] = {}  # stage -> its results are there (or it failed)
-        self._views: list[tuple[Any, Any]] = []  # (content, its ContainerView), the last is current
-        self._view_lock = threading.Lock()
 
     # ------------------------------------------------------------------ driver
 
@@ -109,25 +104,20 @@ class VCenterCollector:
         about = self.session.content.about
         full = not self.light
         stages: list[threading.Thread] = []
-        try:
-            if full:
-                stages += [self._start("folders", "_read_folders"), self._start("vapps", "_read_vapps")]
-            stages += [self._start("clusters", "_read_clusters"), self._start("hosts", "_read_hosts")]
-            if full:
-                stages += [self._start("datastores", "_read_datastores"),
-                           self._start("host-config", "_read_host_data"),
-                           self._start("tags", None)]
-            stages.append(self._start("licenses", "_read_licenses"))
-            self._stage("vms", self._read_vms)  # here: the longest stage keeps the live progress line
-            for thread in stages:
-                thread.join()
-            if full and self.out.host_data is not None:
-                self._stage("host-config", self._complete_host_configs)
-            if full:
-                self._apply_tags()
-        finally:
-            if not self.logout_after:
-                self._destroy_view()
+        if full:
+            stages += [self._start("folders", "_read_folders"), self._start("vapps", "_read_vapps")]
+        stages += [self._start("clusters", "_read_clusters"), self._start("hosts", "_read_hosts")]
+        if full:
+            stages += [self._start("datastores", "_read_datastores"), self._start("host-config", "_read_host_data"),
+                       self._start("tags", None)]
+        stages.append(self._start("licenses", "_read_licenses"))
+        self._stage("vms", self._read_vms)  # here: the longest stage keeps the live progress line
+        for thread in stages:
+            thread.join()
+        if full and self.out.host_data is not None:
+            self._stage("host-config", self._complete_host_configs)
+        if full:
+            self._apply_tags()
         self._mark_unreadable()
         o = self.out
         o.errors.sort(key=lambda e: _STAGE_RANK.get(e.stage, len(STAGE_ORDER)))  # stable: in-stage order kept
@@ -173,24 +163,6 @@ class VCenterCollector:
             if event is not None:
                 event.wait()
 
-    def _view(self, content: Any) -> Any:
-        """The ContainerView every read goes through: one per session (a renewed session
-        needs its own: the old one ended with its session)."""
-        with self._view_lock:
-            if not self._views or self._views[-1][0] is not content:
-                types = list(LIGHT_TYPES if self.light else FULL_TYPES)
-                self._views.append((content, content.viewManager.CreateContainerView(content.rootFolder, types, True)))
-            return self._views[-1][1]
-
-    def _destroy_view(self) -> None:
-        with self._view_lock:
-            if self._views and self._views[-1][0] is self.session.content:
-                try:
-                    self._views[-1][1].DestroyView()  # our own view object, not vCenter state
-                except Exception as exc:
-                    log.debug("%s: DestroyView failed: %s", self.vc.name, exc)
-            self._views.clear()
-
     def _stage(self, stage: str, fn: Callable[[Session], None]) -> None:
         try:
             self.session.call(fn)
@@ -208,11 +180,10 @@ class VCenterCollector:
               values: dict[str, Callable[[Any], Any]] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
         stats = ReadStats()
         self.progress.start(self.vc.name, what)
-        content = self.session.content
-        yield from self._retrieve(content, vimtype, paths, page_size=self.page_size, stats=stats,
+        yield from self._retrieve(self.session.content, vimtype, paths, page_size=self.page_size, stats=stats,
                                   on_page=self.progress.count, values=values,
                                   on_error=lambda moid, exc: self._object_error(stage, moid, exc),
-                                  view=self._view(content))
+                                  keep_view=self.logout_after)
         self.progress.done(stats.objects)
         self._report_missing(stage, stats)
 
