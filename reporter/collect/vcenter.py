@@ -180,10 +180,16 @@ class VCenterCollector:
               values: dict[str, Callable[[Any], Any]] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
         stats = ReadStats()
         self.progress.start(self.vc.name, what)
+        si = self.session.si
         yield from self._retrieve(self.session.content, vimtype, paths, page_size=self.page_size, stats=stats,
                                   on_page=self.progress.count, values=values,
                                   on_error=lambda moid, exc: self._object_error(stage, moid, exc),
                                   keep_view=self.logout_after)
+        if self.session.si is not si:
+            # Another stage logged in again meanwhile, ending the session this read was on; some
+            # servers answer a read on an ended session with nothing rather than NotAuthenticated.
+            # So the stage runs again (``Session.call``), on the new session.
+            raise vim.fault.NotAuthenticated(msg="the session was renewed during this read")
         self.progress.done(stats.objects)
         self._report_missing(stage, stats)
 
