@@ -313,3 +313,48 @@ def test_incremental_vram_samples_call_only_read_only_methods(sim, cfg, monkeypa
     assert {"CreateFilter", "WaitForUpdatesEx", "DestroyPropertyFilter", "RetrievePropertiesEx"} <= calls
     assert rec.accessors == []
     assert Counter(rec.wire) == Counter(rec.calls)
+
+
+def test_the_reads_of_a_vcenter_do_not_wait_for_each_other(vcsim_factory, tmp_path, monkeypatch):
+    """With 300 ms per call, the VM read goes out right after its view, while the other
+    inventory reads are still in flight: no read through a view has answered before it is
+    sent (one after the other, folders, vApps, clusters, hosts and datastores would have)."""
+    import threading
+    import time
+
+    sim = vcsim_factory(delay_ms=300)
+    cfg = load_config(sim.config_file(tmp_path))
+    events: list[tuple[float, str, str]] = []  # (time, "sent" / "answered", what)
+    lock = threading.Lock()
+    original_request = http.client.HTTPConnection.request
+    original_response = http.client.HTTPConnection.getresponse
+
+    def request(conn: Any, method: str, url: str, body: Any = None, *args: Any, **kwargs: Any) -> Any:
+        data = body.encode() if isinstance(body, str) else bytes(body or b"")
+        m = _BODY_METHOD.search(data)
+        what = m.group(1).decode() if m else url
+        if what == "RetrievePropertiesEx" and b"ContainerView" in data:
+            kind = re.search(rb"<type>(\w+)</type>\s*(?:<all>|<pathSet>)", data)
+            what = f"read {kind.group(1).decode() if kind else '?'}"
+        conn._recorded = what
+        with lock:
+            events.append((time.monotonic(), "sent", what))
+        return original_request(conn, method, url, body, *args, **kwargs)
+
+    def getresponse(conn: Any) -> Any:
+        resp = original_response(conn)
+        with lock:
+            events.append((time.monotonic(), "answered", getattr(conn, "_recorded", "?")))
+        return resp
+
+    monkeypatch.setattr(http.client.HTTPConnection, "request", request)
+    monkeypatch.setattr(http.client.HTTPConnection, "getresponse", getresponse)
+    snap = collect(cfg, progress=False)
+    assert snap.collection_errors == [] and snap.vm_count() == 8
+    events.sort()
+    vm_sent = next(t for t, kind, what in events if kind == "sent" and what == "read VirtualMachine")
+    answered_before = [what for t, kind, what in events if kind == "answered" and what.startswith("read ") and t < vm_sent]
+    assert answered_before == []
+    reads = {what for _, kind, what in events if kind == "sent" and what.startswith("read ")}
+    assert {"read Folder", "read Datacenter", "read VirtualApp", "read ClusterComputeResource", "read HostSystem",
+            "read Datastore", "read VirtualMachine"} <= reads
