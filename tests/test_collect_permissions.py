@@ -61,7 +61,7 @@ def _collect(engine: str, monkeypatch: pytest.MonkeyPatch) -> Snapshot:
     about = SimpleNamespace(instanceUuid="uuid-1", version="8.0.3", build="1", apiVersion="8.0.3.0", fullName="x")
     content = SimpleNamespace(about=about, licenseManager=None)
     session = SimpleNamespace(vc=vc, content=content, si=None, call=lambda fn, *a: fn(session),
-                              tls_context=None, rest_password=lambda: "pw")
+                              ensure_alive=lambda: None, tls_context=None, rest_password=lambda: "pw")
     collector = VCenterCollector(session, Progress(False), engine=engine)  # type: ignore[arg-type]
     collector._retrieve = _engine(engine, _page())
     vcenter = collector.run()

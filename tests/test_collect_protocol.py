@@ -155,7 +155,9 @@ def test_bulk_reads_with_pages_exact_call_counts(cfg, monkeypatch, engine):
     # the collector logs out right after).
     assert counts["CreateContainerView"] == 11
     assert "DestroyView" not in counts
-    assert counts["RetrievePropertiesEx"] == 12
+    # ... and one more for the session's currentSession after the empty vApp read: an empty read
+    # is only believed on a live session.
+    assert counts["RetrievePropertiesEx"] == 12 + 1
     # Continue: 4 folders -> 1, 8 VMs -> 2, and 4 hosts -> 1 twice (inventory, then the
     # hosts' configuration).
     assert counts["ContinueRetrievePropertiesEx"] == 5
@@ -358,3 +360,30 @@ def test_the_reads_of_a_vcenter_do_not_wait_for_each_other(vcsim_factory, tmp_pa
     reads = {what for _, kind, what in events if kind == "sent" and what.startswith("read ")}
     assert {"read Folder", "read Datacenter", "read VirtualApp", "read ClusterComputeResource", "read HostSystem",
             "read Datastore", "read VirtualMachine"} <= reads
+
+
+def test_an_empty_read_on_an_ended_session_is_read_again(sim, cfg, monkeypatch):
+    """The session ends after the VMs' view was made and before their read is sent: vcsim then
+    answers the read with no objects instead of NotAuthenticated. The collector does not
+    believe an empty read without checking the session: it logs in again and reads again."""
+    admin = sim.si()
+    original_send = rawsoap.RawSoap.send
+    killed: list[str] = []
+
+    def send(raw: Any, mo: Any, info: Any, req: bytes) -> Any:
+        if not killed and info.wsdlName == "RetrievePropertiesEx" and b"VirtualMachine" in req:
+            key = raw.stub.cookie  # this session's, to end it from the admin's session
+            sessions = admin.content.sessionManager.sessionList
+            mine = [s.key for s in sessions if s.key in key]
+            admin.content.sessionManager.TerminateSession(mine)
+            killed.append(info.wsdlName)
+        return original_send(raw, mo, info, req)
+
+    monkeypatch.setattr(rawsoap.RawSoap, "send", send)
+    rec = Recorder(monkeypatch)
+    snap = collect(cfg, progress=False)
+    assert killed
+    assert snap.collection_errors == []
+    (vc,) = snap.vcenters.values()
+    assert len(vc.vms) == 8
+    assert rec.counts()["Login"] == 2

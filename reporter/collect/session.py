@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from pyVim.connect import SmartStubAdapter
 from pyVmomi import vim, vmodl
 
+from reporter.collect.retrieve import retrieve_one
 from reporter.config import VCenterConfig
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,13 @@ class Session:
                         self._renew()
                         renewed = True
         raise AssertionError("unreachable")  # the last attempt returned or raised
+
+    def ensure_alive(self) -> None:
+        """``NotAuthenticated`` unless this session is still logged in (one small read)."""
+        content = self.content
+        manager = content.sessionManager if content is not None else None
+        if manager is None or retrieve_one(content, manager, ["currentSession"]).get("currentSession") is None:
+            raise vim.fault.NotAuthenticated(msg="the session has ended")
 
     def _renew(self) -> None:
         old_si, old_content = self.si, self.content

@@ -181,14 +181,21 @@ class VCenterCollector:
         stats = ReadStats()
         self.progress.start(self.vc.name, what)
         si = self.session.si
-        yield from self._retrieve(self.session.content, vimtype, paths, page_size=self.page_size, stats=stats,
-                                  on_page=self.progress.count, values=values,
-                                  on_error=lambda moid, exc: self._object_error(stage, moid, exc),
-                                  keep_view=self.logout_after)
+        yielded = 0
+        for item in self._retrieve(self.session.content, vimtype, paths, page_size=self.page_size, stats=stats,
+                                   on_page=self.progress.count, values=values,
+                                   on_error=lambda moid, exc: self._object_error(stage, moid, exc),
+                                   keep_view=self.logout_after):
+            yielded += 1
+            yield item
+        # Some servers (vcsim) answer a read through the view of an ended session with no objects
+        # rather than NotAuthenticated, and with the stages at once another stage's expiry or
+        # renewal can end the session under this read. An empty read, or one that overlapped a
+        # renewal, is therefore only believed on a live session; otherwise the stage runs again
+        # (``Session.call``) on a new one.
+        if not yielded and not stats.objects:
+            self.session.ensure_alive()
         if self.session.si is not si:
-            # Another stage logged in again meanwhile, ending the session this read was on; some
-            # servers answer a read on an ended session with nothing rather than NotAuthenticated.
-            # So the stage runs again (``Session.call``), on the new session.
             raise vim.fault.NotAuthenticated(msg="the session was renewed during this read")
         self.progress.done(stats.objects)
         self._report_missing(stage, stats)
