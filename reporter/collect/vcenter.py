@@ -6,16 +6,16 @@ others still run, so one unreadable part never costs the whole vCenter.
 
 Over a WAN every call waits a round trip (hundreds of ms), so the stages do not wait
 for each other: each runs in its own thread on its own pooled connection of the
-session. A stage waits only for
-what it converts with: the VMs for the folder paths, vApps and hosts' clusters (their
-reads are short and usually done before the first VM arrives), the vApps for the
-folders, the licence assignments for the host names. What needs the VMs (the port
-groups' VMs, the tags on the VMs) is put together after them. So one vCenter takes
-about: login (3 round trips), the VMs' view (1), the VM read, the logout (1) — however
-many object types there are. (Each read keeps its own view, as a view shared by all
-would hide an expired session: some servers then answer a read through it with nothing
-instead of ``NotAuthenticated``.) The errors come out in the order of the stages
-(``STAGE_ORDER``), whichever finished first.
+session. A stage waits only for what it converts with: the VMs for the folder paths,
+vApps and hosts' clusters (their reads are short and usually done before the first VM
+arrives), the vApps for the folders, the licence assignments for the host names. What
+needs the VMs (the port groups' VMs, the tags on the VMs) is put together after them.
+So one vCenter takes about: login (3 round trips), the VMs' view (1), the VM read, the
+logout (1) — however many object types there are. Each read keeps its own view: a view
+shared by all would hide an expired session, as some servers answer a read through the
+view of an ended session with nothing instead of ``NotAuthenticated`` (for the same
+reason an empty read is checked against the session, see ``_read``). The errors come
+out in the order of the stages (``STAGE_ORDER``), whichever finished first.
 """
 
 from __future__ import annotations
