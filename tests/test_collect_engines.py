@@ -34,7 +34,7 @@ import pytest
 from lxml import etree
 from pyVim.task import WaitForTask
 from pyVmomi import SoapAdapter, vim
-from test_collect_protocol import Recorder
+from test_collect_protocol import Recorder, _end_session
 from vcsim_harness import save_inventory
 
 from reporter.api import load_config
@@ -438,8 +438,7 @@ def test_loaded_inventory_with_shapes_the_api_cannot_set(shaped, vcsim_factory, 
 
 
 def _terminate(admin: Any, session: Any) -> None:
-    key = session.si.content.sessionManager.currentSession.key
-    admin.content.sessionManager.TerminateSession([key])
+    _end_session(admin, session.si.content.sessionManager.currentSession.key)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
