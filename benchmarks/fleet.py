@@ -7,9 +7,13 @@ its wall time and peak RSS. Runs interleaved, --repeat times; the fastest of eac
 is kept (all runs are printed).
 
     python benchmarks/fleet.py [--vcenters 12] [--vms 1000] [--delay-ms 300] [--repeat 2]
+                               [--before-src DIR]
 
 Goal: N vCenters in <= 1.5x the wall time of one, peak RSS <= 300 MB. The simulators
-run on the same cores as the collector: their CPU time is printed with each run.
+run on the same cores as the collector: their CPU time is printed with each run, and the
+load average when it started. ``--before-src DIR`` (e.g. ``git archive`` of an older
+commit) also times that checkout's package, interleaved with this one on the same
+simulators, for a before/after.
 """
 
 from __future__ import annotations
@@ -57,7 +61,9 @@ def write_config(path: Path, sims: list[Vcsim], workers: int) -> Path:
     return path
 
 
-def child(config: Path, page_size: int | None) -> int:
+def child(config: Path, page_size: int | None, src: Path | None) -> int:
+    if src is not None:
+        sys.path.insert(0, str(src))  # that checkout's reporter package, not this one's
     from reporter.collect import DEFAULT_PAGE_SIZE, collect
     from reporter.config import load_config
 
@@ -72,8 +78,9 @@ def child(config: Path, page_size: int | None) -> int:
     return 0
 
 
-def in_child(config: Path, page_size: int | None) -> dict[str, Any]:
+def in_child(config: Path, page_size: int | None, src: Path | None = None) -> dict[str, Any]:
     extra = ["--page-size", str(page_size)] if page_size else []
+    extra += ["--src", str(src)] if src else []
     out = subprocess.run([sys.executable, __file__, "--child", str(config), *extra], capture_output=True, text=True, check=False,
                          env=dict(os.environ))
     if out.returncode != 0:
@@ -89,10 +96,13 @@ def main() -> int:
     ap.add_argument("--delay-ms", type=int, default=300)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--page-size", type=int, default=None, help="objects per page (default: the collector's)")
+    ap.add_argument("--before-src", type=Path, default=None,
+                    help="also time the reporter package of this directory (interleaved)")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--src", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        return child(args.child, args.page_size)
+        return child(args.child, args.page_size, args.src)
 
     work = Path(tempfile.mkdtemp(prefix="vcreport-fleet-"))
     launcher = VcsimLauncher(binary=build_launcher(), tls=make_tls_files(work / "tls"), workdir=work)
@@ -100,29 +110,39 @@ def main() -> int:
         sims = [launcher.start(vms=args.vms, delay_ms=args.delay_ms, timeout_s=600) for _ in range(args.vcenters)]
         one = write_config(work / "one.toml", sims[:1], workers=1)
         fleet = write_config(work / "fleet.toml", sims, workers=args.vcenters)
-        runs: dict[str, list[dict[str, Any]]] = {"one": [], "fleet": []}
+        sources: dict[str, Path | None] = {"": None}
+        if args.before_src:
+            sources["before "] = args.before_src.resolve()
+        runs: dict[str, list[dict[str, Any]]] = {}
         for n in range(args.repeat):
-            for name, config in (("one", one), ("fleet", fleet)):
-                before = server_cpu_seconds(sims)
-                r = in_child(config, args.page_size)
-                r["server_cpu_seconds"] = server_cpu_seconds(sims) - before
-                runs[name].append(r)
-                print(f"run {n + 1} {name}: {r['vcenters']} vCenter(s), {r['vms']:,} VMs, {r['seconds']:.2f} s, "
-                      f"CPU {r['cpu_seconds']:.1f} s (simulators {r['server_cpu_seconds']:.1f} s), peak RSS {r['maxrss_mb']:.0f} MB, errors {r['errors']}",
-                      flush=True)
-        best = {k: min(v, key=lambda r: r["seconds"]) for k, v in runs.items()}
-        result = {
-            "vcenters": args.vcenters, "vms_each": args.vms, "delay_ms": args.delay_ms,
-            "one_seconds": best["one"]["seconds"], "fleet_seconds": best["fleet"]["seconds"],
-            "ratio": best["fleet"]["seconds"] / best["one"]["seconds"],
-            "one_peak_rss_mb": max(r["maxrss_mb"] for r in runs["one"]),
-            "fleet_peak_rss_mb": max(r["maxrss_mb"] for r in runs["fleet"]),
-            "fleet_errors": max(r["errors"] for r in runs["fleet"]),
-        }
-        print(json.dumps(result))
-        print(f"| {args.vcenters} x {args.vms:,} VMs, {args.delay_ms} ms per call | one alone "
-              f"{result['one_seconds']:.1f} s | all, workers = {args.vcenters}: {result['fleet_seconds']:.1f} s | "
-              f"{result['ratio']:.2f}x | peak RSS {result['one_peak_rss_mb']:.0f} / {result['fleet_peak_rss_mb']:.0f} MB |")
+            for label, src in sources.items():
+                for name, config in (("one", one), ("fleet", fleet)):
+                    before = server_cpu_seconds(sims)
+                    load = os.getloadavg()[0]
+                    r = in_child(config, args.page_size, src)
+                    r["server_cpu_seconds"] = server_cpu_seconds(sims) - before
+                    runs.setdefault(label + name, []).append(r)
+                    print(f"run {n + 1} {label}{name}: {r['vcenters']} vCenter(s), {r['vms']:,} VMs, {r['seconds']:.2f} s, "
+                          f"CPU {r['cpu_seconds']:.1f} s (simulators {r['server_cpu_seconds']:.1f} s), "
+                          f"peak RSS {r['maxrss_mb']:.0f} MB, errors {r['errors']}, load {load:.1f}", flush=True)
+        for label in sources:
+            best = {k: min(runs[label + k], key=lambda r: r["seconds"]) for k in ("one", "fleet")}
+            result = {
+                "src": str(sources[label] or ROOT),
+                "vcenters": args.vcenters, "vms_each": args.vms, "delay_ms": args.delay_ms,
+                "one_seconds": best["one"]["seconds"], "fleet_seconds": best["fleet"]["seconds"],
+                "ratio": best["fleet"]["seconds"] / best["one"]["seconds"],
+                "one_cpu_seconds": min(r["cpu_seconds"] for r in runs[label + "one"]),
+                "fleet_cpu_seconds": min(r["cpu_seconds"] for r in runs[label + "fleet"]),
+                "fleet_server_cpu_seconds": min(r["server_cpu_seconds"] for r in runs[label + "fleet"]),
+                "one_peak_rss_mb": max(r["maxrss_mb"] for r in runs[label + "one"]),
+                "fleet_peak_rss_mb": max(r["maxrss_mb"] for r in runs[label + "fleet"]),
+                "fleet_errors": max(r["errors"] for r in runs[label + "fleet"]),
+            }
+            print(json.dumps(result))
+            print(f"| {label}{args.vcenters} x {args.vms:,} VMs, {args.delay_ms} ms per call | one alone "
+                  f"{result['one_seconds']:.1f} s | all, workers = {args.vcenters}: {result['fleet_seconds']:.1f} s | "
+                  f"{result['ratio']:.2f}x | peak RSS {result['one_peak_rss_mb']:.0f} / {result['fleet_peak_rss_mb']:.0f} MB |")
         return 0
     finally:
         launcher.stop_all()

@@ -60,8 +60,8 @@ def _collect(engine: str, monkeypatch: pytest.MonkeyPatch) -> Snapshot:
     vc = VCenterConfig(name="vc01", host="vc01.example.com", user="readonly@vsphere.local", password_env="X")
     about = SimpleNamespace(instanceUuid="uuid-1", version="8.0.3", build="1", apiVersion="8.0.3.0", fullName="x")
     content = SimpleNamespace(about=about, licenseManager=None)
-    session = SimpleNamespace(vc=vc, content=content, call=lambda fn, *a: fn(session),
-                              tls_context=None, rest_password=lambda: "pw")
+    session = SimpleNamespace(vc=vc, content=content, si=None, call=lambda fn, *a: fn(session),
+                              ensure_alive=lambda: None, tls_context=None, rest_password=lambda: "pw")
     collector = VCenterCollector(session, Progress(False), engine=engine)  # type: ignore[arg-type]
     collector._retrieve = _engine(engine, _page())
     vcenter = collector.run()

@@ -128,11 +128,11 @@ def test_collector_calls_only_read_only_methods(cfg, monkeypatch, engine):
     assert rec.accessors == []  # no lazy per-object property access
     # Nothing reached the server past the two recorders: the wire saw exactly these calls.
     assert Counter(rec.wire) == Counter(rec.calls)
-    # The fast engine reads the twelve bulk reads raw (one page each at the default page size):
-    # folders, datacenters, vApps, clusters, hosts, datastores, VMs, then distributed switches, their
-    # port groups, networks, the VMs' networks and the hosts' configuration; the pyVmomi
-    # engine never does.
-    expected_raw = ["RetrievePropertiesEx"] * 12 if engine == "fast" else []
+    # The fast engine reads the eleven bulk reads raw (one page each at the default page size):
+    # folders, datacenters, vApps, clusters, hosts, datastores, VMs (with their networks),
+    # distributed switches, their port groups, networks and the hosts' configuration; the
+    # pyVmomi engine never does.
+    expected_raw = ["RetrievePropertiesEx"] * 11 if engine == "fast" else []
     assert rec.raw_calls == expected_raw
     # The tag reader's REST calls are reads too, and they happened.
     assert rest_not_read_only(rec.rest) == []
@@ -148,15 +148,21 @@ def test_bulk_reads_with_pages_exact_call_counts(cfg, monkeypatch, engine):
     (vc,) = snap.vcenters.values()
     assert (len(vc.vms), len(vc.hosts)) == (8, 4)
     counts = rec.counts()
-    # One view and one RetrievePropertiesEx per type (folders, datacenters, vApps, clusters, hosts,
-    # datastores, VMs, distributed switches, distributed port groups, networks, host
-    # configuration, VM networks) + one for the LicenseManager's properties.
-    assert counts["CreateContainerView"] == 12
-    assert counts["DestroyView"] == 12
-    assert counts["RetrievePropertiesEx"] == 13
-    # Continue: 4 folders -> 1, 4 hosts -> 1 and 8 VMs -> 2, twice each (inventory, then the
-    # hosts' configuration and the VMs' networks).
-    assert counts["ContinueRetrievePropertiesEx"] == 7
+    # One view and one RetrievePropertiesEx per type (folders, datacenters, vApps, clusters,
+    # hosts, datastores, VMs with their networks, distributed switches, distributed port
+    # groups, networks, host configuration) + one for the LicenseManager's properties. The
+    # views end with the session (no DestroyView: a view lasts until its session ends, and
+    # the collector logs out right after).
+    assert counts["CreateContainerView"] == 11
+    assert "DestroyView" not in counts
+    # ... and one more for the session's currentSession after the empty vApp read: an empty read
+    # is only believed on a live session.
+    assert counts["RetrievePropertiesEx"] == 12 + 1
+    # Continue: 4 folders -> 1, 8 VMs -> 2, and 4 hosts -> 1 twice (inventory, then the
+    # hosts' configuration).
+    assert counts["ContinueRetrievePropertiesEx"] == 5
+    # The service content is read once, before the login; nothing else is read twice.
+    assert counts["RetrieveServiceContent"] == 1
     # Host software: the simulator's hosts answer NotSupported, so per host one image-manager
     # call (the others are not tried after its fault) and one QueryModules.
     assert (counts["HostImageConfigGetAcceptance"], counts["QueryModules"]) == (4, 4)
@@ -175,9 +181,25 @@ def test_page_size_does_not_change_the_result(cfg):
     assert one.collection_errors == big.collection_errors == []
 
 
+def _end_session(admin: Any, key: str) -> None:
+    """End a session for good. vcsim puts a session back at the end of each request made with
+    it, so a request of another stage in flight can bring a terminated session back: end it
+    again until it stays gone."""
+    import time
+
+    manager = admin.content.sessionManager
+    gone = 0
+    while gone < 3:
+        if any(s.key == key for s in manager.sessionList):
+            manager.TerminateSession([key])
+            gone = 0
+        else:
+            gone += 1
+        time.sleep(0.05)
+
+
 def _terminate_own_session(admin: Any, session: Any) -> None:
-    key = session.si.content.sessionManager.currentSession.key
-    admin.content.sessionManager.TerminateSession([key])
+    _end_session(admin, session.si.content.sessionManager.currentSession.key)
 
 
 def test_expired_session_is_renewed_once(sim, cfg, monkeypatch):
@@ -202,17 +224,24 @@ def test_expired_session_is_renewed_once(sim, cfg, monkeypatch):
 
 
 def test_session_lost_twice_fails_only_that_stage(sim, cfg, monkeypatch):
-    original = VCenterCollector._read_clusters
+    """The clusters stage sees its session expire on every call: it logs in again once, then
+    fails. The other stages run at the same time on the same session: the renewal ends the
+    session they were using, and they go on on the new one."""
+    from pyVmomi import vim
+
+    sessions_seen: list[Any] = []
 
     def read_clusters(self: VCenterCollector, session: Any) -> None:
-        _terminate_own_session(admin, session)
-        original(self, session)
+        sessions_seen.append(session.si)
+        raise vim.fault.NotAuthenticated()
 
-    admin = sim.si()
     monkeypatch.setattr(VCenterCollector, "_read_clusters", read_clusters)
+    rec = Recorder(monkeypatch)
     snap = collect(cfg, progress=False)
     assert [(e.vcenter, e.stage, e.error_type) for e in snap.collection_errors] == [
         ("vcsim", "clusters", "NotAuthenticated")]
+    assert len(sessions_seen) == 2 and sessions_seen[0] is not sessions_seen[1]  # once again, on a new login
+    assert rec.counts()["Login"] == 2
     (vc,) = snap.vcenters.values()
     assert vc.clusters == {}
     assert len(vc.vms) == 8 and len(vc.hosts) == 4  # the other stages still ran
@@ -302,3 +331,74 @@ def test_incremental_vram_samples_call_only_read_only_methods(sim, cfg, monkeypa
     assert {"CreateFilter", "WaitForUpdatesEx", "DestroyPropertyFilter", "RetrievePropertiesEx"} <= calls
     assert rec.accessors == []
     assert Counter(rec.wire) == Counter(rec.calls)
+
+
+def test_the_reads_of_a_vcenter_do_not_wait_for_each_other(vcsim_factory, tmp_path, monkeypatch):
+    """With 300 ms per call, the VM read goes out right after its view, while the other
+    inventory reads are still in flight: no read through a view has answered before it is
+    sent (one after the other, folders, vApps, clusters, hosts and datastores would have)."""
+    import threading
+    import time
+
+    sim = vcsim_factory(delay_ms=300)
+    cfg = load_config(sim.config_file(tmp_path))
+    events: list[tuple[float, str, str]] = []  # (time, "sent" / "answered", what)
+    lock = threading.Lock()
+    original_request = http.client.HTTPConnection.request
+    original_response = http.client.HTTPConnection.getresponse
+
+    def request(conn: Any, method: str, url: str, body: Any = None, *args: Any, **kwargs: Any) -> Any:
+        data = body.encode() if isinstance(body, str) else bytes(body or b"")
+        m = _BODY_METHOD.search(data)
+        what = m.group(1).decode() if m else url
+        if what == "RetrievePropertiesEx" and b"ContainerView" in data:
+            kind = re.search(rb"<type>(\w+)</type>\s*(?:<all>|<pathSet>)", data)
+            what = f"read {kind.group(1).decode() if kind else '?'}"
+        conn._recorded = what
+        with lock:
+            events.append((time.monotonic(), "sent", what))
+        return original_request(conn, method, url, body, *args, **kwargs)
+
+    def getresponse(conn: Any) -> Any:
+        resp = original_response(conn)
+        with lock:
+            events.append((time.monotonic(), "answered", getattr(conn, "_recorded", "?")))
+        return resp
+
+    monkeypatch.setattr(http.client.HTTPConnection, "request", request)
+    monkeypatch.setattr(http.client.HTTPConnection, "getresponse", getresponse)
+    snap = collect(cfg, progress=False)
+    assert snap.collection_errors == [] and snap.vm_count() == 8
+    events.sort()
+    vm_sent = next(t for t, kind, what in events if kind == "sent" and what == "read VirtualMachine")
+    answered_before = [what for t, kind, what in events if kind == "answered" and what.startswith("read ") and t < vm_sent]
+    assert answered_before == []
+    reads = {what for _, kind, what in events if kind == "sent" and what.startswith("read ")}
+    assert {"read Folder", "read Datacenter", "read VirtualApp", "read ClusterComputeResource", "read HostSystem",
+            "read Datastore", "read VirtualMachine"} <= reads
+
+
+def test_an_empty_read_on_an_ended_session_is_read_again(sim, cfg, monkeypatch):
+    """The session ends after the VMs' view was made and before their read is sent: vcsim then
+    answers the read with no objects instead of NotAuthenticated. The collector does not
+    believe an empty read without checking the session: it logs in again and reads again."""
+    admin = sim.si()
+    original_send = rawsoap.RawSoap.send
+    killed: list[str] = []
+
+    def send(raw: Any, mo: Any, info: Any, req: bytes) -> Any:
+        if not killed and info.wsdlName == "RetrievePropertiesEx" and b"VirtualMachine" in req:
+            cookie = raw.stub.cookie  # this session's, to end it from the admin's session
+            (mine,) = [s.key for s in admin.content.sessionManager.sessionList if s.key in cookie]
+            _end_session(admin, mine)
+            killed.append(info.wsdlName)
+        return original_send(raw, mo, info, req)
+
+    monkeypatch.setattr(rawsoap.RawSoap, "send", send)
+    rec = Recorder(monkeypatch)
+    snap = collect(cfg, progress=False)
+    assert killed
+    assert snap.collection_errors == []
+    (vc,) = snap.vcenters.values()
+    assert len(vc.vms) == 8
+    assert rec.counts()["Login"] == 2

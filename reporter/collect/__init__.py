@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reporter import __version__
+from reporter.collect import heap
 from reporter.collect.progress import Progress
 from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, young_generation_gc
 from reporter.collect.session import ConnectError, Session, describe, ssl_context
@@ -173,12 +174,15 @@ def _collect_all(jobs: list[tuple[VCenterConfig, str]], collect_one: CollectOne,
             prog.message(f"{_label(vc)}: {reason}")
             return CollectionError(vcenter=vc.name, stage="collect", error_type=error_type,
                                    message=f"{_label(vc)}: {reason}")
+        finally:
+            if workers > 1:
+                heap.release_free_memory()  # this vCenter's pages, freed between the others' objects
 
     workers = max(1, min(workers, len(jobs)))
     with young_generation_gc():  # process-wide: set once around all the threads
         if workers == 1:
             return [one(vc, password, progress) for vc, password in jobs]
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
+        with heap.shared_arenas(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
             futures = [pool.submit(one, vc, password, progress.branch()) for vc, password in jobs]
             return [f.result() for f in futures]
 
@@ -201,7 +205,8 @@ def _collect_one(vc: VCenterConfig, password: str, *, insecure: bool, progress: 
                                message=f"{_label(vc)}: {reason}")
     progress.done()
     try:
-        collector = VCenterCollector(session, progress, light=light, page_size=page_size, engine=engine)
+        collector = VCenterCollector(session, progress, light=light, page_size=page_size, engine=engine,
+                                     logout_after=True)
         vcenter = collector.run()
         return vcenter, collector.out.errors
     finally:

@@ -657,6 +657,7 @@ def retrieve(
     on_page: Callable[[int], None] | None = None,
     values: dict[str, Callable[[Any], Any]] | None = None,
     on_error: Callable[[str, Exception], None] | None = None,
+    keep_view: bool = False,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield ``(moid, properties)`` for every object of ``vimtype`` (see the module docstring)."""
     stats = stats if stats is not None else ReadStats()
@@ -688,10 +689,11 @@ def retrieve(
     finally:
         if reader is not None:
             reader.close()
-        try:
-            view.DestroyView()  # our own view object, not vCenter state
-        except Exception as exc:
-            log.debug("DestroyView failed: %s", exc)
+        if not keep_view:
+            try:
+                view.DestroyView()  # our own view object, not vCenter state
+            except Exception as exc:
+                log.debug("DestroyView failed: %s", exc)
 
 
 def _progress(stats: ReadStats, on_page: Callable[[int], None] | None) -> None:

@@ -1,13 +1,13 @@
 """Host configuration: networking, hardware identity, distributed switches, host software.
 
-Read after the VMs (a standard port group's VMs are those of its host only) and only in a
-full collection, never in the light vRAM sample:
+Only in a full collection, never in the light vRAM sample. ``read_host_data`` reads while
+the VMs are read; ``host_configs`` completes it once they are (a standard port group's VMs
+are those of its host only, from each VM's ``network`` list, read with the VMs):
 
 * bulk, both engines: ``HostSystem`` (``config.network``, ``hardware.systemInfo``, the two
   software managers), ``DistributedVirtualSwitch`` and ``DistributedVirtualPortgroup``
   (``config`` read whole: its VMware parts exist only on the VMware subtypes, and a path
-  through a subtype is an InvalidProperty for the whole call), ``Network`` names and each
-  VM's ``network`` list (which port groups a host's VMs use).
+  through a subtype is an InvalidProperty for the whole call) and ``Network`` names.
   These values are data objects, which both engines hand over as pyVmomi objects, so one
   converter serves both.
 * per connected host, small reads: ``HostImageConfigGetAcceptance``,
@@ -60,7 +60,7 @@ HOST_CONFIG_PATHS = [
 DVS_PATHS = ["name", "uuid", "config"]
 DVPG_PATHS = ["name", "config", "vm"]
 NETWORK_PATHS = ["name"]
-VM_NETWORK_PATHS = ["network"]
+VM_NETWORK_PATH = "network"  # read with the VMs (``vcenter``): which networks each VM has a NIC on
 
 # The read-only software methods (vSphere API wsdl names), deliberately allowed.
 SOFTWARE_METHODS = ("HostImageConfigGetAcceptance", "HostImageConfigGetProfile", "fetchSoftwarePackages",
@@ -345,18 +345,19 @@ class HostConfigs:
     portgroups: dict[str, DistributedPortGroup] = field(default_factory=dict)
 
 
-def _portgroup_vms(vm_networks: Iterable[tuple[str, Props]], network_names: dict[str, str],
+def _portgroup_vms(vm_networks: dict[str, list[str]], network_names: dict[str, str],
                    distributed: set[str], vm_host: dict[str, str | None]) -> dict[tuple[str, str], list[str]]:
     """(host moid, standard port group name) -> VMs on that host with a NIC on it.
 
-    From each VM's ``network`` list: vCenter has one ``Network`` per port group name, shared
-    by every host that has such a port group, so its own ``vm`` list spans all of them."""
+    From each VM's ``network`` list (``vm_networks``: VM moid -> network moids): vCenter has
+    one ``Network`` per port group name, shared by every host that has such a port group,
+    so its own ``vm`` list spans all of them."""
     out: dict[tuple[str, str], list[str]] = {}
-    for vm, p in vm_networks:
+    for vm, networks in vm_networks.items():
         host = vm_host.get(vm)
         if host is None:
             continue
-        for net in {_moid(n) or "" for n in p.get("network") or []}:
+        for net in set(networks):
             if net in distributed or net not in network_names:
                 continue
             out.setdefault((host, network_names[net]), []).append(vm)
@@ -366,12 +367,23 @@ def _portgroup_vms(vm_networks: Iterable[tuple[str, Props]], network_names: dict
 OnError = Callable[[str, str, Exception], None]  # (stage, moid, exception)
 
 
-def read_host_configs(read: Reader, stub: Any, vc: VCenterConfig, vm_host: dict[str, str | None],
-                      on_error: OnError, on_software: Callable[[int], None] | None = None) -> HostConfigs:
-    """Everything this module collects (see the module docstring), converted. An object
-    whose data cannot be converted goes to ``on_error`` and is left out, like elsewhere."""
-    out = HostConfigs()
-    uplink_pgs: set[str] = set()
+@dataclass
+class HostData:
+    """What ``read_host_data`` read: all of the host configuration but what needs the VMs."""
+
+    switches: dict[str, DistributedSwitch] = field(default_factory=dict)
+    portgroups: dict[str, DistributedPortGroup] = field(default_factory=dict)
+    uplink_portgroups: set[str] = field(default_factory=set)
+    network_names: dict[str, str] = field(default_factory=dict)
+    hosts: list[tuple[str, Props]] = field(default_factory=list)
+    software: dict[str, HostSoftware] = field(default_factory=dict)
+
+
+def read_host_data(read: Reader, stub: Any, vc: VCenterConfig, on_error: OnError,
+                   on_software: Callable[[int], None] | None = None) -> HostData:
+    """The bulk reads and the host software of this module (see the module docstring). An
+    object whose data cannot be converted goes to ``on_error`` and is left out, like elsewhere."""
+    out = HostData()
     for m, p in read("distributed-switches", "distributed switches", vim.DistributedVirtualSwitch, DVS_PATHS):
         try:
             switch, uplinks = distributed_switch(m, p)
@@ -379,34 +391,41 @@ def read_host_configs(read: Reader, stub: Any, vc: VCenterConfig, vm_host: dict[
             on_error("distributed-switches", m, exc)
             continue
         out.switches[m] = switch
-        uplink_pgs |= uplinks
+        out.uplink_portgroups |= uplinks
     for m, p in read("distributed-switches", "distributed port groups", vim.dvs.DistributedVirtualPortgroup,
                      DVPG_PATHS):
         try:
-            pg = distributed_portgroup(m, p, uplink_pgs)
+            pg = distributed_portgroup(m, p, out.uplink_portgroups)
         except Exception as exc:
             on_error("distributed-switches", m, exc)
             continue
         if pg is not None:
             out.portgroups[m] = pg
-    names = {m: p.get("name") or m for m, p in read("host-config", "networks", vim.Network, NETWORK_PATHS)}
-    vm_networks = list(read("host-config", "VM networks", vim.VirtualMachine, VM_NETWORK_PATHS))
-    pg_vms = _portgroup_vms(vm_networks, names, set(out.portgroups) | uplink_pgs, vm_host)
+    out.network_names = {m: p.get("name") or m for m, p in read("host-config", "networks", vim.Network,
+                                                                  NETWORK_PATHS)}
+    out.hosts = list(read("host-config", "host configuration", vim.HostSystem, HOST_CONFIG_PATHS))
+    out.software = software_of_hosts(stub, out.hosts, vc, on_software)
+    return out
+
+
+def host_configs(data: HostData, vm_networks: dict[str, list[str]], vm_host: dict[str, str | None],
+                 on_error: OnError) -> HostConfigs:
+    """The host configuration, converted, with the VMs of each port group."""
+    out = HostConfigs(switches=data.switches, portgroups=dict(data.portgroups), software=data.software)
+    pg_vms = _portgroup_vms(vm_networks, data.network_names, set(data.portgroups) | data.uplink_portgroups, vm_host)
     on_dvpg: dict[str, set[str]] = {}
-    for vm, p in vm_networks:
-        for net in p.get("network") or []:
-            if _moid(net) in out.portgroups:
-                on_dvpg.setdefault(_moid(net) or "", set()).add(vm)
+    for vm, networks in vm_networks.items():
+        for net in networks:
+            if net in out.portgroups:
+                on_dvpg.setdefault(net, set()).add(vm)
     for m, vms in on_dvpg.items():
         pg = out.portgroups[m]
         out.portgroups[m] = pg.model_copy(update={"vm_moids": sorted(set(pg.vm_moids or []) | vms)})
-    hosts = list(read("host-config", "host configuration", vim.HostSystem, HOST_CONFIG_PATHS))
-    for m, p in hosts:
+    for m, p in data.hosts:
         try:
             # A port group no VM uses has no entry: [] (known unused), not None.
             out.network[m] = host_network(p.get("config.network"), lambda name, m=m: pg_vms.get((m, name), []))  # type: ignore[misc]
             out.system[m] = system_identity(p.get("hardware.systemInfo"))
         except Exception as exc:
             on_error("host-config", m, exc)
-    out.software = software_of_hosts(stub, hosts, vc, on_software)
     return out

@@ -131,6 +131,7 @@ class IncrementalCollector(VCenterCollector):
     def _read_vms(self, session: Session) -> None:
         self.progress.start(self.vc.name, "virtual machines")
         vms_props = self._vm_values(session)
+        self._wait_for("hosts")  # the hosts' clusters: read beside this stage (vcenter.VCenterCollector.run)
         st = self.state
         assert st is not None
         # Only VMs that changed, or whose host moved to another cluster, are converted

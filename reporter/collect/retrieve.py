@@ -95,12 +95,16 @@ def retrieve(
     on_page: Callable[[int], None] | None = None,
     values: dict[str, Callable[[Any], Any]] | None = None,
     on_error: Callable[[str, Exception], None] | None = None,
+    keep_view: bool = False,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield ``(moid, properties)`` for every object of ``vimtype`` under the root folder.
 
     ``values`` maps paths to functions applied to their values (``convert.VM_VALUES``);
     an object whose values they cannot convert goes to ``on_error`` and is left out
-    (without ``on_error`` the error ends the read).
+    (without ``on_error`` the error ends the read). The read makes a ContainerView and
+    destroys it after; ``keep_view=True`` leaves it to the end of the session (a view lasts
+    until ``DestroyView`` or its session ends): for a caller that logs out right after,
+    that saves a round trip.
     """
     stats = stats if stats is not None else ReadStats()
     pc = content.propertyCollector
@@ -131,10 +135,11 @@ def retrieve(
                 pc.CancelRetrievePropertiesEx(token)
             except Exception as exc:
                 log.debug("CancelRetrievePropertiesEx failed: %s", exc)
-        try:
-            view.DestroyView()  # our own view object, not vCenter state
-        except Exception as exc:
-            log.debug("DestroyView failed: %s", exc)
+        if not keep_view:
+            try:
+                view.DestroyView()  # our own view object, not vCenter state
+            except Exception as exc:
+                log.debug("DestroyView failed: %s", exc)
 
 
 def page_objects(objects: list[Any], stats: ReadStats, values: dict[str, Callable[[Any], Any]] | None = None,

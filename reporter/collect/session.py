@@ -1,8 +1,14 @@
-"""vCenter sessions: TLS, timeouts, login, logout, one retry on an expired session.
+"""vCenter sessions: TLS, timeouts, login, logout, renewal of an expired session.
 
 Every failure a user can cause (DNS, refused, timeout, wrong password, untrusted
 certificate) becomes a one-line, human reason here, with the fix where there is one.
 The password never appears in a message or a log line.
+
+Round trips count over a WAN (hundreds of ms each), so a login is the API-version
+probe, ``RetrieveServiceContent`` and ``Login``, and a logout is ``Logout`` alone: the
+service content read before the login is kept (it is the same for every session; it is
+what govmomi does too) instead of being read again after it and before the logout, as
+pyVim's ``SmartConnect`` and ``Disconnect`` do.
 """
 
 from __future__ import annotations
@@ -16,14 +22,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from pyVim.connect import Disconnect, SmartConnect
+from pyVim.connect import SmartStubAdapter
 from pyVmomi import vim, vmodl
 
+from reporter.collect.retrieve import retrieve_one
 from reporter.config import VCenterConfig
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# Connections kept open per session: the stages of one vCenter run at once (``vcenter``),
+# each on its own connection, and a connection not kept costs a new TLS handshake later.
+POOL_SIZE = 12
+
+# Attempts of one ``Session.call`` when the session keeps expiring under it (see there).
+MAX_ATTEMPTS = 4
 
 
 class ConnectError(Exception):
@@ -132,7 +146,12 @@ def _default_socket_timeout(seconds: float) -> Iterator[None]:
 
 
 class Session:
-    """One logged-in vCenter session; ``call`` re-logs in once if the session expired."""
+    """One logged-in vCenter session; ``call`` logs in again when the session expired.
+
+    Several threads may use one session at once (the stages of one vCenter): a renewal
+    replaces ``si`` and ``content`` together, after the new login succeeded, so a thread
+    never sees a session half replaced.
+    """
 
     def __init__(self, vc: VCenterConfig, password: str, context: ssl.SSLContext) -> None:
         self.vc = vc
@@ -154,40 +173,65 @@ class Session:
     def login(self) -> None:
         log.debug("connecting to %s:%s as %s", self.vc.host, self.vc.port, self.vc.user)
         with _default_socket_timeout(self.vc.timeout_s):
-            self.si = SmartConnect(
-                host=self.vc.host, port=self.vc.port, user=self.vc.user, pwd=self._password,
-                sslContext=self._context, httpConnectionTimeout=self.vc.timeout_s,
-            )
-        self.content = self.si.RetrieveContent()
+            # The API-version probe (an HTTPS GET of vimServiceVersions.xml), as SmartConnect.
+            stub = SmartStubAdapter(host=self.vc.host, port=self.vc.port, sslContext=self._context,
+                                    httpConnectionTimeout=self.vc.timeout_s, poolSize=POOL_SIZE)
+        si = vim.ServiceInstance("ServiceInstance", stub)
+        try:
+            content: Any = si.RetrieveContent()
+            content.sessionManager.Login(self.vc.user, self._password, None)
+        except BaseException:
+            stub.DropConnections()
+            raise
+        self.si, self.content = si, content
 
     def logout(self) -> None:
-        if self.si is None:
+        si, content = self.si, self.content
+        if si is None:
             return
-        try:
-            Disconnect(self.si)
-        except Exception as exc:
-            log.debug("logout from %s failed: %s", self.vc.host, exc)
         self.si = None
         self.content = None
+        _logout(si, content, self.vc)
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(self, *args)``; on ``NotAuthenticated`` log in again and retry once.
+        """Run ``fn(self, *args)``; on ``NotAuthenticated`` log in again and run it again.
 
         vCenter drops idle sessions (KB1031039; docs/methodology.md#collection), which shows up as
-        ``NotAuthenticated`` on the next call.
+        ``NotAuthenticated`` on the next call. Stages of one vCenter run at once on one
+        session, so an expiry fails all the stages in flight: the first to see it logs in
+        again, the others run again on its new session. A call logs in again itself at most
+        once: when the session it renewed expires too, the call fails (so does a call that
+        saw the session expire ``MAX_ATTEMPTS`` times).
         """
-        si = self.si
-        try:
-            return fn(self, *args)
-        except vim.fault.NotAuthenticated:
-            # Stages of one vCenter can run in two threads: only the first to see the
-            # expiry logs in again, the other retries on the new session.
-            with self._relogin:
-                if self.si is si:
-                    log.info("%s: session expired, logging in again", self.vc.name)
-                    self.logout()
-                    self.login()
-            return fn(self, *args)
+        renewed = False
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            si = self.si
+            try:
+                return fn(self, *args)
+            except vim.fault.NotAuthenticated:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                with self._relogin:
+                    if self.si is si:  # nobody renewed it since this attempt began
+                        if renewed:
+                            raise
+                        log.info("%s: session expired, logging in again", self.vc.name)
+                        self._renew()
+                        renewed = True
+        raise AssertionError("unreachable")  # the last attempt returned or raised
+
+    def ensure_alive(self) -> None:
+        """``NotAuthenticated`` unless this session is still logged in (one small read)."""
+        content = self.content
+        manager = content.sessionManager if content is not None else None
+        if manager is None or retrieve_one(content, manager, ["currentSession"]).get("currentSession") is None:
+            raise vim.fault.NotAuthenticated(msg="the session has ended")
+
+    def _renew(self) -> None:
+        old_si, old_content = self.si, self.content
+        self.login()
+        if old_si is not None:
+            _logout(old_si, old_content, self.vc)
 
     def __enter__(self) -> Session:
         self.login()
@@ -195,3 +239,12 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.logout()
+
+
+def _logout(si: Any, content: Any, vc: VCenterConfig) -> None:
+    """``Logout`` (it also ends the session's views) and close the connections; quietly."""
+    try:
+        (content if content is not None else si.RetrieveContent()).sessionManager.Logout()
+    except Exception as exc:
+        log.debug("logout from %s failed: %s", vc.host, exc)
+    si._stub.DropConnections()
