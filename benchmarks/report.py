@@ -6,7 +6,7 @@ the snapshot, runs the checks and renders that one format; the child reports the
 render time and its peak RSS. A "checks only" child gives the baseline the formats
 add to.
 
-    python benchmarks/report.py [--vms 10000] [--formats html,pdf,pdfa,xlsx,csv,json] [--record]
+    python benchmarks/report.py [--vms 10000] [--formats html,pdf,pdfa,xlsx,csv,json] [--detail standard] [--record]
     python benchmarks/report.py --full-run [--vms 10000] [--run-formats html,xlsx,pdf] [--repeat 2] [--record]
     python benchmarks/report.py --xlsx-before-src DIR [--vms 10000] [--repeat 2] [--record]
 
@@ -131,11 +131,13 @@ def synthetic(n_vms: int, seed: int = 1):
     return Snapshot(collected_at=COLLECTED, tool_version="bench", vcenters=vcs)
 
 
-def child(snapshot: str, fmt: str) -> None:
-    """Load, check, render one format; print JSON {seconds, checks_seconds, rss_mb, files, bytes}."""
+def child(snapshot: str, fmt: str, detail: str = "standard") -> None:
+    """Load, check, render one format at one detail level; print JSON {seconds, cpu_seconds,
+    checks_seconds, rss_mb, files, bytes, pages}."""
     from contextlib import nullcontext
 
     from reporter import api
+    from reporter.core.detail import Detail
     from reporter.render import ReportContext, get_renderer, sha256_file
 
     try:  # the collector policy reporter.pipeline.report runs the checks and renderers under
@@ -147,19 +149,25 @@ def child(snapshot: str, fmt: str) -> None:
         snap = api.load_snapshot(snapshot)
         results, tables = api.check(snap)
         ctx = ReportContext(snapshot=snap, results=results, tables=tables, tool_version="bench",
-                            snapshot_sha256=sha256_file(Path(snapshot))).masked()
+                            snapshot_sha256=sha256_file(Path(snapshot)), detail=Detail(detail)).masked()
     t1 = time.perf_counter()
     cpu1 = time.process_time()
     files: list[Path] = []
+    pages = None
     with tempfile.TemporaryDirectory() as out, frozen_heap():
         if fmt != "none":
             files = get_renderer(fmt).render(ctx, Path(out))
         t2 = time.perf_counter()
         cpu2 = time.process_time()
         size = sum(p.stat().st_size for p in files)
+        pdfs = [p for p in files if p.suffix == ".pdf"]
+        if pdfs:
+            from pypdf import PdfReader
+
+            pages = sum(len(PdfReader(p).pages) for p in pdfs)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": t2 - t1, "cpu_seconds": cpu2 - cpu1, "checks_seconds": t1 - t0, "rss_mb": rss,
-                      "files": len(files), "bytes": size, "findings": len(results.findings),
+                      "files": len(files), "bytes": size, "findings": len(results.findings), "pages": pages,
                       "src": str(Path(api.__file__).parent.parent), **(_xlsx_cells(ctx) if fmt == "xlsx" else {})}))
 
 
@@ -295,9 +303,9 @@ def full_run(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def measure(snapshot: Path, fmt: str, env: dict[str, str] | None = None) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child", str(snapshot), fmt], capture_output=True, text=True,
-                          check=False, env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})})
+def measure(snapshot: Path, fmt: str, detail: str = "standard", env: dict[str, str] | None = None) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", str(snapshot), fmt, detail], capture_output=True,
+                          text=True, check=False, env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})})
     if proc.returncode != 0:
         raise SystemExit(f"{fmt} on {snapshot.name} failed:\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -318,7 +326,7 @@ def xlsx_compare(args: argparse.Namespace) -> str:
         snapshot_io.save(synthetic(args.vms), synth)
         for i in range(max(1, args.repeat)):
             for name, env in variants:
-                r = measure(synth, "xlsx", env)
+                r = measure(synth, "xlsx", env=env)
                 runs[name].append(r)
                 print(f"  run {i + 1} {name:<22} cpu {r['cpu_seconds']:6.2f} s  wall {r['seconds']:6.2f} s  "
                       f"{r['filled_cells']:,} filled cells  peak RSS {r['rss_mb']:.0f} MB  ({r['src']})",
@@ -352,7 +360,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="interleaved full-run repetitions (fastest kept)")
     ap.add_argument("--xlsx-before-src", metavar="DIR",
                     help="time report.xlsx for the package in DIR against this tree's two writers")
-    ap.add_argument("--child", nargs=2, metavar=("SNAPSHOT", "FORMAT"), help=argparse.SUPPRESS)
+    ap.add_argument("--detail", default="standard", choices=["summary", "standard", "full"],
+                    help="detail level of the HTML/PDF editions (default: standard, as `vcreport report`)")
+    ap.add_argument("--child", nargs=3, metavar=("SNAPSHOT", "FORMAT", "DETAIL"), help=argparse.SUPPRESS)
     ap.add_argument("--stages", nargs=2, metavar=("SNAPSHOT", "FORMATS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -393,12 +403,14 @@ def main() -> None:
             base = measure(path, "none")
             print(f"{label}: load + checks {base['checks_seconds']:.2f} s, {base['findings']} findings, "
                   f"peak RSS {base['rss_mb']:.0f} MB", file=sys.stderr)
-            rows = [f"| {label} | load + checks (baseline) | {base['checks_seconds']:.2f} | — | {base['rss_mb']:.0f} |"]
+            rows = [f"| {label} | load + checks (baseline) | {base['checks_seconds']:.2f} | — | — | — | {base['rss_mb']:.0f} |"]
             for fmt in formats:
-                r = measure(path, fmt)
-                print(f"  {fmt:<5} {r['seconds']:7.2f} s  {r['bytes'] / 1e6:7.2f} MB  peak RSS {r['rss_mb']:.0f} MB",
-                      file=sys.stderr)
-                rows.append(f"| {label} | {fmt} | {r['seconds']:.2f} | {r['bytes'] / 1e6:.2f} | {r['rss_mb']:.0f} |")
+                r = measure(path, fmt, args.detail)
+                pages = "—" if r["pages"] is None else f"{r['pages']:,}"
+                print(f"  {fmt:<5} {r['seconds']:7.2f} s  CPU {r['cpu_seconds']:7.2f} s  {r['bytes'] / 1e6:7.2f} MB  "
+                      f"pages {pages}  peak RSS {r['rss_mb']:.0f} MB", file=sys.stderr)
+                rows.append(f"| {label} | {fmt} | {r['seconds']:.2f} | {r['cpu_seconds']:.2f} | {r['bytes'] / 1e6:.2f} | "
+                            f"{pages} | {r['rss_mb']:.0f} |")
             lines.append((label, base["findings"], rows))
     import weasyprint
 
@@ -408,12 +420,12 @@ def main() -> None:
 
     header = [
         "", f"## Report generation (issue 8) — {datetime.now(UTC):%Y-%m-%d}", "",
-        f"`python benchmarks/report.py --vms {args.vms}` on {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"`python benchmarks/report.py --vms {args.vms} --detail {args.detail}` on {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"WeasyPrint {weasyprint.__version__}. Each row is a fresh process: load the snapshot, run every check, "
-        "render one format. Seconds = render time only (the baseline row is load + checks); peak RSS is the whole "
+        "render one format. Seconds = render time only, wall and CPU (the baseline row is load + checks); peak RSS is the whole "
         f"process. Per check, the PDF lists at most {PDF_FINDINGS_LIMIT} findings (audit PDF: {AUDIT_FINDINGS_LIMIT}), "
         f"the HTML {FINDINGS_LIMIT:,}; XLSX/CSV/JSON have everything.", "",
-        "| snapshot | format | seconds | output MB | peak RSS MB |", "|---|---|---:|---:|---:|",
+        "| snapshot | format | seconds | CPU seconds | output MB | pages | peak RSS MB |", "|---|---|---:|---:|---:|---:|---:|",
     ]
     body = [row for _, _, rows in lines for row in rows]
     notes = ["", *[f"- {label}: {n:,} findings." for label, n, _ in lines], ""]

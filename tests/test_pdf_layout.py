@@ -237,3 +237,22 @@ def test_sample_pdf_column_titles_wrap_between_words(sample_pdf: tuple[Path, str
     path, html = sample_pdf
     assert header_problems(path, header_titles(html)) == []
     assert len(header_cells(path)) > 100  # the sample has dozens of tables: the check saw them
+
+
+def test_sample_pdf_opens_with_the_executive_summary_and_the_standard_edition_fits_30_pages(
+        sample_pdf: tuple[Path, str], request: pytest.FixtureRequest) -> None:
+    path, _html = sample_pdf
+    with pdfplumber.open(path) as pdf:
+        pages = len(pdf.pages)
+        first = " ".join((pdf.pages[0].extract_text() or "").split())
+        second = " ".join((pdf.pages[1].extract_text() or "").split())
+    # Page 1 is the executive summary, all of it: area verdicts, licensing verdicts, top actions,
+    # changes since the last run; the contents start on page 2.
+    for text in ("Executive summary", "409 VMs checked", "Area Verdict Groups Open findings Worst Not evaluated",
+                 "Snapshots Action needed", "Licensing: are we compliant, until when, what to buy",
+                 "AT RISK vc01/enterprise_plus", "Top actions", "Snapshots older than 7 days",
+                 "Changes since the last run"):
+        assert text in first, text
+    assert "Contents" not in first and second.split(" Contents ")[0].startswith("vc01, vc02 Collected")
+    if request.node.callspec.params["sample_pdf"] is None:  # the default edition: standard
+        assert pages <= 30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pdfplumber
 import pytest
@@ -10,7 +11,7 @@ import report_fixtures as rf
 from pypdf import PdfReader
 
 from reporter.checks.engine import CheckResult, Results
-from reporter.core.detail import STANDARD_OBJECTS
+from reporter.core.detail import STANDARD_OBJECTS, Detail
 from reporter.core.findings import Finding, Severity, Status
 from reporter.render import get_renderer
 
@@ -61,16 +62,12 @@ def _many_findings(n: int) -> Results:
     return Results([CheckResult(meta, n, fs)])
 
 
-def test_table_header_repeats_on_every_page_and_long_lists_are_capped(tmp_path):
+def test_long_lists_are_capped_in_the_standard_edition(tmp_path):
     # One group of many objects: the standard edition lists the first 50, one row each (the age
-    # differs per object, so it is a column), with the table header repeated on every page.
+    # differs per object, so it is a column).
     n = STANDARD_OBJECTS + 7
     get_renderer("pdf").render(rf.context(res=_many_findings(n), errors=False, with_delta=False), tmp_path)
     pages = _pages(tmp_path / "report.pdf")
-    with_rows = [p for p in pages if re.search(r"vm-\d{3} ", p)]
-    assert len(with_rows) >= 2
-    for p in with_rows:
-        assert "Object Age" in p, p[:300]
     text = "\n".join(pages)
     with pdfplumber.open(tmp_path / "report.pdf") as pdf:  # no glyph is missing here: pdfminer reads it too
         assert len(pdf.pages) == len(pages)
@@ -79,3 +76,18 @@ def test_table_header_repeats_on_every_page_and_long_lists_are_capped(tmp_path):
     # The messages differ per object: paper shows one as an example; each is in the other formats.
     assert "For example, vm-000: Finding number 000." in text and "Finding number 001." not in text
     assert "7 more not listed here (the first 50 are)" in text
+
+
+def test_table_header_repeats_on_every_page(tmp_path):
+    # The full edition lists every object: 150 rows take several pages, each starting with the
+    # table's header.
+    n = 150
+    ctx = replace(rf.context(res=_many_findings(n), errors=False, with_delta=False), detail=Detail.full)
+    get_renderer("pdf").render(ctx, tmp_path)
+    pages = _pages(tmp_path / "report.pdf")
+    with_rows = [p for p in pages if re.search(r"vm-\d{3} ", p)]
+    assert len(with_rows) >= 2
+    for p in with_rows:
+        assert "Object Age" in p, p[:300]
+    shown = sorted(set(re.findall(r"(vm-\d{3}) \d+ days", "\n".join(pages))))
+    assert shown == [f"vm-{i:03d}" for i in range(n)]

@@ -13,6 +13,7 @@ from reporter.core.fsutil import atomic_write_bytes
 from reporter.errors import RenderError
 from reporter.render.base import Renderer, ReportContext, register
 from reporter.render.html import render_html
+from reporter.render.print_text import for_print
 
 # Paper is for reading: a check with more findings than this lists the first ones and points to
 # report.xlsx / findings.json for the rest (the note in the PDF says how many were left out).
@@ -43,7 +44,8 @@ def _refuse_fetch(url: str, *args: object, **kwargs: object) -> dict[str, object
 
 def report_pdf_html(ctx: ReportContext) -> str:
     """The HTML document report.pdf is laid out from (the layout tests read its column titles)."""
-    return render_html(ctx, "report_pdf.html.j2", limit=PDF_FINDINGS_LIMIT, table_limit=PDF_TABLE_ROWS[ctx.detail], paged=True)
+    html = render_html(ctx, "report_pdf.html.j2", limit=PDF_FINDINGS_LIMIT, table_limit=PDF_TABLE_ROWS[ctx.detail], paged=True)
+    return for_print(html)
 
 
 @register

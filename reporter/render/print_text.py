@@ -1,0 +1,98 @@
+"""The PDF's HTML made cheaper to lay out, with the same result on paper (``for_print``).
+
+**Line-break opportunities inside long tokens** (zero-width spaces).
+
+A table column on paper must be able to narrow below the width of one long token (an advanced
+option name such as ``VMkernel.Boot.isPerFileSchedModelActive``, a pool path, a UUID), or the
+table runs off the page. CSS ``overflow-wrap: anywhere`` does that, but WeasyPrint then finds a
+cell's minimum width by laying the text out once per character (quadratic in the text's
+length): on the sample that was about a third of the PDF's time. Marking the places where a
+long token may break — after ``.``, ``/``, ``:``, ``-`` and the like, between the words of a
+camelCase name, and at the latest every ``MAX_RUN`` characters — gives the table the same
+freedom at the cost of one layout per piece. The mark is U+200B ZERO WIDTH SPACE rather than
+``<wbr>``: the same break (WeasyPrint draws ``<wbr>`` as that character), without an element
+and a pseudo-element per mark to style and lay out. It draws nothing and is not part of the
+PDF's extracted text, so searching or copying the PDF finds the token whole.
+
+**No isolation where there is nothing to isolate.** Every name from a snapshot sits in a
+``<bdi>`` so that a right-to-left name (or one with stray direction controls) cannot reorder the
+text around it. A name of plain ASCII has no strong right-to-left character and no control, and
+everything around it is either the report's own English or another name that is isolated
+itself, so its ``<bdi>`` changes nothing on paper — but costs WeasyPrint an element to style and
+an inline box to lay out, about 1,800 of them on the sample (a fifth of the PDF's time). Those
+are dropped; every other ``<bdi>`` (non-ASCII text, a tooltip title) stays.
+"""
+
+from __future__ import annotations
+
+import re
+
+LONG_TOKEN = 16  # tokens shorter than this keep their own break rules (spaces, hyphens)
+MAX_RUN = 16  # characters between two break opportunities, at most
+# Not "_": a snake_case name broken at its underscore reads as two words (and is searched as one).
+BREAK_AFTER = frozenset("./:,;=|)]}@+-\\")
+WBR = "\u200b"
+
+# Markup is kept as is: tags, and the text of elements whose content is not text (CSS, the title).
+_MARKUP = re.compile(r"(<style\b.*?</style>|<title\b.*?</title>|<script\b.*?</script>|<!--.*?-->|<[^>]*>)",
+                     re.S | re.I)
+_TOKEN = re.compile(rf"[^\s<]{{{LONG_TOKEN},}}")
+# A long word of prose ("responsibilities,") keeps its own rules: no break inside it.
+_WORD = re.compile(r"[(\"'“‘]?[A-Za-z][a-z]+[)\"'”’.,;:!?]*")
+_HEADER_OPEN = re.compile(r"<th[\s>]", re.I)
+# One character of text: an entity reference counts as one and is never cut.
+_UNIT = re.compile(r"&#?\w+;|.", re.S)
+
+
+def break_token(token: str) -> str:
+    """``token`` with a zero-width space wherever a line may end inside it (never at its ends)."""
+    units = _UNIT.findall(token)
+    out: list[str] = []
+    run = 0
+    for i, unit in enumerate(units):
+        nxt = units[i + 1] if i + 1 < len(units) else ""
+        out.append(unit)
+        run += 1
+        if not nxt:
+            break
+        camel = len(unit) == 1 and unit.islower() and nxt.isupper() and run >= 3  # isPer|File
+        if unit in BREAK_AFTER or camel or run >= MAX_RUN:
+            out.append(WBR)
+            run = 0
+    return "".join(out)
+
+
+# <bdi> around printable ASCII (no "<": nothing nested), break marks allowed.
+_PLAIN_BDI = re.compile("<bdi>([\x20-\x3b\x3d-\x7e\u200b]*)</bdi>")
+
+
+def for_print(html: str) -> str:
+    """The PDF's HTML, cheaper to lay out: plain-ASCII isolation dropped, long tokens breakable."""
+    return soft_breaks(unwrap_plain_bdi(html))
+
+
+def unwrap_plain_bdi(html: str) -> str:
+    """``<bdi>name</bdi>`` becomes ``name`` where the name is printable ASCII."""
+    return _PLAIN_BDI.sub(r"\1", html)
+
+
+def _break_long(match: re.Match[str]) -> str:
+    token = match.group(0)
+    return token if _WORD.fullmatch(token) else break_token(token)
+
+
+def soft_breaks(html: str) -> str:
+    """``html`` with break opportunities in the long tokens of its text. Tags are untouched, and
+    so are column titles: they wrap between their words only."""
+    parts = _MARKUP.split(html)
+    # re.split with one group: text, markup, text, markup, ... (markup at the odd indexes).
+    in_header = False
+    for i, part in enumerate(parts):
+        if i % 2:
+            if _HEADER_OPEN.match(part):
+                in_header = True
+            elif part[:4].lower() == "</th":
+                in_header = False
+        elif not in_header and len(part) >= LONG_TOKEN:
+            parts[i] = _TOKEN.sub(_break_long, part)
+    return "".join(parts)
