@@ -180,3 +180,14 @@ def test_vcreport_collect_imports_no_report_libraries(tmp_path: Path) -> None:
                           text=True, timeout=120, env={**os.environ, "VCREPORT_TEST_PW": "x"})
     assert "no vCenter could be collected" in proc.stderr, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "heavy: []"
+
+
+def test_a_loaded_snapshot_shares_fields_sets_and_is_unchanged(tmp_path: Path) -> None:
+    from reporter.core import snapshot_io
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "sample-snapshot.json.gz"
+    snap = snapshot_io.load(sample)
+    vms = [vm for vc in snap.vcenters.values() for vm in vc.vms.values()]
+    assert len({id(vm.__pydantic_fields_set__) for vm in vms}) < len(vms) / 10  # shared, not one per VM
+    again = snapshot_io.loads(snapshot_io.dumps(snap))
+    assert again == snap and snapshot_io.dumps(again) == snapshot_io.dumps(snap)
