@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from reporter.checks.base import CheckMeta
 from reporter.checks.engine import CheckResult, Results
@@ -29,7 +30,7 @@ class FindingGroup:
     risk: Risk
     findings: tuple[Finding, ...]  # open and waived, in the check's order
 
-    @property
+    @cached_property  # the findings never change: a view is built once and read many times
     def open(self) -> list[Finding]:
         return [f for f in self.findings if f.status in _OPEN]
 
@@ -37,7 +38,7 @@ class FindingGroup:
     def waived(self) -> list[Finding]:
         return [f for f in self.findings if f.status == Status.waived]
 
-    @property
+    @cached_property
     def severity(self) -> Severity:
         """The worst open severity (the check's default when nothing is open)."""
         return max((f.severity for f in self.open), key=lambda s: s.rank, default=self.meta.severity)

@@ -115,7 +115,10 @@ def build_group(g: FindingGroup, limit: int | None, full: bool, new_keys: set[tu
         columns.append("Severity")
     columns += [ev.label(k, g.meta.id) for k in cols]
     rows = []
-    for f in open_:
+    for i, f in enumerate(open_):
+        if limit is not None and i >= limit:  # counted ("N more in report.xlsx"), never printed: no cells
+            rows.append(GroupRow(f, []))
+            continue
         cells = [f.object_name] + ([f.vcenter] if multi_vc else []) + ([f.severity.value] if vary_sev else [])
         cells += [ev.scalar(f.evidence[k], k) if k in f.evidence else "—" for k in cols]
         details = ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from reporter.checks import CheckMeta
@@ -90,7 +91,7 @@ class CheckView:
         one, many = OBJECT_NOUNS.get(self.meta.object_type, (self.meta.object_type, self.meta.object_type + "s"))
         return one if self.checked == 1 else many
 
-    @property
+    @cached_property  # read by the area table, the contents and every check heading
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.open), key=lambda s: s.rank, default=None)
 
