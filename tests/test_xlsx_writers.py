@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -13,6 +16,7 @@ import pytest
 import report_fixtures as rf
 
 from reporter.checks.tables import Table
+from reporter.errors import UsageError
 from reporter.render import get_renderer, xlsx, xlsx_native
 from reporter.render.base import ReportContext
 from reporter.render.sheet_merge import MERGES, merged_rows
@@ -109,7 +113,7 @@ def test_writer_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(xlsx.WRITER_ENV, "xlsxwriter")
     assert xlsx.writer_name() == "xlsxwriter"
     monkeypatch.setenv(xlsx.WRITER_ENV, "openpyxl")
-    with pytest.raises(ValueError, match="must be one of libxlsxwriter, xlsxwriter"):
+    with pytest.raises(UsageError, match="must be one of libxlsxwriter, xlsxwriter"):
         xlsx.writer_name()
     monkeypatch.delenv(xlsx.WRITER_ENV)
     assert xlsx.writer_name() == ("libxlsxwriter" if xlsx_native.library() else "xlsxwriter")
@@ -173,3 +177,13 @@ def test_a_declined_merge_keeps_both_sheets(tmp_path: Path, monkeypatch: pytest.
     wb = _render(replace(ctx, tables=[*ctx.tables, stray]), tmp_path / "x", "xlsxwriter", monkeypatch)
     assert "CBT Disks" in wb.sheetnames
     assert "CBT state" not in next(wb["Disks"].iter_rows(values_only=True))
+
+
+def test_a_bad_writer_choice_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    env = {**os.environ, xlsx.WRITER_ENV: "openpyxl"}
+    proc = subprocess.run([sys.executable, "-m", "reporter.cli", "demo", "--out", str(tmp_path / "r"), "--format",
+                           "xlsx"], capture_output=True, text=True, env=env, check=False, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-1].endswith("VCREPORT_XLSX_WRITER must be one of libxlsxwriter, xlsxwriter, not 'openpyxl'"), lines
+    assert "Traceback" not in proc.stderr and not (tmp_path / "r" / "report.xlsx").exists()

@@ -24,6 +24,7 @@ from typing import Any
 import xlsxwriter
 
 from reporter.core.fsutil import atomic_write_bytes
+from reporter.errors import UsageError
 from reporter.render import xlsx_native
 from reporter.render.base import Renderer, ReportContext, register
 from reporter.render.sheet_text import Cell
@@ -121,11 +122,12 @@ def writer_name() -> str:
     the system has it, else XlsxWriter."""
     chosen = os.environ.get(WRITER_ENV, "").strip().lower()
     if chosen and chosen not in WRITERS:
-        raise ValueError(f"{WRITER_ENV} must be one of {', '.join(WRITERS)}, not {chosen!r}")
+        raise UsageError(f"{WRITER_ENV} must be one of {', '.join(WRITERS)}, not {chosen!r}")
     if chosen == "xlsxwriter" or (not chosen and xlsx_native.library() is None):
         return "xlsxwriter"
     if xlsx_native.library() is None:
-        raise ValueError(f"{WRITER_ENV}=libxlsxwriter but libxlsxwriter is not installed")
+        raise UsageError(f"{WRITER_ENV}=libxlsxwriter, but libxlsxwriter is not installed "
+                         "(Debian/Ubuntu: apt install libxlsxwriter4)")
     return "libxlsxwriter"
 
 
