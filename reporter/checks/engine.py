@@ -12,7 +12,7 @@ from enum import StrEnum
 from reporter.checks import CheckContext, CheckMeta, Outcome, all_checks
 from reporter.checks.base import Check
 from reporter.checks.grouping import Risk, fingerprint, group_id
-from reporter.checks.registry import families
+from reporter.checks.registry import families_missing_inputs
 from reporter.checks.unreadable import notes_for
 from reporter.config import WaiverConfig
 from reporter.core.findings import Finding, Severity, Status
@@ -134,16 +134,6 @@ def apply_waivers(findings: Iterable[Finding], waivers: list[WaiverConfig], toda
     return out
 
 
-def _missing_inputs(ctx: CheckContext) -> dict[str, str]:
-    """Families whose inputs the snapshot lacks altogether: family id -> why."""
-    out: dict[str, str] = {}
-    for fid, family in families().items():
-        why = family.inputs_missing(ctx.snapshot) if family.inputs_missing else None
-        if why:
-            out[fid] = why
-    return out
-
-
 def _any_unreadable(ctx: CheckContext) -> bool:
     return any(o.unreadable for vc in ctx.snapshot.vcenters.values()
                for objects in (vc.vms, vc.hosts, vc.datastores) for o in objects.values())
@@ -157,7 +147,7 @@ def run_checks(
 ) -> Results:
     wanted = set(only) if only else None
     results: list[CheckResult] = []
-    missing = _missing_inputs(ctx)
+    missing = families_missing_inputs(ctx)
     for check in all_checks():
         if wanted is not None and check.meta.id not in wanted and check.meta.family not in wanted:
             continue

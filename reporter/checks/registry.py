@@ -12,7 +12,7 @@ import pkgutil
 import re
 from types import ModuleType
 
-from reporter.checks.base import Check, CheckFn, CheckMeta, Family
+from reporter.checks.base import Check, CheckContext, CheckFn, CheckMeta, Family
 from reporter.checks.grouping import Risk, constant_risk, no_subkey
 
 _REGISTRY: dict[str, Check] = {}
@@ -80,3 +80,17 @@ def families() -> dict[str, Family]:
 def family_title(family_id: str) -> str:
     family = families().get(family_id)
     return family.title if family else family_id.replace("-", " ").replace("_", " ").capitalize()
+
+
+def families_missing_inputs(ctx: CheckContext) -> dict[str, str]:
+    """Families whose inputs the snapshot lacks altogether (``Family.inputs_missing``): family id
+    -> why. Decided once per run; the engine and the family tables both read it."""
+    def build() -> dict[str, str]:
+        out: dict[str, str] = {}
+        for fid, family in families().items():
+            why = family.inputs_missing(ctx.snapshot) if family.inputs_missing else None
+            if why:
+                out[fid] = why
+        return out
+
+    return ctx.memo("families.missing_inputs", build)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reporter.checks.base import CheckContext
-from reporter.checks.registry import families, load_all
+from reporter.checks.registry import families_missing_inputs, load_all
 
 Scalar = str | int | float | bool | None
 
@@ -46,11 +46,10 @@ def register_tables(family: str) -> Callable[[TableFn], TableFn]:
 
 def build_tables(ctx: CheckContext) -> list[Table]:
     load_all()
-    declared = families()
+    missing = families_missing_inputs(ctx)
     out: list[Table] = []
     for family, fn in _PRODUCERS:
-        decl = declared.get(family)
-        if decl is not None and decl.inputs_missing is not None and decl.inputs_missing(ctx.snapshot):
+        if family in missing:
             continue  # nothing collected: the family's checks say so; empty or all-"unknown" tables add nothing
         out.extend(fn(ctx))
     return out
