@@ -117,7 +117,7 @@ def test_host_software_read_or_unknown_with_the_reason(recorded: Any) -> None:
     assert h2 is not None and (h2.packages, h2.kernel_modules, h2.acceptance_level) == (None, None, None)
     assert h2.software_unknown_reason == (
         "permission denied during HostImageConfigGetAcceptance (needs privilege System.Read); "
-        "permission denied during QueryModules (needs privilege System.Read)")
+        "permission denied during QueryModules (needs privilege Host.Config.Settings)")
     standalone = hosts["DC0_H0"].software
     assert standalone is not None and standalone.software_unknown_reason == (
         "HostImageConfigGetAcceptance failed: NotSupported: The operation is not supported on the object.; "

@@ -99,7 +99,7 @@ def test_unknown_software_keeps_the_reason(snap: Snapshot) -> None:
     hosts = {h.name: h.software for h in vc.hosts.values()}
     assert hosts["DC0_H1"] is not None and hosts["DC0_H1"].software_unknown_reason == (
         "permission denied during HostImageConfigGetAcceptance (needs privilege System.Read); "
-        "permission denied during QueryModules (needs privilege System.Read)")
+        "permission denied during QueryModules (needs privilege Host.Config.Settings)")
     h1 = hosts["DC0_C0_H1"]
     assert h1 is not None and (h1.acceptance_level, h1.software_unknown_reason) == ("vmware_accepted", None)
     assert [p.name for p in h1.packages or []] == ["esx-base", "nmlx5-core"]
@@ -122,3 +122,50 @@ def test_cli_collect_exits_0_with_unknown_software(sim: Any, tmp_path: Path) -> 
                           "--out", str(out)], capture_output=True, text=True, env=dict(os.environ), timeout=300)
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_read_only_role_and_a_host_before_6_5(vcsim_launcher: Any, tmp_path: Path) -> None:
+    """The built-in Read-only role reads the acceptance level and image profile but not the VIBs
+    (Host.Config.Image) or the kernel modules (Host.Config.Settings); a host before ESXi 6.5 has
+    no fetchSoftwarePackages. Both are 'unknown' with what to do, and what was read still counts."""
+    directory = tmp_path / "sw"
+    write_host_software(directory, "DC0_C0_H0", acceptance_level="community",
+                        profile=("ESXi-6.7.0-20191204001-custom", "Example"),
+                        packages=[package("net55-r8168", "8.045a-napi", vendor="VFrontDe", acceptance_level="community",
+                                          depends=[DRIVER_API])],
+                        modules=[module("vmklinux_9")])
+    write_host_software(directory, "DC0_C0_H1", acceptance_level="partner",
+                        packages=[package("esx-base", "6.0.0-3.66.5485776", vendor="VMware")],
+                        modules=[module("vmklinux_9"), module("bnx2x")])
+    inst = vcsim_launcher.start(hosts=2, standalone=0, vms=0, host_software=directory,
+                                software_fault={"DC0_C0_H0": "ReadOnly", "DC0_C0_H1": "Pre65"})
+    try:
+        snapshot = collect(load_config(inst.config_file(tmp_path)), progress=False)
+    finally:
+        inst.stop()
+    assert snapshot.collection_errors == []
+    (vc,) = snapshot.vcenters.values()
+    sw = {h.name: h.software for h in vc.hosts.values()}
+    ro, old = sw["DC0_C0_H0"], sw["DC0_C0_H1"]
+    assert ro is not None and old is not None
+    assert (ro.acceptance_level, ro.image_profile_name, ro.packages, ro.kernel_modules) == (
+        "community", "ESXi-6.7.0-20191204001-custom", None, None)
+    assert ro.software_unknown_reason == (
+        "permission denied during fetchSoftwarePackages (needs privilege Host.Config.Image); "
+        "permission denied during QueryModules (needs privilege Host.Config.Settings)")
+    assert (old.acceptance_level, old.packages, [m.name for m in old.kernel_modules or []]) == (
+        "partner", None, ["vmklinux_9", "bnx2x"])
+    assert old.software_unknown_reason == (
+        "the installed VIBs can be read from ESXi 6.5 on (fetchSoftwarePackages is not available here)")
+
+    results = run_checks(CheckContext(snapshot=snapshot), only=["software"])
+    assert sorted((f.check_id, f.object_name) for f in results.findings) == [
+        ("SW-001", "DC0_C0_H0"),  # the acceptance level was readable: CommunitySupported
+        ("SW-002", "DC0_C0_H1"),  # no VIB list, but the loaded vmklinux module blocks 8.0
+        ("SW-003", "DC0_C0_H0"), ("SW-003", "DC0_C0_H1")]
+    fixes = {f.object_name: f.remediation for f in results.findings if f.check_id == "SW-003"}
+    assert fixes["DC0_C0_H0"].startswith(
+        "Grant the collector's role, at the vCenter root with \"Propagate to children\": Host > Configuration > "
+        "Image configuration (Host.Config.Image) for the installed VIBs; Host > Configuration > Change settings "
+        "(Host.Config.Settings) for the kernel modules. The collector calls only read methods with them.")
+    assert fixes["DC0_C0_H1"].startswith("ESXi before 6.5 does not list its VIBs through the vSphere API")

@@ -81,9 +81,10 @@ def test_no_permission_from_fixture_and_from_flag(vcsim_factory: Any) -> None:
         host = find_by_name(si, vim.HostSystem, name)
         with pytest.raises(vim.fault.NoPermission) as exc:
             host.configManager.imageConfigManager.FetchSoftwarePackages()
-        assert exc.value.privilegeId == "System.Read"
-        with pytest.raises(vim.fault.NoPermission):
+        assert exc.value.privilegeId == "Host.Config.Image"  # the privilege vCenter checks for this method
+        with pytest.raises(vim.fault.NoPermission) as exc:
             host.configManager.kernelModuleSystem.QueryModules()
+        assert exc.value.privilegeId == "Host.Config.Settings"
     # The flag changes only the host it names.
     assert find_by_name(si, vim.HostSystem, "DC0_C0_H0").configManager.imageConfigManager \
         .HostImageConfigGetAcceptance() == "community"

@@ -60,6 +60,9 @@ HOST_CONFIG_PATHS = [
 DVS_PATHS = ["name", "uuid", "config"]
 DVPG_PATHS = ["name", "config", "vm"]
 NETWORK_PATHS = ["name"]
+# The reason recorded when a host (ESXi before 6.5, or its vCenter) does not implement
+# fetchSoftwarePackages; SW-003 recognises it by the words "from ESXi 6.5 on".
+VIBS_NEED_65 = "the installed VIBs can be read from ESXi 6.5 on (fetchSoftwarePackages is not available here)"
 VM_NETWORK_PATH = "network"  # read with the VMs (``vcenter``): which networks each VM has a NIC on
 
 # The read-only software methods (vSphere API wsdl names), deliberately allowed.
@@ -283,7 +286,12 @@ def host_software(stub: Any, props: Props, vc: VCenterConfig) -> HostSoftware:
         except vim.fault.NotAuthenticated:
             raise
         except (vmodl.MethodFault, OSError) as exc:
-            reasons.append(_fault_reason(exc, vc, _current_image_method(out)))
+            method = _current_image_method(out)
+            if method == "fetchSoftwarePackages" and isinstance(exc, (vmodl.fault.MethodNotFound,
+                                                                      vmodl.fault.NotSupported)):
+                reasons.append(VIBS_NEED_65)  # the method is new in vSphere API 6.5
+            else:
+                reasons.append(_fault_reason(exc, vc, method))
     modules = props.get("configManager.kernelModuleSystem")
     if modules is None:
         reasons.append("the host has no kernel module system (configManager.kernelModuleSystem unset)")

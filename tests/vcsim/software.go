@@ -22,7 +22,9 @@ import (
 // gets both managers, answering from DIR/<host name>.json:
 //
 //	{
-//	  "fault": "",                    // optional: "NoPermission" or "NotSupported" makes every method fail
+//	  "fault": "",                    // optional: "NoPermission", "NotSupported" or "ManagedObjectNotFound" makes every
+//	                                  // method fail; "ReadOnly" fails those the Read-only role may not call,
+//	                                  // "Pre65" fetchSoftwarePackages only (MethodNotFound)
 //	  "acceptanceLevel": "community", // HostImageConfigGetAcceptance: vmware_certified|vmware_accepted|partner|community
 //	  "profile": {"name": "...", "vendor": "..."},              // HostImageConfigGetProfile
 //	  "installDate": "2019-12-10T08:00:00Z",                    // installDate (unset: NotSupported)
@@ -54,8 +56,22 @@ type softwareSource struct {
 	fault string
 }
 
-// methodFault is the SOAP fault every method of this host answers with, or nil.
-func (s *softwareSource) methodFault(this types.ManagedObjectReference) *soap.Fault {
+// privilegeOf is the privilege vCenter checks for each method (vSphere API reference):
+// reading the acceptance level, the image profile and the install date needs only System.Read,
+// listing the VIBs Host.Config.Image and listing the kernel modules Host.Config.Settings, so
+// the built-in Read-only role gets NoPermission for those two.
+var privilegeOf = map[string]string{
+	"HostImageConfigGetAcceptance": "System.Read",
+	"HostImageConfigGetProfile":    "System.Read",
+	"InstallDate":                  "System.Read",
+	"FetchSoftwarePackages":        "Host.Config.Image",
+	"QueryModules":                 "Host.Config.Settings",
+}
+
+// methodFault is the SOAP fault a method of this host answers with, or nil. "ReadOnly" is
+// the built-in Read-only role: the System.Read methods answer, the others are NoPermission;
+// "Pre65" a host older than ESXi 6.5, which has every method but fetchSoftwarePackages.
+func (s *softwareSource) methodFault(this types.ManagedObjectReference, method string) *soap.Fault {
 	name := s.fault
 	if name == "" && s.sw != nil {
 		name = s.sw.Fault
@@ -63,12 +79,29 @@ func (s *softwareSource) methodFault(this types.ManagedObjectReference) *soap.Fa
 	if name == "" && s.sw == nil {
 		name = "NotSupported"
 	}
+	privilege := privilegeOf[method]
+	if privilege == "" {
+		panic("no privilege listed for " + method)
+	}
+	if name == "Pre65" { // ESXi before 6.5: fetchSoftwarePackages does not exist yet
+		if method != "FetchSoftwarePackages" {
+			return nil
+		}
+		return simulator.Fault("Method fetchSoftwarePackages not found.",
+			&types.MethodNotFound{Receiver: this, Method: "fetchSoftwarePackages"})
+	}
+	if name == "ReadOnly" {
+		if privilege == "System.Read" {
+			return nil
+		}
+		name = "NoPermission"
+	}
 	switch name {
 	case "":
 		return nil
 	case "NoPermission":
 		return simulator.Fault("Permission to perform this operation was denied.",
-			&types.NoPermission{Object: this, PrivilegeId: "System.Read"})
+			&types.NoPermission{Object: this, PrivilegeId: privilege})
 	case "NotSupported":
 		return simulator.Fault("The operation is not supported on the object.", &types.NotSupported{})
 	case "ManagedObjectNotFound":
@@ -85,7 +118,7 @@ type imageConfigManager struct {
 
 func (m *imageConfigManager) HostImageConfigGetAcceptance(req *types.HostImageConfigGetAcceptance) soap.HasFault {
 	body := &methods.HostImageConfigGetAcceptanceBody{}
-	if body.Fault_ = m.src.methodFault(m.Self); body.Fault_ == nil {
+	if body.Fault_ = m.src.methodFault(m.Self, "HostImageConfigGetAcceptance"); body.Fault_ == nil {
 		body.Res = &types.HostImageConfigGetAcceptanceResponse{Returnval: m.src.sw.AcceptanceLevel}
 	}
 	return body
@@ -93,7 +126,7 @@ func (m *imageConfigManager) HostImageConfigGetAcceptance(req *types.HostImageCo
 
 func (m *imageConfigManager) HostImageConfigGetProfile(req *types.HostImageConfigGetProfile) soap.HasFault {
 	body := &methods.HostImageConfigGetProfileBody{}
-	if body.Fault_ = m.src.methodFault(m.Self); body.Fault_ == nil {
+	if body.Fault_ = m.src.methodFault(m.Self, "HostImageConfigGetProfile"); body.Fault_ == nil {
 		body.Res = &types.HostImageConfigGetProfileResponse{Returnval: m.src.sw.Profile}
 	}
 	return body
@@ -101,7 +134,7 @@ func (m *imageConfigManager) HostImageConfigGetProfile(req *types.HostImageConfi
 
 func (m *imageConfigManager) FetchSoftwarePackages(req *types.FetchSoftwarePackages) soap.HasFault {
 	body := &methods.FetchSoftwarePackagesBody{}
-	if body.Fault_ = m.src.methodFault(m.Self); body.Fault_ == nil {
+	if body.Fault_ = m.src.methodFault(m.Self, "FetchSoftwarePackages"); body.Fault_ == nil {
 		body.Res = &types.FetchSoftwarePackagesResponse{Returnval: m.src.sw.Packages}
 	}
 	return body
@@ -110,7 +143,7 @@ func (m *imageConfigManager) FetchSoftwarePackages(req *types.FetchSoftwarePacka
 // InstallDate is when ESXi was installed; 0.24's SoftwarePackage has no per-VIB install date.
 func (m *imageConfigManager) InstallDate(req *types.InstallDate) soap.HasFault {
 	body := &methods.InstallDateBody{}
-	if body.Fault_ = m.src.methodFault(m.Self); body.Fault_ == nil {
+	if body.Fault_ = m.src.methodFault(m.Self, "InstallDate"); body.Fault_ == nil {
 		if m.src.sw.InstallDate == nil {
 			body.Fault_ = simulator.Fault("no installDate in the fixture", &types.NotSupported{})
 		} else {
@@ -127,7 +160,7 @@ type kernelModuleSystem struct {
 
 func (m *kernelModuleSystem) QueryModules(req *types.QueryModules) soap.HasFault {
 	body := &methods.QueryModulesBody{}
-	if body.Fault_ = m.src.methodFault(m.Self); body.Fault_ == nil {
+	if body.Fault_ = m.src.methodFault(m.Self, "QueryModules"); body.Fault_ == nil {
 		body.Res = &types.QueryModulesResponse{Returnval: m.src.sw.Modules}
 	}
 	return body

@@ -3,11 +3,24 @@ disconnected): its acceptance level and upgrade readiness are unknown, not "fine
 
 from __future__ import annotations
 
+import re
+
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.software import FAMILY
 from reporter.checks.software.common import METHOD, hosts
 from reporter.core.findings import Severity
+
+# What each privilege reveals (the vSphere API reference names it per method): the Read-only role
+# has System.Read only, so it reads the acceptance level and image profile but not the VIBs or
+# the kernel modules. The two Host.Config privileges also allow changing the host; the collector
+# calls only read methods with them (docs/methodology.md#collection).
+PRIVILEGES = {
+    "System.Read": ("Read-only role", "for the acceptance level and the image profile"),
+    "Host.Config.Image": ("Host > Configuration > Image configuration", "for the installed VIBs"),
+    "Host.Config.Settings": ("Host > Configuration > Change settings", "for the kernel modules"),
+}
+NEEDS = re.compile(r"needs privilege ([\w.]+)")
 
 META = CheckMeta(
     id="SW-003",
@@ -19,8 +32,9 @@ META = CheckMeta(
     rationale="Without them the report cannot say whether the host runs unsupported VIBs or can be upgraded; "
               "the host is shown as 'unknown', never as ready.",
     remediation=(
-        "Give the collector's role read access to the host (System.Read, part of the Read-only role), and check "
-        "that the host is connected.",
+        "Grant the collector's role, at the vCenter root with \"Propagate to children\", the privilege the reason "
+        "names: " + "; ".join(f"{label} ({priv}) {what}" for priv, (label, what) in PRIVILEGES.items()) + ".",
+        "Check that the host is connected.",
         f"See {METHOD}.",
     ),
 )
@@ -42,16 +56,29 @@ def run(ctx: CheckContext) -> Outcome:
             f"Host {host.name}: software unknown ({sw.software_unknown_reason}).",
             evidence={"reason": sw.software_unknown_reason, "acceptance_level": sw.acceptance_level,
                       "vibs_read": sw.packages is not None, "modules_read": sw.kernel_modules is not None},
-            remediation=[
-                "Read access to the host (System.Read, included in the Read-only role) is enough; check that the "
-                "collector's role is propagated to the host, and that the host is connected.",
-                f"See {METHOD}.",
-            ],
+            remediation=[*_remedies(sw.software_unknown_reason), f"See {METHOD}."],
         ))
     if missing:
         out.notes.append(f"Host software of {missing} host(s) was not collected (a snapshot of an older version): "
                          "their acceptance level and upgrade readiness are unknown.")
     return out
+
+
+def _remedies(reason: str) -> list[str]:
+    """What to do about this host's reason: the privileges it names, or the host's state."""
+    needed = list(dict.fromkeys(NEEDS.findall(reason)))
+    if needed:
+        grants = "; ".join(f"{PRIVILEGES[p][0]} ({p}) {PRIVILEGES[p][1]}" if p in PRIVILEGES else p for p in needed)
+        return [f"Grant the collector's role, at the vCenter root with \"Propagate to children\": {grants}. "
+                "The collector calls only read methods with them."]
+    if "from ESXi 6.5 on" in reason:
+        return ["ESXi before 6.5 does not list its VIBs through the vSphere API: upgrade readiness is judged from "
+                "the loaded kernel modules and the CPU. Before upgrading, list the VIBs on the host "
+                "(esxcli software vib list) and check them against the target release."]
+    if reason.startswith("host is "):
+        return ["Reconnect the host to vCenter, then collect again."]
+    return ["The host or vCenter did not answer these calls; the parts that were read are used and the rest is "
+            "shown as unknown. Collect again after the host's next update, or check the host's management agents."]
 
 
 # Root cause and risk (see reporter.checks.grouping).
