@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reporter import snapshot_io  # noqa: E402
+from reporter.core import snapshot_io  # noqa: E402
 from reporter.core.model import Snapshot  # noqa: E402
 
 COLLECTED_AT = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -488,10 +488,185 @@ def _sioc(vc01: Builder, vc02: Builder) -> None:
     del lone
 
 
+# -- host networking and software ---------------------------------------------------
+
+def _team(lb: str = "loadbalance_srcid", active: list[str] | None = None, standby: list[str] | None = None, *,
+          notify: bool | None = True, beacon: bool | None = False) -> dict[str, Any]:
+    return {"load_balancing": lb, "notify_switches": notify, "rolling_order": False, "check_beacon": beacon,
+            "nic_order": {"active": active or [], "standby": standby or []}}
+
+
+def _pnics(count: int, driver: str, speed: int, down: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    return [{"device": f"vmnic{i}", "driver": driver, "link_speed_mbps": None if f"vmnic{i}" in down else speed,
+             "full_duplex": None if f"vmnic{i}" in down else True, "pci": f"0000:0{3 + i // 2}:00.{i % 2}"}
+            for i in range(count)]
+
+
+def _vms_on(b: Builder, host: str) -> list[str]:
+    return sorted(m for m, vm in b.vc["vms"].items() if vm["host"] == host)
+
+
+def _standard(b: Builder, host: str, switches: list[dict[str, Any]], portgroups: list[dict[str, Any]],
+              pnics: list[dict[str, Any]], vmks: list[tuple[str, str, list[str]]], vm_portgroups: list[str],
+              system: tuple[str, str]) -> None:
+    """A host on standard switches; its VMs are spread over ``vm_portgroups`` in turn."""
+    vms = _vms_on(b, host)
+    for pg in portgroups:
+        pg.setdefault("teaming_override", {})
+        pg["vm_moids"] = [m for i, m in enumerate(vms) if vm_portgroups[i % len(vm_portgroups)] == pg["name"]] \
+            if pg["name"] in vm_portgroups else []
+    b.vc["hosts"][host]["network"] = {
+        "vswitches": switches, "portgroups": portgroups, "pnics": pnics,
+        "vmkernel_adapters": [{"device": d, "portgroup": pg, "services": svc} for d, pg, svc in vmks]}
+    b.vc["hosts"][host]["system"] = {"vendor": system[0], "model": system[1]}
+
+
+def _network(vc01: Builder, vc02: Builder) -> None:
+    """NIC teaming: blades behind HP Virtual Connect with link-status-only detection, a cable
+    down, a port group with one uplink, a VLAN that differs on one host, IP hash with a standby
+    uplink, beacon probing on two uplinks, notify switches off; a distributed switch with an
+    uplink that has no physical NIC on one host; clean VDI and 6.0 hosts."""
+    # vc01 Prod-Cluster: HP BladeSystem c7000 blades (Virtual Connect FlexFabric), ESXi 5.0.
+    for n, host in enumerate(f"host-{i}" for i in range(11, 17)):
+        pgs = [{"name": "Management Network", "vswitch": "vSwitch0", "vlan_id": 100,
+                "teaming_override": {"nic_order": {"active": ["vmnic0"], "standby": ["vmnic1"]}}},
+               {"name": "vMotion", "vswitch": "vSwitch0", "vlan_id": 101,
+                "teaming_override": {"nic_order": {"active": ["vmnic1"], "standby": ["vmnic0"]}}},
+               {"name": "VM-Prod-10", "vswitch": "vSwitch0", "vlan_id": 10},
+               {"name": "VM-Prod-20", "vswitch": "vSwitch0", "vlan_id": 21 if host == "host-15" else 20}]
+        vmks = [("vmk0", "Management Network", ["management"]), ("vmk1", "vMotion", ["vmotion"])]
+        if host == "host-16":  # NFS for backups pinned to one uplink "for a test", never undone
+            pgs.append({"name": "Backup-NFS", "vswitch": "vSwitch0", "vlan_id": 150,
+                        "teaming_override": {"nic_order": {"active": ["vmnic1"], "standby": []}}})
+            vmks.append(("vmk2", "Backup-NFS", []))
+        _standard(vc01, host, [{"name": "vSwitch0", "uplinks": ["vmnic0", "vmnic1"], "mtu": 1500,
+                                "teaming": _team(active=["vmnic0", "vmnic1"])}],
+                  pgs, _pnics(2, "be2net", 10000, down=("vmnic1",) if host == "host-14" else ()), vmks,
+                  ["VM-Prod-10", "VM-Prod-20"], ("HP", "ProLiant BL460c Gen8"))
+        del n
+    # vc01 Legacy-Cluster: Dell rack servers, ESXi 5.5, IP hash to a static EtherChannel.
+    for host in ("host-17", "host-18", "host-19"):
+        vm_team: dict[str, Any] = {"nic_order": {"active": ["vmnic0"], "standby": ["vmnic1"]}} if host == "host-19" else {}
+        _standard(vc01, host,
+                  [{"name": "vSwitch0", "uplinks": ["vmnic0", "vmnic1"], "mtu": 1500,
+                    "teaming": _team("loadbalance_ip", active=["vmnic0", "vmnic1"])},
+                   {"name": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"], "mtu": 1500,
+                    "teaming": _team(active=["vmnic2", "vmnic3"], notify=False, beacon=True)}],
+                  [{"name": "Management Network", "vswitch": "vSwitch0", "vlan_id": 0},
+                   {"name": "VM Network", "vswitch": "vSwitch0", "vlan_id": 0, "teaming_override": vm_team},
+                   {"name": "Legacy-DMZ", "vswitch": "vSwitch1", "vlan_id": 30}],
+                  _pnics(4, "bnx2", 1000), [("vmk0", "Management Network", ["management", "vmotion"])],
+                  ["VM Network", "Legacy-DMZ"], ("Dell Inc.", "PowerEdge R710"))
+    # vc02 Compute-A: a distributed switch; host-204's second uplink has no physical NIC.
+    compute = [f"host-{i}" for i in range(201, 205)]
+    dvs_team = _team("loadbalance_loadbased", active=["Uplink 1", "Uplink 2"])
+    vc02.vc["distributed_switches"] = {"dvs-21": {
+        "moid": "dvs-21", "name": "DSwitch-Compute", "uuid": "50 2a 7c 1e 9b 3d 4f 60-a1 b2 c3 d4 e5 f6 07 18",
+        "version": "8.0.0", "uplink_port_names": ["Uplink 1", "Uplink 2"], "host_moids": compute,
+        "default_teaming": dvs_team}}
+    app = [m for h in compute for m in _vms_on(vc02, h)]
+    vc02.vc["distributed_portgroups"] = {
+        "dvportgroup-30": {"moid": "dvportgroup-30", "name": "DSwitch-Compute-DVUplinks", "dvs_moid": "dvs-21",
+                           "key": "dvportgroup-30", "vlan_id": None, "vlan_trunk_ranges": [(0, 4094)],
+                           "uplink_portgroup": True, "vm_moids": []},
+        "dvportgroup-31": {"moid": "dvportgroup-31", "name": "dvPG-Mgmt-200", "dvs_moid": "dvs-21",
+                           "key": "dvportgroup-31", "vlan_id": 200, "vm_moids": []},
+        "dvportgroup-32": {"moid": "dvportgroup-32", "name": "dvPG-vMotion-201", "dvs_moid": "dvs-21",
+                           "key": "dvportgroup-32", "vlan_id": 201, "vm_moids": [],
+                           "teaming": {"nic_order": {"active": ["Uplink 2"], "standby": ["Uplink 1"]}}},
+        "dvportgroup-33": {"moid": "dvportgroup-33", "name": "dvPG-App-210", "dvs_moid": "dvs-21",
+                           "key": "dvportgroup-33", "vlan_id": 210, "vm_moids": app[1::2]},
+        "dvportgroup-34": {"moid": "dvportgroup-34", "name": "dvPG-DB-211", "dvs_moid": "dvs-21",
+                           "key": "dvportgroup-34", "vlan_id": 211, "vm_moids": app[0::2]},
+    }
+    for host in compute:
+        vc02.vc["hosts"][host]["network"] = {
+            "pnics": _pnics(2, "ixgben" if host in ("host-201", "host-202") else "bnxtnet", 25000),
+            "proxy_switches": [{"dvs_uuid": "50 2a 7c 1e 9b 3d 4f 60-a1 b2 c3 d4 e5 f6 07 18", "dvs_name": "DSwitch-Compute",
+                                "uplinks": [{"uplink": "Uplink 1", "pnic": "vmnic0"},
+                                            {"uplink": "Uplink 2", "pnic": None if host == "host-204" else "vmnic1"}]}],
+            "vmkernel_adapters": [{"device": "vmk0", "distributed_portgroup_key": "dvportgroup-31", "services": ["management"]},
+                                  {"device": "vmk1", "distributed_portgroup_key": "dvportgroup-32", "services": ["vmotion"]}]}
+        vc02.vc["hosts"][host]["system"] = {"vendor": "HPE", "model": "ProLiant DL385 Gen11" if host in ("host-203", "host-204")
+                                            else "ProLiant DL380 Gen11"}
+    # vc02 VDI: Cisco UCS blades on standard switches, clean.
+    for host in ("host-211", "host-212", "host-213"):
+        _standard(vc02, host, [{"name": "vSwitch0", "uplinks": ["vmnic0", "vmnic1"], "mtu": 9000,
+                                "teaming": _team(active=["vmnic0"], standby=["vmnic1"])}],
+                  [{"name": "Management Network", "vswitch": "vSwitch0", "vlan_id": 300},
+                   {"name": "VDI-Desktops", "vswitch": "vSwitch0", "vlan_id": 310}],
+                  _pnics(2, "nenic", 40000), [("vmk0", "Management Network", ["management", "vmotion"])],
+                  ["VDI-Desktops"], ("Cisco Systems Inc", "UCSB-B200-M5"))
+    # vc02 Old-60: the reporting network exists on one host only.
+    for host in ("host-221", "host-222"):
+        pgs = [{"name": "Management Network", "vswitch": "vSwitch0", "vlan_id": 0},
+               {"name": "VM Network", "vswitch": "vSwitch0", "vlan_id": 0}]
+        if host == "host-221":
+            pgs.append({"name": "Reporting-400", "vswitch": "vSwitch0", "vlan_id": 400})
+        _standard(vc02, host, [{"name": "vSwitch0", "uplinks": ["vmnic0", "vmnic1"], "mtu": 1500,
+                                "teaming": _team(active=["vmnic0", "vmnic1"])}],
+                  pgs, _pnics(2, "bnx2x", 10000), [("vmk0", "Management Network", ["management", "vmotion"])],
+                  ["VM Network", "Reporting-400"] if host == "host-221" else ["VM Network"],
+                  ("HP", "ProLiant DL360 Gen9"))
+    # host-230 does not respond: its configuration could not be read (network stays unknown).
+
+
+def _vib(name: str, version: str, vendor: str, level: str = "vmware_certified", depends: list[str] | None = None,
+         installed: str = "2024-03-12T09:14:00+00:00") -> dict[str, Any]:
+    return {"name": name, "vendor": vendor, "version": version, "acceptance_level": level, "type": "bootbank",
+            "depends": depends or [], "install_date": installed}
+
+
+def _mod(name: str, loaded: bool = True) -> dict[str, Any]:
+    return {"name": name, "loaded": loaded, "enabled": True, "filename": f"/usr/lib/vmware/vmkmod/{name}"}
+
+
+def _software(vc01: Builder, vc02: Builder) -> None:
+    """Upgrade readiness: the 5.x and 6.0 hosts cannot list their VIBs (before 6.5) but their
+    loaded vmklinux modules block 7.0/8.0; the HPE 8.0 hosts carry PartnerSupported agent VIBs;
+    one VDI host runs a community driver; the host that does not respond is unknown."""
+    from_65 = "installed VIBs not listed: the vSphere API lists them from ESXi 6.5 on"
+    for i in range(11, 17):
+        vc01.vc["hosts"][f"host-{i}"]["software"] = {
+            "acceptance_level": "partner", "image_profile_name": "HP-ESXi-5.0.0-Update1-iso-5.0.12",
+            "image_profile_vendor": "Hewlett-Packard", "packages": None, "software_unknown_reason": from_65,
+            "kernel_modules": [_mod(m) for m in ("vmkernel", "vmklinux_9", "be2net", "hpsa", "lpfc820", "vmkapi_v2_0_0_0_vmkernel_shim")]}
+    for i in range(17, 20):
+        vc01.vc["hosts"][f"host-{i}"]["software"] = {
+            "acceptance_level": "partner", "image_profile_name": "Dell-ESXi-5.5U1-1746018-A00",
+            "image_profile_vendor": "Dell", "packages": None, "software_unknown_reason": from_65,
+            "kernel_modules": [_mod(m) for m in ("vmkernel", "vmklinux_9", "bnx2", "megaraid_sas", "lsi_mr3")]}
+    base80 = [_vib("esx-base", "8.0.2-0.0.22380479", "VMware"), _vib("ixgben", "1.15.1.0-1vmw.802.0.0.22380479", "VMW"),
+              _vib("bnxtnet", "226.0.145.0-1vmw.802.0.0.22380479", "VMW"),
+              _vib("amsdv", "802.12.1.0.8-1OEM.802.0.0.21495797", "HPE", "partner"),
+              _vib("ilo", "801.10.2.0.3-1OEM.801.0.0.20924719", "HPE", "partner")]
+    for i in range(201, 205):
+        vc02.vc["hosts"][f"host-{i}"]["software"] = {
+            "acceptance_level": "partner", "image_profile_name": "HPE-Custom-AddOn_802.0.0.11.5.0-6 (ESXi 8.0 U2)",
+            "image_profile_vendor": "Hewlett Packard Enterprise", "packages": base80,
+            "kernel_modules": [_mod(m) for m in ("vmkernel", "ixgben", "bnxtnet", "smartpqi", "nvme_pcie")]}
+    for i in range(211, 214):
+        vibs = [_vib("esx-base", "7.0.3-0.105.21930508", "VMware"), _vib("nenic", "2.0.10.0-1OEM.700.1.0.15843807", "CIS",
+                                                                         "vmware_accepted"),
+                _vib("nfnic", "5.0.0.37-1OEM.700.1.0.15843807", "CIS", "vmware_accepted")]
+        if i == 213:  # a USB NIC driver from a lab image, left in after troubleshooting
+            vibs.append(_vib("usbnic", "1.6.3-2vmw.community", "VFrontDe", "community", installed="2023-06-02T16:40:00+00:00"))
+        vc02.vc["hosts"][f"host-{i}"]["software"] = {
+            "acceptance_level": "community" if i == 213 else "vmware_accepted",
+            "image_profile_name": "Cisco-UCS-Addon-ESXi-70U3m (ESXi 7.0 U3)", "image_profile_vendor": "Cisco",
+            "packages": vibs, "kernel_modules": [_mod(m) for m in ("vmkernel", "nenic", "nfnic", "nvme_pcie")]}
+    for i in (221, 222):
+        vc02.vc["hosts"][f"host-{i}"]["software"] = {
+            "acceptance_level": "partner", "image_profile_name": "HP-ESXi-6.0.0-Update3-iso-600.9.7.0.17",
+            "image_profile_vendor": "Hewlett Packard Enterprise", "packages": None, "software_unknown_reason": from_65,
+            "kernel_modules": [_mod(m) for m in ("vmkernel", "vmklinux_9", "bnx2x", "hpsa", "qlnativefc")]}
+    vc02.vc["hosts"]["host-230"]["software"] = {"software_unknown_reason": "host is notResponding: software not readable"}
+
+
 def build(seed: int = 42) -> Snapshot:
     rng = random.Random(seed)
     vc01, vc02 = _base_vc01(rng), _base_vc02(rng)
-    for area in (_general, _licensing, _snapshots_and_cbt, _cpu_mmu, _sioc):
+    for area in (_general, _licensing, _snapshots_and_cbt, _cpu_mmu, _sioc, _network, _software):
         area(vc01, vc02)
     doc = {
         "schema_version": 1, "collected_at": COLLECTED_AT.isoformat(), "tool_version": "sample",

@@ -51,6 +51,13 @@ EXPECTED_GROUPS = {
     "LIC-003": [("LIC-003/vc01/enterprise_plus", 1, 0)],
     "LIC-006": [("LIC-006", 1, 0)],
     "LIC-009": [("LIC-009", 3, 0)],
+    "NET-001": [("NET-001/vc01", 1, 0)],
+    "NET-002": [("NET-002/vc01", 1, 0), ("NET-002/vc02", 1, 0)],
+    "NET-003": [("NET-003/vc01", 3, 0)],
+    "NET-004": [("NET-004/vc01", 1, 0)],
+    "NET-005": [("NET-005/vc01", 3, 0)],
+    "NET-006": [("NET-006/vc01", 6, 0)],
+    "NET-007": [("NET-007/vc01", 2, 0), ("NET-007/vc02", 1, 0)],
     "SIOC-001": [("SIOC-001", 2, 0)],
     "SIOC-002": [("SIOC-002", 2, 0)],
     "SIOC-003": [("SIOC-003", 1, 0)],
@@ -61,6 +68,9 @@ EXPECTED_GROUPS = {
     "SNAP-004": [("SNAP-004", 1, 0)],
     "SNAP-005": [("SNAP-005", 4, 0)],
     "SNAP-006": [("SNAP-006", 1, 0)],
+    "SW-001": [("SW-001/vc02", 5, 0)],
+    "SW-002": [("SW-002/vc01", 9, 0), ("SW-002/vc02", 2, 0)],
+    "SW-003": [("SW-003/vc01", 9, 0), ("SW-003/vc02", 3, 0)],
 }
 
 EXPECTED_TOP_ACTIONS = [
@@ -68,12 +78,12 @@ EXPECTED_TOP_ACTIONS = [
     ("CBT-006/5.0.0-623860/KB2090639/vms", "high", 22),
     ("SNAP-001/past-high", "high", 5),
     ("SNAP-005", "high", 4),
+    ("NET-001/vc01", "high", 1),
+    ("NET-002/vc01", "high", 1),
+    ("NET-002/vc02", "high", 1),
+    ("NET-004/vc01", "high", 1),
     ("SNAP-004", "high", 1),
-    ("CBT-004", "medium", 3),
-    ("SNAP-001/past-warning", "medium", 2),
-    ("SNAP-003", "medium", 2),
-    ("LIC-002/vc01/enterprise_plus", "medium", 1),
-    ("LIC-002/vc01/standard", "medium", 1),
+    ("NET-006/vc01", "medium", 6),
 ]
 
 
@@ -94,7 +104,7 @@ def test_exact_groups_on_the_sample(demo: api.ReportOutput) -> None:
     for g in all_groups(demo.results):
         got.setdefault(g.meta.id, []).append((g.id, g.objects, len(g.waived)))
     assert got == EXPECTED_GROUPS
-    assert len([g for g in all_groups(demo.results) if g.open]) == 45
+    assert len([g for g in all_groups(demo.results) if g.open]) == 59
 
 
 def test_cbt006_group_is_one_build_and_defect_listing_its_hosts_and_vms(demo: api.ReportOutput) -> None:
@@ -111,7 +121,7 @@ def test_cbt006_group_is_one_build_and_defect_listing_its_hosts_and_vms(demo: ap
 
 def test_findings_json_keeps_one_finding_per_object_with_group_and_fingerprint(demo: api.ReportOutput) -> None:
     doc = json.loads((demo.files[0].parent / "findings.json").read_text(encoding="utf-8"))
-    assert len(doc) == 285
+    assert len(doc) == 332
     assert all(f["group"] and f["fingerprint"].startswith(f["check_id"] + "/") for f in doc)
     assert len({f["fingerprint"] for f in doc}) == len(doc)
     assert {f["group"] for f in doc} == {g for gs in EXPECTED_GROUPS.values() for g, _, _ in gs}
@@ -174,11 +184,26 @@ def test_check_status_pass_findings_not_evaluated(demo: api.ReportOutput) -> Non
     assert status["LIC-004"] == (CheckStatus.not_evaluated,
                                  "Nothing to evaluate: no vRAM pools this check applies to in the snapshot.")
     assert status["LIC-005"][0] is CheckStatus.not_evaluated
-    # The sample predates host networking and software collection: those checks are not evaluated
-    # (with the reason and what to do), never passed — and the areas say "Not evaluated".
+    # Networking and software are in the sample: evaluated, with findings.
+    assert status["NET-001"] == (CheckStatus.findings, "1 open finding in 1 group.")
+    assert status["SW-002"] == (CheckStatus.findings, "11 open findings in 2 groups.")
+
+
+def test_snapshot_without_host_networking_or_software_is_not_evaluated_never_passed() -> None:
+    """A snapshot taken before host networking and software were collected: those checks are
+    not evaluated (with the reason and what to do), never passed."""
+    snap = snapshot_io.load(SAMPLE)
+    bare = snap.model_copy(update={"vcenters": {
+        u: vc.model_copy(update={"hosts": {m: h.model_copy(update={"network": None, "software": None, "system": None})
+                                           for m, h in vc.hosts.items()},
+                                 "distributed_switches": None, "distributed_portgroups": None})
+        for u, vc in snap.vcenters.items()}})
+    results, _ = check(bare)
+    status = {r.meta.id: (r.status, r.why) for r in results.checks}
     for cid in ("NET-001", "NET-007", "SW-001", "SW-002", "SW-003"):
         assert status[cid][0] is CheckStatus.not_evaluated, cid
         assert "is not in this snapshot" in status[cid][1] and "Collect again with this version" in status[cid][1]
+    assert not [f for f in results.findings if f.check_id.startswith(("NET-", "SW-"))]
 
 
 def test_lic001_without_history_is_not_evaluated_and_says_what_to_do() -> None:

@@ -156,7 +156,7 @@ def test_read_only_role_and_a_host_before_6_5(vcsim_launcher: Any, tmp_path: Pat
     assert (old.acceptance_level, old.packages, [m.name for m in old.kernel_modules or []]) == (
         "partner", None, ["vmklinux_9", "bnx2x"])
     assert old.software_unknown_reason == (
-        "the installed VIBs can be read from ESXi 6.5 on (fetchSoftwarePackages is not available here)")
+        "installed VIBs not listed: the vSphere API lists them from ESXi 6.5 on")
 
     results = run_checks(CheckContext(snapshot=snapshot), only=["software"])
     assert sorted((f.check_id, f.object_name) for f in results.findings) == [

@@ -30,7 +30,7 @@ def _summary(out: Path) -> dict:  # type: ignore[type-arg]
 
 def test_same_snapshot_twice_is_zero_new_zero_fixed_with_keys_masked(twice: Path) -> None:
     doc = _summary(twice)
-    assert doc["delta"] == {"new": 0, "fixed": 0, "still_open": 284, "not_rechecked": 0,
+    assert doc["delta"] == {"new": 0, "fixed": 0, "still_open": 331, "not_rechecked": 0,
                             "not_rechecked_reasons": []}
     findings = json.loads((twice / "findings.json").read_text(encoding="utf-8"))
     lic = [f for f in findings if f["check_id"] in ("LIC-006", "LIC-009")]
@@ -39,8 +39,8 @@ def test_same_snapshot_twice_is_zero_new_zero_fixed_with_keys_masked(twice: Path
 
 def test_counts_checks_and_top_actions(twice: Path) -> None:
     doc = _summary(twice)
-    assert doc["counts"] == {"by_severity": {"info": 4, "low": 16, "medium": 188, "high": 76, "critical": 0},
-                             "groups": 45, "objects": 239}
+    assert doc["counts"] == {"by_severity": {"info": 16, "low": 19, "medium": 204, "high": 92, "critical": 0},
+                             "groups": 59, "objects": 253}
     checks = {c["id"]: c for c in doc["checks"]}
     assert len(checks) == 56
     assert checks["GEN-001"] == {"id": "GEN-001", "status": "pass", "why": "19 checked; 1 finding waived.",
@@ -80,19 +80,19 @@ def test_unreadable_vcenter_findings_are_not_rechecked_never_fixed(tmp_path: Pat
     report(full, tmp_path, formats="json")
     previous = load_findings(tmp_path / "findings.json")
     vc02_open = [f for f in previous if f.vcenter == "vc02" and f.status.value in ("fail", "warn", "error")]
-    assert len(vc02_open) == 94  # (no waivers here: GEN-001 on vc02 is open)
+    assert len(vc02_open) == 106  # (no waivers here: GEN-001 on vc02 is open)
     out = report(_partial(full, "vc02", "connect"), tmp_path, formats="json,html")
     delta = out.context.delta
     assert delta is not None
     assert not [f for f in delta.fixed if f.vcenter == "vc02"]
     assert sorted(f.fingerprint for f in delta.not_rechecked) == sorted(f.fingerprint for f in vc02_open)
-    assert delta.not_rechecked_reasons == [("vCenter vc02 could not be read", 94)]
+    assert delta.not_rechecked_reasons == [("vCenter vc02 could not be read", 106)]
     doc = _summary(tmp_path)["delta"]
-    assert doc["not_rechecked"] == 94
-    assert doc["not_rechecked_reasons"] == [{"reason": "vCenter vc02 could not be read", "findings": 94}]
+    assert doc["not_rechecked"] == 106
+    assert doc["not_rechecked_reasons"] == [{"reason": "vCenter vc02 could not be read", "findings": 106}]
     assert doc["fixed"] == len(delta.fixed) and all(f.vcenter != "vc02" for f in delta.fixed)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "94 not re-checked" in html and "Not re-checked (94 findings): vCenter vc02 could not be read." in html
+    assert "106 not re-checked" in html and "Not re-checked (106 findings): vCenter vc02 could not be read." in html
 
 
 def test_unreadable_object_type_is_not_rechecked(tmp_path: Path) -> None:
@@ -115,4 +115,4 @@ def test_compute_delta_without_snapshot_keeps_old_behaviour(tmp_path: Path) -> N
     report(full, tmp_path, formats="json")
     previous = load_findings(tmp_path / "findings.json")
     delta = compute_delta([], previous)
-    assert delta is not None and len(delta.fixed) == 284 and delta.not_rechecked == []
+    assert delta is not None and len(delta.fixed) == 331 and delta.not_rechecked == []

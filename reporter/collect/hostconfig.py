@@ -62,7 +62,7 @@ DVPG_PATHS = ["name", "config", "vm"]
 NETWORK_PATHS = ["name"]
 # The reason recorded when a host (ESXi before 6.5, or its vCenter) does not implement
 # fetchSoftwarePackages; SW-003 recognises it by the words "from ESXi 6.5 on".
-VIBS_NEED_65 = "the installed VIBs can be read from ESXi 6.5 on (fetchSoftwarePackages is not available here)"
+VIBS_NEED_65 = "installed VIBs not listed: the vSphere API lists them from ESXi 6.5 on"
 VM_NETWORK_PATH = "network"  # read with the VMs (``vcenter``): which networks each VM has a NIC on
 
 # The read-only software methods (vSphere API wsdl names), deliberately allowed.

@@ -74,6 +74,10 @@ LABELS: dict[str, str] = {
     "avg_12m_gb": "12-month average", "days_of_history": "History", "window_days": "Window",
     "missing_days": "Days missing", "first_day": "First day", "peak_high_water_gb": "Peak high-water",
     "licenses_needed": "Licenses needed",
+    # networking, host software, lifecycle
+    "portgroup": "Port group", "portgroups": "Port groups", "pnic": "Physical NIC", "vlan_id": "VLAN ID",
+    "vibs": "VIBs", "vibs_read": "VIBs read", "modules_read": "Kernel modules read", "kbs": "KBs",
+    "vcenter_build": "vCenter build", "vcenter_version": "vCenter version",
 }
 
 # Which methodology section explains a check (docs/methodology.md#<anchor>).
@@ -83,6 +87,8 @@ METHODOLOGY_SECTIONS: dict[str, str] = {
     "snapshot-space": "Snapshot space", "snapshot-hygiene": "Snapshot hygiene", "cbt": "Changed Block Tracking",
     "cbt-defects": "Known CBT defects", "cpu-mmu-win2003": "Windows Server 2003 CPU/MMU mode",
     "sioc": "Storage I/O Control", "disk-io-caps": "Disk I/O caps", "disk-scheduler": "Disk I/O scheduler",
+    "nic-teaming": "NIC teaming and failover", "host-software": "Host software and upgrade readiness",
+    "build-lifecycle": "Build lifecycle",
 }
 _CHECK_SECTION: dict[str, str] = {
     "CBT-006": "cbt-defects", "LIC-001": "vram-compliance", "LIC-006": "license-inventory",
@@ -91,7 +97,8 @@ _CHECK_SECTION: dict[str, str] = {
     "SNAP-006": "snapshot-hygiene", "IOCAP-003": "disk-scheduler", "IOCAP-009": "disk-scheduler",
 }
 _PREFIX_SECTION = {"CBT": "cbt", "CPU": "cpu-mmu-win2003", "GEN": "collection", "IOCAP": "disk-io-caps",
-                   "LIC": "vram-pools", "SIOC": "sioc", "SNAP": "snapshot-age"}
+                   "LIC": "vram-pools", "SIOC": "sioc", "SNAP": "snapshot-age",
+                   "NET": "nic-teaming", "SW": "host-software", "LC": "build-lifecycle"}
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,9 @@ FAMILY_LABELS: dict[str, dict[str, str]] = {
     "IOCAP": {"fix": "Fix", "enforced": "Enforced", "effective_limit": "Effective limit",
               "why_not_enforced": "Why not enforced", "after_vmotion": "After vMotion"},
     "SIOC": {"vms": "VMs", "hosts": "Hosts", "type": "Datastore type"},
+    "NET": {"kind": "Switch type", "check_beacon": "Beacon probing", "check_beacon_from": "Beacon probing set on",
+            "failover_order_from": "Failover order set on", "load_balancing_from": "Load balancing set on",
+            "notify_switches_from": "Notify switches set on"},
 }
 
 
@@ -130,6 +140,8 @@ def label(key: str, check_id: str = "") -> str:
     if key in LABELS:
         return LABELS[key]
     if "_" not in key:
+        if "." in key:  # a host name or a vmx key used as a key: shown as it is spelled
+            return key
         return key[:1].upper() + key[1:] if key.islower() else key
     words = [w for w in re.split(r"_+", key) if w and w not in ("gb", "days", "ms", "pct", "iops")]
     text = " ".join(words)

@@ -112,14 +112,18 @@ def identity(vc: VCenter, view: PortGroupView) -> tuple[str, str]:
     return f"{view.host_name} / {view.portgroup}", f"{object_id(vc, view.host_moid)}/portgroup/{view.portgroup}"
 
 
+def _origin(origin: str) -> str:
+    return ORIGIN_NAMES.get(origin, origin)
+
+
 def evidence(view: PortGroupView) -> dict[str, Any]:
     t = view.teaming
     return {
         "kind": view.kind, "switch": view.switch, "portgroup": view.portgroup, "vlan_id": view.vlan_id,
-        "load_balancing": t.load_balancing.value, "load_balancing_from": t.load_balancing.origin,
-        "check_beacon": t.check_beacon.value, "check_beacon_from": t.check_beacon.origin,
-        "notify_switches": t.notify_switches.value, "notify_switches_from": t.notify_switches.origin,
-        "active": list(t.active), "standby": list(t.standby), "failover_order_from": t.nic_order.origin,
+        "load_balancing": lb_name(t.load_balancing.value), "load_balancing_from": _origin(t.load_balancing.origin),
+        "check_beacon": t.check_beacon.value, "check_beacon_from": _origin(t.check_beacon.origin),
+        "notify_switches": t.notify_switches.value, "notify_switches_from": _origin(t.notify_switches.origin),
+        "active": list(t.active), "standby": list(t.standby), "failover_order_from": _origin(t.nic_order.origin),
         "in_use": view.in_use,
     }
 
