@@ -40,7 +40,7 @@ def test_same_snapshot_twice_is_zero_new_zero_fixed_with_keys_masked(twice: Path
 def test_counts_checks_and_top_actions(twice: Path) -> None:
     doc = _summary(twice)
     assert doc["counts"] == {"by_severity": {"info": 16, "low": 19, "medium": 204, "high": 92, "critical": 0},
-                             "groups": 59, "objects": 253}
+                             "groups": 60, "objects": 253}
     checks = {c["id"]: c for c in doc["checks"]}
     assert len(checks) == 56
     assert checks["GEN-001"] == {"id": "GEN-001", "status": "pass", "why": "19 checked; 1 finding waived.",

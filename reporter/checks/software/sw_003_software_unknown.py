@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
-from reporter.checks.grouping import Risk, per_vcenter
+from reporter.checks.grouping import GroupKey, Risk
 from reporter.checks.software import FAMILY
 from reporter.checks.software.common import METHOD, hosts
-from reporter.core.findings import Severity
+from reporter.core.findings import Finding, Severity
 
 # What each privilege reveals (the vSphere API reference names it per method): the Read-only role
 # has System.Read only, so it reads the acceptance level and image profile but not the VIBs or
@@ -81,6 +81,21 @@ def _remedies(reason: str) -> list[str]:
             "shown as unknown. Collect again after the host's next update, or check the host's management agents."]
 
 
+def _cause(reason: str) -> tuple[str, str]:
+    """(group key, title) of a reason: findings with one fix share a group."""
+    if NEEDS.search(reason):
+        return "privilege", "Host software not readable with the collector's role"
+    if "from ESXi 6.5 on" in reason:
+        return "before-6.5", "Installed VIBs not listed before ESXi 6.5"
+    if reason.startswith("host is "):
+        return "not-connected", "Host software not readable: host not connected"
+    return "other", "Host software could not be read"
+
+
+def group_of(f: Finding) -> GroupKey:
+    key, title = _cause(str(f.evidence.get("reason") or ""))
+    return GroupKey(f"{f.vcenter}/{key}" if f.vcenter else key, f"{title} ({f.vcenter})" if f.vcenter else title)
+
+
 # Root cause and risk (see reporter.checks.grouping).
 RISK = Risk.hygiene
-group_of = per_vcenter("Host software could not be read")
