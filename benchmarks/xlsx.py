@@ -81,13 +81,14 @@ def render(src: Path, snapshot: Path, out_dir: Path, writer: str) -> dict[str, A
 
 
 def synthetic_snapshot(vms: int, tmp: Path) -> Path:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from report import synthetic  # type: ignore[import-not-found]  # the generator report.py uses
+    import importlib
 
     from reporter.core import snapshot_io
 
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    report = importlib.import_module("report")  # the generator benchmarks/report.py times the formats with
     path = tmp / f"synthetic-{vms}.json.gz"
-    snapshot_io.save(synthetic(vms), path)
+    snapshot_io.save(report.synthetic(vms), path)
     return path
 
 
@@ -148,7 +149,7 @@ def check(args: argparse.Namespace, before: Path) -> int:
 
     failed = 0
     with tempfile.TemporaryDirectory(prefix="vcreport-bench-xlsx-") as tmp:
-        inputs = [("sample", Path(api.find_sample("sample-snapshot.json.gz"))),
+        inputs = [("sample", Path(str(api.find_sample("sample-snapshot.json.gz")))),
                   (f"synthetic {args.vms:,} VMs", synthetic_snapshot(args.vms, Path(tmp)))]
         for label, snap in inputs:
             paths = []
