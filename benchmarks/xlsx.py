@@ -26,11 +26,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = Path(os.environ.get("VCREPORT_BENCH_SRC") or ROOT)
+GENERATED_AT = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 sys.path.insert(0, str(SRC))
 
 
@@ -53,8 +55,9 @@ def child(snapshot: str, out_dir: str) -> None:
     with paused_gc():
         snap = api.load_snapshot(snapshot)
         results, tables = api.check(snap)
+        # generated_at fixed: the two trees' workbooks differ in no cell, "Generated at" included
         ctx = ReportContext(snapshot=snap, results=results, tables=tables, tool_version="bench",
-                            snapshot_sha256=sha256_file(Path(snapshot))).masked()
+                            snapshot_sha256=sha256_file(Path(snapshot)), generated_at=GENERATED_AT).masked()
     before_mb = _peak_mb()
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM: the render's own peak from here
     with frozen_heap():

@@ -206,8 +206,6 @@ def _write_other(lib: ctypes.CDLL, ws: int, ws_ptr: ctypes.c_void_p, r: int, c: 
     elif isinstance(v, int | float):
         rc = lib.worksheet_write_number(ws, r, c, v, None) if math.isfinite(v) else lib.worksheet_write_string(
             ws_ptr, r, c, str(v).encode(), None)
-    elif isinstance(v, str):
-        rc = lib.worksheet_write_string(ws_ptr, r, c, text(v).encode(), None) if v else 0
-    else:  # pragma: no cover - Cell is exhaustive; kept so a new type never breaks a report
+    else:  # a str subclass (an enum member, say) is written as str() spells it, as always
         rc = lib.worksheet_write_string(ws_ptr, r, c, text(str(v)).encode(), None)
     return rc
