@@ -3,7 +3,10 @@
 Every sheet has a frozen, bold header row, an autofilter over the data and column widths
 fitted to the content. Cells are typed: numbers as numbers, dates and times as Excel dates,
 text always as text — a VM named ``=HYPERLINK(...)`` stays a name, never becomes a formula.
-Constant-memory mode streams each row to disk as it is written, which keeps memory flat.
+Constant-memory mode streams each row to disk as it is written, which keeps memory flat. Shared
+strings (constant memory off) were measured at 10,000 VMs: no faster (the repeated-looking
+remediation texts name their VM, so 11,955 of 11,960 are distinct) and 130 MB more at peak.
+A sheet over Excel's 1,048,576 rows is refused with one line (RenderError) before any is written.
 
 Two writers produce the same workbook: libxlsxwriter (C, through ``xlsx_native``) when the system
 has it — about 5x faster, a 10,000-VM workbook in a few seconds — and XlsxWriter otherwise.
