@@ -13,8 +13,9 @@ stay as they are, so nothing is ever lost or attached to the wrong disk.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from reporter.render.sheet_text import Cell
 
@@ -34,11 +35,19 @@ MERGES = (
 )
 
 
+def _picker(idx: Sequence[int]) -> Callable[[Sequence[Cell]], tuple[Cell, ...]]:
+    """The cells at ``idx`` of a row as a tuple, None past a short row's end. itemgetter does it in C
+    for the usual full-width row (20,000 rows of Disks at 10,000 VMs, merged on every report)."""
+    get, need = itemgetter(*idx), max(idx) + 1
+    if len(idx) == 1:
+        return lambda row: (row[idx[0]] if len(row) >= need else None,)
+    return lambda row: get(row) if len(row) >= need else tuple(row[i] if i < len(row) else None for i in idx)
+
+
 def _keys(columns: Sequence[str], rows: Sequence[Sequence[Cell]], key: tuple[str, ...]) -> list[tuple[Cell, ...]] | None:
     if any(k not in columns for k in key):
         return None
-    idx = [columns.index(k) for k in key]
-    keys = [tuple(row[i] if i < len(row) else None for i in idx) for row in rows]
+    keys = list(map(_picker([columns.index(k) for k in key]), rows))
     return keys if len(set(keys)) == len(keys) else None
 
 
@@ -51,11 +60,13 @@ def merged_rows(base_columns: Sequence[str], base_rows: Sequence[Sequence[Cell]]
     base_keys, table_keys = _keys(base_columns, base_rows, merge.key), _keys(table_columns, table_rows, merge.key)
     if base_keys is None or table_keys is None:
         return None
-    carry_idx = [table_columns.index(src) for src, _ in merge.carry]
-    by_key = {k: [row[i] if i < len(row) else None for i in carry_idx] for k, row in zip(table_keys, table_rows, strict=True)}
+    carried = _picker([table_columns.index(src) for src, _ in merge.carry])
+    by_key = dict(zip(table_keys, map(carried, table_rows), strict=True))
     if not by_key.keys() <= set(base_keys):
         return None  # a table row without its inventory row: keep the table as its own sheet
-    empty: list[Cell] = [None] * len(carry_idx)
+    empty: tuple[Cell, ...] = (None,) * len(merge.carry)
     width = len(base_columns)
-    rows = [[*row[:width], *([None] * (width - len(row))), *by_key.get(k, empty)] for k, row in zip(base_keys, base_rows, strict=True)]
+    get = by_key.get
+    rows = [[*row, *get(k, empty)] if len(row) == width else [*row[:width], *([None] * (width - len(row))), *get(k, empty)]
+            for k, row in zip(base_keys, base_rows, strict=True)]
     return [*base_columns, *(title for _, title in merge.carry)], rows

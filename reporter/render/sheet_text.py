@@ -99,6 +99,29 @@ def scalar_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _item_text(value: Any) -> str:
+    """``scalar_text(flat_value(value))``, with the plain scalars of evidence lists and mappings
+    (text that cannot be an ISO date, numbers, flags, None) answered without the two calls."""
+    kind = type(value)
+    if kind is str:
+        return value if len(value) < 10 or value[4] != "-" else scalar_text(flat_value(value))
+    if value is None:
+        return ""
+    if kind is bool:
+        return "yes" if value else "no"
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return f"{value:g}"
+    return scalar_text(flat_value(value))
+
+
+# The types are part of the key: True == 1 == 1.0, but they read "yes", "1" and "1".
+@lru_cache(maxsize=4096)
+def _mapping_text(keys: tuple[Any, ...], types: tuple[type, ...], values: tuple[Any, ...]) -> str | None:
+    return ", ".join([f"{column_label(str(k))}: {_item_text(v)}" for k, v in zip(keys, values, strict=True)]) or None
+
+
 def flat_value(value: Any) -> Cell:
     """A piece of evidence as one cell: scalars as they are (ISO dates as dates), a list as its
     items one per line, a mapping as "label: value" pairs."""
@@ -107,7 +130,11 @@ def flat_value(value: Any) -> Cell:
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, dict):
-        return ", ".join(f"{column_label(str(k))}: {scalar_text(flat_value(v))}" for k, v in value.items()) or None
+        values = tuple(value.values())
+        try:  # evidence repeats a few mappings thousands of times (a VM's disks): each is spelled once
+            return _mapping_text(tuple(value), tuple(map(type, values)), values)
+        except TypeError:  # a value that cannot be hashed (a nested list): spelled each time
+            return _mapping_text.__wrapped__(tuple(value), (), values)
     if isinstance(value, list | tuple):
-        return "\n".join(scalar_text(flat_value(v)) for v in value) or None
+        return "\n".join([_item_text(v) for v in value]) or None
     return str(value)

@@ -124,10 +124,11 @@ def evidence_sheets(ctx: ReportContext) -> list[Sheet]:
             keys.update((k, None) for k in f.evidence if k not in WAIVER_KEYS)
         if not keys:
             continue
+        columns = list(keys)
         rows: list[list[Cell]] = [
             [f.severity.value, f.check_id, getattr(f, "group", None), f.status.value, f.vcenter, f.object_type,
-             f.object_name, f.object_id, *(flat_value(f.evidence.get(k)) for k in keys)]
-            for f in by_family[fam]
+             f.object_name, f.object_id, *[flat_value(ev.get(k)) for k in columns]]
+            for f in by_family[fam] for ev in (f.evidence,)
         ]
         sid = f"{fam.replace('-', '_')}_evidence"
         sheets.append(Sheet(sid, sheet_title(sid), [*EVIDENCE_ID_COLUMNS, *(column_label(k) for k in keys)], rows))

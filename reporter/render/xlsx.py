@@ -3,7 +3,10 @@
 Every sheet has a frozen, bold header row, an autofilter over the data and column widths
 fitted to the content. Cells are typed: numbers as numbers, dates and times as Excel dates,
 text always as text — a VM named ``=HYPERLINK(...)`` stays a name, never becomes a formula.
-Constant-memory mode streams each row to disk as it is written, which keeps memory flat.
+Constant-memory mode streams each row to disk as it is written, which keeps memory flat. Shared
+strings (constant memory off) were measured at 10,000 VMs: no faster (the repeated-looking
+remediation texts name their VM, so 11,955 of 11,960 are distinct) and 130 MB more at peak.
+A sheet over Excel's 1,048,576 rows is refused with one line (RenderError) before any is written.
 
 Two writers produce the same workbook: libxlsxwriter (C, through ``xlsx_native``) when the system
 has it — about 5x faster, a 10,000-VM workbook in a few seconds — and XlsxWriter otherwise.
@@ -24,7 +27,8 @@ from typing import Any
 import xlsxwriter
 
 from reporter.core.fsutil import atomic_write_bytes
-from reporter.errors import UsageError
+from reporter.core.gcpolicy import paused_gc
+from reporter.errors import RenderError, UsageError
 from reporter.render import xlsx_native
 from reporter.render.base import Renderer, ReportContext, register
 from reporter.render.sheet_text import Cell
@@ -40,6 +44,7 @@ DATE_FORMAT = "yyyy-mm-dd"
 MIN_WIDTH, MAX_WIDTH = 8, 60
 SAMPLE_ROWS = 500  # rows looked at to size a column
 EXCEL_MAX_CELL = 32767
+EXCEL_MAX_ROWS = 1_048_576  # rows of a worksheet, its header included
 # Characters XML 1.0 cannot carry; a snapshot value holding one would corrupt the file.
 ILLEGAL_CHARACTERS = re.compile(r"[\000-\010\013\014\016-\037]")
 
@@ -131,8 +136,19 @@ def writer_name() -> str:
     return "libxlsxwriter"
 
 
+def check_row_limit(sheets: list[Sheet]) -> None:
+    """One clear line instead of a library's error halfway through the file (libxlsxwriter) or a
+    sheet cut short without a word (XlsxWriter ignores rows past the limit)."""
+    for s in sheets:
+        if len(s.rows) + 1 > EXCEL_MAX_ROWS:
+            raise RenderError(f"report.xlsx: the sheet {s.title!r} has {len(s.rows):,} rows, more than an Excel "
+                              f"sheet holds ({EXCEL_MAX_ROWS - 1:,} below the header); the CSV output (format "
+                              f"'csv') has every row")
+
+
 def workbook_bytes(sheets: list[Sheet], writer: str | None = None) -> bytes:
     writer = writer or writer_name()
+    check_row_limit(sheets)
     with tempfile.TemporaryDirectory(prefix="vcreport-xlsx-") as tmp:
         path = Path(tmp) / "report.xlsx"
         if writer == "libxlsxwriter":
@@ -157,4 +173,8 @@ class XlsxRenderer(Renderer):
     format = "xlsx"
 
     def render(self, ctx: ReportContext, out_dir: Path) -> list[Path]:
-        return [atomic_write_bytes(out_dir / "report.xlsx", workbook_bytes(all_sheets(ctx, merge_tables=True)))]
+        # The sheets are a million small, acyclic cells at 10,000 VMs: automatic collections while
+        # they are built and written would only traverse them (a fifth of the render's time).
+        with paused_gc():
+            data = workbook_bytes(all_sheets(ctx, merge_tables=True))
+        return [atomic_write_bytes(out_dir / "report.xlsx", data)]
