@@ -155,6 +155,12 @@ class Values:
             conv = self._leaf[t] = _leaf_converter(t)
             return conv
 
+    def moid_of(self, el: Any) -> str:
+        """``moref(el)._moId`` without building the reference (same checks of its ``type``)."""
+        if el.get("type") not in self._mo_types:
+            self.moref(el)
+        return el.text or ""
+
     def moref(self, el: Any) -> Any:
         """A ManagedObject reference, as pyVmomi builds it (class from the ``type`` attribute)."""
         type_attr = el.get("type")
@@ -345,6 +351,7 @@ class Fused:
         self.v = values
         self._kinds: dict[str | None, tuple[Any, str | None]] = {}
         self._backings: dict[str | None, tuple[str, dict[str, Any]]] = {}
+        self._refs: dict[str | None, tuple[bool, Any]] = {}
 
     def _expect(self, el: Any, declared: Any) -> Any:
         t = self.v.element_type(el, declared)
@@ -601,12 +608,30 @@ class Fused:
 
     # -- MoRef lists / single refs
 
+    def _ref_kind(self, val: Any) -> tuple[bool, Any]:
+        """(a single reference?, the item type when an array of references, else None) for this ``xsi:type``."""
+        xsi = val.get(XSI_TYPE)
+        found = self._refs.get(xsi)
+        if found is None:
+            t = self.v.xsi_type(val, xsi) if xsi is not None else None
+            single = t is not None and issubclass(t, VmomiSupport.ManagedObject)
+            item = t.Item if t is not None and issubclass(t, list) else None
+            found = self._refs[xsi] = (single, item if item is not None and issubclass(item, VmomiSupport.ManagedObject)
+                                       else None)
+        return found
+
     def moid(self, val: Any) -> str:
+        if self._ref_kind(val)[0]:
+            return self.v.moid_of(val)  # the moid, without the reference object pyVmomi would build
         moid: str = self.v.any(val)._moId
         return moid
 
     def moids(self, val: Any) -> list[str]:
-        return [r._moId for r in self.v.any(val)]
+        item = self._ref_kind(val)[1]
+        if item is None:
+            return [r._moId for r in self.v.any(val)]
+        moid_of = self.v.moid_of
+        return [moid_of(c) if c.get(XSI_TYPE) is None else self.v.value(c, item)._moId for c in val]
 
 
 _FileInfo = vim.vm.FileLayoutEx.FileInfo
@@ -709,8 +734,7 @@ class Converter:
         obj = oc[0] if len(oc) and oc[0].tag == T_OBJ else oc.find(T_OBJ)  # schema order: obj first
         if obj is None:
             raise ParseError("an object without its <obj> reference")
-        moid: str = self.values.moref(obj)._moId
-        return moid
+        return self.values.moid_of(obj)
 
     def _object(self, oc: Any) -> tuple[dict[str, Any], list[Any] | None]:
         readers = self._readers
