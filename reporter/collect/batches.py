@@ -292,6 +292,7 @@ class BatchPageReader(PageReader):
         super().__init__(raw, pc, first)
         self.batch_bytes = batch_bytes or BATCH_BYTES
         self._pool: ThreadPoolExecutor | None = None
+        self._in_batch = False  # the element handed out last came from a parsed batch
 
     def objects(self) -> Iterator[Any]:
         try:
@@ -365,4 +366,15 @@ class BatchPageReader(PageReader):
         del wrapper
         splitter.note_token(token)
         self._ask_ahead(splitter)
-        yield from objects
+        self._in_batch = True
+        try:
+            yield from objects
+        finally:
+            self._in_batch = False
+
+    def release(self, oc: Any) -> None:
+        """A converted element of a batch is left alone: its batch's document (a few hundred
+        KB) is freed whole once its last element is dropped, which costs less than clearing
+        and unlinking each element. One the stream parser read is freed as ``PageReader``'s."""
+        if not self._in_batch:
+            super().release(oc)

@@ -121,8 +121,11 @@ class Values:
         self._mo_types: dict[str | None, Any] = {}
         self._leaf: dict[Any, Callable[[str], Any] | None] = {}
         self._any: dict[str | None, Callable[[Any], Any]] = {}
+        self._props: dict[tuple[Any, str], tuple[str, Any, bool]] = {}  # (class, tag) -> property
+        self._kinds: dict[tuple[Any, str | None], tuple[str, Any]] = {}  # (declared, xsi:type) -> reading
         # pyVmomi keeps a MoRef's serverGuid attribute when its stub does not handle them.
         self._keep_guids = not (stub is not None and stub.SupportServerGUIDs())
+        self.fragments = 0  # values handed to pyVmomi's deserializer (it leaves reference cycles)
 
     # -- types
 
@@ -152,6 +155,12 @@ class Values:
             conv = self._leaf[t] = _leaf_converter(t)
             return conv
 
+    def moid_of(self, el: Any) -> str:
+        """``moref(el)._moId`` without building the reference (same checks of its ``type``)."""
+        if el.get("type") not in self._mo_types:
+            self.moref(el)
+        return el.text or ""
+
     def moref(self, el: Any) -> Any:
         """A ManagedObject reference, as pyVmomi builds it (class from the ``type`` attribute)."""
         type_attr = el.get("type")
@@ -169,6 +178,7 @@ class Values:
 
     def fragment(self, el: Any, declared: Any = object) -> Any:
         """pyVmomi's own deserializer on one element (exact, slower)."""
+        self.fragments += 1
         return SoapAdapter.Deserialize(etree.tostring(el, with_tail=False), declared, self.stub)
 
     def value(self, el: Any, declared: Any = object) -> Any:
@@ -182,7 +192,7 @@ class Values:
             return self._list(el, t)
         conv = self.leaf(t)
         if conv is None:
-            return self.fragment(el, declared)
+            return self.structured(el, t, declared)
         return conv(el.text or "")
 
     def any(self, el: Any) -> Any:
@@ -203,7 +213,7 @@ class Values:
             return lambda e: self._list(e, t)
         conv = self.leaf(t)
         if conv is None:
-            return self.fragment
+            return lambda e: self.structured(e, t, object)
         return lambda e: conv(e.text or "")
 
     def _list(self, el: Any, t: Any) -> Any:
@@ -212,6 +222,93 @@ class Values:
         for child in el:
             out.append(self.value(child, item))
         return out
+
+    # -- data objects (a host's network configuration, a datastore's summary ...)
+
+    def structured(self, el: Any, t: Any, declared: Any) -> Any:
+        """The data object ``el`` (of type ``t``, declared ``declared``), built from the tree
+        as pyVmomi's deserializer builds it (``SoapDeserializer``'s element handlers: the
+        same types, constructors and attribute assignments), without serializing ``el`` back
+        to bytes for it; pyVmomi itself (``fragment``) for a shape this does not cover."""
+        try:
+            if self.version:
+                t = VmomiSupport.GetCompatibleType(t, self.version)
+            return self._build(el, t)
+        except Fallback:
+            return self.fragment(el, declared)
+
+    def _build(self, el: Any, t: Any) -> Any:
+        if issubclass(t, list):
+            out = t()
+            item = t.Item
+            for c in el:
+                out.append(self._child(c, item))
+            return out
+        if not issubclass(t, VmomiSupport.DataObject) or issubclass(t, BaseException):
+            raise Fallback(f"{t.__name__} is not a plain data object")  # faults: LocalizedMethodFault rules
+        obj = t()
+        props = self._props
+        for c in el:
+            key = (t, c.tag)
+            found = props.get(key)
+            if found is None:
+                found = props[key] = self._prop(t, c.tag)
+            name, declared, declared_list = found
+            value = self._child(c, declared)
+            if declared_list and not isinstance(value, list):
+                getattr(obj, name).append(value)  # one item of an array property
+            else:
+                setattr(obj, name, value)
+        return obj
+
+    @staticmethod
+    def _prop(t: Any, tag: str) -> tuple[str, Any, bool]:
+        local = tag.rpartition("}")[2]
+        try:
+            info = VmomiSupport.GetPropertyInfo(t, local)
+        except AttributeError:
+            raise Fallback(f"{t.__name__} has no property {local}") from None
+        return info.name, info.type, issubclass(info.type, list)
+
+    def _child(self, el: Any, declared: Any) -> Any:
+        """One element inside a data object or array (``StartElementHandler``'s typing)."""
+        xsi = el.get(XSI_TYPE)
+        key = (declared, xsi)
+        found = self._kinds.get(key)
+        if found is None:
+            found = self._kinds[key] = self._kind(el, declared, xsi)
+        kind, t = found
+        if kind is _LEAF:
+            if len(el):
+                raise Fallback(f"{t} value with elements")
+            return t(el.text or "")
+        if kind is _BUILD:
+            return self._build(el, t)
+        return self.moref(el)
+
+    def _kind(self, el: Any, declared: Any, xsi: str | None) -> tuple[str, Any]:
+        """How ``_child`` reads an element of this declared and ``xsi:type``: (kind, type or converter)."""
+        if declared is type or declared is VmomiSupport.ManagedMethod or declared is VmomiSupport.PropertyPath:
+            raise Fallback("a type or method name")
+        if xsi:
+            t = self.xsi_type(el, xsi)
+            if issubclass(t, list) and issubclass(declared, list):
+                t = declared
+        else:
+            t = declared.Item if issubclass(declared, list) else declared
+        if self.version:
+            t = VmomiSupport.GetCompatibleType(t, self.version)
+        if issubclass(t, VmomiSupport.ManagedObject):
+            return _MOREF, t
+        if issubclass(t, (VmomiSupport.DataObject, list)):
+            return _BUILD, t
+        conv = self.leaf(t)
+        if conv is None:
+            raise Fallback(f"{t.__name__} value")
+        return _LEAF, conv
+
+
+_LEAF, _BUILD, _MOREF = "leaf", "build", "moref"
 
 
 # --------------------------------------------------------------------------- fused readers
@@ -254,6 +351,7 @@ class Fused:
         self.v = values
         self._kinds: dict[str | None, tuple[Any, str | None]] = {}
         self._backings: dict[str | None, tuple[str, dict[str, Any]]] = {}
+        self._refs: dict[str | None, tuple[bool, Any]] = {}
 
     def _expect(self, el: Any, declared: Any) -> Any:
         t = self.v.element_type(el, declared)
@@ -510,12 +608,30 @@ class Fused:
 
     # -- MoRef lists / single refs
 
+    def _ref_kind(self, val: Any) -> tuple[bool, Any]:
+        """(a single reference?, the item type when an array of references, else None) for this ``xsi:type``."""
+        xsi = val.get(XSI_TYPE)
+        found = self._refs.get(xsi)
+        if found is None:
+            t = self.v.xsi_type(val, xsi) if xsi is not None else None
+            single = t is not None and issubclass(t, VmomiSupport.ManagedObject)
+            item = t.Item if t is not None and issubclass(t, list) else None
+            found = self._refs[xsi] = (single, item if item is not None and issubclass(item, VmomiSupport.ManagedObject)
+                                       else None)
+        return found
+
     def moid(self, val: Any) -> str:
+        if self._ref_kind(val)[0]:
+            return self.v.moid_of(val)  # the moid, without the reference object pyVmomi would build
         moid: str = self.v.any(val)._moId
         return moid
 
     def moids(self, val: Any) -> list[str]:
-        return [r._moId for r in self.v.any(val)]
+        item = self._ref_kind(val)[1]
+        if item is None:
+            return [r._moId for r in self.v.any(val)]
+        moid_of = self.v.moid_of
+        return [moid_of(c) if c.get(XSI_TYPE) is None else self.v.value(c, item)._moId for c in val]
 
 
 _FileInfo = vim.vm.FileLayoutEx.FileInfo
@@ -592,21 +708,24 @@ class Converter:
             if item is not None:
                 yield item
 
-    def object(self, oc: Any, stats: ReadStats,
-               on_error: Callable[[str, Exception], None] | None = None) -> tuple[str, dict[str, Any]] | None:
-        """``(moid, props)`` of one ``<objects>`` element, which is cleared; None for an object
-        deleted while we read, or one whose values cannot be read when ``on_error`` takes it
-        (as ``retrieve.page_objects``: without ``on_error`` the error ends the read)."""
+    def object(self, oc: Any, stats: ReadStats, on_error: Callable[[str, Exception], None] | None = None,
+               clear: bool = True) -> tuple[str, dict[str, Any]] | None:
+        """``(moid, props)`` of one ``<objects>`` element, which is cleared unless ``clear`` is
+        False (the caller frees it: ``PageReader.release``); None for an object deleted while
+        we read, or one whose values cannot be read when ``on_error`` takes it (as
+        ``retrieve.page_objects``: without ``on_error`` the error ends the read)."""
         moid = self._moid(oc)
         try:
             props, missing = self._object(oc)
         except Exception as exc:
-            oc.clear()
+            if clear:
+                oc.clear()
             if on_error is None:
                 raise
             on_error(moid, exc)
             return None
-        oc.clear()  # free this object's part of the document as we go
+        if clear:
+            oc.clear()  # free this object's part of the document as we go
         if missing and _note_missing(moid, missing, stats):
             return None  # deleted while we read
         return moid, props
@@ -615,8 +734,7 @@ class Converter:
         obj = oc[0] if len(oc) and oc[0].tag == T_OBJ else oc.find(T_OBJ)  # schema order: obj first
         if obj is None:
             raise ParseError("an object without its <obj> reference")
-        moid: str = self.values.moref(obj)._moId
-        return moid
+        return self.values.moid_of(obj)
 
     def _object(self, oc: Any) -> tuple[dict[str, Any], list[Any] | None]:
         readers = self._readers
@@ -671,19 +789,20 @@ def retrieve(
                                                          _PC.RetrieveOptions(maxObjects=page_size)])
         reader = BatchPageReader(raw, pc, first)
         in_page = 0
+        gc_state = _CycleGarbage(converter.values)
         for oc in reader.objects():
             if oc is PAGE_END:
                 stats.pages += 1
                 if in_page % page_size:
-                    _progress(stats, on_page)
+                    _progress(stats, on_page, gc_state)
                 in_page = 0
                 continue
-            item = converter.object(oc, stats, on_error)
-            reader.release(oc)
+            item = converter.object(oc, stats, on_error, clear=False)
+            reader.release(oc)  # frees it, or leaves it to go with its batch's document
             stats.objects += 1
             in_page += 1
             if in_page % page_size == 0:  # a server may send any number in one page: progress as we go
-                _progress(stats, on_page)
+                _progress(stats, on_page, gc_state)
             if item is not None:
                 yield item
     finally:
@@ -696,8 +815,26 @@ def retrieve(
                 log.debug("DestroyView failed: %s", exc)
 
 
-def _progress(stats: ReadStats, on_page: Callable[[int], None] | None) -> None:
+class _CycleGarbage:
+    """Whether this read made reference cycles since the last collection.
+
+    With automatic collection off (``retrieve.young_generation_gc``) a read frees its own
+    cycles. Only pyVmomi's deserializer (``Values.fragment``) makes them here; the values
+    read from the XML directly and the model objects are acyclic, freed by reference
+    counting. A young collection traverses every object made since the last one (a page
+    of VMs' models: ~5 % of converting them), so it runs only after pyVmomi did."""
+
+    def __init__(self, values: Values) -> None:
+        self.values = values
+        self.seen = 0
+
+    def collect(self) -> None:
+        if self.values.fragments != self.seen and not gc.isenabled():
+            self.seen = self.values.fragments
+            gc.collect(1)
+
+
+def _progress(stats: ReadStats, on_page: Callable[[int], None] | None, garbage: _CycleGarbage) -> None:
     if on_page is not None:
         on_page(stats.objects)
-    if not gc.isenabled():
-        gc.collect(1)  # this batch's reference cycles (retrieve.young_generation_gc)
+    garbage.collect()
