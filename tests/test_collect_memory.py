@@ -159,6 +159,8 @@ HEAVY = ("pandas", "numpy", "sqlalchemy", "pyhanko", "weasyprint", "jinja2", "op
 PROBE = f"""
 import atexit, sys
 atexit.register(lambda: print("heavy:", sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr))
+atexit.register(lambda: print("check modules:", len([m for m in sys.modules
+                                                      if m.startswith("reporter.checks.") and "_0" in m]), file=sys.stderr))
 from reporter import api, cli
 from reporter.core.model import Snapshot
 assert api.record_history(api.load_config(sys.argv[1]), Snapshot()) == 0
@@ -168,8 +170,9 @@ cli.main()
 
 
 def test_vcreport_collect_imports_no_report_libraries(tmp_path: Path) -> None:
-    """The checks load for their settings and the CLI imports the render package for one
-    helper; none of that may pull in pandas, SQLAlchemy or the renderers (~70 MB, ~1 s)."""
+    """The CLI imports the render package for one helper; that may not pull in pandas,
+    SQLAlchemy or the renderers (~70 MB, ~1 s). Without [thresholds] no check module loads
+    either (they load only to validate thresholds: ~0.4 s)."""
     with socket.socket() as s:  # a port nothing listens on: the collect fails at connect
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -179,7 +182,14 @@ def test_vcreport_collect_imports_no_report_libraries(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", PROBE, str(cfg), str(tmp_path / "s.json")], capture_output=True,
                           text=True, timeout=120, env={**os.environ, "VCREPORT_TEST_PW": "x"})
     assert "no vCenter could be collected" in proc.stderr, proc.stderr
-    assert proc.stderr.strip().splitlines()[-1] == "heavy: []"
+    assert proc.stderr.strip().splitlines()[-2:] == ["check modules: 0", "heavy: []"]
+    # With thresholds the families load to validate them, and still no report library.
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "[thresholds.snapshots]\nage_warn_days = 3\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(cfg), str(tmp_path / "s.json")], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "VCREPORT_TEST_PW": "x"})
+    assert "no vCenter could be collected" in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-1] == "heavy: []" and lines[-2] != "check modules: 0", lines
 
 
 def test_a_loaded_snapshot_shares_fields_sets_and_is_unchanged(tmp_path: Path) -> None:
