@@ -10,6 +10,7 @@ add to.
     python benchmarks/report.py --full-run [--vms 10000] [--run-formats html,xlsx,pdf] [--repeat 2]
         [--before-src DIR] [--serial-too] [--record]
     python benchmarks/report.py --xlsx-before-src DIR [--vms 10000] [--repeat 2] [--record]
+    python benchmarks/report.py --render-ab [--vms 10000] [--run-formats html,xlsx,pdf] [--repeat 2]
 
 ``--full-run`` starts a vcsim with ``--vms`` VMs (Go + govmomi, as the collector tests) and
 times ``vcreport collect`` against ``vcreport run`` (collect + checks + the formats) in the
@@ -21,6 +22,9 @@ the run of an earlier checkout; ``--serial-too`` the run with parallel rendering
 in DIR (a checkout of an earlier commit: "before") and for this tree with each of its writers
 (XlsxWriter, libxlsxwriter); CPU seconds of the render (``time.process_time``) next to wall seconds,
 the workbook's cells and the process's peak RSS.
+
+``--render-ab`` runs ``report`` of the synthetic snapshot in one process with the PDF in a forked
+child and serially, interleaved: wall, CPU of each process and the CPU on the critical path.
 
 ``--record`` appends the tables to benchmarks/RESULTS.md.
 """
@@ -381,6 +385,69 @@ def full_run(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def render_ab(args: argparse.Namespace) -> str:
+    """``vcreport report`` (html, xlsx, pdf) of the synthetic snapshot in this process, parallel and
+    serial rendering interleaved. On a shared machine wall time says little, so the CPU seconds
+    on the critical path are given too: before the fork, then the longer of the parent's own
+    formats and the child's PDF — what the wall time would be with a core free for each."""
+    import gc
+
+    from reporter.core import snapshot_io
+    from reporter.core.gcpolicy import paused_gc
+    from reporter.pipeline import parallel
+    from reporter.pipeline.report import report
+
+    marks: dict[str, float] = {}
+    real_start, real_wait = parallel.start, parallel.BackgroundRender.wait
+
+    def start(name: Any, ctx: Any, staging: Path) -> parallel.BackgroundRender:
+        marks.setdefault("fork", time.process_time())
+        return real_start(name, ctx, staging)
+
+    def wait(self: parallel.BackgroundRender) -> list[Path]:
+        marks.setdefault("wait", time.process_time())
+        return real_wait(self)
+
+    parallel.start = start  # type: ignore[assignment]  # timing marks around the real functions
+    parallel.BackgroundRender.wait = wait  # type: ignore[method-assign]
+    runs: dict[str, list[dict[str, float]]] = {"parallel": [], "serial": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        with paused_gc():
+            snap = synthetic(args.vms)
+        path = snapshot_io.save(snap, Path(tmp) / "s.json.gz")
+        del snap
+        gc.collect()
+        for i in range(max(1, args.repeat)):
+            for mode in runs:
+                os.environ["VCREPORT_PARALLEL_RENDER"] = "1" if mode == "parallel" else "0"
+                marks.clear()
+                children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu0, wall0 = time.process_time(), time.perf_counter()
+                report(path, Path(tmp) / f"{mode}-{i}", formats=args.run_formats)
+                wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+                children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                child = children1.ru_utime + children1.ru_stime - children0.ru_utime - children0.ru_stime
+                if "fork" in marks:
+                    critical = marks["fork"] - cpu0 + max(marks["wait"] - marks["fork"], child)
+                else:
+                    critical = cpu + child
+                r = {"wall": wall, "cpu": cpu, "child_cpu": child, "critical": critical}
+                runs[mode].append(r)
+                print(f"  run {i + 1} {mode:<8} wall {wall:6.2f} s  CPU {cpu:6.2f} s + child {child:5.2f} s  "
+                      f"critical path {critical:6.2f} CPU s  (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
+    load = os.getloadavg()
+    rows = [f"| {mode} | {min(r['critical'] for r in rs):.2f} | {min(r['cpu'] for r in rs):.2f} | "
+            f"{min(r['child_cpu'] for r in rs):.2f} | {min(r['wall'] for r in rs):.2f} |" for mode, rs in runs.items()]
+    return "\n".join([
+        "", f"## `vcreport report` rendering in parallel, {args.vms:,} VMs (issue 18) — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "",
+        f"`python benchmarks/report.py --render-ab --vms {args.vms} --run-formats {args.run_formats} --repeat {args.repeat}`: "
+        "the synthetic snapshot, load + checks + formats in one process, parallel (the PDF in a forked child) and "
+        f"serial interleaved; best of {args.repeat}. {os.cpu_count()} cores; load average at the end "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.", "",
+        "| rendering | critical path, CPU s | CPU s, main process | CPU s, child | wall s |",
+        "|---|---:|---:|---:|---:|", *rows, ""])
+
+
 def measure(snapshot: Path, fmt: str, detail: str = "standard", env: dict[str, str] | None = None) -> dict:
     proc = subprocess.run([sys.executable, __file__, "--child", str(snapshot), fmt, detail], capture_output=True,
                           text=True, check=False, env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})})
@@ -440,6 +507,8 @@ def main() -> None:
                     help="--full-run: also time `vcreport run` of the package in DIR (a checkout of an earlier commit)")
     ap.add_argument("--serial-too", action="store_true",
                     help="--full-run: also time `vcreport run` with VCREPORT_PARALLEL_RENDER=0 (everything in one process)")
+    ap.add_argument("--render-ab", action="store_true",
+                    help="`report` of the synthetic snapshot with parallel and serial rendering, interleaved")
     ap.add_argument("--xlsx-before-src", metavar="DIR",
                     help="time report.xlsx for the package in DIR against this tree's two writers")
     ap.add_argument("--detail", default="standard", choices=["summary", "standard", "full"],
@@ -452,6 +521,10 @@ def main() -> None:
         return
     if args.stages:
         stages_child(*args.stages)
+        return
+    if args.render_ab:
+        text = render_ab(args)
+        print(text)
         return
     if args.xlsx_before_src:
         text = xlsx_compare(args)

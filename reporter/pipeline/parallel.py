@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import logging
 import multiprocessing
 import os
@@ -134,11 +133,10 @@ def _child(send: Connection, name: str, ctx: ReportContext, staging: Path, paren
 
 def _die_with(parent: int) -> None:
     """Ask Linux to SIGKILL this process when its parent dies (no orphan rendering on)."""
-    libc_name = ctypes.util.find_library("c")
-    if not sys.platform.startswith("linux") or libc_name is None:
+    if not sys.platform.startswith("linux"):
         return
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    with contextlib.suppress(OSError, AttributeError):  # CDLL(None): this process's symbols, libc's among them
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
 
