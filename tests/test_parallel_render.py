@@ -29,8 +29,8 @@ from reporter.errors import RenderError
 from reporter.pipeline import parallel
 from reporter.pipeline.parallel import PARALLEL_ENV
 from reporter.pipeline.progress import StageProgress
-from reporter.render import pdf, xlsx
 from reporter.render import html as html_renderer
+from reporter.render import pdf, xlsx
 from reporter.render.base import ReportContext
 
 TESTS = Path(__file__).parent
@@ -163,6 +163,19 @@ def test_serial_when_asked_or_when_other_threads_run(monkeypatch: pytest.MonkeyP
         stop.set()
         other.join()
     assert parallel.background_formats(wanted) == [Format.pdf, Format.pdfa]
+
+
+def test_a_fork_that_fails_leaves_the_format_to_this_process(tmp_path: Path, snapshot_file: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
+
+    def no_fork(name: Format, ctx: ReportContext, staging: Path) -> parallel.BackgroundRender:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(parallel, "start", no_fork)
+    res = api.report(snapshot_file, tmp_path / "r", formats="pdf,html")
+    assert [p.name for p in res.files] == ["report.pdf", "report.html", "findings.json", "summary.json"]
+    assert len(_pdf_text(tmp_path / "r" / "report.pdf")) >= 2
 
 
 # -- the same errors ----------------------------------------------------------------------------

@@ -284,7 +284,10 @@ def _render_into(ctx: ReportContext, formats: list[Format], staging: Path, stage
     render in child processes (``reporter.pipeline.parallel``) while this process writes the
     others; a failure is the one serial rendering would have met first."""
     for name in parallel.background_formats(formats):
-        background[name] = parallel.start(name, ctx, staging)
+        try:
+            background[name] = parallel.start(name, ctx, staging)
+        except OSError as exc:  # no fork now (EAGAIN, ENOMEM): this process renders it in its turn
+            log.info("rendering %s in this process: cannot start a process for it: %s", name, exc)
     by_format: dict[Format, list[Path]] = {}
     current = formats[0]
     try:
