@@ -7,17 +7,24 @@ render time and its peak RSS. A "checks only" child gives the baseline the forma
 add to.
 
     python benchmarks/report.py [--vms 10000] [--formats html,pdf,pdfa,xlsx,csv,json] [--detail standard] [--record]
-    python benchmarks/report.py --full-run [--vms 10000] [--run-formats html,xlsx,pdf] [--repeat 2] [--record]
+    python benchmarks/report.py --full-run [--vms 10000] [--run-formats html,xlsx,pdf] [--repeat 2]
+        [--before-src DIR] [--serial-too] [--record]
     python benchmarks/report.py --xlsx-before-src DIR [--vms 10000] [--repeat 2] [--record]
+    python benchmarks/report.py --render-ab [--vms 10000] [--run-formats html,xlsx,pdf] [--repeat 2]
 
 ``--full-run`` starts a vcsim with ``--vms`` VMs (Go + govmomi, as the collector tests) and
 times ``vcreport collect`` against ``vcreport run`` (collect + checks + the formats) in the
-same run, with each process's peak RSS, then the report half stage by stage.
+same run, with each process's CPU time, peak RSS and its process tree's peak RSS (a run renders
+the PDF in a forked child), then the report half stage by stage. ``--before-src DIR`` interleaves
+the run of an earlier checkout; ``--serial-too`` the run with parallel rendering off.
 
 ``--xlsx-before-src DIR`` times report.xlsx alone, interleaved ``--repeat`` times, for the package
 in DIR (a checkout of an earlier commit: "before") and for this tree with each of its writers
 (XlsxWriter, libxlsxwriter); CPU seconds of the render (``time.process_time``) next to wall seconds,
 the workbook's cells and the process's peak RSS.
+
+``--render-ab`` runs ``report`` of the synthetic snapshot in one process with the PDF in a forked
+child and serially, interleaved: wall, CPU of each process and the CPU on the critical path.
 
 ``--record`` appends the tables to benchmarks/RESULTS.md.
 """
@@ -36,6 +43,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # VCREPORT_BENCH_SRC: import the reporter package of another checkout (the "before" of a comparison).
@@ -231,25 +239,80 @@ def stages_child(snapshot: str, formats: str) -> None:
     print(json.dumps(out))
 
 
-def timed_process(cmd: list[str]) -> dict:
-    """Run a command; its wall seconds and its own peak RSS (wait4 reaps it with its rusage)."""
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its descendants added up (an upper bound: pages a forked
+    child still shares with its parent count twice), from /proc; 0 when they are gone. Not PSS:
+    smaps_rollup over-counts while a process maps and unmaps memory fast (it did here)."""
+    total_kb, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+                    break
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total_kb / 1024
+
+
+def _own_cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` itself (its threads, not its children), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_process(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> dict[str, Any]:
+    """Run a command; its wall seconds, CPU seconds (user + system, with its waited-for children:
+    a run's PDF process), its own peak RSS (wait4: the largest of it and its children) and the
+    peak of its process tree's RSS added up (sampled every 0.1 s)."""
+    import threading
+
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd,
+                                env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})})
+        peak = [0.0]
+        done = threading.Event()
+
+        own = [0.0]  # the process's own CPU (not its children's), last read from /proc/PID/stat
+
+        def sample() -> None:
+            while not done.wait(0.1):
+                peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+                own[0] = max(own[0], _own_cpu_seconds(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t
+        done.set()
+        sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return {"seconds": seconds, "returncode": proc.returncode, "stdout": out.read().decode(),
-                "stderr": err.read().decode(), "rss_mb": usage.ru_maxrss / 1024}
+        return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime, "returncode": proc.returncode,
+                "stdout": out.read().decode(), "stderr": err.read().decode(), "rss_mb": usage.ru_maxrss / 1024,
+                "tree_rss_mb": peak[0], "own_cpu_seconds": own[0]}
 
 
 def full_run(args: argparse.Namespace) -> str:
     """``vcreport collect`` and ``vcreport run`` (collect + checks + every format asked) against
-    one vcsim with ``--vms`` VMs, interleaved ``--repeat`` times, plus the report stage by stage."""
+    one vcsim with ``--vms`` VMs, interleaved ``--repeat`` times, plus the report stage by stage.
+    With ``--before-src DIR`` the run of the package in DIR ("before") is interleaved too, each
+    mode with its own output directory (from the second repetition on, a run has a previous one)."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from vcsim_harness import VcsimLauncher, build_launcher, make_tls_files, toml_table
+    from vcsim_harness import (  # type: ignore[import-not-found]  # tests/ is put on the path just above
+        VcsimLauncher,
+        build_launcher,
+        make_tls_files,
+        toml_table,
+    )
 
     formats = [f for f in args.run_formats.split(",") if f]
     workdir = Path(tempfile.mkdtemp(prefix="vcreport-bench-run-"))
@@ -257,22 +320,31 @@ def full_run(args: argparse.Namespace) -> str:
     t0 = time.perf_counter()
     sim = launcher.start(vms=args.vms, clusters=10, hosts=8, standalone=0, timeout_s=1800)
     print(f"vcsim with {args.vms:,} VMs started in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
-    runs: dict[str, list[dict]] = {"collect": [], "run": []}
+    # Each mode: the package it imports (PYTHONPATH, run from the work directory so the current
+    # directory's package does not shadow it) and extra environment.
+    modes: dict[str, tuple[Path, dict[str, str]]] = {"collect": (ROOT, {}), "run": (ROOT, {})}
+    if args.serial_too:
+        modes["run, serial render"] = (ROOT, {"VCREPORT_PARALLEL_RENDER": "0"})
+    if args.before_src:
+        modes["run before"] = (Path(args.before_src).resolve(), {})
+    runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+    load_start = os.getloadavg()
     try:
-        config = workdir / "bench.toml"
-        config.write_text(toml_table("[[vcenter]]", sim.vcenter_table(timeout_s=600)) + "\n"
-                          + toml_table("[output]", {"dir": str(workdir / "reports"), "formats": formats}))
         cli = [sys.executable, "-m", "reporter.cli"]
         for i in range(max(1, args.repeat)):
-            for mode in ("collect", "run"):
+            for mode, (src, extra) in modes.items():
+                config = workdir / f"bench-{mode.replace(' ', '-').replace(',', '')}.toml"
+                config.write_text(toml_table("[[vcenter]]", sim.vcenter_table(timeout_s=600)) + "\n" + toml_table(
+                    "[output]", {"dir": str(workdir / f"reports-{config.stem}"), "formats": formats}))
                 cmd = cli + (["collect", "--config", str(config), "--out", str(workdir / "snapshot.json.gz")]
                              if mode == "collect" else ["run", "--config", str(config)])
-                r = timed_process(cmd)
+                r = timed_process(cmd, env={"PYTHONPATH": str(src), **extra}, cwd=workdir)
                 if r["returncode"] != 0:
                     raise SystemExit(f"vcreport {mode} failed:\n{r['stderr'][-2000:]}")
                 runs[mode].append(r)
-                print(f"  run {i + 1} vcreport {mode}: {r['seconds']:.2f} s, peak RSS {r['rss_mb']:.0f} MB",
-                      file=sys.stderr, flush=True)
+                print(f"  run {i + 1} vcreport {mode}: {r['seconds']:.2f} s, CPU {r['cpu_seconds']:.2f} s "
+                      f"(main process {r['own_cpu_seconds']:.2f} s), "
+                      f"peak RSS {r['rss_mb']:.0f} MB, peak RSS of the process tree {r['tree_rss_mb']:.0f} MB ({src})", file=sys.stderr, flush=True)
         proc = subprocess.run([sys.executable, __file__, "--stages", str(workdir / "snapshot.json.gz"), ",".join(formats)],
                               capture_output=True, text=True, check=False, env={**os.environ, "PYTHONWARNINGS": "ignore"})
         if proc.returncode != 0:
@@ -280,27 +352,100 @@ def full_run(args: argparse.Namespace) -> str:
         stages = json.loads(proc.stdout.strip().splitlines()[-1])
     finally:
         launcher.stop_all()
+    load_end = os.getloadavg()
     best = {m: min(rs, key=lambda r: r["seconds"]) for m, rs in runs.items()}
-    collect_s, run_s = best["collect"]["seconds"], best["run"]["seconds"]
-    all_runs = "; ".join(f"{m}: " + " / ".join(f"{r['seconds']:.2f}" for r in rs) for m, rs in runs.items())
+    collect_s = best["collect"]["seconds"]
+    all_runs = "; ".join(f"{m}: " + " / ".join(f"{r['seconds']:.2f} (CPU {r['cpu_seconds']:.2f})" for r in rs)
+                         for m, rs in runs.items())
+    before = f" --before-src {args.before_src}" if args.before_src else ""
+    serial = " --serial-too" if args.serial_too else ""
     lines = [
-        "", f"## Full run (issue 18) — {datetime.now(UTC):%Y-%m-%d}", "",
-        f"`python benchmarks/report.py --full-run --vms {args.vms} --run-formats {','.join(formats)}`: one vcsim "
-        f"with {args.vms:,} VMs (10 clusters × 8 hosts); `vcreport collect` and `vcreport run` (collect, save, "
-        f"checks, {', '.join(formats)} + findings.json) each as its own process, interleaved {args.repeat}×, "
-        f"fastest kept; peak RSS = that process's own (wait4). {os.cpu_count()} cores, shared with vcsim.", "",
-        "| VMs | `vcreport collect` | `vcreport run` (full) | run / collect | peak RSS collect / run |",
-        "|---|---:|---:|---:|---:|",
-        f"| {args.vms:,} | {collect_s:.2f} s | {run_s:.2f} s | **{run_s / collect_s:.2f}** | "
-        f"{best['collect']['rss_mb']:.0f} / {best['run']['rss_mb']:.0f} MB |", "",
+        "", f"## Full run (issue 18) — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "",
+        f"`python benchmarks/report.py --full-run --vms {args.vms} --run-formats {','.join(formats)} --repeat "
+        f"{args.repeat}{before}{serial}`: one vcsim with {args.vms:,} VMs (10 clusters × 8 hosts); `vcreport collect` "
+        f"and `vcreport run` (collect, save, checks, {', '.join(formats)} + findings.json) each as its own process, "
+        f"interleaved {args.repeat}×, fastest kept; CPU = user + system of the process and its children (wait4); "
+        f"CPU of the main process = without its children (/proc, sampled every 0.1 s: up to 0.1 s low); "
+        f"peak RSS = the largest single process (wait4); tree = the RSS of the process and its children added up, "
+        f"sampled every 0.1 s (pages a forked child shares with its parent count twice). "
+        f"{os.cpu_count()} cores, shared with vcsim; load average {load_start[0]:.1f} at the start, "
+        f"{load_end[0]:.1f} at the end.", "",
+        "| mode | wall | CPU (all processes) | CPU of the main process | ÷ collect (wall) | peak RSS | peak RSS, tree |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        *[f"| `vcreport {m}` | {r['seconds']:.2f} s | {r['cpu_seconds']:.2f} s | {r['own_cpu_seconds']:.2f} s | "
+          + ("—" if m == "collect" else f"**{r['seconds'] / collect_s:.2f}**")
+          + f" | {r['rss_mb']:.0f} MB | {r['tree_rss_mb']:.0f} MB |" for m, r in best.items()], "",
         f"All runs (s): {all_runs}.", "",
-        "The report half stage by stage (one process, on the snapshot just collected; peak RSS per stage "
+        "The report half stage by stage (one process, serial, on the snapshot just collected; peak RSS per stage "
         "from VmHWM reset before each):", "",
         "| stage | seconds | peak RSS MB | output MB |", "|---|---:|---:|---:|",
         *[f"| {name} | {v['seconds']:.2f} | {v['rss_mb']:.0f} | "
           + (f"{v['bytes'] / 1e6:.2f}" if "bytes" in v else "—") + " |" for name, v in stages.items()], "",
     ]
     return "\n".join(lines)
+
+
+def render_ab(args: argparse.Namespace) -> str:
+    """``vcreport report`` (html, xlsx, pdf) of the synthetic snapshot in this process, parallel and
+    serial rendering interleaved. On a shared machine wall time says little, so the CPU seconds
+    on the critical path are given too: before the fork, then the longer of the parent's own
+    formats and the child's PDF — what the wall time would be with a core free for each."""
+    import gc
+
+    from reporter.core import snapshot_io
+    from reporter.core.gcpolicy import paused_gc
+    from reporter.pipeline import parallel
+    from reporter.pipeline.report import report
+
+    marks: dict[str, float] = {}
+    real_start, real_wait = parallel.start, parallel.BackgroundRender.wait
+
+    def start(name: Any, ctx: Any, staging: Path) -> parallel.BackgroundRender:
+        marks.setdefault("fork", time.process_time())
+        return real_start(name, ctx, staging)
+
+    def wait(self: parallel.BackgroundRender) -> list[Path]:
+        marks.setdefault("wait", time.process_time())
+        return real_wait(self)
+
+    parallel.start = start  # type: ignore[assignment]  # timing marks around the real functions
+    parallel.BackgroundRender.wait = wait  # type: ignore[method-assign]
+    runs: dict[str, list[dict[str, float]]] = {"parallel": [], "serial": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        with paused_gc():
+            snap = synthetic(args.vms)
+        path = snapshot_io.save(snap, Path(tmp) / "s.json.gz")
+        del snap
+        gc.collect()
+        for i in range(max(1, args.repeat)):
+            for mode in runs:
+                os.environ["VCREPORT_PARALLEL_RENDER"] = "1" if mode == "parallel" else "0"
+                marks.clear()
+                children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu0, wall0 = time.process_time(), time.perf_counter()
+                report(path, Path(tmp) / f"{mode}-{i}", formats=args.run_formats)
+                wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+                children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                child = children1.ru_utime + children1.ru_stime - children0.ru_utime - children0.ru_stime
+                if "fork" in marks:
+                    critical = marks["fork"] - cpu0 + max(marks["wait"] - marks["fork"], child)
+                else:
+                    critical = cpu + child
+                r = {"wall": wall, "cpu": cpu, "child_cpu": child, "critical": critical}
+                runs[mode].append(r)
+                print(f"  run {i + 1} {mode:<8} wall {wall:6.2f} s  CPU {cpu:6.2f} s + child {child:5.2f} s  "
+                      f"critical path {critical:6.2f} CPU s  (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
+    load = os.getloadavg()
+    rows = [f"| {mode} | {min(r['critical'] for r in rs):.2f} | {min(r['cpu'] for r in rs):.2f} | "
+            f"{min(r['child_cpu'] for r in rs):.2f} | {min(r['wall'] for r in rs):.2f} |" for mode, rs in runs.items()]
+    return "\n".join([
+        "", f"## `vcreport report` rendering in parallel, {args.vms:,} VMs (issue 18) — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "",
+        f"`python benchmarks/report.py --render-ab --vms {args.vms} --run-formats {args.run_formats} --repeat {args.repeat}`: "
+        "the synthetic snapshot, load + checks + formats in one process, parallel (the PDF in a forked child) and "
+        f"serial interleaved; best of {args.repeat}. {os.cpu_count()} cores; load average at the end "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.", "",
+        "| rendering | critical path, CPU s | CPU s, main process | CPU s, child | wall s |",
+        "|---|---:|---:|---:|---:|", *rows, ""])
 
 
 def measure(snapshot: Path, fmt: str, detail: str = "standard", env: dict[str, str] | None = None) -> dict:
@@ -358,6 +503,12 @@ def main() -> None:
                     help="collect from a vcsim with --vms VMs and time `vcreport collect` against `vcreport run`")
     ap.add_argument("--run-formats", default="html,xlsx,pdf", help="formats of the full run")
     ap.add_argument("--repeat", type=int, default=2, help="interleaved full-run repetitions (fastest kept)")
+    ap.add_argument("--before-src", metavar="DIR",
+                    help="--full-run: also time `vcreport run` of the package in DIR (a checkout of an earlier commit)")
+    ap.add_argument("--serial-too", action="store_true",
+                    help="--full-run: also time `vcreport run` with VCREPORT_PARALLEL_RENDER=0 (everything in one process)")
+    ap.add_argument("--render-ab", action="store_true",
+                    help="`report` of the synthetic snapshot with parallel and serial rendering, interleaved")
     ap.add_argument("--xlsx-before-src", metavar="DIR",
                     help="time report.xlsx for the package in DIR against this tree's two writers")
     ap.add_argument("--detail", default="standard", choices=["summary", "standard", "full"],
@@ -370,6 +521,10 @@ def main() -> None:
         return
     if args.stages:
         stages_child(*args.stages)
+        return
+    if args.render_ab:
+        text = render_ab(args)
+        print(text)
         return
     if args.xlsx_before_src:
         text = xlsx_compare(args)

@@ -23,13 +23,15 @@ class StageProgress:
         self.enabled = enabled
 
     @contextmanager
-    def stage(self, label: str) -> Iterator[None]:
-        """Show ``label ...`` for the block, then how long it took (or that it failed)."""
+    def stage(self, label: str, started: float | None = None) -> Iterator[None]:
+        """Show ``label ...`` for the block, then how long it took (or that it failed).
+        ``started`` (a ``time.monotonic()`` value): the work began earlier, elsewhere (a format
+        rendered in a child process while others were written): the time shown counts from it."""
         if not self.enabled:
             yield
             return
         self._write(f"\r{label} ...")
-        started = time.monotonic()
+        started = time.monotonic() if started is None else started
         try:
             yield
         except BaseException:

@@ -33,6 +33,7 @@ from reporter.core.gcpolicy import frozen_heap, paused_gc
 from reporter.core.model import Snapshot
 from reporter.errors import RenderError, SnapshotFormatError, UsageError
 from reporter.history import HISTORY_FAILURES, VramHistory, history_failure, load_for_report
+from reporter.pipeline import parallel
 from reporter.pipeline.progress import StageProgress
 from reporter.pipeline.staging import make_staging, remove_stale
 from reporter.pipeline.unread import unread_scope
@@ -170,6 +171,7 @@ def report(
     detail: Detail | str | None = None,
     history_error: str | None = None,
     progress: bool | None = None,
+    source_files: Sequence[SourceFile] = (),
 ) -> ReportOutput:
     """Run the checks and write the chosen formats into ``out_dir``.
 
@@ -179,6 +181,8 @@ def report(
     ``detail`` (summary | standard | full) defaults to the config's ``[output] detail``. A
     configured history that cannot be read (``history_error``, or found here) does not stop the
     report: it says so instead. ``progress`` shows each stage on stderr (None: only on a terminal).
+    ``source_files``: for a ``Snapshot`` already in memory, the file(s) it was saved to (``run``
+    saves, then reports from memory): the report names them and their SHA-256 as if it had read them.
     """
     # Usage first: a wrong --format is reported before any file is read.
     fmt = resolve_formats(formats, cfg)
@@ -189,6 +193,7 @@ def report(
     sources: list[SourceFile] = []
     if isinstance(snapshot, Snapshot):
         snap = snapshot
+        sources = list(source_files)
     else:
         from reporter.pipeline.sources import load_sources
 
@@ -196,7 +201,7 @@ def report(
         max_bytes = cfg.output.snapshot_max_bytes if cfg else snapshot_io.DEFAULT_MAX_BYTES
         with stages.stage("loading the snapshot" if len(paths) == 1 else f"loading and merging {len(paths)} snapshot arguments"):
             snap, sources = load_sources(paths, max_bytes=max_bytes)
-        snapshot_sha = sources[0].sha256 if len(sources) == 1 else None
+    snapshot_sha = sources[0].sha256 if len(sources) == 1 else None
     out = Path(out_dir)
     if previous_findings is None and (out / "findings.json").exists():
         try:
@@ -254,11 +259,9 @@ def _render_all(ctx: ReportContext, formats: list[Format], out: Path, stages: St
         staging = make_staging(out)
     except OSError as exc:
         raise _cannot_write(out, exc) from None
+    background: dict[Format, parallel.BackgroundRender] = {}
     try:
-        staged: list[Path] = []
-        for name in formats:
-            with stages.stage(f"writing {name}"):
-                staged.extend(get_renderer(name).render(ctx, staging))
+        staged = _render_into(ctx, formats, staging, stages, background)
         files = []
         for path in staged:
             target = out / path.relative_to(staging)
@@ -270,7 +273,45 @@ def _render_all(ctx: ReportContext, formats: list[Format], out: Path, stages: St
         # The user asked for --out: name it, not the internal staging directory inside it.
         raise _cannot_write(out, exc) from None
     finally:
+        for job in background.values():  # killed and reaped before their directory goes
+            job.stop()
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _render_into(ctx: ReportContext, formats: list[Format], staging: Path, stages: StageProgress,
+                 background: dict[Format, parallel.BackgroundRender]) -> list[Path]:
+    """Every format's files in ``staging``, listed in the order of ``formats``. The PDF editions
+    render in child processes (``reporter.pipeline.parallel``) while this process writes the
+    others; a failure is the one serial rendering would have met first."""
+    for name in parallel.background_formats(formats):
+        try:
+            background[name] = parallel.start(name, ctx, staging)
+        except OSError as exc:  # no fork now (EAGAIN, ENOMEM): this process renders it in its turn
+            log.info("rendering %s in this process: cannot start a process for it: %s", name, exc)
+    by_format: dict[Format, list[Path]] = {}
+    current = formats[0]
+    try:
+        for current in formats:
+            if current in background:
+                continue
+            if current == Format.eml:  # it attaches the files rendered before it
+                _wait_for(background, by_format, stages)
+            with stages.stage(f"writing {current}"):
+                by_format[current] = get_renderer(current).render(ctx, staging)
+    except Exception:
+        earlier = {n: job for n, job in background.items() if formats.index(n) < formats.index(current)}
+        _wait_for(earlier, by_format, stages)  # raises theirs, if one of them failed too
+        raise
+    _wait_for(background, by_format, stages)
+    return [path for name in formats for path in by_format[name]]
+
+
+def _wait_for(jobs: dict[Format, parallel.BackgroundRender], by_format: dict[Format, list[Path]],
+              stages: StageProgress) -> None:
+    for name, job in jobs.items():
+        if name not in by_format:
+            with stages.stage(f"writing {name}", started=job.started):
+                by_format[name] = job.wait()
 
 
 def _cannot_write(out: Path, exc: OSError) -> RenderError:

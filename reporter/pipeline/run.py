@@ -1,7 +1,12 @@
 """``vcreport run``: one full run — collect → keep the snapshot under ``<output dir>/snapshots/``
 → record history → checks and reports (compared with the previous run's snapshot and
 findings) → email. A partial collection still produces the reports and the email, then says
-so (exit 3)."""
+so (exit 3).
+
+The reports are made from the snapshot in memory, not read back from the file just written
+(2 s at 10,000 VMs; the file is that snapshot's JSON, so the reports are the same). Saving and
+recording the history run in a thread while the previous run's snapshot and findings are read.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,14 @@ from pathlib import Path
 
 from reporter.config import Config
 from reporter.core import snapshot_io
+from reporter.core.findings import Finding
 from reporter.core.formats import Format
 from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError, UsageError
+from reporter.pipeline.background import Background
 from reporter.pipeline.locks import FileLock
-from reporter.pipeline.report import report
+from reporter.pipeline.report import load_findings, report
+from reporter.render.base import SourceFile, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +70,37 @@ def _load_previous(path: Path | None) -> Snapshot | None:
         return None
 
 
+def _load_previous_findings(out_dir: Path) -> list[Finding] | None:
+    """The previous run's findings, as ``report`` would read them (None: none, or unreadable)."""
+    path = out_dir / "findings.json"
+    if not path.exists():
+        return None
+    try:
+        return load_findings(path)
+    except SnapshotFormatError:
+        return None  # report() reads it again and says why it ignores it
+
+
+def _keep(cfg: Config, snap: Snapshot, path: Path, record: Callable[..., int],
+          failures: tuple[type[BaseException], ...], failure_text: Callable[[Config, BaseException], str],
+          ) -> tuple[SourceFile, str | None]:
+    """Save the snapshot (atomically), prune the old ones, record the history: the snapshot
+    file's name and SHA-256 (as the report names it), and why history failed (None: it did not)."""
+    snapshot_io.save(snap, path)
+    source = SourceFile(name=path.name, sha256=sha256_file(path))
+    if not cfg.output.keep_snapshots:
+        # Keep only what the next run needs for its trends: this snapshot and the one before.
+        for old in snapshot_files(path.parent.parent)[:-2]:
+            old.unlink(missing_ok=True)
+    try:
+        record(cfg, snap, source="collect")
+    except failures as exc:  # the snapshot is saved: report and email without history, then say so
+        error = failure_text(cfg, exc)
+        log.warning("history not recorded: %s", error)
+        return source, error
+    return source, None
+
+
 def _formats(cfg: Config) -> list[Format]:
     """The configured formats, plus whatever the email attaches (it must exist to be attached)."""
     fmts = list(cfg.output.formats)
@@ -94,23 +133,30 @@ def run_once(cfg: Config, *, insecure: bool = False, collect: Callable[..., Snap
         kept = snapshot_files(out_dir)
         snap_path = out_dir / SNAPSHOT_DIR / snapshot_name(snap)
         previous_path = next((p for p in reversed(kept) if p.name < snap_path.name), None)
-        snapshot_io.save(snap, snap_path)
-        if not cfg.output.keep_snapshots:
-            # Keep only what the next run needs for its trends: this snapshot and the one before.
-            for old in snapshot_files(out_dir)[:-2]:
-                old.unlink(missing_ok=True)
         t0 = time.monotonic()
-        history_error = None
+        # Saving (zlib) and recording history (the database) wait on I/O and C code most of the
+        # time: they run in a thread while this one parses the previous run's snapshot and
+        # findings. In that order, as before: no history sample for a snapshot that was not saved.
+        # A previous snapshot that this save prunes (only when the clock went back) is read after it,
+        # i.e. not at all, as before.
+        pruned = not cfg.output.keep_snapshots and previous_path in sorted({*kept, snap_path})[:-2]
+        keeping = Background(lambda: _keep(cfg, snap, snap_path, record_snapshot, HISTORY_FAILURES, history_failure),
+                             name="vcreport-save-snapshot")
         try:
-            record_snapshot(cfg, snap, source="collect")
-        except HISTORY_FAILURES as exc:  # the snapshot is saved: report and email without history, then say so
-            history_error = history_failure(cfg, exc)
-            log.warning("history not recorded: %s", history_error)
-        timings["history"] = time.monotonic() - t0
+            previous = None if pruned else _load_previous(previous_path)
+            previous_findings = _load_previous_findings(out_dir)
+        except BaseException:
+            keeping.wait()  # Ctrl-C: the save finishes (or removes its temporary file) before the exit
+            raise
+        source, history_error = keeping.result()  # the snapshot's save error (OSError), if any, is raised here
+        if pruned:
+            previous = _load_previous(previous_path)
+        timings["save"] = time.monotonic() - t0
         t0 = time.monotonic()
         formats = _formats(cfg) if send else [*_formats(cfg), "eml"]
-        result = report(snap_path, out_dir, formats=formats, cfg=cfg, previous=_load_previous(previous_path),
-                        history_error=history_error)
+        # The snapshot in memory, not read back from the file: the same data (the file is its JSON).
+        result = report(snap, out_dir, formats=formats, cfg=cfg, previous=previous, previous_findings=previous_findings,
+                        history_error=history_error, source_files=[source])
         timings["report"] = time.monotonic() - t0
         outcome = RunOutcome(snap_path, result.files, result.results.counts(), len(snap.collection_errors),
                              previous=previous_path, timings=timings, history_error=result.context.history_error)
