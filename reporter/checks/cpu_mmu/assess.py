@@ -352,6 +352,7 @@ def _assess_all(ctx: CheckContext) -> Iterator[Assessment]:
 
 def skipped_note(ctx: CheckContext) -> list[str]:
     settings = ctx.settings.get(CpuMmuSettings)
-    off = sum(1 for vc in ctx.snapshot.vcenters.values() for vm in vc.vms.values()
-              if not vm.template and vm.power_state != "poweredOn" and not settings.include_powered_off)
+    off = ctx.memo("cpu_mmu.skipped", lambda: sum(  # six checks ask: counted once per check run
+        1 for vc in ctx.snapshot.vcenters.values() for vm in vc.vms.values()
+        if not vm.template and vm.power_state != "poweredOn" and not settings.include_powered_off))
     return [f"{off} powered-off/suspended VMs not checked (include_powered_off = false)"] if off else []
