@@ -1,9 +1,10 @@
 """CPU of loading a snapshot and of the checks at fleet size, before / after (not a test).
 
-    python benchmarks/checks.py [--vms 10000] [--repeat 2] [--before-src DIR] [--snapshot FILE]
+    python benchmarks/checks.py [--vms 10000] [--repeat 2] [--before-src DIR] [--snapshot FILE | --sample-copies N]
 
 The synthetic snapshot of ``benchmarks/report.py`` (``--vms`` VMs; or ``--snapshot FILE``, e.g. one
-collected from vcsim) is saved once; then each tree (``--before-src DIR``, a checkout of an earlier
+collected from vcsim; or ``--sample-copies 25``: the bundled sample's VMs 25 times over, ~10,000
+VMs shaped like collected ones, with layouts, extraConfig and snapshot trees) is saved once; then each tree (``--before-src DIR``, a checkout of an earlier
 commit, and this one) runs in a fresh process, interleaved ``--repeat`` times, and measures what
 ``vcreport report`` does before rendering:
 
@@ -62,6 +63,22 @@ def child(snapshot: str) -> None:
                       "src": str(Path(sys.modules["reporter"].__file__ or "").parent.parent)}))
 
 
+def sample_copies(n: int) -> Any:
+    """The bundled sample with each vCenter's VMs ``n`` times (copies renamed ``<name>-<i>``)."""
+    from reporter import api
+
+    snap = api.load_snapshot(str(api.find_sample("sample-snapshot.json.gz")))
+    vcenters = {}
+    for uuid, vc in snap.vcenters.items():
+        vms = {}
+        for i in range(n):
+            for moid, vm in vc.vms.items():
+                copy = f"{moid}-{i}" if i else moid
+                vms[copy] = vm.model_copy(update={"moid": copy, "name": f"{vm.name}-{i}" if i else vm.name})
+        vcenters[uuid] = vc.model_copy(update={"vms": vms})
+    return snap.model_copy(update={"vcenters": vcenters})
+
+
 def measure(snapshot: Path, src: Path | None) -> dict[str, Any]:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     if src is not None:
@@ -80,6 +97,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--before-src", metavar="DIR", help="a checkout of an earlier commit, measured interleaved")
     ap.add_argument("--snapshot", metavar="FILE", help="measure this snapshot instead of the synthetic one")
+    ap.add_argument("--sample-copies", type=int, metavar="N", help="measure the sample with its VMs N times over")
     ap.add_argument("--child", metavar="SNAPSHOT", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -94,6 +112,13 @@ def main() -> None:
         if args.snapshot:
             snapshot = Path(args.snapshot).resolve()
             label = snapshot.name
+        elif args.sample_copies:
+            from reporter.core import snapshot_io
+
+            snapshot = Path(tmp) / f"sample-x{args.sample_copies}.json.gz"
+            snap = sample_copies(args.sample_copies)
+            snapshot_io.save(snap, snapshot)
+            label = f"the sample's VMs {args.sample_copies}x over, {snap.vm_count():,} VMs"
         else:
             from report import synthetic  # benchmarks/report.py: the same 10,000-VM fleet
 
