@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from reporter.core.model_hostconfig import (
     DistributedPortGroup,
@@ -25,7 +25,6 @@ from reporter.core.model_hostconfig import (
 )
 
 SCHEMA_VERSION = 1
-PLAIN_SCHEMA_VERSION = "plain_schema_version"  # validation context key: see Snapshot._plain_schema_version
 
 
 class _Data(BaseModel):
@@ -387,16 +386,6 @@ class Snapshot(_Data):
     tool_version: str | None = None
     vcenters: dict[str, VCenter] = Field(default_factory=dict)  # by instance uuid
     collection_errors: list[CollectionError] = Field(default_factory=list)
-
-    @field_validator("schema_version", mode="wrap")
-    @classmethod
-    def _plain_schema_version(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> int:
-        # reporter.core.snapshot_io validates files straight from JSON with this context: the version
-        # must then be written as an integer (not true, 1.0 or "1"), as the file check requires.
-        if info.context and info.context.get(PLAIN_SCHEMA_VERSION) and type(value) is not int:
-            raise ValueError("schema_version is not an integer")
-        version: int = handler(value)
-        return version
 
     @property
     def complete(self) -> bool:
