@@ -12,7 +12,7 @@ older version) is ``None`` here, never a made-up default.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -60,17 +60,58 @@ def share_fields_set(model: _M) -> _M:
 
 def share_fields_sets(root: BaseModel) -> None:
     """``share_fields_set`` for ``root`` and every model inside it (fields, lists, dict values):
-    a loaded 10,000-VM snapshot then holds ~55 MB less for ~0.3 s of CPU at load."""
+    a loaded 10,000-VM snapshot then holds ~55 MB less. Only the fields whose type can hold a
+    model are walked (``_model_fields``): a VM's name, datastores, extraConfig ... are not
+    looked at, which made the walk ~4x faster than testing every value."""
     stack: list[Any] = [root]
     while stack:
         item = stack.pop()
         if isinstance(item, BaseModel):
-            share_fields_set(item)
-            stack.extend(v for v in item.__dict__.values() if isinstance(v, (BaseModel, list, dict)))
+            # share_fields_set, inline: ~100,000 models at 10,000 VMs
+            cls = item.__class__
+            fields_set = item.__pydantic_fields_set__
+            shared = _fields_sets.get((cls, len(fields_set)))
+            if shared is not None and shared == fields_set:
+                object.__setattr__(item, "__pydantic_fields_set__", shared)
+            else:
+                share_fields_set(item)
+            values = item.__dict__
+            for name in _walked_fields.get(cls) or _model_fields(cls):
+                value = values.get(name)
+                if isinstance(value, (BaseModel, list, dict)):
+                    stack.append(value)
         elif isinstance(item, list):
             stack.extend(v for v in item if isinstance(v, (BaseModel, list, dict)))
         elif isinstance(item, dict):
             stack.extend(v for v in item.values() if isinstance(v, (BaseModel, list, dict)))
+
+
+_walked_fields: dict[type, tuple[str, ...]] = {}
+
+
+def _model_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``cls`` whose declared type may hold a model (or is not known not to)."""
+    names = _walked_fields.get(cls)
+    if names is None:
+        names = _walked_fields[cls] = tuple(
+            name for name, info in cls.model_fields.items() if _may_hold_model(info.annotation))
+    return names
+
+
+_PLAIN = (str, int, float, bool, bytes, type(None), datetime, AwareDatetime)
+
+
+def _may_hold_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and not get_args(annotation):
+        return not issubclass(annotation, _PLAIN)  # a model, or a class not known to hold none
+    if get_origin(annotation) is Literal:
+        return False
+    args = get_args(annotation)
+    if not args:
+        return True  # Any, a TypeVar, something unexpected: walk it
+    if get_origin(annotation) is Annotated:
+        return _may_hold_model(args[0])
+    return any(_may_hold_model(a) for a in args)
 
 
 PowerState = Literal["poweredOn", "poweredOff", "suspended"]

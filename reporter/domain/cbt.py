@@ -88,7 +88,10 @@ class DiskCbt:
 
 
 def disk_state(vm: VM, disk: Disk) -> DiskCbt:
-    f = disk_ctk_flag(vm, disk)
+    return _disk_state(vm, disk, disk_ctk_flag(vm, disk))
+
+
+def _disk_state(vm: VM, disk: Disk, f: bool | None) -> DiskCbt:
     if disk.compatibility_mode == "physicalMode":
         state = PHYSICAL_RDM
     elif disk.independent:
@@ -107,16 +110,29 @@ def disk_state(vm: VM, disk: Disk) -> DiskCbt:
 
 
 def disk_states(vm: VM) -> list[DiskCbt]:
-    return [disk_state(vm, d) for d in sorted(vm.disks, key=lambda d: (d.controller, d.bus_number, d.unit_number or 0))]
+    disks = sorted(vm.disks, key=lambda d: (d.controller, d.bus_number, d.unit_number or 0))
+    if not vm.extra_config:  # no ctkEnabled entries at all: no per-disk lookups
+        return [_disk_state(vm, d, None) for d in disks]
+    # extra_value's case-insensitive lookup, with the lowered keys built once for all disks
+    exact = vm.extra_config
+    lowered: dict[str, str] = {}
+    for k, v in exact.items():
+        lowered.setdefault(k.lower(), v)  # the first key of a spelling wins, as in extra_value
+    out = []
+    for d in disks:
+        key = f"{d.device_node}.ctkEnabled"
+        out.append(_disk_state(vm, d, flag(exact[key] if key in exact else lowered.get(key.lower()))))
+    return out
 
 
-def vm_state(vm: VM) -> str:
-    """One word for the VM: on (all supported disks active), partial, pending, off, unknown."""
+def vm_state(vm: VM, disks: list[DiskCbt] | None = None) -> str:
+    """One word for the VM: on (all supported disks active), partial, pending, off, unknown.
+    ``disks``: the VM's ``disk_states``, when the caller has them already."""
     if vm.change_tracking_enabled is None:
         return UNKNOWN
     if not vm.change_tracking_enabled:
         return OFF
-    states = {d.state for d in disk_states(vm) if d.supported}
+    states = {d.state for d in (disk_states(vm) if disks is None else disks) if d.supported}
     if not states or states == {ACTIVE}:
         return "on"
     if OFF in states:
@@ -269,10 +285,31 @@ def host_defects(host: Host, defects: Iterable[CbtDefect] | None = None) -> list
     A host of an affected line whose build is unknown counts as affected only for lines
     that were never fixed (4.x); otherwise it cannot be told and is left out.
     """
+    table = load_defects()
+    if defects is None or defects is table:
+        # The answer depends on the version and build only: a 10,000-VM fleet asks it once per
+        # VM (CBT-006, the enable steps) for a few hundred hosts of a handful of builds.
+        if _matches_of[0] is not table:
+            _matches_of[:] = [table]
+            _matches.clear()
+        key = (host.version, host.build)
+        hits = _matches.get(key)
+        if hits is None:
+            hits = _matches[key] = tuple(_host_defects(host, table))
+        return list(hits)
+    return _host_defects(host, defects)
+
+
+# host_defects' answers for the bundled table (_matches_of: the table they were computed from).
+_matches: dict[tuple[str | None, str | None], tuple[HostDefect, ...]] = {}
+_matches_of: list[object] = [None]
+
+
+def _host_defects(host: Host, defects: Iterable[CbtDefect]) -> list[HostDefect]:
     out = []
     build = build_number(host)
     line = release_line(host.version)
-    for d in defects if defects is not None else load_defects():
+    for d in defects:
         for rel in d.affected:
             if line != rel.version:
                 continue

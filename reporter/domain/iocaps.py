@@ -517,6 +517,8 @@ class Enforcement:
 
 def enforce(disks: Iterable[DiskCaps], scheduler: Literal["legacy", "per-disk"]) -> Enforcement:
     disks = list(disks)
+    if not any(d.capped for d in disks):  # most VMs: nothing to enforce under either scheduler
+        return Enforcement(scheduler, (), ())
     types: list[TypeOutcome] = []
     for kind in (CapKind.iops, CapKind.bandwidth):
         values = [(d.node, d.iops if kind is CapKind.iops else d.bandwidth_bps) for d in disks]

@@ -25,7 +25,7 @@ def cbt_summary(ctx: CheckContext) -> Table:
         c["vms"] += 1
         if view.in_scope:
             c["scope"] += 1
-        state = vm_state(view.vm)
+        state = vm_state(view.vm, view.disks)
         c[state if state in c else "unknown"] += 1
         hw = view.vm.hw_version_number
         if hw is not None and hw < MIN_HW_VERSION:

@@ -293,6 +293,7 @@ class HostIndex:
 
     views: dict[str, HostView]
     capable: dict[str, tuple[tuple[str, str], ...]]  # cluster -> (moid, name) able to run hw CPU+MMU
+    _candidates: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, vc: VCenter, settings: CpuMmuSettings) -> HostIndex:
@@ -307,7 +308,12 @@ class HostIndex:
         """Other hosts of the same cluster that could run the KB's recommended mode."""
         if host is None or not host.cluster:
             return ()
-        return tuple(name for moid, name in self.capable.get(host.cluster, ()) if moid != host.moid)
+        key = (host.cluster, host.moid)
+        found = self._candidates.get(key)
+        if found is None:  # once per host, not once per VM (16 per cluster, 20 VMs per host)
+            found = self._candidates[key] = tuple(
+                name for moid, name in self.capable.get(host.cluster, ()) if moid != host.moid)
+        return found
 
 
 def assess(vc: VCenter, vm: VM, settings: CpuMmuSettings, index: HostIndex | None = None) -> Assessment:
@@ -346,6 +352,7 @@ def _assess_all(ctx: CheckContext) -> Iterator[Assessment]:
 
 def skipped_note(ctx: CheckContext) -> list[str]:
     settings = ctx.settings.get(CpuMmuSettings)
-    off = sum(1 for vc in ctx.snapshot.vcenters.values() for vm in vc.vms.values()
-              if not vm.template and vm.power_state != "poweredOn" and not settings.include_powered_off)
+    off = ctx.memo("cpu_mmu.skipped", lambda: sum(  # six checks ask: counted once per check run
+        1 for vc in ctx.snapshot.vcenters.values() for vm in vc.vms.values()
+        if not vm.template and vm.power_state != "poweredOn" and not settings.include_powered_off))
     return [f"{off} powered-off/suspended VMs not checked (include_powered_off = false)"] if off else []

@@ -105,6 +105,11 @@ class VmSnapshots:
 
 
 def vms_with_snapshots(ctx: CheckContext) -> Iterator[VmSnapshots]:
+    # Six checks and the tables walk the same views: built once per check run.
+    return iter(ctx.memo("snapshots.vms", lambda: list(_views(ctx))))
+
+
+def _views(ctx: CheckContext) -> Iterator[VmSnapshots]:
     now = ctx.snapshot.collected_at
     for vc in ctx.snapshot.vcenters.values():
         for vm in vc.vms.values():
