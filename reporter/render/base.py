@@ -88,10 +88,19 @@ class ReportContext:
         """The context as every renderer must see it."""
         if self.show_license_keys:
             return self
+        # The delta's findings are mostly the results' own objects: mask each object once.
+        done: dict[int, Finding] = {}
+
+        def mask(f: Finding) -> Finding:
+            m = done.get(id(f))
+            if m is None:
+                m = done[id(f)] = _mask_finding(f)
+            return m
+
         findings_by_check = []
         for r in self.results.checks:
             groups = {mask_text(g): replace(info, title=mask_text(info.title)) for g, info in r.groups.items()}
-            findings_by_check.append(replace(r, findings=[_mask_finding(f) for f in r.findings], groups=groups))
+            findings_by_check.append(replace(r, findings=[mask(f) for f in r.findings], groups=groups))
         tables = [replace(t, rows=mask_rows(t.rows), title=mask_text(t.title),
                           note=mask_text(t.note) if t.note else t.note) for t in self.tables]
         vcenters = {}
@@ -105,7 +114,7 @@ class ReportContext:
         delta = self.delta
         if delta is not None:
             def masked(part: list[Finding]) -> list[Finding]:
-                return [_mask_finding(f) for f in part]
+                return [mask(f) for f in part]
             delta = replace(delta, new=masked(delta.new), fixed=masked(delta.fixed),
                             still_open=masked(delta.still_open), not_rechecked=masked(delta.not_rechecked))
         return replace(self, results=Results(findings_by_check), tables=tables,
