@@ -127,7 +127,7 @@ def main() -> None:
         tmp = Path(tmp_dir)
         cases: list[tuple[str, Path, str]] = []
         if not args.no_sample:
-            cases.append(("sample (409 VMs)", api.find_sample("sample-snapshot.json.gz"), "standard"))
+            cases.append(("sample (409 VMs)", Path(str(api.find_sample("sample-snapshot.json.gz"))), "standard"))
         for n, detail in ((args.vms, "standard"), (args.full_vms, "full")):
             if n:
                 path = tmp / f"synthetic-{n}.json.gz"
