@@ -48,7 +48,7 @@ def child(src: str, snapshot: str, detail: str, out_pdf: str) -> None:
         ctx = ReportContext(snapshot=snap, results=results, tables=tables, tool_version="bench",
                             snapshot_sha256=sha256_file(Path(snapshot)), detail=Detail(detail),
                             generated_at=GENERATED).masked()  # one clock: both trees print the same pages
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_before = peak_rss_mb()
     with frozen_heap():  # as reporter.pipeline.report runs the renderers
         cpu0, wall0 = time.process_time(), time.perf_counter()
         html = report_pdf_html(ctx)
@@ -57,9 +57,18 @@ def child(src: str, snapshot: str, detail: str, out_pdf: str) -> None:
         cpu2, wall2 = time.process_time(), time.perf_counter()
     Path(out_pdf).write_bytes(pdf)
     print(json.dumps({"html_cpu": cpu1 - cpu0, "pdf_cpu": cpu2 - cpu1, "cpu": cpu2 - cpu0, "wall": wall2 - wall0,
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "rss_mb": peak_rss_mb(),
                       "rss_before_render_mb": rss_before, "bytes": len(pdf),
                       "src": str(Path(api.__file__).resolve().parent.parent)}))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM). Not ru_maxrss: Linux carries that over from the forked
+    parent across exec, so a child would report the benchmark's own peak (pdfplumber's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def use_templates_of(src: Path) -> None:
@@ -89,10 +98,17 @@ def run_child(src: Path, snapshot: Path, detail: str, out_pdf: Path) -> dict[str
 
 
 def page_texts(pdf: Path) -> list[str]:
+    """The text of each page, read in a process of its own (pdfplumber takes GBs on 100+ pages)."""
+    proc = subprocess.run([sys.executable, __file__, "--texts", str(pdf)], capture_output=True, text=True, check=True)
+    texts: list[str] = json.loads(proc.stdout)
+    return texts
+
+
+def print_page_texts(pdf: str) -> None:
     import pdfplumber
 
     with pdfplumber.open(pdf) as doc:
-        return [page.extract_text() or "" for page in doc.pages]
+        print(json.dumps([page.extract_text() or "" for page in doc.pages]))
 
 
 def same_pages(a: list[str], b: list[str]) -> str:
@@ -111,9 +127,13 @@ def main() -> None:
     ap.add_argument("--no-sample", action="store_true", help="leave out the bundled sample")
     ap.add_argument("--record", action="store_true", help="put the table at the top of benchmarks/RESULTS.md")
     ap.add_argument("--child", nargs=4, metavar=("SRC", "SNAPSHOT", "DETAIL", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--texts", metavar="PDF", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.texts:
+        print_page_texts(args.texts)
         return
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "benchmarks"))
