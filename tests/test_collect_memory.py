@@ -201,3 +201,14 @@ def test_a_loaded_snapshot_shares_fields_sets_and_is_unchanged(tmp_path: Path) -
     assert len({id(vm.__pydantic_fields_set__) for vm in vms}) < len(vms) / 10  # shared, not one per VM
     again = snapshot_io.loads(snapshot_io.dumps(snap))
     assert again == snap and snapshot_io.dumps(again) == snapshot_io.dumps(snap)
+
+
+def test_unsigned_html_report_loads_neither_pyhanko_nor_weasyprint(tmp_path: Path) -> None:
+    """pyHanko (~0.5 s to import) is for the signed audit edition only, WeasyPrint for the PDF:
+    an HTML + JSON report, and a `run`'s import of the pipeline, load neither."""
+    probe = ("import sys\nfrom reporter.pipeline import run\nfrom reporter import api\n"
+             f"api.demo({str(tmp_path)!r}, formats='html,json')\n"
+             "print([m for m in ('pyhanko', 'weasyprint') if m in sys.modules])\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

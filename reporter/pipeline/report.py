@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reporter import __version__
 from reporter.checks import CheckContext, load_all
@@ -38,7 +39,9 @@ from reporter.pipeline.progress import StageProgress
 from reporter.pipeline.staging import make_staging, remove_stale
 from reporter.pipeline.unread import unread_scope
 from reporter.render.base import Delta, ReportContext, SourceFile, get_renderer
-from reporter.render.signing import SignerFiles, SigningSetup
+
+if TYPE_CHECKING:  # pyHanko (~0.5 s to import) loads only when a report is signed
+    from reporter.render.signing import SigningSetup
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +246,8 @@ def audit_signing_setup(cfg: Config | None) -> SigningSetup | None:
     """The ``[audit]`` section as a ``SigningSetup`` for the pdfa renderer; None: leave it unsigned."""
     if cfg is None or not cfg.audit.signs:
         return None
+    from reporter.render.signing import SignerFiles, SigningSetup  # pyHanko: only for a signed report
+
     audit = cfg.audit
     files = SignerFiles(key_file=audit.sign_key_file, cert_file=audit.sign_cert_file,
                         chain_files=tuple(audit.sign_chain_files), pkcs12_file=audit.sign_pkcs12_file,
