@@ -125,6 +125,20 @@ class ReportOutput:
     context: ReportContext
 
 
+def previous_findings_in(out_dir: Path, *, warn: bool = True) -> list[Finding] | None:
+    """The previous report's findings in ``out_dir`` (None: none there, or unreadable; said in
+    the log when ``warn``)."""
+    path = out_dir / "findings.json"
+    if not path.exists():
+        return None
+    try:
+        return load_findings(path)
+    except SnapshotFormatError as exc:
+        if warn:
+            log.warning("ignoring previous findings: %s", exc)
+        return None
+
+
 def resolve_formats(formats: str | Iterable[str] | None, cfg: Config | None) -> list[Format]:
     """The formats to write: as asked, else the config's, else the default; ``json`` always
     (findings.json is written by every report run). Raises UsageError for an unknown or empty
@@ -206,11 +220,8 @@ def report(
             snap, sources = load_sources(paths, max_bytes=max_bytes)
     snapshot_sha = sources[0].sha256 if len(sources) == 1 else None
     out = Path(out_dir)
-    if previous_findings is None and (out / "findings.json").exists():
-        try:
-            previous_findings = load_findings(out / "findings.json")
-        except SnapshotFormatError as exc:
-            log.warning("ignoring previous findings: %s", exc)
+    if previous_findings is None:
+        previous_findings = previous_findings_in(out)
     if history is None and history_error is None and cfg is not None and cfg.history is not None:
         try:
             history = history_for_report(cfg, snap)

@@ -19,13 +19,12 @@ from pathlib import Path
 
 from reporter.config import Config
 from reporter.core import snapshot_io
-from reporter.core.findings import Finding
 from reporter.core.formats import Format
 from reporter.core.model import Snapshot
 from reporter.errors import SnapshotFormatError, UsageError
 from reporter.pipeline.background import Background
 from reporter.pipeline.locks import FileLock
-from reporter.pipeline.report import load_findings, report
+from reporter.pipeline.report import previous_findings_in, report
 from reporter.render.base import SourceFile, sha256_file
 
 log = logging.getLogger(__name__)
@@ -70,22 +69,11 @@ def _load_previous(path: Path | None) -> Snapshot | None:
         return None
 
 
-def _load_previous_findings(out_dir: Path) -> list[Finding] | None:
-    """The previous run's findings, as ``report`` would read them (None: none, or unreadable)."""
-    path = out_dir / "findings.json"
-    if not path.exists():
-        return None
-    try:
-        return load_findings(path)
-    except SnapshotFormatError:
-        return None  # report() reads it again and says why it ignores it
-
-
-def _keep(cfg: Config, snap: Snapshot, path: Path, record: Callable[..., int],
-          failures: tuple[type[BaseException], ...], failure_text: Callable[[Config, BaseException], str],
-          ) -> tuple[SourceFile, str | None]:
+def _keep(cfg: Config, snap: Snapshot, path: Path) -> tuple[SourceFile, str | None]:
     """Save the snapshot (atomically), prune the old ones, record the history: the snapshot
     file's name and SHA-256 (as the report names it), and why history failed (None: it did not)."""
+    from reporter.history import HISTORY_FAILURES, history_failure, record_snapshot
+
     snapshot_io.save(snap, path)
     source = SourceFile(name=path.name, sha256=sha256_file(path))
     if not cfg.output.keep_snapshots:
@@ -93,9 +81,9 @@ def _keep(cfg: Config, snap: Snapshot, path: Path, record: Callable[..., int],
         for old in snapshot_files(path.parent.parent)[:-2]:
             old.unlink(missing_ok=True)
     try:
-        record(cfg, snap, source="collect")
-    except failures as exc:  # the snapshot is saved: report and email without history, then say so
-        error = failure_text(cfg, exc)
+        record_snapshot(cfg, snap, source="collect")
+    except HISTORY_FAILURES as exc:  # the snapshot is saved: report and email without history, then say so
+        error = history_failure(cfg, exc)
         log.warning("history not recorded: %s", error)
         return source, error
     return source, None
@@ -119,8 +107,6 @@ def run_once(cfg: Config, *, insecure: bool = False, collect: Callable[..., Snap
                          "section (sender, recipients)")
     from reporter.collect import collect as collect_inventory  # pyVmomi loads only for a real run
     from reporter.deliver.email import deliver
-    from reporter.history import HISTORY_FAILURES, history_failure, record_snapshot
-
     out_dir = Path(cfg.output.dir)
     guard = FileLock(out_dir / JOB_LOCK, f"a vcreport run for {out_dir}") if lock else None
     if guard:
@@ -140,11 +126,11 @@ def run_once(cfg: Config, *, insecure: bool = False, collect: Callable[..., Snap
         # A previous snapshot that this save prunes (only when the clock went back) is read after it,
         # i.e. not at all, as before.
         pruned = not cfg.output.keep_snapshots and previous_path in sorted({*kept, snap_path})[:-2]
-        keeping = Background(lambda: _keep(cfg, snap, snap_path, record_snapshot, HISTORY_FAILURES, history_failure),
-                             name="vcreport-save-snapshot")
+        keeping = Background(lambda: _keep(cfg, snap, snap_path), name="vcreport-save-snapshot")
         try:
             previous = None if pruned else _load_previous(previous_path)
-            previous_findings = _load_previous_findings(out_dir)
+            # Unreadable: None here, and report() reads it again and says why it ignores it.
+            previous_findings = previous_findings_in(out_dir, warn=False)
         except BaseException:
             keeping.wait()  # Ctrl-C: the save finishes (or removes its temporary file) before the exit
             raise
