@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from reporter.core import snapshot_io  # noqa: E402
 from reporter.core.model import Snapshot  # noqa: E402
+from reporter.domain.software import VIBS_BEFORE_65  # noqa: E402
 
 COLLECTED_AT = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 GB = 1024**3
@@ -625,7 +626,7 @@ def _software(vc01: Builder, vc02: Builder) -> None:
     """Upgrade readiness: the 5.x and 6.0 hosts cannot list their VIBs (before 6.5) but their
     loaded vmklinux modules block 7.0/8.0; the HPE 8.0 hosts carry PartnerSupported agent VIBs;
     one VDI host runs a community driver; the host that does not respond is unknown."""
-    from_65 = "installed VIBs not listed: the vSphere API lists them from ESXi 6.5 on"
+    from_65 = VIBS_BEFORE_65  # what the collector records for these hosts
     for i in range(11, 17):
         vc01.vc["hosts"][f"host-{i}"]["software"] = {
             "acceptance_level": "partner", "image_profile_name": "HP-ESXi-5.0.0-Update1-iso-5.0.12",

@@ -49,6 +49,7 @@ from reporter.core.model_hostconfig import (
     TeamingPolicy,
     VmkernelAdapter,
 )
+from reporter.domain.software import VIBS_BEFORE_65
 
 log = logging.getLogger(__name__)
 vim: Any = _vim  # pyVmomi's managed-object constructors are untyped
@@ -60,9 +61,6 @@ HOST_CONFIG_PATHS = [
 DVS_PATHS = ["name", "uuid", "config"]
 DVPG_PATHS = ["name", "config", "vm"]
 NETWORK_PATHS = ["name"]
-# The reason recorded when a host (ESXi before 6.5, or its vCenter) does not implement
-# fetchSoftwarePackages; SW-003 recognises it by the words "from ESXi 6.5 on".
-VIBS_NEED_65 = "installed VIBs not listed: the vSphere API lists them from ESXi 6.5 on"
 VM_NETWORK_PATH = "network"  # read with the VMs (``vcenter``): which networks each VM has a NIC on
 
 # The read-only software methods (vSphere API wsdl names), deliberately allowed.
@@ -289,7 +287,7 @@ def host_software(stub: Any, props: Props, vc: VCenterConfig) -> HostSoftware:
             method = _current_image_method(out)
             if method == "fetchSoftwarePackages" and isinstance(exc, (vmodl.fault.MethodNotFound,
                                                                       vmodl.fault.NotSupported)):
-                reasons.append(VIBS_NEED_65)  # the method is new in vSphere API 6.5
+                reasons.append(VIBS_BEFORE_65)  # the method is new in vSphere API 6.5
             else:
                 reasons.append(_fault_reason(exc, vc, method))
     modules = props.get("configManager.kernelModuleSystem")

@@ -37,6 +37,9 @@ from reporter.domain.datafiles import DataRow, parse_rows, read_packaged, regex
 from reporter.domain.versions import padded, parse_version
 
 DEFAULT_TARGET = "8.0"
+# The reason the collector records when a host (ESXi before 6.5, or its vCenter) has no
+# fetchSoftwarePackages; SW-003 recognises it and says what to do instead.
+VIBS_BEFORE_65 = "installed VIBs not listed: the vSphere API lists them from ESXi 6.5 on"
 TARGETS = ("7.0", "8.0")
 
 # --------------------------------------------------------------------------- acceptance levels

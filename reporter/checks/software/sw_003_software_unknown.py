@@ -10,6 +10,7 @@ from reporter.checks.grouping import GroupKey, Risk
 from reporter.checks.software import FAMILY
 from reporter.checks.software.common import METHOD, hosts
 from reporter.core.findings import Finding, Severity
+from reporter.domain.software import VIBS_BEFORE_65
 
 # What each privilege reveals (the vSphere API reference names it per method): the Read-only role
 # has System.Read only, so it reads the acceptance level and image profile but not the VIBs or
@@ -64,32 +65,33 @@ def run(ctx: CheckContext) -> Outcome:
     return out
 
 
-def _remedies(reason: str) -> list[str]:
-    """What to do about this host's reason: the privileges it names, or the host's state."""
-    needed = list(dict.fromkeys(NEEDS.findall(reason)))
-    if needed:
-        grants = "; ".join(f"{PRIVILEGES[p][0]} ({p}) {PRIVILEGES[p][1]}" if p in PRIVILEGES else p for p in needed)
-        return [f"Grant the collector's role, at the vCenter root with \"Propagate to children\": {grants}. "
-                "The collector calls only read methods with them."]
-    if "from ESXi 6.5 on" in reason:
-        return ["ESXi before 6.5 does not list its VIBs through the vSphere API: upgrade readiness is judged from "
-                "the loaded kernel modules and the CPU. Before upgrading, list the VIBs on the host "
-                "(esxcli software vib list) and check them against the target release."]
-    if reason.startswith("host is "):
-        return ["Reconnect the host to vCenter, then collect again."]
-    return ["The host or vCenter did not answer these calls; the parts that were read are used and the rest is "
-            "shown as unknown. Collect again after the host's next update, or check the host's management agents."]
-
-
 def _cause(reason: str) -> tuple[str, str]:
-    """(group key, title) of a reason: findings with one fix share a group."""
+    """(group key, title) of a reason: findings with one cause share a group and a fix."""
     if NEEDS.search(reason):
         return "privilege", "Host software not readable with the collector's role"
-    if "from ESXi 6.5 on" in reason:
+    if VIBS_BEFORE_65 in reason:
         return "before-6.5", "Installed VIBs not listed before ESXi 6.5"
     if reason.startswith("host is "):
         return "not-connected", "Host software not readable: host not connected"
     return "other", "Host software could not be read"
+
+
+def _remedies(reason: str) -> list[str]:
+    """What to do about this host's reason: the privileges it names, or the host's state."""
+    cause, _title = _cause(reason)
+    if cause == "privilege":
+        grants = "; ".join(f"{PRIVILEGES[p][0]} ({p}) {PRIVILEGES[p][1]}" if p in PRIVILEGES else p
+                           for p in dict.fromkeys(NEEDS.findall(reason)))
+        return [f"Grant the collector's role, at the vCenter root with \"Propagate to children\": {grants}. "
+                "The collector calls only read methods with them."]
+    if cause == "before-6.5":
+        return ["ESXi before 6.5 does not list its VIBs through the vSphere API: upgrade readiness is judged from "
+                "the loaded kernel modules and the CPU. Before upgrading, list the VIBs on the host "
+                "(esxcli software vib list) and check them against the target release."]
+    if cause == "not-connected":
+        return ["Reconnect the host to vCenter, then collect again."]
+    return ["The host or vCenter did not answer these calls; the parts that were read are used and the rest is "
+            "shown as unknown. Collect again after the host's next update, or check the host's management agents."]
 
 
 def group_of(f: Finding) -> GroupKey:
