@@ -4,9 +4,11 @@ A 10,000-VM snapshot is a few million small objects. CPython's automatic full co
 traverse every live object each time, so while the snapshot is built (loading a file) or
 walked (the checks) they cost more than the work itself: loading took ~4× and the checks
 ~1.5× longer with them. Those stages create no reference cycles worth collecting (plain
-data, freed by reference counting), so automatic collection is paused for them. Renderers
-(WeasyPrint builds cyclic box trees) run with it on, with the snapshot and check results
-frozen out of its scans.
+data, freed by reference counting), so automatic collection is paused for them. The report
+renderers run with the snapshot and check results frozen out of the collector's scans; the XLSX
+writer pauses it too (its cells are acyclic), and the PDF renderer pauses it while WeasyPrint
+works and collects its cyclic box trees once at the end (the passes in between freed next to
+nothing).
 """
 
 from __future__ import annotations
