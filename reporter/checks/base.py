@@ -70,7 +70,9 @@ class CheckContext:
     snapshot: Snapshot
     settings: Settings = field(default_factory=Settings)
     history: VramHistory | None = None  # vRAM history (12-month figures), None when no history
-    previous: Snapshot | None = None  # the previous run's snapshot, for trends
+    # The previous run's snapshot, for snapshot growth; `vcreport run` gives it with only the VMs
+    # that had VM snapshots (reporter.core.snapshot_io.load): nothing else may be read from its VMs.
+    previous: Snapshot | None = None
     # The per-pool licensing verdict, computed once by the pipeline (reporter.pipeline.report) and
     # read by the LIC checks and tables; None: the licensing checks compute it once via memo.
     licensing: LicensingVerdicts | None = None

@@ -129,6 +129,7 @@ class IncrementalCollector(VCenterCollector):
         self.stats = SampleStats()
 
     def _read_vms(self, session: Session) -> None:
+        self._vms_request_sent()  # the other stages start now (``VCenterCollector.run``)
         self.progress.start(self.vc.name, "virtual machines")
         vms_props = self._vm_values(session)
         self._wait_for("hosts")  # the hosts' clusters: read beside this stage (vcenter.VCenterCollector.run)
@@ -156,15 +157,18 @@ class IncrementalCollector(VCenterCollector):
         st = self.state
         if st is None:
             return self._full(session, FIRST)
-        if st.si is not None and st.si is not session.si:
+        si = session.si  # before the content: a renewal in between shows as a changed si below
+        if st.si is not None and st.si is not si:
             return self._full(session, SESSION_EXPIRED)  # logged in again: the old filter died with its session
-        st.si = session.si
+        st.si = si
         content = session.content
         try:
             # The filter still there? (a filter vCenter discarded just reports nothing)
             retrieve_one(content, _PC.Filter(st.filter_moid, content.propertyCollector._stub), ["partialUpdates"])
         except vmodl.fault.ManagedObjectNotFound:
-            return self._full(session, FILTER_GONE)
+            # Another stage may have logged in again meanwhile (the resumed session had expired):
+            # then the filter is gone with the old session.
+            return self._full(session, SESSION_EXPIRED if session.si is not si else FILTER_GONE)
         try:
             self.state = self._apply_updates(session, st, st.version)
         except vmodl.query.InvalidCollectorVersion:

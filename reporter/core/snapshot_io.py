@@ -117,12 +117,24 @@ def save(snapshot: Snapshot, path: str | Path) -> Path:
     return atomic_write_chunks(path, pieces)
 
 
-def loads(data: bytes, source: str = "<bytes>") -> Snapshot:
+def loads(data: bytes, source: str = "<bytes>", *, only_vms_with_snapshots: bool = False) -> Snapshot:
     with paused_gc():  # millions of acyclic objects: see reporter.core.gcpolicy
-        return _loads(data, source)
+        return _loads(data, source, only_vms_with_snapshots)
 
 
-def _loads(data: bytes, source: str) -> Snapshot:
+def _drop_vms_without_snapshots(raw: dict[str, Any]) -> None:
+    """Leave out, before validation, every VM whose snapshot list is empty (or absent). What
+    is not the expected shape is left as it is, for validation to report."""
+    vcenters = raw.get("vcenters")
+    if not isinstance(vcenters, dict):
+        return
+    for vc in vcenters.values():
+        vms = vc.get("vms") if isinstance(vc, dict) else None
+        if isinstance(vms, dict):
+            vc["vms"] = {m: vm for m, vm in vms.items() if not isinstance(vm, dict) or vm.get("snapshots")}
+
+
+def _loads(data: bytes, source: str, only_vms_with_snapshots: bool = False) -> Snapshot:
     try:
         raw = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -141,6 +153,8 @@ def _loads(data: bytes, source: str) -> Snapshot:
         )
     if version < 1:
         raise SnapshotFormatError(f"{source}: unknown snapshot schema version {version}")
+    if only_vms_with_snapshots:
+        _drop_vms_without_snapshots(raw)
     try:
         snapshot = Snapshot.model_validate(raw)
         share_fields_sets(snapshot)  # ~a quarter of a loaded snapshot's memory: reporter.core.model
@@ -172,7 +186,15 @@ def _gunzip(data: bytes, p: Path, limit: int) -> bytes:
     return out
 
 
-def load(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Snapshot:
+def load(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, only_vms_with_snapshots: bool = False) -> Snapshot:
+    """The snapshot in the file at ``path`` (SnapshotFormatError: why it cannot be read).
+
+    ``only_vms_with_snapshots=True``: only the VMs that had VM snapshots are validated and kept
+    (hosts, datastores and the rest whole). That is all the previous run's snapshot is read for
+    (snapshot growth, ``domain.vm_snapshots.previous_sizes``, which answers the same for a VM
+    without snapshots as for one that is absent), at a fraction of the cost: at 10,000 VMs the
+    validation of every VM is most of a load's ~1.3 s.
+    """
     p = Path(path)
     if p.is_dir():
         raise SnapshotFormatError(f"{p}: is a directory, not a snapshot file")
@@ -188,4 +210,4 @@ def load(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Snapshot:
         raise SnapshotFormatError(f"{p}: cannot read snapshot: {exc.strerror}") from None
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(data, p, max_bytes)
-    return loads(data, str(p))
+    return loads(data, str(p), only_vms_with_snapshots=only_vms_with_snapshots)

@@ -33,14 +33,16 @@ from reporter.core.fsutil import make_dirs
 from reporter.core.gcpolicy import frozen_heap, paused_gc
 from reporter.core.model import Snapshot
 from reporter.errors import RenderError, SnapshotFormatError, UsageError
-from reporter.history import HISTORY_FAILURES, VramHistory, history_failure, load_for_report
 from reporter.pipeline import parallel
 from reporter.pipeline.progress import StageProgress
 from reporter.pipeline.staging import make_staging, remove_stale
 from reporter.pipeline.unread import unread_scope
 from reporter.render.base import Delta, ReportContext, SourceFile, get_renderer
 
-if TYPE_CHECKING:  # pyHanko (~0.5 s to import) loads only when a report is signed
+if TYPE_CHECKING:
+    # History (pandas, SQLAlchemy: ~1 s to import) loads only when [history] is configured;
+    # pyHanko (~0.5 s) only when a report is signed.
+    from reporter.history import VramHistory
     from reporter.render.signing import SigningSetup
 
 log = logging.getLogger(__name__)
@@ -223,6 +225,8 @@ def report(
     if previous_findings is None:
         previous_findings = previous_findings_in(out)
     if history is None and history_error is None and cfg is not None and cfg.history is not None:
+        from reporter.history import HISTORY_FAILURES, history_failure
+
         try:
             history = history_for_report(cfg, snap)
         except HISTORY_FAILURES as exc:
@@ -336,4 +340,6 @@ def _cannot_write(out: Path, exc: OSError) -> RenderError:
 
 def history_for_report(cfg: Config, snap: Snapshot) -> VramHistory:
     """History data for checks and charts."""
+    from reporter.history import load_for_report
+
     return load_for_report(cfg, snap)

@@ -60,10 +60,12 @@ def snapshot_name(snap: Snapshot) -> str:
 
 
 def _load_previous(path: Path | None) -> Snapshot | None:
+    """The previous run's snapshot as the checks compare with it: for snapshot growth, so with
+    only its VMs that had VM snapshots (``snapshot_io.load``)."""
     if path is None:
         return None
     try:
-        return snapshot_io.load(path)
+        return snapshot_io.load(path, only_vms_with_snapshots=True)
     except SnapshotFormatError as exc:
         log.warning("previous snapshot ignored (no trends this run): %s", exc)
         return None

@@ -19,11 +19,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reporter.checks.tables import Table
 from reporter.domain.licensing.verdict import LicensingVerdicts
-from reporter.history import VramHistory
+
+if TYPE_CHECKING:  # pandas and SQLAlchemy load only when there is history to read
+    from reporter.history import VramHistory
 
 SEVERITY_COLOURS = {
     "critical": "#6a1b9a",

@@ -31,7 +31,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -41,7 +41,9 @@ from reporter.domain.licensing import Analysis, LicensingOptions, Pool, analyze
 from reporter.domain.licensing.rules import load_rules
 from reporter.domain.licensing.verdict import LicensingVerdicts, PoolVerdict, Verdict, evaluate, evaluate_pool
 from reporter.errors import ConfigError
-from reporter.history import VramHistory
+
+if TYPE_CHECKING:  # pandas and SQLAlchemy load only when there is history to read
+    from reporter.history import VramHistory
 
 
 class AddVms(BaseModel):

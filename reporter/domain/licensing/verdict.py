@@ -221,14 +221,16 @@ def _today_high_water(pool: Pool, ph: Any) -> float:
     return pool.used_gb if recorded is None else max(float(recorded), pool.used_gb)
 
 
+NO_HISTORY = ("No vRAM history: the 12-month average is unknown, so no verdict "
+              "(record samples with a [history] section or import past readings).")
+
+
 def evaluate_pool(pool: Pool, history: Any, *, as_of: date, horizon_days: int = 90,
                   headroom_warn_pct: float = 10.0, history_id: str | None = None,
                   today_high_water_gb: float | None = None) -> PoolVerdict:
     """The verdict of one pool. ``history_id`` reads another pool's history (a plan that switches
     the pool's edition keeps its past); ``today_high_water_gb`` overrides today's high-water (a
     plan scenario: the changed use from today on)."""
-    import numpy as np
-    import pandas as pd
     hid = history_id or pool.id
     ph = history.pool(hid) if history is not None and hasattr(history, "pool") else None
     hw = round(_today_high_water(pool, ph) if today_high_water_gb is None else today_high_water_gb, 4)
@@ -246,11 +248,13 @@ def evaluate_pool(pool: Pool, history: Any, *, as_of: date, horizon_days: int = 
     if ent is None:
         return PoolVerdict(verdict=Verdict.not_evaluated, why="Unlimited vRAM (vSphere Desktop): no vRAM limit to check.",
                            **{**base, **empty, "cpu_licenses_to_add_to_hold_today": None})
+    if history is None or not hasattr(history, "series"):  # no history: said without loading pandas (~0.6 s)
+        return PoolVerdict(verdict=Verdict.not_evaluated, **base, **empty, why=NO_HISTORY)
+    import numpy as np
+    import pandas as pd
     daily = _daily_series(history, hid, as_of, hw)
     if daily.empty:
-        return PoolVerdict(verdict=Verdict.not_evaluated, **base, **empty,
-                           why="No vRAM history: the 12-month average is unknown, so no verdict "
-                               "(record samples with a [history] section or import past readings).")
+        return PoolVerdict(verdict=Verdict.not_evaluated, **base, **empty, why=NO_HISTORY)
     steady = _rolling(daily, np.full(PROJECTION_DAYS, hw), as_of)
     window = daily[daily.index > pd.Timestamp(as_of - timedelta(days=WINDOW_DAYS))]
     avg = round(float(window.mean()), 4)
