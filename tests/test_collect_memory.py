@@ -233,3 +233,20 @@ def test_a_report_without_history_loads_neither_pandas_nor_sqlalchemy(tmp_path: 
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "['pandas', 'sqlalchemy', 'numpy']"
+
+
+def test_prepare_renderers_loads_ahead_what_the_formats_need() -> None:
+    """`vcreport run` prepares the renderers while it collects: WeasyPrint imported and the
+    templates compiled with everything they include; nothing for a format that needs nothing; an
+    unknown format is left for the report to refuse in its own words."""
+    probe = ("import sys\nfrom reporter.render.base import prepare_renderers\n"
+             "from reporter.render.templating import environment\n"
+             "prepare_renderers(sys.argv[1].split(','))\n"
+             "print('weasyprint' in sys.modules, sorted(k[1] for k in environment().cache.keys()))\n")
+    out = subprocess.run([sys.executable, "-c", probe, "csv,json,nope"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False []"
+    out = subprocess.run([sys.executable, "-c", probe, "pdf,html"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ("True ['_charts.html.j2', '_licensing_summary.html.j2', '_macros.html.j2', "
+                                  "'_pdf.html.j2', '_print.css', '_report.css', 'report.html.j2', 'report_pdf.html.j2']")

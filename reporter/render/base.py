@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +26,8 @@ from reporter.core.findings import Finding
 from reporter.core.masking import mask_obj, mask_rows, mask_text
 from reporter.core.model import Snapshot
 from reporter.errors import RenderError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # types only: the CLI imports this package, and these pull in pandas, SQLAlchemy, pyHanko
     from reporter.domain.licensing.verdict import LicensingVerdicts
@@ -136,6 +140,12 @@ class Renderer(abc.ABC):
     def render(self, ctx: ReportContext, out_dir: Path) -> list[Path]:
         """Write this format's files into out_dir (atomically) and return their paths."""
 
+    @classmethod
+    def prepare(cls) -> None:
+        """Load ahead what ``render`` will need (libraries, templates); see ``prepare_renderers``.
+        Nothing by default: most formats need nothing that is slow to load."""
+        return None
+
 
 _RENDERERS: dict[str, type[Renderer]] = {}
 
@@ -185,6 +195,20 @@ def _load_plugin(name: str) -> None:
             raise
     if name not in _RENDERERS:
         _load_plugins()
+
+
+def prepare_renderers(formats: Iterable[str]) -> None:
+    """Import and compile what the renderers of ``formats`` need, so that the report does not
+    wait for it: ``vcreport run`` does this in a thread while the collection waits on vCenter.
+    Whatever fails here is left for the rendering itself to report, in its own words."""
+    for name in formats:
+        try:
+            _load_plugin(name)
+            cls = _RENDERERS.get(name)
+            if cls is not None:
+                cls.prepare()
+        except Exception as exc:
+            log.debug("could not prepare the %s renderer ahead: %s", name, exc)
 
 
 def get_renderer(name: str) -> Renderer:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from reporter.core.fsutil import atomic_write_text
 from reporter.render.base import Renderer, ReportContext, register
-from reporter.render.templating import render_template
+from reporter.render.templating import precompile, render_template
 from reporter.render.view import build_view
 
 # Per-check and per-table row caps for the page; everything is in report.xlsx / findings.json.
@@ -26,3 +26,7 @@ class HtmlRenderer(Renderer):
 
     def render(self, ctx: ReportContext, out_dir: Path) -> list[Path]:
         return [atomic_write_text(out_dir / "report.html", render_html(ctx))]
+
+    @classmethod
+    def prepare(cls) -> None:
+        precompile("report.html.j2")

@@ -22,7 +22,7 @@ from reporter.core.fsutil import atomic_write_bytes
 from reporter.errors import RenderError, VerificationFailed
 from reporter.render.base import Renderer, ReportContext, register
 from reporter.render.html import render_html
-from reporter.render.pdf import html_to_pdf
+from reporter.render.pdf import html_to_pdf, prepare_pdf
 from reporter.render.sheets import findings_json, inventory_sheets, sheet_csv
 
 FILENAME = "audit-evidence.pdf"
@@ -56,6 +56,10 @@ def evidence_files(ctx: ReportContext) -> list[EvidenceFile]:
 @register
 class PdfaRenderer(Renderer):
     format = "pdfa"
+
+    @classmethod
+    def prepare(cls) -> None:
+        prepare_pdf("audit.html.j2")
 
     def render(self, ctx: ReportContext, out_dir: Path) -> list[Path]:
         try:

@@ -12,7 +12,7 @@ import math
 from datetime import UTC, date, datetime
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, meta, select_autoescape
 from markupsafe import Markup, escape
 
 from reporter.render.evidence import flat
@@ -52,6 +52,22 @@ def environment() -> Environment:
     env.globals["evidence_items"] = evidence_items
     env.globals["licensing_lines"] = licensing_lines
     return env
+
+
+def precompile(name: str) -> None:
+    """Compile the template ``name`` and every template it includes or imports, now (Jinja
+    compiles an included template the first time a render reaches it; the report macros take
+    ~0.15 s): the renderers' ``prepare``."""
+    env = environment()
+    pending, seen = [name], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        env.get_template(current)
+        source, _, _ = env.loader.get_source(env, current)  # type: ignore[union-attr]  # set above
+        pending.extend(t for t in meta.find_referenced_templates(env.parse(source)) if t)
 
 
 def _bdi(text: str, title: str | None = None) -> Markup:
