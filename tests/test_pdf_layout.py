@@ -256,3 +256,15 @@ def test_sample_pdf_opens_with_the_executive_summary_and_the_standard_edition_fi
     assert "Contents" not in first and second.split(" Contents ")[0].startswith("vc01, vc02 Collected")
     if request.node.callspec.params["sample_pdf"] is None:  # the default edition: standard
         assert pages <= 30
+
+
+def test_sample_pdf_prints_no_text_smaller_than_5_5_pt(sample_pdf: tuple[Path, str]) -> None:
+    """Paper is read at arm's length: the smallest text (chart axes, legends, notes) stays at
+    5.5 pt or more. The vRAM charts' axes printed at 2.9-4.2 pt when drawn at the screen's size."""
+    path, _html = sample_pdf
+    with pdfplumber.open(path) as pdf:
+        small = [(n, c["text"], round(c["size"], 1)) for n, page in enumerate(pdf.pages, 1)
+                 for c in page.chars if c["size"] < 5.5 and c["text"].strip()]
+        charts = sum(1 for page in pdf.pages if "vRAM use vs entitlement" in (page.extract_text() or ""))
+    assert charts >= 1  # the sample's vRAM charts are in this edition
+    assert small == [], f"{len(small)} characters under 5.5 pt, first: {small[:10]}"

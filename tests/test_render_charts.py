@@ -65,6 +65,22 @@ def test_vram_chart_per_pool_with_entitlement_and_gaps():
     assert [t.label for t in c.y_ticks] == ["0", "500", "1,000", "1,500", "2,000"]
 
 
+def test_vram_chart_for_paper_is_drawn_smaller_with_fewer_month_labels():
+    """Two charts share a printed line: drawn 320 units wide, their 11-unit text prints at ~6 pt
+    (at the screen's 640 it printed at 3-4 pt); the month labels keep ~44 units apart."""
+    from reporter.render.charts import PAGED_VRAM_CHART
+
+    [screen] = vram_charts(_history(), _verdicts(_history()))
+    [paper] = vram_charts(_history(), _verdicts(_history()), size=PAGED_VRAM_CHART)
+    assert (screen.width, screen.height, paper.width, paper.height) == (640, 240, 320, 140)
+    assert paper.plot_width == 320 - 64 - 12 and paper.plot_height == 140 - 12 - 40
+    assert len(screen.x_ticks) == 12 and len(paper.x_ticks) == 4  # 12 months: every month, every third
+    gaps = [b.pos - a.pos for a, b in zip(paper.x_ticks, paper.x_ticks[1:], strict=False)]
+    assert min(gaps) >= 44
+    assert [t.label for t in paper.y_ticks] == [t.label for t in screen.y_ticks]
+    assert [s.name for s in paper.series] == [s.name for s in screen.series]
+
+
 def test_no_history_no_chart():
     assert vram_charts(None) == []
 

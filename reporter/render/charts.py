@@ -247,7 +247,7 @@ def line_chart(title: str, start: date, end: date, series: list[tuple[str, str, 
     while d <= end:
         months.append(d)
         d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-    every = max(1, math.ceil(len(months) / 12))
+    every = max(1, math.ceil(len(months) / max(4, min(12, pw // 44))))  # month labels ~44 units apart at least
     x_ticks = [Tick(x(m), m.strftime("%b"), str(m.year) if (m.month == 1 or i == 0) else "")
                for i, m in enumerate(months) if i % every == 0]
     return LineChart(title, out_series, width, height, left, top, pw, ph, x_ticks, y_ticks, unit, note)
@@ -259,10 +259,16 @@ PROJECTION_COLOUR = "#2e7d32"
 TODAY_COLOUR = "#6a1b9a"
 
 
-def vram_charts(history: VramHistory | None, licensing: LicensingVerdicts | None = None) -> list[LineChart]:
+# The paged editions print two vRAM charts side by side, ~95 mm each: drawn 400 units wide, their
+# 11-unit text prints at ~7 pt (at the screen's 640 it printed at ~4 pt).
+PAGED_VRAM_CHART = (320, 140)
+
+
+def vram_charts(history: VramHistory | None, licensing: LicensingVerdicts | None = None, *,
+                size: tuple[int, int] = (640, 240)) -> list[LineChart]:
     """Per vRAM pool: daily high-water, entitlement (step), the rolling 12-month average as it was on
     each day, and, from the pool's verdict, the average projected to the crossing date (dashed) at
-    today's high-water (dotted)."""
+    today's high-water (dotted). ``size``: the drawing's width and height in SVG units."""
     daily = getattr(history, "daily", None)
     pools = getattr(history, "pools", None)
     as_of = getattr(history, "as_of", None)
@@ -305,7 +311,8 @@ def vram_charts(history: VramHistory | None, licensing: LicensingVerdicts | None
         missing = getattr(ph, "missing_days", 0)
         if missing:
             note += f"; {missing} day(s) without a sample (gaps in the line)"
-        chart = line_chart(f"vRAM use vs entitlement — {pool_id}", start, end, series, note=note)
+        chart = line_chart(f"vRAM use vs entitlement — {pool_id}", start, end, series, note=note,
+                           width=size[0], height=size[1])
         if chart:
             charts.append(chart)
     return charts
@@ -330,5 +337,5 @@ def _num(v: Any) -> float | None:
     return None if math.isnan(f) else f
 
 
-__all__ = ["Bar", "BarChart", "Chart", "LineChart", "Series", "Tick", "bar_chart", "line_chart", "severity_chart",
+__all__ = ["PAGED_VRAM_CHART", "Bar", "BarChart", "Chart", "LineChart", "Series", "Tick", "bar_chart", "line_chart", "severity_chart",
            "table_chart", "vram_charts"]

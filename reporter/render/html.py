@@ -17,7 +17,8 @@ TABLE_LIMIT = 500
 def render_html(ctx: ReportContext, template: str = "report.html.j2", *, limit: int = FINDINGS_LIMIT,
                 table_limit: int = TABLE_LIMIT, paged: bool = False, **extra: object) -> str:
     """``paged``: the paginated editions (no interactive elements, everything expanded)."""
-    return render_template(template, r=build_view(ctx), limit=limit, table_limit=table_limit, paged=paged, **extra)
+    return render_template(template, r=build_view(ctx, paged=paged), limit=limit, table_limit=table_limit, paged=paged,
+                           **extra)
 
 
 @register

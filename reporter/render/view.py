@@ -22,7 +22,7 @@ from reporter.core.detail import Detail
 from reporter.core.findings import Finding, Severity, Status
 from reporter.core.model import CollectionError
 from reporter.render.base import ReportContext
-from reporter.render.charts import Chart, severity_chart, table_chart, vram_charts
+from reporter.render.charts import PAGED_VRAM_CHART, Chart, severity_chart, table_chart, vram_charts
 from reporter.render.evidence import EvidenceItem, Methodology, methodology
 from reporter.render.evidence import items as evidence_view
 from reporter.render.groups_view import GroupView, build_group
@@ -234,7 +234,8 @@ def _family_order(families: set[str]) -> list[str]:
     return known + sorted(families - set(declared))
 
 
-def build_view(ctx: ReportContext) -> ReportView:
+def build_view(ctx: ReportContext, *, paged: bool = False) -> ReportView:
+    """What the templates show; ``paged``: for the paginated editions (charts drawn for paper)."""
     delta = ctx.delta
     new_keys = {f.key for f in delta.new} if delta else set()
     limit = ctx.detail.object_limit
@@ -259,7 +260,7 @@ def build_view(ctx: ReportContext) -> ReportView:
         if t.in_summary:
             tables_by_family.setdefault(t.family, []).append(t)
 
-    vram: list[Chart] = list(vram_charts(ctx.history, ctx.licensing))
+    vram: list[Chart] = list(vram_charts(ctx.history, ctx.licensing, size=PAGED_VRAM_CHART if paged else (640, 240)))
     families: list[FamilyView] = []
     for fam in _family_order(set(by_family) | set(tables_by_family) | ({"licensing"} if vram else set())):
         tables = tables_by_family.get(fam, [])
