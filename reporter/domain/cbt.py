@@ -31,7 +31,7 @@ from typing import Any
 from reporter.core.findings import Severity
 from reporter.core.model import VM, Disk, Host
 from reporter.domain.lifecycle import AdvisoryRow
-from reporter.domain.versions import release_line
+from reporter.domain.versions import build_number, release_line
 
 ACTIVE = "active"
 PENDING = "pending"
@@ -266,13 +266,6 @@ def advisory_row(defect: CbtDefect, release: AffectedRelease) -> AdvisoryRow:
     )
 
 
-def build_number(host: Host) -> int | None:
-    try:
-        return int(host.build) if host.build else None
-    except ValueError:
-        return None
-
-
 @dataclass(frozen=True)
 class HostDefect:
     defect: CbtDefect
@@ -307,7 +300,7 @@ _matches_of: list[object] = [None]
 
 def _host_defects(host: Host, defects: Iterable[CbtDefect]) -> list[HostDefect]:
     out = []
-    build = build_number(host)
+    build = build_number(host.build)
     line = release_line(host.version)
     for d in defects:
         for rel in d.affected:
@@ -324,5 +317,5 @@ def _host_defects(host: Host, defects: Iterable[CbtDefect]) -> list[HostDefect]:
 def unknown_build_hosts(hosts: Iterable[Host], defects: Iterable[CbtDefect] | None = None) -> list[Host]:
     """Hosts on an affected release line whose build number could not be read."""
     rows = list(defects if defects is not None else load_defects())
-    return [h for h in hosts if build_number(h) is None and any(
+    return [h for h in hosts if build_number(h.build) is None and any(
         r.fixed_build is not None and _version_matches(h.version, r.version) for d in rows for r in d.affected)]
