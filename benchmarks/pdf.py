@@ -1,6 +1,6 @@
 """Benchmark report.pdf: this tree against an earlier checkout, interleaved (not a test).
 
-    python benchmarks/pdf.py [--vms 10000] [--full-vms 2000] [--before-src DIR] [--repeat 2] [--record]
+    python benchmarks/pdf.py [--vms 10000] [--full-vms 2000] [--before-src DIR] [--repeat 2] [--forked] [--record]
 
 Cases: the bundled sample and the synthetic ``--vms`` snapshot (benchmarks/report.py makes it)
 in the standard edition, and a synthetic ``--full-vms`` snapshot in the full edition (0: none).
@@ -10,6 +10,10 @@ WeasyPrint (layout + drawing + writing) apart, the pages and the process's peak 
 ``--before-src`` every case runs for both trees, alternating, and the two PDFs of a case are
 compared page by page: same number of pages and the same text on each (pdfplumber), so a
 speed-up that changed what the reader sees shows up here.
+
+``--forked`` renders in a child forked after the checks, as `vcreport report` and `run` render the
+PDF on a machine with two or more cores (reporter.pipeline.parallel): CPU and peak RSS are then
+the child's, which ends without tearing its objects down.
 
 ``--record`` puts the table at the top of benchmarks/RESULTS.md (below its first line).
 """
@@ -24,12 +28,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+FORKED_ENV = "VCREPORT_BENCH_PDF_FORKED"  # set by --forked for the child processes
 
 
 def child(src: str, snapshot: str, detail: str, out_pdf: str) -> None:
@@ -49,17 +55,42 @@ def child(src: str, snapshot: str, detail: str, out_pdf: str) -> None:
                             snapshot_sha256=sha256_file(Path(snapshot)), detail=Detail(detail),
                             generated_at=GENERATED).masked()  # one clock: both trees print the same pages
     rss_before = peak_rss_mb()
-    with frozen_heap():  # as reporter.pipeline.report runs the renderers
+
+    def render() -> dict[str, Any]:
         cpu0, wall0 = time.process_time(), time.perf_counter()
         html = report_pdf_html(ctx)
         cpu1 = time.process_time()
         pdf = html_to_pdf(html)
         cpu2, wall2 = time.process_time(), time.perf_counter()
-    Path(out_pdf).write_bytes(pdf)
-    print(json.dumps({"html_cpu": cpu1 - cpu0, "pdf_cpu": cpu2 - cpu1, "cpu": cpu2 - cpu0, "wall": wall2 - wall0,
-                      "rss_mb": peak_rss_mb(),
-                      "rss_before_render_mb": rss_before, "bytes": len(pdf),
+        Path(out_pdf).write_bytes(pdf)
+        return {"html_cpu": cpu1 - cpu0, "pdf_cpu": cpu2 - cpu1, "cpu": cpu2 - cpu0, "wall": wall2 - wall0,
+                "rss_mb": peak_rss_mb(), "bytes": len(pdf)}
+
+    with frozen_heap():  # as reporter.pipeline.report runs the renderers
+        measured = render() if os.environ.get(FORKED_ENV) != "1" else in_forked_child(render)
+    print(json.dumps({**measured, "rss_before_render_mb": rss_before,
                       "src": str(Path(api.__file__).resolve().parent.parent)}))
+
+
+def in_forked_child(render: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``render()`` in a child forked from this process, as `vcreport report`/`run` render the PDF
+    (reporter.pipeline.parallel): its CPU and peak RSS are the child's own, and the child exits
+    when it has sent them (``os._exit``, as a multiprocessing child ends)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def target() -> None:
+        send.send(render())
+        send.close()
+
+    process = ctx.Process(target=target)
+    process.start()
+    send.close()
+    measured: dict[str, Any] = receive.recv()
+    process.join()
+    return measured
 
 
 def peak_rss_mb() -> float:
@@ -85,10 +116,10 @@ def use_templates_of(src: Path) -> None:
     spec.loader.exec_module(module)
 
 
-def run_child(src: Path, snapshot: Path, detail: str, out_pdf: Path, texts: bool) -> dict[str, Any]:
+def run_child(src: Path, snapshot: Path, detail: str, out_pdf: Path, texts: bool, forked: bool = False) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, __file__, "--child", str(src), str(snapshot), detail, str(out_pdf)],
                           capture_output=True, text=True, check=False,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                          env={**os.environ, "PYTHONWARNINGS": "ignore", FORKED_ENV: "1" if forked else "0"})
     if proc.returncode != 0:
         raise SystemExit(f"report.pdf of {snapshot.name} ({src}) failed:\n{proc.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -131,6 +162,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="interleaved runs of each case (lowest CPU kept)")
     ap.add_argument("--no-sample", action="store_true", help="leave out the bundled sample")
     ap.add_argument("--record", action="store_true", help="put the table at the top of benchmarks/RESULTS.md")
+    ap.add_argument("--forked", action="store_true",
+                    help="render in a forked child, as `vcreport report`/`run` do on 2+ cores (CPU and RSS of the child)")
     ap.add_argument("--child", nargs=4, metavar=("SRC", "SNAPSHOT", "DETAIL", "OUT"), help=argparse.SUPPRESS)
     ap.add_argument("--texts", metavar="PDF", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -164,7 +197,8 @@ def main() -> None:
             for c, (label, path, detail) in enumerate(cases):
                 order = trees if r % 2 == 0 else trees[::-1]  # alternate who goes first
                 for name, src in order:
-                    res = run_child(src, path, detail, tmp / f"{c}-{name}.pdf", texts=len(trees) > 1)
+                    res = run_child(src, path, detail, tmp / f"{c}-{name}.pdf", texts=len(trees) > 1,
+                                    forked=args.forked)
                     runs.setdefault((c, name), []).append(res)
                     print(f"  run {r + 1} {label} {detail} {name:6}: HTML {res['html_cpu']:5.2f} s + WeasyPrint "
                           f"{res['pdf_cpu']:6.2f} s CPU (wall {res['wall']:6.2f} s), {res['pages']} pages, "
@@ -184,10 +218,12 @@ def main() -> None:
     all_runs = "; ".join(f"{cases[c][0]} {cases[c][2]} {name}: CPU " + " / ".join(f"{x['cpu']:.2f}" for x in rs)
                          for (c, name), rs in runs.items())
     command = (f"python benchmarks/pdf.py --vms {args.vms} --full-vms {args.full_vms} --repeat {args.repeat}"
+               + (" --forked" if args.forked else "")
                + (" --before-src <checkout>" if args.before_src else ""))
     text = "\n".join([
         f"## report.pdf, before / after (issue 18) — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "",
-        f"`{command}`: each run a fresh process (load, checks, masking, then report.pdf); CPU seconds of "
+        f"`{command}`: each run a fresh process (load, checks, masking, then report.pdf"
+        f"{', rendered in a forked child as `vcreport run` does: CPU and peak RSS are the child' + chr(39) + 's' if args.forked else ''}); CPU seconds of "
         f"the HTML build and of WeasyPrint, lowest total of {args.repeat} interleaved runs; peak RSS of the "
         f"whole process, highest. {os.cpu_count()} cores; load average at the end "
         f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.", "",

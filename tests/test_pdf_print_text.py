@@ -4,7 +4,7 @@ tokens, no <bdi> around plain ASCII."""
 from __future__ import annotations
 
 from reporter.render.print_text import break_token as _break_token
-from reporter.render.print_text import for_print, unwrap_plain_bdi
+from reporter.render.print_text import drop_cell_labels, for_print, unwrap_plain_bdi
 from reporter.render.print_text import soft_breaks as _soft_breaks
 
 
@@ -63,3 +63,11 @@ def test_plain_ascii_names_lose_their_isolation_others_keep_it() -> None:
 def test_for_print_does_both() -> None:
     assert for_print("<td><bdi>VMkernel.Boot.isPerFileSchedModelActive</bdi></td>") == (
         "<td>VMkernel.\u200bBoot.\u200bisPer\u200bFile\u200bSched\u200bModel\u200bActive</td>")
+
+
+def test_cell_labels_for_the_narrow_screen_are_dropped_text_and_other_attributes_kept() -> None:
+    html = ('<tr><td class="num" data-label="Share of pool (%)">0.07</td>'
+            '<td data-label="VM">data-label=&#34;x&#34;</td><th data-label="kept">t</th></tr>')
+    assert drop_cell_labels(html) == (
+        '<tr><td class="num">0.07</td><td>data-label=&#34;x&#34;</td><th data-label="kept">t</th></tr>')
+    assert for_print('<td data-label="Host">esx01</td>') == "<td>esx01</td>"

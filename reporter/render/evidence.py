@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -207,10 +208,15 @@ def _is_unverified(value: Any) -> bool:
         src = value.get("source")
         if isinstance(src, str) and src.upper().startswith("UNVERIFIED"):
             return True
-        return any(_is_unverified(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_is_unverified(v) for v in value)
-    return False
+        children: Iterable[Any] = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return False
+    # Descends only into structures: every finding's evidence is walked for each report view
+    # (~300,000 values at 10,000 VMs), mostly scalars, where a call per value cost more than the
+    # rest of the walk.
+    return any(isinstance(child, (dict, list)) and _is_unverified(child) for child in children)
 
 
 def _table(value: Any) -> EvidenceTable:
