@@ -213,16 +213,25 @@ def _write_sheet(lib: Library, wb: _Handle, sheet: NativeSheetSpec, header: _Han
     stamp = _Datetime()
     stamp_ref = ctypes.byref(stamp)
     isfinite, double = math.isfinite, c_double
+    # Each column's last text and its bytes: 60 % of the text cells at 10,000 VMs repeat the cell
+    # above (vCenter, check, severity, power state ...) and are neither checked nor encoded again.
+    above: list[str | None] = [None] * ncols
+    above_bytes: list[bytes] = [b""] * ncols
     for r, row in enumerate(sheet.rows, start=1):
         # The hot loop (a million cells at 10,000 VMs): exact type checks in the order of their
         # frequency, no slicing unless a row is wider than its header, one ctypes call per cell.
         for c, v in enumerate(row if len(row) <= ncols else row[:ncols]):
             if type(v) is str:  # `is` on type(v) directly: mypy narrows v to str
-                if not v:
+                if v == above[c]:
+                    rc = write_string(ws, r, c, above_bytes[c], None)
+                elif v:
+                    # text() cleans and truncates; a printable string of Excel's size needs neither
+                    above[c] = v
+                    above_bytes[c] = encoded = v.encode() if v.isprintable() and len(v) <= EXCEL_MAX_CELL \
+                        else text(v).encode()
+                    rc = write_string(ws, r, c, encoded, None)
+                else:
                     continue
-                # text() cleans and truncates; a printable string of Excel's size needs neither
-                rc = write_string(ws, r, c, v.encode() if v.isprintable() and len(v) <= EXCEL_MAX_CELL
-                                  else text(v).encode(), None)
             elif v is None:
                 continue
             elif (kind := type(v)) is float or kind is int:
