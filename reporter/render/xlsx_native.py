@@ -18,8 +18,9 @@ How it is called, each choice measured at 10,000 VMs (a million cells; see bench
   a 32-bit int.
 - The whole workbook is written on a thread of its own. glibc gives a new thread its own malloc
   arena; libxlsxwriter makes three ``calloc`` calls per text cell, and in the main arena, which
-  loading and checking the snapshot leave fragmented, they took ~10 % of the render (the same
-  calls on a fresh arena: ~1.5 %). The caller waits for the thread; nothing runs beside it.
+  loading and checking the snapshot leave fragmented, ``malloc`` took ~10 % of the writing's CPU
+  (sampled with perf; on the thread's arena ~2 %). The caller waits for the thread; nothing runs
+  beside it, and no thread is left when it returns (a later fork finds a single-threaded process).
 
 The cells it is given are already typed and cleaned by ``reporter.render.xlsx`` (text without
 XML-illegal characters and at most 32,767 characters, UTC wall-clock datetimes); this module
