@@ -1,6 +1,6 @@
 """Benchmark report.xlsx alone, before / after, and prove both workbooks read the same (not a test).
 
-    python benchmarks/xlsx.py --before-src DIR [--vms 10000] [--repeat 2]
+    python benchmarks/xlsx.py --before-src DIR [--vms 10000] [--repeat 2] [--record]
     python benchmarks/xlsx.py --before-src DIR --check [--vms 10000]
 
 The synthetic snapshot of ``benchmarks/report.py`` (same generator, same seed) is loaded and checked
@@ -9,6 +9,8 @@ in a fresh child process per run; only ``XlsxRenderer.render`` is timed: CPU sec
 next to the process's peak. DIR is a checkout of an earlier commit (``git worktree add /tmp/base
 <commit>``); its package and this tree's run interleaved, ``--repeat`` times, with libxlsxwriter
 (``VCREPORT_XLSX_WRITER=libxlsxwriter``) unless ``--writer xlsxwriter``.
+
+``--record`` puts the table at the top of benchmarks/RESULTS.md (below its first line).
 
 ``--check`` renders the bundled sample and the synthetic snapshot with both trees and compares the
 two workbooks read back with openpyxl: sheet names and order, every cell's value, type and number
@@ -177,6 +179,7 @@ def main() -> None:
     ap.add_argument("--before-src", metavar="DIR", help="checkout of the commit to compare with")
     ap.add_argument("--writer", default="libxlsxwriter", choices=["libxlsxwriter", "xlsxwriter"])
     ap.add_argument("--check", action="store_true", help="compare the two trees' workbooks cell by cell")
+    ap.add_argument("--record", action="store_true", help="put the table at the top of benchmarks/RESULTS.md")
     ap.add_argument("--child", nargs=2, metavar=("SNAPSHOT", "OUT_DIR"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -187,7 +190,14 @@ def main() -> None:
     before = Path(args.before_src).resolve()
     if args.check:
         raise SystemExit(check(args, before))
-    print(timing(args, before))
+    text = timing(args, before)
+    print(text)
+    if args.record:
+        results = ROOT / "benchmarks" / "RESULTS.md"
+        first, _, rest = results.read_text(encoding="utf-8").partition("\n")
+        section = f"## report.xlsx, before / after (issue 18) — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n{text}"
+        results.write_text(f"{first}\n\n{section}\n{rest.lstrip(chr(10))}", encoding="utf-8")
+        print(f"recorded at the top of {results}", file=sys.stderr)
 
 
 if __name__ == "__main__":

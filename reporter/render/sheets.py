@@ -92,11 +92,13 @@ def sorted_findings(findings: list[Finding]) -> list[Finding]:
                                            f.object_id))
 
 
-def findings_sheet(ctx: ReportContext) -> Sheet:
+def findings_sheet(ctx: ReportContext, ordered: list[Finding] | None = None) -> Sheet:
+    """``ordered``: the findings already in ``sorted_findings`` order (all_sheets sorts them once
+    for this sheet and the evidence sheets)."""
     family = {r.meta.id: r.meta.family for r in ctx.results.checks}
     new = {f.key for f in ctx.delta.new} if ctx.delta else set()
     rows: list[list[Cell]] = []
-    for f in sorted_findings(ctx.results.findings):
+    for f in sorted_findings(ctx.results.findings) if ordered is None else ordered:
         waiver = f.evidence.get("waiver") or {}
         rows.append([
             f.severity.value, f.check_id, getattr(f, "group", None), family.get(f.check_id, ""), f.status.value,
@@ -110,11 +112,12 @@ def _date(v: Any) -> Cell:
     return (parse_iso(v) or v) if isinstance(v, str) else flat_value(v)
 
 
-def evidence_sheets(ctx: ReportContext) -> list[Sheet]:
-    """One sheet per check family: its findings with every evidence item in a column of its own."""
+def evidence_sheets(ctx: ReportContext, ordered: list[Finding] | None = None) -> list[Sheet]:
+    """One sheet per check family: its findings with every evidence item in a column of its own
+    (``ordered`` as for findings_sheet)."""
     family = {r.meta.id: r.meta.family for r in ctx.results.checks}
     by_family: dict[str, list[Finding]] = {}
-    for f in sorted_findings(ctx.results.findings):
+    for f in sorted_findings(ctx.results.findings) if ordered is None else ordered:
         by_family.setdefault(family.get(f.check_id, "other"), []).append(f)
     order = {fam: i for i, fam in enumerate(declared_families())}
     sheets = []
@@ -303,7 +306,8 @@ def all_sheets(ctx: ReportContext, *, merge_tables: bool = False) -> list[Sheet]
             inventory[pos] = Sheet(base.id, base.title, *merged)
             del by_id[merge.table_id]
     family = [s for s in family if s.id in by_id]
-    sheets = [summary_sheet(ctx), findings_sheet(ctx), *evidence_sheets(ctx), *inventory, *family]
+    ordered = sorted_findings(ctx.results.findings)  # once for both (12,000 findings at 10,000 VMs)
+    sheets = [summary_sheet(ctx), findings_sheet(ctx, ordered), *evidence_sheets(ctx, ordered), *inventory, *family]
     seen_ids: set[str] = set()
     seen_titles: set[str] = set()
     out = []

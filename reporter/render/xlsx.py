@@ -51,8 +51,10 @@ ILLEGAL_CHARACTERS = re.compile(r"[\000-\010\013\014\016-\037]")
 
 def _text(v: str) -> str:
     # isprintable() is true for almost every cell and rules out every illegal character, at a
-    # fraction of the regex's cost; only text with a newline, tab or the like is searched.
-    if not v.isprintable():
+    # fraction of the regex's cost. Most of the rest is text of several lines: printable once
+    # its line breaks and tabs are spaces, so it has no illegal character either (the regex
+    # scanning them was 2 % of a 10,000-VM workbook).
+    if not v.isprintable() and not v.replace("\n", " ").replace("\t", " ").replace("\r", " ").isprintable():
         v = ILLEGAL_CHARACTERS.sub("\ufffd", v)
     return v if len(v) <= EXCEL_MAX_CELL else v[: EXCEL_MAX_CELL - 1] + "…"
 
