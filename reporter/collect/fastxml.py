@@ -776,10 +776,8 @@ def retrieve(
     values: dict[str, Callable[[Any], Any]] | None = None,
     on_error: Callable[[str, Exception], None] | None = None,
     keep_view: bool = False,
-    on_sent: Callable[[], None] | None = None,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield ``(moid, properties)`` for every object of ``vimtype`` (see the module docstring);
-    ``on_sent()`` is called once the first request is on its way, before its reply is read."""
+    """Yield ``(moid, properties)`` for every object of ``vimtype`` (see the module docstring)."""
     stats = stats if stats is not None else ReadStats()
     pc = content.propertyCollector
     raw = RawSoap(pc._stub)
@@ -789,8 +787,6 @@ def retrieve(
     try:
         first = raw.request(pc, "RetrievePropertiesEx", [[_filter_spec(view, vimtype, paths)],
                                                          _PC.RetrieveOptions(maxObjects=page_size)])
-        if on_sent is not None:
-            on_sent()
         reader = BatchPageReader(raw, pc, first)
         in_page = 0
         gc_state = _CycleGarbage(converter.values)

@@ -129,7 +129,6 @@ class IncrementalCollector(VCenterCollector):
         self.stats = SampleStats()
 
     def _read_vms(self, session: Session) -> None:
-        self._vms_request_sent()  # the other stages start now (``VCenterCollector.run``)
         self.progress.start(self.vc.name, "virtual machines")
         vms_props = self._vm_values(session)
         self._wait_for("hosts")  # the hosts' clusters: read beside this stage (vcenter.VCenterCollector.run)

@@ -96,11 +96,8 @@ def retrieve(
     values: dict[str, Callable[[Any], Any]] | None = None,
     on_error: Callable[[str, Exception], None] | None = None,
     keep_view: bool = False,
-    on_sent: Callable[[], None] | None = None,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield ``(moid, properties)`` for every object of ``vimtype`` under the root folder.
-
-    ``on_sent()`` is called right before the first request (pyVmomi sends and waits in one call).
 
     ``values`` maps paths to functions applied to their values (``convert.VM_VALUES``);
     an object whose values they cannot convert goes to ``on_error`` and is left out
@@ -113,8 +110,6 @@ def retrieve(
     pc = content.propertyCollector
     view = content.viewManager.CreateContainerView(content.rootFolder, [vimtype], True)
     token = None
-    if on_sent is not None:
-        on_sent()
     try:
         result = pc.RetrievePropertiesEx([_filter_spec(view, vimtype, paths)], _PC.RetrieveOptions(maxObjects=page_size))
         while result is not None:

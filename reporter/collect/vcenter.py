@@ -107,7 +107,6 @@ class VCenterCollector:
         self._host_cluster: dict[str, str | None] = {}
         self._host_names: dict[str, str] = {}
         self._ready: dict[str, threading.Event] = {}  # stage -> its results are there (or it failed)
-        self._vms_request_sent: Callable[[], None] = lambda: None  # starts the other stages (``run``)
 
     # ------------------------------------------------------------------ driver
 
@@ -115,25 +114,14 @@ class VCenterCollector:
         about = self.session.content.about
         full = not self.light
         stages: list[threading.Thread] = []
-
-        def start_stages() -> None:
-            if stages:  # once: the VM stage may run again on a renewed session
-                return
-            if full:
-                stages.extend([self._start("folders", "_read_folders"), self._start("vapps", "_read_vapps")])
-            stages.extend([self._start("clusters", "_read_clusters"), self._start("hosts", "_read_hosts")])
-            if full:
-                stages.extend([self._start("datastores", "_read_datastores"),
-                               self._start("host-config", "_read_host_data"), self._start("tags", None)])
-            stages.append(self._start("licenses", "_read_licenses"))
-
-        # The VMs' request goes out first and the other stages start once it is sent: the server
-        # takes longest over that read (one that answers in a single page, whatever maxObjects says,
-        # builds the whole inventory's reply before its first byte), and the other stages' requests
-        # and replies fit in that wait instead of delaying the request.
-        self._vms_request_sent = start_stages
+        if full:
+            stages += [self._start("folders", "_read_folders"), self._start("vapps", "_read_vapps")]
+        stages += [self._start("clusters", "_read_clusters"), self._start("hosts", "_read_hosts")]
+        if full:
+            stages += [self._start("datastores", "_read_datastores"), self._start("host-config", "_read_host_data"),
+                       self._start("tags", None)]
+        stages.append(self._start("licenses", "_read_licenses"))
         self._stage("vms", self._read_vms)  # here: the longest stage keeps the live progress line
-        start_stages()  # the VM stage failed before its request went out
         for thread in stages:
             thread.join()
         if full and self.out.host_data is not None:
@@ -199,8 +187,7 @@ class VCenterCollector:
             vcenter=self.vc.name, stage=stage, error_type=error_type, message=message, object_id=object_id))
 
     def _read(self, stage: str, what: str, vimtype: type, paths: list[str],
-              values: dict[str, Callable[[Any], Any]] | None = None,
-              on_sent: Callable[[], None] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+              values: dict[str, Callable[[Any], Any]] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
         stats = ReadStats()
         self.progress.start(self.vc.name, what)
         si = self.session.si
@@ -208,7 +195,7 @@ class VCenterCollector:
         for item in self._retrieve(self.session.content, vimtype, paths, page_size=self.page_size, stats=stats,
                                    on_page=self.progress.count, values=values,
                                    on_error=lambda moid, exc: self._object_error(stage, moid, exc),
-                                   keep_view=self.logout_after, on_sent=on_sent):
+                                   keep_view=self.logout_after):
             yielded += 1
             yield item
         # Some servers (vcsim) answer a read through the view of an ended session with no objects
@@ -365,7 +352,7 @@ class VCenterCollector:
         first = True
         if self.light:
             for m, p in self._read("vms", "virtual machines", vim.VirtualMachine, convert.VRAM_VM_PATHS,
-                                   convert.VM_VALUES, on_sent=self._vms_request_sent):
+                                   convert.VM_VALUES):
                 if first:
                     self._wait_for("hosts")
                     first = False
@@ -380,8 +367,7 @@ class VCenterCollector:
             networks.clear()  # a retried stage starts over
             values = {**convert.VM_VALUES, hostconfig.VM_NETWORK_PATH: convert.moids}
             for m, p in self._read("vms", "virtual machines", vim.VirtualMachine,
-                                   [*convert.VM_PATHS, hostconfig.VM_NETWORK_PATH], values,
-                                   on_sent=self._vms_request_sent):
+                                   [*convert.VM_PATHS, hostconfig.VM_NETWORK_PATH], values):
                 if first:
                     self._wait_for("folders", "vapps", "hosts")
                     first = False
