@@ -216,13 +216,15 @@ def test_unsigned_html_report_loads_neither_pyhanko_nor_weasyprint(tmp_path: Pat
 
 def test_a_report_without_history_loads_neither_pandas_nor_sqlalchemy(tmp_path: Path) -> None:
     """pandas and SQLAlchemy (~1 s to import) are for the vRAM history: a `run`'s import of the
-    pipeline and a report from a config without [history] load neither; the vRAM pools then say
-    that there is no history, as before. With [history] both load and the history is read."""
+    pipeline, a report and a whole run (save, report) from a config without [history] load
+    neither; the vRAM pools then say that there is no history, as before. With [history] both
+    load and the history is read."""
     sample = Path(__file__).resolve().parents[1] / "samples" / "sample-snapshot.json.gz"
     probe = ("import sys\nfrom reporter.pipeline import run\nfrom reporter import api\n"
-             "cfg = api.parse_config({'output': {'dir': sys.argv[2]}, **({'history': {'url': 'sqlite:///' + sys.argv[3]}}"
-             " if sys.argv[3] else {})})\n"
+             "cfg = api.parse_config({'output': {'dir': sys.argv[2], 'formats': ['html', 'xlsx', 'csv', 'json']},"
+             " **({'history': {'url': 'sqlite:///' + sys.argv[3]}} if sys.argv[3] else {})})\n"
              f"res = api.report({str(sample)!r}, sys.argv[2], formats='html,xlsx,csv,json', cfg=cfg)\n"
+             f"run.run_once(cfg, collect=lambda c, insecure=False: api.load_snapshot({str(sample)!r}))\n"
              "print(sorted({p.verdict.value for p in res.context.licensing.pools}))\n"
              "print([m for m in ('pandas', 'sqlalchemy', 'numpy') if m in sys.modules])\n")
     proc = subprocess.run([sys.executable, "-c", probe, "x", str(tmp_path / "a"), ""], capture_output=True, text=True,

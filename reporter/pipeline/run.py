@@ -74,14 +74,16 @@ def _load_previous(path: Path | None) -> Snapshot | None:
 def _keep(cfg: Config, snap: Snapshot, path: Path) -> tuple[SourceFile, str | None]:
     """Save the snapshot (atomically), prune the old ones, record the history: the snapshot
     file's name and SHA-256 (as the report names it), and why history failed (None: it did not)."""
-    from reporter.history import HISTORY_FAILURES, history_failure, record_snapshot
-
     snapshot_io.save(snap, path)
     source = SourceFile(name=path.name, sha256=sha256_file(path))
     if not cfg.output.keep_snapshots:
         # Keep only what the next run needs for its trends: this snapshot and the one before.
         for old in snapshot_files(path.parent.parent)[:-2]:
             old.unlink(missing_ok=True)
+    if cfg.history is None:  # nothing to record: pandas and SQLAlchemy (~1.5 s to import) stay out
+        return source, None
+    from reporter.history import HISTORY_FAILURES, history_failure, record_snapshot
+
     try:
         record_snapshot(cfg, snap, source="collect")
     except HISTORY_FAILURES as exc:  # the snapshot is saved: report and email without history, then say so
@@ -120,10 +122,8 @@ def run_once(cfg: Config, *, insecure: bool = False, collect: Callable[..., Snap
         # (WeasyPrint alone ~0.8 s), not after it. Done before the report, which may fork.
         preparing = Background(lambda: prepare_renderers(formats), name="vcreport-prepare-renderers")
         t0 = time.monotonic()
-        try:
-            snap = (collect or collect_inventory)(cfg, insecure=insecure)
-        finally:
-            preparing.wait()
+        snap = (collect or collect_inventory)(cfg, insecure=insecure)
+        preparing.wait()  # (after a failed collection the error is shown first; the exit waits for it)
         timings["collect"] = time.monotonic() - t0
         kept = snapshot_files(out_dir)
         snap_path = out_dir / SNAPSHOT_DIR / snapshot_name(snap)
