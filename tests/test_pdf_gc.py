@@ -1,5 +1,5 @@
-"""report.pdf leaves WeasyPrint's reference cycles to the collector in a normal process, and to the
-exit in a forked render child (reporter/render/pdf.py)."""
+"""report.pdf leaves WeasyPrint's reference cycles to the collector in a normal process (a forked
+one too), and to the exit in a one-shot render child (reporter/render/pdf.py, core/gcpolicy.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import multiprocessing
 import weakref
 from multiprocessing.connection import Connection
 
+from reporter.core.gcpolicy import one_shot_process
 from reporter.render.pdf import _release_layout_garbage
 
 
@@ -36,7 +37,9 @@ def test_a_normal_process_collects_the_cycles_at_once() -> None:
             gc.enable()
 
 
-def _child(send: Connection) -> None:
+def _child(send: Connection, one_shot: bool) -> None:
+    if one_shot:
+        one_shot_process()  # as reporter.pipeline.parallel's render child
     gc.disable()
     cycle = _garbage_cycle()
     _release_layout_garbage()
@@ -47,12 +50,20 @@ def _child(send: Connection) -> None:
     send.close()
 
 
-def test_a_render_child_freezes_them_instead_of_collecting() -> None:
+def _in_child(one_shot: bool) -> tuple[bool, bool, int | None]:
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child, args=(send,))
+    process = ctx.Process(target=_child, args=(send, one_shot))
     process.start()
     send.close()
     alive, frozen = receive.recv()
     process.join()
-    assert (alive, frozen, process.exitcode) == (True, True, 0)
+    return alive, frozen, process.exitcode
+
+
+def test_a_render_child_freezes_them_instead_of_collecting() -> None:
+    assert _in_child(one_shot=True) == (True, True, 0)
+
+
+def test_any_other_child_process_collects_them() -> None:
+    assert _in_child(one_shot=False) == (False, False, 0)

@@ -39,3 +39,22 @@ def frozen_heap() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+# Set in a process that renders one format and exits (reporter.pipeline.parallel's child).
+_one_shot = False
+
+
+def one_shot_process() -> None:
+    """This process does one job and exits: the garbage it leaves is freed by the exit."""
+    global _one_shot
+    _one_shot = True
+
+
+def release_garbage() -> None:
+    """Free the reference cycles made so far: one full collection; in a one-shot process,
+    ``gc.freeze`` instead (no cost), so no automatic collection in its last steps walks them."""
+    if _one_shot:
+        gc.freeze()
+    else:
+        gc.collect()

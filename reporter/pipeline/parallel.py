@@ -33,6 +33,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from reporter.core.formats import Format
+from reporter.core.gcpolicy import one_shot_process
 from reporter.errors import RenderError
 from reporter.render.base import ReportContext, get_renderer
 
@@ -119,6 +120,7 @@ def start(name: Format, ctx: ReportContext, staging: Path) -> BackgroundRender:
 
 def _child(send: Connection, name: str, ctx: ReportContext, staging: Path, parent: int) -> None:
     _die_with(parent)
+    one_shot_process()  # renders one format and exits: what it leaves goes with the process
     # Ctrl-C reaches the whole process group: the parent handles it (and kills this child).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a service's stop handler is not this process's

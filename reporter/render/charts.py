@@ -262,10 +262,11 @@ TODAY_COLOUR = "#6a1b9a"
 # The paged editions print two vRAM charts side by side, ~95 mm each: drawn 400 units wide, their
 # 11-unit text prints at ~7 pt (at the screen's 640 it printed at ~4 pt).
 PAGED_VRAM_CHART = (320, 140)
+SCREEN_VRAM_CHART = (640, 240)
 
 
 def vram_charts(history: VramHistory | None, licensing: LicensingVerdicts | None = None, *,
-                size: tuple[int, int] = (640, 240)) -> list[LineChart]:
+                size: tuple[int, int] = SCREEN_VRAM_CHART) -> list[LineChart]:
     """Per vRAM pool: daily high-water, entitlement (step), the rolling 12-month average as it was on
     each day, and, from the pool's verdict, the average projected to the crossing date (dashed) at
     today's high-water (dotted). ``size``: the drawing's width and height in SVG units."""
@@ -337,5 +338,5 @@ def _num(v: Any) -> float | None:
     return None if math.isnan(f) else f
 
 
-__all__ = ["PAGED_VRAM_CHART", "Bar", "BarChart", "Chart", "LineChart", "Series", "Tick", "bar_chart", "line_chart", "severity_chart",
-           "table_chart", "vram_charts"]
+__all__ = ["PAGED_VRAM_CHART", "SCREEN_VRAM_CHART", "Bar", "BarChart", "Chart", "LineChart", "Series", "Tick",
+           "bar_chart", "line_chart", "severity_chart", "table_chart", "vram_charts"]

@@ -5,14 +5,12 @@ Kept to findings and summaries; the full inventory goes to the XLSX.
 
 from __future__ import annotations
 
-import gc
 import logging
-import multiprocessing
 from pathlib import Path
 
 from reporter.core.detail import Detail
 from reporter.core.fsutil import atomic_write_bytes
-from reporter.core.gcpolicy import paused_gc
+from reporter.core.gcpolicy import paused_gc, release_garbage
 from reporter.errors import RenderError
 from reporter.render.base import Renderer, ReportContext, register
 from reporter.render.html import render_html
@@ -50,16 +48,9 @@ def html_to_pdf(html: str, **options: object) -> bytes:
 
 def _release_layout_garbage() -> None:
     """Free the cycles WeasyPrint leaves (every computed style refers to itself: ~470,000 objects,
-    0.5-0.6 s to collect at 10,000 VMs), or, in a render child, leave them to the exit.
-
-    A process started by ``multiprocessing`` is, in this tool, the one-shot child that renders one
-    format and exits (reporter.pipeline.parallel): collecting there only delays its answer on the
-    report's longest path. ``gc.freeze`` moves everything alive out of the collector's sight at
-    no cost, so no automatic collection in the child's last steps walks the garbage either."""
-    if multiprocessing.parent_process() is not None:
-        gc.freeze()
-    else:
-        gc.collect()
+    0.5-0.6 s to collect at 10,000 VMs), or, in a one-shot render child, leave them to its exit:
+    collecting there only delays its answer on the report's longest path (``gcpolicy``)."""
+    release_garbage()
 
 
 def _refuse_fetch(url: str, *args: object, **kwargs: object) -> dict[str, object]:

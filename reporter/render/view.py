@@ -22,7 +22,7 @@ from reporter.core.detail import Detail
 from reporter.core.findings import Finding, Severity, Status
 from reporter.core.model import CollectionError
 from reporter.render.base import ReportContext
-from reporter.render.charts import PAGED_VRAM_CHART, Chart, severity_chart, table_chart, vram_charts
+from reporter.render.charts import PAGED_VRAM_CHART, SCREEN_VRAM_CHART, Chart, severity_chart, table_chart, vram_charts
 from reporter.render.evidence import EvidenceItem, Methodology, methodology
 from reporter.render.evidence import items as evidence_view
 from reporter.render.groups_view import GroupView, build_group
@@ -260,7 +260,7 @@ def build_view(ctx: ReportContext, *, paged: bool = False) -> ReportView:
         if t.in_summary:
             tables_by_family.setdefault(t.family, []).append(t)
 
-    vram: list[Chart] = list(vram_charts(ctx.history, ctx.licensing, size=PAGED_VRAM_CHART if paged else (640, 240)))
+    vram: list[Chart] = list(vram_charts(ctx.history, ctx.licensing, size=PAGED_VRAM_CHART if paged else SCREEN_VRAM_CHART))
     families: list[FamilyView] = []
     for fam in _family_order(set(by_family) | set(tables_by_family) | ({"licensing"} if vram else set())):
         tables = tables_by_family.get(fam, [])
