@@ -24,7 +24,7 @@ import fnmatch
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -278,30 +278,23 @@ def host_defects(host: Host, defects: Iterable[CbtDefect] | None = None) -> list
     A host of an affected line whose build is unknown counts as affected only for lines
     that were never fixed (4.x); otherwise it cannot be told and is left out.
     """
-    table = load_defects()
-    if defects is None or defects is table:
-        # The answer depends on the version and build only: a 10,000-VM fleet asks it once per
-        # VM (CBT-006, the enable steps) for a few hundred hosts of a handful of builds.
-        if _matches_of[0] is not table:
-            _matches_of[:] = [table]
-            _matches.clear()
-        key = (host.version, host.build)
-        hits = _matches.get(key)
-        if hits is None:
-            hits = _matches[key] = tuple(_host_defects(host, table))
-        return list(hits)
-    return _host_defects(host, defects)
+    if defects is None or defects is load_defects():
+        return list(_bundled_host_defects(host.version, host.build))
+    return _host_defects(host.version, host.build, defects)
 
 
-# host_defects' answers for the bundled table (_matches_of: the table they were computed from).
-_matches: dict[tuple[str | None, str | None], tuple[HostDefect, ...]] = {}
-_matches_of: list[object] = [None]
+@cache
+def _bundled_host_defects(version: str | None, build: str | None) -> tuple[HostDefect, ...]:
+    """``host_defects`` for the bundled table (read once per process, ``load_defects``): the answer
+    depends on the version and build only, and a 10,000-VM fleet asks it once per VM (CBT-006,
+    the enable steps) for a few hundred hosts of a handful of builds."""
+    return tuple(_host_defects(version, build, load_defects()))
 
 
-def _host_defects(host: Host, defects: Iterable[CbtDefect]) -> list[HostDefect]:
+def _host_defects(version: str | None, build_text: str | None, defects: Iterable[CbtDefect]) -> list[HostDefect]:
     out = []
-    build = build_number(host.build)
-    line = release_line(host.version)
+    build = build_number(build_text)
+    line = release_line(version)
     for d in defects:
         for rel in d.affected:
             if line != rel.version:
