@@ -6,10 +6,13 @@ non-zero exit code (2 = config/usage, 3 = partial collection, 1 = other).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import logging
+import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -377,5 +380,40 @@ def serve_cmd(config_path: Path) -> None:
     api.serve(cfg)
 
 
+def entry() -> None:
+    """The ``vcreport`` command: ``main``, then an exit that skips the interpreter's teardown.
+
+    A run ends holding millions of small objects (the snapshot, the findings, the report
+    context); freeing them one by one at exit took 0.3 s after a collect and 1.4 s after a
+    ``run`` of 10,000 VMs, time an admin waits for nothing. So the process ends the way the
+    interpreter would, minus the freeing: its non-daemon threads are joined, the ``atexit``
+    handlers run (log handlers flush, forked children are reaped), stdout and stderr are
+    flushed, then ``os._exit`` with the exit code. ``main`` itself stays callable (tests, other
+    programs) with the normal exit."""
+    try:
+        main()  # click ends by raising SystemExit, with the exit code
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is not None and not isinstance(code, int):  # sys.exit("message"): printed, exit 1
+        print(code, file=sys.stderr)
+        code = 1
+    _exit_now(code or 0)
+
+
+def _exit_now(code: int) -> None:
+    current = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not current and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (vcreport … | head): nothing more to say
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry()

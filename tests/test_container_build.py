@@ -112,7 +112,7 @@ def test_wheel_carries_templates_samples_and_data(wheel: zipfile.ZipFile) -> Non
 def test_wheel_installs_the_vcreport_command(wheel: zipfile.ZipFile) -> None:
     (entry_points,) = [n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt")]
     text = wheel.read(entry_points).decode()
-    assert "[console_scripts]\nvcreport = reporter.cli:main" in text
+    assert "[console_scripts]\nvcreport = reporter.cli:entry" in text
     (metadata,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
     requires = [line for line in wheel.read(metadata).decode().splitlines() if line.startswith("Requires-Dist: ")]
     assert any(r.startswith("Requires-Dist: weasyprint") for r in requires)
