@@ -239,8 +239,8 @@ def test_a_report_without_history_loads_neither_pandas_nor_sqlalchemy(tmp_path: 
 
 def test_prepare_renderers_loads_ahead_what_the_formats_need() -> None:
     """`vcreport run` prepares the renderers while it collects: WeasyPrint imported and the
-    templates compiled with everything they include; nothing for a format that needs nothing; an
-    unknown format is left for the report to refuse in its own words."""
+    package's templates compiled (every one: reporter.render.templating.precompile); nothing for
+    a format that needs nothing; an unknown format is left for the report to refuse in its own words."""
     probe = ("import sys\nfrom reporter.render.base import prepare_renderers\n"
              "from reporter.render.templating import environment\n"
              "prepare_renderers(sys.argv[1].split(','))\n"
@@ -251,4 +251,5 @@ def test_prepare_renderers_loads_ahead_what_the_formats_need() -> None:
     out = subprocess.run([sys.executable, "-c", probe, "pdf,html"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ("True ['_charts.html.j2', '_licensing_summary.html.j2', '_macros.html.j2', "
-                                  "'_pdf.html.j2', '_print.css', '_report.css', 'report.html.j2', 'report_pdf.html.j2']")
+                                  "'_pdf.html.j2', '_print.css', '_report.css', 'audit.html.j2', 'email.html.j2', "
+                                  "'plan.html.j2', 'report.html.j2', 'report_pdf.html.j2']")

@@ -30,4 +30,4 @@ class HtmlRenderer(Renderer):
 
     @classmethod
     def prepare(cls) -> None:
-        precompile("report.html.j2")
+        precompile()

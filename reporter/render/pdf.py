@@ -72,11 +72,11 @@ class PdfRenderer(Renderer):
 
     @classmethod
     def prepare(cls) -> None:
-        prepare_pdf("report_pdf.html.j2")
+        prepare_pdf()
 
 
-def prepare_pdf(template: str) -> None:
-    """WeasyPrint imported (~0.8 s) and the edition's template compiled, ahead of rendering."""
+def prepare_pdf() -> None:
+    """WeasyPrint imported (~0.8 s) and the templates compiled, ahead of rendering."""
     import weasyprint  # noqa: F401  # an OSError (no Pango) is reported by html_to_pdf when it renders
 
-    precompile(template)
+    precompile()

@@ -59,7 +59,7 @@ class PdfaRenderer(Renderer):
 
     @classmethod
     def prepare(cls) -> None:
-        prepare_pdf("audit.html.j2")
+        prepare_pdf()
 
     def render(self, ctx: ReportContext, out_dir: Path) -> list[Path]:
         try:
