@@ -253,3 +253,18 @@ def test_prepare_renderers_loads_ahead_what_the_formats_need() -> None:
     assert out.stdout.strip() == ("True ['_charts.html.j2', '_licensing_summary.html.j2', '_macros.html.j2', "
                                   "'_pdf.html.j2', '_print.css', '_report.css', 'audit.html.j2', 'email.html.j2', "
                                   "'plan.html.j2', 'report.html.j2', 'report_pdf.html.j2']")
+
+
+def test_run_prepares_the_checks_with_the_renderers() -> None:
+    """`vcreport run`'s preparing thread imports the check modules too; a check module that cannot
+    be imported leaves the renderers prepared and its error for the report to show."""
+    probe = ("import sys\nfrom reporter.checks import registry\nfrom reporter.pipeline import run\n"
+             "if sys.argv[1] == 'broken':\n"
+             "    def broken():\n        raise ImportError('a check module is broken')\n"
+             "    run.load_all = broken\n"
+             "run._prepare_report(['pdf'])\n"
+             "print(len(registry._REGISTRY) > 40, 'weasyprint' in sys.modules)\n")
+    for case, expected in (("ok", "True True"), ("broken", "False True")):
+        out = subprocess.run([sys.executable, "-c", probe, case], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == expected
