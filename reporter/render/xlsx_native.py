@@ -13,9 +13,10 @@ How it is called, each choice measured at 10,000 VMs (a million cells; see bench
   and re-taking around each ~1 µs call only cost. ``workbook_close`` (a second of zip/deflate)
   is bound through ``ctypes.CDLL``, so other threads run meanwhile.
 - The per-cell functions have no ``argtypes``: ctypes then passes ints, bytes and None without
-  building a converter object per argument, and a float goes in as a ``c_double``. Handles are
-  ``_Handle`` objects (a ``c_void_p`` subclass), never bare ints, so a pointer is never passed as
-  a 32-bit int.
+  building a converter object per argument, and a number goes in as a ``c_double`` (one per sheet,
+  refilled). Handles are ``_Handle`` objects (a ``c_void_p`` subclass), never bare ints, so a
+  pointer is never passed as a 32-bit int; the cell calls get the worksheet as one ``byref()``
+  made per sheet, which ctypes passes as it is instead of converting a ``_Handle`` on every call.
 - The whole workbook is written on a thread of its own. glibc gives a new thread its own malloc
   arena; libxlsxwriter makes three ``calloc`` calls per text cell, and in the main arena, which
   loading and checking the snapshot leave fragmented, ``malloc`` took ~10 % of the writing's CPU
