@@ -2,6 +2,7 @@
 
     python benchmarks/xlsx.py --before-src DIR [--vms 10000] [--repeat 2] [--record]
     python benchmarks/xlsx.py --before-src DIR --check [--vms 10000]
+    python benchmarks/xlsx.py --before-src DIR --callgrind [--vms 2000] [--repeat 1]
 
 The synthetic snapshot of ``benchmarks/report.py`` (same generator, same seed) is loaded and checked
 in a fresh child process per run; only ``XlsxRenderer.render`` is timed: CPU seconds
@@ -9,6 +10,11 @@ in a fresh child process per run; only ``XlsxRenderer.render`` is timed: CPU sec
 next to the process's peak. DIR is a checkout of an earlier commit (``git worktree add /tmp/base
 <commit>``); its package and this tree's run interleaved, ``--repeat`` times, with libxlsxwriter
 (``VCREPORT_XLSX_WRITER=libxlsxwriter``) unless ``--writer xlsxwriter``.
+
+``--callgrind`` runs each child under valgrind's callgrind with instrumentation switched on for the
+render only and adds the instructions it executed (all threads): a count that other jobs on the
+machine do not change, for comparing two trees on a loaded machine (about 50x slower: use
+``--vms 2000``). It needs valgrind (Debian: ``valgrind``).
 
 ``--record`` puts the table at the top of benchmarks/RESULTS.md (below its first line).
 
@@ -23,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -62,24 +69,39 @@ def child(snapshot: str, out_dir: str) -> None:
                             snapshot_sha256=sha256_file(Path(snapshot)), generated_at=GENERATED_AT).masked()
     before_mb = _peak_mb()
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM: the render's own peak from here
+    counting = os.environ.get("VCREPORT_BENCH_CALLGRIND") == "1"
     with frozen_heap():
+        if counting:  # callgrind counts from here to the "off" below
+            subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], capture_output=True, check=True)
         wall, cpu = time.perf_counter(), time.process_time()
         files = get_renderer("xlsx").render(ctx, Path(out_dir))
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        if counting:
+            subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], capture_output=True, check=True)
     print(json.dumps({"cpu_seconds": cpu, "seconds": wall, "render_rss_mb": _peak_mb(), "load_rss_mb": before_mb,
                       "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "bytes": sum(p.stat().st_size for p in files), "src": str(Path(api.__file__).parent.parent)}))
 
 
-def render(src: Path, snapshot: Path, out_dir: Path, writer: str) -> dict[str, Any]:
-    """One child process rendering report.xlsx with the package in ``src``."""
+def render(src: Path, snapshot: Path, out_dir: Path, writer: str, callgrind: bool = False) -> dict[str, Any]:
+    """One child process rendering report.xlsx with the package in ``src`` (under callgrind: its
+    instruction count is ``instructions``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "VCREPORT_BENCH_SRC": str(src), "VCREPORT_XLSX_WRITER": writer, "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.run([sys.executable, __file__, "--child", str(snapshot), str(out_dir)], capture_output=True,
-                          text=True, check=False, env=env)
+    env = {**os.environ, "VCREPORT_BENCH_SRC": str(src), "VCREPORT_XLSX_WRITER": writer, "PYTHONWARNINGS": "ignore",
+           "VCREPORT_BENCH_CALLGRIND": "1" if callgrind else "0"}
+    command = [sys.executable, __file__, "--child", str(snapshot), str(out_dir)]
+    if callgrind:  # string hashes fixed too: the same count for the same tree, run after run
+        env["PYTHONHASHSEED"] = "0"
+        command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null", *command]
+    proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"render with {src} failed:\n{proc.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    if callgrind:
+        counted = re.search(r"Collected : (\d+)", proc.stderr)
+        if counted is None:
+            raise SystemExit(f"callgrind printed no count for {src}:\n{proc.stderr[-2000:]}")
+        result["instructions"] = int(counted.group(1))
     if Path(result["src"]).resolve() != src.resolve():
         raise SystemExit(f"the child imported {result['src']}, not {src}")
     return result
@@ -104,12 +126,23 @@ def timing(args: argparse.Namespace, before: Path) -> str:
         snap = synthetic_snapshot(args.vms, Path(tmp))
         for i in range(max(1, args.repeat)):
             for name, src in variants:
-                r = render(src, snap, Path(tmp) / f"{name}-{i}", args.writer)
+                r = render(src, snap, Path(tmp) / f"{name}-{i}", args.writer, args.callgrind)
                 runs[name].append(r)
+                counted = f"  {r['instructions'] / 1e9:.3f} G instructions" if args.callgrind else ""
                 print(f"  run {i + 1} {name:<6} cpu {r['cpu_seconds']:5.2f} s  wall {r['seconds']:5.2f} s  "
-                      f"render peak {r['render_rss_mb']:.0f} MB (process {r['maxrss_mb']:.0f} MB)  ({r['src']})",
+                      f"render peak {r['render_rss_mb']:.0f} MB (process {r['maxrss_mb']:.0f} MB){counted}  ({r['src']})",
                       file=sys.stderr, flush=True)
     load = os.getloadavg()
+    command = f"`python benchmarks/xlsx.py --before-src <checkout> --vms {args.vms} --repeat {args.repeat}" \
+              f"{' --callgrind' if args.callgrind else ''}` ({args.writer}; load average at the end " \
+              f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}):"
+    if args.callgrind:  # seconds under valgrind say nothing; the count is the same on a busy machine
+        rows = [f"| {name} | **{min(r['instructions'] for r in rs) / 1e9:.3f}** | {rs[0]['bytes'] / 1e6:.2f} |"
+                for name, rs in runs.items()]
+        every = "; ".join(f"{name}: " + " / ".join(f"{r['instructions'] / 1e9:.3f}" for r in rs)
+                          for name, rs in runs.items())
+        return "\n".join([command, "", "| tree | render G instructions (callgrind) | MB |", "|---|---:|---:|", *rows, "",
+                          f"All runs: {every}.", ""])
     rows = []
     for name, rs in runs.items():
         rows.append(f"| {name} | **{min(r['cpu_seconds'] for r in rs):.2f}** | {min(r['seconds'] for r in rs):.2f} | "
@@ -117,8 +150,7 @@ def timing(args: argparse.Namespace, before: Path) -> str:
                     f"{rs[0]['bytes'] / 1e6:.2f} |")
     every = "; ".join(f"{name}: cpu " + " / ".join(f"{r['cpu_seconds']:.2f}" for r in rs) for name, rs in runs.items())
     return "\n".join([
-        f"`python benchmarks/xlsx.py --before-src <checkout> --vms {args.vms} --repeat {args.repeat}` "
-        f"({args.writer}; load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}):", "",
+        command, "",
         "| tree | render CPU s | wall s | render peak RSS MB | process peak RSS MB | MB |",
         "|---|---:|---:|---:|---:|---:|", *rows, "", f"All runs: {every}.", ""])
 
@@ -179,6 +211,7 @@ def main() -> None:
     ap.add_argument("--before-src", metavar="DIR", help="checkout of the commit to compare with")
     ap.add_argument("--writer", default="libxlsxwriter", choices=["libxlsxwriter", "xlsxwriter"])
     ap.add_argument("--check", action="store_true", help="compare the two trees' workbooks cell by cell")
+    ap.add_argument("--callgrind", action="store_true", help="count the render's instructions with callgrind")
     ap.add_argument("--record", action="store_true", help="put the table at the top of benchmarks/RESULTS.md")
     ap.add_argument("--child", nargs=2, metavar=("SNAPSHOT", "OUT_DIR"), help=argparse.SUPPRESS)
     args = ap.parse_args()

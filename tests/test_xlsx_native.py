@@ -90,3 +90,36 @@ def test_an_error_on_the_writer_thread_is_raised_to_the_caller(tmp_path: Path) -
 ])
 def test_text_cleaning(raw: str, cell: str) -> None:
     assert xlsx._text(raw) == cell
+
+
+def test_the_illegal_bytes_are_the_utf8_of_the_illegal_characters() -> None:
+    # The native writer looks for XML-illegal characters in a text's UTF-8 bytes; a byte below 0x80
+    # is a whole character in UTF-8, and every byte of a longer sequence is 0x80 or more.
+    illegal = {cp for cp in range(0x80) if xlsx.ILLEGAL_CHARACTERS.fullmatch(chr(cp))}
+    assert set(xlsx_native.XML_ILLEGAL_BYTES) == illegal
+    assert illegal == {*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)}
+    assert all(b >= 0x80 for ch in ("é", "\u00a0", "日", "\U0001f600") for b in ch.encode())
+
+
+@pytest.mark.parametrize("writer", WRITERS)
+def test_cleaned_text_and_numbers_read_back_the_same_from_both_writers(tmp_path: Path, writer: str) -> None:
+    # Each text is cleaned the way _text() cleans it, whichever way a writer finds out that it must
+    # be: an illegal character behind a line break or after non-ASCII text, a text over Excel's
+    # size, the same text again in the next row (its bytes reused), numbers of both kinds.
+    long = "x" * (xlsx.EXCEL_MAX_CELL + 10)
+    rows: list[list[Any]] = [
+        ["café\x07", "line 1\nline 2", 3, long],
+        ["café\x07", "日本\x1b語", 2.5, long],
+        ["plain", "tab\there", float("nan"), "end\x00"],
+        ["plain", "no-break\u00a0space", float("-inf"), "\U0001f600"],
+    ]
+    sheet = Sheet("t", "T", ["A", "B", "C", "D"], rows)
+    got = _read_back(xlsx.workbook_bytes([sheet], writer), tmp_path, "T")
+    cut = "x" * (xlsx.EXCEL_MAX_CELL - 1) + "…"
+    assert got == [
+        ("A", "B", "C", "D"),
+        ("café\ufffd", "line 1\nline 2", 3, cut),
+        ("café\ufffd", "日本\ufffd語", 2.5, cut),
+        ("plain", "tab\there", "nan", "end\ufffd"),
+        ("plain", "no-break\u00a0space", "-inf", "\U0001f600"),
+    ]

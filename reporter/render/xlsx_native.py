@@ -13,9 +13,10 @@ How it is called, each choice measured at 10,000 VMs (a million cells; see bench
   and re-taking around each ~1 µs call only cost. ``workbook_close`` (a second of zip/deflate)
   is bound through ``ctypes.CDLL``, so other threads run meanwhile.
 - The per-cell functions have no ``argtypes``: ctypes then passes ints, bytes and None without
-  building a converter object per argument, and a float goes in as a ``c_double``. Handles are
-  ``_Handle`` objects (a ``c_void_p`` subclass), never bare ints, so a pointer is never passed as
-  a 32-bit int.
+  building a converter object per argument, and a number goes in as a ``c_double`` (one per sheet,
+  refilled). Handles are ``_Handle`` objects (a ``c_void_p`` subclass), never bare ints, so a
+  pointer is never passed as a 32-bit int; the cell calls get the worksheet as one ``byref()``
+  made per sheet, which ctypes passes as it is instead of converting a ``_Handle`` on every call.
 - The whole workbook is written on a thread of its own. glibc gives a new thread its own malloc
   arena; libxlsxwriter makes three ``calloc`` calls per text cell, and in the main arena, which
   loading and checking the snapshot leave fragmented, ``malloc`` took ~10 % of the writing's CPU
@@ -46,6 +47,14 @@ from reporter.render.sheet_text import Cell
 c_char_p, c_double, c_int = ctypes.c_char_p, ctypes.c_double, ctypes.c_int
 c_uint8, c_uint16, c_uint32 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32
 EXCEL_MAX_CELL = 32767
+# The UTF-8 bytes of the characters XML 1.0 cannot carry (reporter.render.xlsx.ILLEGAL_CHARACTERS:
+# C0 controls but tab, line feed and carriage return). Bytes below 0x80 never occur inside a
+# multi-byte UTF-8 sequence, so a text holds one of those characters exactly when its UTF-8 has
+# one of these bytes.
+XML_ILLEGAL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+# bytes.translate with this table changes a text's UTF-8 exactly when it holds one of them. With a
+# table and nothing to delete, translate() is a tight loop over the bytes and builds no table of its own.
+FLAG_ILLEGAL = bytes.maketrans(XML_ILLEGAL_BYTES, b"?" * len(XML_ILLEGAL_BYTES))
 MIN_VERSION_ID = 100  # lxw_version_id() of 1.0.0: the options struct and every call below exist since
 
 
@@ -213,7 +222,12 @@ def _write_sheet(lib: Library, wb: _Handle, sheet: NativeSheetSpec, header: _Han
         _check(lib, write_string(ws, 0, c, text(name).encode(), header), "header cell")
     stamp = _Datetime()
     stamp_ref = ctypes.byref(stamp)
-    isfinite, double = math.isfinite, c_double
+    # The worksheet as a byref() argument, made once: ctypes passes it as it is, where a _Handle
+    # is converted anew on every call (a PyCArgObject each time, found through a linear search of
+    # ctypes' type table). One c_double, refilled per number cell, instead of a new one per cell.
+    sheet_arg = _by_address(ws)
+    number = c_double()
+    isfinite, flag_illegal = math.isfinite, FLAG_ILLEGAL
     # Each column's last text and its bytes: 60 % of the text cells at 10,000 VMs repeat the cell
     # above (vCenter, check, severity, power state ...) and are neither checked nor encoded again.
     above: list[str | None] = [None] * ncols
@@ -224,26 +238,39 @@ def _write_sheet(lib: Library, wb: _Handle, sheet: NativeSheetSpec, header: _Han
         for c, v in enumerate(row if len(row) <= ncols else row[:ncols]):
             if type(v) is str:  # `is` on type(v) directly: mypy narrows v to str
                 if v == above[c]:
-                    rc = write_string(ws, r, c, above_bytes[c], None)
+                    rc = write_string(sheet_arg, r, c, above_bytes[c], None)
                 elif v:
-                    # text() cleans and truncates; a printable string of Excel's size needs neither
+                    # text() cleans and truncates; text of Excel's size without an XML-illegal
+                    # character needs neither. The UTF-8 bytes are looked at, not the characters:
+                    # translate() is a table lookup per byte, isprintable() a function call per
+                    # character (and a second pass for every text with a line break).
                     above[c] = v
-                    above_bytes[c] = encoded = v.encode() if v.isprintable() and len(v) <= EXCEL_MAX_CELL \
-                        else text(v).encode()
-                    rc = write_string(ws, r, c, encoded, None)
+                    encoded = v.encode()
+                    if len(v) > EXCEL_MAX_CELL or encoded.translate(flag_illegal) != encoded:
+                        encoded = text(v).encode()
+                    above_bytes[c] = encoded
+                    rc = write_string(sheet_arg, r, c, encoded, None)
                 else:
                     continue
             elif v is None:
                 continue
             elif (kind := type(v)) is float or kind is int:
-                rc = write_number(ws, r, c, double(v), None) if isfinite(v) else write_string(  # type: ignore[arg-type]
-                    ws, r, c, str(v).encode(), None)
+                if isfinite(v):  # type: ignore[arg-type]
+                    number.value = v  # type: ignore[assignment]
+                    rc = write_number(sheet_arg, r, c, number, None)
+                else:  # Excel has no NaN or infinity
+                    rc = write_string(sheet_arg, r, c, str(v).encode(), None)
             elif kind is bool:
-                rc = write_boolean(ws, r, c, v, None)
+                rc = write_boolean(sheet_arg, r, c, v, None)
             else:
                 rc = _write_other(lib, ws, r, c, v, stamp, stamp_ref, dt_format, d_format, text, excel_datetime)
             if rc:
                 _check(lib, rc, f"sheet {sheet.title!r} row {r + 1}")
+
+
+def _by_address(handle: _Handle) -> Any:
+    """``handle`` as a ready-made pointer argument for functions without ``argtypes``."""
+    return ctypes.byref(ctypes.c_char.from_address(handle.value or 0))
 
 
 def _write_other(lib: Library, ws: _Handle, r: int, c: int, v: Cell, stamp: _Datetime, stamp_ref: Any,
