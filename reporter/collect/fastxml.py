@@ -123,6 +123,7 @@ class Values:
         self._leaf: dict[Any, Callable[[str], Any] | None] = {}
         self._any: dict[str | None, Callable[[Any], Any]] = {}
         self._props: dict[tuple[Any, str], tuple[str, Any, bool]] = {}  # (class, tag) -> property
+        self._blank: dict[Any, Callable[[], Any]] = {}  # class -> a new instance, as its constructor makes it
         self._kinds: dict[tuple[Any, str | None], tuple[str, Any]] = {}  # (declared, xsi:type) -> reading
         # pyVmomi keeps a MoRef's serverGuid attribute when its stub does not handle them.
         self._keep_guids = not (stub is not None and stub.SupportServerGUIDs())
@@ -247,7 +248,10 @@ class Values:
             return out
         if not issubclass(t, VmomiSupport.DataObject) or issubclass(t, BaseException):
             raise Fallback(f"{t.__name__} is not a plain data object")  # faults: LocalizedMethodFault rules
-        obj = t()
+        new = self._blank.get(t)
+        if new is None:
+            new = self._blank[t] = _blank_maker(t)
+        obj = new()
         props = self._props
         for c in el:
             key = (t, c.tag)
@@ -258,8 +262,11 @@ class Values:
             value = self._child(c, declared)
             if declared_list and not isinstance(value, list):
                 getattr(obj, name).append(value)  # one item of an array property
+            elif value is not None and declared is not object and isinstance(value, declared) and not (
+                    declared_list and not value):
+                _set(obj, name, value)  # what CheckField lets through at once: the value is of its type
             else:
-                setattr(obj, name, value)
+                setattr(obj, name, value)  # CheckField decides (None, an empty list, Any, a wrong type)
         return obj
 
     @staticmethod
@@ -269,6 +276,8 @@ class Values:
             info = VmomiSupport.GetPropertyInfo(t, local)
         except AttributeError:
             raise Fallback(f"{t.__name__} has no property {local}") from None
+        if t.__setattr__ is not VmomiSupport.DataObject.__setattr__ or info is not t._GetPropertyInfo(info.name):
+            raise Fallback(f"{t.__name__}.{local} is not a plain property")  # (no such pyVmomi type today)
         return info.name, info.type, issubclass(info.type, list)
 
     def _child(self, el: Any, declared: Any) -> Any:
@@ -310,6 +319,30 @@ class Values:
 
 
 _LEAF, _BUILD, _MOREF = "leaf", "build", "moref"
+_set = object.__setattr__
+
+
+def _blank_maker(t: Any) -> Callable[[], Any]:
+    """``t`` (a data object class) -> a function making what ``t()`` makes: every property at
+    its default (a new empty array for arrays), set in property order as ``DataObject.__init__``
+    sets them, without walking the class's property list and type tests on every call (a
+    host's network configuration is hundreds of data objects)."""
+    if t.__init__ is not VmomiSupport.DataObject.__init__ or t.__new__ is not object.__new__:
+        return cast(Callable[[], Any], t)  # a class of its own making: its constructor
+    probe = t()
+    defaults = {p.name: getattr(probe, p.name) for p in t._GetPropertyList()}
+    arrays = [(name, type(value)) for name, value in defaults.items() if isinstance(value, list)]  # each empty
+    new = object.__new__
+
+    def blank() -> Any:
+        obj = new(t)
+        d = obj.__dict__
+        d.update(defaults)
+        for name, array in arrays:
+            d[name] = array()
+        return obj
+
+    return blank
 
 
 # --------------------------------------------------------------------------- fused readers
