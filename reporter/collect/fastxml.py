@@ -502,7 +502,7 @@ class Fused:
             if name is None or name not in defaults:
                 continue
             if name == "datastore":
-                fields[name] = self.v.moref(c)._moId
+                fields[name] = self.v.moid_of(c)
             elif name == "thinProvisioned":
                 fields[name] = _bool(c.text or "")
             else:
