@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from lxml import etree
 from pydantic import BaseModel, ConfigDict, field_validator
+from pyVmomi import vim
 from test_collect_fastxml import STUB, envelope, full_vm, obj, remove
 
 from reporter.collect import convert, fastxml, pages, prebuilt
@@ -140,3 +142,41 @@ def test_the_fast_readers_models_are_what_validation_gives() -> None:
     assert (files[6].size, type(files[6].size)) == (0, int)  # pyVmomi's default is its long(0)
     disks = props["config.hardware.device"]
     assert [type(d.capacity_bytes) for d in disks] == [int] * len(disks)
+
+
+# --------------------------------------------------------------------------- data objects
+
+
+@pytest.mark.parametrize("cls", [vim.host.NetworkInfo, vim.host.VirtualSwitch, vim.host.NetworkPolicy.NicOrderPolicy,
+                                 vim.vm.device.VirtualDisk, vim.host.SystemInfo])
+def test_a_blank_data_object_is_what_its_constructor_makes(cls: Any) -> None:
+    blank = fastxml._blank_maker(cls)
+    made, expected = blank(), cls()
+    assert type(made) is cls
+    assert repr(made) == repr(expected)
+    assert list(made.__dict__) == list(expected.__dict__)  # property order, as DataObject.__init__ sets them
+    again = blank()
+    arrays = [name for name, value in made.__dict__.items() if isinstance(value, list)]
+    for name in arrays:  # a new empty array each time, of the property's array type
+        assert getattr(made, name) is not getattr(again, name)
+        assert type(getattr(made, name)) is type(getattr(expected, name))
+    if arrays:
+        getattr(made, arrays[0]).append("x")
+        assert getattr(again, arrays[0]) == [] and getattr(cls(), arrays[0]) == []
+
+
+def test_values_are_set_as_pyvmomi_sets_them() -> None:
+    """A value of its property's type is set directly; any other goes through pyVmomi's
+    CheckField, which refuses a wrong type as pyVmomi's deserializer does."""
+    values = fastxml.Values(STUB)
+    switch_type: Any = vim.host.VirtualSwitch
+    xml = ('<x xmlns="urn:vim25" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+           ' xmlns:xsd="http://www.w3.org/2001/XMLSchema"><name>vSwitch0</name>{mtu}'
+           '<portgroup>pg-1</portgroup><portgroup>pg-2</portgroup></x>')
+    switch = values._build(etree.fromstring(xml.format(mtu="<mtu>9000</mtu>")), switch_type)
+    assert (switch.name, switch.mtu, list(switch.portgroup)) == ("vSwitch0", 9000, ["pg-1", "pg-2"])
+    assert type(switch.portgroup) is type(switch_type().portgroup)
+    assert repr(switch) == repr(switch_type(name="vSwitch0", mtu=9000, portgroup=["pg-1", "pg-2"]))
+    wrong = etree.fromstring(xml.format(mtu='<mtu xsi:type="xsd:string">jumbo</mtu>'))
+    with pytest.raises(TypeError, match="mtu"):
+        values._build(wrong, switch_type)
