@@ -204,14 +204,24 @@ def build_disk(*, key: int, label: str | None, controllers: dict[int, tuple[str,
                unit_number: int | None, capacity_kb: int | None, capacity_bytes: int | None,
                backing_type: str | None, backing: dict[str, Any], io: IoAllocation | None) -> Disk:
     """One disk; ``backing`` holds the backing's model fields ({} without a backing)."""
+    ctrl, bus = disk_slot(controllers, controller_key)
+    return share_fields_set(Disk(key=key, label=label, controller=ctrl, bus_number=bus, unit_number=unit_number,
+                                 capacity_bytes=disk_capacity(capacity_kb, capacity_bytes), backing_type=backing_type,
+                                 io=io, **backing))
+
+
+def disk_slot(controllers: dict[int, tuple[str, int]], controller_key: int | None) -> tuple[str, int]:
+    """(controller kind, bus number) of a disk's controller."""
     # A disk whose controller is not in the device list should not happen;
     # keep the disk and mark its slot unknown rather than drop it.
-    ctrl, bus = controllers.get(controller_key, ("unknown", -1))  # type: ignore[arg-type]
-    capacity = capacity_bytes
-    if not capacity and capacity_kb is not None:
-        capacity = capacity_kb * 1024
-    return share_fields_set(Disk(key=key, label=label, controller=ctrl, bus_number=bus, unit_number=unit_number,
-                                 capacity_bytes=capacity, backing_type=backing_type, io=io, **backing))
+    return controllers.get(controller_key, ("unknown", -1))  # type: ignore[arg-type]
+
+
+def disk_capacity(capacity_kb: int | None, capacity_bytes: int | None) -> int | None:
+    """capacityInBytes when set and not 0, else capacityInKB in bytes."""
+    if not capacity_bytes and capacity_kb is not None:
+        return capacity_kb * 1024
+    return capacity_bytes
 
 
 def disks_from_devices(devices: list[Any] | None) -> list[Disk]:

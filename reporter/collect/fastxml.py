@@ -45,11 +45,12 @@ from typing import Any, cast
 from lxml import etree
 from pyVmomi import Iso8601, SoapAdapter, VmomiSupport, vim, vmodl
 
-from reporter.collect import convert
+from reporter.collect import convert, prebuilt
 from reporter.collect.batches import BatchPageReader
 from reporter.collect.pages import PAGE_END, Page, PageReader, ParseError, parse_page  # noqa: F401 - parse_page: part of this API
 from reporter.collect.rawsoap import RawSoap
 from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, ReadStats, _filter_spec, _note_missing
+from reporter.core.model import Disk, IoAllocation, LayoutDisk, LayoutEx, LayoutFile, LayoutSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ class Values:
         self._leaf: dict[Any, Callable[[str], Any] | None] = {}
         self._any: dict[str | None, Callable[[Any], Any]] = {}
         self._props: dict[tuple[Any, str], tuple[str, Any, bool]] = {}  # (class, tag) -> property
+        self._blank: dict[Any, Callable[[], Any]] = {}  # class -> a new instance, as its constructor makes it
         self._kinds: dict[tuple[Any, str | None], tuple[str, Any]] = {}  # (declared, xsi:type) -> reading
         # pyVmomi keeps a MoRef's serverGuid attribute when its stub does not handle them.
         self._keep_guids = not (stub is not None and stub.SupportServerGUIDs())
@@ -246,7 +248,10 @@ class Values:
             return out
         if not issubclass(t, VmomiSupport.DataObject) or issubclass(t, BaseException):
             raise Fallback(f"{t.__name__} is not a plain data object")  # faults: LocalizedMethodFault rules
-        obj = t()
+        new = self._blank.get(t)
+        if new is None:
+            new = self._blank[t] = _blank_maker(t)
+        obj = new()
         props = self._props
         for c in el:
             key = (t, c.tag)
@@ -257,8 +262,11 @@ class Values:
             value = self._child(c, declared)
             if declared_list and not isinstance(value, list):
                 getattr(obj, name).append(value)  # one item of an array property
+            elif value is not None and declared is not object and isinstance(value, declared) and not (
+                    declared_list and not value):
+                _set(obj, name, value)  # what CheckField lets through at once: the value is of its type
             else:
-                setattr(obj, name, value)
+                setattr(obj, name, value)  # CheckField decides (None, an empty list, Any, a wrong type)
         return obj
 
     @staticmethod
@@ -268,6 +276,8 @@ class Values:
             info = VmomiSupport.GetPropertyInfo(t, local)
         except AttributeError:
             raise Fallback(f"{t.__name__} has no property {local}") from None
+        if t.__setattr__ is not VmomiSupport.DataObject.__setattr__ or info is not t._GetPropertyInfo(info.name):
+            raise Fallback(f"{t.__name__}.{local} is not a plain property")  # (no such pyVmomi type today)
         return info.name, info.type, issubclass(info.type, list)
 
     def _child(self, el: Any, declared: Any) -> Any:
@@ -309,6 +319,30 @@ class Values:
 
 
 _LEAF, _BUILD, _MOREF = "leaf", "build", "moref"
+_set = object.__setattr__
+
+
+def _blank_maker(t: Any) -> Callable[[], Any]:
+    """``t`` (a data object class) -> a function making what ``t()`` makes: every property at
+    its default (a new empty array for arrays), set in property order as ``DataObject.__init__``
+    sets them, without walking the class's property list and type tests on every call (a
+    host's network configuration is hundreds of data objects)."""
+    if t.__init__ is not VmomiSupport.DataObject.__init__ or t.__new__ is not object.__new__:
+        return cast(Callable[[], Any], t)  # a class of its own making: its constructor
+    probe = t()
+    defaults = {p.name: getattr(probe, p.name) for p in t._GetPropertyList()}
+    arrays = [(name, type(value)) for name, value in defaults.items() if isinstance(value, list)]  # each empty
+    new = object.__new__
+
+    def blank() -> Any:
+        obj = new(t)
+        d = obj.__dict__
+        d.update(defaults)
+        for name, array in arrays:
+            d[name] = array()
+        return obj
+
+    return blank
 
 
 # --------------------------------------------------------------------------- fused readers
@@ -329,6 +363,30 @@ def _defaults(cls: Any) -> dict[str, Any]:
         inst = cls()
         d = _defaults_cache[cls] = {p.name: getattr(inst, p.name) for p in cls._GetPropertyList()}
     return d
+
+
+_int_defaults_cache: dict[Any, dict[str, Any]] = {}
+
+
+def _int_defaults(cls: Any) -> dict[str, Any]:
+    """``_defaults``, pyVmomi's int subclasses (``long``, ``short`` ...) as plain ints: the values of
+    the models ``prebuilt`` builds without validation, which would have made them ints."""
+    d = _int_defaults_cache.get(cls)
+    if d is None:
+        d = _int_defaults_cache[cls] = {
+            name: int(v) if isinstance(v, int) and not isinstance(v, bool) else v
+            for name, v in _defaults(cls).items()}
+    return d
+
+
+# The VM parts the readers below build by the thousand, from values they typed (see prebuilt).
+_DISK = prebuilt.builder(Disk)
+_IO = prebuilt.builder(IoAllocation)
+_LAYOUT = prebuilt.builder(LayoutEx)
+_LAYOUT_FILE = prebuilt.builder(LayoutFile)
+_LAYOUT_DISK = prebuilt.builder(LayoutDisk)
+_LAYOUT_SNAPSHOT = prebuilt.builder(LayoutSnapshot)
+_NO_BACKING = dict.fromkeys(("datastore", "backing_file", "disk_mode", "compatibility_mode", "thin", "change_id"))
 
 
 def _tags(*names: str) -> dict[str, str]:
@@ -383,7 +441,7 @@ class Fused:
             if kind is convert._DISK:
                 disks.append((cls, dev))
                 continue
-            d = _defaults(cls)
+            d = _int_defaults(cls)
             fields = {"key": d["key"], "busNumber": d["busNumber"]}
             for c in dev:
                 name = _DEVICE_TAGS.get(c.tag)
@@ -393,7 +451,7 @@ class Fused:
         return [self._disk(cls, dev, controllers) for cls, dev in disks]
 
     def _disk(self, cls: Any, dev: Any, controllers: dict[int, tuple[str, int]]) -> Any:
-        d = _defaults(cls)
+        d = _int_defaults(cls)
         f = {n: d[n] for n in ("key", "controllerKey", "unitNumber", "capacityInKB", "capacityInBytes")}
         label = None
         backing_type = None
@@ -410,10 +468,14 @@ class Fused:
                 backing_type, backing = self._backing(c)
             elif tag == T_SIOA:
                 io = self._io(c)
-        return convert.build_disk(
-            key=f["key"], label=label, controllers=controllers, controller_key=f["controllerKey"],
-            unit_number=f["unitNumber"], capacity_kb=f["capacityInKB"], capacity_bytes=f["capacityInBytes"],
-            backing_type=backing_type, backing=backing, io=io)
+        # convert.build_disk, with the values typed here (plain ints: the defaults come from _int_defaults).
+        ctrl, bus = convert.disk_slot(controllers, f["controllerKey"])
+        capacity = convert.disk_capacity(f["capacityInKB"], f["capacityInBytes"])
+        b = backing or _NO_BACKING
+        return _DISK(key=f["key"], label=label, controller=ctrl, bus_number=bus, unit_number=f["unitNumber"],
+                     capacity_bytes=capacity, datastore=b["datastore"], backing_file=b["backing_file"],
+                     backing_type=backing_type, disk_mode=b["disk_mode"], compatibility_mode=b["compatibility_mode"],
+                     thin=b["thin"], change_id=b["change_id"], io=io)
 
     def _label(self, el: Any) -> str:
         cls = self.v.element_type(el, vim.Description)
@@ -440,7 +502,7 @@ class Fused:
             if name is None or name not in defaults:
                 continue
             if name == "datastore":
-                fields[name] = self.v.moref(c)._moId
+                fields[name] = self.v.moid_of(c)
             elif name == "thinProvisioned":
                 fields[name] = _bool(c.text or "")
             else:
@@ -454,7 +516,7 @@ class Fused:
 
     def _io(self, el: Any) -> Any:
         alloc = self._expect(el, vim.StorageResourceManager.IOAllocationInfo)
-        d = _defaults(alloc)
+        d = _int_defaults(alloc)
         limit, reservation, shares = d["limit"], d["reservation"], d["shares"]
         for c in el:
             tag = c.tag
@@ -465,11 +527,11 @@ class Fused:
             elif tag == T_SHARES:
                 shares = self._shares(c)
         level, count = shares if shares is not None else (None, None)
-        return convert.build_io(limit=limit, shares_level=convert.text(level), shares=count, reservation=reservation)
+        return _IO(limit=limit, shares_level=convert.text(level), shares=count, reservation=reservation)
 
     def _shares(self, el: Any) -> tuple[Any, int]:
         cls = self._expect(el, vim.SharesInfo)
-        d = _defaults(cls)
+        d = _int_defaults(cls)
         level, count = d["level"], d["shares"]
         for c in el:
             if c.tag == T_LEVEL:
@@ -491,7 +553,7 @@ class Fused:
                 disks.append(self._layout_disk(c))
             elif tag == T_SNAPSHOT:
                 snapshots.append(self._layout_snapshot(c))
-        return convert.build_layout(files, disks, snapshots)
+        return _LAYOUT(files=files, disks=disks, snapshots=snapshots)
 
     def _file(self, el: Any) -> Any:
         if el.get(XSI_TYPE) is not None:
@@ -502,10 +564,10 @@ class Fused:
             if i is not None:
                 f[i] = c.text or ""
         key, name, type_, size, unique = f
-        return convert.build_layout_file(
-            key=int(key) if key.__class__ is str else key, name=name, type_=type_,
-            size=int(size) if size.__class__ is str else size,
-            unique_size=int(unique) if unique.__class__ is str else unique)
+        # convert.build_layout_file: name and type are plain str here (text or the "" defaults).
+        return _LAYOUT_FILE(key=int(key) if key.__class__ is str else key, name=name, type=type_,
+                            size=int(size) if size.__class__ is str else size,
+                            unique_size=int(unique) if unique.__class__ is str else unique)
 
     def _layout_disk(self, el: Any) -> Any:
         self._expect(el, _DiskLayout)
@@ -518,11 +580,11 @@ class Fused:
             elif tag == T_CHAIN:
                 self._expect(c, _DiskUnit)
                 chain.append([int(k.text or "") for k in c if k.tag == T_FILE_KEY])
-        return convert.build_layout_disk(key, chain)
+        return _LAYOUT_DISK(key=key, chain=chain)
 
     def _layout_snapshot(self, el: Any) -> Any:
         self._expect(el, _SnapshotLayout)
-        d = _defaults(_SnapshotLayout)
+        d = _int_defaults(_SnapshotLayout)
         ref, data_key, memory_key, disks = d["key"], d["dataKey"], d["memoryKey"], []
         for c in el:
             tag = c.tag
@@ -534,7 +596,7 @@ class Fused:
                 memory_key = int(c.text or "")
             elif tag == T_DISK:
                 disks.append(self._layout_disk(c))
-        return convert.build_layout_snapshot(ref._moId, data_key, memory_key, disks)
+        return _LAYOUT_SNAPSHOT(moid=ref._moId, data_key=data_key, memory_key=memory_key, disks=disks)
 
     # -- snapshot -> convert.snapshot_info
 
@@ -640,9 +702,9 @@ _DiskUnit = vim.vm.FileLayoutEx.DiskUnit
 _SnapshotLayout = vim.vm.FileLayoutEx.SnapshotLayout
 _Tree = vim.vm.SnapshotTree
 _FILE_FIELDS = ("key", "name", "type", "size", "uniqueSize")
-_FILE_DEFAULT_VALUES = tuple(_defaults(_FileInfo)[f] for f in _FILE_FIELDS)  # key, size: ints; name, type: str
+_FILE_DEFAULT_VALUES = tuple(_int_defaults(_FileInfo)[f] for f in _FILE_FIELDS)  # key, size: ints; name, type: str
 _FILE_TAGS = {_V + f: i for i, f in enumerate(_FILE_FIELDS)}
-_DISK_LAYOUT_DEFAULTS = _defaults(_DiskLayout)
+_DISK_LAYOUT_DEFAULTS = _int_defaults(_DiskLayout)
 T_FILE, T_DISK, T_SNAPSHOT, T_KEY = _V + "file", _V + "disk", _V + "snapshot", _V + "key"
 T_CHAIN, T_FILE_KEY = _V + "chain", _V + "fileKey"
 T_DATA_KEY, T_MEMORY_KEY, T_VALUE = _V + "dataKey", _V + "memoryKey", _V + "value"
