@@ -8,8 +8,7 @@ import multiprocessing
 import weakref
 from multiprocessing.connection import Connection
 
-from reporter.core.gcpolicy import one_shot_process
-from reporter.render.pdf import _release_layout_garbage
+from reporter.core.gcpolicy import one_shot_process, release_garbage
 
 
 class _Node:
@@ -29,7 +28,7 @@ def test_a_normal_process_collects_the_cycles_at_once() -> None:
     try:
         cycle = _garbage_cycle()
         assert cycle() is not None
-        _release_layout_garbage()
+        release_garbage()
         assert cycle() is None
         assert gc.get_freeze_count() == 0
     finally:
@@ -42,7 +41,7 @@ def _child(send: Connection, one_shot: bool) -> None:
         one_shot_process()  # as reporter.pipeline.parallel's render child
     gc.disable()
     cycle = _garbage_cycle()
-    _release_layout_garbage()
+    release_garbage()
     frozen = gc.get_freeze_count()
     gc.enable()
     gc.collect()  # frozen objects are out of its sight: the cycle stays

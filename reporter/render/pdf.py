@@ -41,16 +41,12 @@ def html_to_pdf(html: str, **options: object) -> bytes:
     # without them). The cycles it leaves go in one collection when the document is done.
     with paused_gc():
         pdf: bytes | None = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(**options)
-        _release_layout_garbage()
+        # The cycles WeasyPrint leaves (every computed style refers to itself: ~470,000 objects,
+        # 0.5-0.6 s to collect at 10,000 VMs): collected, or in a one-shot render child left to
+        # its exit, where collecting only delays its answer on the report's longest path.
+        release_garbage()
     assert pdf is not None
     return pdf
-
-
-def _release_layout_garbage() -> None:
-    """Free the cycles WeasyPrint leaves (every computed style refers to itself: ~470,000 objects,
-    0.5-0.6 s to collect at 10,000 VMs), or, in a one-shot render child, leave them to its exit:
-    collecting there only delays its answer on the report's longest path (``gcpolicy``)."""
-    release_garbage()
 
 
 def _refuse_fetch(url: str, *args: object, **kwargs: object) -> dict[str, object]:
