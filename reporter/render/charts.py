@@ -259,8 +259,9 @@ PROJECTION_COLOUR = "#2e7d32"
 TODAY_COLOUR = "#6a1b9a"
 
 
-# The paged editions print two vRAM charts side by side, ~95 mm each: drawn 400 units wide, their
-# 11-unit text prints at ~7 pt (at the screen's 640 it printed at ~4 pt).
+# The paged editions print two vRAM charts side by side, ~95 mm each: drawn 320 units wide, their
+# axis labels print at ~5.8 pt (at 400 units 5.2 pt, at the screen's 640 about 3-4 pt;
+# tests/test_pdf_layout.py fails on any PDF text under 5.5 pt).
 PAGED_VRAM_CHART = (320, 140)
 SCREEN_VRAM_CHART = (640, 240)
 
