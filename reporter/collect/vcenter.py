@@ -187,15 +187,18 @@ class VCenterCollector:
             vcenter=self.vc.name, stage=stage, error_type=error_type, message=message, object_id=object_id))
 
     def _read(self, stage: str, what: str, vimtype: type, paths: list[str],
-              values: dict[str, Callable[[Any], Any]] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+              values: dict[str, Callable[[Any], Any]] | None = None,
+              listed: bool = False) -> Iterator[tuple[str, dict[str, Any]]]:
         stats = ReadStats()
         self.progress.start(self.vc.name, what)
         si = self.session.si
         yielded = 0
+        # listed (the fast engine): the view's objects listed first, then read in requests asked for ahead
+        extra = {"listed": True} if listed and self._retrieve is fastxml.retrieve else {}
         for item in self._retrieve(self.session.content, vimtype, paths, page_size=self.page_size, stats=stats,
                                    on_page=self.progress.count, values=values,
                                    on_error=lambda moid, exc: self._object_error(stage, moid, exc),
-                                   keep_view=self.logout_after):
+                                   keep_view=self.logout_after, **extra):
             yielded += 1
             yield item
         # Some servers (vcsim) answer a read through the view of an ended session with no objects
@@ -367,7 +370,7 @@ class VCenterCollector:
             networks.clear()  # a retried stage starts over
             values = {**convert.VM_VALUES, hostconfig.VM_NETWORK_PATH: convert.moids}
             for m, p in self._read("vms", "virtual machines", vim.VirtualMachine,
-                                   [*convert.VM_PATHS, hostconfig.VM_NETWORK_PATH], values):
+                                   [*convert.VM_PATHS, hostconfig.VM_NETWORK_PATH], values, listed=True):
                 if first:
                     self._wait_for("folders", "vapps", "hosts")
                     first = False
