@@ -108,12 +108,18 @@ def test_view_members_in_their_order_or_none():
     reply = envelope([obj(view, {"view": vim.ManagedObject.Array(members)})])
     raw = FakeRaw({None: reply})
     raw.invoke = lambda mo, name, token: reply  # type: ignore[method-assign]
-    got = listed.view_members(raw, None, view, fastxml.Converter(STUB, None), ReadStats())  # type: ignore[arg-type]
+    got = listed.view_members(raw, None, view, fastxml.Converter(STUB, None))  # type: ignore[arg-type]
     assert [(type(r), r._moId) for r in got or []] == [(vim.VirtualMachine, "vm-3"), (vim.VirtualMachine, "vm-1"),
                                                        (vim.VirtualMachine, "vm-2")]
     no_value = envelope([obj(view, {})])
     raw.invoke = lambda mo, name, token: no_value  # type: ignore[method-assign]
-    assert listed.view_members(raw, None, view, fastxml.Converter(STUB, None), ReadStats()) is None  # type: ignore[arg-type]
+    assert listed.view_members(raw, None, view, fastxml.Converter(STUB, None)) is None  # type: ignore[arg-type]
+    # A missingSet entry, even beside a value, sends the read through the view (which reports it).
+    no_permission = reply.replace(b"</objects>", b'<missingSet><path>view</path><fault><fault xsi:type="NoPermission">'
+                                     b'<object type="ContainerView">session[1]view-1</object><privilegeId>System.Read'
+                                     b'</privilegeId></fault></fault></missingSet></objects>')
+    raw.invoke = lambda mo, name, token: no_permission  # type: ignore[method-assign]
+    assert listed.view_members(raw, None, view, fastxml.Converter(STUB, None)) is None  # type: ignore[arg-type]
 
 
 SERIALIZING = SoapAdapter.SoapStubAdapter(host="127.0.0.1", port=1, version="vim.version.v8_0_3_0")

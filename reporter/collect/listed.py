@@ -32,21 +32,24 @@ from pyVmomi import vim, vmodl
 from reporter.collect.batches import BatchPageReader
 from reporter.collect.pages import PAGE_END, parse_page
 from reporter.collect.rawsoap import RawSoap
+from reporter.collect.retrieve import ReadStats
 
 _PC = vmodl.query.PropertyCollector
 
 
-def view_members(raw: RawSoap, pc: Any, view: Any, converter: Any, stats: Any) -> list[Any] | None:
+def view_members(raw: RawSoap, pc: Any, view: Any, converter: Any) -> list[Any] | None:
     """The objects of ``view`` in its order (pyVmomi references), read raw; None when the
-    reply has no ``view`` value (the caller reads through the view instead)."""
+    reply has no ``view`` value or reports it missing (the caller reads through the view
+    instead, which then reports what it reports)."""
     spec = _PC.FilterSpec(objectSet=[_PC.ObjectSpec(obj=view, skip=False)],
                           propSet=[_PC.PropertySpec(type=vim.view.ContainerView, pathSet=["view"], all=False)])
     info, req = raw.request(pc, "RetrievePropertiesEx", [[spec], _PC.RetrieveOptions()])
     page = parse_page(raw.invoke(pc, info, req))
     if page is None or len(page.objects) != 1:
         return None
+    stats = ReadStats()
     item = converter.object(page.objects[0], stats)
-    if item is None or "view" not in item[1]:
+    if item is None or stats.missing or "view" not in item[1]:
         return None
     return list(item[1]["view"] or [])
 
