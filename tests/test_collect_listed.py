@@ -17,7 +17,6 @@ from test_collect_fastxml import STUB, FakeRaw, envelope, obj, vm_page
 
 from reporter.collect import convert, fastxml, listed, pages
 from reporter.collect.rawsoap import RawSoap
-from reporter.collect.retrieve import ReadStats
 
 PC = vmodl.query.PropertyCollector
 
