@@ -119,7 +119,9 @@ def test_single_page_server_ignoring_max_objects(vcsim_factory, tmp_path, monkey
     single = vcsim_factory(vms=30, hosts=2, clusters=2, standalone=1, single_page=True)
     rec = Recorder(monkeypatch)
     _, fast = collect_both(load_config(single.config_file(tmp_path)), page_size=2)
-    assert rec.raw_calls == ["RetrievePropertiesEx"] * 11  # one call per type (incl. vApps, host config, DVS): no continuation
+    # One call per type (incl. vApps, host config, DVS), no continuation; the VMs (fast engine):
+    # their view's list, then 15 requests of 2 listed VMs each (listed reads), each one page.
+    assert rec.raw_calls == ["RetrievePropertiesEx"] * (10 + 1 + 15)
     assert "ContinueRetrievePropertiesEx" not in rec.calls
     (vc,) = fast.vcenters.values()
     assert (len(vc.vms), len(vc.hosts), len(vc.clusters)) == (30, 5, 2)
@@ -127,10 +129,11 @@ def test_single_page_server_ignoring_max_objects(vcsim_factory, tmp_path, monkey
     # Every object of the fast engine's bulk reads (4 folders, 1 datacenter, 2 clusters, 5 hosts,
     # 1 datastore, 30 VMs, 1 distributed switch, its 2 port groups, 3 networks, the 5 hosts'
     # configuration; no vApps; the reads run at once, in any order) came in a batch: one per
-    # read, or with small batches and chunks one per VM (~10 KB each, cut once a chunk holds an end).
+    # reply (the VMs' 15), or with small batches and chunks one per VM (~10 KB each, cut once a
+    # chunk holds an end).
     if batch_bytes is None:
-        assert sorted(parsed) == [1, 1, 1, 2, 2, 3, 4, 5, 5, 30]
-        assert vm_batches == [30]
+        assert sorted(parsed) == sorted([1, 1, 1, 2, 2, 3, 4, 5, 5] + [2] * 15)
+        assert vm_batches == [2] * 15
     else:
         assert sum(parsed) > 43 and vm_batches == [1] * 30
 
