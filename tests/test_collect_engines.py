@@ -151,7 +151,8 @@ def test_default_engine_and_the_environment(vcsim, tmp_path, monkeypatch):
     monkeypatch.delenv("VCREPORT_COLLECT_ENGINE", raising=False)
     rec = Recorder(monkeypatch)
     assert collect(cfg, progress=False).vm_count() == 8
-    assert rec.raw_calls == ["RetrievePropertiesEx"] * 11  # the fast engine read the pages (7 inventory types incl. vApps + 4 host-config reads)
+    # the fast engine read the pages (7 inventory types incl. vApps + 4 host-config reads; the VMs' list first)
+    assert rec.raw_calls == ["RetrievePropertiesEx"] * (11 + 1)
     monkeypatch.setenv("VCREPORT_COLLECT_ENGINE", "pyvmomi")
     rec.raw_calls.clear()
     assert collect(cfg, progress=False).vm_count() == 8
@@ -489,7 +490,9 @@ def test_session_lost_between_pages_is_renewed_once(shaped, monkeypatch, engine)
 
 def test_rejected_token_fails_the_stage_alike(shaped, monkeypatch):
     """The server answers a continuation with a fault (here InvalidArgument for a token it
-    does not know): the same CollectionError on both engines, the other stages still run."""
+    does not know): the same CollectionError on both engines, the other stages still run.
+    The fast engine's VM read asks for listed VMs a page at a time and never continues a
+    reply here: its VMs are all read."""
     original = SoapAdapter.SoapStubAdapter.SerializeRequest
 
     def serialize(stub: Any, mo: Any, info: Any, args: Any) -> bytes:
@@ -497,13 +500,19 @@ def test_rejected_token_fails_the_stage_alike(shaped, monkeypatch):
             args = ["no-such-token"]
         return original(stub, mo, info, args)
 
+    expected = {engine: ("folders", "hosts", *(("vms",) if engine == "pyvmomi" else ()), "host-config")
+                for engine in ("pyvmomi", "fast")}
+    unfaulted = collect(shaped.cfg, progress=False, engine="pyvmomi", page_size=2)
     monkeypatch.setattr(SoapAdapter.SoapStubAdapter, "SerializeRequest", serialize)
-    ref, fast = collect_both(shaped.cfg, page_size=2)
-    assert [(e.stage, e.error_type, e.message) for e in fast.collection_errors] == [
-        (stage, "InvalidArgument", f"reading {stage} failed: InvalidArgument: unknown or finished token")
-        for stage in ("folders", "hosts", "vms", "host-config")]  # 1 cluster and 2 datastores fit one page
-    (vc,) = fast.vcenters.values()
-    assert len(vc.datastores) == 2 and vc.licenses
+    for engine, stages in expected.items():
+        snap = collect(shaped.cfg, progress=False, engine=engine, page_size=2)
+        assert [(e.stage, e.error_type, e.message) for e in snap.collection_errors] == [
+            (stage, "InvalidArgument", f"reading {stage} failed: InvalidArgument: unknown or finished token")
+            for stage in stages]  # 1 cluster and 2 datastores fit one page
+        (vc,) = snap.vcenters.values()
+        assert len(vc.datastores) == 2 and vc.licenses
+        (whole,) = unfaulted.vcenters.values()
+        assert list(vc.vms) == ([] if engine == "pyvmomi" else list(whole.vms))  # (their clusters unknown: no hosts)
 
 
 def test_unreadable_property_reported_alike(shaped, monkeypatch):

@@ -41,8 +41,11 @@ def view_members(raw: RawSoap, pc: Any, view: Any, converter: Any) -> list[Any] 
     """The objects of ``view`` in its order (pyVmomi references), read raw; None when the
     reply has no ``view`` value or reports it missing (the caller reads through the view
     instead, which then reports what it reports)."""
+    # reportMissingObjectsInResults as the view read: a view gone with its session (vcsim) makes an
+    # empty reply, which the view read then meets the same way (the session is checked), not a fault.
     spec = _PC.FilterSpec(objectSet=[_PC.ObjectSpec(obj=view, skip=False)],
-                          propSet=[_PC.PropertySpec(type=vim.view.ContainerView, pathSet=["view"], all=False)])
+                          propSet=[_PC.PropertySpec(type=vim.view.ContainerView, pathSet=["view"], all=False)],
+                          reportMissingObjectsInResults=True)
     info, req = raw.request(pc, "RetrievePropertiesEx", [[spec], _PC.RetrieveOptions()])
     page = parse_page(raw.invoke(pc, info, req))
     if page is None or len(page.objects) != 1:
