@@ -854,7 +854,7 @@ def retrieve(
     view = content.viewManager.CreateContainerView(content.rootFolder, [vimtype], True)
     reader: BatchPageReader | None = None
     try:
-        refs = listed_read.view_members(raw, pc, view, Converter(raw.stub, None)) if listed else None
+        refs = listed_read.view_members(raw, pc, view, vimtype) if listed else None
         if refs is not None:
             if not refs:
                 stats.pages += 1  # what the view read of an empty view counts
