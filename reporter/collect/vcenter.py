@@ -10,8 +10,8 @@ session. A stage waits only for what it converts with: the VMs for the folder pa
 vApps and hosts' clusters (their reads are short and usually done before the first VM
 arrives), the vApps for the folders, the licence assignments for the host names. What
 needs the VMs (the port groups' VMs, the tags on the VMs) is put together after them.
-So one vCenter takes about: login (3 round trips), the VMs' view (1), the VM read, the
-logout (1) — however many object types there are. Each read keeps its own view: a view
+So one vCenter takes about: login (3 round trips), the VMs' view and its list (2, see
+``listed``), the VM read, the logout (1) — however many object types there are. Each read keeps its own view: a view
 shared by all would hide an expired session, as some servers answer a read through the
 view of an ended session with nothing instead of ``NotAuthenticated`` (for the same
 reason an empty read is checked against the session, see ``_read``). The errors come
