@@ -119,7 +119,9 @@ def test_single_page_server_ignoring_max_objects(vcsim_factory, tmp_path, monkey
     single = vcsim_factory(vms=30, hosts=2, clusters=2, standalone=1, single_page=True)
     rec = Recorder(monkeypatch)
     _, fast = collect_both(load_config(single.config_file(tmp_path)), page_size=2)
-    assert rec.raw_calls == ["RetrievePropertiesEx"] * 11  # one call per type (incl. vApps, host config, DVS): no continuation
+    # One call per type (incl. vApps, host config, DVS), no continuation; the VMs (fast engine):
+    # their view's list, then 15 requests of 2 listed VMs each (listed reads), each one page.
+    assert rec.raw_calls == ["RetrievePropertiesEx"] * (10 + 1 + 15)
     assert "ContinueRetrievePropertiesEx" not in rec.calls
     (vc,) = fast.vcenters.values()
     assert (len(vc.vms), len(vc.hosts), len(vc.clusters)) == (30, 5, 2)
@@ -127,10 +129,11 @@ def test_single_page_server_ignoring_max_objects(vcsim_factory, tmp_path, monkey
     # Every object of the fast engine's bulk reads (4 folders, 1 datacenter, 2 clusters, 5 hosts,
     # 1 datastore, 30 VMs, 1 distributed switch, its 2 port groups, 3 networks, the 5 hosts'
     # configuration; no vApps; the reads run at once, in any order) came in a batch: one per
-    # read, or with small batches and chunks one per VM (~10 KB each, cut once a chunk holds an end).
+    # reply (the VMs' 15), or with small batches and chunks one per VM (~10 KB each, cut once a
+    # chunk holds an end).
     if batch_bytes is None:
-        assert sorted(parsed) == [1, 1, 1, 2, 2, 3, 4, 5, 5, 30]
-        assert vm_batches == [30]
+        assert sorted(parsed) == sorted([1, 1, 1, 2, 2, 3, 4, 5, 5] + [2] * 15)
+        assert vm_batches == [2] * 15
     else:
         assert sum(parsed) > 43 and vm_batches == [1] * 30
 
@@ -148,7 +151,8 @@ def test_default_engine_and_the_environment(vcsim, tmp_path, monkeypatch):
     monkeypatch.delenv("VCREPORT_COLLECT_ENGINE", raising=False)
     rec = Recorder(monkeypatch)
     assert collect(cfg, progress=False).vm_count() == 8
-    assert rec.raw_calls == ["RetrievePropertiesEx"] * 11  # the fast engine read the pages (7 inventory types incl. vApps + 4 host-config reads)
+    # the fast engine read the pages (7 inventory types incl. vApps + 4 host-config reads; the VMs' list first)
+    assert rec.raw_calls == ["RetrievePropertiesEx"] * (11 + 1)
     monkeypatch.setenv("VCREPORT_COLLECT_ENGINE", "pyvmomi")
     rec.raw_calls.clear()
     assert collect(cfg, progress=False).vm_count() == 8
@@ -486,7 +490,9 @@ def test_session_lost_between_pages_is_renewed_once(shaped, monkeypatch, engine)
 
 def test_rejected_token_fails_the_stage_alike(shaped, monkeypatch):
     """The server answers a continuation with a fault (here InvalidArgument for a token it
-    does not know): the same CollectionError on both engines, the other stages still run."""
+    does not know): the same CollectionError on both engines, the other stages still run.
+    The fast engine's VM read asks for listed VMs a page at a time and never continues a
+    reply here: its VMs are all read."""
     original = SoapAdapter.SoapStubAdapter.SerializeRequest
 
     def serialize(stub: Any, mo: Any, info: Any, args: Any) -> bytes:
@@ -494,13 +500,19 @@ def test_rejected_token_fails_the_stage_alike(shaped, monkeypatch):
             args = ["no-such-token"]
         return original(stub, mo, info, args)
 
+    expected = {engine: ("folders", "hosts", *(("vms",) if engine == "pyvmomi" else ()), "host-config")
+                for engine in ("pyvmomi", "fast")}
+    unfaulted = collect(shaped.cfg, progress=False, engine="pyvmomi", page_size=2)
     monkeypatch.setattr(SoapAdapter.SoapStubAdapter, "SerializeRequest", serialize)
-    ref, fast = collect_both(shaped.cfg, page_size=2)
-    assert [(e.stage, e.error_type, e.message) for e in fast.collection_errors] == [
-        (stage, "InvalidArgument", f"reading {stage} failed: InvalidArgument: unknown or finished token")
-        for stage in ("folders", "hosts", "vms", "host-config")]  # 1 cluster and 2 datastores fit one page
-    (vc,) = fast.vcenters.values()
-    assert len(vc.datastores) == 2 and vc.licenses
+    for engine, stages in expected.items():
+        snap = collect(shaped.cfg, progress=False, engine=engine, page_size=2)
+        assert [(e.stage, e.error_type, e.message) for e in snap.collection_errors] == [
+            (stage, "InvalidArgument", f"reading {stage} failed: InvalidArgument: unknown or finished token")
+            for stage in stages]  # 1 cluster and 2 datastores fit one page
+        (vc,) = snap.vcenters.values()
+        assert len(vc.datastores) == 2 and vc.licenses
+        (whole,) = unfaulted.vcenters.values()
+        assert list(vc.vms) == ([] if engine == "pyvmomi" else list(whole.vms))  # (their clusters unknown: no hosts)
 
 
 def test_unreadable_property_reported_alike(shaped, monkeypatch):

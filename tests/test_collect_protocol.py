@@ -129,10 +129,10 @@ def test_collector_calls_only_read_only_methods(cfg, monkeypatch, engine):
     # Nothing reached the server past the two recorders: the wire saw exactly these calls.
     assert Counter(rec.wire) == Counter(rec.calls)
     # The fast engine reads the eleven bulk reads raw (one page each at the default page size):
-    # folders, datacenters, vApps, clusters, hosts, datastores, VMs (with their networks),
-    # distributed switches, their port groups, networks and the hosts' configuration; the
-    # pyVmomi engine never does.
-    expected_raw = ["RetrievePropertiesEx"] * 11 if engine == "fast" else []
+    # folders, datacenters, vApps, clusters, hosts, datastores, VMs (with their networks; their
+    # view's list first, listed reads), distributed switches, their port groups, networks and the
+    # hosts' configuration; the pyVmomi engine never does.
+    expected_raw = ["RetrievePropertiesEx"] * (11 + 1) if engine == "fast" else []
     assert rec.raw_calls == expected_raw
     # The tag reader's REST calls are reads too, and they happened.
     assert rest_not_read_only(rec.rest) == []
@@ -157,10 +157,13 @@ def test_bulk_reads_with_pages_exact_call_counts(cfg, monkeypatch, engine):
     assert "DestroyView" not in counts
     # ... and one more for the session's currentSession after the empty vApp read: an empty read
     # is only believed on a live session.
-    assert counts["RetrievePropertiesEx"] == 12 + 1
-    # Continue: 4 folders -> 1, 8 VMs -> 2, and 4 hosts -> 1 twice (inventory, then the
-    # hosts' configuration).
-    assert counts["ContinueRetrievePropertiesEx"] == 5
+    # The fast engine reads the VMs listed: their view's list, then 3 requests of 3 listed VMs
+    # (asked for ahead, each one page) instead of 1 request and 2 continuations.
+    listed = engine == "fast"
+    assert counts["RetrievePropertiesEx"] == 12 + 1 + (1 + 2 if listed else 0)
+    # Continue: 4 folders -> 1, 8 VMs -> 2 (pyVmomi engine), and 4 hosts -> 1 twice (inventory,
+    # then the hosts' configuration).
+    assert counts["ContinueRetrievePropertiesEx"] == (3 if listed else 5)
     # The service content is read once, before the login; nothing else is read twice.
     assert counts["RetrieveServiceContent"] == 1
     # Host software: the simulator's hosts answer NotSupported, so per host one image-manager
@@ -353,7 +356,9 @@ def test_the_reads_of_a_vcenter_do_not_wait_for_each_other(vcsim_factory, tmp_pa
         what = m.group(1).decode() if m else url
         if what == "RetrievePropertiesEx" and b"ContainerView" in data:
             kind = re.search(rb"<type>(\w+)</type>\s*(?:<all>|<pathSet>)", data)
-            what = f"read {kind.group(1).decode() if kind else '?'}"
+            what = f"read {kind.group(1).decode() if kind else '?'}"  # "read ContainerView": the VMs' list
+        elif what == "RetrievePropertiesEx" and b'<objectSet><obj type="VirtualMachine">' in data:
+            what = "read listed VirtualMachine"  # the VMs, listed
         conn._recorded = what
         with lock:
             events.append((time.monotonic(), "sent", what))
@@ -370,12 +375,13 @@ def test_the_reads_of_a_vcenter_do_not_wait_for_each_other(vcsim_factory, tmp_pa
     snap = collect(cfg, progress=False)
     assert snap.collection_errors == [] and snap.vm_count() == 8
     events.sort()
-    vm_sent = next(t for t, kind, what in events if kind == "sent" and what == "read VirtualMachine")
+    # The VM read begins with the list of its view (listed reads), then reads them listed.
+    vm_sent = next(t for t, kind, what in events if kind == "sent" and what == "read ContainerView")
     answered_before = [what for t, kind, what in events if kind == "answered" and what.startswith("read ") and t < vm_sent]
     assert answered_before == []
     reads = {what for _, kind, what in events if kind == "sent" and what.startswith("read ")}
     assert {"read Folder", "read Datacenter", "read VirtualApp", "read ClusterComputeResource", "read HostSystem",
-            "read Datastore", "read VirtualMachine"} <= reads
+            "read Datastore", "read ContainerView", "read listed VirtualMachine"} <= reads
 
 
 def test_an_empty_read_on_an_ended_session_is_read_again(sim, cfg, monkeypatch):

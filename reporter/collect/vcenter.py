@@ -10,8 +10,8 @@ session. A stage waits only for what it converts with: the VMs for the folder pa
 vApps and hosts' clusters (their reads are short and usually done before the first VM
 arrives), the vApps for the folders, the licence assignments for the host names. What
 needs the VMs (the port groups' VMs, the tags on the VMs) is put together after them.
-So one vCenter takes about: login (3 round trips), the VMs' view (1), the VM read, the
-logout (1) — however many object types there are. Each read keeps its own view: a view
+So one vCenter takes about: login (3 round trips), the VMs' view and its list (2, see
+``listed``), the VM read, the logout (1) — however many object types there are. Each read keeps its own view: a view
 shared by all would hide an expired session, as some servers answer a read through the
 view of an ended session with nothing instead of ``NotAuthenticated`` (for the same
 reason an empty read is checked against the session, see ``_read``). The errors come
@@ -187,15 +187,18 @@ class VCenterCollector:
             vcenter=self.vc.name, stage=stage, error_type=error_type, message=message, object_id=object_id))
 
     def _read(self, stage: str, what: str, vimtype: type, paths: list[str],
-              values: dict[str, Callable[[Any], Any]] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+              values: dict[str, Callable[[Any], Any]] | None = None,
+              listed: bool = False) -> Iterator[tuple[str, dict[str, Any]]]:
         stats = ReadStats()
         self.progress.start(self.vc.name, what)
         si = self.session.si
         yielded = 0
+        # listed (the fast engine): the view's objects listed first, then read in requests asked for ahead
+        extra = {"listed": True} if listed and self._retrieve is fastxml.retrieve else {}
         for item in self._retrieve(self.session.content, vimtype, paths, page_size=self.page_size, stats=stats,
                                    on_page=self.progress.count, values=values,
                                    on_error=lambda moid, exc: self._object_error(stage, moid, exc),
-                                   keep_view=self.logout_after):
+                                   keep_view=self.logout_after, **extra):
             yielded += 1
             yield item
         # Some servers (vcsim) answer a read through the view of an ended session with no objects
@@ -367,7 +370,7 @@ class VCenterCollector:
             networks.clear()  # a retried stage starts over
             values = {**convert.VM_VALUES, hostconfig.VM_NETWORK_PATH: convert.moids}
             for m, p in self._read("vms", "virtual machines", vim.VirtualMachine,
-                                   [*convert.VM_PATHS, hostconfig.VM_NETWORK_PATH], values):
+                                   [*convert.VM_PATHS, hostconfig.VM_NETWORK_PATH], values, listed=True):
                 if first:
                     self._wait_for("folders", "vapps", "hosts")
                     first = False
