@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -310,14 +311,20 @@ def _render_into(ctx: ReportContext, formats: list[Format], staging: Path, stage
             log.info("rendering %s in this process: cannot start a process for it: %s", name, exc)
     by_format: dict[Format, list[Path]] = {}
     current = formats[0]
+    shared: AbstractContextManager[None] = nullcontext()
+    if {Format.xlsx, Format.csv} <= set(formats) - set(background):
+        from reporter.render.sheets import sharing_sheets
+
+        shared = sharing_sheets(ctx)  # the workbook and the CSV files: the same sheets, built once
     try:
-        for current in formats:
-            if current in background:
-                continue
-            if current == Format.eml:  # it attaches the files rendered before it
-                _wait_for(background, by_format, stages)
-            with stages.stage(f"writing {current}"):
-                by_format[current] = get_renderer(current).render(ctx, staging)
+        with shared:
+            for current in formats:
+                if current in background:
+                    continue
+                if current == Format.eml:  # it attaches the files rendered before it
+                    _wait_for(background, by_format, stages)
+                with stages.stage(f"writing {current}"):
+                    by_format[current] = get_renderer(current).render(ctx, staging)
     except Exception:
         earlier = {n: job for n, job in background.items() if formats.index(n) < formats.index(current)}
         _wait_for(earlier, by_format, stages)  # raises theirs, if one of them failed too
