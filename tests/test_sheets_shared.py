@@ -27,7 +27,7 @@ def _context() -> ReportContext:
     key = [disks.columns.index(c) for c in ("vCenter", "VM", "Node")]
     cbt = Table(id="cbt_disks", family="cbt", title="CBT per disk",
                 columns=["vCenter", "VM", "Node", "VM CBT option", "In backup scope", "ctkEnabled", "State"],
-                rows=[[*(row[i] for i in key), "true", True, True, "ok"] for row in disks.rows], in_summary=False)
+                rows=[[*(str(row[i]) for i in key), "true", True, True, "ok"] for row in disks.rows], in_summary=False)
     assert cbt.rows, "the fixture has disks"
     return replace(ctx, tables=[*ctx.tables, cbt])
 
