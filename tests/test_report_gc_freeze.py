@@ -48,3 +48,30 @@ def test_a_failure_before_the_rendering_hands_the_heap_back(tmp_path: Path) -> N
     with pytest.raises(Exception, match="cannot write the reports there"):
         pipeline_report.report(rf.snapshot(), blocked / "out", formats="json")
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_run_freezes_the_collected_snapshot_until_its_report_ends(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_scheduler_service import WEEK1, WEEK2, _week, config
+
+    from reporter.pipeline import run as pipeline_run
+
+    cfg = config(tmp_path, output={"dir": str(tmp_path / "out"), "formats": ["json"]})
+    seen: list[str] = []
+    real_load, real_keep = pipeline_run._load_previous, pipeline_run._keep
+
+    def load_previous(path: Path | None) -> object:
+        seen.append(f"previous read, {'frozen' if gc.get_freeze_count() else 'not frozen'}")
+        return real_load(path)
+
+    def keep(*args: object) -> object:
+        seen.append(f"saved, {'frozen' if gc.get_freeze_count() else 'not frozen'}")
+        return real_keep(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline_run, "_load_previous", load_previous)
+    monkeypatch.setattr(pipeline_run, "_keep", keep)
+    weeks = iter([_week(WEEK1, {}), _week(WEEK2, {})])
+    pipeline_run.run_once(cfg, collect=lambda c, insecure=False: next(weeks))
+    second = pipeline_run.run_once(cfg, collect=lambda c, insecure=False: next(weeks))
+    assert sorted(seen) == ["previous read, frozen"] * 2 + ["saved, frozen"] * 2
+    assert second.previous is not None and gc.isenabled() and gc.get_freeze_count() == 0
