@@ -2,8 +2,9 @@
 
 WeasyPrint 70 mismeasures the trailing space of a text box that wraps and ends in a space (the one
 before "<b>Why it matters:</b>"), and then breaks the first line at an earlier opportunity: the
-sample's SNAP-001 description printed its first word, "A", alone on a line. The template puts the
-description in a <span> of its own, the space outside it (templates/_pdf.html.j2, about)."""
+sample's SNAP-001 description printed its first word, "A", alone on a line. The template follows
+that space with a zero-width space (templates/_pdf.html.j2, about), which draws nothing and is
+not in the extracted text; the space itself still is (copied text reads "time. Why")."""
 
 from __future__ import annotations
 
@@ -32,3 +33,4 @@ def test_the_sample_snap_001_description_fills_its_first_line(tmp_path: Path) ->
     title = next(i for i, line in enumerate(lines) if "SNAP-001" in line)
     assert lines[title + 1].startswith("A VM with a snapshot older than the warning age (default 3 days, medium)"), \
         lines[title + 1: title + 3]
+    assert "collection time. Why it matters:" in " ".join(lines) and "\u200b" not in text
