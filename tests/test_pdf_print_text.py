@@ -50,6 +50,19 @@ def test_short_tokens_words_of_prose_and_column_titles_are_left_alone() -> None:
     assert soft_breaks("<th>x</th><td>virtualExecUsage</td>") == "<th>x</th><td>virtual|Exec|Usage</td>"
 
 
+def test_a_run_of_letters_longer_than_a_word_of_prose_is_a_name_and_breaks() -> None:
+    # "vm" and 118 letters: no word of prose is that long; the paragraph and the table cell must
+    # be able to wrap it. A 24-letter run is still read as a word.
+    name = "vm" + "q" * 118
+    assert soft_breaks(f"<p>For example, {name}, {name}…</p><td>{name}</td>") == (
+        "<p>For example, " + "|".join([name[i:i + 16] for i in range(0, 120, 16)]) + ", "
+        + "|".join([name[i:i + 16] for i in range(0, 112, 16)]) + "|" + name[112:] + "…</p>"
+        "<td>" + "|".join([name[i:i + 16] for i in range(0, 120, 16)]) + "</td>")
+    word = "(" + "internationalization" + "abcd" + "),"
+    assert soft_breaks(f"<p>{word}</p>") == f"<p>{word}</p>"
+    assert soft_breaks("<p>" + "a" * 25 + "</p>") == "<p>" + "a" * 16 + "|" + "a" * 9 + "</p>"
+
+
 def test_plain_ascii_names_lose_their_isolation_others_keep_it() -> None:
     html = ("<td><bdi>esx01.corp.lan</bdi></td><td><bdi>&lt;b&gt;x &amp; y</bdi></td>"
             "<td><bdi>\u05d0\u05d1 vm</bdi></td><td><bdi>a\u202eb</bdi></td>"

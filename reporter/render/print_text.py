@@ -42,8 +42,12 @@ WBR = "\u200b"
 _MARKUP = re.compile(r"(<style\b.*?</style>|<title\b.*?</title>|<script\b.*?</script>|<!--.*?-->|<[^>]*>)",
                      re.S | re.I)
 _TOKEN = re.compile(rf"[^\s<]{{{LONG_TOKEN},}}")
-# A long word of prose ("responsibilities,") keeps its own rules: no break inside it.
-_WORD = re.compile(r"[(\"'“‘]?[A-Za-z][a-z]+[)\"'”’.,;:!?]*")
+# A long word of prose ("responsibilities,") keeps its own rules: no break inside it. Only up to
+# the length of a real word, though: a longer run of letters is a name ("vm" and 118 letters),
+# which must break like any other long token, or its table column, or its paragraph ("For
+# example, vm…"), cannot be narrower than it and runs off the page.
+PROSE_WORD = 24  # letters of the longest word of prose ("internationalization" has 20)
+_WORD = re.compile(rf"[(\"'“‘]?[A-Za-z][a-z]{{1,{PROSE_WORD - 1}}}[)\"'”’.,;:!?]*")
 _HEADER_OPEN = re.compile(r"<th[\s>]", re.I)
 # One character of text: an entity reference counts as one and is never cut.
 _UNIT = re.compile(r"&#?\w+;|.", re.S)
