@@ -9,6 +9,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import report_fixtures as rf
+
+from reporter.render.pdf import report_pdf_html
 from reporter.render.templating import environment
 
 PRINT_CSS = Path(__file__).resolve().parent.parent / "templates" / "_print.css"
@@ -57,3 +60,16 @@ def test_print_css_generates_no_evidence_separators_itself() -> None:
     css = PRINT_CSS.read_text()
     assert not re.search(r"dl\.ev[^{]*::(after|before)", css)
     assert "dl.ev .ev-sep { color: #8d99a6; }" in css
+
+
+def test_link_targets_are_on_headings_and_every_internal_link_has_one() -> None:
+    # An id gives an element, and all inside it, styles of their own in WeasyPrint: the check,
+    # group and area sections carry none; their headings do (_pdf.html.j2).
+    html = report_pdf_html(rf.context())
+    assert not re.search(r'<section class="(check|group|family)"[^>]* id=', html)
+    assert re.findall(r'<h2 id="(family-[^"]+)"', html) == ["family-licensing", "family-snapshots", "family-zz-lab"]
+    assert '<h3 id="check-TST-001">' in html and '<h4 id="g-tst-001">' in html
+    assert '<nav class="toc">\n  <h2 id="contents">Contents</h2>' in html
+    ids = set(re.findall(r' id="([^"]+)"', html))
+    hrefs = set(re.findall(r'href="#([^"]+)"', html))
+    assert hrefs and hrefs <= ids
