@@ -24,8 +24,10 @@ def test_the_sample_snap_001_description_fills_its_first_line(tmp_path: Path) ->
     html = report_pdf_html(ReportContext(snapshot=snap, results=results, tables=tables, tool_version="test").masked())
     # The check's section alone, with the report's styles: the same width and type as in the report.
     head = html[: html.index("<main>") + len("<main>")]
-    check = html[html.index('<section class="check" id="check-SNAP-001">'):
-                 html.index('<section class="check" id="check-SNAP-002">')]
+    def section_of(check_id: str) -> int:  # the link target is the check's heading, in its section
+        return html.rindex('<section class="check">', 0, html.index(f'id="check-{check_id}"'))
+
+    check = html[section_of("SNAP-001"):section_of("SNAP-002")]
     path = tmp_path / "snap-001.pdf"
     path.write_bytes(html_to_pdf(head + check + "</main></body></html>"))
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
