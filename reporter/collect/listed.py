@@ -24,13 +24,13 @@ as the view read leaves it out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pyVmomi import vim, vmodl
 
 from reporter.collect.batches import BatchPageReader
-from reporter.collect.pages import PAGE_END, parse_page
+from reporter.collect.pages import parse_page
 from reporter.collect.rawsoap import RawSoap
 
 _PC = vmodl.query.PropertyCollector
@@ -131,24 +131,13 @@ class ListedPageReader(BatchPageReader):
         self._next: Any = None  # the next chunk's request, sent and not read yet
         self._next_sent = False  # for the chunk being read
 
-    def objects(self) -> Iterator[Any]:
-        assert self._first is not None, "objects() reads a result set once"
-        try:
-            pending = self.raw.send(self.pc, *self._first)
-            self._first = None
-            while pending is not None:
-                self._asked = False
-                yield from self._read_reply(pending)
-                yield PAGE_END
-                if self._ahead is not None:  # this chunk goes on: its continuation first
-                    pending, self._ahead = self._ahead, None
-                    continue
-                self._send_next()  # a reply without objects has not sent it yet
-                pending, self._next = self._next, None
-                self._next_sent = False
-            self._reply = None
-        finally:
-            self._stop_pool()
+    def _next_reply(self) -> Any:
+        if self._ahead is not None:  # this chunk goes on: its continuation first
+            return super()._next_reply()
+        self._send_next()  # a reply without objects has not sent it yet
+        pending, self._next = self._next, None
+        self._next_sent = False
+        return pending
 
     def _send_next(self) -> None:
         if self._next_sent:

@@ -157,8 +157,13 @@ class PageReader:
             self._asked = False
             yield from self._read_reply(pending)
             yield PAGE_END
-            pending, self._ahead = self._ahead, None
+            pending = self._next_reply()
         self._reply = None
+
+    def _next_reply(self) -> Any:
+        """The reply to read after the current one: its continuation, sent ahead (or None)."""
+        pending, self._ahead = self._ahead, None
+        return pending
 
     def _read_reply(self, pending: Any) -> Iterator[Any]:
         """The objects of one reply, fed to the stream parser as they arrive."""
