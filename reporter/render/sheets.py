@@ -295,13 +295,17 @@ def sheet_parts(ctx: ReportContext) -> SheetParts:
     shared = _shared.get(id(ctx))
     if shared is not None and shared.ctx is ctx:
         return shared.take()
-    # A million small, acyclic cells at 10,000 VMs: automatic collections while they are built
-    # would only traverse them (reporter.core.gcpolicy).
-    with paused_gc():
-        return _build_parts(ctx)
+    return _build_parts(ctx)
 
 
 def _build_parts(ctx: ReportContext) -> SheetParts:
+    # A million small, acyclic cells at 10,000 VMs: automatic collections while they are built
+    # would only traverse them (reporter.core.gcpolicy).
+    with paused_gc():
+        return _parts_of(ctx)
+
+
+def _parts_of(ctx: ReportContext) -> SheetParts:
     family = family_sheets(ctx)
     # A family table with the id of an inventory sheet ("snapshots") is that family's richer
     # view of the same objects: it takes the inventory sheet's place instead of adding a twin.
@@ -325,8 +329,7 @@ class _Shared:
     def take(self) -> SheetParts:
         parts = self.parts
         if parts is None:
-            with paused_gc():
-                parts = self.parts = _build_parts(self.ctx)
+            parts = self.parts = _build_parts(self.ctx)
         self.uses -= 1
         if self.uses <= 0:  # the last one: the parts live on only as long as that render needs them
             self.parts = None
@@ -359,21 +362,20 @@ def all_sheets(ctx: ReportContext, *, merge_tables: bool = False) -> list[Sheet]
     become those columns. CSV keeps every table as its own file, whose names scripts rely on."""
     parts = sheet_parts(ctx)
     inventory = list(parts.inventory)
-    merged_away: set[str] = set()
-    by_id = {s.id: s for s in parts.family}
+    by_id = {s.id: s for s in parts.family}  # this call's own: a merged table leaves it
     # A family table that is only extra columns of an inventory sheet ("cbt_disks" of "disks")
     # becomes those columns (sheet_merge.py says when it does and what is not copied).
     for merge in MERGES if merge_tables else ():
         table = by_id.get(merge.table_id)
         pos = next((i for i, s in enumerate(inventory) if s.id == merge.into), None)
-        if table is None or pos is None or merge.table_id in merged_away:
+        if table is None or pos is None:
             continue
         base = inventory[pos]
         merged = merged_rows(base.columns, base.rows, table.columns, table.rows, merge)
         if merged is not None:
             inventory[pos] = Sheet(base.id, base.title, *merged)
-            merged_away.add(merge.table_id)
-    family = [s for s in parts.family if s.id not in merged_away]
+            del by_id[merge.table_id]
+    family = [s for s in parts.family if s.id in by_id]
     sheets = [*parts.head, *inventory, *family]
     seen_ids: set[str] = set()
     seen_titles: set[str] = set()
