@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from reporter.checks.tables import Table
 from reporter.domain.licensing.verdict import LicensingVerdicts
+from reporter.render.text_width import fit_text
 
 if TYPE_CHECKING:  # pandas and SQLAlchemy load only when there is history to read
     from reporter.history import VramHistory
@@ -63,6 +64,7 @@ class BarChart:
     omitted: int = 0  # groups left out beyond the limit
     legend: list[tuple[str, str]] | None = None  # (series name, colour) when there are several
     kind: str = "bar"
+    font_size: int = 12  # of the labels and values (SVG units)
 
 
 @dataclass
@@ -100,8 +102,15 @@ class LineChart:
 Chart = BarChart | LineChart
 
 
-def _short(label: str, limit: int = 28) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+LABEL_GAP = 6  # SVG units between a bar label's end and its bar (the x of its <text> in _charts.html.j2)
+LABEL_INSET = 2  # left free at the drawing's left edge: the glyphs' own side bearings, kerning's rounding
+
+
+def _short(label: str, label_width: int, font_size: int) -> str:
+    """The label cut with "…" to the room left of the bars, as measured in the charts' font: an
+    SVG text does not wrap, and a longer one would start outside the drawing (in the PDF, in the
+    page's margin). The whole name is the bar's tooltip (<title>) and in the table beside it."""
+    return fit_text(label, label_width - LABEL_GAP - LABEL_INSET, font_size)
 
 
 def bar_chart(title: str, items: list[tuple[str, float, str]], *, colours: list[str] | None = None,
@@ -124,7 +133,7 @@ def grouped_bar_chart(title: str, groups: list[tuple[str, list[tuple[float, str]
         return None
     ordered = sorted(groups, key=lambda g: -g[1][0][0]) if sort else list(groups)
     shown, omitted = ordered[:limit], max(0, len(ordered) - limit)
-    label_width, value_width, bar_h, gap, group_gap = 190, 90, 16, 2, 8
+    label_width, value_width, bar_h, gap, group_gap, font_size = 190, 90, 16, 2, 8, 12
     plot = width - label_width - value_width
     top = max((v for _, vals in shown for v, _ in vals), default=0) or 1
     bars: list[Bar] = []
@@ -134,11 +143,12 @@ def grouped_bar_chart(title: str, groups: list[tuple[str, list[tuple[float, str]
             w = 0.0 if value <= 0 else max(1.0, plot * value / top)
             colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
             name = f"{label} — {series[i]}" if series and len(series) > 1 else label
-            bars.append(Bar(_short(label) if i == 0 else "", name, value, display, y, round(w, 1), colour))
+            bars.append(Bar(_short(label, label_width, font_size) if i == 0 else "", name, value, display, y,
+                            round(w, 1), colour))
             y += bar_h + gap
         y += group_gap - gap
     legend = [(n, SERIES_COLOURS[i % len(SERIES_COLOURS)]) for i, n in enumerate(series)] if series and len(series) > 1 else None
-    return BarChart(title, bars, width, int(y) + 2, label_width, bar_h, omitted, legend)
+    return BarChart(title, bars, width, int(y) + 2, label_width, bar_h, omitted, legend, font_size=font_size)
 
 
 def severity_chart(counts: list[tuple[str, int]]) -> BarChart | None:
