@@ -1,6 +1,7 @@
-"""report.pdf's evidence lists ("Label: value · Label: value"): the separators are spans written by
-_pdf.html.j2, not ::after content, because WeasyPrint computes each pseudo-element's style anew
-while elements styled alike share one (the printed page is the same either way)."""
+"""The evidence lists: one macro (_macros.html.j2 ev_items) for every edition. On paper they read
+"Label: value · Label: value": the separators are spans, not ::after content, because WeasyPrint
+computes each pseudo-element's style anew while elements styled alike share one (the printed page
+is the same either way). On screen they are a grid of labels and values, the separators hidden."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from typing import Any
 
 import report_fixtures as rf
 
+from reporter.render.html import render_html
 from reporter.render.pdf import report_pdf_html
 from reporter.render.templating import environment
 
 PRINT_CSS = Path(__file__).resolve().parent.parent / "templates" / "_print.css"
+REPORT_CSS = PRINT_CSS.with_name("_report.css")
 
 
 def _ev_items(items: list[SimpleNamespace]) -> str:
-    module: Any = environment().get_template("_pdf.html.j2").make_module({})
+    module: Any = environment().get_template("_macros.html.j2").make_module({})
     return str(module.ev_items(items))
 
 
@@ -60,6 +63,23 @@ def test_print_css_generates_no_evidence_separators_itself() -> None:
     css = PRINT_CSS.read_text()
     assert not re.search(r"dl\.ev[^{]*::(after|before)", css)
     assert "dl.ev .ev-sep { color: #8d99a6; }" in css
+
+
+def test_screen_css_hides_the_separators_and_generates_none() -> None:
+    css = REPORT_CSS.read_text()
+    assert not re.search(r"dl\.ev[^{]*::(after|before)", css)
+    screen = css[css.index("@media screen {"):]
+    assert "dl.ev dt > span, dl.ev .ev-sep { display: none; }" in screen
+    assert css.count("ev-sep") == 1  # only there: paper shows them
+
+
+def test_screen_and_paper_write_the_same_evidence_markup() -> None:
+    ctx = rf.context()
+    screen = re.findall(r'<dl class="ev">.*?</dl>', render_html(ctx), re.S)
+    # (paper's long tokens carry zero-width break marks: reporter/render/print_text.py)
+    paper = re.findall(r'<dl class="ev">.*?</dl>', report_pdf_html(ctx).replace("\u200b", ""), re.S)
+    assert paper and set(paper) <= set(screen)
+    assert all("<span>: </span></dt>" in dl for dl in screen)
 
 
 def test_link_targets_are_on_headings_and_every_internal_link_has_one() -> None:
