@@ -92,7 +92,8 @@ def test_long_label_starts_inside_the_drawing_in_chromium(tmp_path: Path) -> Non
     page.write_text(f"<!DOCTYPE html><html><body>{_chart_svg([LONG_NAME, 'ds-short'])}{MEASURE}</body></html>",
                     encoding="utf-8")
     assert CHROMIUM is not None
-    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                           f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
                           capture_output=True, text=True, timeout=120, check=True)
     found = re.search(r'<pre id="measure">([^<]*)</pre>', proc.stdout)
     assert found, proc.stderr[-2000:]

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,10 @@ from reporter import api
 from reporter.core.detail import Detail
 from reporter.core.model import Snapshot, SnapshotNode
 from reporter.deliver.email import html_body
-from reporter.render.base import ReportContext
+from reporter.render.base import ReportContext, SourceFile
 from reporter.render.html import render_html
 from reporter.render.pdf import html_to_pdf, report_pdf_html
+from reporter.render.pdfa import PdfaRenderer, verify_pdf
 from reporter.render.view import build_view
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +43,7 @@ FULL_VMS = 20
 NAME_LENGTH = 120  # textsafe.NAME_LIMIT: the longest name a table cell prints whole
 MM = 72 / 25.4
 SIDE_MARGIN = 12 * MM  # report.pdf's left and right page margins, portrait and landscape (_print.css)
+AUDIT_SIDE_MARGIN = 14 * MM  # audit-evidence.pdf's (the @page rule of _print.css)
 EDGE = 0.5  # pt a glyph box may pass an edge by (the anti-aliasing of the measure, not of the text)
 HEADER_FILL = (0xEE / 255, 0xF1 / 255, 0xF5 / 255)  # <th> background (_report.css)
 ROW_RULE = (0xE3 / 255, 0xE7 / 255, 0xEC / 255)  # a data table cell's bottom border (_report.css)
@@ -135,18 +138,17 @@ def poppler_words(pdf_path: Path) -> list[tuple[int, float, float, float, str]]:
     return words
 
 
-def words_off_the_content_box(pdf_path: Path, pdf_html: str) -> list[str]:
-    """Words that cross the left or right edge of the page's content box, the bar charts' labels
-    left out (they may start in the left margin: see test_chart_labels_stay_on_the_paper)."""
-    labels = chart_labels(pdf_html)
+def words_off_the_content_box(pdf_path: Path, margin: float = SIDE_MARGIN) -> list[str]:
+    """Words that cross the left or right edge of the page's content box (the bar charts' labels
+    included: they are cut to the room left of their bars, see tests/test_chart_labels.py)."""
     return [f"p.{n}: {text[:40]!r} x {x0:.0f}-{x1:.0f}" for n, width, x0, x1, text in poppler_words(pdf_path)
-            if (x0 < SIDE_MARGIN - EDGE or x1 > width - SIDE_MARGIN + EDGE) and text not in labels]
+            if x0 < margin - EDGE or x1 > width - margin + EDGE]
 
 
 def chart_labels(pdf_html: str) -> set[str]:
-    """The texts of the bar charts' labels (right-aligned left of their bars): every word of them."""
-    texts = re.findall(r'<text [^>]*text-anchor="end"[^>]*>([^<]*)</text>', pdf_html)
-    return {word for t in texts for word in html.unescape(t).replace("\u200b", "").split()}
+    """The texts of the bar charts' labels (right-aligned left of their bars)."""
+    return {html.unescape(t).replace("\u200b", "")
+            for t in re.findall(r'<text [^>]*text-anchor="end"[^>]*>([^<]*)</text>', pdf_html)}
 
 
 def _close(color: Any, want: tuple[float, float, float]) -> bool:
@@ -227,17 +229,27 @@ def hostile_tables(hostile_pdf: Path) -> tuple[int, list[str], list[str]]:
     return read_data_tables(hostile_pdf)
 
 
-def test_hostile_names_stay_inside_the_page_content_box(hostile_pdf: Path, hostile_pdf_html: str) -> None:
-    problems = words_off_the_content_box(hostile_pdf, hostile_pdf_html)
+def test_hostile_names_stay_inside_the_page_content_box(hostile_pdf: Path) -> None:
+    problems = words_off_the_content_box(hostile_pdf)
     assert problems == [], f"{len(problems)} words off the content box:\n" + "\n".join(problems[:20])
 
 
-def test_chart_labels_stay_on_the_paper(hostile_pdf: Path, hostile_pdf_html: str) -> None:
-    """A bar chart's label is cut at 28 characters, which may be wider than its place left of the
-    bars: it may reach into the page's margin (not fixed here), never past the paper's edge."""
-    labels = chart_labels(hostile_pdf_html)
-    drawn = [(x0, x1, width) for _, width, x0, x1, text in poppler_words(hostile_pdf) if text in labels]
-    assert drawn and all(x0 >= 0 and x1 <= width for x0, x1, width in drawn)
+def test_chart_labels_stay_inside_the_text_area(hostile_pdf: Path, hostile_pdf_html: str) -> None:
+    """A bar chart's label is cut with "…" to the room left of its bars: every character of the
+    cut names, as pdfplumber reads them, lies inside the page's content box (they used to start
+    up to ~14 pt into the left margin)."""
+    cut = {t for t in chart_labels(hostile_pdf_html) if t.endswith("…")}
+    assert cut, "no long label in the charts"
+    drawn = []
+    with pdfplumber.open(hostile_pdf) as pdf:
+        for page in pdf.pages:
+            for word in page.extract_words(x_tolerance=1.5, return_chars=True):
+                if word["text"] in cut:
+                    drawn.append((page.page_number, float(page.width), word["chars"]))
+    assert len(drawn) >= len(cut), (len(drawn), cut)
+    outside = [(n, c["text"], round(c["x0"], 1)) for n, width, chars in drawn for c in chars
+               if c["x0"] < SIDE_MARGIN - EDGE or c["x1"] > width - SIDE_MARGIN + EDGE]
+    assert outside == [], outside[:10]
 
 
 def test_hostile_names_wrap_inside_their_columns(hostile_tables: tuple[int, list[str], list[str]]) -> None:
@@ -270,38 +282,68 @@ def test_the_full_edition_keeps_hostile_names_on_the_page(tmp_path: Path) -> Non
     path = tmp_path / "report.pdf"
     path.write_bytes(html_to_pdf(pdf_html))
     assert any(width > 700 for _, width, *_ in poppler_words(path))  # a landscape page is among them
-    problems = words_off_the_content_box(path, pdf_html)
+    problems = words_off_the_content_box(path)
     assert problems == [], f"{len(problems)} words off the content box:\n" + "\n".join(problems[:20])
+
+
+def test_the_audit_edition_keeps_hostile_names_on_the_page(tmp_path: Path) -> None:
+    """The audit evidence edition (PDF/A-3b, its own template and 14 mm margins): the findings'
+    tables with hostile names, and the integrity lines of merged snapshot files with long names
+    (they were one unbreakable line each: a 50-character file name ran ~70 pt off the page),
+    which `vcreport verify` still reads back."""
+    ctx = replace(_context(hostile_fleet(_synthetic(FULL_VMS)), Detail.standard), source_files=(
+        SourceFile("snapshot-vc01.corp.example-2026-11-23T060000Z.json.gz", "0" * 64),
+        SourceFile(hostile_name("snapshot", 1) + ".json.gz", "1" * 64)))
+    [path] = PdfaRenderer().render(ctx, tmp_path)
+    problems = words_off_the_content_box(path, AUDIT_SIDE_MARGIN)
+    assert problems == [], f"{len(problems)} words off the content box:\n" + "\n".join(problems[:20])
+    seen, outside_columns, names = read_data_tables(path)
+    assert seen >= 5 and outside_columns == [], outside_columns[:20]
+    vm_names = {vm.name for vc in ctx.snapshot.vcenters.values() for vm in vc.vms.values()}
+    assert len(names) >= 20 and set(names) <= vm_names, names[:3]
+    assert verify_pdf(path).source_sha256 == ["0" * 64, "1" * 64]
 
 
 # -- in the window ----------------------------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
-# Appended to a copy of the page: writes what it measured into the DOM, which --dump-dom prints.
+# Appended to a copy of the page: writes what it measured into the top document's DOM, which
+# --dump-dom prints.
 MEASURE = """<script>
 addEventListener("load", () => {
   const doc = document.scrollingElement, view = doc.clientWidth;
   const out = [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > view + 0.5)
     .map(e => e.tagName + "." + e.className);
-  const pre = document.createElement("pre");
+  const top = window.parent.document;
+  const pre = top.createElement("pre");
   pre.id = "layout-measure";
   pre.textContent = JSON.stringify({scrollWidth: doc.scrollWidth, clientWidth: view, outside: out.slice(0, 10)});
-  document.body.appendChild(pre);
+  top.body.appendChild(pre);
 });
 </script>"""
 
 
 def chromium_layout(page_html: str, width: int, tmp_path: Path) -> dict[str, Any]:
-    """Headless Chromium's measure of ``page_html`` in a window ``width`` px wide."""
+    """Headless Chromium's measure of ``page_html`` in a window ``width`` px wide.
+
+    The page is laid out in an iframe of that width (its srcdoc: the same origin as the page
+    around it, so the script can write there): headless Chromium keeps its own window at least
+    500 px wide, a phone's is ~360-400."""
     assert CHROMIUM is not None
     page = tmp_path / f"page-{width}.html"
-    page.write_text(page_html.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
-    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--window-size={width},900",
-                           "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=True)
+    framed = html.escape(page_html.replace("</body>", MEASURE + "</body>"), quote=True)
+    page.write_text(f'<!DOCTYPE html><html><body style="margin:0"><iframe width="{width}" height="900" '
+                    f'style="border:0; display:block" srcdoc="{framed}"></iframe></body></html>', encoding="utf-8")
+    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                           "--disable-sync", f"--user-data-dir={tmp_path / f'profile-{width}'}",
+                           "--window-size=1400,1000", "--dump-dom", page.as_uri()],
+                          capture_output=True, text=True, timeout=120, check=True)
     found = re.search(r'<pre id="layout-measure">([^<]*)</pre>', proc.stdout)
     assert found, proc.stderr[-2000:]
     measured: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+    assert measured["clientWidth"] == width, measured  # the width asked for (no scrollbar drawn)
     return measured
 
 
@@ -309,24 +351,34 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium not insta
 
 
 @needs_chromium
-@pytest.mark.parametrize("width", [1280, 500])
-def test_html_report_with_hostile_names_is_no_wider_than_the_window(hostile: ReportContext, width: int,
-                                                                    tmp_path: Path) -> None:
-    got = chromium_layout(render_html(hostile), width, tmp_path)
+@pytest.mark.parametrize("width", [1280, 500, 390])
+@pytest.mark.parametrize("names", ["plain", "hostile"])
+def test_html_report_is_no_wider_than_the_window(names: str, width: int, request: pytest.FixtureRequest,
+                                                 tmp_path: Path) -> None:
+    # At 390 px (a phone) the summary's areas table drops two count columns and an evidence value
+    # goes under its label (_report.css): six columns squeezed the area names, a disk table beside
+    # its label widened the page.
+    got = chromium_layout(render_html(request.getfixturevalue(names)), width, tmp_path)
     # Wide tables may scroll inside their own box (div.scroll); the page itself never does.
     assert got["scrollWidth"] <= got["clientWidth"], got
     if width == 1280:
         assert got["outside"] == [], got
 
 
-@needs_chromium
-def test_email_with_hostile_names_is_as_wide_as_with_short_ones(plain_fleet: Snapshot, hostile: ReportContext,
-                                                                tmp_path: Path) -> None:
-    def email(ctx: ReportContext) -> str:
-        return html_body(build_view(ctx), "vCenter report", ["report.pdf"], None)
+def _email(ctx: ReportContext) -> str:
+    return html_body(build_view(ctx), "vCenter report", ["report.pdf"], None)
 
-    # In a narrow window (a phone's) the severity tiles are wider than the window whatever the
-    # names: the hostile names must not widen the message beyond that.
-    got = chromium_layout(email(hostile), 500, tmp_path)
-    plain = chromium_layout(email(_context(plain_fleet, Detail.standard)), 500, tmp_path)
-    assert got["clientWidth"] < 500 and got["scrollWidth"] == plain["scrollWidth"], (got, plain)
+
+@pytest.fixture(scope="module")
+def plain(plain_fleet: Snapshot) -> ReportContext:
+    return _context(plain_fleet, Detail.standard)
+
+
+@needs_chromium
+@pytest.mark.parametrize("width", [390, 500])
+@pytest.mark.parametrize("names", ["plain", "hostile"])
+def test_email_fits_a_phone_window(names: str, width: int, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """A phone's mail app (~360-400 px) or a narrow reading pane (500 px): the message is no wider
+    than the window, short names or long (the severity tiles are three a row)."""
+    got = chromium_layout(_email(request.getfixturevalue(names)), width, tmp_path)
+    assert got["scrollWidth"] <= got["clientWidth"] and got["outside"] == [], got
