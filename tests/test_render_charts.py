@@ -79,6 +79,8 @@ def test_vram_chart_for_paper_is_drawn_smaller_with_fewer_month_labels():
     assert min(gaps) >= 44
     assert [t.label for t in paper.y_ticks] == [t.label for t in screen.y_ticks]
     assert [s.name for s in paper.series] == [s.name for s in screen.series]
+    # Every third month: January is not labelled, so the year goes under the first label of 2026.
+    assert [(t.label, t.sub) for t in paper.x_ticks] == [("Dec", "2025"), ("Mar", "2026"), ("Jun", ""), ("Sep", "")]
 
 
 def test_no_history_no_chart():

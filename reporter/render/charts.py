@@ -258,8 +258,11 @@ def line_chart(title: str, start: date, end: date, series: list[tuple[str, str, 
         months.append(d)
         d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
     every = max(1, math.ceil(len(months) / max(4, min(12, pw // 44))))  # month labels ~44 units apart at least
-    x_ticks = [Tick(x(m), m.strftime("%b"), str(m.year) if (m.month == 1 or i == 0) else "")
-               for i, m in enumerate(months) if i % every == 0]
+    # The year under the first label and under each label in a new year: with a label every few
+    # months January may not be labelled ("Dec Mar Jun Sep Dec" read as one year).
+    shown = [m for i, m in enumerate(months) if i % every == 0]
+    x_ticks = [Tick(x(m), m.strftime("%b"), str(m.year) if (i == 0 or m.year != shown[i - 1].year) else "")
+               for i, m in enumerate(shown)]
     return LineChart(title, out_series, width, height, left, top, pw, ph, x_ticks, y_ticks, unit, note)
 
 
