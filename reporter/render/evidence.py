@@ -160,12 +160,20 @@ def _unit(key: str) -> str:
     return ""
 
 
+def _is_identifier(key: str) -> bool:
+    """A number that names something (a build, a device key, a VLAN): printed as it is spelled,
+    without thousands separators (ESXi build 2312428, not 2,312,428)."""
+    return key == "key" or key.endswith(("build", "_key", "_id"))
+
+
 def scalar(value: Any, key: str = "") -> str:
     """One value as text, with the unit its key implies (GB with one decimal, days, ms, %)."""
     if value is None:
         return "not set"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, int) and _is_identifier(key):
+        return str(value)
     unit = _unit(key)
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):

@@ -1,0 +1,26 @@
+"""Evidence values that are numbers: quantities get thousands separators, identifiers (builds,
+device keys, VLAN IDs) are printed as they are spelled, as vSphere and the KBs spell them."""
+
+from __future__ import annotations
+
+from reporter.render.evidence import flat, items, scalar
+
+
+def test_builds_keys_and_ids_print_without_separators() -> None:
+    assert scalar(2312428, "fixed_build") == "2312428"
+    assert scalar(21930508, "host_build") == "21930508"
+    assert scalar(2000, "key") == "2000"
+    assert scalar(4095, "vlan_id") == "4095"
+
+
+def test_quantities_keep_their_separators_and_units() -> None:
+    assert scalar(21000, "free_gb") == "21,000.0 GB"
+    assert scalar(1400, "total") == "1,400"
+    assert scalar(2000, "keys_read") == "2,000"
+
+
+def test_a_disk_table_and_a_defect_table_read_as_vsphere_spells_them() -> None:
+    [disks] = items({"independent_disks": [{"label": "Hard disk 1", "node": "scsi0:0", "key": 2000, "capacity_gb": 40.0}]})
+    assert disks.table is not None and disks.table.rows == [["Hard disk 1", "scsi0:0", "2000", "40.0 GB"]]
+    assert flat({"release": "ESXi 5.0", "build": 623860, "fixed_build": 2312428}, "defects") == (
+        "Release: ESXi 5.0; Build: 623860; Fixed build: 2312428")
