@@ -380,5 +380,9 @@ def plain(plain_fleet: Snapshot) -> ReportContext:
 def test_email_fits_a_phone_window(names: str, width: int, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """A phone's mail app (~360-400 px) or a narrow reading pane (500 px): the message is no wider
     than the window, short names or long (the severity tiles are three a row)."""
-    got = chromium_layout(_email(request.getfixturevalue(names)), width, tmp_path)
+    body = _email(request.getfixturevalue(names))
+    got = chromium_layout(body, width, tmp_path)
     assert got["scrollWidth"] <= got["clientWidth"] and got["outside"] == [], got
+    # Numbers stay on one line when their column narrows (the 10th top action read "1" over "0").
+    numbers = re.findall(r'<td class="num" style="([^"]*)"', body)
+    assert numbers and all("white-space: nowrap" in style for style in numbers)
