@@ -1,5 +1,5 @@
-"""Evidence values that are numbers: quantities get thousands separators, identifiers (builds,
-device keys, VLAN IDs) are printed as they are spelled, as vSphere and the KBs spell them."""
+"""Evidence as a reader sees it: quantities with thousands separators and units, identifiers
+(builds, device keys, VLAN IDs) as vSphere and the KBs spell them, labels in words."""
 
 from __future__ import annotations
 
@@ -24,3 +24,13 @@ def test_a_disk_table_and_a_defect_table_read_as_vsphere_spells_them() -> None:
     assert disks.table is not None and disks.table.rows == [["Hard disk 1", "scsi0:0", "2000", "40.0 GB"]]
     assert flat({"release": "ESXi 5.0", "build": 623860, "fixed_build": 2312428}, "defects") == (
         "Release: ESXi 5.0; Build: 623860; Fixed build: 2312428")
+
+
+def test_the_vram_pool_evidence_reads_as_words_with_units() -> None:
+    shown = {i.label: i.text for i in items({"used_gb_now": 1764, "used_gb_uncapped": 1892, "verdict": "at_risk",
+                                             "today_high_water_gb": 1764.0, "cpu_licenses_to_add_now": 0,
+                                             "cpu_licenses_to_add_to_hold_today": 3})}
+    assert shown == {"vRAM used now": "1,764.0 GB", "vRAM used (without per-VM cap)": "1,892.0 GB",
+                     "Verdict": "at risk", "Today's high-water": "1,764.0 GB", "CPU licenses to add now": "0",
+                     "CPU licenses to hold today's use": "3"}
+    assert items({"verdict": "non_compliant"})[0].text == "non-compliant"

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from reporter.core.findings import Finding
+from reporter.domain.licensing.verdict import Verdict
 
 # Bookkeeping that templates show on their own (waivers) or that is not evidence at all.
 # "reference"/"source" cite KBs and methodology sections, which the check's references and
@@ -74,7 +75,9 @@ LABELS: dict[str, str] = {
     "used_gb_uncapped": "vRAM used (without per-VM cap)", "cap_effect_gb": "Saved by the per-VM cap",
     "avg_12m_gb": "12-month average", "days_of_history": "History", "window_days": "Window",
     "missing_days": "Days missing", "first_day": "First day", "peak_high_water_gb": "Peak high-water",
-    "licenses_needed": "Licenses needed",
+    "licenses_needed": "Licenses needed", "cpu_licenses_to_add_now": "CPU licenses to add now",
+    "cpu_licenses_to_add_to_hold_today": "CPU licenses to hold today's use",
+    "today_high_water_gb": "Today's high-water", "high_water_from": "High-water from", "verdict": "Verdict",
     # networking, host software, lifecycle
     "portgroup": "Port group", "portgroups": "Port groups", "pnic": "Physical NIC", "vlan_id": "VLAN ID",
     "vibs": "VIBs", "vibs_read": "VIBs read", "modules_read": "Kernel modules read", "kbs": "KBs",
@@ -153,11 +156,16 @@ def _unit(key: str) -> str:
     for suffix, unit in (("_gb", "GB"), ("_days", "days"), ("_ms", "ms"), ("_iops", "IOPS")):
         if key.endswith(suffix):
             return unit
+    if "_gb_" in key:  # used_gb_now, used_gb_uncapped
+        return "GB"
     if key.startswith("pct_") or key.endswith("_pct"):
         return "%"
     if key == "warn_days" or key == "days_left":
         return "days"
     return ""
+
+
+_VERDICTS = frozenset(v.value for v in Verdict)
 
 
 def _is_identifier(key: str) -> bool:
@@ -187,6 +195,8 @@ def scalar(value: Any, key: str = "") -> str:
     if isinstance(value, (datetime, date)):
         return value.strftime("%Y-%m-%d %H:%M UTC") if isinstance(value, datetime) else value.isoformat()
     if isinstance(value, str):
+        if key == "verdict" and value in _VERDICTS:  # a licensing verdict's code (at_risk): its words
+            return Verdict(value).label
         if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?", value):
             return value[:10] + " " + value[11:16] + " UTC"
         return value
