@@ -160,5 +160,6 @@ def test_labels_and_units() -> None:
     assert label("total_size_gb") == "Snapshot space" and scalar(360.0, "total_size_gb") == "360.0 GB"
     assert scalar(1522.8482, "avg_12m_gb") == "1,522.8 GB"
     assert scalar("2026-10-09T06:00:00+00:00", "created") == "2026-10-09 06:00 UTC"
-    assert label("host_hw_exec_supported") == "Host hw exec supported"
+    assert label("host_hw_exec_supported") == "Host has hardware CPU virtualization"
+    assert label("spare_uplink_count") == "Spare uplink count"  # a key without a label of its own: its words
     assert label("ctkEnabled") == "ctkEnabled"  # vSphere names stay searchable

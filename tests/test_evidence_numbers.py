@@ -34,3 +34,10 @@ def test_the_vram_pool_evidence_reads_as_words_with_units() -> None:
                      "Verdict": "at risk", "Today's high-water": "1,764.0 GB", "CPU licenses to add now": "0",
                      "CPU licenses to hold today's use": "3"}
     assert items({"verdict": "non_compliant"})[0].text == "non-compliant"
+
+
+def test_cpu_mmu_and_scheduler_evidence_has_readers_labels() -> None:
+    shown = [i.label for i in items({"host_cpu_vendor": "intel", "host_hw_mmu_supported": True,
+                                     "host_mmu_usage_ignored": True, "if_legacy": "300 IOPS"})]
+    assert shown == ["Host CPU vendor", "Host has hardware MMU virtualization", "Host ignores virtualMmuUsage",
+                     "If the legacy scheduler"]

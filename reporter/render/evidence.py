@@ -55,6 +55,11 @@ LABELS: dict[str, str] = {
     "tools_guest_id": "Guest OS id (VMware Tools)", "tools_guest_full_name": "Guest OS (VMware Tools)",
     "windows_2003_by": "Windows 2003 per", "bitness": "Bitness", "service_pack": "Service pack",
     "virtual_exec_usage": "virtualExecUsage", "virtual_mmu_usage": "virtualMmuUsage", "configured_mode": "Configured mode",
+    "host_cpu_vendor": "Host CPU vendor", "host_hw_exec_supported": "Host has hardware CPU virtualization",
+    "host_hw_mmu_supported": "Host has hardware MMU virtualization",
+    "host_exec_usage_ignored": "Host ignores virtualExecUsage", "host_mmu_usage_ignored": "Host ignores virtualMmuUsage",
+    "host_ignores_setting": "Host ignores the setting", "host_ignores_basis": "Host ignores it because",
+    "effective_mode_reason": "Effective mode because",
     # SIOC / I/O caps
     "scheduler": "Disk scheduler", "scheduler_reason": "Scheduler determined from", "scheduler_options": "Host options",
     "applies": "Enforced cap", "invalid": "Invalid values", "value": "Value", "reason": "Reason",
@@ -62,7 +67,7 @@ LABELS: dict[str, str] = {
     "sioc_supported": "SIOC supported", "stats_collection_enabled": "Statistics collection",
     "congestion_threshold_ms": "Congestion threshold", "recommended_range_ms": "Recommended range",
     "default_ms": "Default threshold", "ssd": "SSD", "disks_on_datastore": "Disks on the datastore",
-    "powered_on_vms": "Running VMs",
+    "powered_on_vms": "Running VMs", "if_legacy": "If the legacy scheduler", "if_per_disk": "If the per-disk scheduler",
     # licensing
     "license_key": "License key", "edition_key": "Edition key", "expires": "Expires", "days_left": "Days left",
     "assigned_to": "Assigned to", "warn_days": "Warning window", "total": "Total", "used": "Used",
