@@ -78,6 +78,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     os.environ["VCREPORT_TEST_PG_URL"] = _WORKER_DB["server"]
 
 
+# Files whose tests take a minute or more (see `pytest --durations`). Under pytest-xdist they are
+# handed out first, so that the two workers start on them at once and the run does not end with
+# one worker still inside one of them while the other is idle (``--dist loadfile`` hands out
+# files in collection order). Only the order changes; a file missing here just runs in its turn.
+SLOW_FILES = (
+    "test_pdf_layout.py", "test_e2e_cli.py", "test_run_in_memory.py", "test_customer_text.py",
+    "test_parallel_render.py", "test_pdf_quiet_table.py", "test_history_concurrency.py", "test_hostile_names.py",
+    "test_long_names_layout.py", "test_licensing_consistency.py", "test_render_end_to_end.py",
+    "test_collect_memory.py", "test_snapshot_merge.py", "test_render_pdf.py", "test_audit_signing.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # one process: the usual file order
+    rank = {name: i for i, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FILES)))  # stable: file order kept otherwise
+
+
 @pytest.fixture(scope="session")
 def vcsim_launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VcsimLauncher]:
     try:
