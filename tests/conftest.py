@@ -20,6 +20,8 @@ other workers. So a test file stays isolated when it
 - shapes the session's ``vcsim`` (the same simulator for every file of a worker) only in ways other
   files do not depend on, or uses ``vcsim_factory`` for a simulator of its own;
 - asserts timings only with a margin a second test process running beside it cannot break.
+- collects the same tests in every worker: parametrize values and ids never depend on the clock or
+  on chance (``gzip.compress(..., mtime=0)``, fixed seeds), or xdist refuses to start.
 
 ``pytest -n 0`` (or ``-p no:xdist``) runs everything in one process, as before.
 """
