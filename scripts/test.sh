@@ -58,5 +58,8 @@ python3 -m mypy
 echo "==> ruff check"
 python3 -m ruff check reporter tests benchmarks scripts
 
+# Two worker processes (pytest-xdist; the CI machine has 2 cores), each test file whole in one of
+# them: what a file must do to stay isolated is in tests/conftest.py's docstring. Extra arguments
+# come last and win (e.g. `-n 0` runs everything in this process).
 echo "==> pytest"
-python3 -m pytest -q "$@"
+python3 -m pytest -q -n "${VCREPORT_TEST_WORKERS:-2}" --dist loadfile "$@"

@@ -61,7 +61,7 @@ def test_newer_schema_is_refused_clearly(tmp_path: Path) -> None:
     (b'{"schema_version": 1, "collected_at": "yesterday"}', "collected_at"),
     (b'{"schema_version": 1, "collected_at": "2026-01-01T00:00:00"}', "collected_at"),  # naive time refused
     (b'{"schema_version": 1, "vcenters": {"u": {"name": "x"}}}', "vcenters.u"),
-    (gzip.compress(b"{")[:-4], "corrupt gzip"),
+    (gzip.compress(b"{", mtime=0)[:-4], "corrupt gzip"),  # mtime=0: the same test id in every xdist worker
 ])
 def test_malformed_input(tmp_path: Path, content: bytes, msg: str) -> None:
     p = tmp_path / "bad.json"

@@ -7,7 +7,9 @@ PDF as ``vcreport demo --format pdf`` writes it, at every detail level the tool 
 
 from __future__ import annotations
 
+import functools
 import inspect
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -65,16 +67,57 @@ def header_titles(html: str) -> set[str]:
     return parser.titles
 
 
-def chars_outside_page(pdf_path: Path) -> list[tuple[int, str, float, float, float, float]]:
-    """(page, char, x0, top, x1, bottom) of every character whose box is not inside its page."""
-    outside = []
+def _is_header_fill(rect: dict[str, Any]) -> bool:
+    color = rect.get("non_stroking_color")
+    return (isinstance(color, tuple | list) and len(color) == 3
+            and all(abs(a - b) < 0.01 for a, b in zip(color, HEADER_FILL, strict=True)))
+
+
+@dataclass(frozen=True)
+class PageScan:
+    """What the checks below read from one page, taken in one pdfplumber pass over the file:
+    the sample PDF has hundreds of pages and laying them out is most of these tests' time, so
+    each page is laid out once for every check instead of once per check."""
+
+    number: int
+    landscape: bool
+    text: str  # extract_text(), "" for a page without text
+    visible_chars: int  # characters that are not whitespace
+    outside: tuple[tuple[int, str, float, float, float, float], ...]  # chars not inside the page box
+    small: tuple[tuple[str, float], ...]  # (char, size rounded to 0.1 pt) of visible chars under 5.5 pt
+    header_cells: tuple[tuple[str, ...], ...]  # words, in reading order, of each table header cell
+
+
+@functools.cache
+def scan_pdf(pdf_path: Path) -> tuple[PageScan, ...]:
+    pages = []
     with pdfplumber.open(pdf_path) as pdf:
         for page in pdf.pages:
             w, h = float(page.width), float(page.height)
-            for c in page.chars:
-                if c["x0"] < 0 or c["top"] < 0 or c["x1"] > w or c["bottom"] > h:
-                    outside.append((page.page_number, c["text"], c["x0"], c["top"], c["x1"], c["bottom"]))
-    return outside
+            cells = []
+            for r in page.rects:
+                if not _is_header_fill(r) or r["x1"] - r["x0"] < 2:
+                    continue
+                box = page.within_bbox((max(r["x0"], 0), max(r["top"], 0), min(r["x1"], page.width),
+                                        min(r["bottom"], page.height)))
+                words = tuple(w["text"] for w in box.extract_words(keep_blank_chars=False))
+                if words:
+                    cells.append(words)
+            chars = page.chars
+            pages.append(PageScan(
+                number=page.page_number, landscape=page.width > page.height, text=page.extract_text() or "",
+                visible_chars=sum(1 for c in chars if c["text"].strip()),
+                outside=tuple((page.page_number, c["text"], c["x0"], c["top"], c["x1"], c["bottom"]) for c in chars
+                              if c["x0"] < 0 or c["top"] < 0 or c["x1"] > w or c["bottom"] > h),
+                small=tuple((c["text"], round(c["size"], 1)) for c in chars if c["size"] < 5.5 and c["text"].strip()),
+                header_cells=tuple(cells)))
+            page.close()  # drop the page's parsed objects: only the scan is kept
+    return tuple(pages)
+
+
+def chars_outside_page(pdf_path: Path) -> list[tuple[int, str, float, float, float, float]]:
+    """(page, char, x0, top, x1, bottom) of every character whose box is not inside its page."""
+    return [o for page in scan_pdf(pdf_path) for o in page.outside]
 
 
 def unread_pages(pdf_path: Path) -> list[int]:
@@ -85,31 +128,13 @@ def unread_pages(pdf_path: Path) -> list[int]:
         drawn = ["".join(pdfium_doc[i].get_textpage().get_text_range().split()) for i in range(len(pdfium_doc))]
     finally:
         pdfium_doc.close()
-    with pdfplumber.open(pdf_path) as pdf:
-        read = [sum(1 for c in page.chars if c["text"].strip()) for page in pdf.pages]
+    read = [page.visible_chars for page in scan_pdf(pdf_path)]
     return [i + 1 for i, (d, r) in enumerate(zip(drawn, read, strict=True)) if r < 0.97 * len(d)]
-
-
-def _is_header_fill(rect: dict[str, Any]) -> bool:
-    color = rect.get("non_stroking_color")
-    return (isinstance(color, tuple | list) and len(color) == 3
-            and all(abs(a - b) < 0.01 for a, b in zip(color, HEADER_FILL, strict=True)))
 
 
 def header_cells(pdf_path: Path) -> list[tuple[int, list[str]]]:
     """(page, words in reading order) of every table header cell in the PDF."""
-    cells = []
-    with pdfplumber.open(pdf_path) as pdf:
-        for page in pdf.pages:
-            for r in page.rects:
-                if not _is_header_fill(r) or r["x1"] - r["x0"] < 2:
-                    continue
-                box = page.within_bbox((max(r["x0"], 0), max(r["top"], 0), min(r["x1"], page.width),
-                                        min(r["bottom"], page.height)))
-                words = [w["text"] for w in box.extract_words(keep_blank_chars=False)]
-                if words:
-                    cells.append((page.page_number, words))
-    return cells
+    return [(page.number, list(words)) for page in scan_pdf(pdf_path) for words in page.header_cells]
 
 
 def split_mid_word(words: list[str], title: str) -> bool:
@@ -202,9 +227,8 @@ def test_fixture_long_option_name_stays_on_the_page(fixture_pdf: tuple[Path, str
 
 def test_fixture_wide_table_gets_a_landscape_page_and_whole_title_words(fixture_pdf: tuple[Path, str]) -> None:
     path, html = fixture_pdf
-    with pdfplumber.open(path) as pdf:
-        landscape = [p.page_number for p in pdf.pages if p.width > p.height]
-        wide_pages = [p.page_number for p in pdf.pages if "Wide pools" in (p.extract_text() or "")]
+    landscape = [p.number for p in scan_pdf(path) if p.landscape]
+    wide_pages = [p.number for p in scan_pdf(path) if "Wide pools" in p.text]
     assert landscape == wide_pages and len(landscape) == 1
     assert header_problems(path, header_titles(html)) == []
     # The check is not vacuous: all 23 titles of the wide table were found and read.
@@ -242,10 +266,10 @@ def test_sample_pdf_column_titles_wrap_between_words(sample_pdf: tuple[Path, str
 def test_sample_pdf_opens_with_the_executive_summary_and_the_standard_edition_fits_30_pages(
         sample_pdf: tuple[Path, str], request: pytest.FixtureRequest) -> None:
     path, _html = sample_pdf
-    with pdfplumber.open(path) as pdf:
-        pages = len(pdf.pages)
-        first = " ".join((pdf.pages[0].extract_text() or "").split())
-        second = " ".join((pdf.pages[1].extract_text() or "").split())
+    scan = scan_pdf(path)
+    pages = len(scan)
+    first = " ".join(scan[0].text.split())
+    second = " ".join(scan[1].text.split())
     # Page 1 is the executive summary, all of it: area verdicts, licensing verdicts, top actions,
     # changes since the last run; the contents start on page 2.
     for text in ("Executive summary", "409 VMs checked", "Area Verdict Groups Open findings Worst Not evaluated",
@@ -262,9 +286,8 @@ def test_sample_pdf_prints_no_text_smaller_than_5_5_pt(sample_pdf: tuple[Path, s
     """Paper is read at arm's length: the smallest text (chart axes, legends, notes) stays at
     5.5 pt or more. The vRAM charts' axes printed at 2.9-4.2 pt when drawn at the screen's size."""
     path, _html = sample_pdf
-    with pdfplumber.open(path) as pdf:
-        small = [(n, c["text"], round(c["size"], 1)) for n, page in enumerate(pdf.pages, 1)
-                 for c in page.chars if c["size"] < 5.5 and c["text"].strip()]
-        charts = sum(1 for page in pdf.pages if "vRAM use vs entitlement" in (page.extract_text() or ""))
+    scan = scan_pdf(path)
+    small = [(n, text, size) for n, page in enumerate(scan, 1) for text, size in page.small]
+    charts = sum(1 for page in scan if "vRAM use vs entitlement" in page.text)
     assert charts >= 1  # the sample's vRAM charts are in this edition
     assert small == [], f"{len(small)} characters under 5.5 pt, first: {small[:10]}"
