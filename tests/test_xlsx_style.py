@@ -90,9 +90,9 @@ def test_summary_first_and_every_sheet_named_after_its_csv_file(workbook: tuple[
 def test_findings_worst_first(workbook: tuple[openpyxl.Workbook, Path]) -> None:
     wb, _out = workbook
     rows = list(wb["Findings"].iter_rows(values_only=True))
-    ranks = [Severity(r[0]).rank for r in rows[1:]]
+    ranks = [Severity(r[0].lower()).rank for r in rows[1:]]
     assert ranks == sorted(ranks, reverse=True) and len(ranks) == 4
-    assert rows[1][:2] == ("high", "TST-001")
+    assert rows[1][:2] == ("High", "TST-001")
 
 
 def test_evidence_sheet_has_typed_columns(workbook: tuple[openpyxl.Workbook, Path]) -> None:

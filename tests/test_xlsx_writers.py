@@ -85,7 +85,7 @@ def test_both_writers_give_the_same_workbook(tmp_path: Path, monkeypatch: pytest
     snaps = native["Snapshots"]
     assert snaps["E2"].value == datetime(2026, 10, 9, 6, 0) and snaps["E2"].number_format == "yyyy-mm-dd hh:mm:ss"
     assert snaps["F2"].value == 45.0 and snaps["F2"].data_type == "n"
-    assert native["Findings"]["A2"].value == "high"
+    assert native["Findings"]["A2"].value == "High"
 
 
 @pytest.mark.parametrize("writer", [pytest.param("libxlsxwriter", marks=needs_native), "xlsxwriter"])

@@ -20,7 +20,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from reporter.checks.registry import families as declared_families
-from reporter.core.findings import Finding, Severity
+from reporter.checks.registry import family_title
+from reporter.core.findings import Finding, Severity, Status
 from reporter.core.gcpolicy import paused_gc
 from reporter.core.model import SnapshotNode, VCenter
 from reporter.domain.lifecycle import release_label
@@ -82,6 +83,30 @@ def _group(f: Finding) -> str:
     return f.group or f.check_id
 
 
+# A finding's status and severity as the HTML and PDF editions word them (a reader filters the
+# sheet by these words; the codes of findings.json are for programs).
+STATUS_WORDS = {Status.fail: "open", Status.warn: "warning", Status.waived: "waived", Status.error: "not evaluated",
+                Status.passed: "passed"}
+SEVERITY_WORDS = {s: s.value.capitalize() for s in Severity}
+
+
+class _GroupTitles:
+    """A finding's group as the HTML and PDF editions head it (its title, not its key); a finding
+    whose group the results do not describe (an older findings.json) gets its check's title."""
+
+    def __init__(self, ctx: ReportContext) -> None:
+        self._titles = {(r.meta.id, gid): info.title for r in ctx.results.checks for gid, info in r.groups.items()}
+        self._checks = {r.meta.id: r.meta.title for r in ctx.results.checks}
+
+    def __call__(self, f: Finding) -> str:
+        return self._titles.get((f.check_id, f.group)) or self._checks.get(f.check_id, f.check_id)
+
+
+def _family_titles(ctx: ReportContext) -> dict[str, str]:
+    """check id -> the title of its family ("Snapshots and CBT", not the family's settings id)."""
+    return {r.meta.id: family_title(r.meta.family) for r in ctx.results.checks}
+
+
 # Severity.rank, looked up once: the property rebuilds the member list on every call (23,000 calls
 # for a 10,000-VM report, a quarter of building the sheets).
 SEVERITY_RANK = {s: s.rank for s in Severity}
@@ -97,13 +122,15 @@ def sorted_findings(findings: list[Finding]) -> list[Finding]:
 def findings_sheet(ctx: ReportContext, ordered: list[Finding] | None = None) -> Sheet:
     """``ordered``: the findings already in ``sorted_findings`` order (all_sheets sorts them once
     for this sheet and the evidence sheets)."""
-    family = {r.meta.id: r.meta.family for r in ctx.results.checks}
+    family = _family_titles(ctx)
+    group_title = _GroupTitles(ctx)
     new = {f.key for f in ctx.delta.new} if ctx.delta else set()
     rows: list[list[Cell]] = []
     for f in sorted_findings(ctx.results.findings) if ordered is None else ordered:
         waiver = f.evidence.get("waiver") or {}
         rows.append([
-            f.severity.value, f.check_id, getattr(f, "group", None), family.get(f.check_id, ""), f.status.value,
+            SEVERITY_WORDS[f.severity], f.check_id, group_title(f), family.get(f.check_id, ""),
+            STATUS_WORDS[f.status],
             (f.key in new) if ctx.delta else None, f.vcenter, f.object_type, f.object_name, f.object_id, f.message,
             f.remediation, waiver.get("reason"), _date(waiver.get("expires")),
         ])
@@ -122,6 +149,7 @@ def evidence_sheets(ctx: ReportContext, ordered: list[Finding] | None = None) ->
     for f in sorted_findings(ctx.results.findings) if ordered is None else ordered:
         by_family.setdefault(family.get(f.check_id, "other"), []).append(f)
     order = {fam: i for i, fam in enumerate(declared_families())}
+    group_title = _GroupTitles(ctx)
     sheets = []
     for fam in sorted(by_family, key=lambda x: (order.get(x, len(order)), x)):
         keys: dict[str, None] = {}
@@ -131,7 +159,8 @@ def evidence_sheets(ctx: ReportContext, ordered: list[Finding] | None = None) ->
             continue
         columns = list(keys)
         rows: list[list[Cell]] = [
-            [f.severity.value, f.check_id, getattr(f, "group", None), f.status.value, f.vcenter, f.object_type,
+            [SEVERITY_WORDS[f.severity], f.check_id, group_title(f), STATUS_WORDS[f.status],
+             f.vcenter, f.object_type,
              f.object_name, f.object_id, *[flat_value(ev.get(k)) for k in columns]]
             for f in by_family[fam] for ev in (f.evidence,)
         ]
