@@ -128,7 +128,7 @@ def build_group(g: FindingGroup, limit: int | None, full: bool, new_keys: set[tu
         rows.append(GroupRow(f, cells, details, message=f.message if statement is None else ""))
     example = (open_[0].object_name, open_[0].message) if statement is None and open_ else None
     shared = ev.items({k: shown[0].evidence[k] for k in shared_keys}, g.meta.id) if shown else []
-    caveats = sorted({c for f in shown for c in ev.caveats(f)})
+    caveats = ev.caveats_of(shown)
     return GroupView(
         group=g, anchor=anchor(g.id), statement=statement, fix=fix, shared=shared, columns=columns, rows=rows,
         waived=g.waived, caveats=caveats, limit=limit, per_object_fix=not same_fix,
