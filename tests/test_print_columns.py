@@ -34,7 +34,7 @@ _TABLE = re.compile(r'<div class="table-block[^"]*">\s*<h4>([^<]*)</h4>.*?<table
 def test_advance_widths_are_the_fonts_own(table: tuple[int, ...], name: str) -> None:
     if not (FONTS / name).exists():
         pytest.skip(f"{name} not installed")
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
     font = TTFont(FONTS / name)
     cmap, metrics, upm = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
