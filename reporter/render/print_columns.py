@@ -20,7 +20,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from reporter.render.print_text import BREAK_AFTER, MAX_RUN, PROSE_WORD
+from reporter.render.print_text import BREAK_AFTER, LONG_TOKEN, MAX_RUN, PROSE_WORD
 from reporter.render.templating import format_cell, is_numeric
 
 # Advance widths of the printable ASCII characters (32-126) in 1/1000 em, from DejaVu Sans and
@@ -86,10 +86,12 @@ _TITLE_BREAKS = re.compile(r"\s+|(?<=[-/])")
 
 
 def _pieces(text: str) -> Iterable[str]:
-    """The parts of ``text`` a line may not break inside, as WeasyPrint gets them in the PDF
-    (spaces, after the break characters and every MAX_RUN characters of a long token: print_text)."""
+    """The parts of ``text`` that should not break across lines: its words, and in a long token
+    the runs between the break marks print_text puts in it (after the break characters, every
+    MAX_RUN characters). A shorter word stays whole though a line could end after its hyphen:
+    a date (2026-12-06) or a version reads badly split."""
     for word in text.split():
-        if len(word) <= PROSE_WORD and word.isalpha():
+        if len(word) < LONG_TOKEN or (len(word) <= PROSE_WORD and word.isalpha()):
             yield word
             continue
         piece = ""
@@ -118,12 +120,16 @@ def column_widths(columns: Sequence[str], rows: Iterable[Sequence[Any]], font: T
     low = hard[:]
     titles = [text_width(title, size, bold=True) + spare for title in columns]
     cells = [0.0] * len(columns)
+    total = [0.0] * len(columns)
+    count = 0
     for row in rows:
+        count += 1
         for j, value in enumerate(row[:len(columns)]):
             text = _cell_text(value)
             width = text_width(text, size) + spare
             if width > cells[j]:
                 cells[j] = width
+            total[j] += width
             if is_numeric(value):
                 if width > hard[j]:
                     hard[j] = width
@@ -139,7 +145,11 @@ def column_widths(columns: Sequence[str], rows: Iterable[Sequence[Any]], font: T
     # title as the column's natural width, and so wrapped 25 rows of a table's "Fixed in" into a
     # third line to keep "Of those with a CBT disk > 128 GB" on two).
     short_titles = [max(lo, cell, title / TITLE_LINES) for lo, cell, title in zip(low, cells, titles, strict=True)]
-    return _distribute([hard, low, short_titles, full], font.width_pt)
+    # And the room a wrapping table has beyond its minimums goes first where the rows have text,
+    # by each column's mean cell, not its widest one: a column of dashes with one long note
+    # ("Verify") would otherwise take the room that five lines of "Blocked by" in every row need.
+    mean = [max(lo, t / max(count, 1), title / TITLE_LINES) for lo, t, title in zip(low, total, titles, strict=True)]
+    return _distribute([hard, low, mean, short_titles, full], font.width_pt)
 
 
 def _distribute(guesses: list[list[float]], total: float) -> list[float]:
