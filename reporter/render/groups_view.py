@@ -3,8 +3,10 @@ object table with only the evidence that differs per object."""
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass, field
+from itertools import islice, repeat
 from typing import Any
 
 from reporter.checks.actions import FindingGroup
@@ -85,6 +87,15 @@ def _same(values: list[Any]) -> bool:
     return all(v == values[0] for v in values[1:])
 
 
+def _shared(key: str, findings: list[Finding]) -> bool:
+    """Every finding has ``key`` in its evidence, with the same value."""
+    try:
+        values = [f.evidence[key] for f in findings]
+    except KeyError:
+        return False
+    return not values or all(map(operator.eq, islice(values, 1, None), repeat(values[0])))
+
+
 def build_group(g: FindingGroup, limit: int | None, full: bool, new_keys: set[tuple[str, str]]) -> GroupView:
     open_ = g.open
     shown = open_ or g.waived
@@ -94,10 +105,13 @@ def build_group(g: FindingGroup, limit: int | None, full: bool, new_keys: set[tu
     default = list(g.meta.remediation)
     same_fix = bool(shown) and _same(remediations)
     fix = remediations[0].splitlines() if same_fix and remediations[0] else default
-    keys: list[str] = []
+    # Every finding's keys, in the order they first appear; dict.update and map/operator.eq keep
+    # the per-value work in C (a 10,000-object group has ~300,000 evidence values).
+    seen: dict[str, None] = {}
     for f in shown:
-        keys += [k for k in f.evidence if k not in ev.HIDDEN and k not in keys]
-    shared_keys = [k for k in keys if all(k in f.evidence for f in shown) and _same([f.evidence[k] for f in shown])]
+        seen.update(dict.fromkeys(f.evidence))
+    keys = [k for k in seen if k not in ev.HIDDEN]
+    shared_keys = [k for k in keys if _shared(k, shown)]
     differing = [k for k in keys if k not in shared_keys]
     # A column that repeats the object's name (IOCAP's "vm") tells nothing.
     scalar_diff = [k for k in differing if all(not isinstance(f.evidence.get(k), (dict, list)) for f in shown)
@@ -128,7 +142,7 @@ def build_group(g: FindingGroup, limit: int | None, full: bool, new_keys: set[tu
         rows.append(GroupRow(f, cells, details, message=f.message if statement is None else ""))
     example = (open_[0].object_name, open_[0].message) if statement is None and open_ else None
     shared = ev.items({k: shown[0].evidence[k] for k in shared_keys}, g.meta.id) if shown else []
-    caveats = sorted({c for f in shown for c in ev.caveats(f)})
+    caveats = ev.caveats_of(shown)
     return GroupView(
         group=g, anchor=anchor(g.id), statement=statement, fix=fix, shared=shared, columns=columns, rows=rows,
         waived=g.waived, caveats=caveats, limit=limit, per_object_fix=not same_fix,

@@ -85,6 +85,9 @@ def environment() -> Environment:
     env.tests["numeric"] = is_numeric
     env.globals["evidence_items"] = evidence_items
     env.globals["licensing_lines"] = licensing_lines
+    from reporter.render.print_columns import print_colgroup  # it formats cells as this module does
+
+    env.globals["print_colgroup"] = print_colgroup
     return env
 
 

@@ -1,0 +1,130 @@
+"""report.pdf's family tables: fixed layout, column widths computed from their text
+(reporter/render/print_columns.py). The words staying inside their columns, with 120-letter names,
+is tests/test_long_names_layout.py's; whole column titles, tests/test_pdf_layout.py's."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pdfplumber
+import pytest
+
+from reporter import api
+from reporter.render.pdf import report_pdf_html
+from reporter.render.print_columns import (
+    _BOLD,
+    _REGULAR,
+    DATA,
+    LANDSCAPE,
+    WIDE,
+    TableFont,
+    colgroup,
+    column_widths,
+    font_for,
+    text_width,
+)
+
+FONTS = Path("/usr/share/fonts/truetype/dejavu")
+HEADER_FILL = (0xEE / 255, 0xF1 / 255, 0xF5 / 255)  # <th> background (_report.css)
+_TABLE = re.compile(r'<div class="table-block[^"]*">\s*<h4>([^<]*)</h4>.*?<table class="data[^"]*"[^>]*>(.*?)</table>', re.S)
+
+
+@pytest.mark.parametrize(("table", "name"), [(_REGULAR, "DejaVuSans.ttf"), (_BOLD, "DejaVuSans-Bold.ttf")])
+def test_advance_widths_are_the_fonts_own(table: tuple[int, ...], name: str) -> None:
+    if not (FONTS / name).exists():
+        pytest.skip(f"{name} not installed")
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
+    font = TTFont(FONTS / name)
+    cmap, metrics, upm = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
+    assert list(table) == [round(metrics[cmap[c]][0] * 1000 / upm) for c in range(32, 127)]
+
+
+def test_text_width_adds_the_advances_and_ignores_break_marks() -> None:
+    # "Host" bold: H 837 + o 687 + s 595 + t 478 = 2597/1000 em; at 10 pt, 25.97 pt.
+    assert text_width("Host", 10, bold=True) == pytest.approx(25.97)
+    assert text_width("esx01.\u200bcorp", 7) == pytest.approx(text_width("esx01.corp", 7))
+    assert text_width("Ω", 1) == 1.0  # outside ASCII: as wide as the widest letter
+
+
+def test_font_follows_the_print_css_by_column_count() -> None:
+    assert font_for(7) is DATA and font_for(8) is WIDE and font_for(11) is WIDE and font_for(12) is LANDSCAPE
+
+
+def test_a_table_that_fits_shares_its_width_by_natural_widths() -> None:
+    font = TableFont(10, 0, width_pt=1000)
+    # No padding, spare 0.25 pt per cell: "Host" 25.97 + 0.25, "vc01" (v 592, c 550, 0 636, 1 636 = 2414) 24.39 pt.
+    shares = column_widths(["Host", "x"], [["vc01", 5]], font)
+    host, x = 25.97 + 0.25, max(text_width("x", 10, bold=True), text_width("5", 10)) + 0.25
+    assert shares == [round(host / (host + x) * 100, 2), round(x / (host + x) * 100, 2)]
+    assert sum(shares) == pytest.approx(100)
+
+
+def test_a_table_that_wraps_keeps_numbers_and_title_words_whole() -> None:
+    font = TableFont(7, 3, width_pt=120)
+    long_text = "word " * 60
+    shares = column_widths(["Objects counted", "Notes"], [[1234567, long_text]], font)
+    number = text_width("1,234,567", 7) + 6.25
+    title_word = text_width("Objects", 7, bold=True) + 6.25
+    assert shares[0] / 100 * 120 >= max(number, title_word) - 0.01
+    assert sum(shares) == pytest.approx(100)
+    # The notes take the rest: they wrap, the number does not.
+    assert shares[1] > shares[0]
+
+
+def test_columns_too_narrow_for_their_minimums_share_in_proportion_to_them() -> None:
+    font = TableFont(10, 0, width_pt=10)
+    shares = column_widths(["aaaa", "aa"], [], font)
+    a4, a2 = text_width("aaaa", 10, bold=True) + 0.25, text_width("aa", 10, bold=True) + 0.25
+    assert shares == pytest.approx([a4 / (a4 + a2) * 100, a2 / (a4 + a2) * 100], abs=0.011)
+
+
+def test_colgroup_markup() -> None:
+    html = str(colgroup(["ab", "ba"], [["xy", "yx"]]))  # the same letters: the same widths
+    assert re.fullmatch(r'<colgroup><col style="width:50%"><col style="width:50%"></colgroup>', html)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("columns")
+    res = api.demo(out, formats="pdf")
+    return out / "report.pdf", report_pdf_html(res.context)
+
+
+def _tables(html: str) -> list[tuple[str, list[float], int]]:
+    """(title, col widths in %, number of header cells) of every family table."""
+    out = []
+    for title, body in _TABLE.findall(html):
+        widths = [float(w) for w in re.findall(r'<col style="width:([0-9.]+)%">', body)]
+        out.append((title, widths, body.count("<th>")))
+    return out
+
+
+def test_every_family_table_has_a_width_per_column_summing_to_100(sample: tuple[Path, str]) -> None:
+    _path, html = sample
+    tables = _tables(html)
+    assert len(tables) >= 10  # the sample's vRAM, snapshot, CBT, SIOC and software tables
+    for title, widths, headers in tables:
+        assert len(widths) == headers, title
+        assert sum(widths) == pytest.approx(100, abs=0.001), title
+        assert min(widths) > 0, title
+    assert ".paged-report .table-block table.data { table-layout: fixed; }" in html
+
+
+def test_printed_columns_have_the_computed_widths(sample: tuple[Path, str]) -> None:
+    """WeasyPrint prints the widths it was given (the fixed layout is in force): the header cells
+    of "Hosts on builds with a known CBT defect" measured on the page."""
+    path, html = sample
+    title = "Hosts on builds with a known CBT defect"
+    widths = next(w for t, w, _ in _tables(html) if t == title)
+    with pdfplumber.open(path) as pdf:
+        page = next(p for p in pdf.pages if title in (p.extract_text() or ""))
+        fills = [r for r in page.rects if r.get("non_stroking_color") is not None
+                 and tuple(round(c, 3) for c in r["non_stroking_color"]) == tuple(round(c, 3) for c in HEADER_FILL)]
+        heading = next(w for w in page.extract_words() if w["text"] == "Hosts")
+        row_top = min(r["top"] for r in fills if r["top"] > heading["bottom"])
+        row = sorted((r for r in fills if abs(r["top"] - row_top) < 0.1), key=lambda r: r["x0"])
+    total = row[-1]["x1"] - row[0]["x0"]
+    printed = [round((r["x1"] - r["x0"]) / total * 100, 1) for r in row]
+    assert printed == pytest.approx(widths, abs=0.3)
