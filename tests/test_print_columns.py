@@ -13,8 +13,6 @@ import pytest
 from reporter import api
 from reporter.render.pdf import report_pdf_html
 from reporter.render.print_columns import (
-    _BOLD,
-    _REGULAR,
     DATA,
     LANDSCAPE,
     WIDE,
@@ -22,8 +20,8 @@ from reporter.render.print_columns import (
     colgroup,
     column_widths,
     font_for,
-    text_width,
 )
+from reporter.render.text_width import _BOLD, _REGULAR, text_width
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 HEADER_FILL = (0xEE / 255, 0xF1 / 255, 0xF5 / 255)  # <th> background (_report.css)

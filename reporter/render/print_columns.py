@@ -22,25 +22,8 @@ from markupsafe import Markup
 
 from reporter.render.print_text import BREAK_AFTER, LONG_TOKEN, MAX_RUN, PROSE_WORD
 from reporter.render.templating import format_cell, is_numeric
+from reporter.render.text_width import text_width
 
-# Advance widths of the printable ASCII characters (32-126) in 1/1000 em, from DejaVu Sans and
-# DejaVu Sans Bold, the report's font (tests/test_print_columns.py reads them again from the
-# font files where the system has them). Other characters count as the widest letter.
-_REGULAR = (
-    318, 401, 460, 838, 636, 950, 780, 275, 390, 390, 500, 838, 318, 361, 318, 337, 636, 636, 636, 636,
-    636, 636, 636, 636, 636, 636, 337, 337, 838, 838, 838, 531, 1000, 684, 686, 698, 770, 632, 575, 775,
-    752, 295, 295, 656, 557, 863, 748, 787, 603, 787, 695, 635, 611, 732, 684, 989, 685, 611, 685, 390,
-    337, 390, 838, 500, 500, 613, 635, 550, 635, 615, 352, 635, 634, 278, 278, 579, 278, 974, 634, 612,
-    635, 635, 411, 521, 392, 634, 592, 818, 592, 592, 525, 636, 337, 636, 838,
-)
-_BOLD = (
-    348, 456, 521, 838, 696, 1002, 872, 306, 457, 457, 523, 838, 380, 415, 380, 365, 696, 696, 696, 696,
-    696, 696, 696, 696, 696, 696, 400, 400, 838, 838, 838, 580, 1000, 774, 762, 734, 830, 683, 683, 821,
-    837, 372, 372, 775, 637, 995, 837, 850, 733, 850, 770, 720, 682, 812, 774, 1103, 771, 724, 725, 457,
-    365, 457, 838, 500, 500, 675, 716, 593, 716, 678, 435, 716, 712, 343, 343, 665, 343, 1042, 712, 687,
-    716, 716, 493, 595, 478, 712, 652, 924, 645, 652, 582, 712, 365, 712, 838,
-)
-_OTHER = 1000  # em/1000 for a character outside printable ASCII (the widest in the table, roughly)
 # Spare room per cell, in points, over the text and the padding: the widths above are the font's
 # own (they match WeasyPrint's measures to 0.01 pt), this covers rounding the shares to 0.01 %.
 _SLACK_PT = 0.25
@@ -70,16 +53,6 @@ SUMMARY = TableFont(7.5, 3.0)  # the executive summary's tables
 def font_for(columns: int) -> TableFont:
     """The type of a family table with this many columns (templates/_macros.html.j2 data_table)."""
     return LANDSCAPE if columns > 11 else WIDE if columns > 7 else DATA
-
-
-def text_width(text: str, size_pt: float, bold: bool = False) -> float:
-    """The width of ``text`` on one line, in points."""
-    table = _BOLD if bold else _REGULAR
-    em = 0
-    for ch in text:
-        code = ord(ch) - 32
-        em += table[code] if 0 <= code < 95 else (0 if ch == "\u200b" else _OTHER)
-    return em * size_pt / 1000
 
 
 _TITLE_BREAKS = re.compile(r"\s+|(?<=[-/])")
