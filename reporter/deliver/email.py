@@ -27,8 +27,9 @@ import css_inline
 from reporter.config import EmailConfig
 from reporter.errors import DeliveryError
 from reporter.render.base import ReportContext
+from reporter.render.cells import format_datetime
 from reporter.render.licensing_view import licensing_lines, subject_part
-from reporter.render.templating import format_datetime, render_template
+from reporter.render.templating import render_template
 from reporter.render.textsafe import isolate, shorten
 from reporter.render.view import ReportView, build_view
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from reporter.render.cells import is_numeric, scalar_text
 from reporter.render.print_text import BREAK_AFTER, LONG_TOKEN, MAX_RUN, PROSE_WORD
-from reporter.render.templating import format_cell, is_numeric
 from reporter.render.text_width import text_width
 
 # Spare room per cell, in points, over the text and the padding: the widths above are the font's
@@ -78,7 +78,7 @@ def _pieces(text: str) -> Iterable[str]:
 
 
 def _cell_text(value: Any) -> str:
-    return str(format_cell(value)) if not isinstance(value, str) else value
+    return value if isinstance(value, str) else scalar_text(value)
 
 
 def column_widths(columns: Sequence[str], rows: Iterable[Sequence[Any]], font: TableFont) -> list[float]:

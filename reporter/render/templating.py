@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined, select_autoescape
 from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
+from reporter.render.cells import format_datetime, is_numeric, scalar_text
 from reporter.render.evidence import flat
 from reporter.render.licensing_view import licensing_lines
+from reporter.render.print_columns import print_colgroup
 from reporter.render.sheet_text import sheet_title
 from reporter.render.textsafe import NAME_LIMIT, balanced, names_isolated, shorten
 from reporter.render.view import evidence_items
@@ -85,8 +86,6 @@ def environment() -> Environment:
     env.tests["numeric"] = is_numeric
     env.globals["evidence_items"] = evidence_items
     env.globals["licensing_lines"] = licensing_lines
-    from reporter.render.print_columns import print_colgroup  # it formats cells as this module does
-
     env.globals["print_colgroup"] = print_colgroup
     return env
 
@@ -137,23 +136,6 @@ def render_template(name: str, **context: Any) -> str:
     return environment().get_template(name).render(**context)
 
 
-def format_datetime(value: datetime | date | str | None, with_seconds: bool = False) -> str:
-    """UTC, unambiguous: ``2026-11-23 06:00 UTC``."""
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        try:
-            parsed: datetime | date = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        value = parsed
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.strftime("%Y-%m-%d %H:%M:%S UTC" if with_seconds else "%Y-%m-%d %H:%M UTC")
-    return value.isoformat()
-
-
 def format_number(value: Any, digits: int = 0) -> str:
     if value is None:
         return "—"
@@ -177,28 +159,10 @@ def plural(n: int, singular: str, plural_form: str | None = None) -> str:
     return f"{n:,} {singular if n == 1 else (plural_form or singular + 's')}"
 
 
-def is_numeric(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def format_cell(value: Any) -> str | Markup:
-    """A table cell: numbers with thousands separators, floats to two places, yes/no, — for absent;
-    text isolated and at most ``NAME_LIMIT`` characters (full text as a tooltip, and in XLSX/CSV)."""
-    if isinstance(value, str):
-        return format_name(value)
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if not math.isfinite(value) or value != int(value):
-            return f"{value:,.2f}".rstrip("0").rstrip(".")
-        return f"{value:,.0f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, datetime):
-        return format_datetime(value)
-    return str(value)
+    """A table cell: text isolated and at most ``NAME_LIMIT`` characters (full text as a tooltip,
+    and in XLSX/CSV); anything else as ``cells.scalar_text`` prints it."""
+    return format_name(value) if isinstance(value, str) else scalar_text(value)
 
 
 def format_evidence_value(value: Any) -> Markup:
