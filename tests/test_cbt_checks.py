@@ -136,7 +136,7 @@ def test_cbt001_off_in_scope() -> None:
     f = out.findings[0]
     assert f.object_id == f"{UUID}/vm-2"
     assert f.evidence["change_tracking_enabled"] is False
-    assert f.evidence["disks"] == [{"disk": "Hard disk 1", "node": "scsi0:0", "capacity_gb": 40.0, "mode": "persistent",
+    assert f.evidence["disks"] == [{"disk": "Hard disk 1", "node": "scsi0:0", "capacity_gb": 40.0, "mode": "Dependent",
                                     "rdm": None, "ctkEnabled": None, "change_id": None, "state": VM_OFF}]
     assert ("$spec.ChangeTrackingEnabled = $true; (Get-VM -Name 'off01').ExtensionData.ReconfigVM($spec)"
             in f.remediation)
@@ -194,7 +194,7 @@ def test_cbt004_unsupported_disks() -> None:
     assert summary(out) == [("rdm01", Severity.medium, Status.fail)]
     f = out.findings[0]
     assert f.message == ("Image-level backups leave out physical-mode RDM Hard disk 2 (no snapshot, no CBT); "
-                         "independent disk Hard disk 3 (independent_persistent) (not in snapshots).")
+                         "independent disk Hard disk 3 (Independent - Persistent) (not in snapshots).")
     assert [d["state"] for d in f.evidence["disks"]] == [PHYSICAL_RDM, INDEPENDENT]
 
 
@@ -255,7 +255,7 @@ def test_tables() -> None:
     ]
     assert disks_t.columns[-3:] == ["ctkEnabled", "Has changeId", "State"]
     assert len(disks_t.rows) == 20 and disks_t.in_summary is True  # templates are left out
-    assert ["vc01", "partial01", None, "esx80", "vmx-13", True, True, "Hard disk 2", "scsi0:1", 40.0, "persistent", None,
+    assert ["vc01", "partial01", None, "esx80", "vmx-13", True, True, "Hard disk 2", "scsi0:1", 40.0, "Dependent", None,
             "FALSE", False, OFF] in disks_t.rows
 
 

@@ -52,6 +52,20 @@ SIZE_UNKNOWN_NO_LAYOUT = "size unknown: layoutEx was not collected (no privilege
 SIZE_UNKNOWN_NOT_IN_LAYOUT = "size unknown: this snapshot is not in the VM's layoutEx"
 SIZE_UNKNOWN_FILE = "size unknown: layoutEx does not report the size of one of its files"
 OBJECT_STORE_TYPES = {"vsan": "vSAN", "vvol": "vVols"}
+# A virtual disk's mode (VirtualDiskMode) in the vSphere Client's words, as the reports print it.
+DISK_MODES = {
+    "persistent": "Dependent",
+    "independent_persistent": "Independent - Persistent",
+    "independent_nonpersistent": "Independent - Nonpersistent",
+    "nonpersistent": "Nonpersistent",
+    "undoable": "Undoable",
+    "append": "Append",
+}
+
+
+def disk_mode_words(mode: str | None) -> str | None:
+    """``independent_persistent`` -> "Independent - Persistent"; a mode this table lacks as it came."""
+    return DISK_MODES.get(mode, mode) if mode else mode
 
 _DATASTORE_IN_PATH = re.compile(r"^\[([^\]]+)\]")
 

@@ -25,6 +25,7 @@ from reporter.core.findings import Finding, Severity, Status
 from reporter.core.gcpolicy import paused_gc
 from reporter.core.model import SnapshotNode, VCenter
 from reporter.domain.lifecycle import release_label
+from reporter.domain.vm_snapshots import disk_mode_words
 from reporter.render.base import ReportContext
 from reporter.render.sheet_merge import MERGES, merged_rows
 from reporter.render.sheet_text import Cell, column_label, flat_value, parse_iso, sheet_title
@@ -209,7 +210,7 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
                 io_ = d.io
                 disks.append([
                     vc.name, vm.name, d.label, d.device_node, _gb(d.capacity_bytes), ds_n.get(d.datastore or "", d.datastore),
-                    d.backing_file, d.backing_type, d.disk_mode, d.thin, d.compatibility_mode,
+                    d.backing_file, d.backing_type, disk_mode_words(d.disk_mode), d.thin, d.compatibility_mode,
                     io_.limit if io_ else None, io_.shares_level if io_ else None, io_.shares if io_ else None,
                     io_.reservation if io_ else None, d.change_id,
                 ])

@@ -9,6 +9,7 @@ from reporter.checks.grouping import Risk, per_check
 from reporter.checks.helpers import ps_quote, sh_quote
 from reporter.core.findings import Severity
 from reporter.domain.cbt import INDEPENDENT, PHYSICAL_RDM
+from reporter.domain.vm_snapshots import disk_mode_words
 
 META = CheckMeta(
     id="CBT-004",
@@ -53,7 +54,7 @@ def run(ctx: CheckContext) -> Outcome:
                          + " (no snapshot, no CBT)")
         if indep:
             parts.append("independent disk " + ", ".join(
-                f"{d.disk.label or d.disk.device_node} ({d.disk.disk_mode})" for d in indep) + " (not in snapshots)")
+                f"{d.disk.label or d.disk.device_node} ({disk_mode_words(d.disk.disk_mode)})" for d in indep) + " (not in snapshots)")
         steps = []
         if rdms:
             steps.append("Physical-mode RDMs: back up the data with an agent in the guest or with array snapshots; "

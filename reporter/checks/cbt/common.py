@@ -12,7 +12,7 @@ from reporter.checks.helpers import kb, ps_quote, sh_quote
 from reporter.core.model import VM, Host, VCenter
 from reporter.domain.cbt import DiskCbt, disk_states, host_defects, in_backup_scope, vm_ctk_flag
 from reporter.domain.lifecycle import release_label
-from reporter.domain.vm_snapshots import gb
+from reporter.domain.vm_snapshots import disk_mode_words, gb
 
 KB_CBT = kb("1020128", "Changed Block Tracking (CBT) on virtual machines")
 KB_ENABLE = kb("1031873", "Enabling Changed Block Tracking (CBT) on virtual machines")
@@ -60,7 +60,7 @@ def disk_evidence(d: DiskCbt) -> dict[str, Any]:
         "disk": d.disk.label or d.disk.device_node,
         "node": d.disk.device_node,
         "capacity_gb": gb(d.disk.capacity_bytes),
-        "mode": d.disk.disk_mode,
+        "mode": disk_mode_words(d.disk.disk_mode),
         "rdm": d.disk.compatibility_mode,
         "ctkEnabled": _flag_text(d.ctk_flag),
         "change_id": d.disk.change_id,

@@ -8,7 +8,7 @@ from reporter.checks.helpers import ps_quote, sh_quote
 from reporter.checks.snapshots import FAMILY
 from reporter.checks.snapshots.common import KB_BEST_PRACTICES, vms_with_snapshots
 from reporter.core.findings import Severity
-from reporter.domain.vm_snapshots import gb
+from reporter.domain.vm_snapshots import disk_mode_words, gb
 
 META = CheckMeta(
     id="SNAP-006",
@@ -17,8 +17,8 @@ META = CheckMeta(
     severity=Severity.medium,
     object_type="vm",
     description=(
-        "A VM that has snapshots and at least one disk in independent mode (independent_persistent or "
-        "independent_nonpersistent)."
+        "A VM that has snapshots and at least one disk in an independent mode (Independent - Persistent or "
+        "Independent - Nonpersistent)."
     ),
     rationale=(
         "Independent disks are not part of any snapshot: reverting the snapshot leaves them as they are "
@@ -44,9 +44,9 @@ def run(ctx: CheckContext) -> Outcome:
         independent = [d for d in vm.disks if d.independent]
         if not independent:
             continue
-        disks = [{"label": d.label, "node": d.device_node, "key": d.key, "mode": d.disk_mode,
+        disks = [{"label": d.label, "node": d.device_node, "key": d.key, "mode": disk_mode_words(d.disk_mode),
                   "capacity_gb": gb(d.capacity_bytes), "file": d.backing_file} for d in independent]
-        names = ", ".join(f"{d.label or d.device_node} ({d.disk_mode})" for d in independent)
+        names = ", ".join(f"{d.label or d.device_node} ({disk_mode_words(d.disk_mode)})" for d in independent)
         steps = [
             "If the data on these disks must be covered by snapshots and backups, make them dependent: power the "
             f"VM off, then Edit Settings on {vm.name} > the disk > Disk Mode = Dependent.",
