@@ -301,6 +301,22 @@ def timed_process(cmd: list[str], env: dict[str, str] | None = None, cwd: Path |
                 "tree_rss_mb": peak[0], "own_cpu_seconds": own[0]}
 
 
+# The editable install maps the package reporter.templates to this tree's templates/ whatever comes
+# first on sys.path, so a "before" checkout's `vcreport run` would render with this tree's templates
+# (and fail where a template reads a field the older views lack): its CLI is started through
+# benchmarks/pdf.py's use_templates_of first.
+_CLI_WITH_TEMPLATES = (
+    "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+    "from pdf import use_templates_of; use_templates_of(Path(sys.argv[2])); "
+    "sys.argv = ['vcreport', *sys.argv[3:]]; from reporter.cli import entry; entry()"
+)
+
+
+def _with_templates_of(src: Path, cli_args: list[str]) -> list[str]:
+    """The command line of ``vcreport <cli_args>`` run from the checkout ``src`` with its own templates."""
+    return [sys.executable, "-c", _CLI_WITH_TEMPLATES, str(ROOT / "benchmarks"), str(src), *cli_args]
+
+
 def full_run(args: argparse.Namespace) -> str:
     """``vcreport collect`` and ``vcreport run`` (collect + checks + every format asked) against
     one vcsim with ``--vms`` VMs, interleaved ``--repeat`` times, plus the report stage by stage.
@@ -338,6 +354,8 @@ def full_run(args: argparse.Namespace) -> str:
                     "[output]", {"dir": str(workdir / f"reports-{config.stem}"), "formats": formats}))
                 cmd = cli + (["collect", "--config", str(config), "--out", str(workdir / "snapshot.json.gz")]
                              if mode == "collect" else ["run", "--config", str(config)])
+                if src != ROOT:  # another checkout: its own templates too (see _with_templates_of)
+                    cmd = _with_templates_of(src, cmd[3:])
                 r = timed_process(cmd, env={"PYTHONPATH": str(src), **extra}, cwd=workdir)
                 if r["returncode"] != 0:
                     raise SystemExit(f"vcreport {mode} failed:\n{r['stderr'][-2000:]}")
