@@ -64,7 +64,7 @@ class BarChart:
     omitted: int = 0  # groups left out beyond the limit
     legend: list[tuple[str, str]] | None = None  # (series name, colour) when there are several
     kind: str = "bar"
-    font_size: int = 12  # of the labels and values (SVG units)
+    font_size: int = 12  # of the labels and values (SVG units); _short cuts the labels for it
 
 
 @dataclass
@@ -133,7 +133,8 @@ def grouped_bar_chart(title: str, groups: list[tuple[str, list[tuple[float, str]
         return None
     ordered = sorted(groups, key=lambda g: -g[1][0][0]) if sort else list(groups)
     shown, omitted = ordered[:limit], max(0, len(ordered) - limit)
-    label_width, value_width, bar_h, gap, group_gap, font_size = 190, 90, 16, 2, 8, 12
+    label_width, value_width, bar_h, gap, group_gap = 190, 90, 16, 2, 8
+    font_size = BarChart.font_size
     plot = width - label_width - value_width
     top = max((v for _, vals in shown for v, _ in vals), default=0) or 1
     bars: list[Bar] = []
@@ -148,7 +149,7 @@ def grouped_bar_chart(title: str, groups: list[tuple[str, list[tuple[float, str]
             y += bar_h + gap
         y += group_gap - gap
     legend = [(n, SERIES_COLOURS[i % len(SERIES_COLOURS)]) for i, n in enumerate(series)] if series and len(series) > 1 else None
-    return BarChart(title, bars, width, int(y) + 2, label_width, bar_h, omitted, legend, font_size=font_size)
+    return BarChart(title, bars, width, int(y) + 2, label_width, bar_h, omitted, legend)
 
 
 def severity_chart(counts: list[tuple[str, int]]) -> BarChart | None:

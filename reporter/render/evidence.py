@@ -283,7 +283,7 @@ def items(evidence: dict[str, Any], check_id: str = "") -> list[EvidenceItem]:
 
 def caveats(f: Finding) -> list[str]:
     """Plain sentences for rule data the report could not confirm."""
-    return [UNVERIFIED_CAVEAT] if _is_unverified(f.evidence) else []
+    return caveats_of((f,))
 
 
 def caveats_of(findings: Iterable[Finding]) -> list[str]:

@@ -84,7 +84,8 @@ def anchor(group_id: str) -> str:
 
 
 def _same(values: list[Any]) -> bool:
-    return all(v == values[0] for v in values[1:])
+    """All equal (the comparisons in C: a 10,000-object group has ~300,000 evidence values)."""
+    return not values or all(map(operator.eq, islice(values, 1, None), repeat(values[0])))
 
 
 def _shared(key: str, findings: list[Finding]) -> bool:
@@ -93,7 +94,7 @@ def _shared(key: str, findings: list[Finding]) -> bool:
         values = [f.evidence[key] for f in findings]
     except KeyError:
         return False
-    return not values or all(map(operator.eq, islice(values, 1, None), repeat(values[0])))
+    return _same(values)
 
 
 def build_group(g: FindingGroup, limit: int | None, full: bool, new_keys: set[tuple[str, str]]) -> GroupView:

@@ -47,7 +47,6 @@ class TableFont:
 DATA = TableFont(7.0, 3.0)
 WIDE = TableFont(6.5, 2.0)  # more than 7 columns (table.data.wide)
 LANDSCAPE = TableFont(6.0, 1.125, LANDSCAPE_WIDTH_PT)  # more than 11 columns: a landscape page
-SUMMARY = TableFont(7.5, 3.0)  # the executive summary's tables
 
 
 def font_for(columns: int) -> TableFont:

@@ -31,7 +31,6 @@ _BOLD = (
     365, 457, 838, 500, 500, 675, 716, 593, 716, 678, 435, 716, 712, 343, 343, 665, 343, 1042, 712, 687,
     716, 716, 493, 595, 478, 712, 652, 924, 645, 652, 582, 712, 365, 712, 838,
 )
-_OTHER = 1000  # em/1000 for a character outside printable ASCII (the widest in the table, roughly)
 _OTHER = 1000  # em/1000 for a character outside printable ASCII
 
 
