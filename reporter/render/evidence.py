@@ -17,6 +17,7 @@ from typing import Any
 
 from reporter.core.findings import Finding
 from reporter.domain.licensing.verdict import Verdict
+from reporter.render.sheet_text import PRODUCT_WORDS
 
 # Bookkeeping that templates show on their own (waivers) or that is not evidence at all.
 # "reference"/"source" cite KBs and methodology sections, which the check's references and
@@ -49,6 +50,7 @@ LABELS: dict[str, str] = {
     "pct_of_free_warn": "Warning share of free space", "pct_of_free_high": "High share of free space",
     "snapshots": "Snapshots", "consolidation_needed": "Consolidation needed", "leftover_deltas": "Leftover delta files",
     "delta_gb": "Delta size", "backup_snapshots": "Backup snapshots", "pattern": "Matched name",
+    "grace_hours": "Grace period",
     "independent_disks": "Independent disks", "label": "Disk", "key": "Device key", "file": "File",
     # CPU/MMU
     "configured_guest_id": "Guest OS id (configured)", "configured_guest_full_name": "Guest OS (configured)",
@@ -152,13 +154,33 @@ def label(key: str, check_id: str = "") -> str:
         if "." in key:  # a host name or a vmx key used as a key: shown as it is spelled
             return key
         return key[:1].upper() + key[1:] if key.islower() else key
-    words = [w for w in re.split(r"_+", key) if w and w not in ("gb", "days", "ms", "pct", "iops")]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
+    words = [w for w in re.split(r"_+", key) if w]
+    if len(words) > 1 and words[-1] in _UNIT_WORDS:  # the unit follows the value: "Age: 12 days"
+        words.pop()
+    spelled = [PRODUCT_WORDS.get(w, w) for w in words]  # "cbt" -> "CBT", "vcenter" -> "vCenter"
+    if spelled and words[0] not in PRODUCT_WORDS:
+        spelled[0] = spelled[0][:1].upper() + spelled[0][1:]
+    return " ".join(spelled)
+
+
+def column_title(key: str, check_id: str = "") -> str:
+    """An evidence key as a spreadsheet column title: the label the report prints, with the unit
+    it prints after each value in brackets ("capacity_gb" -> "Capacity (GB)"), so that a sheet
+    names a value as the HTML and the PDF do."""
+    text = label(key, check_id)
+    unit = _unit(key)
+    if not unit or unit.lower() in text.lower():
+        return text
+    # "Entitlement (assigned)" -> "Entitlement (assigned, GB)", not two brackets
+    return f"{text[:-1]}, {unit})" if text.endswith(")") else f"{text} ({unit})"
+
+
+_UNIT_WORDS = frozenset({"gb", "days", "ms", "pct", "iops", "hours", "mbps"})
 
 
 def _unit(key: str) -> str:
-    for suffix, unit in (("_gb", "GB"), ("_days", "days"), ("_ms", "ms"), ("_iops", "IOPS")):
+    for suffix, unit in (("_gb", "GB"), ("_days", "days"), ("_ms", "ms"), ("_iops", "IOPS"), ("_hours", "hours"),
+                         ("_mbps", "MB/s")):
         if key.endswith(suffix):
             return unit
     if "_gb_" in key:  # used_gb_now, used_gb_uncapped

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from reporter.core.model import SnapshotNode, VCenter
 from reporter.domain.lifecycle import release_label
 from reporter.domain.vm_snapshots import disk_mode_words
 from reporter.render.base import ReportContext
+from reporter.render.evidence import column_title
 from reporter.render.sheet_merge import MERGES, merged_rows
 from reporter.render.sheet_text import Cell, column_label, flat_value, parse_iso, sheet_title
 
@@ -153,9 +155,11 @@ def evidence_sheets(ctx: ReportContext, ordered: list[Finding] | None = None) ->
     group_title = _GroupTitles(ctx)
     sheets = []
     for fam in sorted(by_family, key=lambda x: (order.get(x, len(order)), x)):
-        keys: dict[str, None] = {}
+        keys: dict[str, str] = {}  # evidence key -> the first check that has it (whose label it takes)
         for f in by_family[fam]:
-            keys.update((k, None) for k in f.evidence if k not in WAIVER_KEYS)
+            for k in f.evidence:
+                if k not in keys and k not in WAIVER_KEYS:
+                    keys[k] = f.check_id
         if not keys:
             continue
         columns = list(keys)
@@ -166,8 +170,17 @@ def evidence_sheets(ctx: ReportContext, ordered: list[Finding] | None = None) ->
             for f in by_family[fam] for ev in (f.evidence,)
         ]
         sid = f"{fam.replace('-', '_')}_evidence"
-        sheets.append(Sheet(sid, sheet_title(sid), [*EVIDENCE_ID_COLUMNS, *(column_label(k) for k in keys)], rows))
+        sheets.append(Sheet(sid, sheet_title(sid), [*EVIDENCE_ID_COLUMNS, *_evidence_titles(keys)], rows))
     return sheets
+
+
+def _evidence_titles(keys: dict[str, str]) -> list[str]:
+    """The report's label of each evidence key (``evidence.column_title``). Two keys a family's
+    checks label alike (SNAP's "snapshot_count" and "snapshots": "Snapshots") keep their own
+    spelled-out key instead, so that no sheet has two columns of one title."""
+    titles = [column_title(k, check) for k, check in keys.items()]
+    seen = Counter(titles)
+    return [t if seen[t] == 1 else column_label(k) for t, k in zip(titles, keys, strict=True)]
 
 
 def _names(vc: VCenter) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
