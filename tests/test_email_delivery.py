@@ -6,6 +6,7 @@ import datetime as dt
 import email
 import ipaddress
 import logging
+import re
 import socket
 import ssl
 from email import policy
@@ -139,11 +140,16 @@ def test_message_parts_inlined_css_and_attachments(report_dir):
     assert rf.HOSTILE in text
     assert "  LAB-002    ERROR " in text
     assert "Since the last run: 1 new, 1 fixed, 2 still open" in text
+    # ... and what changed, by check, naming the objects
+    assert f"\n  TST-001 Snapshot older than the retention threshold: 1 new ({rf.HOSTILE}); 1 fixed (db-07)\n" in text
     html = msg.get_body(preferencelist=("html",)).get_content()
     assert "<style" not in html  # Outlook/Gmail ignore it: everything is inlined
     assert 'style="' in html
     assert '<td class="tile t-high" style="' in html and "border-left-color: #c62828" in html
     assert rf.HOSTILE not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    changes = html.split("Since the last run</h2>")[1].split("<h2")[0]
+    assert re.findall(r'>(new|fixed): <bdi>([^<]+)</bdi>', changes) == [
+        ("new", "&lt;script&gt;alert(1)&lt;/script&gt;"), ("fixed", "db-07")]
     assert rf.UNICODE in html
     assert rf.KEY not in html and rf.KEY not in text and rf.MASKED in html
     atts = {p.get_filename(): p.get_content() for p in msg.iter_attachments()}

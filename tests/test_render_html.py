@@ -43,9 +43,10 @@ def test_hostile_names_render_as_text(html):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert rf.HOSTILE not in html
     text = "".join(parsed.text)
-    # The name reaches the reader intact, as text: object cell, message, evidence, table cell, and in the
-    # chart the bar label plus one tooltip per bar (snapshot GB, free GB).
-    assert text.count(rf.HOSTILE) == 7
+    # The name reaches the reader intact, as text: object cell, message, evidence, table cell, the
+    # changes since the last run (a new finding's object), and in the chart the bar label plus one
+    # tooltip per bar (snapshot GB, free GB).
+    assert text.count(rf.HOSTILE) == 8
     assert rf.UNICODE in text
 
 
@@ -109,9 +110,12 @@ def test_waived_findings_are_shown_with_reason_and_expiry(html):
 
 def test_delta_new_fixed_still_open(html):
     assert "<p>1 new, 1 fixed, 2 still open.</p>" in html
-    rows = re.findall(r'<tr><td>(TST-\d+) — [^<]+</td><td class="num">(\d+)</td><td class="num">(\d+)</td>'
+    rows = re.findall(r'<tr><td>(TST-\d+) — [^<]+(.*?)</td><td class="num">(\d+)</td><td class="num">(\d+)</td>'
                       r'<td class="num">(\d+)</td></tr>', html)
-    assert rows == [("TST-001", "1", "1", "1"), ("TST-002", "0", "0", "1")]
+    # What changed names its objects: the new finding's VM, the fixed one's.
+    assert rows == [("TST-001", '<br><span class="muted">new: <bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi></span>'
+                     '<br><span class="muted">fixed: <bdi>db-07</bdi></span>', "1", "1", "1"),
+                    ("TST-002", "", "0", "0", "1")]
     assert "<b>Fixed since the last run (1):</b> <bdi>db-07</bdi>" in html
     new_badges = re.findall(r'<span class="badge">new</span>', html)
     assert len(new_badges) == 1

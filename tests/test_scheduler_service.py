@@ -243,7 +243,9 @@ def test_run_keeps_snapshots_and_reports_week_over_week(tmp_path):
     assert [p.name for p in sched_run.snapshot_files(out)] == ["snapshot-20261116T060000Z.json.gz",
                                                             "snapshot-20261123T060000Z.json.gz"]
     html = (out / "report.html").read_text(encoding="utf-8")
-    row = ('<tr><td>GEN-001 — Host disconnected or not responding</td><td class="num">1</td>'
+    row = ('<tr><td>GEN-001 — Host disconnected or not responding'
+           '<br><span class="muted">new: <bdi>esx-c.example.com</bdi></span>'
+           '<br><span class="muted">fixed: <bdi>esx-a.example.com</bdi></span></td><td class="num">1</td>'
            '<td class="num">1</td><td class="num">1</td></tr>')
     assert row in html  # esx-c new, esx-a fixed, esx-b still open
     assert "<b>Fixed since the last run (1):</b> <bdi>esx-a.example.com</bdi>" in html

@@ -91,6 +91,10 @@ def text_body(view: ReportView, attachments: list[str], report_dir: str | None) 
         d = view.ctx.delta
         line = f"Since the last run: {len(d.new)} new, {len(d.fixed)} fixed, {len(d.still_open)} still open"
         lines.append(line + (f", {len(d.not_rechecked)} not re-checked" if d.not_rechecked else ""))
+        for row in view.changed_rows:
+            parts = [f"{n} {what} ({_named(*pair)})" for what, n, pair in
+                     (("new", row.new, row.new_named), ("fixed", row.fixed, row.fixed_named)) if n]
+            lines.append(f"  {row.check_id} {row.title}: " + "; ".join(parts))
         lines += [f"  Not re-checked ({n}): {why}" for why, n in view.not_rechecked_reasons]
     if view.top_actions:
         lines += ["", "Top actions:"]
@@ -111,6 +115,12 @@ def text_body(view: ReportView, attachments: list[str], report_dir: str | None) 
     if report_dir:
         lines.append(f"All formats are in {report_dir} on the reporting host.")
     return "\n".join(lines) + "\n"
+
+
+def _named(shown: tuple[str, ...], more: int) -> str:
+    """``app-001, sql-005, web-01 and 3 more`` (``DeltaRow.new_named``)."""
+    text = ", ".join(isolate(shorten(x)) for x in shown)
+    return f"{text} and {more:,} more" if more else text
 
 
 def _attachment(out_dir: Path, fmt: str) -> tuple[str, bytes]:

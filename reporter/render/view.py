@@ -154,6 +154,9 @@ def area_verdict(checks: list[CheckView]) -> str:
     return "OK"
 
 
+CHANGED_NAMES = 3  # objects named per check in "what changed" (templates, email text); the rest are counted
+
+
 @dataclass
 class DeltaRow:
     check_id: str
@@ -161,6 +164,29 @@ class DeltaRow:
     new: int
     fixed: int
     still_open: int
+    new_names: tuple[str, ...] = ()  # the objects with new findings, by name
+    fixed_names: tuple[str, ...] = ()  # the objects with fixed findings, by name
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new or self.fixed)
+
+    @property
+    def new_named(self) -> tuple[tuple[str, ...], int]:
+        return named(self.new_names)
+
+    @property
+    def fixed_named(self) -> tuple[tuple[str, ...], int]:
+        return named(self.fixed_names)
+
+
+def named(names: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
+    """The first CHANGED_NAMES of ``names`` and how many more there are: "a, b, c and 4 more"."""
+    return names[:CHANGED_NAMES], max(0, len(names) - CHANGED_NAMES)
+
+
+def _object_names(findings: list[Finding]) -> tuple[str, ...]:
+    return tuple(sorted({f.object_name for f in findings}, key=str.casefold))
 
 
 @dataclass
@@ -202,6 +228,11 @@ class ReportView:
     @property
     def has_delta(self) -> bool:
         return self.ctx.delta is not None
+
+    @property
+    def changed_rows(self) -> list[DeltaRow]:
+        """The checks with new or fixed findings since the last run: what changed, by check."""
+        return [d for d in self.delta_rows if d.changed]
 
     @property
     def vcenter_names(self) -> str:
@@ -278,11 +309,17 @@ def build_view(ctx: ReportContext, *, paged: bool = False) -> ReportView:
     delta_rows: list[DeltaRow] = []
     if delta:
         titles = {r.meta.id: r.meta.title for r in ctx.results.checks}
-        new_c = Counter(f.check_id for f in delta.new)
-        fixed_c = Counter(f.check_id for f in delta.fixed)
+        new_by: dict[str, list[Finding]] = {}
+        fixed_by: dict[str, list[Finding]] = {}
+        for f in delta.new:
+            new_by.setdefault(f.check_id, []).append(f)
+        for f in delta.fixed:
+            fixed_by.setdefault(f.check_id, []).append(f)
         still_c = Counter(f.check_id for f in delta.still_open)
-        for cid in sorted(set(new_c) | set(fixed_c) | set(still_c)):
-            delta_rows.append(DeltaRow(cid, titles.get(cid, cid), new_c[cid], fixed_c[cid], still_c[cid]))
+        for cid in sorted(set(new_by) | set(fixed_by) | set(still_c)):
+            new_fs, fixed_fs = new_by.get(cid, []), fixed_by.get(cid, [])
+            delta_rows.append(DeltaRow(cid, titles.get(cid, cid), len(new_fs), len(fixed_fs), still_c[cid],
+                                       _object_names(new_fs), _object_names(fixed_fs)))
 
     snap = ctx.snapshot
     vcs = list(snap.vcenters.values())
