@@ -32,3 +32,32 @@ def test_rows_of_what_changed_name_each_object_once_by_name() -> None:
     assert rows[0].new_named == (("<script>alert(1)</script>", "Alpha", "beta"), 1)
     assert rows[0].fixed_named == (("db-07",), 0)
     assert all(isinstance(f, Finding) for f in twice)
+
+
+def test_the_workbooks_summary_counts_the_change_and_says_when_there_is_none() -> None:
+    from reporter.render.sheets import summary_sheet
+
+    rows = {r[0]: r[1] for r in summary_sheet(rf.context()).rows}
+    assert (rows["Since the last run: new"], rows["Since the last run: fixed"], rows["Since the last run: still open"]) == (
+        1, 1, 2)
+    assert "Since the last run: not re-checked" not in rows
+    first = {r[0]: r[1] for r in summary_sheet(rf.context(with_delta=False)).rows}
+    assert first["Since the last run"] == "no previous run to compare with"
+
+
+def test_the_workbooks_summary_has_the_licensing_verdicts_in_the_reports_words(tmp_path) -> None:
+    from importlib import resources
+
+    from reporter import api
+    from reporter.pipeline.report import report
+    from reporter.render.licensing_view import licensing_lines
+    from reporter.render.sheets import summary_sheet
+
+    with resources.as_file(api.find_sample("sample-snapshot.json.gz")) as sample:
+        snap = api.load_snapshot(sample)
+    out = report(snap, tmp_path, formats=["json"])
+    rows = {r[0]: r[1] for r in summary_sheet(out.context).rows}
+    lines = licensing_lines(out.context)
+    assert [k for k in rows if k.startswith("Licensing: ")] == [f"Licensing: {x.pool}" for x in lines]
+    # without history the 12-month average is unknown: said so, never a verdict
+    assert rows["Licensing: vc01/enterprise_plus"].startswith("not evaluated — No vRAM history")

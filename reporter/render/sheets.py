@@ -29,6 +29,7 @@ from reporter.domain.lifecycle import release_label
 from reporter.domain.vm_snapshots import disk_mode_words
 from reporter.render.base import ReportContext
 from reporter.render.evidence import column_title
+from reporter.render.licensing_view import licensing_lines
 from reporter.render.sheet_merge import MERGES, merged_rows
 from reporter.render.sheet_text import Cell, column_label, flat_value, parse_iso, sheet_title
 
@@ -66,12 +67,28 @@ def summary_sheet(ctx: ReportContext) -> Sheet:
         rows.append([f"vCenter {vc.name}", f"{vc.host} — {vc.full_name or vc.version or ''} (instance {vc.instance_uuid})"])
     for sev in ("critical", "high", "medium", "low", "info"):
         rows.append([f"Open findings: {sev}", counts.get(sev, 0)])
+    rows += _change_rows(ctx)
+    # The licensing verdicts as the executive summary and the email word them (one computation).
+    for line in licensing_lines(ctx):
+        rows.append([f"Licensing: {line.pool}", " — ".join(p for p in (line.label, line.use, line.when, line.buy) if p)])
     rows.append(["Checks run", len(ctx.results.checks)])
     # Every check's status in words: "not evaluated" is never shown as a pass.
     labels = {"pass": "passed", "findings": "findings", "not_evaluated": "not evaluated", "error": "error"}
     for r in ctx.results.checks:
         rows.append([f"{r.meta.id} {r.meta.title}", f"{labels[r.status.value]}: {r.why}"])
     return Sheet("summary", "Summary", ["Item", "Value"], rows)
+
+
+def _change_rows(ctx: ReportContext) -> list[list[Cell]]:
+    """The change since the last run in the same output directory, as the other formats count it."""
+    delta = ctx.delta
+    if delta is None:
+        return [["Since the last run", "no previous run to compare with"]]
+    rows: list[list[Cell]] = [["Since the last run: new", len(delta.new)], ["Since the last run: fixed", len(delta.fixed)],
+                              ["Since the last run: still open", len(delta.still_open)]]
+    if delta.not_rechecked:
+        rows.append(["Since the last run: not re-checked", len(delta.not_rechecked)])
+    return rows
 
 
 FINDING_COLUMNS = ["Severity", "Check", "Group", "Family", "Status", "New since last run", "vCenter", "Object type",
