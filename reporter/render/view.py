@@ -316,7 +316,8 @@ def build_view(ctx: ReportContext, *, paged: bool = False) -> ReportView:
         for f in delta.fixed:
             fixed_by.setdefault(f.check_id, []).append(f)
         still_c = Counter(f.check_id for f in delta.still_open)
-        for cid in sorted(set(new_by) | set(fixed_by) | set(still_c)):
+        # The checks that changed first, so that the screen's table opens with them.
+        for cid in sorted(set(new_by) | set(fixed_by) | set(still_c), key=lambda c: (c not in new_by and c not in fixed_by, c)):
             new_fs, fixed_fs = new_by.get(cid, []), fixed_by.get(cid, [])
             delta_rows.append(DeltaRow(cid, titles.get(cid, cid), len(new_fs), len(fixed_fs), still_c[cid],
                                        _object_names(new_fs), _object_names(fixed_fs)))
