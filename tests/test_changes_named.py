@@ -61,3 +61,15 @@ def test_the_workbooks_summary_has_the_licensing_verdicts_in_the_reports_words(t
     assert [k for k in rows if k.startswith("Licensing: ")] == [f"Licensing: {x.pool}" for x in lines]
     # without history the 12-month average is unknown: said so, never a verdict
     assert rows["Licensing: vc01/enterprise_plus"].startswith("not evaluated — No vRAM history")
+
+
+def test_the_checks_that_changed_come_first() -> None:
+    res = rf.results()
+    first, second = res.checks[0].findings[0], res.checks[1].findings[0]
+    assert (first.check_id, second.check_id) == ("TST-001", "TST-002")
+    ctx = rf.context(res=res)
+    assert ctx.delta is not None
+    ctx = replace(ctx, delta=replace(ctx.delta, new=[second], fixed=[], still_open=[first]))
+    view = build_view(ctx)
+    assert [(r.check_id, r.changed) for r in view.delta_rows] == [("TST-002", True), ("TST-001", False)]
+    assert [r.check_id for r in view.changed_rows] == ["TST-002"]
