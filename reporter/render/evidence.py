@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from reporter.core import states
 from reporter.core.findings import Finding
 from reporter.domain.licensing.verdict import Verdict
 
@@ -50,6 +51,7 @@ LABELS: dict[str, str] = {
     "snapshots": "Snapshots", "consolidation_needed": "Consolidation needed", "leftover_deltas": "Leftover delta files",
     "delta_gb": "Delta size", "backup_snapshots": "Backup snapshots", "pattern": "Matched name",
     "independent_disks": "Independent disks", "label": "Disk", "key": "Device key", "file": "File",
+    "size_note": "Size note",
     # CPU/MMU
     "configured_guest_id": "Guest OS id (configured)", "configured_guest_full_name": "Guest OS (configured)",
     "tools_guest_id": "Guest OS id (VMware Tools)", "tools_guest_full_name": "Guest OS (VMware Tools)",
@@ -87,6 +89,7 @@ LABELS: dict[str, str] = {
     "portgroup": "Port group", "portgroups": "Port groups", "pnic": "Physical NIC", "vlan_id": "VLAN ID",
     "vibs": "VIBs", "vibs_read": "VIBs read", "modules_read": "Kernel modules read", "kbs": "KBs",
     "vcenter_build": "vCenter build", "vcenter_version": "vCenter version",
+    **states.FIELD_WORDS,
 }
 
 # Which methodology section explains a check (docs/methodology.md#<anchor>).
@@ -171,6 +174,9 @@ def _unit(key: str) -> str:
 
 
 _VERDICTS = frozenset(v.value for v in Verdict)
+# Evidence keys holding a vSphere state code: printed in the vSphere Client's words (findings.json
+# keeps the code).
+_STATE_WORDS = states.EVIDENCE_STATES
 
 
 def _is_identifier(key: str) -> bool:
@@ -200,6 +206,8 @@ def scalar(value: Any, key: str = "") -> str:
     if isinstance(value, (datetime, date)):
         return value.strftime("%Y-%m-%d %H:%M UTC") if isinstance(value, datetime) else value.isoformat()
     if isinstance(value, str):
+        if key in _STATE_WORDS:
+            return _STATE_WORDS[key](value)
         if key == "verdict" and value in _VERDICTS:  # a licensing verdict's code (at_risk): its words
             return Verdict(value).label
         if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?", value):

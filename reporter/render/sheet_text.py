@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+from reporter.core import states
+
 Cell = str | int | float | bool | datetime | date | None
 
 # How VMware writes these words; every other word is capitalised.
@@ -59,6 +61,8 @@ def column_label(key: str) -> str:
 
     Hook: once checks publish their own evidence label maps, those labels take precedence here.
     """
+    if key in states.FIELD_WORDS:  # an API field: the vSphere Client's name for it
+        return states.FIELD_WORDS[key]
     # camelCase keys (vCenter's own property names) split into words too.
     words = _words(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key.replace(".", " ")))
     unit = None
@@ -91,9 +95,15 @@ def parse_iso(text: str) -> datetime | date | None:
     return None
 
 
+def yes_no(value: bool) -> str:
+    """A flag in a spreadsheet or CSV cell: the words the report prints (every sheet alike, rather
+    than Excel's TRUE/FALSE in some and text in others; a filter offers "yes" and "no" as well)."""
+    return "yes" if value else "no"
+
+
 def scalar_text(value: Any) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return yes_no(value)
     if isinstance(value, float):
         return f"{value:g}"
     return "" if value is None else str(value)

@@ -6,6 +6,7 @@ from reporter.checks.base import CheckContext
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import ds_name, groups, host_name, powered_on_vms
 from reporter.checks.tables import Table, register_tables
+from reporter.core import states
 from reporter.core.model import Host
 from reporter.domain.iocaps import OPT_PER_FILE_SCHED, OPT_SCHED_WITH_RESERVATION, determine_scheduler
 
@@ -86,7 +87,7 @@ def scheduler_table(ctx: CheckContext) -> Table:
         for host in sorted(vc.hosts.values(), key=lambda h: h.name):
             info = determine_scheduler(host)
             rows.append([
-                vc.name, host.name, host.version, host.connection_state,
+                vc.name, host.name, host.version, states.connection_state(host.connection_state),
                 _option_text(host, OPT_SCHED_WITH_RESERVATION), _option_text(host, OPT_PER_FILE_SCHED),
                 info.kind.value, info.reason,
             ])
