@@ -78,6 +78,8 @@ def _option_text(host: Host, key: str) -> str:
     if key not in host.advanced_options:
         return "not collected"
     value = host.advanced_options[key]
+    if isinstance(value, bool):  # as the host's advanced settings spell it, and the evidence ("= true")
+        return "true" if value else "false"
     return "not set" if value is None else str(value)
 
 
