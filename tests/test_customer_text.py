@@ -299,10 +299,10 @@ def test_sample_flags_are_yes_no_in_every_sheet_and_csv(demo: tuple[Path, api.Re
     # The same words in the inventory sheets and the SIOC sheets.
     assert {v for h, v in sheets["VMs"] if h == "Template"} == {"no"}
     assert {v for h, v in sheets["SIOC Datastores"] if h == "SIOC enabled"} <= {"yes", "no"}
-    # true/FALSE is only the value of a setting an administrator types (the VMX key ctkEnabled =
-    # "TRUE", the host option VMkernel.Boot.isPerFileSchedModelActive), never a flag of the report's.
+    # TRUE/FALSE is only the value of a VMX key an administrator types (ctkEnabled = "TRUE"), never
+    # a flag of the report's.
     def typed_setting(column: str) -> bool:
-        return "ctk" in column.lower() or "." in column
+        return "ctk" in column.lower()
 
     flags = {(f, rows[0][i]) for f, rows in _csv_rows(out).items() for row in rows[1:] for i, c in enumerate(row)
              if c.lower() in ("true", "false")}

@@ -90,14 +90,14 @@ def test_gen_001_message_says_not_responding() -> None:
         ("esx-off", "Host is disconnected: its VMs and settings cannot be verified.", "disconnected")]
 
 
-def test_scheduler_table_prints_connection_words_and_option_values_as_the_host_spells_them() -> None:
+def test_scheduler_table_prints_connection_words_and_flags_as_yes_no() -> None:
     snap = snapshot(vcenter([host("host-1", "8.0.2", PER_FILE_80, name="esx-new"),
                              host("host-2", "7.0.3", {}, {"Disk.SchedulerWithReservation":
                                                           states.host_not_readable("notResponding", "option")},
                                   name="esx-lost", state="notResponding")],
                             [vm("vm-1", [])], [datastore("ds-1", vms=["vm-1"])]))
     rows = {r[1]: r for r in scheduler_table(CheckContext(snap)).rows}
-    assert rows["esx-new"][3:6] == ["Connected", "1", "true"]
+    assert rows["esx-new"][3:6] == ["Connected", "1", "yes"]
     assert rows["esx-lost"][3:5] == ["Not responding", "unknown (host is not responding: option not readable)"]
 
 
@@ -107,6 +107,9 @@ def test_api_fields_read_as_the_vsphere_client_names_them() -> None:
     assert evidence.label("storageIOAllocation.limit") == "Limit - IOPs"
     assert sheet_text.column_label("storageIOAllocation.limit") == "Limit - IOPs"
     assert evidence.label("sched.scsi0:0.throughputCap") == "sched.scsi0:0.throughputCap"  # a VMX key: typed
+    assert [evidence.scalar(v, "storageIOAllocation.limit") for v in (-1, 500, None)] == ["Unlimited", "500", "not set"]
+    disk = {"disk": "Hard disk 2", "storageIOAllocation.limit": -1, "sched.scsi0:1.bandwidthCap": "100MBps"}
+    assert sheet_text.flat_value(disk) == "Disk: Hard disk 2, Limit - IOPs: Unlimited, sched.scsi0:1.bandwidthCap: 100MBps"
 
 
 def test_check_texts_use_the_vsphere_clients_words() -> None:

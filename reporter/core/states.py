@@ -38,6 +38,14 @@ EVIDENCE_STATES: dict[str, Callable[[str | None], str]] = {
 # vSphere Client gives them. VMX keys (ctkEnabled, sched.scsi0:0.throughputCap) are not here: they
 # are what an administrator types, so they keep their spelling.
 FIELD_WORDS: dict[str, str] = {"storageIOAllocation.limit": "Limit - IOPs"}
+# And a field's special values, as the vSphere Client shows them (-1 = no limit).
+_FIELD_VALUES: dict[str, dict[object, str]] = {"storageIOAllocation.limit": {-1: "Unlimited"}}
+
+
+def field_value(key: str, value: object) -> str | None:
+    """'Unlimited' for a Limit - IOPs of -1; None when the value has no words of its own."""
+    words = _FIELD_VALUES.get(key)
+    return None if words is None or isinstance(value, bool) or not isinstance(value, int) else words.get(value)
 
 
 def host_state(connection: str | None, maintenance: bool | None = None) -> str:

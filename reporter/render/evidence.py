@@ -193,6 +193,8 @@ def scalar(value: Any, key: str = "") -> str:
         return "yes" if value else "no"
     if isinstance(value, int) and _is_identifier(key):
         return str(value)
+    if key in states.FIELD_WORDS and (words := states.field_value(key, value)) is not None:
+        return words
     unit = _unit(key)
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):

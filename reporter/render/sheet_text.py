@@ -63,6 +63,8 @@ def column_label(key: str) -> str:
     """
     if key in states.FIELD_WORDS:  # an API field: the vSphere Client's name for it
         return states.FIELD_WORDS[key]
+    if "." in key:  # a VMX key or a host option (sched.scsi0:1.bandwidthCap): what the admin types
+        return key
     # camelCase keys (vCenter's own property names) split into words too.
     words = _words(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key.replace(".", " ")))
     unit = None
@@ -129,7 +131,8 @@ def _item_text(value: Any) -> str:
 # The types are part of the key: True == 1 == 1.0, but they read "yes", "1" and "1".
 @lru_cache(maxsize=4096)
 def _mapping_text(keys: tuple[Any, ...], types: tuple[type, ...], values: tuple[Any, ...]) -> str | None:
-    return ", ".join([f"{column_label(str(k))}: {_item_text(v)}" for k, v in zip(keys, values, strict=True)]) or None
+    return ", ".join([f"{column_label(str(k))}: {states.field_value(str(k), v) or _item_text(v)}"
+                      for k, v in zip(keys, values, strict=True)]) or None
 
 
 def flat_value(value: Any) -> Cell:

@@ -78,8 +78,8 @@ def _option_text(host: Host, key: str) -> str:
     if key not in host.advanced_options:
         return "not collected"
     value = host.advanced_options[key]
-    if isinstance(value, bool):  # as the host's advanced settings spell it, and the evidence ("= true")
-        return "true" if value else "false"
+    if isinstance(value, bool):  # a flag reads yes/no in every table, as in the evidence
+        return "yes" if value else "no"
     return "not set" if value is None else str(value)
 
 
