@@ -312,9 +312,12 @@ def test_sample_flags_are_yes_no_in_every_sheet_and_csv(demo: tuple[Path, api.Re
 
 
 @pytest.mark.parametrize("fmt", ["html", "pdf", "email_text", "email_html"])
-def test_sample_no_empty_reference(outputs: dict[str, str], fmt: str) -> None:
+def test_sample_no_empty_reference(demo: tuple[Path, api.ReportOutput], outputs: dict[str, str], fmt: str) -> None:
     text = outputs[fmt]
     assert not [m.group(0) for m in EMPTY_REFERENCE.finditer(text)], fmt
+    if fmt == "html":  # a block of its own there: "References:" with nothing after it
+        refs = [b for b in _html_blocks(demo[0] / "report.html") if "References:" in b]
+        assert refs and [b for b in refs if re.search(r"References:\s*(?:[.;]|$)", b)] == []
     if fmt in ("html", "pdf"):  # NET-005's reference has neither a KB number nor a link: its title
         assert "References: VMware vSphere Networking guide: Teaming and Failover Policy" in " ".join(text.split())
 

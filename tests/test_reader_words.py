@@ -64,14 +64,13 @@ def test_every_registered_check_reference_has_words() -> None:
 
 def test_states_in_the_vsphere_clients_words() -> None:
     assert [states.power_state(c) for c in ("poweredOn", "poweredOff", "suspended", "standBy", None)] == [
-        "Powered on", "Powered off", "Suspended", "Standby", "unknown"]
+        "Powered on", "Powered off", "Suspended", "Standby", None]
     assert [states.connection_state(c) for c in ("connected", "disconnected", "notResponding", None)] == [
-        "Connected", "Disconnected", "Not responding", "unknown"]
-    assert states.host_state("connected", True) == "Maintenance mode"
-    assert states.host_state("notResponding", True) == "Not responding"
+        "Connected", "Disconnected", "Not responding", None]
     assert states.host_not_readable("notResponding", "option") == "host is not responding: option not readable"
     assert states.host_not_readable(None, "software") == "host is in an unknown state: software not readable"
     assert states.power_state("someNewState") == "someNewState"  # a code not listed: as it is spelled
+    assert (states.in_sentence("Powered off"), states.in_sentence(None)) == ("powered off", "in an unknown state")
 
 
 def test_evidence_prints_state_words_and_keeps_other_values() -> None:

@@ -20,18 +20,18 @@ CONNECTION_STATES: dict[str, str] = {
 }
 
 
-def power_state(code: str | None) -> str:
-    """'Powered on' for poweredOn; 'unknown' when vCenter did not report it."""
-    return "unknown" if code is None else POWER_STATES.get(code, code)
+def power_state(code: str | None) -> str | None:
+    """'Powered on' for poweredOn; None (a table's "—") when vCenter did not report it."""
+    return None if code is None else POWER_STATES.get(code, code)
 
 
-def connection_state(code: str | None) -> str:
-    """'Not responding' for notResponding; 'unknown' when vCenter did not report it."""
-    return "unknown" if code is None else CONNECTION_STATES.get(code, code)
+def connection_state(code: str | None) -> str | None:
+    """'Not responding' for notResponding; None (a table's "—") when vCenter did not report it."""
+    return None if code is None else CONNECTION_STATES.get(code, code)
 
 
 # Evidence keys that hold a state code, and how a reader's format prints their value.
-EVIDENCE_STATES: dict[str, Callable[[str | None], str]] = {
+EVIDENCE_STATES: dict[str, Callable[[str], str | None]] = {
     "power_state": power_state, "vm_power_state": power_state, "connection_state": connection_state,
 }
 # API fields used as evidence keys (the snapshot's and findings.json's spelling), by the name the
@@ -48,21 +48,14 @@ def field_value(key: str, value: object) -> str | None:
     return None if words is None or isinstance(value, bool) or not isinstance(value, int) else words.get(value)
 
 
-def host_state(connection: str | None, maintenance: bool | None = None) -> str:
-    """A host's state in one phrase, as the vSphere Client's host list shows it:
-    'Maintenance mode' for a connected host in maintenance, else its connection state."""
-    if connection == "connected" and maintenance:
-        return "Maintenance mode"
-    return connection_state(connection)
-
-
 def host_not_readable(connection: str | None, what: str) -> str:
     """Why a host's data could not be read while it is not connected, in a sentence's middle:
     'host is not responding: option not readable'."""
-    state = connection_state(connection).lower() if connection else "in an unknown state"
+    state = (connection_state(connection) or "").lower() or "in an unknown state"
     return f"host is {state}: {what} not readable"
 
 
-def in_sentence(words: str) -> str:
-    """A state's words inside a sentence: 'Powered off' -> 'powered off'."""
-    return words[:1].lower() + words[1:]
+def in_sentence(words: str | None) -> str:
+    """A state's words inside a sentence: 'Powered off' -> 'powered off'; 'in an unknown state'
+    when there are none."""
+    return words[:1].lower() + words[1:] if words else "in an unknown state"

@@ -209,7 +209,7 @@ def scalar(value: Any, key: str = "") -> str:
         return value.strftime("%Y-%m-%d %H:%M UTC") if isinstance(value, datetime) else value.isoformat()
     if isinstance(value, str):
         if key in _STATE_WORDS:
-            return _STATE_WORDS[key](value)
+            return _STATE_WORDS[key](value) or value
         if key == "verdict" and value in _VERDICTS:  # a licensing verdict's code (at_risk): its words
             return Verdict(value).label
         if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?", value):
