@@ -4,6 +4,7 @@ names, no JSON-looking evidence; not-evaluated checks never get a tick; the meth
 from __future__ import annotations
 
 import csv
+import functools
 import html as htmllib
 import json
 import re
@@ -210,6 +211,7 @@ BLOCKS = {"body", "div", "section", "header", "footer", "nav", "p", "li", "dl", 
           "h1", "h2", "h3", "h4", "h5", "h6", "pre"}
 
 
+@functools.lru_cache(maxsize=2)  # the same file for several tests: parsed once
 def _html_blocks(path: Path) -> list[str]:
     """report.html's visible text, one line per block element (a paragraph, a list item, a table
     cell, an evidence list): every text node goes to its nearest block, so none is left out."""
@@ -230,6 +232,7 @@ def _html_blocks(path: Path) -> list[str]:
     return [" ".join("".join(lines[k]).split()) for k in order]
 
 
+@functools.lru_cache(maxsize=2)  # the same file for several tests: parsed once
 def _xlsx_cells(out: Path) -> dict[str, list[tuple[str, object]]]:
     """Every sheet's cells as (column title, value), values with their types."""
     wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
@@ -242,6 +245,7 @@ def _xlsx_cells(out: Path) -> dict[str, list[tuple[str, object]]]:
     return sheets
 
 
+@functools.lru_cache(maxsize=2)  # the same file for several tests: parsed once
 def _csv_rows(out: Path) -> dict[str, list[list[str]]]:
     rows = {}
     for f in sorted((out / "csv").glob("*.csv")):
