@@ -104,7 +104,7 @@ def list_checks() -> list[dict[str, Any]]:
         {
             "id": c.meta.id, "title": c.meta.title, "family": c.meta.family,
             "severity": c.meta.severity.value, "object_type": c.meta.object_type,
-            "references": [r.kb or r.url for r in c.meta.references],
+            "references": [r.label for r in c.meta.references],
         }
         for c in all_checks()
     ]

@@ -482,8 +482,8 @@ def _sioc(vc01: Builder, vc02: Builder) -> None:
     # A VM on the host that does not respond: its scheduler (and so its enforcement) is unknown.
     spare = "host-230"
     vc02.vc["hosts"][spare]["advanced_option_errors"] = {
-        "Disk.SchedulerWithReservation": "host is notResponding: option not readable",
-        "VMkernel.Boot.isPerFileSchedModelActive": "host is notResponding: option not readable"}
+        "Disk.SchedulerWithReservation": "host is not responding: option not readable",
+        "VMkernel.Boot.isPerFileSchedModelActive": "host is not responding: option not readable"}
     stranded = vc02.vm("old-reporting-02", spare, "datastore-303", memory_gb=8, disks_gb=[60, 200], hw=11)
     stranded["disks"][0]["io"]["limit"] = 400
     del lone
@@ -661,7 +661,7 @@ def _software(vc01: Builder, vc02: Builder) -> None:
             "acceptance_level": "partner", "image_profile_name": "HP-ESXi-6.0.0-Update3-iso-600.9.7.0.17",
             "image_profile_vendor": "Hewlett Packard Enterprise", "packages": None, "software_unknown_reason": from_65,
             "kernel_modules": [_mod(m) for m in ("vmkernel", "vmklinux_9", "bnx2x", "hpsa", "qlnativefc")]}
-    vc02.vc["hosts"]["host-230"]["software"] = {"software_unknown_reason": "host is notResponding: software not readable"}
+    vc02.vc["hosts"]["host-230"]["software"] = {"software_unknown_reason": "host is not responding: software not readable"}
 
 
 def build(seed: int = 42) -> Snapshot:

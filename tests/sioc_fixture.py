@@ -23,8 +23,8 @@ def build() -> Snapshot:
         host("host-1", "5.5.0", LEGACY_55, cluster="c-1", name="esx-legacy"),
         host("host-2", "5.5.0", MCLOCK_55, cluster="c-1", name="esx-mclock"),
         host("host-3", "8.0.2", PER_FILE_80, cluster="c-2", name="esx-new"),
-        host("host-4", "7.0.3", {}, {"Disk.SchedulerWithReservation": "host is notResponding: option not readable",
-                                     "VMkernel.Boot.isPerFileSchedModelActive": "host is notResponding: option not readable"},
+        host("host-4", "7.0.3", {}, {"Disk.SchedulerWithReservation": "host is not responding: option not readable",
+                                     "VMkernel.Boot.isPerFileSchedModelActive": "host is not responding: option not readable"},
              cluster="c-2", name="esx-lost", state="notResponding"),
     ]
     clusters = [Cluster(moid="c-1", name="Old", hosts=["host-1", "host-2"]),

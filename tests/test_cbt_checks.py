@@ -142,7 +142,7 @@ def test_cbt001_off_in_scope() -> None:
             in f.remediation)
     assert "govc vm.change -vm off01 -e ctkEnabled=TRUE -e scsi0:0.ctkEnabled=TRUE" in f.remediation
     assert "govc snapshot.create -vm off01 -m=false cbt-stun && govc snapshot.remove -vm off01 cbt-stun" in f.remediation
-    assert out.notes == ["config.changeTrackingEnabled was not reported for 1 VM(s) in scope."]
+    assert out.notes == ["Whether Changed Block Tracking is on was not reported for 1 VM(s) in scope."]
 
 
 def test_cbt001_scope_settings() -> None:

@@ -4,6 +4,7 @@ names, no JSON-looking evidence; not-evaluated checks never get a tick; the meth
 from __future__ import annotations
 
 import csv
+import functools
 import html as htmllib
 import json
 import re
@@ -13,9 +14,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from lxml import html as lxml_html
 from pypdf import PdfReader
 
 from reporter import api
+from reporter.checks import registry
 from reporter.config import EmailConfig
 from reporter.core import snapshot_io
 from reporter.deliver.email import build_message
@@ -36,9 +39,15 @@ JSON_LIKE = re.compile(r"""\{\s*["'][^"'{}]+["']\s*:""")
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, api.ReportOutput]:
+    """The bundled sample, rendered once for this file: every format a customer reads."""
     out = tmp_path_factory.mktemp("demo")
-    res = api.demo(out, formats="html,pdf,xlsx,csv,json")
+    return out, api.demo(out, formats="html,pdf,xlsx,csv,json")
+
+
+@pytest.fixture(scope="module")
+def outputs(demo: tuple[Path, api.ReportOutput]) -> dict[str, str]:
+    out, res = demo
     cfg = EmailConfig(smtp_host="127.0.0.1", sender="vcreport@example.com", recipients=["ops@example.com"],
                       attach=["pdf"])
     raw = bytes(build_message(res.context, cfg, out))
@@ -163,3 +172,179 @@ def test_labels_and_units() -> None:
     assert label("host_hw_exec_supported") == "Host has hardware CPU virtualization"
     assert label("spare_uplink_count") == "Spare uplink count"  # a key without a label of its own: its words
     assert label("ctkEnabled") == "ctkEnabled"  # vSphere names stay searchable
+
+
+# -- the words a reader sees: no empty references, no API names or codes, no sentence cut ----------
+
+# API property names a reader should not need (the vSphere Client has words for them). Commands
+# (PowerCLI, govc, esxcli) and VMX keys (ctkEnabled, sched.scsi0:0.throughputCap) keep theirs.
+API_NAMES = re.compile(r"layoutEx|storageIOAllocation|(?<![\w$.])changeTrackingEnabled|\bguest\.guest\w+"
+                       r"|\bruntime\.[a-z]\w+|\bconfig\.[a-z]\w+")
+# vSphere state codes; the vSphere Client says "Powered on", "Not responding".
+STATE_CODES = re.compile(r"\b(poweredOn|poweredOff|notResponding|standBy)\b")
+STATE_CODE_CELLS = {"poweredOn", "poweredOff", "suspended", "standBy", "connected", "disconnected", "notResponding"}
+# Where a text turns into a command an administrator types: from there to the line's end it is kept.
+COMMAND = re.compile(r"PowerCLI:|PowerShell:|\bgovc |\besxcli |\bvim-cmd |ExtensionData|\$\w+ *=")
+EMPTY_REFERENCE = re.compile(r"References:\s*[.;]|References:\s*\Z|;\s*;|;\s*\.(?!\w)")
+
+
+def _prose(lines: list[str]) -> str:
+    """``lines`` without their command text."""
+    return "\n".join(COMMAND.split(line, maxsplit=1)[0] for line in lines)
+
+
+@pytest.fixture(scope="module")
+def reader_text(demo: tuple[Path, api.ReportOutput], outputs: dict[str, str]) -> dict[str, str]:
+    """Each format's prose, line by line as the reader meets it (HTML: each block element's text,
+    read with lxml; XLSX/CSV: each line of each cell; PDF and email: their text lines)."""
+    out, _res = demo
+    html_lines = _html_blocks(out / "report.html")
+    cells = [line for sheet in _xlsx_cells(out).values() for _header, v in sheet if isinstance(v, str)
+             for line in v.splitlines()]
+    csv_lines = [line for rows in _csv_rows(out).values() for row in rows[1:] for c in row for line in c.splitlines()]
+    return {"html": _prose(html_lines), "xlsx": _prose(cells), "csv": _prose(csv_lines),
+            "pdf": _prose(outputs["pdf"].splitlines()), "email_text": _prose(outputs["email_text"].splitlines()),
+            "email_html": _prose([outputs["email_html"]])}
+
+
+BLOCKS = {"body", "div", "section", "header", "footer", "nav", "p", "li", "dl", "td", "th", "caption", "figcaption",
+          "h1", "h2", "h3", "h4", "h5", "h6", "pre"}
+
+
+@functools.lru_cache(maxsize=2)  # the same file for several tests: parsed once
+def _html_blocks(path: Path) -> list[str]:
+    """report.html's visible text, one line per block element (a paragraph, a list item, a table
+    cell, an evidence list): every text node goes to its nearest block, so none is left out."""
+    tree = lxml_html.parse(str(path))
+    for junk in tree.xpath("//style|//script|//title"):
+        junk.drop_tree()
+    lines: dict[int, list[str]] = {}
+    order: list[int] = []
+    for node in tree.xpath("//body//text()"):
+        block = node.getparent()
+        while block is not None and block.tag not in BLOCKS:
+            block = block.getparent()
+        key = id(block)
+        if key not in lines:
+            lines[key] = []
+            order.append(key)
+        lines[key].append(str(node))
+    return [" ".join("".join(lines[k]).split()) for k in order]
+
+
+@functools.lru_cache(maxsize=2)  # the same file for several tests: parsed once
+def _xlsx_cells(out: Path) -> dict[str, list[tuple[str, object]]]:
+    """Every sheet's cells as (column title, value), values with their types."""
+    wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    sheets: dict[str, list[tuple[str, object]]] = {}
+    for ws in wb.worksheets:
+        rows = ws.iter_rows(values_only=True)
+        header = [str(h) for h in next(rows, ())]
+        sheets[ws.title] = [(header[i] if i < len(header) else "", v) for row in rows for i, v in enumerate(row)
+                            if v is not None]
+    return sheets
+
+
+@functools.lru_cache(maxsize=2)  # the same file for several tests: parsed once
+def _csv_rows(out: Path) -> dict[str, list[list[str]]]:
+    rows = {}
+    for f in sorted((out / "csv").glob("*.csv")):
+        with f.open(encoding="utf-8-sig", newline="") as fh:
+            rows[f.name] = list(csv.reader(fh))
+    return rows
+
+
+READER_FORMATS = ["html", "pdf", "xlsx", "csv", "email_text", "email_html"]
+
+
+@pytest.mark.parametrize("fmt", READER_FORMATS)
+def test_sample_no_api_property_names_outside_commands(reader_text: dict[str, str], fmt: str) -> None:
+    text = reader_text[fmt]
+    hits = [text[max(0, m.start() - 50):m.end() + 30] for m in API_NAMES.finditer(text)]
+    assert not hits, f"{fmt}: {hits[:5]}"
+
+
+@pytest.mark.parametrize("fmt", READER_FORMATS)
+def test_sample_no_state_codes(reader_text: dict[str, str], fmt: str) -> None:
+    text = reader_text[fmt]
+    hits = [text[max(0, m.start() - 50):m.end() + 30] for m in STATE_CODES.finditer(text)]
+    assert not hits, f"{fmt}: {hits[:5]}"
+    assert not re.search(r"state: (connected|disconnected|suspended)\b", text)
+
+
+def test_sample_states_in_the_vsphere_clients_words(reader_text: dict[str, str]) -> None:
+    # The sample has a host that does not respond and powered-on VMs in CBT and CPU/MMU findings.
+    for fmt in ("html", "pdf"):
+        text = " ".join(reader_text[fmt].split())
+        assert "Host is not responding: its VMs and settings cannot be verified." in text, fmt
+        assert "Connection state: Not responding" in text and "Power state: Powered on" in text, fmt
+        assert "host is not responding: option not readable" in text, fmt
+    assert "Not responding" in reader_text["xlsx"] and "Powered on" in reader_text["csv"]
+
+
+def test_sample_state_cells_are_words(demo: tuple[Path, api.ReportOutput]) -> None:
+    out, _res = demo
+    xlsx = [(sheet, h, v) for sheet, cells in _xlsx_cells(out).items() for h, v in cells if v in STATE_CODE_CELLS]
+    assert not xlsx, xlsx[:5]
+    csv_cells = [(f, rows[0][i], c) for f, rows in _csv_rows(out).items() for row in rows[1:]
+                 for i, c in enumerate(row) if c in STATE_CODE_CELLS]
+    assert not csv_cells, csv_cells[:5]
+    tree = lxml_html.parse(str(out / "report.html"))
+    tds = [" ".join(td.text_content().split()) for td in tree.xpath("//td")]
+    assert not [t for t in tds if t in STATE_CODE_CELLS]
+    assert "Powered on" in tds and "Not responding" in tds  # the check saw the columns
+
+
+def test_sample_flags_are_yes_no_in_every_sheet_and_csv(demo: tuple[Path, api.ReportOutput]) -> None:
+    out, _res = demo
+    sheets = _xlsx_cells(out)
+    booleans = [(s, h) for s, cells in sheets.items() for h, v in cells if isinstance(v, bool)]
+    assert booleans == []
+    # The same words in the inventory sheets and the SIOC sheets.
+    assert {v for h, v in sheets["VMs"] if h == "Template"} == {"no"}
+    assert {v for h, v in sheets["SIOC Datastores"] if h == "SIOC enabled"} <= {"yes", "no"}
+    # TRUE/FALSE is only the value of a VMX key an administrator types (ctkEnabled = "TRUE"), never
+    # a flag of the report's.
+    def typed_setting(column: str) -> bool:
+        return "ctk" in column.lower()
+
+    flags = {(f, rows[0][i]) for f, rows in _csv_rows(out).items() for row in rows[1:] for i, c in enumerate(row)
+             if c.lower() in ("true", "false")}
+    assert flags and all(typed_setting(column) for _f, column in flags), flags
+    xlsx_flags = {(s, h) for s, cells in sheets.items() for h, v in cells if str(v).lower() in ("true", "false")}
+    assert all(typed_setting(h) for _s, h in xlsx_flags), xlsx_flags
+
+
+@pytest.mark.parametrize("fmt", ["html", "pdf", "email_text", "email_html"])
+def test_sample_no_empty_reference(demo: tuple[Path, api.ReportOutput], outputs: dict[str, str], fmt: str) -> None:
+    text = outputs[fmt]
+    assert not [m.group(0) for m in EMPTY_REFERENCE.finditer(text)], fmt
+    if fmt == "html":  # a block of its own there: "References:" with nothing after it
+        refs = [b for b in _html_blocks(demo[0] / "report.html") if "References:" in b]
+        assert refs and [b for b in refs if re.search(r"References:\s*(?:[.;]|$)", b)] == []
+    if fmt in ("html", "pdf"):  # NET-005's reference has neither a KB number nor a link: its title
+        assert "References: VMware vSphere Networking guide: Teaming and Failover Policy" in " ".join(text.split())
+
+
+def test_every_registered_reference_prints_something() -> None:
+    refs = [(c.meta.id, r) for c in registry.all_checks() for r in c.meta.references]
+    assert len(refs) > 20
+    assert [cid for cid, r in refs if not r.label.strip() or not r.title.strip()] == []
+    for item in api.list_checks():
+        assert all(isinstance(x, str) and x.strip() for x in item["references"]), item
+    net = next(c for c in api.list_checks() if c["id"] == "NET-005")
+    assert net["references"] == ["VMware vSphere Networking guide: Teaming and Failover Policy"]
+
+
+def test_sample_no_sentence_cut_in_a_cell(demo: tuple[Path, api.ReportOutput], outputs: dict[str, str]) -> None:
+    """A name may be cut with "…" (its full text in the tooltip); a sentence prints whole."""
+    out, _res = demo
+    tree = lxml_html.parse(str(out / "report.html"))
+    cut = [el.get("title") for el in tree.xpath("//bdi[@title]") if el.text_content().endswith("…")]
+    assert [t for t in cut if len(t.split()) >= 6] == []
+    pdf = "".join(outputs["pdf"].split())  # without spaces: pypdf joins a cell's wrapped lines unevenly
+    # Cells and messages the sample's report.pdf used to cut mid-sentence, whole.
+    for whole in ("the average covers the days that exist",
+                  "vCenter may report only its descriptor or its provisioned size (docs/methodology.md#snapshot-space)",
+                  "IOPS cap on scsi0:1 but not on scsi0:0"):
+        assert "".join(whole.split()) in pdf, whole

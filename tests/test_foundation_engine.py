@@ -39,6 +39,9 @@ def test_gen001_exact_findings() -> None:
         ("esx2", Severity.low, Status.warn, None),
         ("esx3", Severity.high, Status.fail, "disconnected"),
     ]
+    assert [f.message for f in out.findings] == [
+        "Host is not responding: its VMs and settings cannot be verified.", "Connection state could not be read.",
+        "Host is disconnected: its VMs and settings cannot be verified."]
     assert out.findings[0].object_id == "u1/host-1"
     assert out.findings[0].vcenter == "vc01"
     assert "Connection > Connect" in out.findings[0].remediation

@@ -171,8 +171,8 @@ def test_xlsx_has_the_rvtools_style_tabs(recorded: Any, tmp_path: Any) -> None:
             "Upgrade Readiness", "Upgrade Readiness Clusters", "Builds"} <= set(wb.sheetnames)
     rows = list(wb["Teaming Effective"].iter_rows(values_only=True))
     assert ("vcsim", "DC0_C0_H1", "DC0_C0", "standard", "vSwitch1", "IPHash-PG", 11, "Route based on IP hash",
-            "port group", "Link status only", "port group", True, "vSwitch", True, "vmnic2, vmnic3", None,
-            "vSwitch", 2, False) in rows
+            "port group", "Link status only", "port group", "yes", "vSwitch", "yes", "vmnic2, vmnic3", None,
+            "vSwitch", 2, "no") in rows  # flags in the report's words
     hosts = list(wb["Hosts"].iter_rows(values_only=True))
     assert hosts[0][3:6] == ("Version", "Build", "Release")
     assert {r[5] for r in hosts[1:]} == {"ESXi 6.5 Update 1"}

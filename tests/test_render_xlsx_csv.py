@@ -56,7 +56,7 @@ def test_vm_rows_and_hostile_names_stay_text(workbook):
     assert names == ["web-01", rf.HOSTILE, rf.UNICODE, rf.FORMULA]
     formula_cell = ws.cell(row=5, column=2)
     assert formula_cell.data_type == "s" and formula_cell.value == rf.FORMULA  # text, not a formula
-    assert rows[4][2] == "poweredOff" and rows[1][5] == 4096
+    assert rows[4][2] == "Powered off" and rows[1][5] == 4096  # the vSphere Client's words
 
 
 def test_findings_sheet(workbook):
@@ -68,12 +68,12 @@ def test_findings_sheet(workbook):
     hostile = by_object[rf.HOSTILE]
     # Words a reader filters by, as the HTML and PDF editions print them (not findings.json's codes):
     # a finding with no group of its own is grouped under its check's title.
-    assert hostile[:6] == ("High", "TST-001", "Snapshot older than the retention threshold", "Snapshots", "open", True)
+    assert hostile[:6] == ("High", "TST-001", "Snapshot older than the retention threshold", "Snapshots", "open", "yes")
     waived = by_object["web-01"]
     assert waived[4] == "waived"
     assert waived[header.index("Waiver reason")] == "Kept for the CAB-42 migration"
     assert waived[header.index("Waiver expires")] == datetime(2027, 1, 31)  # a date cell, not text
-    assert by_object[rf.UNICODE][5] is False  # still open, not new
+    assert by_object[rf.UNICODE][5] == "no"  # still open, not new
     assert len(rows) == 1 + 4
 
 
@@ -116,7 +116,7 @@ def test_csv_one_file_per_sheet(tmp_path):
     assert rf.KEY not in "".join(p.read_text(encoding="utf-8-sig") for p in (tmp_path / "csv").glob("*.csv"))
     findings = _csv(tmp_path / "csv" / "findings.csv")
     assert findings[1][:6] == ["High", "TST-001", "Snapshot older than the retention threshold", "Snapshots", "open",
-                               "true"]
+                               "yes"]
     # A sheet that disappears between runs does not linger in csv/.
     (tmp_path / "csv" / "gone_table.csv").write_text("x\n")
     get_renderer("csv").render(rf.context(), tmp_path)

@@ -56,7 +56,7 @@ EXPECTED = [
      "device, not as part of the mapping-file datastore, and SIOC does not cover it."),
     ('IOCAP-009', 'low', 'warn', 'vm-8/ds-vsan',
      "'lost' on datastore 'vsanDatastore': the disk scheduler of host esx-lost is unknown "
-     "(VMkernel.Boot.isPerFileSchedModelActive could not be read on this host (host is notResponding: option not "
+     "(VMkernel.Boot.isPerFileSchedModelActive could not be read on this host (host is not responding: option not "
      "readable)). Under the legacy scheduler: nothing enforced; under the per-disk scheduler: scsi0:0 \u2264 100 IOPS."),
     ('SIOC-001', 'medium', 'fail', 'ds-shared',
      "SIOC is off on 'shared-off', shared by 2 hosts and used by 4 running VMs (6 in total): one busy VM can raise "
@@ -229,7 +229,7 @@ def test_tables(results):
         ["vc1", "lost", "esx-lost", "unknown", "vsanDatastore", "scsi0:0, scsi0:1",
          "scsi0:0: limit 100 IOPS; scsi0:1: none", "legacy: nothing enforced | per-disk: scsi0:0 \u2264 100 IOPS",
          "unknown", "scheduler unknown: VMkernel.Boot.isPerFileSchedModelActive could not be read on this host (host is "
-         "notResponding: option not readable)"],
+         "not responding: option not readable)"],
         ["vc1", "mixed", "esx-mclock", "mclock", "shared-off", "scsi0:0, scsi0:1",
          "scsi0:0: limit 500 IOPS; scsi0:1: bandwidthCap='20MBps'", "scsi0:0 \u2264 500 IOPS; scsi0:1 \u2264 20 MB/s",
          "yes", None],
@@ -244,14 +244,14 @@ def test_tables(results):
     ]
     sched = tables["sioc_host_schedulers"]
     assert sched.rows == [
-        ["vc1", "esx-legacy", "5.5.0", "connected", "0", "not collected", "legacy",
+        ["vc1", "esx-legacy", "5.5.0", "Connected", "0", "not collected", "legacy",
          "ESXi 5.5.0 with Disk.SchedulerWithReservation = 0"],
-        ["vc1", "esx-lost", "7.0.3", "notResponding", "unknown (host is notResponding: option not readable)",
-         "unknown (host is notResponding: option not readable)", "unknown",
-         "VMkernel.Boot.isPerFileSchedModelActive could not be read on this host (host is notResponding: option not "
+        ["vc1", "esx-lost", "7.0.3", "Not responding", "unknown (host is not responding: option not readable)",
+         "unknown (host is not responding: option not readable)", "unknown",
+         "VMkernel.Boot.isPerFileSchedModelActive could not be read on this host (host is not responding: option not "
          "readable)"],
-        ["vc1", "esx-mclock", "5.5.0", "connected", "1", "not collected", "mclock",
+        ["vc1", "esx-mclock", "5.5.0", "Connected", "1", "not collected", "mclock",
          "ESXi 5.5.0 with Disk.SchedulerWithReservation = 1"],
-        ["vc1", "esx-new", "8.0.2", "connected", "1", "True", "per-file",
+        ["vc1", "esx-new", "8.0.2", "Connected", "1", "yes", "per-file",
          "ESXi 8.0.2 with VMkernel.Boot.isPerFileSchedModelActive = true"],
     ]

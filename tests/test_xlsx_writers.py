@@ -100,9 +100,9 @@ def test_cells_the_writers_must_clean(tmp_path: Path, writer: str) -> None:
     path.write_bytes(xlsx.workbook_bytes([sheet], writer))
     ws = openpyxl.load_workbook(path)["Odd Cells"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[1] == ("bell\ufffd and nul\ufffd", "nan", datetime(2027, 3, 31), True)
+    assert rows[1] == ("bell\ufffd and nul\ufffd", "nan", datetime(2027, 3, 31), "yes")  # a flag: the report's word
     assert len(rows[2][0]) == xlsx.EXCEL_MAX_CELL and rows[2][0].endswith("…")
-    assert rows[2][1:] == ("inf", datetime(2026, 11, 1, 12, 30, 15), False)
+    assert rows[2][1:] == ("inf", datetime(2026, 11, 1, 12, 30, 15), "no")
     assert rows[3] == ("=SUM(A1:A2)", -1.5, datetime(2026, 11, 1, 14, 30), None)
     assert ws["A4"].data_type == "s"
     assert rows[4] == ("line 1\nline 2", 2**40, None, None)
@@ -127,8 +127,8 @@ def test_cbt_disk_columns_sit_in_disks_in_the_workbook_and_csv_keeps_both_files(
     rows = list(wb["Disks"].iter_rows(values_only=True))
     assert rows[0][-5:] == ("Change ID", "VM CBT option", "In backup scope", "ctkEnabled", "CBT state")
     by_vm = {r[1]: r for r in rows[1:]}
-    assert by_vm["web-01"][-4:] == (True, True, "TRUE", "state of web-01")
-    assert by_vm[rf.UNICODE][-4:] == (True, False, "TRUE", f"state of {rf.UNICODE}")
+    assert by_vm["web-01"][-4:] == ("yes", "yes", "TRUE", "state of web-01")  # flags yes/no; ctkEnabled as typed
+    assert by_vm[rf.UNICODE][-4:] == ("yes", "no", "TRUE", f"state of {rf.UNICODE}")
     assert by_vm[rf.FORMULA][-4:] == (None, None, None, None)  # no CBT row: empty, not another VM's
     assert wb["Disks"].auto_filter.ref == f"A1:T{len(rows)}"
     get_renderer("csv").render(ctx, tmp_path / "x")

@@ -49,6 +49,11 @@ class Reference:
     title: str
     url: str | None = None
 
+    @property
+    def label(self) -> str:
+        """What a reader looks it up by: the KB number, else (a guide, a matrix) its title."""
+        return self.kb or self.title
+
 
 @dataclass(frozen=True)
 class CheckMeta:

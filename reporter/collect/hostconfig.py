@@ -31,6 +31,7 @@ from pyVmomi import vmodl
 
 from reporter.collect.session import describe
 from reporter.config import VCenterConfig
+from reporter.core import states
 from reporter.core.model_hostconfig import (
     DistributedPortGroup,
     DistributedSwitch,
@@ -267,7 +268,7 @@ def host_software(stub: Any, props: Props, vc: VCenterConfig) -> HostSoftware:
     (``NotAuthenticated`` excepted: the stage is retried with a new session)."""
     state = _text(props.get("runtime.connectionState"))
     if state != "connected":
-        return HostSoftware(software_unknown_reason=f"host is {state or 'in an unknown state'}: software not readable")
+        return HostSoftware(software_unknown_reason=states.host_not_readable(state or None, "software"))
     reasons: list[str] = []
     out: dict[str, Any] = {}
     image = props.get("configManager.imageConfigManager")

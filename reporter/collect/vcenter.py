@@ -36,6 +36,7 @@ from reporter.collect.progress import Progress
 from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, ReadStats, retrieve_one
 from reporter.collect.session import Session, describe
 from reporter.config import VCenterConfig
+from reporter.core import states
 from reporter.core.model import (
     VM,
     Cluster,
@@ -331,7 +332,7 @@ class VCenterCollector:
         ref = p.get("configManager.advancedOption")
         for key in convert.HOST_OPTION_KEYS:
             if state != "connected":
-                errors[key] = f"host is {state or 'in an unknown state'}: option not readable"
+                errors[key] = states.host_not_readable(state or None, "option")
             elif ref is None:
                 errors[key] = "host has no advanced option manager (configManager.advancedOption unset)"
             else:

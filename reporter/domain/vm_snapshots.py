@@ -48,9 +48,9 @@ from reporter.core.model import VM, Datastore, LayoutDisk, LayoutEx, LayoutFile,
 
 GB = 1024**3
 
-SIZE_UNKNOWN_NO_LAYOUT = "size unknown: layoutEx was not collected (no privilege or an old vCenter)"
-SIZE_UNKNOWN_NOT_IN_LAYOUT = "size unknown: this snapshot is not in the VM's layoutEx"
-SIZE_UNKNOWN_FILE = "size unknown: layoutEx does not report the size of one of its files"
+SIZE_UNKNOWN_NO_LAYOUT = "size unknown: vCenter did not report the VM's file layout (no privilege or an old vCenter)"
+SIZE_UNKNOWN_NOT_IN_LAYOUT = "size unknown: this snapshot is not in the VM's file layout as vCenter reports it"
+SIZE_UNKNOWN_FILE = "size unknown: vCenter does not report the size of one of its files"
 OBJECT_STORE_TYPES = {"vsan": "vSAN", "vvol": "vVols"}
 # A virtual disk's mode (VirtualDiskMode) in the vSphere Client's words, as the reports print it.
 DISK_MODES = {
@@ -272,9 +272,9 @@ def object_store_caveat(vm: VM, vc: VCenter, datastore_names: Iterable[str] = ()
                     if (d.type or "").lower() in OBJECT_STORE_TYPES})
     if not kinds:
         return None
-    return (f"On {' and '.join(kinds)} a delta disk is an object, not a flat file: layoutEx may report only "
-            "the descriptor or the provisioned size, so this size is not a precise figure "
-            "(docs/methodology.md#snapshot-space). Check the space used in the datastore's capacity view.")
+    # Short enough to print whole in a table cell (a group's "Size note" column).
+    return (f"On {' and '.join(kinds)} this size is not precise: a delta disk is an object there, and vCenter may "
+            "report only its descriptor or its provisioned size (docs/methodology.md#snapshot-space).")
 
 
 # --------------------------------------------------------------------------- per-VM view

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from reporter.core import states
 from reporter.core.findings import Finding
 from reporter.domain.licensing.verdict import Verdict
 from reporter.render.sheet_text import PRODUCT_WORDS
@@ -52,6 +53,7 @@ LABELS: dict[str, str] = {
     "delta_gb": "Delta size", "backup_snapshots": "Backup snapshots", "pattern": "Matched name",
     "grace_hours": "Grace period",
     "independent_disks": "Independent disks", "label": "Disk", "key": "Device key", "file": "File",
+    "size_note": "Size note",
     # CPU/MMU
     "configured_guest_id": "Guest OS id (configured)", "configured_guest_full_name": "Guest OS (configured)",
     "tools_guest_id": "Guest OS id (VMware Tools)", "tools_guest_full_name": "Guest OS (VMware Tools)",
@@ -89,6 +91,7 @@ LABELS: dict[str, str] = {
     "portgroup": "Port group", "portgroups": "Port groups", "pnic": "Physical NIC", "vlan_id": "VLAN ID",
     "vibs": "VIBs", "vibs_read": "VIBs read", "modules_read": "Kernel modules read", "kbs": "KBs",
     "vcenter_build": "vCenter build", "vcenter_version": "vCenter version",
+    **states.FIELD_WORDS,
 }
 
 # Which methodology section explains a check (docs/methodology.md#<anchor>).
@@ -193,6 +196,9 @@ def _unit(key: str) -> str:
 
 
 _VERDICTS = frozenset(v.value for v in Verdict)
+# Evidence keys holding a vSphere state code: printed in the vSphere Client's words (findings.json
+# keeps the code).
+_STATE_WORDS = states.EVIDENCE_STATES
 
 
 def _is_identifier(key: str) -> bool:
@@ -209,6 +215,8 @@ def scalar(value: Any, key: str = "") -> str:
         return "yes" if value else "no"
     if isinstance(value, int) and _is_identifier(key):
         return str(value)
+    if key in states.FIELD_WORDS and (words := states.field_value(key, value)) is not None:
+        return words
     unit = _unit(key)
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
@@ -222,6 +230,8 @@ def scalar(value: Any, key: str = "") -> str:
     if isinstance(value, (datetime, date)):
         return value.strftime("%Y-%m-%d %H:%M UTC") if isinstance(value, datetime) else value.isoformat()
     if isinstance(value, str):
+        if key in _STATE_WORDS:
+            return _STATE_WORDS[key](value) or value
         if key == "verdict" and value in _VERDICTS:  # a licensing verdict's code (at_risk): its words
             return Verdict(value).label
         if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?", value):

@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+from reporter.core import states
+
 Cell = str | int | float | bool | datetime | date | None
 
 # How VMware writes these words; every other word is capitalised.
@@ -59,6 +61,10 @@ def column_label(key: str) -> str:
 
     Hook: once checks publish their own evidence label maps, those labels take precedence here.
     """
+    if key in states.FIELD_WORDS:  # an API field: the vSphere Client's name for it
+        return states.FIELD_WORDS[key]
+    if "." in key:  # a VMX key or a host option (sched.scsi0:1.bandwidthCap): what the admin types
+        return key
     # camelCase keys (vCenter's own property names) split into words too.
     words = _words(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key.replace(".", " ")))
     unit = None
@@ -91,9 +97,15 @@ def parse_iso(text: str) -> datetime | date | None:
     return None
 
 
+def yes_no(value: bool) -> str:
+    """A flag in a spreadsheet or CSV cell: the words the report prints (every sheet alike, rather
+    than Excel's TRUE/FALSE in some and text in others; a filter offers "yes" and "no" as well)."""
+    return "yes" if value else "no"
+
+
 def scalar_text(value: Any) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return yes_no(value)
     if isinstance(value, float):
         return f"{value:g}"
     return "" if value is None else str(value)
@@ -119,7 +131,8 @@ def _item_text(value: Any) -> str:
 # The types are part of the key: True == 1 == 1.0, but they read "yes", "1" and "1".
 @lru_cache(maxsize=4096)
 def _mapping_text(keys: tuple[Any, ...], types: tuple[type, ...], values: tuple[Any, ...]) -> str | None:
-    return ", ".join([f"{column_label(str(k))}: {_item_text(v)}" for k, v in zip(keys, values, strict=True)]) or None
+    return ", ".join([f"{column_label(str(k))}: {states.field_value(str(k), v) or _item_text(v)}"
+                      for k, v in zip(keys, values, strict=True)]) or None
 
 
 def flat_value(value: Any) -> Cell:

@@ -22,6 +22,7 @@ from typing import Any
 
 from reporter.checks.registry import families as declared_families
 from reporter.checks.registry import family_title
+from reporter.core import states
 from reporter.core.findings import Finding, Severity, Status
 from reporter.core.gcpolicy import paused_gc
 from reporter.core.model import SnapshotNode, VCenter
@@ -31,7 +32,7 @@ from reporter.render.base import ReportContext
 from reporter.render.evidence import column_title
 from reporter.render.licensing_view import licensing_lines
 from reporter.render.sheet_merge import MERGES, merged_rows
-from reporter.render.sheet_text import Cell, column_label, flat_value, parse_iso, sheet_title
+from reporter.render.sheet_text import Cell, column_label, flat_value, parse_iso, sheet_title, yes_no
 
 GB = 1024**3
 
@@ -180,10 +181,13 @@ def evidence_sheets(ctx: ReportContext, ordered: list[Finding] | None = None) ->
         if not keys:
             continue
         columns = list(keys)
+        # A state code (poweredOn) reads as the vSphere Client words it (Powered on).
+        words = [states.EVIDENCE_STATES.get(k) for k in columns]
         rows: list[list[Cell]] = [
             [SEVERITY_WORDS[f.severity], f.check_id, group_title(f), STATUS_WORDS[f.status],
-             f.vcenter, f.object_type,
-             f.object_name, f.object_id, *[flat_value(ev.get(k)) for k in columns]]
+             f.vcenter, f.object_type, f.object_name, f.object_id,
+             *[flat_value(v) if w is None or not isinstance(v, str) else w(v)
+               for w, v in zip(words, map(ev.get, columns), strict=True)]]
             for f in by_family[fam] for ev in (f.evidence,)
         ]
         sid = f"{fam.replace('-', '_')}_evidence"
@@ -230,7 +234,7 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
         for vm in vc.vms.values():
             prov = sum(d.capacity_bytes or 0 for d in vm.disks)
             vms.append([
-                vc.name, vm.name, vm.power_state, vm.template, vm.num_cpu, vm.memory_mb, vm.guest_full_name,
+                vc.name, vm.name, states.power_state(vm.power_state), vm.template, vm.num_cpu, vm.memory_mb, vm.guest_full_name,
                 vm.tools_guest_full_name, vm.hw_version, vm.change_tracking_enabled, vm.virtual_exec_usage,
                 vm.virtual_mmu_usage, host_n.get(vm.host or "", vm.host), cluster_n.get(vm.cluster or "", vm.cluster),
                 vm.folder_path, vm.vapp, _tags(vm.tags), ", ".join(ds_n.get(d, d) for d in vm.datastores), len(vm.disks), _gb(prov),
@@ -257,8 +261,8 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
         for h in vc.hosts.values():
             hosts.append([
                 vc.name, h.name, cluster_n.get(h.cluster or "", h.cluster), h.version, h.build,
-                release_label("esxi", h.build, h.version).text, h.connection_state,
-                h.maintenance_mode, h.power_state, h.cpu_model, h.cpu_packages, h.cpu_cores, h.cpu_threads,
+                release_label("esxi", h.build, h.version).text, states.connection_state(h.connection_state),
+                h.maintenance_mode, states.power_state(h.power_state), h.cpu_model, h.cpu_packages, h.cpu_cores, h.cpu_threads,
                 _gb(h.memory_bytes), h.hw_exec_supported, h.hw_mmu_supported, h.moid,
             ])
         for c in vc.clusters.values():
@@ -473,7 +477,7 @@ def csv_value(v: Cell) -> str:
     if v is None:
         return ""
     if isinstance(v, bool):
-        return "true" if v else "false"
+        return yes_no(v)
     if isinstance(v, datetime | date):
         return v.isoformat()
     if isinstance(v, float):

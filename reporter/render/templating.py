@@ -21,7 +21,7 @@ from reporter.render.evidence import flat
 from reporter.render.licensing_view import licensing_lines
 from reporter.render.print_columns import print_colgroup
 from reporter.render.sheet_text import sheet_title
-from reporter.render.textsafe import NAME_LIMIT, balanced, names_isolated, shorten
+from reporter.render.textsafe import NAME_LIMIT, balanced, names_isolated, shorten, text_limit
 from reporter.render.view import evidence_items
 
 EVIDENCE_LIMIT = 400  # characters of one evidence value in HTML/PDF (the full value: XLSX, findings.json)
@@ -117,7 +117,10 @@ def format_name(value: Any, limit: int = NAME_LIMIT) -> Markup:
 
 
 def _names_of(f: Any) -> list[str]:
-    return [f.object_name, f.vcenter] + [v for v in f.evidence.values() if isinstance(v, str)]
+    """The names in a finding's texts; a sentence in its evidence (a reason, a fix) is not one, so
+    a message that quotes it prints it whole."""
+    return [f.object_name, f.vcenter] + [v for v in f.evidence.values()
+                                         if isinstance(v, str) and text_limit(v) == NAME_LIMIT]
 
 
 def format_message(f: Any) -> Markup:
@@ -160,9 +163,10 @@ def plural(n: int, singular: str, plural_form: str | None = None) -> str:
 
 
 def format_cell(value: Any) -> str | Markup:
-    """A table cell: text isolated and at most ``NAME_LIMIT`` characters (full text as a tooltip,
-    and in XLSX/CSV); anything else as ``cells.scalar_text`` prints it."""
-    return format_name(value) if isinstance(value, str) else scalar_text(value)
+    """A table cell: text isolated, a name at most ``NAME_LIMIT`` characters (full text as a tooltip,
+    and in XLSX/CSV), a sentence whole (``textsafe.text_limit``); anything else as
+    ``cells.scalar_text`` prints it."""
+    return format_name(value, text_limit(value)) if isinstance(value, str) else scalar_text(value)
 
 
 def format_evidence_value(value: Any) -> Markup:

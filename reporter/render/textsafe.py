@@ -27,7 +27,11 @@ _POP_EMBED = "\u202c"  # PDF
 _BIDI_CLASSES = {"R", "AL", "RLE", "RLO", "LRE", "LRO", "PDF", "RLI", "LRI", "FSI", "PDI", "AN"}
 
 NAME_LIMIT = 120  # characters of a name shown in HTML/PDF tables and messages
+# A sentence (a reason, a fix, a note) prints whole: cut mid-sentence it says something else or
+# nothing ("…, so…"). The bound only stops a runaway value from filling pages.
+SENTENCE_LIMIT = 1000
 ELLIPSIS = "…"
+_SENTENCE_WORDS = 6  # a name may hold a few words ("Finance App 01"); a reason has more
 
 
 def needs_isolation(s: str) -> bool:
@@ -67,6 +71,22 @@ def balanced(s: str) -> str:
 
 def shorten(s: str, limit: int = NAME_LIMIT) -> str:
     return s if len(s) <= limit else s[: limit - 1] + ELLIPSIS
+
+
+def is_sentence(s: str) -> bool:
+    """Prose rather than an identifier: at least six words, half of them plain words of letters
+    (a list of VM names or a long host name has few of those)."""
+    words = s.split()
+    if len(words) < _SENTENCE_WORDS:
+        return False
+    plain = sum(1 for w in words if w.strip(",.:;()'\"").isalpha())
+    return 2 * plain >= len(words)
+
+
+def text_limit(s: str) -> int:
+    """How many characters of ``s`` a table cell or a message prints: a name is cut at
+    NAME_LIMIT, a sentence is not (up to SENTENCE_LIMIT)."""
+    return NAME_LIMIT if len(s) <= NAME_LIMIT or not is_sentence(s) else SENTENCE_LIMIT
 
 
 def isolate(s: str) -> str:

@@ -31,7 +31,7 @@ from reporter.core.gcpolicy import paused_gc
 from reporter.errors import RenderError, UsageError
 from reporter.render import xlsx_native
 from reporter.render.base import Renderer, ReportContext, register
-from reporter.render.sheet_text import Cell
+from reporter.render.sheet_text import Cell, yes_no
 from reporter.render.sheets import Sheet, all_sheets
 
 log = logging.getLogger(__name__)
@@ -99,8 +99,7 @@ def _write_sheet(wb: Any, sheet: Sheet, formats: dict[str, Any]) -> None:
         ws.write_string(0, c, _text(name), header)
     # Typed writes instead of ws.write(): write() would turn "=..." into a formula and "123"
     # into a number when strings_to_numbers is set; the explicit calls are also faster.
-    write_string, write_number, write_boolean, write_datetime = (
-        ws.write_string, ws.write_number, ws.write_boolean, ws.write_datetime)
+    write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
     dt_format, date_format = formats["datetime"], formats["date"]
     for r, row in enumerate(sheet.rows, start=1):
         for c, v in enumerate(row[:ncols]):
@@ -109,8 +108,8 @@ def _write_sheet(wb: Any, sheet: Sheet, formats: dict[str, Any]) -> None:
             if isinstance(v, str):
                 if v:
                     write_string(r, c, _text(v))
-            elif isinstance(v, bool):
-                write_boolean(r, c, v)
+            elif isinstance(v, bool):  # the report's words, as in every sheet and the CSV files
+                write_string(r, c, yes_no(v))
             elif isinstance(v, int | float):
                 if math.isfinite(v):
                     write_number(r, c, v)

@@ -42,7 +42,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from reporter.render.sheet_text import Cell
+from reporter.render.sheet_text import Cell, yes_no
 
 c_char_p, c_double, c_int = ctypes.c_char_p, ctypes.c_double, ctypes.c_int
 c_uint8, c_uint16, c_uint32 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32
@@ -216,8 +216,7 @@ def _write_sheet(lib: Library, wb: _Handle, sheet: NativeSheetSpec, header: _Han
         _check(lib, calls.worksheet_set_column(ws, i, i, w, None), "column width")
     calls.worksheet_freeze_panes(ws, 1, 0)
     _check(lib, calls.worksheet_autofilter(ws, 0, 0, len(sheet.rows), max(ncols, 1) - 1), "autofilter")
-    write_string, write_number, write_boolean = calls.worksheet_write_string, calls.worksheet_write_number, \
-        calls.worksheet_write_boolean
+    write_string, write_number = calls.worksheet_write_string, calls.worksheet_write_number
     for c, name in enumerate(sheet.columns):
         _check(lib, write_string(ws, 0, c, text(name).encode(), header), "header cell")
     stamp = _Datetime()
@@ -260,8 +259,8 @@ def _write_sheet(lib: Library, wb: _Handle, sheet: NativeSheetSpec, header: _Han
                     rc = write_number(sheet_arg, r, c, number, None)
                 else:  # Excel has no NaN or infinity
                     rc = write_string(sheet_arg, r, c, str(v).encode(), None)
-            elif kind is bool:
-                rc = write_boolean(sheet_arg, r, c, v, None)
+            elif kind is bool:  # the report's words, as in every sheet and the CSV files
+                rc = write_string(sheet_arg, r, c, yes_no(v is True).encode(), None)
             else:
                 rc = _write_other(lib, ws, r, c, v, stamp, stamp_ref, dt_format, d_format, text, excel_datetime)
             if rc:
@@ -288,7 +287,7 @@ def _write_other(lib: Library, ws: _Handle, r: int, c: int, v: Cell, stamp: _Dat
         stamp.year, stamp.month, stamp.day, stamp.hour, stamp.min, stamp.sec = v.year, v.month, v.day, 0, 0, 0.0
         rc = calls.worksheet_write_datetime(ws, r, c, stamp_ref, d_format)
     elif isinstance(v, bool):
-        rc = calls.worksheet_write_boolean(ws, r, c, int(v), None)
+        rc = calls.worksheet_write_string(ws, r, c, yes_no(v).encode(), None)
     elif isinstance(v, int | float):
         rc = calls.worksheet_write_number(ws, r, c, c_double(v), None) if math.isfinite(v) else \
             calls.worksheet_write_string(ws, r, c, str(v).encode(), None)

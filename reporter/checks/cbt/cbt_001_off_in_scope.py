@@ -16,8 +16,8 @@ META = CheckMeta(
     severity=Severity.medium,
     object_type="vm",
     description=(
-        "A VM in backup scope (setting; default: every powered-on VM) whose config.changeTrackingEnabled is "
-        "false. VMs below hardware version 7 are reported by CBT-005 instead."
+        "A VM in backup scope (setting; default: every powered-on VM) on which Changed Block Tracking is "
+        "off. VMs below hardware version 7 are reported by CBT-005 instead."
     ),
     rationale=(
         "Without CBT an image-level backup cannot ask vSphere which blocks changed (QueryChangedDiskAreas): "
@@ -60,7 +60,7 @@ def run(ctx: CheckContext) -> Outcome:
         ))
     out.notes += scope_note(unknown_scope)
     if unknown_flag:
-        out.notes.append(f"config.changeTrackingEnabled was not reported for {unknown_flag} VM(s) in scope.")
+        out.notes.append(f"Whether Changed Block Tracking is on was not reported for {unknown_flag} VM(s) in scope.")
     return out
 
 

@@ -17,7 +17,7 @@ META = CheckMeta(
     severity=Severity.medium,
     object_type="vm",
     description=(
-        "A VM with changeTrackingEnabled = true where a disk that could be tracked has no changeId and its "
+        "A VM with Changed Block Tracking on where a disk that could be tracked has no changeId and its "
         "scsiX:Y.ctkEnabled (sataX:Y, nvmeX:Y) is FALSE or missing."
     ),
     rationale=(

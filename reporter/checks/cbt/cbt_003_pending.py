@@ -6,6 +6,7 @@ from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, obje
 from reporter.checks.cbt import FAMILY
 from reporter.checks.cbt.common import KB_CBT, KB_ENABLE, stun_step, vms
 from reporter.checks.grouping import Risk, per_check
+from reporter.core import states
 from reporter.core.findings import Severity
 from reporter.domain.cbt import ACTIVE, PENDING
 
@@ -16,7 +17,7 @@ META = CheckMeta(
     severity=Severity.medium,
     object_type="vm",
     description=(
-        "A VM with changeTrackingEnabled = true and a disk whose ctkEnabled is TRUE but whose backing has no "
+        "A VM with Changed Block Tracking on and a disk whose ctkEnabled is TRUE but whose backing has no "
         "changeId: the setting waits for a stun/unstun."
     ),
     rationale=(
@@ -51,7 +52,7 @@ def run(ctx: CheckContext) -> Outcome:
         if view.vm.powered_on:
             steps.append(stun_step(vm))
         else:
-            steps.append(f"{vm} is {view.vm.power_state}: CBT becomes active at its next power-on; nothing else to do "
+            steps.append(f"{vm} is {states.in_sentence(states.power_state(view.vm.power_state))}: CBT becomes active at its next power-on; nothing else to do "
                          "unless it should be backed up now.")
         steps.append("After the next backup the disks report a changeId; from then on backups can be incremental.")
         out.findings.append(finding(

@@ -21,8 +21,8 @@ META = CheckMeta(
     severity=Severity.low,
     object_type="vm",
     description=(
-        "VMs where the configured guest OS (config.guestId) and the OS reported by VMware Tools (guest.guestId / "
-        "guest.guestFullName) disagree and one of them is Windows Server 2003."
+        "VMs where the configured guest OS (Edit Settings > VM Options > Guest OS) and the OS reported by VMware "
+        "Tools disagree and one of them is Windows Server 2003."
     ),
     rationale=(
         "ESX(i) chooses defaults, including what Automatic CPU/MMU virtualization resolves to, from the configured "

@@ -10,6 +10,7 @@ from reporter.checks.cpu_mmu.advice import recommendation
 from reporter.checks.cpu_mmu.assess import KB, Assessment, Mode, assessments
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
 from reporter.checks.tables import Table, register_tables
+from reporter.core import states
 
 VM_COLUMNS = [
     "vCenter", "VM", "Power state", "Configured OS", "Tools-reported OS", "Bitness", "Service pack",
@@ -35,7 +36,7 @@ def _sort_key(a: Assessment) -> tuple[int, int, str, str]:
 def _vm_row(a: Assessment, settings: CpuMmuSettings) -> list[str | int | None]:
     h = a.host
     return [
-        a.vc.name, a.vm.name, a.vm.power_state,
+        a.vc.name, a.vm.name, states.power_state(a.vm.power_state),
         a.configured.label if a.configured.known else None,
         a.tools.label if a.tools.known else "not reported",
         a.bitness,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
 from reporter.checks.general import FAMILY
 from reporter.checks.grouping import Risk, per_check
+from reporter.core import states
 from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
@@ -49,7 +50,7 @@ def run(ctx: CheckContext) -> Outcome:
                 continue
             out.findings.append(finding(
                 META, vc, host.name, object_id(vc, host.moid),
-                f"Host is {state}: its VMs and settings cannot be verified.",
+                f"Host is {states.in_sentence(states.connection_state(state))}: its VMs and settings cannot be verified.",
                 evidence={"connection_state": state, "version": host.version, "build": host.build},
             ))
     return out

@@ -12,6 +12,7 @@ from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import analysis, pool_history, verdicts
 from reporter.checks.licensing.settings import LicensingSettings
 from reporter.checks.tables import Scalar, Table, register_tables
+from reporter.core import states
 from reporter.domain.licensing import Analysis, Pool, VmUse
 from reporter.domain.licensing.verdict import LicensingVerdicts, PoolVerdict, Verdict
 
@@ -175,7 +176,7 @@ def inventory_table(a: Analysis) -> Table:
 def hosts_table(a: Analysis, summary_max: int) -> Table:
     rows: list[list[Scalar]] = []
     for h in a.hosts:
-        rows.append([h.vcenter, h.cluster, h.name, h.version, h.connection_state, h.edition, h.license_key,
+        rows.append([h.vcenter, h.cluster, h.name, h.version, states.connection_state(h.connection_state), h.edition, h.license_key,
                      h.pool_id, h.sockets, h.cores, h.cores_per_socket, h.per_socket, h.per_cpu_32, h.per_core])
     return Table(
         id="license_hosts", family=FAMILY.id, title="Hosts: licenses and core counts",

@@ -26,7 +26,7 @@ META = CheckMeta(
     severity=Severity.medium,
     object_type="vm",
     description=(
-        "A VM whose disks are capped both through storageIOAllocation.limit (Edit Settings > Limit - IOPs) and "
+        "A VM whose disks are capped both through the disk's Limit - IOPs (Edit Settings) and "
         "through KB1038241 configuration parameters (sched.<disk>.throughputCap / bandwidthCap)."
     ),
     rationale=(

@@ -6,6 +6,7 @@ from reporter.checks.base import CheckContext
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import ds_name, groups, host_name, powered_on_vms
 from reporter.checks.tables import Table, register_tables
+from reporter.core import states
 from reporter.core.model import Host
 from reporter.domain.iocaps import OPT_PER_FILE_SCHED, OPT_SCHED_WITH_RESERVATION, determine_scheduler
 
@@ -77,6 +78,8 @@ def _option_text(host: Host, key: str) -> str:
     if key not in host.advanced_options:
         return "not collected"
     value = host.advanced_options[key]
+    if isinstance(value, bool):  # a flag reads yes/no in every table, as in the evidence
+        return "yes" if value else "no"
     return "not set" if value is None else str(value)
 
 
@@ -86,7 +89,7 @@ def scheduler_table(ctx: CheckContext) -> Table:
         for host in sorted(vc.hosts.values(), key=lambda h: h.name):
             info = determine_scheduler(host)
             rows.append([
-                vc.name, host.name, host.version, host.connection_state,
+                vc.name, host.name, host.version, states.connection_state(host.connection_state),
                 _option_text(host, OPT_SCHED_WITH_RESERVATION), _option_text(host, OPT_PER_FILE_SCHED),
                 info.kind.value, info.reason,
             ])

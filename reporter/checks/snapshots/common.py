@@ -124,7 +124,7 @@ def free_space_step(view: VmSnapshots) -> str:
     for row in view.space_evidence():
         free = "unknown" if row["free_gb"] is None else f"{row['free_gb']:g} GB free"
         parts.append(f"{row['datastore']}: up to {row['merge_worst_case_gb']:g} GB to merge, {free}")
-    where = "; ".join(parts) if parts else "sizes unknown (no layoutEx): check the VM folder in the datastore browser"
+    where = "; ".join(parts) if parts else "sizes unknown (vCenter did not report the VM's file layout): check the VM folder in the datastore browser"
     return (
         "Check free space first: deleting snapshots merges their deltas into the parent disk and needs, "
         f"worst case, as much free space as the deltas being merged ({where}). If it does not fit, free "

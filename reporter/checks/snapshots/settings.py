@@ -57,7 +57,7 @@ class SnapshotSettings(FamilySettings):
         default=100.0, gt=0,
         description=(
             "Report a VM whose snapshots hold more than this many GB on disk (sum of their delta and "
-            "memory files from layoutEx). Site policy: VMware publishes no size limit; KB1025279 notes "
+            "memory files, from the VM's file layout as vCenter reports it). Site policy: VMware publishes no size limit; KB1025279 notes "
             "a delta can grow to the size of its base disk."
         ),
     )

@@ -17,7 +17,7 @@ META = CheckMeta(
     severity=Severity.high,
     object_type="vm",
     description=(
-        "A VM whose snapshots (delta and memory files, from layoutEx) hold more than the size threshold "
+        "A VM whose snapshots (delta and memory files, from the VM's file layout as vCenter reports it) hold more than the size threshold "
         "(default 100 GB), or whose snapshot files on a datastore reach a share of that datastore's free "
         "space (default 50 %, high from 100 %)."
     ),
@@ -61,7 +61,7 @@ def run(ctx: CheckContext) -> Outcome:
         caveat = view.caveat()
         msg = "Snapshot space: " + "; ".join(reasons) + "."
         if caveat:
-            msg += " (vSAN/vVols: layoutEx sizes are not precise.)"
+            msg += " (On vSAN and vVols these sizes are not precise.)"
         ev = view.base_evidence()
         ev.update({
             "size_warn_gb": s.size_warn_gb,
@@ -77,7 +77,7 @@ def run(ctx: CheckContext) -> Outcome:
             remediation=delete_steps(view), severity=Severity.high if high else Severity.medium,
         ))
     if unknown:
-        out.notes.append(f"{len(unknown)} VM(s) have snapshots of unknown size (layoutEx missing or incomplete): "
+        out.notes.append(f"{len(unknown)} VM(s) have snapshots of unknown size (vCenter did not report all of the VM's file layout): "
                          + ", ".join(sorted(unknown)[:20]) + (" …" if len(unknown) > 20 else ""))
     return out
 

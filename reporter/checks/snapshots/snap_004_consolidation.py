@@ -1,4 +1,4 @@
-"""SNAP-004: VMs that vCenter flags "Consolidation needed" (runtime.consolidationNeeded)."""
+"""SNAP-004: VMs that vCenter flags "Consolidation needed" (API: runtime.consolidationNeeded)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ META = CheckMeta(
     family=FAMILY.id,
     severity=Severity.high,
     object_type="vm",
-    description="A VM with runtime.consolidationNeeded = true: a snapshot delete left delta files behind.",
+    description=("A VM that vCenter flags as needing consolidation (Virtual machine disks consolidation is "
+                 "needed): a snapshot delete left delta files behind."),
     rationale=(
         "The VM keeps running on delta files that no snapshot in Snapshot Manager accounts for: they grow "
         "unseen, slow I/O like any snapshot chain, and make later snapshot-based backups fail or leave "
@@ -58,7 +59,7 @@ def run(ctx: CheckContext) -> Outcome:
                 if leftover:
                     space += " (" + "; ".join(f"{gb(b):g} GB on {ds}" for ds, b in sorted(leftover.items())) + ")"
             elif vm.layout_ex is None:
-                ev["size_note"] = "leftover delta size unknown: layoutEx was not collected"
+                ev["size_note"] = "leftover delta size unknown: vCenter did not report the VM's file layout"
             steps = [
                 f"Check free space first: consolidation merges the leftover deltas and needs, worst case, {space}.",
                 f"vSphere Client: right-click {vm.name} > Snapshots > Consolidate.",
@@ -70,7 +71,7 @@ def run(ctx: CheckContext) -> Outcome:
                 evidence=ev, remediation=steps,
             ))
     if unknown:
-        out.notes.append(f"runtime.consolidationNeeded was not reported for {unknown} VM(s).")
+        out.notes.append(f"Whether consolidation is needed was not reported for {unknown} VM(s).")
     return out
 
 

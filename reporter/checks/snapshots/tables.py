@@ -40,7 +40,7 @@ def snapshot_list(ctx: CheckContext) -> Table:
                  "Quiesced", "Memory", "Growth since last run (GB)", "Note"],
         rows=rows,
         note=(
-            "Size = the snapshot's own delta and memory files from layoutEx; the running delta counts toward the "
+            "Size = the snapshot's own delta and memory files, from the VM's file layout as vCenter reports it; the running delta counts toward the "
             "current snapshot (docs/methodology.md#snapshot-space). Age at collection time. "
             + ("Growth compares with the previous run's snapshot file."
                if with_history else "Growth needs a previous run (history); empty on the first run.")
@@ -65,6 +65,6 @@ def datastore_space(ctx: CheckContext) -> Table:
                  "VMs", "VMs of unknown snapshot size"],
         rows=rows,
         note=("Deleting snapshots needs free space, worst case the size of the deltas being merged (KB1025279). "
-              "On vSAN and vVols layoutEx sizes are not precise."),
+              "On vSAN and vVols these sizes are not precise (a delta disk is an object there)."),
         chart={"type": "bar", "x": "Datastore", "y": ["Snapshot GB", "Free GB"]},
     )

@@ -1,0 +1,61 @@
+"""vSphere state codes (and API field names) in the vSphere Client's words: the one mapping every
+reader-facing text uses.
+
+The snapshot keeps the API's codes (``poweredOn``, ``notResponding``), and so does findings.json's
+evidence (machines compare codes); the report, the spreadsheets, the CSV files and the email print
+the words below, as the vSphere Client shows them. A code not listed is printed as it is spelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+POWER_STATES: dict[str, str] = {
+    "poweredOn": "Powered on", "poweredOff": "Powered off", "suspended": "Suspended",
+    "standBy": "Standby",  # a host put to standby by DPM
+    "unknown": "Unknown",
+}
+CONNECTION_STATES: dict[str, str] = {
+    "connected": "Connected", "disconnected": "Disconnected", "notResponding": "Not responding",
+}
+
+
+def power_state(code: str | None) -> str | None:
+    """'Powered on' for poweredOn; None (a table's "—") when vCenter did not report it."""
+    return None if code is None else POWER_STATES.get(code, code)
+
+
+def connection_state(code: str | None) -> str | None:
+    """'Not responding' for notResponding; None (a table's "—") when vCenter did not report it."""
+    return None if code is None else CONNECTION_STATES.get(code, code)
+
+
+# Evidence keys that hold a state code, and how a reader's format prints their value.
+EVIDENCE_STATES: dict[str, Callable[[str], str | None]] = {
+    "power_state": power_state, "vm_power_state": power_state, "connection_state": connection_state,
+}
+# API fields used as evidence keys (the snapshot's and findings.json's spelling), by the name the
+# vSphere Client gives them. VMX keys (ctkEnabled, sched.scsi0:0.throughputCap) are not here: they
+# are what an administrator types, so they keep their spelling.
+FIELD_WORDS: dict[str, str] = {"storageIOAllocation.limit": "Limit - IOPs"}
+# And a field's special values, as the vSphere Client shows them (-1 = no limit).
+_FIELD_VALUES: dict[str, dict[object, str]] = {"storageIOAllocation.limit": {-1: "Unlimited"}}
+
+
+def field_value(key: str, value: object) -> str | None:
+    """'Unlimited' for a Limit - IOPs of -1; None when the value has no words of its own."""
+    words = _FIELD_VALUES.get(key)
+    return None if words is None or isinstance(value, bool) or not isinstance(value, int) else words.get(value)
+
+
+def host_not_readable(connection: str | None, what: str) -> str:
+    """Why a host's data could not be read while it is not connected, in a sentence's middle:
+    'host is not responding: option not readable'."""
+    state = (connection_state(connection) or "").lower() or "in an unknown state"
+    return f"host is {state}: {what} not readable"
+
+
+def in_sentence(words: str | None) -> str:
+    """A state's words inside a sentence: 'Powered off' -> 'powered off'; 'in an unknown state'
+    when there are none."""
+    return words[:1].lower() + words[1:] if words else "in an unknown state"
