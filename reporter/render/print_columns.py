@@ -303,7 +303,8 @@ def _spread(widths: list[float], cells: list[list[float]], titles: list[tuple[fl
     while True:
         best: tuple[float, int, float] | None = None
         for j, col in enumerate(columns):
-            for target in col.targets(widths[j]):
+            # (and all the room: a long note that wraps anyway saves lines with every point)
+            for target in [*col.targets(widths[j]), widths[j] + room]:
                 cost = target - widths[j]
                 if cost <= 0 or cost > room:
                     continue
