@@ -62,6 +62,7 @@ _TITLE_BREAKS = "-/"  # a line may end after these in any title (th: word-break 
 # each: a full-edition table of thousands of rows is not searched cell by cell.
 _TARGETS = (0.5, 0.75, 0.9, 1.0)
 _ROW_LINES = 4  # rows of up to this many lines are aimed at; past it, each column for itself
+_COUNTED = 64  # cells of a column up to which its lines are counted cell by cell
 _WIDEST = 3  # a column's cells whose width on so many lines is found by wrapping them
 
 
@@ -282,9 +283,12 @@ class _Column:
         lines are whole: on average half a line more than x)."""
         lo, hi = bisect_right(self.widths, width), bisect_right(self.widths, target)
         line, after = max(width - self.pad, 1.0), max(target - self.pad, 1.0)
+        title = sum(1 for t in self.title_lines if width < t <= target)
+        if len(self.widths) <= _COUNTED:  # whole lines, cell by cell: 1.6 lines wide is 2 lines, so is 1.1
+            return title + sum(math.ceil((w - self.pad) / line - 1e-9) - math.ceil((w - self.pad) / after - 1e-9)
+                               for w in self.widths[lo:])
         fits = (self.sums[hi] - self.sums[lo]) / line - 0.5 * (hi - lo)
         still_wrap = self.sums[-1] - self.sums[hi]
-        title = sum(1 for t in self.title_lines if width < t <= target)
         return fits + still_wrap / line - still_wrap / after + title
 
     def overflow(self, width: float) -> float:
@@ -339,3 +343,11 @@ def colgroup(columns: Sequence[str], rows: Iterable[Sequence[Any]], font: TableF
 def print_colgroup(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Markup:
     """The ``<colgroup>`` of a family table in report.pdf (its type depends on its columns)."""
     return colgroup(columns, rows, font_for(len(columns)))
+
+
+def evidence_colgroup(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Markup:
+    """The ``<colgroup>`` of an evidence table in report.pdf (a VM's disks and their caps): its
+    columns were equal shares of a fixed layout, so an 8-column table cut its option-name titles
+    (``storageIOAllocation.limit``) at an arbitrary letter next to a "Disk" column with room to
+    spare. Its type is a data table's (_print.css: table.evt 7pt, 3pt either side)."""
+    return colgroup(columns, rows, DATA)
