@@ -23,8 +23,8 @@ from reporter import api
 from reporter.checks.engine import Results
 from reporter.checks.tables import Table
 from reporter.core.detail import Detail
-from reporter.render.base import ReportContext
 from reporter.render import print_text
+from reporter.render.base import ReportContext
 from reporter.render.pdf import html_to_pdf, report_pdf_html
 
 # The background of <th> cells (_report.css: #eef1f5): how a header cell is found in the PDF.
