@@ -190,19 +190,25 @@ def _header_cells(page: Any, heading: str) -> dict[str, int]:
 def test_sample_titles_take_two_lines_and_host_names_one(sample: tuple[Path, str]) -> None:
     """On paper: "VMs with CBT on" and "Fix verified" on two lines each in "Hosts on builds with a
     known CBT defect" (the automatic layout's widths drew four: "VMs / with / CBT / on"), and the
-    host names of "Upgrade readiness to ESXi 8.0 per host" whole on one line each."""
+    host names of "Host image and acceptance level" whole on one line each."""
     path, _html = sample
     title = "Hosts on builds with a known CBT defect"
     with pdfplumber.open(path) as pdf:
         cbt = next(p for p in pdf.pages if title in (p.extract_text() or ""))
         cells = _header_cells(cbt, title)
         # (the last page naming it: the first is the contents')
-        at = [i for i, p in enumerate(pdf.pages) if "Upgrade readiness to ESXi 8.0 per host" in (p.extract_text() or "")][-1]
-        texts = [w["text"] for p in pdf.pages[at:at + 2] for w in p.extract_words()]
+        at = [i for i, p in enumerate(pdf.pages) if "Host image and acceptance level" in (p.extract_text() or "")][-1]
+        page = pdf.pages[at]
+        words = page.extract_words()
+        below = next(w for w, nxt in zip(words, words[1:]) if w["text"] == "Host" and nxt["text"] == "image")
+        texts = [w["text"] for w in page.crop((0, below["top"], page.width, page.height)).extract_words()
+                 if w["text"].startswith("esx")]
     assert cells["VMs with CBT on"] == 2 and cells["Fix verified"] == 2
     assert max(cells.values()) <= 3  # "Of those with / a CBT disk > / 128 GB" (the widths drew 4 lines)
-    assert "esx01.corp.example" in texts
-    assert not [t for t in texts if t.startswith("esx") and t.endswith(".")]  # no "esx01.corp." + "example"
+    # Each of esx01..esx09.corp.example whole on its line (the automatic layout's widths wrapped
+    # them after "corp."); only the longest name, esx-spare.dc2.example, still wraps.
+    assert [t for t in texts if t.endswith(".corp.example")] == [f"esx0{i}.corp.example" for i in range(1, 10)]
+    assert not [t for t in texts if t.endswith(".corp.")]
 
 
 def test_evidence_tables_get_widths_from_their_text(sample: tuple[Path, str]) -> None:

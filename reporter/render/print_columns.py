@@ -61,7 +61,7 @@ _TITLE_BREAKS = "-/"  # a line may end after these in any title (th: word-break 
 # Targets a column may grow to in one step, as the fractions of its cells they put on one line
 # each: a full-edition table of thousands of rows is not searched cell by cell.
 _TARGETS = (0.5, 0.75, 0.9, 1.0)
-_ROW_LINES = 4  # rows of up to this many lines are aimed at; past it, each column for itself
+_ROW_LINES = 8  # rows of up to this many lines are aimed at; past it, each column for itself
 _COUNTED = 64  # cells of a column up to which its lines are counted cell by cell
 _WIDEST = 3  # a column's cells whose width on so many lines is found by wrapping them
 
@@ -291,11 +291,18 @@ class _Column:
         still_wrap = self.sums[-1] - self.sums[hi]
         return fits + still_wrap / line - still_wrap / after + title
 
+    def wrapping(self, width: float) -> float:
+        """The share of its cells wider than ``width`` (1 for a column without text cells)."""
+        count = len(self.widths)
+        return (count - bisect_right(self.widths, width)) / count if count else 1.0
+
     def overflow(self, width: float) -> float:
-        """How much wider than ``width`` its wider cells and its title are, together."""
+        """How much wider than ``width`` its wider cells and its title are, together, times the
+        share of its cells that wrap: a column of dashes with three long notes wraps in three
+        rows, the 11 rows of "Blocked by" beside it in all of theirs."""
         lo = bisect_right(self.widths, width)
         text = self.sums[-1] - self.sums[lo] - (len(self.widths) - lo) * (width - self.pad)
-        return text + max(0.0, self.title - width)
+        return text * self.wrapping(width) + max(0.0, self.title - width)
 
 
 def _spread(widths: list[float], cells: list[list[float]], titles: list[tuple[float, float]], room: float,
@@ -307,8 +314,10 @@ def _spread(widths: list[float], cells: list[list[float]], titles: list[tuple[fl
     while True:
         best: tuple[float, int, float] | None = None
         for j, col in enumerate(columns):
-            # (and all the room: a long note that wraps anyway saves lines with every point)
-            for target in [*col.targets(widths[j]), widths[j] + room]:
+            # (and all the room, where most cells wrap: notes that wrap anyway save lines with
+            # every point; not a column of dashes with a few long notes)
+            everything = [widths[j] + room] if col.wrapping(widths[j]) >= 0.5 else []
+            for target in [*col.targets(widths[j]), *everything]:
                 cost = target - widths[j]
                 if cost <= 0 or cost > room:
                     continue
