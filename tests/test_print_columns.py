@@ -5,6 +5,7 @@ is tests/test_long_names_layout.py's; whole column titles, tests/test_pdf_layout
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -200,7 +201,7 @@ def test_sample_titles_take_two_lines_and_host_names_one(sample: tuple[Path, str
         at = [i for i, p in enumerate(pdf.pages) if "Host image and acceptance level" in (p.extract_text() or "")][-1]
         page = pdf.pages[at]
         words = page.extract_words()
-        below = next(w for w, nxt in zip(words, words[1:]) if w["text"] == "Host" and nxt["text"] == "image")
+        below = next(w for w, nxt in pairwise(words) if w["text"] == "Host" and nxt["text"] == "image")
         texts = [w["text"] for w in page.crop((0, below["top"], page.width, page.height)).extract_words()
                  if w["text"].startswith("esx")]
     assert cells["VMs with CBT on"] == 2 and cells["Fix verified"] == 2
