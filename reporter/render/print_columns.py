@@ -145,10 +145,12 @@ def column_widths(columns: Sequence[str], rows: Iterable[Sequence[Any]], font: T
     longer one breaks, "overflow-wrap: break-word"); ``titled``, also its title on two lines;
     ``full``, every cell and the title on one line. A table whose ``full`` widths fit takes them,
     in proportion; one that cannot give every column its ``titled`` width shares out what it has
-    between the two widths that bracket it. Between the two, the room beyond ``titled`` goes
-    first to the columns whose cells it puts on one line for the least width (a host name that
-    needs 10 more points to stop wrapping in every row before a note column that needs 200),
-    then, once no such step fits, in proportion to how much text still wraps in each column."""
+    between the two widths that bracket it. Between the two: first rows of as few lines as fit
+    (k = 2, 3, ... _ROW_LINES, each column's widest cells wrapped to k lines; titles on three
+    lines before rows of one line more), then step by step the column and width that save the
+    most cell lines per point (a host name that needs 25 more points to stop wrapping in every
+    row, a title back on two lines), then the rest by how much text still wraps (_spread).
+    """
     size, pad = font.size_pt, 2 * font.padding_pt + _SLACK_PT
     n = len(columns)
     measured = [_title_widths(title, size) for title in columns]
