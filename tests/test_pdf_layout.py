@@ -23,14 +23,17 @@ from reporter import api
 from reporter.checks.engine import Results
 from reporter.checks.tables import Table
 from reporter.core.detail import Detail
+from reporter.render import print_text
 from reporter.render.base import ReportContext
 from reporter.render.pdf import html_to_pdf, report_pdf_html
 
 # The background of <th> cells (_report.css: #eef1f5): how a header cell is found in the PDF.
 HEADER_FILL = (0xEE / 255, 0xF1 / 255, 0xF5 / 255)
 LONG_OPTION = "VMkernel.Boot.isPerFileSchedModelActive"
-# Line breaks a column title may take besides spaces: after a hyphen or a slash of the title.
+# Line breaks a column title may take besides spaces: after a hyphen or a slash of the title, and
+# in a long token (an API name) after its punctuation (reporter/render/print_text.header_breaks).
 BREAK_AFTER = ("-", "/")
+TOKEN_BREAK_AFTER = tuple(print_text.BREAK_AFTER)
 VRAM_POOL_COLUMNS = [
     "Pool", "vCenter(s)", "Edition", "vRAM applies", "CPU licenses assigned", "CPU licenses unassigned",
     "vRAM per CPU (GB)", "Entitled assigned (GB)", "Entitled unassigned (GB)", "Entitled total (GB)",
@@ -58,7 +61,7 @@ class _HeaderTitles(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self._parts is not None:
-            self._parts.append(data)
+            self._parts.append(data.replace(print_text.WBR, ""))  # the PDF's break marks
 
 
 def header_titles(html: str) -> set[str]:
@@ -139,14 +142,16 @@ def header_cells(pdf_path: Path) -> list[tuple[int, list[str]]]:
 
 def split_mid_word(words: list[str], title: str) -> bool:
     """True when the PDF words of a header cell break one of the title's words anywhere but after
-    a hyphen or a slash ("Headro", "om" for "Headroom")."""
+    a hyphen or a slash ("Headro", "om" for "Headroom"), or the punctuation of a long token
+    ("storageIOAllocation.", "limit", never "storageIOAlloc", "ation.limit")."""
     pieces = iter(words)
     for token in title.split():
+        marks = TOKEN_BREAK_AFTER if len(token) >= print_text.LONG_TOKEN else BREAK_AFTER
         built = next(pieces, None)
         if built is None:
             return True
         while built != token:
-            if not token.startswith(built) or not built.endswith(BREAK_AFTER):
+            if not token.startswith(built) or not built.endswith(marks):
                 return True
             nxt = next(pieces, None)
             if nxt is None:

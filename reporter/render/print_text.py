@@ -95,14 +95,31 @@ def unwrap_plain_bdi(html: str) -> str:
     return _PLAIN_BDI.sub(r"\1", html)
 
 
+def header_breaks(token: str) -> str:
+    """``token`` with a zero-width space after each of its punctuation marks (BREAK_AFTER), never
+    at its end: where a long column title (``storageIOAllocation.limit``) may end a line. Not
+    between camelCase humps or every MAX_RUN letters as in a cell: a title breaks as the reader
+    splits it, at its dots, or not at all (its column is made at least as wide as each piece,
+    reporter/render/print_columns.py)."""
+    units = _UNIT.findall(token)
+    return "".join(unit + WBR if unit in BREAK_AFTER and i < len(units) - 1 else unit
+                   for i, unit in enumerate(units))
+
+
 def _break_long(match: re.Match[str]) -> str:
     token = match.group(0)
     return token if _WORD.fullmatch(token) else break_token(token)
 
 
+def _break_header(match: re.Match[str]) -> str:
+    token = match.group(0)
+    return token if _WORD.fullmatch(token) else header_breaks(token)
+
+
 def soft_breaks(html: str) -> str:
-    """``html`` with break opportunities in the long tokens of its text. Tags are untouched, and
-    so are column titles: they wrap between their words only."""
+    """``html`` with break opportunities in the long tokens of its text. Tags are untouched. Column
+    titles get them after their punctuation only (header_breaks): a title wraps between its words,
+    and an API name as a title at its dots, never inside a word of either."""
     parts = _MARKUP.split(html)
     # re.split with one group: text, markup, text, markup, ... (markup at the odd indexes).
     in_header = False
@@ -112,6 +129,6 @@ def soft_breaks(html: str) -> str:
                 in_header = True
             elif part[:4].lower() == "</th":
                 in_header = False
-        elif not in_header and len(part) >= LONG_TOKEN:
-            parts[i] = _TOKEN.sub(_break_long, part)
+        elif len(part) >= LONG_TOKEN:
+            parts[i] = _TOKEN.sub(_break_header if in_header else _break_long, part)
     return "".join(parts)

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from reporter.render.cells import format_datetime, is_numeric, scalar_text
 from reporter.render.evidence import flat
 from reporter.render.licensing_view import licensing_lines
-from reporter.render.print_columns import print_colgroup
+from reporter.render.print_columns import evidence_colgroup, print_colgroup
 from reporter.render.sheet_text import sheet_title
 from reporter.render.textsafe import NAME_LIMIT, balanced, names_isolated, shorten, text_limit
 from reporter.render.view import evidence_items
@@ -87,6 +87,7 @@ def environment() -> Environment:
     env.globals["evidence_items"] = evidence_items
     env.globals["licensing_lines"] = licensing_lines
     env.globals["print_colgroup"] = print_colgroup
+    env.globals["evidence_colgroup"] = evidence_colgroup
     return env
 
 
