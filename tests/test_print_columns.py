@@ -213,12 +213,13 @@ def test_sample_titles_take_two_lines_and_host_names_one(sample: tuple[Path, str
 
 
 def test_evidence_tables_get_widths_from_their_text(sample: tuple[Path, str]) -> None:
-    """An evidence table's option-name titles break at their dots ("storageIOAllocation." /
-    "limit"): its columns are no longer equal shares."""
+    """An evidence table's option-name titles break at their dots ("sched.scsi0:0." /
+    "throughputCap"): its columns are no longer equal shares."""
     path, html = sample
-    assert str(evidence_colgroup(["Disk", "storageIOAllocation.limit"], [["Hard disk 1", "-1"]])).count("<col ") == 2
+    assert str(evidence_colgroup(["Disk", "sched.scsi0:0.throughputCap"], [["Hard disk 1", "not set"]])).count("<col ") == 2
     assert re.search(r'<table class="evt"><colgroup><col style="width:[0-9.]+%">', html)
     with pdfplumber.open(path) as pdf:
-        texts = [w["text"] for p in pdf.pages for w in p.extract_words() if "storageIOAlloc" in w["text"]]
-    assert "storageIOAllocation." in texts
-    assert not [t for t in texts if t.startswith("storageIOAlloc") and not t.startswith("storageIOAllocation")]
+        words = [w["text"] for p in pdf.pages for w in p.extract_words()]
+    assert "sched.scsi0:0." in words  # the title, broken after its dot
+    # never inside the name's last word ("throughputCa" / "p")
+    assert not [t for t in words if "throughputCa" in t and "throughputCap" not in t]
