@@ -11,7 +11,8 @@ seconds of that preparation, of the HTML build (views + template) and of WeasyPr
 drawing + writing) apart, their total, the pages and the process's peak RSS. With
 ``--before-src`` every case runs for both trees, alternating, and the two PDFs of a case are
 compared page by page: same number of pages and the same text on each (pdfplumber), so a
-speed-up that changed what the reader sees shows up here.
+speed-up that changed what the reader sees shows up here. ``--pixels DPI`` also compares every
+page's pixels (pdftoppm at that resolution, Pillow): the pages that differ, and by how much.
 
 ``--forked`` renders in a child forked after the checks, as `vcreport report` and `run` render the
 PDF on a machine with two or more cores (reporter.pipeline.parallel): CPU and peak RSS are then
@@ -168,6 +169,33 @@ def print_page_texts(pdf: str) -> None:
         print(json.dumps([page.extract_text() or "" for page in doc.pages]))
 
 
+def pixel_diff(a: Path, b: Path, dpi: int) -> str:
+    """Every page of ``a`` against ``b``'s, rendered at ``dpi``: which differ, in how many pixels,
+    and the largest difference of one colour channel (0-255)."""
+    from PIL import Image, ImageChops
+
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        pages = {}
+        for name, pdf in (("a", a), ("b", b)):
+            subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), f"{tmp_dir}/{name}"], check=True)
+            pages[name] = sorted(Path(tmp_dir).glob(f"{name}-*.png"))
+        if len(pages["a"]) != len(pages["b"]):
+            return f"✘ {len(pages['a'])} against {len(pages['b'])} pages"
+        differ = []
+        for number, (x, y) in enumerate(zip(pages["a"], pages["b"], strict=True), start=1):
+            with Image.open(x) as ia, Image.open(y) as ib:
+                if ia.size != ib.size:
+                    differ.append(f"{number} (size)")
+                    continue
+                delta = ImageChops.difference(ia.convert("RGB"), ib.convert("RGB"))
+                red, green, blue = delta.split()
+                counts = ImageChops.lighter(ImageChops.lighter(red, green), blue).histogram()  # largest channel
+                if counts[0] != ia.size[0] * ia.size[1]:
+                    largest = max(level for level, n in enumerate(counts) if n)
+                    differ.append(f"{number} ({sum(counts[1:])} px, at most {largest})")
+    return f"✔ pixel-identical at {dpi} dpi" if not differ else f"differ at {dpi} dpi: page " + ", ".join(differ)
+
+
 def same_pages(a: list[str], b: list[str]) -> str:
     if len(a) != len(b):
         return f"✘ {len(a)} against {len(b)} pages"
@@ -185,6 +213,7 @@ def main() -> None:
     ap.add_argument("--record", action="store_true", help="put the table at the top of benchmarks/RESULTS.md")
     ap.add_argument("--forked", action="store_true",
                     help="render in a forked child, as `vcreport report`/`run` do on 2+ cores (CPU and RSS of the child)")
+    ap.add_argument("--pixels", type=int, metavar="DPI", help="also compare every page's pixels at this resolution")
     ap.add_argument("--child", nargs=4, metavar=("SRC", "SNAPSHOT", "DETAIL", "OUT"), help=argparse.SUPPRESS)
     ap.add_argument("--texts", metavar="PDF", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -225,6 +254,8 @@ def main() -> None:
                           f"HTML {res['html_cpu']:5.2f} s + WeasyPrint "
                           f"{res['pdf_cpu']:6.2f} s CPU (wall {res['wall']:6.2f} s), {res['pages']} pages, "
                           f"peak RSS {res['rss_mb']:.0f} MB", file=sys.stderr, flush=True)
+        pixels = {c: pixel_diff(tmp / f"{c}-after.pdf", tmp / f"{c}-before.pdf", args.pixels)
+                  for c in range(len(cases)) if args.pixels and len(trees) > 1}
     load = os.getloadavg()
     rows = []
     for c, (label, _, detail) in enumerate(cases):
@@ -234,6 +265,7 @@ def main() -> None:
             same = ""
             if name == "after" and len(trees) > 1:
                 same = same_pages(best["pages_text"], runs[(c, "before")][0]["pages_text"])
+                same += f"; {pixels[c]}" if c in pixels else ""
             render_cpu = best["html_cpu"] + best["pdf_cpu"]
             rows.append(f"| {label} | {detail} | {name} | {best['prepare_cpu']:.2f} | {best['html_cpu']:.2f} | "
                         f"{best['pdf_cpu']:.2f} | **{render_cpu:.2f}** | {best['cpu']:.2f} | "
@@ -242,7 +274,7 @@ def main() -> None:
     all_runs = "; ".join(f"{cases[c][0]} {cases[c][2]} {name}: CPU " + " / ".join(f"{x['cpu']:.2f}" for x in rs)
                          for (c, name), rs in runs.items())
     command = (f"python benchmarks/pdf.py --vms {args.vms} --full-vms {args.full_vms} --repeat {args.repeat}"
-               + (" --forked" if args.forked else "")
+               + (" --forked" if args.forked else "") + (f" --pixels {args.pixels}" if args.pixels else "")
                + (" --before-src <checkout>" if args.before_src else ""))
     text = "\n".join([
         f"## report.pdf, before / after (issue 18) — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "",
