@@ -5,11 +5,14 @@
 Cases: the bundled sample and the synthetic ``--vms`` snapshot (benchmarks/report.py makes it)
 in the standard edition, and a synthetic ``--full-vms`` snapshot in the full edition (0: none).
 Each run is a fresh process that loads the snapshot, runs the checks and masks, as `vcreport
-report` does, then renders report.pdf: CPU seconds of the HTML build (views + template) and of
-WeasyPrint (layout + drawing + writing) apart, the pages and the process's peak RSS. With
+report` does, prepares the PDF renderer as `vcreport run` does while it waits on vCenter
+(``prepare_pdf``: WeasyPrint imported, the templates compiled), then renders report.pdf: CPU
+seconds of that preparation, of the HTML build (views + template) and of WeasyPrint (layout +
+drawing + writing) apart, their total, the pages and the process's peak RSS. With
 ``--before-src`` every case runs for both trees, alternating, and the two PDFs of a case are
 compared page by page: same number of pages and the same text on each (pdfplumber), so a
-speed-up that changed what the reader sees shows up here.
+speed-up that changed what the reader sees shows up here. ``--pixels DPI`` also compares every
+page's pixels (pdftoppm at that resolution, Pillow): the pages that differ, and by how much.
 
 ``--forked`` renders in a child forked after the checks, as `vcreport report` and `run` render the
 PDF on a machine with two or more cores (reporter.pipeline.parallel): CPU and peak RSS are then
@@ -48,6 +51,7 @@ def child(src: str, snapshot: str, detail: str, out_pdf: str) -> None:
     from reporter.render import ReportContext, sha256_file
     from reporter.render.pdf import html_to_pdf, report_pdf_html
 
+    prepared = prepare()  # first, as `run` does while it waits on vCenter: no snapshot in memory yet
     with paused_gc():  # as reporter.pipeline.report runs the checks
         snap = api.load_snapshot(snapshot)
         results, tables = api.check(snap)
@@ -63,13 +67,33 @@ def child(src: str, snapshot: str, detail: str, out_pdf: str) -> None:
         pdf = html_to_pdf(html)
         cpu2, wall2 = time.process_time(), time.perf_counter()
         Path(out_pdf).write_bytes(pdf)
-        return {"html_cpu": cpu1 - cpu0, "pdf_cpu": cpu2 - cpu1, "cpu": cpu2 - cpu0, "wall": wall2 - wall0,
-                "rss_mb": peak_rss_mb(), "bytes": len(pdf)}
+        return {**prepared, "html_cpu": cpu1 - cpu0, "pdf_cpu": cpu2 - cpu1, "cpu": prepared["prepare_cpu"] + cpu2 - cpu0,
+                "wall": wall2 - wall0, "rss_mb": peak_rss_mb(), "bytes": len(pdf)}
 
     with frozen_heap():  # as reporter.pipeline.report runs the renderers
         measured = render() if os.environ.get(FORKED_ENV) != "1" else in_forked_child(render)
     print(json.dumps({**measured, "rss_before_render_mb": rss_before,
                       "src": str(Path(api.__file__).resolve().parent.parent)}))
+
+
+def prepare() -> dict[str, float]:
+    """CPU seconds of what `vcreport run` does before the checks end, while it waits on vCenter
+    (reporter.pipeline.run ``_prepare_report``): WeasyPrint imported, then the templates compiled
+    (``prepare_pdf``; a tree older than it: the import alone). Done in this process before the
+    snapshot is loaded (after the checks, the import's allocations set off collections over their
+    heap: +0.3-0.8 s at 10,000 VMs, which `run` does not pay), and before the fork, as in `run`:
+    the render child inherits it."""
+    cpu0 = time.process_time()
+    import weasyprint  # noqa: F401
+
+    cpu1 = time.process_time()
+    try:
+        from reporter.render.pdf import prepare_pdf
+    except ImportError:
+        pass
+    else:
+        prepare_pdf()
+    return {"import_cpu": cpu1 - cpu0, "prepare_cpu": time.process_time() - cpu0}
 
 
 def in_forked_child(render: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -147,6 +171,33 @@ def print_page_texts(pdf: str) -> None:
         print(json.dumps([page.extract_text() or "" for page in doc.pages]))
 
 
+def pixel_diff(a: Path, b: Path, dpi: int) -> str:
+    """Every page of ``a`` against ``b``'s, rendered at ``dpi``: which differ, in how many pixels,
+    and the largest difference of one colour channel (0-255)."""
+    from PIL import Image, ImageChops
+
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        pages = {}
+        for name, pdf in (("a", a), ("b", b)):
+            subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), f"{tmp_dir}/{name}"], check=True)
+            pages[name] = sorted(Path(tmp_dir).glob(f"{name}-*.png"))
+        if len(pages["a"]) != len(pages["b"]):
+            return f"✘ {len(pages['a'])} against {len(pages['b'])} pages"
+        differ = []
+        for number, (x, y) in enumerate(zip(pages["a"], pages["b"], strict=True), start=1):
+            with Image.open(x) as ia, Image.open(y) as ib:
+                if ia.size != ib.size:
+                    differ.append(f"{number} (size)")
+                    continue
+                delta = ImageChops.difference(ia.convert("RGB"), ib.convert("RGB"))
+                red, green, blue = delta.split()
+                counts = ImageChops.lighter(ImageChops.lighter(red, green), blue).histogram()  # largest channel
+                if counts[0] != ia.size[0] * ia.size[1]:
+                    largest = max(level for level, n in enumerate(counts) if n)
+                    differ.append(f"{number} ({sum(counts[1:])} px, at most {largest})")
+    return f"✔ pixel-identical at {dpi} dpi" if not differ else f"differ at {dpi} dpi: page " + ", ".join(differ)
+
+
 def same_pages(a: list[str], b: list[str]) -> str:
     if len(a) != len(b):
         return f"✘ {len(a)} against {len(b)} pages"
@@ -159,11 +210,12 @@ def main() -> None:
     ap.add_argument("--vms", type=int, default=10_000, help="synthetic snapshot for the standard edition")
     ap.add_argument("--full-vms", type=int, default=2_000, help="synthetic snapshot for the full edition (0: none)")
     ap.add_argument("--before-src", metavar="DIR", help="a checkout of an earlier commit to compare with")
-    ap.add_argument("--repeat", type=int, default=2, help="interleaved runs of each case (lowest CPU kept)")
+    ap.add_argument("--repeat", type=int, default=2, help="interleaved runs of each case (lowest render CPU kept)")
     ap.add_argument("--no-sample", action="store_true", help="leave out the bundled sample")
     ap.add_argument("--record", action="store_true", help="put the table at the top of benchmarks/RESULTS.md")
     ap.add_argument("--forked", action="store_true",
                     help="render in a forked child, as `vcreport report`/`run` do on 2+ cores (CPU and RSS of the child)")
+    ap.add_argument("--pixels", type=int, metavar="DPI", help="also compare every page's pixels at this resolution")
     ap.add_argument("--child", nargs=4, metavar=("SRC", "SNAPSHOT", "DETAIL", "OUT"), help=argparse.SUPPRESS)
     ap.add_argument("--texts", metavar="PDF", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -200,36 +252,44 @@ def main() -> None:
                     res = run_child(src, path, detail, tmp / f"{c}-{name}.pdf", texts=len(trees) > 1,
                                     forked=args.forked)
                     runs.setdefault((c, name), []).append(res)
-                    print(f"  run {r + 1} {label} {detail} {name:6}: HTML {res['html_cpu']:5.2f} s + WeasyPrint "
+                    print(f"  run {r + 1} {label} {detail} {name:6}: prepared ahead {res['prepare_cpu']:4.2f} s, "
+                          f"HTML {res['html_cpu']:5.2f} s + WeasyPrint "
                           f"{res['pdf_cpu']:6.2f} s CPU (wall {res['wall']:6.2f} s), {res['pages']} pages, "
                           f"peak RSS {res['rss_mb']:.0f} MB", file=sys.stderr, flush=True)
+        pixels = {c: pixel_diff(tmp / f"{c}-after.pdf", tmp / f"{c}-before.pdf", args.pixels)
+                  for c in range(len(cases)) if args.pixels and len(trees) > 1}
     load = os.getloadavg()
     rows = []
     for c, (label, _, detail) in enumerate(cases):
         for name, _ in trees:
             rs = runs[(c, name)]
-            best = min(rs, key=lambda x: x["cpu"])
+            best = min(rs, key=lambda x: x["html_cpu"] + x["pdf_cpu"])  # the render: what `run` waits for
             same = ""
             if name == "after" and len(trees) > 1:
                 same = same_pages(best["pages_text"], runs[(c, "before")][0]["pages_text"])
-            rows.append(f"| {label} | {detail} | {name} | {best['html_cpu']:.2f} | {best['pdf_cpu']:.2f} | "
-                        f"**{best['cpu']:.2f}** | {min(x['wall'] for x in rs):.2f} | {best['pages']} | "
+                same += f"; {pixels[c]}" if c in pixels else ""
+            render_cpu = best["html_cpu"] + best["pdf_cpu"]
+            rows.append(f"| {label} | {detail} | {name} | {best['prepare_cpu']:.2f} | {best['html_cpu']:.2f} | "
+                        f"{best['pdf_cpu']:.2f} | **{render_cpu:.2f}** | {best['cpu']:.2f} | "
+                        f"{min(x['wall'] for x in rs):.2f} | {best['pages']} | "
                         f"{max(x['rss_mb'] for x in rs):.0f} | {same} |")
     all_runs = "; ".join(f"{cases[c][0]} {cases[c][2]} {name}: CPU " + " / ".join(f"{x['cpu']:.2f}" for x in rs)
                          for (c, name), rs in runs.items())
     command = (f"python benchmarks/pdf.py --vms {args.vms} --full-vms {args.full_vms} --repeat {args.repeat}"
-               + (" --forked" if args.forked else "")
+               + (" --forked" if args.forked else "") + (f" --pixels {args.pixels}" if args.pixels else "")
                + (" --before-src <checkout>" if args.before_src else ""))
     text = "\n".join([
         f"## report.pdf, before / after (issue 18) — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "",
         f"`{command}`: each run a fresh process (load, checks, masking, then report.pdf"
         f"{', rendered in a forked child as `vcreport run` does: CPU and peak RSS are the child' + chr(39) + 's' if args.forked else ''}); CPU seconds of "
-        f"the HTML build and of WeasyPrint, lowest total of {args.repeat} interleaved runs; peak RSS of the "
+        f"the preparation `vcreport run` does while it waits on vCenter (WeasyPrint's import, the templates "
+        f"compiled: not on its path), of the HTML build and of WeasyPrint; the render is these two, the total "
+        f"all three (the old \"total\"); the run of the lowest render CPU of {args.repeat} interleaved runs; peak RSS of the "
         f"whole process, highest. {os.cpu_count()} cores; load average at the end "
         f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.", "",
-        "| snapshot | edition | tree | HTML CPU s | WeasyPrint CPU s | total CPU s | wall s | pages | peak RSS MB "
-        "| same pages as before |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---|", *rows, "", f"All runs: {all_runs}.", ""])
+        "| snapshot | edition | tree | prepared ahead CPU s | HTML CPU s | WeasyPrint CPU s | render CPU s "
+        "| total CPU s | wall s | pages | peak RSS MB | same pages as before |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|", *rows, "", f"All runs: {all_runs}.", ""])
     print(text)
     if args.record:
         results = ROOT / "benchmarks" / "RESULTS.md"

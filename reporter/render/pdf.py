@@ -14,6 +14,7 @@ from reporter.core.gcpolicy import paused_gc, release_garbage
 from reporter.errors import RenderError
 from reporter.render.base import Renderer, ReportContext, register
 from reporter.render.html import render_html
+from reporter.render.pdf_leaders import merge_leader_dots
 from reporter.render.print_text import for_print
 from reporter.render.templating import precompile
 
@@ -33,6 +34,7 @@ def html_to_pdf(html: str, **options: object) -> bytes:
         from weasyprint import HTML
     except OSError as exc:  # Pango/HarfBuzz missing on this machine
         raise RenderError(f"PDF output needs WeasyPrint's system libraries (Pango): {exc}") from None
+    finisher = options.pop("finisher", None)  # write_pdf's; the others go to both steps, as WeasyPrint's own
     # The document references nothing outside itself; refuse any fetch so that no value in a
     # snapshot can ever make the renderer read a local file or reach the network.
     # Automatic collection is off while WeasyPrint works: its box trees and layouts are tens of
@@ -40,7 +42,9 @@ def html_to_pdf(html: str, **options: object) -> bytes:
     # and took 1.2-1.4 s of its ~10 s, yet found next to nothing to free (peak RSS +3 MB
     # without them). The cycles it leaves go in one collection when the document is done.
     with paused_gc():
-        pdf: bytes | None = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(**options)
+        document = HTML(string=html, url_fetcher=_refuse_fetch).render(**options)
+        merge_leader_dots(document.pages)  # the contents' dots: one text each line (pdf_leaders)
+        pdf: bytes | None = document.write_pdf(finisher=finisher, **options)
         # The cycles WeasyPrint leaves (every computed style refers to itself: ~470,000 objects,
         # 0.5-0.6 s to collect at 10,000 VMs): collected, or in a one-shot render child left to
         # its exit, where collecting only delays its answer on the report's longest path.
