@@ -223,3 +223,13 @@ def test_evidence_tables_get_widths_from_their_text(sample: tuple[Path, str]) ->
     assert "sched.scsi0:0." in words  # the title, broken after its dot
     # never inside the name's last word ("throughputCa" / "p")
     assert not [t for t in words if "throughputCa" in t and "throughputCap" not in t]
+
+
+def test_evidence_table_words_fit_their_columns(sample: tuple[Path, str]) -> None:
+    """Evidence cells may break anywhere: a KB number or a bold title measured a hair too narrow
+    broke inside ("KB209063" / "9", "Releas" / "e") in the CBT defect table."""
+    path, _html = sample
+    with pdfplumber.open(path) as pdf:
+        words = [w["text"] for p in pdf.pages for w in p.extract_words()]
+    assert "KB2090639" in words and "Release" in words
+    assert not [w for w in words if w in ("KB209063", "Releas")]

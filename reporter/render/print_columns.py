@@ -48,6 +48,7 @@ class TableFont:
 
 
 DATA = TableFont(7.0, 3.0)
+EVIDENCE = TableFont(7.0, 4.0)  # table.evt: DATA's type, a point of margin either side (evidence_colgroup)
 WIDE = TableFont(6.5, 2.0)  # more than 7 columns (table.data.wide)
 LANDSCAPE = TableFont(6.0, 1.125, LANDSCAPE_WIDTH_PT)  # more than 11 columns: a landscape page
 
@@ -360,5 +361,8 @@ def evidence_colgroup(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
     """The ``<colgroup>`` of an evidence table in report.pdf (a VM's disks and their caps): its
     columns were equal shares of a fixed layout, so an 8-column table cut its option-name titles
     (``storageIOAllocation.limit``) at an arbitrary letter next to a "Disk" column with room to
-    spare. Its type is a data table's (_print.css: table.evt 7pt, 3pt either side)."""
-    return colgroup(columns, rows, DATA)
+    spare. Its type is a data table's (_print.css: table.evt 7pt, 3pt either side), measured with
+    a point more on either side: its cells may break anywhere (overflow-wrap), so a word measured
+    a hair too narrow ("KB2090639", a bold "Release") would break inside instead of touching the
+    cell's edge as it does in a family table."""
+    return colgroup(columns, rows, EVIDENCE)
