@@ -55,3 +55,13 @@ def test_two_keys_of_one_label_keep_their_own_names() -> None:
     assert label("snapshot_count") == label("snapshots") == "Snapshots"
     assert _evidence_titles({"snapshot_count": "SNAP-001", "snapshots": "SNAP-006", "age_days": "SNAP-001"}) == [
         "Snapshot count", "Snapshots", "Age (days)"]
+
+
+def test_a_reason_that_does_not_apply_is_left_out() -> None:
+    from reporter.render.evidence import items
+
+    shown = [(i.label, i.text) for i in items({"enforced": "yes", "why_not_enforced": None}, "IOCAP-002")]
+    assert shown == [("Enforced", "yes")]  # not "Why not enforced: not set"
+    reason = "legacy scheduler needs a cap of the same type on every disk"
+    assert ("Why not enforced", reason) in [(i.label, i.text) for i in items(
+        {"enforced": "no", "why_not_enforced": reason}, "IOCAP-001")]

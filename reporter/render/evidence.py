@@ -300,10 +300,15 @@ def flat(value: Any, key: str) -> str:
     return scalar(value, key)
 
 
+# Reasons that exist only when something is wrong: left out when there is none, rather than
+# printed as "not set" beside "Enforced: yes".
+ONLY_WHEN_SET = frozenset({"why_not_enforced"})
+
+
 def items(evidence: dict[str, Any], check_id: str = "") -> list[EvidenceItem]:
     out: list[EvidenceItem] = []
     for k, v in evidence.items():
-        if k in HIDDEN:
+        if k in HIDDEN or (v is None and k in ONLY_WHEN_SET):
             continue
         structured = isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, dict) for x in v))
         if structured and v:
