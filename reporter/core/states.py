@@ -55,6 +55,12 @@ def host_not_readable(connection: str | None, what: str) -> str:
     return f"host is {state}: {what} not readable"
 
 
+def yes_no(value: bool) -> str:
+    """A flag as the reports print it, in every format and sheet alike (rather than Excel's
+    TRUE/FALSE in some and text in others; a filter offers "yes" and "no" as well)."""
+    return "yes" if value else "no"
+
+
 def in_sentence(words: str | None) -> str:
     """A state's words inside a sentence: 'Powered off' -> 'powered off'; 'in an unknown state'
     when there are none."""

@@ -196,9 +196,6 @@ def _unit(key: str) -> str:
 
 
 _VERDICTS = frozenset(v.value for v in Verdict)
-# Evidence keys holding a vSphere state code: printed in the vSphere Client's words (findings.json
-# keeps the code).
-_STATE_WORDS = states.EVIDENCE_STATES
 
 
 def _is_identifier(key: str) -> bool:
@@ -212,7 +209,7 @@ def scalar(value: Any, key: str = "") -> str:
     if value is None:
         return "not set"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return states.yes_no(value)
     if isinstance(value, int) and _is_identifier(key):
         return str(value)
     if key in states.FIELD_WORDS and (words := states.field_value(key, value)) is not None:
@@ -230,8 +227,8 @@ def scalar(value: Any, key: str = "") -> str:
     if isinstance(value, (datetime, date)):
         return value.strftime("%Y-%m-%d %H:%M UTC") if isinstance(value, datetime) else value.isoformat()
     if isinstance(value, str):
-        if key in _STATE_WORDS:
-            return _STATE_WORDS[key](value) or value
+        if key in states.EVIDENCE_STATES:  # a vSphere state code: the vSphere Client's words (findings.json keeps the code)
+            return states.EVIDENCE_STATES[key](value) or value
         if key == "verdict" and value in _VERDICTS:  # a licensing verdict's code (at_risk): its words
             return Verdict(value).label
         if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?", value):

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from reporter.core import states
+from reporter.core.states import yes_no
 
 Cell = str | int | float | bool | datetime | date | None
 
@@ -95,12 +96,6 @@ def parse_iso(text: str) -> datetime | date | None:
     except ValueError:
         return None
     return None
-
-
-def yes_no(value: bool) -> str:
-    """A flag in a spreadsheet or CSV cell: the words the report prints (every sheet alike, rather
-    than Excel's TRUE/FALSE in some and text in others; a filter offers "yes" and "no" as well)."""
-    return "yes" if value else "no"
 
 
 def scalar_text(value: Any) -> str:

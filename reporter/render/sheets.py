@@ -32,7 +32,7 @@ from reporter.render.base import ReportContext
 from reporter.render.evidence import column_title
 from reporter.render.licensing_view import licensing_lines
 from reporter.render.sheet_merge import MERGES, merged_rows
-from reporter.render.sheet_text import Cell, column_label, flat_value, parse_iso, sheet_title, yes_no
+from reporter.render.sheet_text import Cell, column_label, flat_value, parse_iso, sheet_title
 
 GB = 1024**3
 
@@ -477,7 +477,7 @@ def csv_value(v: Cell) -> str:
     if v is None:
         return ""
     if isinstance(v, bool):
-        return yes_no(v)
+        return states.yes_no(v)
     if isinstance(v, datetime | date):
         return v.isoformat()
     if isinstance(v, float):

@@ -28,10 +28,11 @@ import xlsxwriter
 
 from reporter.core.fsutil import atomic_write_bytes
 from reporter.core.gcpolicy import paused_gc
+from reporter.core.states import yes_no
 from reporter.errors import RenderError, UsageError
 from reporter.render import xlsx_native
 from reporter.render.base import Renderer, ReportContext, register
-from reporter.render.sheet_text import Cell, yes_no
+from reporter.render.sheet_text import Cell
 from reporter.render.sheets import Sheet, all_sheets
 
 log = logging.getLogger(__name__)

@@ -42,7 +42,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from reporter.render.sheet_text import Cell, yes_no
+from reporter.core.states import yes_no
+from reporter.render.sheet_text import Cell
 
 c_char_p, c_double, c_int = ctypes.c_char_p, ctypes.c_double, ctypes.c_int
 c_uint8, c_uint16, c_uint32 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32

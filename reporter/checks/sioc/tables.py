@@ -79,7 +79,7 @@ def _option_text(host: Host, key: str) -> str:
         return "not collected"
     value = host.advanced_options[key]
     if isinstance(value, bool):  # a flag reads yes/no in every table, as in the evidence
-        return "yes" if value else "no"
+        return states.yes_no(value)
     return "not set" if value is None else str(value)
 
 
