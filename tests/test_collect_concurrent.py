@@ -111,3 +111,30 @@ def test_workers_default_and_bounds() -> None:
     with pytest.raises(ConfigError) as info:
         parse_config({**base, "collect": {"threads": 4}}, "f.toml")
     assert str(info.value) == "f.toml: collect.threads: unknown key"
+
+
+def test_vcenters_shared_with_a_forked_process(sims: list[Vcsim], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four vCenters (one down) on two processes: the same snapshot and errors as on threads alone."""
+    from reporter.collect import processes
+
+    port = closed_port()
+    path = write_config(tmp_path, [*sims, sims[0]], workers=4, vc3={"port": port})
+    threaded = collect(load_config(path), progress=False)
+    spawned: list[int] = []
+    original = processes.run_shared
+
+    def run_shared(*args: Any, **kwargs: Any) -> Any:
+        spawned.append(kwargs["processes"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(processes, "fork_allowed", lambda env: True)
+    monkeypatch.setattr(processes, "usable_cores", lambda: 2)
+    monkeypatch.setattr(processes, "run_shared", run_shared)
+    shared = collect(load_config(path), progress=False)
+    assert spawned == [2]
+    assert list(shared.vcenters) == list(threaded.vcenters)
+    assert shared.vcenters == threaded.vcenters
+    assert [len(vc.vms) for vc in shared.vcenters.values()] == [4, 6, 8]
+    assert [(e.vcenter, e.stage, e.error_type) for e in shared.collection_errors] == [
+        (e.vcenter, e.stage, e.error_type) for e in threaded.collection_errors] == [("vc3", "connect", "ConnectionRefused")]

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reporter import __version__
-from reporter.collect import heap
+from reporter.collect import heap, processes
 from reporter.collect.progress import Progress
 from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, young_generation_gc
 from reporter.collect.session import ConnectError, Session, describe, ssl_context
@@ -129,11 +129,12 @@ def _run(cfg: Config, *, insecure: bool, progress: Progress, light: bool, page_s
     jobs = [(vc, vc.resolve_password(vc.name)) for vc in cfg.vcenter]
     workers = max(1, min(cfg.collect.workers, len(jobs)))
     page_size = shared_page_size(page_size, workers)
+    spread = collect_one is None  # a caller's own reader (the vRAM sampler's cached sessions) keeps its threads
     if collect_one is None:
         def collect_one(vc: VCenterConfig, password: str, prog: Progress) -> Result:
             return _collect_one(vc, password, insecure=insecure, progress=prog, light=light,
                                 page_size=page_size, engine=engine)
-    results = _collect_all(jobs, collect_one, workers=workers, progress=progress)
+    results = _collect_all(jobs, collect_one, workers=workers, progress=progress, spread=spread)
     vcenters: dict[str, VCenter] = {}
     errors: list[CollectionError] = []
     failed: list[str] = []
@@ -157,13 +158,14 @@ def _run(cfg: Config, *, insecure: bool, progress: Progress, light: bool, page_s
 
 
 def _collect_all(jobs: list[tuple[VCenterConfig, str]], collect_one: CollectOne, *, workers: int,
-                 progress: Progress) -> list[Result]:
+                 progress: Progress, spread: bool = False) -> list[Result]:
     """Collect every vCenter, ``workers`` at a time, each on its own session and thread.
 
     A vCenter's time is mostly waiting for its replies (hundreds of ms per call over
     a WAN), so threads overlap one vCenter's waiting with another's conversion. One
     vCenter's failure, whatever it is, is its own ``CollectionError``: the others
-    go on.
+    go on. With ``spread``, several vCenters are also shared out to forked processes, one per
+    core (``processes``): the conversion is Python and one process converts on one core only.
     """
     def one(vc: VCenterConfig, password: str, prog: Progress) -> Result:
         try:
@@ -179,12 +181,24 @@ def _collect_all(jobs: list[tuple[VCenterConfig, str]], collect_one: CollectOne,
                 heap.release_free_memory()  # this vCenter's pages, freed between the others' objects
 
     workers = max(1, min(workers, len(jobs)))
-    with young_generation_gc():  # process-wide: set once around all the threads
-        if workers == 1:
+    if workers == 1:
+        with young_generation_gc():
             return [one(vc, password, progress) for vc, password in jobs]
-        with heap.shared_arenas(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
-            futures = [pool.submit(one, vc, password, progress.branch()) for vc, password in jobs]
-            return [f.result() for f in futures]
+
+    def job(item: tuple[VCenterConfig, str, Progress]) -> Result:
+        return one(*item)
+
+    def threads(share: list[tuple[VCenterConfig, str, Progress]], run: Callable[[tuple[VCenterConfig, str, Progress]], Result],
+                count: int) -> list[Result]:
+        with young_generation_gc(), heap.shared_arenas(), \
+                ThreadPoolExecutor(max_workers=max(1, min(count, len(share))), thread_name_prefix="collect") as pool:
+            return list(pool.map(run, share))
+
+    items = [(vc, password, progress.branch()) for vc, password in jobs]
+    count = processes.process_count(len(items), workers) if spread else 1
+    if count == 1:
+        return threads(items, job, workers)
+    return processes.run_shared(items, job, workers=workers, processes=count, threads=threads)
 
 
 def _collect_one(vc: VCenterConfig, password: str, *, insecure: bool, progress: Progress, light: bool,

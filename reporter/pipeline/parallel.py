@@ -17,7 +17,6 @@ Ctrl-C the parent kills and reaps it before the staging directory is removed.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import multiprocessing
 import os
@@ -32,6 +31,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from reporter.core.forking import OFF_WORDS, die_with, usable_cores
 from reporter.core.formats import Format
 from reporter.core.gcpolicy import one_shot_process
 from reporter.errors import RenderError
@@ -40,22 +40,13 @@ from reporter.render.base import ReportContext, get_renderer
 log = logging.getLogger(__name__)
 
 PARALLEL_ENV = "VCREPORT_PARALLEL_RENDER"
-_OFF = frozenset({"0", "false", "no", "off", "serial"})
 # The formats worth a process of their own: WeasyPrint layout, seconds at fleet scale.
 BACKGROUND_FORMATS: frozenset[str] = frozenset({Format.pdf, Format.pdfa})
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
-        return os.cpu_count() or 1
 
 
 def parallel_allowed() -> bool:
     """Whether this process may render formats in forked children now (see the module text)."""
-    if os.environ.get(PARALLEL_ENV, "").strip().lower() in _OFF:
+    if os.environ.get(PARALLEL_ENV, "").strip().lower() in OFF_WORDS:
         return False
     if "fork" not in multiprocessing.get_all_start_methods() or usable_cores() < 2:
         return False
@@ -119,7 +110,7 @@ def start(name: Format, ctx: ReportContext, staging: Path) -> BackgroundRender:
 
 
 def _child(send: Connection, name: str, ctx: ReportContext, staging: Path, parent: int) -> None:
-    _die_with(parent)
+    die_with(parent)
     one_shot_process()  # renders one format and exits: what it leaves goes with the process
     # Ctrl-C reaches the whole process group: the parent handles it (and kills this child).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -131,16 +122,6 @@ def _child(send: Connection, name: str, ctx: ReportContext, staging: Path, paren
         outcome = ("error", _portable(exc))
     send.send(outcome)
     send.close()
-
-
-def _die_with(parent: int) -> None:
-    """Ask Linux to SIGKILL this process when its parent dies (no orphan rendering on)."""
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):  # CDLL(None): this process's symbols, libc's among them
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
 
 
 @dataclass(frozen=True)
