@@ -41,8 +41,8 @@ def test_cpu001_sp2_reported_automatic() -> None:
     assert f.message == (
         "Microsoft Windows Server 2003 Standard Service Pack 2 (32-bit) (SP2 reported) on esx-ept (ESXi 5.5.0, "
         f"VT-x/AMD-V + EPT/RVI) {BT_AUTO} KB2001372 recommends Hardware CPU and MMU (hvOn + on) for Windows 2003 SP2: "
-        "faster in almost all cases. Current setting: Automatic [virtualExecUsage unset (= hvAuto), virtualMmuUsage "
-        "unset (= automatic)]. The change needs a power cycle (power off, then on).")
+        "faster in almost all cases. Current setting: Automatic [CPU setting not set (= hvAuto), MMU setting "
+        "not set (= automatic)]. The change needs a power cycle (power off, then on).")
     assert f.remediation.splitlines() == powered_on_steps("app01", "Hardware CPU and MMU", PS_HW)
     assert f.evidence == {
         "configured_guest_id": "winNetStandardGuest",
@@ -68,13 +68,13 @@ def test_cpu001_sp2_reported_automatic() -> None:
         "host_ignores_setting": False,
         "host_ignores_basis": "version",
         "reference": "KB2001372 (https://knowledge.broadcom.com/external/article?legacyId=2001372); docs/methodology.md#cpu-mmu-win2003",
-        "recommended": "Hardware CPU and MMU (virtualExecUsage hvOn, virtualMmuUsage on)",
+        "recommended": "Hardware CPU and MMU (CPU setting hvOn, MMU setting on)",
     }
 
 
 def test_cpu001_powered_off_and_quoting() -> None:
     f = only(make_vm("it's-off", guest=W32, ex="hvOff", mmu="off", power="poweredOff", tools=None), "CPU-001")
-    assert f.message.endswith("Current setting: Software CPU and MMU [virtualExecUsage hvOff, virtualMmuUsage off]. "
+    assert f.message.endswith("Current setting: Software CPU and MMU [CPU setting hvOff, MMU setting off]. "
                               "The VM is powered off: a change applies at its next power-on.")
     assert "runs with Software CPU and MMU (binary translation + shadow page tables): forced by the setting." in f.message
     assert f.remediation.splitlines() == [
@@ -92,7 +92,7 @@ def test_cpu001_sp1_and_unconfirmed_sp() -> None:
         "Microsoft Windows Server 2003, Standard Edition Service Pack 1 (32-bit) (SP1 reported) on esx-ept (ESXi 5.5.0, "
         f"VT-x/AMD-V + EPT/RVI) {BT_AUTO} KB2001372's recommendation is for SP2: before SP2, binary translation (the "
         "Automatic choice) runs better. Install SP2, then set Hardware CPU and MMU. Current setting: Automatic "
-        "[virtualExecUsage unset (= hvAuto), virtualMmuUsage unset (= automatic)].")
+        "[CPU setting not set (= hvAuto), MMU setting not set (= automatic)].")
     assert sp1.remediation.splitlines()[0] == "Install Windows Server 2003 SP2 in 'old' first."
     unconfirmed = only(make_vm("u", guest=W32), "CPU-001", assume_sp2_when_unknown=False)
     assert "(service pack not reported)" in unconfirmed.message
@@ -111,7 +111,7 @@ def test_cpu002_no_ept_names_hosts_of_the_cluster() -> None:
         "setting falls back to shadow page tables. KB2001372 gives no recommendation for such hosts: keep Automatic "
         "unless a measured test shows 'Hardware CPU, Software MMU' is faster for this workload. KB2001372's "
         f"recommendation (Hardware CPU and MMU) needs a host with both features. {move} Current setting: Automatic "
-        "[virtualExecUsage unset (= hvAuto), virtualMmuUsage unset (= automatic)]. It " + BT_AUTO)
+        "[CPU setting not set (= hvAuto), MMU setting not set (= automatic)]. It " + BT_AUTO)
     assert f.remediation.splitlines() == [
         f"Move 'fax01' to a host with VT-x/AMD-V and EPT/RVI. {move}",
         "Or, if the server's CPU has the feature, enable Intel VT / AMD-V in the BIOS/UEFI (host reboot needed).",
@@ -139,8 +139,8 @@ def test_cpu003_remove_ignored_setting() -> None:
     f = only(make_vm("mig01", guest=W32, host="host-67", ex="hvOn", mmu="on"), "CPU-003")
     assert f.message == (
         "Setting ignored on this host; remove it. Microsoft Windows Server 2003 Standard (32-bit) is set to Hardware CPU "
-        "and MMU [virtualExecUsage hvOn, virtualMmuUsage on], but esx-67 (ESXi 6.7.0) ignores the per-VM setting "
-        "(capability virtualExecUsageIgnored/virtualMmuUsageIgnored) and always uses hardware CPU and MMU virtualization.")
+        "and MMU [CPU setting hvOn, MMU setting on], but esx-67 (ESXi 6.7.0) ignores the per-VM setting "
+        "(as the host itself reports; ESXi 6.7 and later) and always uses hardware CPU and MMU virtualization.")
     assert f.remediation.splitlines() == [
         "Set 'mig01' back to Automatic. " + PS_AUTO.format("mig01"),
         GOVC,
@@ -154,8 +154,8 @@ def test_cpu003_remove_ignored_setting() -> None:
 def test_cpu004_intel_and_amd() -> None:
     intel = only(make_vm("x64db", guest=W64, ex="hvOff", mmu="off"), "CPU-004")
     assert intel.message == (
-        "Microsoft Windows Server 2003 Standard (64-bit) is forced to software CPU virtualization [virtualExecUsage "
-        "hvOff, virtualMmuUsage off]: esx-ept has an Intel CPU: 64-bit guests cannot use binary translation there, so "
+        "Microsoft Windows Server 2003 Standard (64-bit) is forced to software CPU virtualization [CPU setting "
+        "hvOff, MMU setting off]: esx-ept has an Intel CPU: 64-bit guests cannot use binary translation there, so "
         "the monitor uses VT-x anyway and the setting is ineffective. Set it back to Automatic. The change needs a "
         "power cycle (power off, then on).")
     assert intel.remediation.splitlines() == powered_on_steps("x64db", "Automatic", PS_AUTO)
@@ -168,7 +168,7 @@ def test_cpu004_intel_and_amd() -> None:
 def test_cpu005_someone_forced_it() -> None:
     f = only(make_vm("lnx01", guest=RHEL6, ex="hvOff", mmu="off"), "CPU-005")
     assert f.message == (
-        "Someone forced CPU/MMU virtualization to Software CPU and MMU [virtualExecUsage hvOff, virtualMmuUsage off] on "
+        "Someone forced CPU/MMU virtualization to Software CPU and MMU [CPU setting hvOff, MMU setting off] on "
         "this Red Hat Enterprise Linux 6 (32-bit) VM; Automatic is the default and KB2001372 concerns 32-bit Windows "
         "2003 only.")
     assert f.remediation.splitlines() == (

@@ -178,8 +178,11 @@ def test_labels_and_units() -> None:
 
 # API property names a reader should not need (the vSphere Client has words for them). Commands
 # (PowerCLI, govc, esxcli) and VMX keys (ctkEnabled, sched.scsi0:0.throughputCap) keep theirs.
+# The CPU/MMU flags as the API spells them (virtualExecUsage, virtualMmuUsageIgnored; PowerCLI's
+# Flags.VirtualExecUsage is a command, wrapped over lines in the PDF): the
+# report's words are "CPU virtualization setting" and "MMU virtualization setting".
 API_NAMES = re.compile(r"layoutEx|storageIOAllocation|(?<![\w$.])changeTrackingEnabled|\bguest\.guest\w+"
-                       r"|\bruntime\.[a-z]\w+|\bconfig\.[a-z]\w+")
+                       r"|\bruntime\.[a-z]\w+|\bconfig\.[a-z]\w+|(?<![\w.])virtual(?:Exec|Mmu)Usage")
 # vSphere state codes; the vSphere Client says "Powered on", "Not responding".
 STATE_CODES = re.compile(r"\b(poweredOn|poweredOff|notResponding|standBy)\b")
 STATE_CODE_CELLS = {"poweredOn", "poweredOff", "suspended", "standBy", "connected", "disconnected", "notResponding"}
@@ -313,6 +316,42 @@ def test_sample_flags_are_yes_no_in_every_sheet_and_csv(demo: tuple[Path, api.Re
     assert flags and all(typed_setting(column) for _f, column in flags), flags
     xlsx_flags = {(s, h) for s, cells in sheets.items() for h, v in cells if str(v).lower() in ("true", "false")}
     assert all(typed_setting(h) for _s, h in xlsx_flags), xlsx_flags
+
+
+CPU_MMU_LABELS = ("CPU virtualization setting", "MMU virtualization setting", "Host ignores the per-VM CPU setting",
+                  "Host ignores the per-VM MMU setting")
+
+
+def test_sample_cpu_mmu_settings_in_the_report_words(demo: tuple[Path, api.ReportOutput],
+                                                     reader_text: dict[str, str]) -> None:
+    """The CPU/MMU family names a VM's two flags by the report's labels in every format (evidence,
+    the Windows 2003 table, sheet and CSV column titles), values as PowerCLI sets them; the API
+    names appear only in the PowerCLI commands (test_sample_no_api_property_names_outside_commands)."""
+    out, _res = demo
+    both = ("Host ignores the per-VM CPU setting: no", "Host ignores the per-VM MMU setting: no",
+            "[CPU setting hvOn, MMU setting on]", "Host ignores the setting per: host's own report",
+            "ignores the per-VM setting (as the host itself reports; ESXi 6.7 and later)")
+    # The PDF prints a group's shared evidence and a few differing columns; the HTML all of it.
+    html_only = ("CPU virtualization setting: hvOn", "MMU virtualization setting: on",
+                 "Recommended: Hardware CPU and MMU (CPU setting hvOn, MMU setting on)")
+    for fmt, wanted in (("html", both + html_only), ("pdf", both)):
+        text = " ".join(reader_text[fmt].split())
+        assert [w for w in wanted if w not in text] == [], fmt
+        assert "Host ignores the setting per: capability" not in text, fmt
+    # The same titles head the sheets' and the CSV files' columns, each once.
+    wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    headers = {ws.title: [str(h) for h in next(ws.iter_rows(values_only=True))] for ws in wb.worksheets}
+    csv_headers = {f: rows[0] for f, rows in _csv_rows(out).items()}
+    for name, header in (("CPU MMU Evidence", headers["CPU MMU Evidence"]),
+                         ("CPU MMU Win2003 VMs", headers["CPU MMU Win2003 VMs"]),
+                         ("cpu_mmu_evidence.csv", csv_headers["cpu_mmu_evidence.csv"]),
+                         ("cpu_mmu_win2003_vms.csv", csv_headers["cpu_mmu_win2003_vms.csv"])):
+        wanted = CPU_MMU_LABELS if "evidence" in name.lower() else CPU_MMU_LABELS[:2]
+        assert all(header.count(t) == 1 for t in wanted), (name, header)
+        assert len(set(header)) == len(header), name
+        assert not [h for h in header if API_NAMES.search(h)], (name, header)
+    for fmt in ("xlsx", "csv"):
+        assert "CPU setting hvOff, MMU setting off" in reader_text[fmt], fmt
 
 
 @pytest.mark.parametrize("fmt", ["html", "pdf", "email_text", "email_html"])

@@ -39,5 +39,5 @@ def test_the_vram_pool_evidence_reads_as_words_with_units() -> None:
 def test_cpu_mmu_and_scheduler_evidence_has_readers_labels() -> None:
     shown = [i.label for i in items({"host_cpu_vendor": "intel", "host_hw_mmu_supported": True,
                                      "host_mmu_usage_ignored": True, "if_legacy": "300 IOPS"})]
-    assert shown == ["Host CPU vendor", "Host has hardware MMU virtualization", "Host ignores virtualMmuUsage",
+    assert shown == ["Host CPU vendor", "Host has hardware MMU virtualization", "Host ignores the per-VM MMU setting",
                      "If the legacy scheduler"]

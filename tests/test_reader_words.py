@@ -111,6 +111,22 @@ def test_api_fields_read_as_the_vsphere_client_names_them() -> None:
     assert sheet_text.flat_value(disk) == "Disk: Hard disk 2, Limit - IOPs: Unlimited, sched.scsi0:1.bandwidthCap: 100MBps"
 
 
+def test_cpu_mmu_flags_read_as_settings_not_api_names() -> None:
+    assert [evidence.column_title(k) for k in ("virtual_exec_usage", "virtual_mmu_usage", "host_exec_usage_ignored",
+                                               "host_mmu_usage_ignored", "host_ignores_basis")] == [
+        "CPU virtualization setting", "MMU virtualization setting", "Host ignores the per-VM CPU setting",
+        "Host ignores the per-VM MMU setting", "Host ignores the setting per"]
+    # The values stay as PowerCLI sets them; how the report knows a host ignores the setting, in words.
+    ev = {"virtual_exec_usage": "hvOn", "virtual_mmu_usage": None, "host_ignores_basis": "capability"}
+    assert evidence.as_text(ev) == ("CPU virtualization setting: hvOn; MMU virtualization setting: not set; "
+                                    "Host ignores the setting per: host's own report")
+    assert [states.ignores_basis(c) for c in ("version", "unknown", None)] == ["ESXi version", "not known", None]
+    checks = load_all()
+    texts = [(cid, t) for cid, c in checks.items() if cid.startswith("CPU-")
+             for t in (c.meta.title, c.meta.description, c.meta.rationale)]
+    assert len(texts) == 18 and [(cid, t) for cid, t in texts if re.search(r"(?i)virtual(exec|mmu)usage", t)] == []
+
+
 def test_check_texts_use_the_vsphere_clients_words() -> None:
     checks = load_all()
     assert checks["SNAP-004"].meta.description == (

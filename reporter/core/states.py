@@ -30,9 +30,20 @@ def connection_state(code: str | None) -> str | None:
     return None if code is None else CONNECTION_STATES.get(code, code)
 
 
+# How the cpu-mmu checks know whether a host ignores the per-VM CPU/MMU setting: the host says so
+# (ESXi 6.7 and later report it), its version says so, or neither was collected.
+IGNORES_BASIS: dict[str, str] = {"capability": "host's own report", "version": "ESXi version", "unknown": "not known"}
+
+
+def ignores_basis(code: str | None) -> str | None:
+    """'host's own report' for capability; None when there is no code."""
+    return None if code is None else IGNORES_BASIS.get(code, code)
+
+
 # Evidence keys that hold a state code, and how a reader's format prints their value.
 EVIDENCE_STATES: dict[str, Callable[[str], str | None]] = {
     "power_state": power_state, "vm_power_state": power_state, "connection_state": connection_state,
+    "host_ignores_basis": ignores_basis,
 }
 # API fields used as evidence keys (the snapshot's and findings.json's spelling), by the name the
 # vSphere Client gives them. VMX keys (ctkEnabled, sched.scsi0:0.throughputCap) are not here: they

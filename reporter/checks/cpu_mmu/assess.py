@@ -63,7 +63,7 @@ UI_CHOICE = {
     Mode.hw_cpu: "Hardware CPU, Software MMU",
     Mode.hw_cpu_mmu: "Hardware CPU and MMU",
 }
-FLAG_VALUES = {  # (virtualExecUsage, virtualMmuUsage)
+FLAG_VALUES = {  # (virtualExecUsage, virtualMmuUsage): the values PowerCLI sets
     Mode.automatic: ("hvAuto", "automatic"),
     Mode.software: ("hvOff", "off"),
     Mode.hw_cpu: ("hvOn", "off"),
@@ -78,9 +78,11 @@ def configured_mode(exec_usage: str | None, mmu_usage: str | None) -> Mode:
 
 
 def flags_text(exec_usage: str | None, mmu_usage: str | None) -> str:
-    e = exec_usage or "unset (= hvAuto)"
-    m = mmu_usage or "unset (= automatic)"
-    return f"virtualExecUsage {e}, virtualMmuUsage {m}"
+    """The two values behind the vSphere Client's choice, by the report's labels for them (the
+    values are what PowerCLI sets): 'CPU setting hvOn, MMU setting on'."""
+    e = exec_usage or "not set (= hvAuto)"
+    m = mmu_usage or "not set (= automatic)"
+    return f"CPU setting {e}, MMU setting {m}"
 
 
 def setting_text(a: Assessment) -> str:
@@ -271,14 +273,15 @@ def _effective(mode: Mode, configured: OsIdentity, bitness: int | None, host: Ho
         if host.hw_exec:
             return Mode.hw_cpu, "forced by the setting"
         if host.hw_exec is False:
-            return Mode.software, ("hvOn means 'use hardware virtualization if the physical hardware supports it'; this "
-                                   "host reports no VT-x/AMD-V, so the VM runs with binary translation")
+            return Mode.software, ("the CPU setting 'hvOn' means 'use hardware virtualization if the physical "
+                                   "hardware supports it'; this host reports no VT-x/AMD-V, so the VM runs with "
+                                   "binary translation")
         return None, "the host's hardware virtualization support was not collected"
     if mode is Mode.hw_cpu_mmu:
         if host.hw_exec and host.hw_mmu:
             return Mode.hw_cpu_mmu, "forced by the setting"
         if host.hw_exec and host.hw_mmu is False:
-            return Mode.hw_cpu, ("virtualMmuUsage=on means 'use nested paging if the physical hardware supports it'; this "
+            return Mode.hw_cpu, ("the MMU setting 'on' means 'use nested paging if the physical hardware supports it'; this "
                                  "host reports no EPT/RVI, so the MMU falls back to shadow page tables")
         if host.hw_exec is False:
             return Mode.software, "the host reports no VT-x/AMD-V, so the VM runs with binary translation"

@@ -5,7 +5,17 @@ from __future__ import annotations
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.cpu_mmu import FAMILY
 from reporter.checks.cpu_mmu.advice import REFERENCES, WHY_HARDWARE, change_steps
-from reporter.checks.cpu_mmu.assess import KB, Assessment, Mode, assessments, setting_text, skipped_note
+from reporter.checks.cpu_mmu.assess import (
+    FLAG_VALUES,
+    KB,
+    UI_CHOICE,
+    Assessment,
+    Mode,
+    assessments,
+    flags_text,
+    setting_text,
+    skipped_note,
+)
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
 from reporter.checks.grouping import Risk, per_check
 from reporter.core.findings import Severity, Status
@@ -33,6 +43,9 @@ META = CheckMeta(
     references=REFERENCES,
 )
 
+# "Hardware CPU and MMU (CPU setting hvOn, MMU setting on)"
+RECOMMENDED = f"{UI_CHOICE[Mode.hw_cpu_mmu]} ({flags_text(*FLAG_VALUES[Mode.hw_cpu_mmu])})"
+
 
 def _subject(a: Assessment) -> bool:
     """Runs 32-bit Windows 2003 on a host that honours the setting and has VT-x/AMD-V + EPT/RVI."""
@@ -53,7 +66,7 @@ def run(ctx: CheckContext) -> Outcome:
                f"(ESXi {a.host.version or '?'}, {a.host.support_label})")
         now = (f"runs with {a.effective.label}: {a.effective_reason}." if a.effective
                else f"runs in a mode not determined here: {a.effective_reason}.")
-        evidence = a.evidence(settings) | {"recommended": "Hardware CPU and MMU (virtualExecUsage hvOn, virtualMmuUsage on)"}
+        evidence = a.evidence(settings) | {"recommended": RECOMMENDED}
         oid = object_id(a.vc, a.vm.moid)
         if sp is not None and sp < 2:
             out.findings.append(finding(

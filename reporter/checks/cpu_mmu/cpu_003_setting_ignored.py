@@ -18,8 +18,8 @@ META = CheckMeta(
     object_type="vm",
     description=(
         "Windows Server 2003 VMs with a CPU/MMU virtualization setting other than Automatic on hosts that no "
-        "longer support the per-VM setting (ESXi 6.7 and later: capability virtualExecUsageIgnored / "
-        "virtualMmuUsageIgnored)."
+        "longer support the per-VM setting (ESXi 6.7 and later: the host reports that it ignores the per-VM "
+        "CPU/MMU setting)."
     ),
     rationale=(
         "ESXi 6.7 and later always use hardware CPU and MMU virtualization; the per-VM setting has no effect "
@@ -44,7 +44,7 @@ def run(ctx: CheckContext) -> Outcome:
         out.checked += 1
         if a.mode is Mode.automatic:
             continue
-        basis = ("capability virtualExecUsageIgnored/virtualMmuUsageIgnored" if h.ignores_basis == "capability"
+        basis = ("as the host itself reports; ESXi 6.7 and later" if h.ignores_basis == "capability"
                  else f"ESXi version {h.version} >= {settings.setting_ignored_from_version}")
         out.findings.append(finding(
             META, a.vc, a.vm.name, object_id(a.vc, a.vm.moid),

@@ -16,7 +16,8 @@ META = CheckMeta(
     family=FAMILY.id,
     severity=Severity.low,
     object_type="vm",
-    description="64-bit Windows Server 2003 VMs with virtualExecUsage = hvOff (software CPU virtualization).",
+    description=("64-bit Windows Server 2003 VMs whose CPU/MMU virtualization forces software CPU virtualization "
+                 "(CPU setting hvOff, as Software CPU and MMU sets it)."),
     rationale=(
         "64-bit guests cannot use binary translation on Intel CPUs: the monitor uses VT-x anyway, so forcing the "
         "software mode is an ineffective setting, not a performance choice (docs/methodology.md#cpu-mmu-win2003). KB2001372's "

@@ -14,7 +14,7 @@ from reporter.core import states
 
 VM_COLUMNS = [
     "vCenter", "VM", "Power state", "Configured OS", "Tools-reported OS", "Bitness", "Service pack",
-    "virtualExecUsage", "virtualMmuUsage", "Configured mode", "Effective mode on current host", "Host", "ESXi",
+    "CPU virtualization setting", "MMU virtualization setting", "Configured mode", "Effective mode on current host", "Host", "ESXi",
     "Host hardware support", "Recommendation",
 ]
 COUNT_COLUMNS = ["Configured mode", "Effective mode on current host", "32-bit", "64-bit", "Bitness unknown", "Total"]

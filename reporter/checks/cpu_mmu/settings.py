@@ -36,8 +36,8 @@ class CpuMmuSettings(FamilySettings):
         description=(
             "ESXi version from which the per-VM CPU/MMU setting is no longer supported (vSphere 6.7 VM "
             "administration guide, 'Change CPU/MMU Virtualization Settings'; docs/methodology.md#cpu-mmu-win2003). Used "
-            "only when the host's capability.virtualExecUsageIgnored / virtualMmuUsageIgnored were not "
-            "collected (API versions before 6.7 do not have them)."
+            "only when the host does not report whether it ignores the per-VM CPU/MMU setting (hosts "
+            "reached through an API version before 6.7 do not report it)."
         ),
     )
     max_candidate_hosts: int = Field(
