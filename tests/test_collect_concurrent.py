@@ -113,28 +113,47 @@ def test_workers_default_and_bounds() -> None:
     assert str(info.value) == "f.toml: collect.threads: unknown key"
 
 
-def test_vcenters_shared_with_a_forked_process(sims: list[Vcsim], tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """Four vCenters (one down) on two processes: the same snapshot and errors as on threads alone."""
-    from reporter.collect import processes
 
-    port = closed_port()
-    path = write_config(tmp_path, [*sims, sims[0]], workers=4, vc3={"port": port})
-    threaded = collect(load_config(path), progress=False)
-    spawned: list[int] = []
-    original = processes.run_shared
+SHARED_SCRIPT = """
+import json, os, sys, threading
+from reporter.collect import collect, processes
+from reporter.config import load_config
 
-    def run_shared(*args: Any, **kwargs: Any) -> Any:
-        spawned.append(kwargs["processes"])
-        return original(*args, **kwargs)
+processes.usable_cores = lambda: 2  # two processes, whatever this runner has
+counts = []
+run_shared = processes.run_shared
+def counting(*args, **kwargs):
+    counts.append(kwargs["processes"])
+    return run_shared(*args, **kwargs)
+processes.run_shared = counting
+alone = threading.active_count() == 1
+shared = collect(load_config(sys.argv[1]), progress=False)
+os.environ[processes.PROCESS_ENV] = "0"
+threaded = collect(load_config(sys.argv[1]), progress=False)
+print(json.dumps({
+    "alone": alone, "processes": counts, "same": shared.vcenters == threaded.vcenters,
+    "names": list(shared.vcenters), "threaded_names": list(threaded.vcenters),
+    "vms": [len(vc.vms) for vc in shared.vcenters.values()],
+    "errors": [(e.vcenter, e.stage, e.error_type) for e in shared.collection_errors],
+    "threaded_errors": [(e.vcenter, e.stage, e.error_type) for e in threaded.collection_errors],
+}))
+"""
 
-    monkeypatch.setattr(processes, "fork_allowed", lambda env: True)
-    monkeypatch.setattr(processes, "usable_cores", lambda: 2)
-    monkeypatch.setattr(processes, "run_shared", run_shared)
-    shared = collect(load_config(path), progress=False)
-    assert spawned == [2]
-    assert list(shared.vcenters) == list(threaded.vcenters)
-    assert shared.vcenters == threaded.vcenters
-    assert [len(vc.vms) for vc in shared.vcenters.values()] == [4, 6, 8]
-    assert [(e.vcenter, e.stage, e.error_type) for e in shared.collection_errors] == [
-        (e.vcenter, e.stage, e.error_type) for e in threaded.collection_errors] == [("vc3", "connect", "ConnectionRefused")]
+
+def test_vcenters_shared_with_a_forked_process(sims: list[Vcsim], tmp_path: Path) -> None:
+    """Four vCenters (one down) in a single-threaded process, as `vcreport collect` runs: shared
+    with a forked child, the same snapshot and errors as on threads alone. (In a separate process:
+    a test worker has threads of its own, and a fork is never made beside other threads.)"""
+    import json
+    import subprocess
+    import sys
+
+    path = write_config(tmp_path, [*sims, sims[0]], workers=4, vc3={"port": closed_port()})
+    out = subprocess.run([sys.executable, "-c", SHARED_SCRIPT, str(path)], capture_output=True, text=True,
+                         timeout=180, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["alone"] and result["processes"] == [2]
+    assert result["same"] and result["names"] == result["threaded_names"]
+    assert result["vms"] == [4, 6, 8]
+    assert result["errors"] == result["threaded_errors"] == [["vc3", "connect", "ConnectionRefused"]]
