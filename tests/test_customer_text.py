@@ -329,7 +329,7 @@ def test_sample_cpu_mmu_settings_in_the_report_words(demo: tuple[Path, api.Repor
     names appear only in the PowerCLI commands (test_sample_no_api_property_names_outside_commands)."""
     out, _res = demo
     both = ("Host ignores the per-VM CPU setting: no", "Host ignores the per-VM MMU setting: no",
-            "[CPU setting hvOn, MMU setting on]", "Host ignores the setting per: host's own report",
+            "[CPU setting hvOn, MMU setting on]", "Whether it ignores it, known from: host's own report",
             "ignores the per-VM setting (as the host itself reports; ESXi 6.7 and later)")
     # The PDF prints a group's shared evidence and a few differing columns; the HTML all of it.
     html_only = ("CPU virtualization setting: hvOn", "MMU virtualization setting: on",
@@ -337,7 +337,7 @@ def test_sample_cpu_mmu_settings_in_the_report_words(demo: tuple[Path, api.Repor
     for fmt, wanted in (("html", both + html_only), ("pdf", both)):
         text = " ".join(reader_text[fmt].split())
         assert [w for w in wanted if w not in text] == [], fmt
-        assert "Host ignores the setting per: capability" not in text, fmt
+        assert "known from: capability" not in text, fmt
     # The same titles head the sheets' and the CSV files' columns, each once.
     wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
     headers = {ws.title: [str(h) for h in next(ws.iter_rows(values_only=True))] for ws in wb.worksheets}

@@ -64,7 +64,7 @@ LABELS: dict[str, str] = {
     "host_hw_mmu_supported": "Host has hardware MMU virtualization",
     "host_exec_usage_ignored": "Host ignores the per-VM CPU setting",
     "host_mmu_usage_ignored": "Host ignores the per-VM MMU setting",
-    "host_ignores_setting": "Host ignores the setting", "host_ignores_basis": "Host ignores the setting per",
+    "host_ignores_setting": "Host ignores the setting", "host_ignores_basis": "Whether it ignores it, known from",
     "effective_mode_reason": "Effective mode because",
     # SIOC / I/O caps
     "scheduler": "Disk scheduler", "scheduler_reason": "Scheduler determined from", "scheduler_options": "Host options",
