@@ -28,7 +28,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
+from reporter.collect import heap
 from reporter.core.forking import die_with, fork_allowed, usable_cores
+from reporter.core.gcpolicy import paused_gc
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,12 @@ def run_shared(jobs: list[J], one: Callable[[J], R], *, workers: int, processes:
     ``threads(jobs, one, workers)`` reads one process's share on its threads and returns the
     results in order (``one`` never raises: a vCenter's failure is its result).
     """
+    with paused_gc():  # also while the children's results are unpickled here (see _child)
+        return _run_shared(jobs, one, workers=workers, processes=processes, threads=threads)
+
+
+def _run_shared(jobs: list[J], one: Callable[[J], R], *, workers: int, processes: int,
+                threads: Callable[[list[J], Callable[[J], R], int], list[R]]) -> list[R]:
     shares = [list(range(p, len(jobs), processes)) for p in range(processes)]
     per_process = max(1, -(-workers // processes))  # ceil: the workers spread over the processes
     results: dict[int, R] = {}
@@ -90,7 +98,9 @@ def _child(send: Connection, receive: Connection, parent: int, share: list[tuple
            one: Callable[[Any], Any], workers: int) -> None:
     receive.close()
     die_with(parent)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
+    # As on the parent's threads: automatic collection off (each page frees its own cycles) and
+    # the threads' malloc arenas shared.
+    with paused_gc(), heap.shared_arenas(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
         futures = {pool.submit(one, job): i for i, job in share}
         for future in as_completed(futures):
             try:

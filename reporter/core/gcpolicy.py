@@ -20,14 +20,31 @@ from contextlib import contextmanager
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
-    """Automatic collection off for the block; the previous setting is restored."""
+    """Automatic collection off for the block; the previous setting is restored.
+
+    What the block built is handed to the collector as old objects (``_resume``): re-enabled
+    plainly, the first allocation after the block would start a young collection that walks
+    every object the block left alive (~0.14 s per 1.8 million; 0.5 s after 12 vCenters of 1,000
+    VMs), only to find them alive."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
-            gc.enable()
+            _resume()
+
+
+def _resume() -> None:
+    """Automatic collection back on, with the objects made while it was off aged into the oldest
+    generation without a scan (``gc.freeze`` moves every generation to the permanent one and
+    ``gc.unfreeze`` back into the oldest, both without walking them): they are still collected,
+    by the next full collection, when CPython's own schedule calls for one. Not when something
+    is frozen already (``frozen_heap``): unfreezing would hand that back early."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
+    gc.enable()
 
 
 @contextmanager
