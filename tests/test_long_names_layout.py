@@ -324,7 +324,7 @@ addEventListener("load", () => {
 </script>"""
 
 
-def chromium_layout(page_html: str, width: int, tmp_path: Path) -> dict[str, Any]:
+def chromium_layout(page_html: str, width: int, tmp_path: Path, script: str = MEASURE) -> dict[str, Any]:
     """Headless Chromium's measure of ``page_html`` in a window ``width`` px wide.
 
     The page is laid out in an iframe of that width (its srcdoc: the same origin as the page
@@ -332,7 +332,7 @@ def chromium_layout(page_html: str, width: int, tmp_path: Path) -> dict[str, Any
     500 px wide, a phone's is ~360-400."""
     assert CHROMIUM is not None
     page = tmp_path / f"page-{width}.html"
-    framed = html.escape(page_html.replace("</body>", MEASURE + "</body>"), quote=True)
+    framed = html.escape(page_html.replace("</body>", script + "</body>"), quote=True)
     page.write_text(f'<!DOCTYPE html><html><body style="margin:0"><iframe width="{width}" height="900" '
                     f'style="border:0; display:block" srcdoc="{framed}"></iframe></body></html>', encoding="utf-8")
     proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
@@ -386,3 +386,36 @@ def test_email_fits_a_phone_window(names: str, width: int, request: pytest.Fixtu
     # Numbers stay on one line when their column narrows (the 10th top action read "1" over "0").
     numbers = re.findall(r'<td class="num" style="([^"]*)"', body)
     assert numbers and all("white-space: nowrap" in style for style in numbers)
+
+
+# The object tables' name columns (host, datastore, cluster, vCenter, VM): which names of up to 20
+# characters take more than one line.
+NAME_LINES = """<script>
+addEventListener("load", () => {
+  const cells = [...document.querySelectorAll("table.objects td.name")]
+    .filter(td => td.textContent.trim().length > 0 && td.textContent.trim().length <= 20);
+  const lines = td => { const r = document.createRange(); r.selectNodeContents(td);
+                        return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; };
+  const broken = cells.filter(td => lines(td) > 1).map(td => td.textContent.trim());
+  const top = window.parent.document;
+  const pre = top.createElement("pre");
+  pre.id = "layout-measure";
+  pre.textContent = JSON.stringify({clientWidth: document.scrollingElement.clientWidth, cells: cells.length,
+                                    broken: broken.slice(0, 10)});
+  top.body.appendChild(pre);
+});
+</script>"""
+
+
+@needs_chromium
+def test_usual_host_names_stay_on_one_line_on_a_wide_screen(tmp_path: Path) -> None:
+    """The bundled sample at 1280 px: "esx06.corp.example" beside long sentences broke inside a
+    label ("esx06.corp.exa" / "mple") when the table squeezed its column."""
+    sample = Path(__file__).resolve().parent.parent / "samples" / "sample-snapshot.json.gz"
+    snap = api.load_snapshot(sample)
+    results, tables = api.check(snap)
+    ctx = ReportContext(snapshot=snap, results=results, tables=tables, tool_version="test",
+                        snapshot_sha256="0" * 64).masked()
+    got = chromium_layout(render_html(ctx), 1280, tmp_path, script=NAME_LINES)
+    assert got["cells"] >= 50, got
+    assert got["broken"] == [], got
