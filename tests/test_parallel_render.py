@@ -24,6 +24,7 @@ from pypdf import PdfReader
 import reporter.pipeline.report as report_mod
 from reporter import api
 from reporter.cli import main
+from reporter.core import forking
 from reporter.core.formats import Format
 from reporter.errors import RenderError
 from reporter.pipeline import parallel
@@ -42,7 +43,7 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[parallel.BackgroundRender]:
     """Every child the report forks; parallel rendering on, whatever this machine's core count."""
     assert threading.active_count() == 1, threading.enumerate()  # else it would (rightly) render serially
     monkeypatch.delenv(PARALLEL_ENV, raising=False)
-    monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
+    monkeypatch.setattr(forking, "usable_cores", lambda: 2)
     started: list[parallel.BackgroundRender] = []
     real = parallel.start
 
@@ -144,16 +145,16 @@ def test_progress_shows_the_pdf_when_it_is_waited_for(tmp_path: Path, snapshot_f
 
 
 def test_serial_when_asked_or_when_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
+    monkeypatch.setattr(forking, "usable_cores", lambda: 2)
     wanted = [Format.html, Format.pdf, Format.pdfa, Format.json]
     monkeypatch.delenv(PARALLEL_ENV, raising=False)
     assert parallel.background_formats(wanted) == [Format.pdf, Format.pdfa]
     monkeypatch.setenv(PARALLEL_ENV, "0")
     assert parallel.background_formats(wanted) == []
     monkeypatch.setenv(PARALLEL_ENV, "1")
-    monkeypatch.setattr(parallel, "usable_cores", lambda: 1)
+    monkeypatch.setattr(forking, "usable_cores", lambda: 1)
     assert parallel.background_formats(wanted) == []
-    monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
+    monkeypatch.setattr(forking, "usable_cores", lambda: 2)
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
@@ -167,7 +168,7 @@ def test_serial_when_asked_or_when_other_threads_run(monkeypatch: pytest.MonkeyP
 
 def test_a_fork_that_fails_leaves_the_format_to_this_process(tmp_path: Path, snapshot_file: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
+    monkeypatch.setattr(forking, "usable_cores", lambda: 2)
 
     def no_fork(name: Format, ctx: ReportContext, staging: Path) -> parallel.BackgroundRender:
         raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
@@ -349,6 +350,7 @@ def slow(self, ctx, out_dir):
     time.sleep(120)
 pdf.PdfRenderer.render = slow
 from reporter.cli import main
+from reporter.core import forking
 sys.argv = ["vcreport", "report", sys.argv[2], "--out", sys.argv[3], "--format", "html,pdf"]
 main()
 """

@@ -23,7 +23,6 @@ import os
 import pickle
 import signal
 import sys
-import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from reporter.core.forking import OFF_WORDS, die_with, usable_cores
+from reporter.core.forking import die_with, fork_allowed
 from reporter.core.formats import Format
 from reporter.core.gcpolicy import one_shot_process
 from reporter.errors import RenderError
@@ -46,11 +45,7 @@ BACKGROUND_FORMATS: frozenset[str] = frozenset({Format.pdf, Format.pdfa})
 
 def parallel_allowed() -> bool:
     """Whether this process may render formats in forked children now (see the module text)."""
-    if os.environ.get(PARALLEL_ENV, "").strip().lower() in OFF_WORDS:
-        return False
-    if "fork" not in multiprocessing.get_all_start_methods() or usable_cores() < 2:
-        return False
-    return threading.active_count() == 1
+    return fork_allowed(PARALLEL_ENV)
 
 
 def background_formats(formats: list[Format]) -> list[Format]:
