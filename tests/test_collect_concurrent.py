@@ -118,8 +118,9 @@ SHARED_SCRIPT = """
 import json, os, sys, threading
 from reporter.collect import collect, processes
 from reporter.config import load_config
+from reporter.core import forking
 
-processes.usable_cores = lambda: 2  # two processes, whatever this runner has
+processes.usable_cores = forking.usable_cores = lambda: 2  # two processes, whatever this runner has
 counts = []
 run_shared = processes.run_shared
 def counting(*args, **kwargs):
