@@ -135,7 +135,7 @@ def test_fleet_tables_exact() -> None:
          "Hardware CPU and MMU (VT-x/AMD-V + EPT/RVI)", "esx-67", "6.7.0", "per-VM setting ignored (ESXi 6.7.0)",
          "Remove the setting (set Automatic): ESXi 6.7+ ignores it"],
         ["vc01", "app02", "Powered on", W32E[1], W32E[1], 32, sp2, "hvOn", "on", "Hardware CPU and MMU",
-         "Hardware CPU and MMU (VT-x/AMD-V + EPT/RVI)", *ept, "None: already Hardware CPU and MMU as KB2001372 recommends"],
+         "Hardware CPU and MMU (VT-x/AMD-V + EPT/RVI)", *ept, "No change: already Hardware CPU and MMU as KB2001372 recommends"],
     ]
     assert tables["cpu_mmu_mode_counts"] == [
         ["Automatic", bt, 2, 0, 0, 2],

@@ -191,14 +191,14 @@ def test_net004_ip_hash(snapshots: Any) -> None:
     got = sorted((f.object_name, tuple(f.evidence.get("reasons", ())), tuple(f.evidence.get("other", ())))
                  for f in _net(shaped, "NET-004"))
     assert got == [
-        ("DC0_C0_H2 / pg-ip-beacon", ("standby_uplinks", "beacon_probing"), ()),
-        ("DC0_C0_H2 / pg-ip-standby", ("standby_uplinks",), ()),
+        ("DC0_C0_H2 / pg-ip-beacon", ("Standby uplinks", "Beacon probing failure detection"), ()),
+        ("DC0_C0_H2 / pg-ip-standby", ("Standby uplinks",), ()),
         ("DC0_C0_H2 / vs-ip", (), ("pg-srcid",)),
         # vcsim 0.24 does not mark uplink port groups (config.uplink): DS-bad-DVUplinks-N is listed.
         ("DS-bad", (), tuple(sorted(["dvb-beacon", "dvb-nonotify", "dvb-single",
                                       next(f for f in _net(shaped, "NET-004") if f.object_name == "DS-bad")
                                       .evidence["other"][0]]))),
-        ("DS-bad / dvb-ip-standby", ("standby_uplinks",), ()),
+        ("DS-bad / dvb-ip-standby", ("Standby uplinks",), ()),
     ]
     assert next(f for f in _net(shaped, "NET-004") if f.object_name == "DS-bad").evidence["other"][0].startswith(
         "DS-bad-DVUplinks-")

@@ -77,18 +77,18 @@ def recommendation(a: Assessment, settings: CpuMmuSettings) -> str:
     text: str
     if host is not None and host.ignores:
         text = ("Remove the setting (set Automatic): ESXi 6.7+ ignores it" if a.mode is not Mode.automatic
-                else "None: ESXi 6.7+ always uses hardware assist")
+                else "No change: ESXi 6.7+ always uses hardware assist")
     elif not a.runs_win2003:
         text = f"Not running Windows 2003 per VMware Tools ({a.tools.label})"
     elif a.bitness == 64:
         text = ("Set Automatic: forced software CPU is ineffective for 64-bit guests" if a.vm.virtual_exec_usage == "hvOff"
-                else f"None ({KB} covers 32-bit Windows 2003)")
+                else f"No change ({KB} covers 32-bit Windows 2003)")
     elif a.bitness is None:
         text = "Check the guest OS: bitness not reported"
     elif a.service_pack is not None and a.service_pack < 2:
         text = "Install SP2, then set Hardware CPU and MMU (hvOn + on)"
     elif (host is None or host.ignores is None or host.support == "unknown") and a.mode is Mode.hw_cpu_mmu:
-        text = f"None: already Hardware CPU and MMU as {KB} recommends (host capabilities not collected)"
+        text = f"No change: already Hardware CPU and MMU as {KB} recommends (host capabilities not collected)"
     elif host is None or host.ignores is None or host.support == "unknown":
         text = f"Host capabilities not collected: verify VT-x/AMD-V + EPT/RVI, then apply {KB}"
     elif host.support == "none":
@@ -96,7 +96,7 @@ def recommendation(a: Assessment, settings: CpuMmuSettings) -> str:
     elif host.support == "hw_cpu":
         text = "Host has no EPT/RVI: move to a host with EPT/RVI, then set Hardware CPU and MMU"
     elif a.mode is Mode.hw_cpu_mmu:
-        text = f"None: already Hardware CPU and MMU as {KB} recommends"
+        text = f"No change: already Hardware CPU and MMU as {KB} recommends"
     elif a.service_pack is None and not settings.assume_sp2_when_unknown:
         text = "Confirm SP2, then set Hardware CPU and MMU (hvOn + on); power cycle"
     else:

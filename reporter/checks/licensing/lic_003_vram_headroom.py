@@ -29,9 +29,9 @@ META = CheckMeta(
     severity=Severity.medium,
     object_type="pool",
     description="A vSphere 5.0 vRAM pool within its entitlement on the 12-month average whose average would go "
-                "over within thresholds.licensing.at_risk_horizon_days (default 90) if every day's high-water "
-                "stayed at today's, or with less entitlement left on the average than "
-                "thresholds.licensing.headroom_warn_pct (default 10 %).",
+                "over within [thresholds.licensing] at_risk_horizon_days (default 90 days) if every day's "
+                "high-water stayed at today's, or with less entitlement left on the average than "
+                "[thresholds.licensing] headroom_warn_pct (default 10 %).",
     rationale="Once the 12-month average passes the entitlement the pool is out of compliance, and licenses take "
               "time to buy: the crossing date says by when to act (docs/methodology.md#vram-compliance).",
     remediation=("Buy the CPU licenses before the crossing date, or reclaim memory from idle and oversized VMs.",),

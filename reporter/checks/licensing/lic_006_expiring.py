@@ -17,8 +17,8 @@ META = CheckMeta(
     severity=Severity.medium,
     object_type="license",
     description="A license key (not the evaluation license, see LIC-007) whose expiration date "
-                "(license property expirationDate) is within thresholds.licensing.expiry_warn_days "
-                "(default 30) of the snapshot, or already past.",
+                "(as vCenter reports it for the key) is within [thresholds.licensing] expiry_warn_days "
+                "(default 30 days) of the snapshot, or already past.",
     rationale="When a term or subscription license expires, hosts licensed with it can no longer power on "
               "VMs and vCenter features stop; renewals need purchase lead time.",
     remediation=(f"Renew the subscription/term license and add the new key in {LICENSES_PATH}; then assign it "

@@ -42,6 +42,10 @@ META = CheckMeta(
 )
 
 
+# What IP hash does not support, as the evidence names it (the vSphere Client's words).
+_CONFLICT_WORDS = {"standby_uplinks": "Standby uplinks", "beacon_probing": "Beacon probing failure detection"}
+
+
 def run(ctx: CheckContext) -> Outcome:
     out = Outcome()
     for hn, view in each_view(ctx):
@@ -53,11 +57,12 @@ def run(ctx: CheckContext) -> Outcome:
         reasons = [c.reason for c in conflicts]
         said = " and ".join({"standby_uplinks": f"standby uplinks ({', '.join(view.teaming.standby)})",
                              "beacon_probing": "beacon probing"}[r] for r in reasons)
+        conflict_words = [_CONFLICT_WORDS[r] for r in reasons]
         out.findings.append(finding(
             META, hn.vc, name, oid,
             f"Port group {view.portgroup} on {view.switch} uses IP hash load balancing with {said}; IP hash "
             "supports neither (KB1004048).",
-            evidence=evidence(view) | {"reasons": reasons},
+            evidence=evidence(view) | {"reasons": conflict_words},
             remediation=fix_steps(view, active=[*view.teaming.active, *view.teaming.standby], standby=[],
                                   detection="link",
                                   what="move every uplink to Active adapters and set Link status only")
