@@ -182,10 +182,14 @@ def test_labels_and_units() -> None:
 # Flags.VirtualExecUsage is a command, wrapped over lines in the PDF): the
 # report's words are "CPU virtualization setting" and "MMU virtualization setting".
 API_NAMES = re.compile(r"layoutEx|storageIOAllocation|(?<![\w$.])changeTrackingEnabled|\bguest\.guest\w+"
-                       r"|\bruntime\.[a-z]\w+|\bconfig\.[a-z]\w+|(?<![\w.])virtual(?:Exec|Mmu)Usage")
+                       r"|\bruntime\.[a-z]\w+|\bconfig\.[a-z]\w+|(?<![\w.])virtual(?:Exec|Mmu)Usage"
+                       r"|storageIORMSupported|\bexpirationDate\b")
 # vSphere state codes; the vSphere Client says "Powered on", "Not responding".
-STATE_CODES = re.compile(r"\b(poweredOn|poweredOff|notResponding|standBy)\b")
-STATE_CODE_CELLS = {"poweredOn", "poweredOff", "suspended", "standBy", "connected", "disconnected", "notResponding"}
+STATE_CODES = re.compile(r"\b(poweredOn|poweredOff|notResponding|standBy|physicalMode|virtualMode"
+                         r"|link_down|no_physical_nic|unknown_physical_nic|standby_uplinks|beacon_probing)\b"
+                         r"|^None[:(]", re.M)  # a recommendation that starts "None:" reads as an empty cell
+STATE_CODE_CELLS = {"poweredOn", "poweredOff", "suspended", "standBy", "connected", "disconnected", "notResponding",
+                    "physicalMode", "virtualMode"}
 # Where a text turns into a command an administrator types: from there to the line's end it is kept.
 COMMAND = re.compile(r"PowerCLI:|PowerShell:|\bgovc |\besxcli |\bvim-cmd |ExtensionData|\$\w+ *=")
 EMPTY_REFERENCE = re.compile(r"References:\s*[.;]|References:\s*\Z|;\s*;|;\s*\.(?!\w)")

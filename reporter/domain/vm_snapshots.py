@@ -67,6 +67,16 @@ def disk_mode_words(mode: str | None) -> str | None:
     """``independent_persistent`` -> "Independent - Persistent"; a mode this table lacks as it came."""
     return DISK_MODES.get(mode, mode) if mode else mode
 
+# An RDM's compatibility mode (VirtualDiskRawDiskMappingVer1BackingInfo.compatibilityMode) as the
+# vSphere Client shows it ("Compatibility Mode: Physical").
+COMPATIBILITY_MODES = {"physicalMode": "Physical", "virtualMode": "Virtual"}
+
+
+def compatibility_mode_words(mode: str | None) -> str | None:
+    """``physicalMode`` -> "Physical"; a mode this table lacks as it came; None for a disk that is not an RDM."""
+    return COMPATIBILITY_MODES.get(mode, mode) if mode else mode
+
+
 _DATASTORE_IN_PATH = re.compile(r"^\[([^\]]+)\]")
 
 

@@ -27,7 +27,7 @@ from reporter.core.findings import Finding, Severity, Status
 from reporter.core.gcpolicy import paused_gc
 from reporter.core.model import SnapshotNode, VCenter
 from reporter.domain.lifecycle import release_label
-from reporter.domain.vm_snapshots import disk_mode_words
+from reporter.domain.vm_snapshots import compatibility_mode_words, disk_mode_words
 from reporter.render.base import ReportContext
 from reporter.render.evidence import column_title
 from reporter.render.licensing_view import licensing_lines
@@ -244,7 +244,7 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
                 io_ = d.io
                 disks.append([
                     vc.name, vm.name, d.label, d.device_node, _gb(d.capacity_bytes), ds_n.get(d.datastore or "", d.datastore),
-                    d.backing_file, d.backing_type, disk_mode_words(d.disk_mode), d.thin, d.compatibility_mode,
+                    d.backing_file, d.backing_type, disk_mode_words(d.disk_mode), d.thin, compatibility_mode_words(d.compatibility_mode),
                     io_.limit if io_ else None, io_.shares_level if io_ else None, io_.shares if io_ else None,
                     io_.reservation if io_ else None, d.change_id,
                 ])

@@ -12,7 +12,7 @@ from reporter.checks.helpers import kb, ps_quote, sh_quote
 from reporter.core.model import VM, Host, VCenter
 from reporter.domain.cbt import DiskCbt, disk_states, host_defects, in_backup_scope, vm_ctk_flag
 from reporter.domain.lifecycle import release_label
-from reporter.domain.vm_snapshots import disk_mode_words, gb
+from reporter.domain.vm_snapshots import compatibility_mode_words, disk_mode_words, gb
 
 KB_CBT = kb("1020128", "Changed Block Tracking (CBT) on virtual machines")
 KB_ENABLE = kb("1031873", "Enabling Changed Block Tracking (CBT) on virtual machines")
@@ -61,7 +61,7 @@ def disk_evidence(d: DiskCbt) -> dict[str, Any]:
         "node": d.disk.device_node,
         "capacity_gb": gb(d.disk.capacity_bytes),
         "mode": disk_mode_words(d.disk.disk_mode),
-        "rdm": d.disk.compatibility_mode,
+        "rdm": compatibility_mode_words(d.disk.compatibility_mode),
         "ctkEnabled": _flag_text(d.ctk_flag),
         "change_id": d.disk.change_id,
         "state": d.state,

@@ -8,7 +8,7 @@ from reporter.checks.cbt.common import VmCbt, vms
 from reporter.checks.tables import Scalar, Table, register_tables
 from reporter.domain.cbt import MIN_HW_VERSION, host_defects, load_defects, vm_state
 from reporter.domain.lifecycle import release_label
-from reporter.domain.vm_snapshots import GB, disk_mode_words, gb
+from reporter.domain.vm_snapshots import GB, compatibility_mode_words, disk_mode_words, gb
 
 SUMMARY_ROW_LIMIT = 200  # longer per-disk lists go to XLSX/CSV only
 
@@ -76,7 +76,7 @@ def disk_state_table(ctx: CheckContext) -> Table:
         for d in view.disks:
             rows.append([view.vc.name, view.vm.name, view.vm.vapp, view.host_name(), view.vm.hw_version, view.vm.change_tracking_enabled,
                          view.in_scope, d.disk.label, d.disk.device_node, gb(d.disk.capacity_bytes), disk_mode_words(d.disk.disk_mode),
-                         d.disk.compatibility_mode, None if d.ctk_flag is None else ("TRUE" if d.ctk_flag else "FALSE"),
+                         compatibility_mode_words(d.disk.compatibility_mode), None if d.ctk_flag is None else ("TRUE" if d.ctk_flag else "FALSE"),
                          bool(d.disk.change_id), d.state])
     rows.sort(key=lambda r: (str(r[0]), str(r[1]), str(r[8])))
     return Table(

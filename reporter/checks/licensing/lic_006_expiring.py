@@ -47,7 +47,7 @@ def run(ctx: CheckContext) -> Outcome:
             META, vc, mask_text(row.key) + f" ({row.name or row.edition_key})", f"{row.vcenter_uuid}/license/{row.key}",
             msg,
             evidence={"license_key": row.key, "edition_key": row.edition_key, "expires": when,
-                      "days_left": round(row.days_left, 1), "from_property": row.expires_from,
+                      "days_left": round(row.days_left, 1), "expiry_known_from": row.expires_from,
                       "assigned_to": row.assigned_to, "warn_days": days},
             severity=Severity.high if expired else None,
         ))

@@ -57,7 +57,7 @@ def run(ctx: CheckContext) -> Outcome:
             META, vc, vc.name, f"{vc.instance_uuid}/evaluation",
             f"{len(names)} entit{'y' if len(names) == 1 else 'ies'} in evaluation mode: {shown}.{tail}",
             evidence={"entities": names, "days_left": None if left is None else round(left, 1),
-                      "from_property": row.expires_from if row else None},
+                      "expiry_known_from": row.expires_from if row else None},
             severity=sev,
         ))
     return out

@@ -7,6 +7,7 @@ from reporter.checks.grouping import Risk, by_evidence
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import KB1038241, REF_GUIDE, group_evidence, groups, vm_count
 from reporter.core.findings import Severity, Status
+from reporter.domain.vm_snapshots import compatibility_mode_words
 
 META = CheckMeta(
     id="IOCAP-008",
@@ -41,7 +42,7 @@ def run(ctx: CheckContext) -> Outcome:
             META, g.vc, g.vm.name, g.object_id,
             f"'{g.vm.name}': {d.name} is an RDM ({mode} compatibility) with cap {d.effective()}; it is evaluated as its "
             "own device, not as part of the mapping-file datastore, and SIOC does not cover it.",
-            evidence={**group_evidence(g), "compatibility_mode": d.disk.compatibility_mode},
+            evidence={**group_evidence(g), "compatibility_mode": compatibility_mode_words(d.disk.compatibility_mode)},
             status=Status.warn,
         ))
     return out

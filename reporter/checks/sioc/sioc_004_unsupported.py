@@ -15,7 +15,7 @@ META = CheckMeta(
     severity=Severity.info,
     object_type="datastore",
     description=(
-        "capability.storageIORMSupported is false on a datastore shared by several hosts and used by at "
+        "A datastore that reports no Storage I/O Control support, shared by several hosts and used by at "
         "least [thresholds.sioc] busy_vm_count running VMs."
     ),
     rationale=(

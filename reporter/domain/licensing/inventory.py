@@ -66,17 +66,17 @@ def _number(value: Any) -> float | None:
 
 
 def expiration(lic: License, now: datetime) -> tuple[datetime | None, str | None]:
-    """(expires_at, which property said so); (None, None) for a perpetual license."""
+    """(expires_at, in words what vCenter reported it from); (None, None) for a perpetual license."""
     props = lic.properties
     dt = parse_datetime(find_prop(props, "expirationDate"))
     if dt is not None:
-        return dt, "expirationDate"
+        return dt, "the expiration date vCenter reports for the key"
     minutes = _number(find_prop(props, "expirationMinutes"))
     if minutes is not None:
-        return now + timedelta(minutes=minutes), "expirationMinutes"
+        return now + timedelta(minutes=minutes), "the minutes left that vCenter reports"
     hours = _number(find_prop(props, "expirationHours"))
     if hours is not None:
-        return now + timedelta(hours=hours), "expirationHours"
+        return now + timedelta(hours=hours), "the hours left that vCenter reports"
     return None, None
 
 
