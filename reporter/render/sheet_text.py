@@ -22,7 +22,7 @@ PRODUCT_WORDS = {
     "vram": "vRAM", "vcenter": "vCenter", "vcenters": "vCenters", "cbt": "CBT", "sioc": "SIOC", "cpu": "CPU",
     "mmu": "MMU", "vm": "VM", "vms": "VMs", "win2003": "Win2003", "io": "I/O", "iops": "IOPS", "gb": "GB",
     "mb": "MB", "ms": "ms", "id": "ID", "uuid": "UUID", "rdm": "RDM", "esxi": "ESXi", "hw": "HW",
-    "vsan": "vSAN", "ctk": "CTK", "pct": "%", "12m": "12-month", "mbps": "MB/s",
+    "vsan": "vSAN", "ctk": "CTK", "pct": "%", "12m": "12-month", "mbps": "MB/s", "kb": "KB", "url": "URL",
     # RVTools' tab names, which admins know: vSwitch, vPort, pNIC, dvSwitch, dvPort, VIB
     "vswitch": "vSwitch", "vport": "vPort", "pnic": "pNIC", "dvswitch": "dvSwitch", "dvport": "dvPort", "vib": "VIB",
 }
@@ -126,8 +126,18 @@ def _item_text(value: Any) -> str:
 # The types are part of the key: True == 1 == 1.0, but they read "yes", "1" and "1".
 @lru_cache(maxsize=4096)
 def _mapping_text(keys: tuple[Any, ...], types: tuple[type, ...], values: tuple[Any, ...]) -> str | None:
-    return ", ".join([f"{column_label(str(k))}: {states.field_value(str(k), v) or _item_text(v)}"
+    return ", ".join([f"{column_label(str(k))}: {_pair_value(str(k), v)}"
                       for k, v in zip(keys, values, strict=True)]) or None
+
+
+def _pair_value(key: str, value: Any) -> str:
+    """A mapping's value after its label, as the HTML and PDF evidence print it: "not set" for no
+    value and "none" for an empty list, rather than a label followed by nothing."""
+    if value is None:
+        return "not set"
+    if isinstance(value, list | tuple | dict) and not value:
+        return "none"
+    return states.field_value(key, value) or _item_text(value)
 
 
 def flat_value(value: Any) -> Cell:
