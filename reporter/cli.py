@@ -209,7 +209,9 @@ def _print_summary(res: api.ReportOutput) -> None:
               help="Config for the vRAM table, Linked Mode groups and history (optional).")
 @click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Scenario TOML file (a saved plan); options below add to it.")
-@click.option("--pool", default=None, help="Pool to plan for, e.g. vc01/enterprise_plus.")
+@click.option("--pool", default=None,
+              help="Pool to plan for: its id (e.g. vc01/enterprise_plus, the report's Pool ID column) or its name "
+                   "(e.g. 'vc01 · vSphere Enterprise Plus', any case).")
 @click.option("--add-vms", type=click.IntRange(min=1), default=None, help="Add N powered-on VMs ...")
 @click.option("--vm-memory-gb", type=click.FloatRange(min=0, min_open=True), default=None, help="... of G GB each.")
 @click.option("--power-off", "power_off", multiple=True, metavar="PATTERN",

@@ -60,7 +60,7 @@ def test_the_workbooks_summary_has_the_licensing_verdicts_in_the_reports_words(t
     lines = licensing_lines(out.context)
     assert [k for k in rows if k.startswith("Licensing: ")] == [f"Licensing: {x.pool}" for x in lines]
     # without history the 12-month average is unknown: said so, never a verdict
-    assert rows["Licensing: vc01/enterprise_plus"].startswith("not evaluated — No vRAM history")
+    assert rows["Licensing: vc01 · vSphere Enterprise Plus"].startswith("not evaluated — No vRAM history")
 
 
 def test_the_checks_that_changed_come_first() -> None:

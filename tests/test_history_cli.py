@@ -69,20 +69,21 @@ def test_report_uses_history_for_the_12_month_verdict(config, tmp_path):
     snapshot_io.save(snapshot(vsphere5_site()), snap_file)
     out = api.report(snap_file, tmp_path / "r", formats=["json"], cfg=cfg)
     f001 = [f for f in out.results.findings if f.check_id == "LIC-001"]
-    assert [f.object_name for f in f001] == ["vc1/standard"]
+    assert [f.object_name for f in f001] == ["vc1 · vSphere Standard"]
     # 364 imported days at 66 GB; on the snapshot's day the high-water is max(66 imported, 70 now) = 70
     avg = round((364 * 66 + 70) / 365, 4)
     assert f001[0].evidence["avg_12m_gb"] == avg
     assert f001[0].evidence["days_of_history"] == 365
     pools = next(t for t in out.tables if t.id == "vram_pools")
-    row = next(r for r in pools.rows if r[0] == "vc1/standard")
+    row = next(r for r in pools.rows if r[0] == "vc1 · vSphere Standard")
+    assert row[pools.columns.index("Pool ID (vcreport plan --pool)")] == "vc1/standard"
     assert row[pools.columns.index("Verdict")] == "non-compliant"
     assert row[pools.columns.index("Crossing date")] == "already over"
     # ceil((66.0110 - 64) / 32) and ceil((70 - 64) / 32)
     assert row[pools.columns.index("CPU licenses to add now")] == 1
     assert row[pools.columns.index("CPU licenses to hold today's use")] == 1
     details = next(t for t in out.tables if t.id == "vram_pool_details")
-    drow = next(r for r in details.rows if r[0] == "vc1/standard")
+    drow = next(r for r in details.rows if r[0] == "vc1 · vSphere Standard")
     assert drow[details.columns.index("Days of history")] == 365
 
 

@@ -55,7 +55,7 @@ def test_lic001_average_over_entitlement_with_short_history():
     out = vram_average.run(ctx(snapshot(vsphere5_site()), hist("vc1/enterprise_plus", 600.0, 200)))
     assert out.checked == 2
     [f] = out.findings
-    assert (f.check_id, f.severity, f.object_name, f.vcenter) == ("LIC-001", Severity.high, "vc1/enterprise_plus", "vc1")
+    assert (f.check_id, f.severity, f.object_name, f.vcenter) == ("LIC-001", Severity.high, "vc1 · vSphere Enterprise Plus", "vc1")
     # 200 days at 600 GB, all of them over 576 GB: over since the first day of history.
     assert f.message == ("Non-compliant: the 12-month average vRAM use 600 GB exceeds the entitlement of 576 GB by "
                          "24 GB (over 200 day(s) of history (fewer than 365: the average covers the days that exist "
@@ -82,7 +82,7 @@ def test_lic001_needs_history_and_passes_when_average_within():
 def test_lic002_today_over_from_snapshot_and_from_history():
     out = vram_today.run(ctx(snapshot(vsphere5_site())))
     [f] = out.findings
-    assert (f.check_id, f.severity, f.object_name) == ("LIC-002", Severity.medium, "vc1/standard")
+    assert (f.check_id, f.severity, f.object_name) == ("LIC-002", Severity.medium, "vc1 · vSphere Standard")
     assert f.message == ("Today's vRAM high-water 70 GB exceeds the entitlement of 64 GB by 6 GB (2 powered-on VMs). "
                          "This is the direction of travel: the 12-month average is unknown (no history), so the pool "
                          "has no verdict. CPU licenses to add: unknown (no history) to be compliant on the 12-month "
@@ -95,7 +95,7 @@ def test_lic002_today_over_from_snapshot_and_from_history():
                for s in steps)
     # An earlier sample today was higher than this snapshot: the day's high-water counts.
     out = vram_today.run(ctx(snapshot(vsphere5_site()), hist("vc1/enterprise_plus", 700.0, 1)))
-    ep = [f for f in out.findings if f.object_name == "vc1/enterprise_plus"]
+    ep = [f for f in out.findings if f.object_name == "vc1 · vSphere Enterprise Plus"]
     assert len(ep) == 1 and ep[0].evidence["today_high_water_gb"] == 700.0
     assert ep[0].evidence["high_water_from"] == "history"
 
@@ -107,7 +107,7 @@ def test_lic003_headroom_threshold():
     assert vram_headroom.run(ctx(snapshot(vsphere5_site()), history)).findings == []
     [f] = vram_headroom.run(ctx(snapshot(vsphere5_site()), history, headroom_warn_pct=70)).findings
     # No crossing (use is flat far below the entitlement): at risk on headroom only, so low.
-    assert f.object_name == "vc1/enterprise_plus" and f.severity == Severity.low
+    assert f.object_name == "vc1 · vSphere Enterprise Plus" and f.severity == Severity.low
     assert f.message == ("At risk: the 12-month average of 192 GB is within the entitlement of 576 GB (66.7 % free); "
                          "less than 70 % of the entitlement is free. CPU licenses to add: 0 to be compliant on the "
                          "12-month average now; 0 so that today's use (192 GB), if it stays, never crosses.")
@@ -132,7 +132,7 @@ def test_lic005_essentials_kit_over_hard_limit():
     v = vcenter("vc1", "u", hosts, [vm(f"v{i}", f"h{i % 3}", 40) for i in range(5)],
                 [lic(KEY_ESS, "esxExpressPlus", 6, 6)], [assign(f"h{i}", KEY_ESS, "esxExpressPlus") for i in range(3)])
     [f] = hard_limits.run(ctx(snapshot(v))).findings
-    assert (f.severity, f.object_name) == (Severity.high, "vc1/essentials_plus")
+    assert (f.severity, f.object_name) == (Severity.high, "vc1 · vSphere Essentials Plus")
     assert f.message == ("vSphere Essentials Plus kit uses 200 GB vRAM, above its hard limit of 192 GB: "
                          "further power-ons fail.")
 
@@ -178,7 +178,7 @@ def test_lic008_over_assigned_and_lic009_unassigned():
     assert f.message == "5 cpuPackage(s) in use on a key for 2: 3 cpuPackage(s) over capacity."
     [u] = unassigned.run(ctx(snapshot(site))).findings
     assert u.object_name.startswith("XXXXX-XXXXX-XXXXX-22222-SPARE")
-    assert u.message == "2 of 2 cpuPackage(s) unassigned. They add 192 GB to the vc1/enterprise_plus vRAM pool."
+    assert u.message == "2 of 2 cpuPackage(s) unassigned. They add 192 GB to the vRAM pool vc1 · vSphere Enterprise Plus."
     assert u.evidence["license_key"] == KEY_EP_SPARE  # raw in evidence; masked at render time
 
 
@@ -199,9 +199,9 @@ def test_lic003_warns_on_the_12_month_average_even_when_today_is_over():
     df["ts"] = pd.to_datetime(df["ts"], utc=True)
     history = history_from_samples(df, AT.date())
     c = ctx(snapshot(vsphere5_site()), history)
-    assert [f.object_name for f in vram_today.run(c).findings if f.object_name == "vc1/enterprise_plus"] == [
-        "vc1/enterprise_plus"]
-    [f] = [f for f in vram_headroom.run(c).findings if f.object_name == "vc1/enterprise_plus"]
+    assert [f.object_name for f in vram_today.run(c).findings if f.object_name == "vc1 · vSphere Enterprise Plus"] == [
+        "vc1 · vSphere Enterprise Plus"]
+    [f] = [f for f in vram_headroom.run(c).findings if f.object_name == "vc1 · vSphere Enterprise Plus"]
     # Crossing: the first k with ((365 - k) * 560 + k * 700) / 365 > 576, i.e. k = 42 days counting
     # today: 41 days after 2026-11-23. Within the 90-day horizon, so medium.
     assert f.severity == Severity.medium

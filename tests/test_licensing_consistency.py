@@ -18,7 +18,8 @@ from reporter.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "sample-snapshot.json.gz"
 HISTORY = ROOT / "samples" / "sample-vram-history.csv"
-POOL = "vc01/enterprise_plus"
+POOL = "vc01/enterprise_plus"  # the id: summary.json, findings.json object ids, plan --pool
+POOL_LABEL = "vc01 · vSphere Enterprise Plus"  # what every reader sees
 LABELS = {"compliant": "compliant", "at_risk": "at risk", "non_compliant": "non-compliant",
           "not_evaluated": "not evaluated"}
 
@@ -28,12 +29,12 @@ def _squash(text: str) -> str:
 
 
 def _summary_line(text: str) -> dict[str, str]:
-    """The executive-summary line of POOL: badge, average, entitlement, crossing date, both counts."""
+    """The executive-summary line of POOL (by its label): badge, average, entitlement, crossing date, both counts."""
     # The badge is upper case on screen and in the PDF (CSS), lower case in the HTML source.
-    m = re.search(rf"(?i:(at risk|compliant|non-compliant|not evaluated)) {re.escape(POOL)} — 12-month average "
+    m = re.search(rf"(?i:(at risk|compliant|non-compliant|not evaluated)) {re.escape(POOL_LABEL)} — 12-month average "
                   r"([\d,.]+) GB of ([\d,.]+) GB entitled .*? goes over on (\d{4}-\d\d-\d\d) .*? "
                   r"CPU licenses to add: (\d+) now, (\d+) to hold today's use", _squash(text))
-    assert m, f"no licensing line for {POOL}"
+    assert m, f"no licensing line for {POOL_LABEL}"
     return {"verdict": m.group(1).lower(), "avg": m.group(2), "entitled": m.group(3), "crossing": m.group(4),
             "now": m.group(5), "hold": m.group(6)}
 
@@ -77,15 +78,19 @@ def test_one_pool_reads_the_same_in_summary_html_pdf_xlsx_and_plan(tmp_path):
     line = _summary_line(doc.get_element_by_id("licensing-verdict").text_content())
     assert line == expected
     row = next(tr for tr in doc.get_element_by_id("table-vram_pools").iter("tr")
-               if tr.find("td") is not None and tr.find("td").text_content().strip() == POOL)  # names sit in <bdi>
+               if tr.find("td") is not None and tr.find("td").text_content().strip() == POOL_LABEL)  # names sit in <bdi>
     cells = {td.get("data-label"): td.text_content().strip() for td in row.iter("td")}
+    assert cells["Pool ID (vcreport plan --pool)"] == POOL
     assert (cells["Verdict"], cells["12-month average (GB)"], cells["Entitled (GB)"], cells["Crossing date"],
             cells["CPU licenses to add now"], cells["CPU licenses to hold today's use"]) == (
         expected["verdict"], expected["avg"], expected["entitled"], expected["crossing"], expected["now"],
         expected["hold"])
     # The LIC findings print the same two numbers.
     findings = json.loads((out / "findings.json").read_text())
-    msgs = [f["message"] for f in findings if f["object_name"] == POOL and f["check_id"] in ("LIC-002", "LIC-003")]
+    mine = [f for f in findings if f["object_id"] == f"vram-pool:{POOL}" and f["check_id"] in ("LIC-002", "LIC-003")]
+    assert {f["object_name"] for f in mine} == {POOL_LABEL}
+    assert {f["group"] for f in mine} == {f"LIC-002/{POOL}", f"LIC-003/{POOL}"}  # group keys stay the id
+    msgs = [f["message"] for f in mine]
     assert len(msgs) == 2
     assert all(f"CPU licenses to add: {expected['now']} to be compliant on the 12-month average now; "
                f"{expected['hold']} so that today's use" in m for m in msgs)
@@ -99,7 +104,8 @@ def test_one_pool_reads_the_same_in_summary_html_pdf_xlsx_and_plan(tmp_path):
     ws = load_workbook(out / "report.xlsx", read_only=True)["vRAM Pools"]
     rows = list(ws.iter_rows(values_only=True))
     header = list(rows[0])
-    xrow = dict(zip(header, next(r for r in rows[1:] if r[0] == POOL), strict=True))
+    xrow = dict(zip(header, next(r for r in rows[1:] if r[0] == POOL_LABEL), strict=True))
+    assert xrow["Pool ID (vcreport plan --pool)"] == POOL
     crossing = xrow["Crossing date"]  # an Excel date cell
     assert (xrow["Verdict"], xrow["12-month average (GB)"], xrow["Entitled (GB)"],
             crossing.date().isoformat() if crossing is not None else None,
@@ -126,7 +132,7 @@ def test_plan_scenario_json_and_text_give_the_scenario_crossing_date(tmp_path):
     assert [p["pool"] for p in doc["scenario"]["licensing"]["pools"]] == [
         p["pool"] for p in doc["current"]["licensing"]["pools"]]
     text = runner.invoke(main, args).output
-    assert ("outcome: +20 x 16 GB -> vc01/enterprise_plus at risk, non-compliant on 2026-11-29 "
+    assert ("outcome: +20 x 16 GB -> vc01 · vSphere Enterprise Plus at risk, non-compliant on 2026-11-29 "
             "(now: at risk, non-compliant on 2026-12-05)") in text
 
 
@@ -148,7 +154,7 @@ def test_email_subject_html_and_text_carry_the_same_pool_line(tmp_path):
     df["ts"] = pd.to_datetime(df["ts"], utc=True)
     out = report(snapshot(vsphere5_site()), tmp_path, formats=["json"], history=history_from_samples(df, AT.date()))
     view = build_view(out.context)
-    line = ("vc1/enterprise_plus — 12-month average 560.4 GB of 576 GB entitled (today's high-water 700 GB — over "
+    line = ("vc1 · vSphere Enterprise Plus — 12-month average 560.4 GB of 576 GB entitled (today's high-water 700 GB — over "
             "the entitlement) · goes over on 2027-01-03 if use stays at today's level (2027-08-29 at the recent "
             "trend) · CPU licenses to add: 0 now, 2 to hold today's use")
     assert f"  [AT RISK] {line}" in text_body(view, [], None).splitlines()

@@ -155,7 +155,8 @@ def test_not_evaluated_pools_say_why_and_keep_the_snapshot_figures():
     ep = v.pool("vc1/enterprise_plus")
     assert ep is not None and ep.verdict is Verdict.not_evaluated
     assert ep.to_summary() == {
-        "vcenter": "vc1", "pool": "vc1/enterprise_plus", "edition": "enterprise_plus", "verdict": "not_evaluated",
+        "vcenter": "vc1", "pool": "vc1/enterprise_plus", "pool_label": "vc1 · vSphere Enterprise Plus",
+        "edition": "enterprise_plus", "verdict": "not_evaluated",
         "why": "No vRAM history: the 12-month average is unknown, so no verdict (record samples with a [history] "
                "section or import past readings).",
         "entitled_gb": 576.0, "used_gb": 192.0, "high_water_today_gb": 192.0, "avg_12m_gb": None, "history_days": 0,

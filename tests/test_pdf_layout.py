@@ -279,7 +279,7 @@ def test_sample_pdf_opens_with_the_executive_summary_and_the_standard_edition_fi
     # changes since the last run; the contents start on page 2.
     for text in ("Executive summary", "409 VMs checked", "Area Verdict Groups Open findings Worst Not evaluated",
                  "Snapshots Action needed", "Licensing: are we compliant, until when, what to buy",
-                 "AT RISK vc01/enterprise_plus", "Top actions", "Snapshots older than 7 days",
+                 "AT RISK vc01 · vSphere Enterprise Plus", "Top actions", "Snapshots older than 7 days",
                  "Changes since the last run"):
         assert text in first, text
     assert "Contents" not in first and second.split(" Contents ")[0].startswith("vc01, vc02 Collected")

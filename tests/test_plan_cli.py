@@ -31,25 +31,25 @@ def test_scenario_math_on_a_fixture():
     r = plan(snap, Scenario(pool="vc1/standard", power_off=["vm-vm-8"], add_vms=[{"count": 2, "memory_gb": 16}]))
     got = lines(r)
     # 40 + 30 on; power off the 30, add 2 x 16: 72 GB against 64
-    assert got[("vc1/standard", "vRAM used (GB)")] == (70.0, 72.0)
-    assert got[("vc1/standard", "VMs powered on")] == (2, 3)
+    assert got[("vc1 · vSphere Standard", "vRAM used (GB)")] == (70.0, 72.0)
+    assert got[("vc1 · vSphere Standard", "VMs powered on")] == (2, 3)
     # No history: no verdict, but today's use still says what to buy to hold it (ceil(6/32), ceil(8/32)).
-    assert got[("vc1/standard", "CPU licenses to hold today's use")] == (1, 1)
-    assert got[("vc1/standard", "Verdict")] == ("not evaluated", "not evaluated")
-    assert got[("vc1/standard", "CPU licenses to add now")] == (None, None)
+    assert got[("vc1 · vSphere Standard", "CPU licenses to hold today's use")] == (1, 1)
+    assert got[("vc1 · vSphere Standard", "Verdict")] == ("not evaluated", "not evaluated")
+    assert got[("vc1 · vSphere Standard", "CPU licenses to add now")] == (None, None)
     r2 = plan(snap, Scenario(pool="vc1/standard", edition="enterprise", add_cpu_licenses=1))
     got = lines(r2)
-    key = "vc1/standard -> vc1/enterprise"
+    key = "vc1 · vSphere Standard -> vc1 · vSphere Enterprise"
     assert got[(key, "vRAM entitled (GB)")] == (64.0, 192.0)  # 3 CPUs x 64 GB
     assert got[(key, "CPU licenses to hold today's use")] == (1, 0)
     assert got[(key, "Headroom (GB)")] == (-6.0, 122.0)
     r3 = plan(snap, Scenario(pool="vc1/enterprise_plus", per_core=True))
     got = lines(r3)
-    assert got[("vc1/enterprise_plus", "vRAM applies")] == ("yes", "no (per-core subscription)")
-    assert got[("vc1/enterprise_plus", "Per-core licensed cores (16 min)")] == (64, 64)
-    assert got[("vc1/enterprise_plus", "vSAN TiB included (VCF)")] == (None, 64.0)
+    assert got[("vc1 · vSphere Enterprise Plus", "vRAM applies")] == ("yes", "no (per-core subscription)")
+    assert got[("vc1 · vSphere Enterprise Plus", "Per-core licensed cores (16 min)")] == (64, 64)
+    assert got[("vc1 · vSphere Enterprise Plus", "vSAN TiB included (VCF)")] == (None, 64.0)
     r4 = plan(snap, Scenario(pool="vc1/enterprise_plus", vram_table="jul2011"))
-    assert lines(r4)[("vc1/enterprise_plus", "vRAM entitled (GB)")] == (576.0, 288.0)
+    assert lines(r4)[("vc1 · vSphere Enterprise Plus", "vRAM entitled (GB)")] == (576.0, 288.0)
 
 
 def test_scenario_errors():
@@ -67,7 +67,7 @@ def test_scenario_file(tmp_path):
     f.write_text('name = "Q3"\npool = "vc1/standard"\npower_off = ["vm-vm-7"]\n\n[[add_vms]]\ncount = 1\nmemory_gb = 8\n')
     sc = load_scenario(f)
     r = plan(snapshot(vsphere5_site()), sc)
-    assert lines(r)[("vc1/standard", "vRAM used (GB)")] == (70.0, 38.0)
+    assert lines(r)[("vc1 · vSphere Standard", "vRAM used (GB)")] == (70.0, 38.0)
     bad = tmp_path / "bad.toml"
     bad.write_text("pools = 1\n")
     with pytest.raises(ConfigError, match="pools: unknown key"):
@@ -104,19 +104,20 @@ def test_plan_command_on_sample_snapshot(tmp_path):
     assert res.exit_code == 0, res.output
     snap = snapshot_io.load(SAMPLE)
     std = next(p for p in __import__("reporter.domain.licensing", fromlist=["analyze"]).analyze(snap).pools if p.id == "vc01/standard")
-    assert "vc01/standard -> vc01/enterprise" in res.output
+    assert re.search(r"│ vc01 · vSphere Standard +│ Pool ID \(vcreport plan --pool\) +│ +vc01/standard │ +vc01/enterprise \*", res.output)
+    assert re.search(r"│ -> vc01 · vSphere Enterprise +│", res.output)
     # 6 + 2 CPU licenses x 64 GB (Enterprise, aug2011) = 512 GB; use grows by 5 x 8 GB
     assert re.search(r"vRAM entitled \(GB\)\s+│\s+192 │\s+512 \*", res.output)
     assert re.search(rf"vRAM used \(GB\)\s+│\s+{std.used_gb:,.0f} │\s+{std.used_gb + 40:,.0f} \*", res.output)
     assert not RAW_KEY.search(res.output)
     html = out_html.read_text()
-    assert "vc01/standard -&gt; vc01/enterprise" in html and not RAW_KEY.search(html)
+    assert "vc01 · vSphere Standard -&gt; vc01 · vSphere Enterprise" in html and not RAW_KEY.search(html)
     res = runner.invoke(main, ["plan", str(SAMPLE), "--pool", "vc01/enterprise_plus", "--per-core", "--out", str(out_xlsx)])
     assert res.exit_code == 0, res.output
     ws = load_workbook(out_xlsx)["plan"]
     rows = {(r[0].value, r[1].value): (r[2].value, r[3].value) for r in ws.iter_rows(min_row=5)}
-    assert rows[("vc01/enterprise_plus", "Per-core licensed cores (16 min)")] == (192, 192)  # 6 hosts x 2 x 16
-    assert rows[("vc01/enterprise_plus", "vSAN TiB included (VCF)")] == ("-", 192)
+    assert rows[("vc01 · vSphere Enterprise Plus", "Per-core licensed cores (16 min)")] == (192, 192)  # 6 hosts x 2 x 16
+    assert rows[("vc01 · vSphere Enterprise Plus", "vSAN TiB included (VCF)")] == ("-", 192)
 
 
 def test_plan_command_errors(tmp_path):
@@ -146,20 +147,20 @@ def test_plan_shows_history_for_the_current_state():
     r = plan(snapshot(vsphere5_site()), Scenario(pool="vc1/standard", add_cpu_licenses=1), history=h)
     got = lines(r)
     # Today (70 GB from the snapshot) is day 0 of the window: (10 x 60 + 70) / 11 = 60.9.
-    assert got[("vc1/standard", "12-month average (GB)")] == (60.9, 60.9)
-    assert got[("vc1/standard", "Days of history")] == (11, 11)
+    assert got[("vc1 · vSphere Standard", "12-month average (GB)")] == (60.9, 60.9)
+    assert got[("vc1 · vSphere Standard", "Days of history")] == (11, 11)
     # Now: at risk, the first k with (670 + 70k) / (11 + k) > 64 is k = 6: 2026-11-29. With one more
     # CPU license (96 GB) today's 70 GB never crosses.
-    assert got[("vc1/standard", "Verdict")] == ("at risk", "compliant")
-    assert got[("vc1/standard", "Crossing date")] == ("2026-11-29", "none within 3 years")
-    assert got[("vc1/standard", "CPU licenses to add now")] == (0, 0)
-    assert got[("vc1/standard", "CPU licenses to hold today's use")] == (1, 0)
-    assert r.outcomes() == ["+1 CPU licenses -> vc1/standard compliant, no crossing within 3 years "
+    assert got[("vc1 · vSphere Standard", "Verdict")] == ("at risk", "compliant")
+    assert got[("vc1 · vSphere Standard", "Crossing date")] == ("2026-11-29", "none within 3 years")
+    assert got[("vc1 · vSphere Standard", "CPU licenses to add now")] == (0, 0)
+    assert got[("vc1 · vSphere Standard", "CPU licenses to hold today's use")] == (1, 0)
+    assert r.outcomes() == ["+1 CPU licenses -> vc1 · vSphere Standard compliant, no crossing within 3 years "
                             "(now: at risk, non-compliant on 2026-11-29)"]
     doc = r.to_json()
     assert [p["pool"] for p in doc["current"]["licensing"]["pools"]] == [p.id for p in r.current.pools]
     std = next(p for p in doc["scenario"]["licensing"]["pools"] if p["pool"] == "vc1/standard")
     assert (std["verdict"], std["entitled_gb"], std["crossing_date"]) == ("compliant", 96.0, None)
     assert plan(snapshot(vsphere5_site()), Scenario(pool="vc1/standard"), history=h).to_json()["scenario"] is None
-    assert got[("vc1/standard", "vRAM entitled (GB)")] == (64.0, 96.0)
+    assert got[("vc1 · vSphere Standard", "vRAM entitled (GB)")] == (64.0, 96.0)
     assert not any("no vRAM history" in n for n in r.notes)

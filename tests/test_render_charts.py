@@ -42,7 +42,7 @@ def _verdicts(history, used_today: float = 0.0):
 
 def test_vram_chart_per_pool_with_entitlement_and_gaps():
     charts = vram_charts(_history(), _verdicts(_history()))
-    assert [c.title for c in charts] == ["vRAM use vs entitlement — vc01/enterprise_plus"]  # per-core pool: no vRAM
+    assert [c.title for c in charts] == ["vRAM use vs entitlement — vc01 · vSphere Enterprise Plus"]  # per-core pool: no vRAM
     c = charts[0]
     used, entitled, average = c.series
     assert used.name == "Daily high-water (96 GB cap per VM applied)"
@@ -93,7 +93,7 @@ def test_vram_chart_in_the_licensing_section():
 
     html = render_html(replace(ctx, history=_history(), licensing=_verdicts(_history())))
     licensing = html[html.index('id="family-licensing"'):html.index('id="family-snapshots"')]
-    assert "<figcaption>vRAM use vs entitlement — vc01/enterprise_plus</figcaption>" in licensing
+    assert "<figcaption>vRAM use vs entitlement — vc01 · vSphere Enterprise Plus</figcaption>" in licensing
     assert licensing.count("<polyline") == 5  # used and entitled in two segments each, the average
 
 

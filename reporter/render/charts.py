@@ -327,7 +327,8 @@ def vram_charts(history: VramHistory | None, licensing: LicensingVerdicts | None
         missing = getattr(ph, "missing_days", 0)
         if missing:
             note += f"; {missing} day(s) without a sample (gaps in the line)"
-        chart = line_chart(f"vRAM use vs entitlement — {pool_id}", start, end, series, note=note,
+        name = pv.pool_label if pv is not None else str(pool_id)  # a pool no longer in the snapshot: its id
+        chart = line_chart(f"vRAM use vs entitlement — {name}", start, end, series, note=note,
                            width=size[0], height=size[1])
         if chart:
             charts.append(chart)

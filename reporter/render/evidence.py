@@ -22,9 +22,10 @@ from reporter.render.sheet_text import PRODUCT_WORDS
 
 # Bookkeeping that templates show on their own (waivers) or that is not evidence at all.
 # "reference"/"source" cite KBs and methodology sections, which the check's references and
-# methodology line already show.
+# methodology line already show. "pool_id"/"vram_pool_id" are the pool's key for findings.json;
+# readers see the pool's name ("pool"), and the pool tables show the id in its own column.
 HIDDEN = frozenset({"waiver", "waiver_expired", "source", "url", "from_property", "fix_verified", "verified",
-                    "reference"})
+                    "reference", "pool_id", "vram_pool_id"})
 
 UNVERIFIED_CAVEAT = "Fixed build not confirmed by the KB; verify before relying on it."
 
@@ -78,6 +79,7 @@ LABELS: dict[str, str] = {
     "license_key": "License key", "edition_key": "Edition key", "expires": "Expires", "days_left": "Days left",
     "assigned_to": "Assigned to", "warn_days": "Warning window", "total": "Total", "used": "Used",
     "unassigned": "Unassigned", "cost_unit": "Cost unit", "vram_pool": "vRAM pool",
+    "pool_id": "Pool ID (vcreport plan --pool)", "vram_pool_id": "vRAM pool ID (vcreport plan --pool)",
     "vram_gb_from_unassigned": "vRAM from unassigned licenses", "vram_table": "vRAM table",
     "vram_per_cpu_gb": "vRAM per CPU license", "per_vm_cap_gb": "Per-VM cap", "cpu_licenses_total": "CPU licenses",
     "cpu_licenses_assigned": "CPU licenses assigned", "cpu_licenses_unassigned": "CPU licenses unassigned",

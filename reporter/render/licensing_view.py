@@ -22,7 +22,7 @@ VERDICT_COLOURS: dict[Verdict, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class LicensingLine:
-    pool: str
+    pool: str  # the pool's label ("vc01 · vSphere Enterprise Plus")
     verdict: str  # machine value, e.g. "at_risk"
     label: str  # "at risk"
     fg: str
@@ -37,7 +37,7 @@ def line_for(pv: PoolVerdict) -> LicensingLine:
     if pv.verdict is Verdict.not_evaluated:
         use = pv.why if pv.entitled_gb is None else (
             f"{pv.why} Entitled {fmt_gb(pv.entitled_gb)}, today's high-water {fmt_gb(pv.high_water_today_gb)}.")
-        return LicensingLine(pv.pool_id, pv.verdict.value, pv.verdict.label, fg, bg, use or pv.why, "", "")
+        return LicensingLine(pv.pool_label, pv.verdict.value, pv.verdict.label, fg, bg, use or pv.why, "", "")
     over = " — over the entitlement" if pv.today_over else ""
     use = (f"12-month average {fmt_gb(pv.avg_12m_gb)} of {fmt_gb(pv.entitled_gb)} entitled "
            f"(today's high-water {fmt_gb(pv.high_water_today_gb)}{over})")
@@ -51,7 +51,7 @@ def line_for(pv: PoolVerdict) -> LicensingLine:
         when = "does not go over within 3 years at today's level"
     buy = (f"CPU licenses to add: {pv.cpu_licenses_to_add_now} now, "
            f"{pv.cpu_licenses_to_add_to_hold_today} to hold today's use")
-    return LicensingLine(pv.pool_id, pv.verdict.value, pv.verdict.label, fg, bg, use, when, buy)
+    return LicensingLine(pv.pool_label, pv.verdict.value, pv.verdict.label, fg, bg, use, when, buy)
 
 
 def licensing_lines(ctx: Any) -> list[LicensingLine]:

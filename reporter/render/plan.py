@@ -78,7 +78,8 @@ def render_terminal(result: PlanResult, show_license_keys: bool = False, width: 
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     last_pool = None
     for r in display_rows(result, show_license_keys):
-        t.add_row(Text(r.pool if r.pool != last_pool else ""), Text(r.metric), Text(r.current),
+        # A switched pool's two names on two lines: "vc01 · vSphere Standard" / "-> vc01 · vSphere Enterprise".
+        t.add_row(Text(r.pool.replace(" -> ", "\n-> ") if r.pool != last_pool else ""), Text(r.metric), Text(r.current),
                   Text(r.scenario + (" *" if r.changed else "")))
         last_pool = r.pool
     console.print(t)

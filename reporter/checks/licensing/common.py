@@ -69,17 +69,23 @@ def gb(v: float | None) -> str:
     return f"{v:,.0f} GB" if float(v).is_integer() else f"{v:,.1f} GB"
 
 
+def pool_key(f: Finding) -> str:
+    """The pool id of a pool finding (``vram-pool:<id>``): the stable group key; the title shows the
+    finding's object name, the pool's label."""
+    return f.object_id.removeprefix("vram-pool:")
+
+
 def pool_finding(meta: CheckMeta, pool: Pool, message: str, *, evidence: dict[str, Any],
                  remediation: list[str] | str | None = None, severity: Severity | None = None,
                  status: Status = Status.fail) -> Finding:
-    f = finding(meta, None, pool.id, f"vram-pool:{pool.id}", message, evidence=evidence,
+    f = finding(meta, None, pool.label, f"vram-pool:{pool.id}", message, evidence=evidence,
                 remediation=remediation, severity=severity, status=status, object_type="pool")
     return f.model_copy(update={"vcenter": pool.scope})
 
 
 def pool_evidence(pool: Pool, a: Analysis, **extra: Any) -> dict[str, Any]:
     ev: dict[str, Any] = {
-        "pool": pool.id, "edition": pool.edition_title, "vcenters": pool.vcenters,
+        "pool": pool.label, "pool_id": pool.id, "edition": pool.edition_title, "vcenters": pool.vcenters,
         "vram_table": a.table.name, "vram_per_cpu_gb": pool.per_cpu_gb, "per_vm_cap_gb": pool.cap_gb,
         "cpu_licenses_total": pool.cpu_total, "cpu_licenses_assigned": pool.cpu_assigned,
         "cpu_licenses_unassigned": pool.cpu_unassigned, "entitled_gb": pool.entitled_gb,

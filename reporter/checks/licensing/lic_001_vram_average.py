@@ -14,6 +14,7 @@ from reporter.checks.licensing.common import (
     over_remediation,
     pool_evidence,
     pool_finding,
+    pool_key,
     pool_verdict,
 )
 from reporter.core.findings import Finding, Severity
@@ -54,7 +55,7 @@ def run(ctx: CheckContext) -> Outcome:
         v = pool_verdict(ctx, pool)
         if v.avg_12m_gb is None:
             if ctx.history is not None:
-                out.notes.append(f"{pool.id}: no history samples yet; 12-month average unknown")
+                out.notes.append(f"{pool.label}: no history samples yet; 12-month average unknown")
             continue
         averaged += 1
         if v.verdict is not Verdict.non_compliant:
@@ -89,4 +90,4 @@ RISK = Risk.data_loss  # licence non-compliance
 
 
 def group_of(f: Finding) -> GroupKey:
-    return GroupKey(f.object_name, f"vRAM pool {f.object_name} over its entitlement on the 12-month average")
+    return GroupKey(pool_key(f), f"vRAM pool {f.object_name} over its entitlement on the 12-month average")

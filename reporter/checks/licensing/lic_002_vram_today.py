@@ -14,6 +14,7 @@ from reporter.checks.licensing.common import (
     over_remediation,
     pool_evidence,
     pool_finding,
+    pool_key,
     pool_verdict,
     today_high_water,
 )
@@ -81,4 +82,4 @@ RISK = Risk.data_loss  # licence non-compliance if it lasts
 
 
 def group_of(f: Finding) -> GroupKey:
-    return GroupKey(f.object_name, f"vRAM pool {f.object_name} over its entitlement today")
+    return GroupKey(pool_key(f), f"vRAM pool {f.object_name} over its entitlement today")

@@ -16,6 +16,7 @@ from reporter.checks.licensing.common import (
     license_counts,
     pool_evidence,
     pool_finding,
+    pool_key,
     pool_verdict,
     verdicts,
 )
@@ -104,4 +105,4 @@ RISK = Risk.hygiene
 
 
 def group_of(f: Finding) -> GroupKey:
-    return GroupKey(f.object_name, f"vRAM pool {f.object_name} close to its entitlement")
+    return GroupKey(pool_key(f), f"vRAM pool {f.object_name} close to its entitlement")

@@ -49,7 +49,7 @@ def run(ctx: CheckContext) -> Outcome:
             problems.append(f"vCenter reports {gb(rep.entitled_gb)} vRAM entitled, computed {gb(pool.entitled_gb)} "
                             f"({pool.cpu_total} CPU licenses x {gb(pool.per_cpu_gb)}, table {a.table.name}).")
         if rep.used_gb is None and rep.entitled_gb is None:
-            out.notes.append(f"{pool.id}: vCenter license properties mention vRAM ({', '.join(sorted({k for d in rep.raw.values() for k in d}))}) "
+            out.notes.append(f"{pool.label}: vCenter license properties mention vRAM ({', '.join(sorted({k for d in rep.raw.values() for k in d}))}) "
                              "but not in a form this report can compare; shown raw in the pool table")
             continue
         if problems:

@@ -47,8 +47,9 @@ def run(ctx: CheckContext) -> Outcome:
               "unassigned": row.unassigned, "cost_unit": row.cost_unit}
         if pool is not None and pool.vram_applies and pool.per_cpu_gb and unit == "cpuPackage":
             vram = row.unassigned * pool.per_cpu_gb
-            msg += f" They add {vram:,.0f} GB to the {pool.id} vRAM pool."
-            ev["vram_pool"] = pool.id
+            msg += f" They add {vram:,.0f} GB to the vRAM pool {pool.label}."
+            ev["vram_pool"] = pool.label
+            ev["vram_pool_id"] = pool.id
             ev["vram_gb_from_unassigned"] = vram
         out.findings.append(finding(
             META, vc, mask_text(row.key) + f" ({row.name or row.edition_key})", f"{row.vcenter_uuid}/license/{row.key}",

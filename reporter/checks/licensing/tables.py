@@ -49,8 +49,9 @@ def crossing_text(pv: PoolVerdict) -> str | None:
     return "none within 3 years"
 
 
+POOL_ID_COLUMN = "Pool ID (vcreport plan --pool)"
 POOL_COLUMNS = ["Pool", "Verdict", "12-month average (GB)", "Entitled (GB)", "Headroom (GB)", "Crossing date",
-                "CPU licenses to add now", "CPU licenses to hold today's use", "Today's high-water (GB)"]
+                "CPU licenses to add now", "CPU licenses to hold today's use", "Today's high-water (GB)", POOL_ID_COLUMN]
 
 
 def vram_pools_table(a: Analysis, v: LicensingVerdicts) -> Table:
@@ -58,9 +59,9 @@ def vram_pools_table(a: Analysis, v: LicensingVerdicts) -> Table:
     rows: list[list[Scalar]] = []
     for pv in v.pools:
         rows.append([
-            pv.pool_id, pv.verdict.label, _r(pv.avg_12m_gb), _r(pv.entitled_gb), _r(pv.headroom_gb),
+            pv.pool_label, pv.verdict.label, _r(pv.avg_12m_gb), _r(pv.entitled_gb), _r(pv.headroom_gb),
             crossing_text(pv), pv.cpu_licenses_to_add_now, pv.cpu_licenses_to_add_to_hold_today,
-            _r(pv.high_water_today_gb),
+            _r(pv.high_water_today_gb), pv.pool_id,
         ])
     note = (f"Verdict on the 12-month average of daily high-water marks (UTC days) against the entitlement; "
             f"'at risk' = the average goes over within {v.horizon_days} days, or less than "
@@ -76,7 +77,7 @@ def vram_pools_table(a: Analysis, v: LicensingVerdicts) -> Table:
 def vram_verdicts_table(v: LicensingVerdicts) -> Table:
     return Table(id="vram_verdicts", family=FAMILY.id, title="Why each pool has its verdict",
                  columns=["Pool", "Verdict", "Why"],
-                 rows=[[pv.pool_id, pv.verdict.label, pv.why] for pv in v.pools], stack_on_narrow=True)
+                 rows=[[pv.pool_label, pv.verdict.label, pv.why] for pv in v.pools], stack_on_narrow=True)
 
 
 def vram_pool_details_table(ctx: CheckContext, a: Analysis, v: LicensingVerdicts) -> Table:
@@ -89,7 +90,7 @@ def vram_pool_details_table(ctx: CheckContext, a: Analysis, v: LicensingVerdicts
         reported = p.reported.used_gb if p.reported and p.reported.used_gb is not None else None
         per_cpu = p.model in ("vsphere5", "per_cpu", "per_cpu_32", "free")
         rows.append([
-            p.id, ", ".join(p.vcenters), p.edition_title, "yes" if p.vram_applies else "no", pv.verdict.label,
+            p.label, p.id, ", ".join(p.vcenters), p.edition_title, "yes" if p.vram_applies else "no", pv.verdict.label,
             p.cpu_assigned if per_cpu else None, p.cpu_unassigned if per_cpu else None,
             p.per_cpu_gb if p.vram_applies else None,
             _r(p.entitled_assigned_gb), _r(p.entitled_unassigned_gb), _r(p.entitled_gb),
@@ -111,7 +112,7 @@ def vram_pool_details_table(ctx: CheckContext, a: Analysis, v: LicensingVerdicts
              "has a vRAM entitlement; other pools show use for planning only (docs/methodology.md#vram-pools).")
     return Table(
         id="vram_pool_details", family=FAMILY.id, title="vRAM pools: every figure",
-        columns=["Pool", "vCenter(s)", "Edition", "vRAM applies", "Verdict", "CPU licenses assigned",
+        columns=["Pool", POOL_ID_COLUMN, "vCenter(s)", "Edition", "vRAM applies", "Verdict", "CPU licenses assigned",
                  "CPU licenses unassigned", "vRAM per CPU (GB)", "Entitled assigned (GB)", "Entitled unassigned (GB)",
                  "Entitled total (GB)", "VMs powered on", "VMs off/suspended", "Used uncapped (GB)", "Used (GB)",
                  "96 GB cap saves (GB)", "Today's high-water (GB)", "12-month average (GB)", "Days of history",
@@ -125,7 +126,7 @@ def vram_pool_details_table(ctx: CheckContext, a: Analysis, v: LicensingVerdicts
 
 def _consumer_rows(p: Pool, vms: list[VmUse]) -> list[list[Scalar]]:
     used = p.used_gb  # a sum over the pool's VMs: once per pool, not once per row
-    return [[p.id, vm.name, vm.host, vm.vcenter, _r(vm.memory_gb, 2), _r(vm.counted_gb, 2), _r(vm.capped_by_gb, 2),
+    return [[p.label, vm.name, vm.host, vm.vcenter, _r(vm.memory_gb, 2), _r(vm.counted_gb, 2), _r(vm.capped_by_gb, 2),
              _r(100.0 * vm.counted_gb / used if used else None, 2)] for vm in vms]
 
 
@@ -175,9 +176,12 @@ def inventory_table(a: Analysis) -> Table:
 
 def hosts_table(a: Analysis, summary_max: int) -> Table:
     rows: list[list[Scalar]] = []
+    pools = {p.id: p for p in a.pools}
     for h in a.hosts:
-        rows.append([h.vcenter, h.cluster, h.name, h.version, states.connection_state(h.connection_state), h.edition, h.license_key,
-                     h.pool_id, h.sockets, h.cores, h.cores_per_socket, h.per_socket, h.per_cpu_32, h.per_core])
+        pool = pools.get(h.pool_id or "")
+        rows.append([h.vcenter, h.cluster, h.name, h.version, states.connection_state(h.connection_state),
+                     pool.edition_title if pool else h.edition, h.license_key,
+                     pool.label if pool else h.pool_id, h.sockets, h.cores, h.cores_per_socket, h.per_socket, h.per_cpu_32, h.per_core])
     return Table(
         id="license_hosts", family=FAMILY.id, title="Hosts: licenses and core counts",
         columns=["vCenter", "Cluster", "Host", "ESXi version", "Connection", "Edition", "License key", "vRAM pool",

@@ -57,6 +57,18 @@ class Analysis:
     def pool(self, pool_id: str) -> Pool | None:
         return next((p for p in self.pools if p.id == pool_id), None)
 
+    def find_pool(self, wanted: str) -> Pool | None:
+        """The pool a user named: its id exactly, else its label (case-insensitive, spaces trimmed)."""
+        exact = self.pool(wanted)
+        if exact is not None:
+            return exact
+        key = " ".join(wanted.split()).casefold()
+        return next((p for p in self.pools if " ".join(p.label.split()).casefold() == key), None)
+
+    def pool_list(self) -> str:
+        """Every pool as a user can name it: ``vc01 · vSphere Enterprise Plus (vc01/enterprise_plus), ...``."""
+        return "; ".join(f"{p.label} ({p.id})" for p in self.pools) or "none"
+
     @property
     def vram_pools(self) -> list[Pool]:
         return [p for p in self.pools if p.vram_applies]

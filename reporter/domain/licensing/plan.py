@@ -8,7 +8,7 @@ the current and the changed snapshot, and :func:`plan` lines them up metric by m
 Scenarios are saved as small TOML files so a plan can be re-run::
 
     name = "Q3 SAP landscape"
-    pool = "vc01/enterprise_plus"
+    pool = "vc01/enterprise_plus"   # the pool's id, or its name "vc01 · vSphere Enterprise Plus"
     power_off = ["test-*", "build-0*"]
     add_cpu_licenses = 4
     edition = "enterprise_plus"   # or an edition key such as "esxEnterprisePlus"
@@ -40,6 +40,7 @@ from reporter.core.model import VM, License, Snapshot
 from reporter.domain.licensing import Analysis, LicensingOptions, Pool, analyze
 from reporter.domain.licensing.rules import load_rules
 from reporter.domain.licensing.verdict import LicensingVerdicts, PoolVerdict, Verdict, evaluate, evaluate_pool
+from reporter.domain.licensing.vram import edition_title, pool_label
 from reporter.errors import ConfigError
 
 if TYPE_CHECKING:  # pandas and SQLAlchemy load only when there is history to read
@@ -162,7 +163,7 @@ class PlanResult:
         return {"current": {"licensing": cur}, "scenario": None if scen is None else {"licensing": scen}}
 
     def outcomes(self) -> list[str]:
-        """One line per planned vRAM pool: '+20 x 16 GB -> vc01/enterprise_plus non-compliant on 2027-01-14'."""
+        """One line per planned vRAM pool: '+20 x 16 GB -> vc01 · vSphere Enterprise Plus non-compliant on 2027-01-14'."""
         if self.scenario_verdicts is None or self.current_verdicts is None:
             return []
         out = []
@@ -172,7 +173,7 @@ class PlanResult:
                 continue
             before = self.current_verdicts.pool(self.shown_after[pv.pool_id])
             now = f" (now: {outcome_text(before)})" if before is not None else ""
-            out.append(f"{short} -> {pv.pool_id} {outcome_text(pv)}{now}")
+            out.append(f"{short} -> {pv.pool_label} {outcome_text(pv)}{now}")
         return out
 
     shown_after: dict[str, str] = field(default_factory=dict)  # planned pool id -> current pool id
@@ -189,16 +190,32 @@ def outcome_text(v: PoolVerdict) -> str:
     return f"{v.verdict.label}, no crossing within 3 years"
 
 
+def _find_pool(a: Analysis, wanted: str) -> Pool:
+    """The pool named by its id or its label (case-insensitive)."""
+    p = a.find_pool(wanted)
+    if p is None:
+        raise ConfigError(f"no pool {wanted!r} in the snapshot (pools, by name or id: {a.pool_list()})")
+    return p
+
+
 def _resolve_pool(a: Analysis, wanted: str | None, need: str) -> Pool:
     if wanted:
-        p = a.pool(wanted)
-        if p is None:
-            raise ConfigError(f"no pool {wanted!r} in the snapshot (pools: {', '.join(x.id for x in a.pools) or 'none'})")
-        return p
+        return _find_pool(a, wanted)
     cands = a.vram_pools
     if len(cands) == 1:
         return cands[0]
-    raise ConfigError(f"{need} needs a pool: choose one with --pool (pools: {', '.join(x.id for x in a.pools) or 'none'})")
+    raise ConfigError(f"{need} needs a pool: choose one with --pool, by name or id (pools: {a.pool_list()})")
+
+
+def _pool_ids(scenario: Scenario, current: Analysis) -> Scenario:
+    """The scenario with every pool named by its id (a label is accepted wherever a pool is named)."""
+    if not scenario.pool and not any(add.pool for add in scenario.add_vms):
+        return scenario
+    return scenario.model_copy(update={
+        "pool": _find_pool(current, scenario.pool).id if scenario.pool else None,
+        "add_vms": [add.model_copy(update={"pool": _find_pool(current, add.pool).id}) if add.pool else add
+                    for add in scenario.add_vms],
+    })
 
 
 def _edition_id(value: str) -> str:
@@ -238,7 +255,7 @@ def apply(snapshot: Snapshot, scenario: Scenario, current: Analysis) -> tuple[Sn
     for add in scenario.add_vms:
         pool = _resolve_pool(current, add.pool or scenario.pool, "--add-vms")
         if not pool.hosts:
-            raise ConfigError(f"pool {pool.id} has no hosts to place VMs on")
+            raise ConfigError(f"pool {pool.label} ({pool.id}) has no hosts to place VMs on")
         host = pool.hosts[0]
         vc = vcs[host.vcenter_uuid]
         vms = dict(vc.vms)
@@ -248,15 +265,16 @@ def apply(snapshot: Snapshot, scenario: Scenario, current: Analysis) -> tuple[Sn
             vms[moid] = VM(moid=moid, name=f"planned-vm-{seq:04d}", power_state="poweredOn",
                            memory_mb=round(add.memory_gb * 1024), host=host.moid, cluster=host.cluster_moid)
         vcs[host.vcenter_uuid] = vc.model_copy(update={"vms": vms})
-        changes.append(f"add {add.count} powered-on VM(s) of {add.memory_gb:g} GB to {pool.id} (placed on {host.name})")
+        changes.append(f"add {add.count} powered-on VM(s) of {add.memory_gb:g} GB to {pool.label} (placed on {host.name})")
 
     target: Pool | None = None
     if scenario.edition or scenario.add_cpu_licenses:
         target = _resolve_pool(current, scenario.pool, "--edition/--add-cpu-licenses")
         if target.model != "vsphere5":
-            raise ConfigError(f"pool {target.id} is not a vSphere 5 vRAM pool ({target.reason}); "
+            raise ConfigError(f"pool {target.label} ({target.id}) is not a vSphere 5 vRAM pool ({target.reason}); "
                               "--edition and --add-cpu-licenses plan vRAM entitlement")
     edition = target.edition if target else None
+    target_label = target.label if target else ""
     if scenario.edition and target is not None:
         edition = _edition_id(scenario.edition)
         key = rules.canonical_key(edition)
@@ -271,7 +289,8 @@ def apply(snapshot: Snapshot, scenario: Scenario, current: Analysis) -> tuple[Sn
                                            "license_assignments": asg if vc.license_assignments is not None else None})
         new_id = f"{target.scope}/{edition}"
         mapping[target.id] = new_id
-        changes.append(f"switch {target.id} ({target.cpu_total} CPU licenses) to {rules.title(edition)}")
+        changes.append(f"switch {target.label} ({target.cpu_total} CPU licenses) to {rules.title(edition)}")
+        target_label = pool_label(target.scope, edition_title(rules, edition))
     if scenario.add_cpu_licenses and target is not None and edition is not None:
         first = next(u for u, vc in vcs.items() if vc.name == target.vcenters[0])
         vc = vcs[first]
@@ -279,11 +298,14 @@ def apply(snapshot: Snapshot, scenario: Scenario, current: Analysis) -> tuple[Sn
                       name=f"planned: {rules.title(edition)}", total=scenario.add_cpu_licenses, used=0,
                       cost_unit="cpuPackage", properties={"ProductVersion": "5.0"})
         vcs[first] = vc.model_copy(update={"licenses": list(vc.licenses or []) + [lic]})
-        changes.append(f"add {scenario.add_cpu_licenses} CPU license(s) of {rules.title(edition)} to {mapping[target.id]}")
+        changes.append(f"add {scenario.add_cpu_licenses} CPU license(s) of {rules.title(edition)} to {target_label}")
     if scenario.per_core:
         changes.append("license per core (subscription): vRAM no longer applies")
     planned = snapshot.model_copy(update={"vcenters": vcs})
     return planned, mapping, changes, notes
+
+
+POOL_ID_METRIC = "Pool ID (vcreport plan --pool)"
 
 
 def _pool_metrics(p: Pool | None, *, per_core_model: bool, verdict: PoolVerdict | None,
@@ -371,11 +393,10 @@ def plan(snapshot: Snapshot, scenario: Scenario, settings: Settings | None = Non
         opts = LicensingOptions(vram_table=scenario.vram_table, vsan_tib_per_core=opts.vsan_tib_per_core,
                                 order_minimum_cores=opts.order_minimum_cores, linked_mode_groups=opts.linked_mode_groups)
     current = analyze(snapshot, options=LicensingOptions.from_settings(settings))
+    scenario = _pool_ids(scenario, current)
     base = analyze(snapshot, options=opts) if scenario.vram_table else current
     planned_snap, mapping, changes, notes = apply(snapshot, scenario, base)
     planned = analyze(planned_snap, options=opts)
-    if scenario.pool and current.pool(scenario.pool) is None:
-        raise ConfigError(f"no pool {scenario.pool!r} in the snapshot (pools: {', '.join(p.id for p in current.pools)})")
     shown = [scenario.pool] if scenario.pool else [p.id for p in current.pools]
     if current_verdicts is None:
         as_of = history.as_of if history is not None else snapshot.collected_at.astimezone(UTC).date()
@@ -395,7 +416,9 @@ def plan(snapshot: Snapshot, scenario: Scenario, settings: Settings | None = Non
               else cv if new is not None and new.id == pid else None)
         cm = _pool_metrics(cur, per_core_model=False, verdict=cv, tib=tib)
         nm = _pool_metrics(new, per_core_model=scenario.per_core, verdict=nv, tib=tib)
-        label = pid if new is None or new.id == pid else f"{pid} -> {new.id}"
+        old_label = cur.label if cur is not None else pid
+        label = old_label if new is None or new.id == pid else f"{old_label} -> {new.label}"
+        lines.append(PlanLine(label, POOL_ID_METRIC, pid, new.id if new is not None else None))
         for metric in list(dict.fromkeys([*cm, *nm])):
             lines.append(PlanLine(label, metric, cm.get(metric), nm.get(metric)))
     fleet_cur = current.core_summaries[-1]

@@ -61,7 +61,8 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True)
 class PoolVerdict:
-    pool_id: str
+    pool_id: str  # the key: history, finding object ids, ``vcreport plan --pool``
+    pool_label: str  # what readers see (``Pool.label``): "vc01 · vSphere Enterprise Plus"
     vcenter: str
     edition: str
     edition_title: str
@@ -109,7 +110,7 @@ class PoolVerdict:
     def to_summary(self) -> dict[str, Any]:
         """The pool entry of summary.json and ``vcreport plan --json`` (a contract: only add keys)."""
         return {
-            "vcenter": self.vcenter, "pool": self.pool_id, "edition": self.edition,
+            "vcenter": self.vcenter, "pool": self.pool_id, "pool_label": self.pool_label, "edition": self.edition,
             "verdict": self.verdict.value, "why": self.why,
             "entitled_gb": _num(self.entitled_gb), "used_gb": _num(self.used_gb),
             "high_water_today_gb": _num(self.high_water_today_gb), "avg_12m_gb": _num(self.avg_12m_gb),
@@ -236,7 +237,7 @@ def evaluate_pool(pool: Pool, history: Any, *, as_of: date, horizon_days: int = 
     hw = round(_today_high_water(pool, ph) if today_high_water_gb is None else today_high_water_gb, 4)
     ent = pool.entitled_gb
     base: dict[str, Any] = dict(
-        pool_id=pool.id, vcenter=",".join(pool.vcenters), edition=pool.edition, edition_title=pool.edition_title,
+        pool_id=pool.id, pool_label=pool.label, vcenter=",".join(pool.vcenters), edition=pool.edition, edition_title=pool.edition_title,
         entitled_gb=ent, used_gb=pool.used_gb, high_water_today_gb=hw, window_days=WINDOW_DAYS,
         per_cpu_gb=pool.per_cpu_gb, as_of=as_of, cpu_licenses_to_add_to_hold_today=licenses_to_cover(hw, ent, pool.per_cpu_gb),
     )

@@ -13,7 +13,10 @@ The rules (docs/methodology.md#vram-pools, vSphere 5.0 documentation "vRAM Entit
   reason why no vRAM verdict applies.
 
 Pool ids are ``<scope>/<edition>``: the scope is the vCenter's config label, or
-``group:<name>`` for vCenters in one Linked Mode group; e.g. ``vc01/enterprise_plus``.
+``group:<name>`` for vCenters in one Linked Mode group; e.g. ``vc01/enterprise_plus``. The id is
+the key (history database, finding object ids, ``vcreport plan --pool``); readers see the pool's
+``label`` in words, e.g. ``vc01 · vSphere Enterprise Plus`` or ``linked group prod · vSphere
+Standard``, unique among the snapshot's pools (:func:`pool_label`).
 """
 
 from __future__ import annotations
@@ -81,6 +84,11 @@ class Pool:
     configured_all_gb: float = 0.0  # every non-template VM, as if all were powered on (capped)
     hard_limit_gb: float | None = None
     reported: Reported | None = None
+    label: str = ""  # what readers see; "" -> pool_label(scope, edition_title); build_pools makes it unique
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            self.label = pool_label(self.scope, self.edition_title)
 
     # -- derived -----------------------------------------------------------------
     @property
@@ -143,6 +151,53 @@ class Pool:
             out.append(vm)
             freed += vm.counted_gb
         return out
+
+
+# Pools that are no edition of a license: their words where licensing.toml has no title.
+PSEUDO_EDITION_TITLES = {"unknown": "license unknown", "unlicensed": "no license assigned"}
+
+
+def scope_label(scope: str) -> str:
+    """``vc01`` -> ``vc01``; ``group:prod`` -> ``linked group prod``."""
+    return f"linked group {scope.removeprefix('group:')}" if scope.startswith("group:") else scope
+
+
+def pool_label(scope: str, edition_title: str) -> str:
+    """The pool's name for readers: ``vc01 · vSphere Enterprise Plus``."""
+    return f"{scope_label(scope)} · {edition_title}"
+
+
+def edition_title(rules: Rules, edition: str) -> str:
+    """The words for a pool's edition id: ``enterprise_plus-v6`` -> ``vSphere 6 Enterprise Plus``."""
+    base, _, major = edition.partition("-v")
+    title = PSEUDO_EDITION_TITLES.get(base) or rules.title(base)
+    if not major:
+        return title
+    if title.startswith("vSphere ") and not title.startswith(f"vSphere {major} "):
+        return f"vSphere {major} {title.removeprefix('vSphere ')}"
+    return title if title.startswith(f"vSphere {major} ") else f"{title} (vSphere {major})"
+
+
+def unique_labels(pools: list[Pool]) -> None:
+    """Make every pool's label unique: pools that would share one get ``(1)``, ``(2)``... in
+    pool id order (two editions with one title, or a vCenter named like a linked group)."""
+    by_label: dict[str, list[Pool]] = {}
+    for p in pools:
+        by_label.setdefault(p.label.casefold(), []).append(p)
+    taken = {p.label.casefold() for p in pools}
+    for same in by_label.values():
+        if len(same) < 2:
+            continue
+        n = 0
+        for p in sorted(same, key=lambda x: x.id):
+            base = p.label
+            while True:
+                n += 1
+                candidate = f"{base} ({n})"
+                if candidate.casefold() not in taken:
+                    break
+            taken.add(candidate.casefold())
+            p.label = candidate
 
 
 def _scope(vc: VCenter, groups: dict[str, str]) -> str:
@@ -303,6 +358,7 @@ def build_pools(snapshot: Snapshot, hosts_by_vc: dict[str, dict[str, HostCores]]
                 b.vms_not_on += 1
     pools = [_finish(b, rules, table) for b in buckets.values()]
     pools.sort(key=lambda p: (p.scope, not p.vram_applies, p.edition))
+    unique_labels(pools)
     return pools, host_pool
 
 
@@ -316,7 +372,7 @@ def _finish(b: _Bucket, rules: Rules, table: VramTable) -> Pool:
     base_edition = b.edition.split("-v")[0]
     p = Pool(
         id=f"{b.scope}/{b.edition}", scope=b.scope, vcenters=sorted(b.vcenters), edition=b.edition,
-        edition_title=rules.title(base_edition) + (f" (vSphere {b.edition.split('-v')[1]})" if "-v" in b.edition else ""),
+        edition_title=edition_title(rules, b.edition),
         model=b.model, table=table.name, cap_gb=table.per_vm_cap_gb,
         license_keys=sorted(b.licenses), hosts=sorted(b.hosts, key=lambda h: (h.vcenter, h.name)),
         vms=b.vms, vms_not_on=b.vms_not_on, vms_memory_unknown=b.vms_memory_unknown,
@@ -395,4 +451,5 @@ def pool_host_limits(snapshot: Snapshot, rules: Rules, table: VramTable, pools: 
     return out
 
 
-__all__ = ["Pool", "Reported", "VmUse", "build_pools", "find_prop", "pool_host_limits"]
+__all__ = ["Pool", "Reported", "VmUse", "build_pools", "edition_title", "find_prop", "pool_host_limits", "pool_label",
+           "scope_label", "unique_labels"]
