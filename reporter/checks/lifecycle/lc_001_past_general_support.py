@@ -18,7 +18,7 @@ META = CheckMeta(
     severity=Severity.high,
     object_type="host",
     description="An ESXi host or vCenter whose release line is past its End of General Support, or within "
-                "eogs_warning_days (default 180) of it, on the day of the snapshot.",
+                "[thresholds.lifecycle] eogs_warning_days (default 180 days) of it, on the day of the snapshot.",
     rationale="Past End of General Support VMware ships no security patches or bug fixes for the release under "
               "general support; an upgrade takes months to plan.",
     remediation=("Plan the upgrade to a supported release: vCenter first, then the hosts.", f"See {METHOD}."),

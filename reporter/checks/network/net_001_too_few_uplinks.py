@@ -17,7 +17,7 @@ META = CheckMeta(
     severity=Severity.high,
     object_type="portgroup",
     description="A port group that VMs or VMkernel adapters use has fewer uplinks (active + standby) in its "
-                "effective failover order than the minimum (setting min_uplinks, default 2).",
+                "effective failover order than the minimum ([thresholds.network] min_uplinks, default 2).",
     rationale="With a single uplink there is no failover: one cable, switch port, NIC or physical switch "
               "failure cuts the VMs or the VMkernel service (management, vMotion, storage) off.",
     remediation=(

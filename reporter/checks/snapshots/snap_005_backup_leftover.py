@@ -16,7 +16,7 @@ META = CheckMeta(
     severity=Severity.high,
     object_type="vm",
     description=(
-        "A snapshot whose name matches a backup product's naming (setting backup_snapshot_patterns) and "
+        "A snapshot whose name matches a backup product's naming ([thresholds.snapshots] backup_snapshot_patterns) and "
         "that is older than the grace period (default 24 h), so no job is still using it."
     ),
     rationale=(

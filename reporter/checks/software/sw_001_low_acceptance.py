@@ -19,7 +19,7 @@ META = CheckMeta(
     severity=Severity.medium,
     object_type="host",
     description="A host whose image acceptance level is CommunitySupported, or that has VIBs below the minimum "
-                "acceptance level (setting minimum_vib_acceptance, default VMwareAccepted).",
+                "acceptance level ([thresholds.software] minimum_vib_acceptance, default VMwareAccepted).",
     rationale="PartnerSupported VIBs are supported by the partner, not VMware; CommunitySupported ones by nobody, "
               "and VMware support may ask for them to be removed before working on a case. A CommunitySupported "
               "host accepts unsigned packages.",

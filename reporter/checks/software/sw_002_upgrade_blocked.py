@@ -20,7 +20,7 @@ META = CheckMeta(
     family=FAMILY.id,
     severity=Severity.high,
     object_type="host",
-    description="A host below the target release (setting target_release, default 8.0) with a verified blocker: "
+    description="A host below the target release ([thresholds.software] target_release, default 8.0) with a verified blocker: "
                 "a vmklinux driver (removed in ESXi 7.0), a VIB dependency the target image cannot satisfy, a CPU "
                 "the target does not run on, or a CNA driver version known to fail the upgrade.",
     rationale="The upgrade fails with a dependency error, or succeeds and the device (NIC, HBA, CNA) is gone: "
