@@ -28,6 +28,7 @@ from reporter.domain.cbt import (
     VM_OFF,
     disk_states,
     in_backup_scope,
+    state_words,
     vm_state,
 )
 
@@ -137,7 +138,7 @@ def test_cbt001_off_in_scope() -> None:
     assert f.object_id == f"{UUID}/vm-2"
     assert f.evidence["change_tracking_enabled"] is False
     assert f.evidence["disks"] == [{"disk": "Hard disk 1", "node": "scsi0:0", "capacity_gb": 40.0, "mode": "Dependent",
-                                    "rdm": None, "ctkEnabled": None, "change_id": None, "state": VM_OFF}]
+                                    "rdm": None, "ctkEnabled": None, "change_id": None, "state": "Off for the VM"}]
     assert ("$spec.ChangeTrackingEnabled = $true; (Get-VM -Name 'off01').ExtensionData.ReconfigVM($spec)"
             in f.remediation)
     assert "govc vm.change -vm off01 -e ctkEnabled=TRUE -e scsi0:0.ctkEnabled=TRUE" in f.remediation
@@ -178,7 +179,7 @@ def test_cbt002_disk_off() -> None:
     assert f.message == ("CBT is on for the VM but not for Hard disk 3 (sata0:0: ctkEnabled not set), "
                          "Hard disk 2 (scsi0:1: ctkEnabled FALSE).")
     assert "govc vm.change -vm partial01 -e sata0:0.ctkEnabled=TRUE -e scsi0:1.ctkEnabled=TRUE" in f.remediation
-    assert [d["state"] for d in f.evidence["disks"]] == [OFF, ACTIVE, OFF]
+    assert [d["state"] for d in f.evidence["disks"]] == [state_words(OFF), state_words(ACTIVE), state_words(OFF)]
 
 
 def test_cbt003_pending_activation() -> None:
@@ -195,7 +196,8 @@ def test_cbt004_unsupported_disks() -> None:
     f = out.findings[0]
     assert f.message == ("Image-level backups leave out physical-mode RDM Hard disk 2 (no snapshot, no CBT); "
                          "independent disk Hard disk 3 (Independent - Persistent) (not in snapshots).")
-    assert [d["state"] for d in f.evidence["disks"]] == [PHYSICAL_RDM, INDEPENDENT]
+    assert [d["state"] for d in f.evidence["disks"]] == ["Not available: physical-mode RDM",
+                                                        "Independent: skipped by snapshot backups"]
 
 
 def test_cbt005_hardware_version() -> None:
@@ -256,7 +258,7 @@ def test_tables() -> None:
     assert disks_t.columns[-3:] == ["ctkEnabled", "Has changeId", "State"]
     assert len(disks_t.rows) == 20 and disks_t.in_summary is True  # templates are left out
     assert ["vc01", "partial01", None, "esx80", "vmx-13", True, True, "Hard disk 2", "scsi0:1", 40.0, "Dependent", None,
-            "FALSE", False, OFF] in disks_t.rows
+            "FALSE", False, "Off for this disk"] in disks_t.rows
 
 
 @pytest.mark.parametrize("size_gb,expected", [(128, Severity.medium), (129, Severity.high)])

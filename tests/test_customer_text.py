@@ -189,7 +189,7 @@ STATE_CODES = re.compile(r"\b(poweredOn|poweredOff|notResponding|standBy|physica
                          r"|link_down|no_physical_nic|unknown_physical_nic|standby_uplinks|beacon_probing)\b"
                          r"|^None[:(]", re.M)  # a recommendation that starts "None:" reads as an empty cell
 STATE_CODE_CELLS = {"poweredOn", "poweredOff", "suspended", "standBy", "connected", "disconnected", "notResponding",
-                    "physicalMode", "virtualMode"}
+                    "physicalMode", "virtualMode", "vm-off", "physical-rdm"}
 # Where a text turns into a command an administrator types: from there to the line's end it is kept.
 COMMAND = re.compile(r"PowerCLI:|PowerShell:|\bgovc |\besxcli |\bvim-cmd |ExtensionData|\$\w+ *=")
 EMPTY_REFERENCE = re.compile(r"References:\s*[.;]|References:\s*\Z|;\s*;|;\s*\.(?!\w)")

@@ -41,6 +41,19 @@ INDEPENDENT = "independent"
 VM_OFF = "vm-off"
 UNKNOWN = "unknown"
 
+# Each state as the reports say it (the codes stay the checks' vocabulary).
+STATE_WORDS = {
+    ACTIVE: "Active", PENDING: "Pending: no changeId until a stun/unstun", OFF: "Off for this disk",
+    PHYSICAL_RDM: "Not available: physical-mode RDM", INDEPENDENT: "Independent: skipped by snapshot backups",
+    VM_OFF: "Off for the VM", UNKNOWN: "Unknown: not collected",
+}
+
+
+def state_words(state: str) -> str:
+    """``pending`` -> "Pending: no changeId until a stun/unstun"; a state this table lacks as it came."""
+    return STATE_WORDS.get(state, state)
+
+
 MIN_HW_VERSION = 7  # KB1020128: CBT needs virtual hardware version 7 or later
 
 

@@ -10,7 +10,7 @@ from reporter.checks.base import CheckContext
 from reporter.checks.cbt.settings import CbtSettings
 from reporter.checks.helpers import kb, ps_quote, sh_quote
 from reporter.core.model import VM, Host, VCenter
-from reporter.domain.cbt import DiskCbt, disk_states, host_defects, in_backup_scope, vm_ctk_flag
+from reporter.domain.cbt import DiskCbt, disk_states, host_defects, in_backup_scope, state_words, vm_ctk_flag
 from reporter.domain.lifecycle import release_label
 from reporter.domain.vm_snapshots import compatibility_mode_words, disk_mode_words, gb
 
@@ -64,7 +64,7 @@ def disk_evidence(d: DiskCbt) -> dict[str, Any]:
         "rdm": compatibility_mode_words(d.disk.compatibility_mode),
         "ctkEnabled": _flag_text(d.ctk_flag),
         "change_id": d.disk.change_id,
-        "state": d.state,
+        "state": state_words(d.state),
     }
 
 

@@ -6,7 +6,7 @@ from reporter.checks.base import CheckContext
 from reporter.checks.cbt import FAMILY
 from reporter.checks.cbt.common import VmCbt, vms
 from reporter.checks.tables import Scalar, Table, register_tables
-from reporter.domain.cbt import MIN_HW_VERSION, host_defects, load_defects, vm_state
+from reporter.domain.cbt import MIN_HW_VERSION, host_defects, load_defects, state_words, vm_state
 from reporter.domain.lifecycle import release_label
 from reporter.domain.vm_snapshots import GB, compatibility_mode_words, disk_mode_words, gb
 
@@ -77,14 +77,15 @@ def disk_state_table(ctx: CheckContext) -> Table:
             rows.append([view.vc.name, view.vm.name, view.vm.vapp, view.host_name(), view.vm.hw_version, view.vm.change_tracking_enabled,
                          view.in_scope, d.disk.label, d.disk.device_node, gb(d.disk.capacity_bytes), disk_mode_words(d.disk.disk_mode),
                          compatibility_mode_words(d.disk.compatibility_mode), None if d.ctk_flag is None else ("TRUE" if d.ctk_flag else "FALSE"),
-                         bool(d.disk.change_id), d.state])
+                         bool(d.disk.change_id), state_words(d.state)])
     rows.sort(key=lambda r: (str(r[0]), str(r[1]), str(r[8])))
     return Table(
         id="cbt_disks", family=FAMILY.id, title="CBT per VM and disk",
         columns=["vCenter", "VM", "vApp", "Host", "HW version", "VM CBT option", "In backup scope", "Disk", "Node",
                  "Capacity GB", "Mode", "RDM", "ctkEnabled", "Has changeId", "State"],
         rows=rows,
-        note=("State: active (changeId present), pending (ctkEnabled TRUE, no changeId yet), off, vm-off, "
-              "physical-rdm (CBT not available), independent (skipped by snapshot-based backups)."),
+        note=("State: Active (a changeId is present), Pending (ctkEnabled TRUE, no changeId until a stun/unstun), "
+              "Off for this disk, Off for the VM (VM CBT option off), Not available (physical-mode RDM), "
+              "Independent (skipped by snapshot-based backups)."),
         in_summary=len(rows) <= SUMMARY_ROW_LIMIT,
     )
