@@ -24,7 +24,7 @@ from reporter.render.sheet_text import PRODUCT_WORDS
 # "reference"/"source" cite KBs and methodology sections, which the check's references and
 # methodology line already show. "pool_id"/"vram_pool_id" are the pool's key for findings.json;
 # readers see the pool's name ("pool"), and the pool tables show the id in its own column.
-HIDDEN = frozenset({"waiver", "waiver_expired", "source", "url", "from_property", "fix_verified", "verified",
+HIDDEN = frozenset({"waiver", "waiver_expired", "source", "url", "expiry_known_from", "fix_verified", "verified",
                     "reference", "pool_id", "vram_pool_id"})
 
 UNVERIFIED_CAVEAT = "Fixed build not confirmed by the KB; verify before relying on it."

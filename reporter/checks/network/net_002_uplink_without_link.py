@@ -29,11 +29,10 @@ META = CheckMeta(
     references=(NETWORKING_GUIDE,),
 )
 
-_REASONS = {"link_down": "has no link", "no_physical_nic": "has no physical NIC on this host",
-            "unknown_physical_nic": "is not a physical NIC of this host"}
-# The evidence's words for the same reasons (a column of the reports, read beside the host and NIC).
-_REASON_WORDS = {"link_down": "No link", "no_physical_nic": "No physical NIC on this host",
-                 "unknown_physical_nic": "Not a physical NIC of this host"}
+# Each reason in the message's sentence and as the evidence's words (read beside the host and NIC).
+_REASONS = {"link_down": ("has no link", "No link"),
+            "no_physical_nic": ("has no physical NIC on this host", "No physical NIC on this host"),
+            "unknown_physical_nic": ("is not a physical NIC of this host", "Not a physical NIC of this host")}
 
 
 def run(ctx: CheckContext) -> Outcome:
@@ -65,9 +64,9 @@ def run(ctx: CheckContext) -> Outcome:
             ]
             out.findings.append(finding(
                 META, hn.vc, f"{host} / {nic}", f"{object_id(hn.vc, hn.host.moid)}/pnic/{nic}",
-                f"Uplink {nic} on host {host} {_REASONS[reason]}, but port group(s) {', '.join(pgs)} list it in "
+                f"Uplink {nic} on host {host} {_REASONS[reason][0]}, but port group(s) {', '.join(pgs)} list it in "
                 "their failover order: redundancy is lost.",
-                evidence={"host": host, "pnic": nic, "reason": _REASON_WORDS[reason], "portgroups": pgs},
+                evidence={"host": host, "pnic": nic, "reason": _REASONS[reason][1], "portgroups": pgs},
                 remediation=steps,
             ))
     return out

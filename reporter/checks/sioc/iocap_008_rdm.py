@@ -7,7 +7,7 @@ from reporter.checks.grouping import Risk, by_evidence
 from reporter.checks.sioc import FAMILY
 from reporter.checks.sioc.common import KB1038241, REF_GUIDE, group_evidence, groups, vm_count
 from reporter.core.findings import Severity, Status
-from reporter.domain.vm_snapshots import compatibility_mode_words
+from reporter.domain.vm_snapshots import COMPATIBILITY_MODES, compatibility_mode_words
 
 META = CheckMeta(
     id="IOCAP-008",
@@ -37,7 +37,7 @@ def run(ctx: CheckContext) -> Outcome:
         if not ev.rdm or not ev.configured_anything:
             continue
         d = ev.disks[0]
-        mode = {"physicalMode": "physical", "virtualMode": "virtual"}.get(d.disk.compatibility_mode or "", "unknown")
+        mode = COMPATIBILITY_MODES.get(d.disk.compatibility_mode or "", "unknown").lower()
         out.findings.append(finding(
             META, g.vc, g.vm.name, g.object_id,
             f"'{g.vm.name}': {d.name} is an RDM ({mode} compatibility) with cap {d.effective()}; it is evaluated as its "
