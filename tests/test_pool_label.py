@@ -180,3 +180,26 @@ def test_sample_report_names_pools_in_words_in_html_xlsx_csv(tmp_path):
     assert pool_findings and all(f.object_id.startswith("vram-pool:") and "/" in f.object_id for f in pool_findings)
     assert all(f.object_name == f.evidence["pool"] and f.evidence["pool_id"] == f.object_id.removeprefix("vram-pool:")
                for f in pool_findings)
+
+
+def test_a_linked_group_finding_names_its_vcenters_and_a_waiver_on_one_of_them_applies():
+    from datetime import date
+
+    from reporter.checks import CheckContext
+    from reporter.checks.engine import apply_waivers
+    from reporter.checks.licensing import lic_002_vram_today as vram_today
+    from reporter.config.sections import WaiverConfig
+    from reporter.config.settings import Settings
+    from reporter.core.findings import Status
+
+    snap = snapshot(vsphere5_site(name="vcA", uuid="uA"), vsphere5_site(name="vcB", uuid="uB"))
+    settings = Settings(linked_mode_groups={"vcA": "emea", "vcB": "emea"})
+    found = vram_today.run(CheckContext(snapshot=snap, settings=settings)).findings
+    [f] = [x for x in found if x.object_id == "vram-pool:group:emea/standard"]
+    # The vCenter column names the two vCenters, never the scope id "group:emea".
+    assert (f.object_name, f.vcenter) == ("linked group emea · vSphere Standard", "vcA, vcB")
+    waiver = WaiverConfig(check_id="LIC-002", vcenter="vcB", reason="true-up booked", expires=date(2027, 1, 1))
+    [w] = apply_waivers([f], [waiver], date(2026, 12, 1))
+    assert w.status == Status.waived
+    other = WaiverConfig(check_id="LIC-002", vcenter="vcC", reason="another site", expires=date(2027, 1, 1))
+    assert apply_waivers([f], [other], date(2026, 12, 1))[0].status == f.status

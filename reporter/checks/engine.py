@@ -101,10 +101,16 @@ class Results:
         return counts
 
 
+def _pool_vcenters(f: Finding) -> list[str]:
+    """A pool finding of a linked group spans its vCenters: a waiver naming any of them applies."""
+    vcs = f.evidence.get("vcenters") if f.object_type == "pool" else None
+    return [str(v) for v in vcs] if isinstance(vcs, list) else []
+
+
 def _waiver_matches(w: WaiverConfig, f: Finding) -> bool:
     if w.check_id != f.check_id and not fnmatch.fnmatchcase(f.check_id, w.check_id):
         return False
-    if w.vcenter and w.vcenter != f.vcenter:
+    if w.vcenter and w.vcenter != f.vcenter and w.vcenter not in _pool_vcenters(f):
         return False
     return fnmatch.fnmatchcase(f.object_name, w.object) or fnmatch.fnmatchcase(f.object_id, w.object)
 

@@ -66,6 +66,12 @@ def host_not_readable(connection: str | None, what: str) -> str:
     return f"host is {state}: {what} not readable"
 
 
+# The words for a value that is absent, in every format: a setting or property with no value, and
+# a list with no items (never a label followed by nothing, never "None" or "[]").
+NOT_SET = "not set"
+NO_ITEMS = "none"
+
+
 def yes_no(value: bool) -> str:
     """A flag as the reports print it, in every format and sheet alike (rather than Excel's
     TRUE/FALSE in some and text in others; a filter offers "yes" and "no" as well)."""

@@ -211,7 +211,7 @@ def _is_identifier(key: str) -> bool:
 def scalar(value: Any, key: str = "") -> str:
     """One value as text, with the unit its key implies (GB with one decimal, days, ms, %)."""
     if value is None:
-        return "not set"
+        return states.NOT_SET
     if isinstance(value, bool):
         return states.yes_no(value)
     if isinstance(value, int) and _is_identifier(key):
@@ -296,7 +296,7 @@ def flat(value: Any, key: str) -> str:
         if all(not isinstance(v, (dict, list)) for v in value):
             if key.endswith("_range_ms") and len(value) == 2:
                 return f"{scalar(value[0])}–{scalar(value[1])} ms"
-            return ", ".join(scalar(v) for v in value) or "none"
+            return ", ".join(scalar(v) for v in value) or states.NO_ITEMS
         return " | ".join(flat(v, key) for v in value)
     return scalar(value, key)
 

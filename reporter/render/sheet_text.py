@@ -134,9 +134,9 @@ def _pair_value(key: str, value: Any) -> str:
     """A mapping's value after its label, as the HTML and PDF evidence print it: "not set" for no
     value and "none" for an empty list, rather than a label followed by nothing."""
     if value is None:
-        return "not set"
+        return states.NOT_SET
     if isinstance(value, list | tuple | dict) and not value:
-        return "none"
+        return states.NO_ITEMS
     return states.field_value(key, value) or _item_text(value)
 
 

@@ -80,7 +80,8 @@ def pool_finding(meta: CheckMeta, pool: Pool, message: str, *, evidence: dict[st
                  status: Status = Status.fail) -> Finding:
     f = finding(meta, None, pool.label, f"vram-pool:{pool.id}", message, evidence=evidence,
                 remediation=remediation, severity=severity, status=status, object_type="pool")
-    return f.model_copy(update={"vcenter": pool.scope})
+    # The vCenter column names the vCenters, not the pool's scope id: "vc01, vc02" for a linked group.
+    return f.model_copy(update={"vcenter": ", ".join(pool.vcenters) if pool.scope.startswith("group:") else pool.scope})
 
 
 def pool_evidence(pool: Pool, a: Analysis, **extra: Any) -> dict[str, Any]:
