@@ -63,3 +63,34 @@ def test_cli_rejects_an_unknown_level(tmp_path: Path) -> None:
     bad.write_text('[output]\ndetail = "verbose"\n', encoding="utf-8")
     res = CliRunner().invoke(main, ["config", "check", str(bad)])
     assert res.exit_code == 2 and "output.detail" in res.output
+
+
+def test_full_pdf_of_a_large_inventory_warns_first() -> None:
+    from reporter.core.formats import Format
+    from reporter.pipeline.report import FULL_PDF_WARN_VMS, full_pdf_warning
+
+    big = FULL_PDF_WARN_VMS + 1
+    said = full_pdf_warning(big, Detail.full, [Format.html, Format.pdf])
+    assert said is not None and f"{big:,} VMs" in said and "--detail standard" in said
+    assert full_pdf_warning(FULL_PDF_WARN_VMS, Detail.full, [Format.pdf]) is None  # not large
+    assert full_pdf_warning(big, Detail.standard, [Format.pdf]) is None  # paper stays short
+    assert full_pdf_warning(big, Detail.full, [Format.html, Format.xlsx]) is None  # no PDF asked
+
+
+def test_report_logs_the_full_pdf_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from licensing_helpers import snapshot, vsphere5_site
+
+    import reporter.pipeline.report as pipeline_report
+
+    monkeypatch.setattr(pipeline_report, "FULL_PDF_WARN_VMS", 5)  # the 8-VM site counts as large here
+    snap = snapshot(vsphere5_site())
+    with caplog.at_level(logging.WARNING, logger="reporter.pipeline.report"):
+        report(snap, tmp_path / "std", formats="pdf", detail="standard")
+        assert not [r for r in caplog.records if "--detail full" in r.getMessage()]
+        report(snap, tmp_path / "full", formats="pdf", detail="full")
+    [warned] = [r for r in caplog.records if "--detail full" in r.getMessage()]
+    assert "8 VMs" in warned.getMessage()
+    assert (tmp_path / "full" / "report.pdf").stat().st_size > 0

@@ -159,6 +159,20 @@ def resolve_formats(formats: str | Iterable[str] | None, cfg: Config | None) -> 
     return list(dict.fromkeys(items))
 
 
+# The full PDF edition lists every object: measured at 10,000 VMs (benchmarks/RESULTS.md), 572
+# pages, about a minute of CPU and 2.1 GB of memory. Above this many VMs the run says so first.
+FULL_PDF_WARN_VMS = 2_000
+
+
+def full_pdf_warning(vms: int, detail: Detail, formats: Iterable[Format]) -> str | None:
+    """The warning before a full PDF edition of a large inventory (None: nothing to say)."""
+    if detail is not Detail.full or Format.pdf not in formats or vms <= FULL_PDF_WARN_VMS:
+        return None
+    return (f"report.pdf at --detail full lists every object of {vms:,} VMs: at 10,000 VMs that is about "
+            "570 pages, a minute or more of CPU and 2 GB of memory. --detail standard prints up to 50 "
+            "objects a group; report.xlsx and the CSV files hold every object at any detail.")
+
+
 def resolve_detail(detail: Detail | str | None, cfg: Config | None) -> Detail:
     """As asked, else the config's, else standard; UsageError (exit 2) for an unknown level."""
     if detail is None:
@@ -250,6 +264,8 @@ def report(
                 email=cfg.email if cfg is not None and Format.eml in fmt else None,
             )
             masked = ctx.masked()
+            if (warning := full_pdf_warning(snap.vm_count(), ctx.detail, fmt)) is not None:
+                log.warning("%s", warning)
             # Frozen before automatic collection resumes, whose first pass would walk every object
             # made while it was paused (0.4 s of CPU at 10,000 VMs) only to find it alive, at the
             # start of the critical path (the PDF process is forked after it).
