@@ -130,6 +130,14 @@ def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | Non
         snap = load_snapshot(sample)
         # The sample config brings thresholds and a waiver, so the demo shows a waived finding too.
         sample_cfg = load_config(sample_config)
+        if _asks_for_email(formats) and sample_cfg.email is None:
+            # The weekly email as report.eml (never sent): addressed as the sample config's
+            # commented-out [email] example.
+            from reporter.config.sections import EmailConfig
+
+            sample_cfg = sample_cfg.model_copy(update={"email": EmailConfig(
+                smtp_host="smtp.corp.example", sender="vcreport@corp.example",
+                recipients=["vmware-admins@corp.example"])})
         # The sample ships a year of vRAM readings; load them into a throwaway history database
         # so the demo shows the 12-month compliance figures and chart as a real site would.
         with tempfile.TemporaryDirectory(prefix="vcreport-demo-") as tmp:
@@ -138,6 +146,13 @@ def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | Non
             history = load_for_report(cfg, snap)
         return report(sample, out_dir, formats=formats if formats is not None else list(DEMO_FORMATS),
                       history=history, cfg=sample_cfg, show_license_keys=False, detail=detail)
+
+
+def _asks_for_email(formats: str | Iterable[str] | None) -> bool:
+    if formats is None:
+        return False
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    return any(str(item).strip().lower() == "eml" for item in items)
 
 
 # -- licensing: plans, light vRAM samples, history ------------------------------------------------

@@ -71,6 +71,7 @@ def test_format_eml_writes_the_message_run_would_send(tmp_path: Path, snapshot_f
     assert msg["Subject"] == subject(build_view(res.context), cfg.email.subject_prefix)
     assert msg["From"] == "vcreport@example.com"
     assert msg["To"] == "ops@example.com, lic@example.com"
+    assert str(msg["Date"]).endswith(" +0000")  # UTC said as such, not "-0000" (zone unknown)
     attached = _attachments(msg)
     assert list(attached) == ["report.xlsx", "findings.json"]
     assert attached["report.xlsx"] == (out / "report.xlsx").read_bytes()
@@ -127,3 +128,15 @@ def test_run_with_send_still_tries_the_server(tmp_path: Path) -> None:
     with pytest.raises(DeliveryError):
         run_once(cfg, collect=lambda c, insecure=False: rf.snapshot(errors=False))
     assert not (Path(cfg.output.dir) / "report.eml").exists()
+
+
+def test_demo_writes_the_weekly_email_of_the_sample(tmp_path: Path) -> None:
+    # The sample config has no [email]: the demo addresses it as the config's commented example.
+    res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "d"), "--format", "html,eml"])
+    assert res.exit_code == 0, res.output
+    msg = _parse(tmp_path / "d" / "report.eml")
+    assert (msg["From"], msg["To"]) == ("vcreport@corp.example", "vmware-admins@corp.example")
+    assert str(msg["Subject"]).startswith("[vCenter report] 92 high, 204 medium")
+    assert list(_attachments(msg)) == ["report.pdf", "report.xlsx"]
+    body = msg.get_body(("plain",))
+    assert body is not None and "Top actions:" in body.get_content()

@@ -155,7 +155,7 @@ def build_message(ctx: ReportContext, cfg: EmailConfig, out_dir: str | Path,
     msg["Subject"] = subj
     msg["From"] = cfg.sender
     msg["To"] = ", ".join(cfg.recipients)
-    msg["Date"] = formatdate(localtime=False)
+    msg["Date"] = formatdate(usegmt=True)  # "... 06:39:28 GMT": UTC said, not "-0000" (zone unknown)
     msg["Message-ID"] = make_msgid(domain=cfg.sender.rpartition("@")[2] or None)
     msg.set_content(text_body(view, names, shown_dir))
     msg.add_alternative(html_body(view, subj, names, shown_dir), subtype="html")
