@@ -186,10 +186,12 @@ API_NAMES = re.compile(r"layoutEx|storageIOAllocation|(?<![\w$.])changeTrackingE
                        r"|storageIORMSupported|\bexpirationDate\b")
 # vSphere state codes; the vSphere Client says "Powered on", "Not responding".
 STATE_CODES = re.compile(r"\b(poweredOn|poweredOff|notResponding|standBy|physicalMode|virtualMode"
-                         r"|link_down|no_physical_nic|unknown_physical_nic|standby_uplinks|beacon_probing)\b"
+                         r"|link_down|no_physical_nic|unknown_physical_nic|standby_uplinks|beacon_probing"
+                         r"|at_risk|non_compliant|not_evaluated)\b|\bcpu(?:Package|Core)\(s\)|\d cpu(?:Package|Core)\b"
                          r"|^None[:(]", re.M)  # a recommendation that starts "None:" reads as an empty cell
 STATE_CODE_CELLS = {"poweredOn", "poweredOff", "suspended", "standBy", "connected", "disconnected", "notResponding",
-                    "physicalMode", "virtualMode", "vm-off", "physical-rdm"}
+                    "physicalMode", "virtualMode", "vm-off", "physical-rdm",
+                    "cpuPackage", "cpuCore", "at_risk", "non_compliant", "not_evaluated"}
 # Where a text turns into a command an administrator types: from there to the line's end it is kept.
 COMMAND = re.compile(r"PowerCLI:|PowerShell:|\bgovc |\besxcli |\bvim-cmd |ExtensionData|\$\w+ *=")
 EMPTY_REFERENCE = re.compile(r"References:\s*[.;]|References:\s*\Z|;\s*;|;\s*\.(?!\w)")
@@ -391,3 +393,18 @@ def test_sample_no_sentence_cut_in_a_cell(demo: tuple[Path, api.ReportOutput], o
                   "vCenter may report only its descriptor or its provisioned size (docs/methodology.md#snapshot-space)",
                   "IOPS cap on scsi0:1 but not on scsi0:0"):
         assert "".join(whole.split()) in pdf, whole
+
+
+def test_sample_sheet_references_name_the_workbooks_sheets(demo: tuple[Path, api.ReportOutput],
+                                                           reader_text: dict[str, str]) -> None:
+    # "(sheet 'vRAM Consumers')": a reader looks for that tab, so the name must be the tab's.
+    out, _res = demo
+    from openpyxl import load_workbook
+
+    tabs = set(load_workbook(out / "report.xlsx", read_only=True).sheetnames)
+    for fmt in ("html", "pdf", "xlsx"):
+        text = " ".join(reader_text[fmt].split())
+        named = set(re.findall(r"""\(sheet ['"]([^'"]+)['"]\)""", text))
+        assert named or fmt == "xlsx", fmt  # the report's notes name sheets (the workbook's own, rarely)
+        assert named <= tabs, (fmt, named - tabs)
+        assert not re.search(r"\(sheet [a-z]+_", text), fmt

@@ -175,10 +175,10 @@ def test_lic008_over_assigned_and_lic009_unassigned():
     snap = snapshot(site.model_copy(update={"licenses": lics}))
     [f] = over_assigned.run(ctx(snap)).findings
     assert f.object_name.startswith("XXXXX-XXXXX-XXXXX-33333-STAND")
-    assert f.message == "5 cpuPackage(s) in use on a key for 2: 3 cpuPackage(s) over capacity."
+    assert f.message == "5 CPUs in use on a key for 2: 3 CPUs over capacity."
     [u] = unassigned.run(ctx(snapshot(site))).findings
     assert u.object_name.startswith("XXXXX-XXXXX-XXXXX-22222-SPARE")
-    assert u.message == "2 of 2 cpuPackage(s) unassigned. They add 192 GB to the vRAM pool vc1 · vSphere Enterprise Plus."
+    assert u.message == "2 of 2 CPUs unassigned. They add 192 GB to the vRAM pool vc1 · vSphere Enterprise Plus."
     assert u.evidence["license_key"] == KEY_EP_SPARE  # raw in evidence; masked at render time
 
 

@@ -40,10 +40,40 @@ def ignores_basis(code: str | None) -> str | None:
     return None if code is None else IGNORES_BASIS.get(code, code)
 
 
+# What a licence's capacity counts (LicenseManagerLicenseInfo.costUnit), as the vSphere Client's
+# licence view names it: "4 CPUs", "96 cores".
+COST_UNITS: dict[str, str] = {
+    "cpuPackage": "CPU", "cpuCore": "core", "vm": "VM", "server": "instance", "host": "host",
+    "concurrentUser": "concurrent user",
+}
+
+
+def cost_unit(code: str | None) -> str | None:
+    """'CPU' for cpuPackage, 'core' for cpuCore; None when the licence has no cost unit."""
+    return None if not code else COST_UNITS.get(code, code)
+
+
+def cost_units(code: str | None, count: int) -> str:
+    """'4 CPUs', '1 core', '16 units' (no cost unit reported)."""
+    unit = cost_unit(code) or "unit"
+    return f"{count:,} {unit}" + ("" if count == 1 else "s")
+
+
+# A licence pool's verdict on the 12-month average, in words (the codes are findings.json's).
+VERDICTS: dict[str, str] = {
+    "compliant": "compliant", "at_risk": "at risk", "non_compliant": "non-compliant", "not_evaluated": "not evaluated",
+}
+
+
+def verdict(code: str | None) -> str | None:
+    """'at risk' for at_risk; None when there is no verdict."""
+    return None if code is None else VERDICTS.get(code, code)
+
+
 # Evidence keys that hold a state code, and how a reader's format prints their value.
 EVIDENCE_STATES: dict[str, Callable[[str], str | None]] = {
     "power_state": power_state, "vm_power_state": power_state, "connection_state": connection_state,
-    "host_ignores_basis": ignores_basis,
+    "host_ignores_basis": ignores_basis, "cost_unit": cost_unit, "verdict": verdict,
 }
 # API fields used as evidence keys (the snapshot's and findings.json's spelling), by the name the
 # vSphere Client gives them. VMX keys (ctkEnabled, sched.scsi0:0.throughputCap) are not here: they

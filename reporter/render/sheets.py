@@ -284,7 +284,7 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
             licenses.append([vc.name, None, None, "license data could not be read", None, None, None, None, None, None])
         for lic in vc.licenses or []:
             expires = lic.properties.get("expirationDate") or lic.properties.get("expiration")
-            licenses.append([vc.name, lic.key, lic.edition_key, lic.name, lic.cost_unit, lic.total, lic.used,
+            licenses.append([vc.name, lic.key, lic.edition_key, lic.name, states.cost_unit(lic.cost_unit), lic.total, lic.used,
                              _date(expires), ", ".join(assigned.get(lic.key, [])), flat_value(lic.properties)])
     sheets = [
         Sheet("vcenters", "vCenters", ["vCenter", "Host", "Instance UUID", "Version", "Build", "Release", "API version",

@@ -6,6 +6,7 @@ from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.grouping import Risk, per_check
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import LICENSES_PATH, analysis
+from reporter.core import states
 from reporter.core.findings import Severity
 from reporter.core.masking import mask_text
 
@@ -34,10 +35,11 @@ def run(ctx: CheckContext) -> Outcome:
         if not row.over_assigned:
             continue
         vc = next(v for v in ctx.snapshot.vcenters.values() if v.instance_uuid == row.vcenter_uuid)
-        unit = row.cost_unit or "unit"
+        used = row.used or 0
         out.findings.append(finding(
             META, vc, mask_text(row.key) + f" ({row.name or row.edition_key})", f"{row.vcenter_uuid}/license/{row.key}",
-            f"{row.used} {unit}(s) in use on a key for {row.total}: {row.used - row.total} {unit}(s) over capacity.",  # type: ignore[operator]
+            f"{states.cost_units(row.cost_unit, used)} in use on a key for {row.total:,}: "
+            f"{states.cost_units(row.cost_unit, used - row.total)} over capacity.",
             evidence={"license_key": row.key, "edition_key": row.edition_key, "total": row.total, "used": row.used,
                       "cost_unit": row.cost_unit, "assigned_to": row.assigned_to},
         ))

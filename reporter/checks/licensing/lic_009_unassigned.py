@@ -8,6 +8,7 @@ from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.grouping import Risk, per_check
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import LICENSES_PATH, analysis
+from reporter.core import states
 from reporter.core.findings import Severity
 from reporter.core.masking import mask_text
 
@@ -40,12 +41,11 @@ def run(ctx: CheckContext) -> Outcome:
         if not row.unassigned or row.unassigned <= 0:
             continue
         vc = next(v for v in ctx.snapshot.vcenters.values() if v.instance_uuid == row.vcenter_uuid)
-        unit = row.cost_unit or "unit"
-        msg = f"{row.unassigned} of {row.total} {unit}(s) unassigned."
+        msg = f"{row.unassigned:,} of {states.cost_units(row.cost_unit, row.total)} unassigned."
         pool = pools_by_key.get(row.key)
         ev: dict[str, Any] = {"license_key": row.key, "edition_key": row.edition_key, "total": row.total, "used": row.used,
               "unassigned": row.unassigned, "cost_unit": row.cost_unit}
-        if pool is not None and pool.vram_applies and pool.per_cpu_gb and unit == "cpuPackage":
+        if pool is not None and pool.vram_applies and pool.per_cpu_gb and row.cost_unit == "cpuPackage":
             vram = row.unassigned * pool.per_cpu_gb
             msg += f" They add {vram:,.0f} GB to the vRAM pool {pool.label}."
             ev["vram_pool"] = pool.label

@@ -69,7 +69,7 @@ def vram_pools_table(a: Analysis, v: LicensingVerdicts) -> Table:
             "entitlement if every future day's high-water equals today's. Today's high-water is the direction "
             "of travel, not a second verdict. CPU licenses to add now: to be compliant on the 12-month average "
             "today; to hold today's use: so that today's use, if it stays, never crosses. Every column of the "
-            "pools is in report.xlsx (sheet vram_pool_details) (docs/methodology.md#vram-compliance).")
+            "pools is in report.xlsx (sheet 'vRAM Pool Details') (docs/methodology.md#vram-compliance).")
     return Table(id="vram_pools", family=FAMILY.id, title="vRAM pools: verdict and what to buy",
                  columns=POOL_COLUMNS, rows=rows, note=note, stack_on_narrow=True)
 
@@ -141,7 +141,7 @@ def top_consumers_table(a: Analysis, n: int) -> Table:
         id="vram_top_consumers", family=FAMILY.id, title=f"Top vRAM consumers (up to {n} per vRAM pool)",
         columns=CONSUMER_COLUMNS, rows=rows,
         note="Powered-on VMs only; 'Above cap' is memory the per-VM cap leaves uncounted. Every powered-on VM "
-             "is in report.xlsx (sheet vram_consumers).",
+             "is in report.xlsx (sheet 'vRAM Consumers').",
     )
 
 
@@ -156,7 +156,7 @@ def inventory_table(a: Analysis) -> Table:
     for r in a.licenses:
         exp = r.expires_at.date().isoformat() if r.expires_at else ("evaluation" if r.evaluation else "never")
         rows.append([
-            r.vcenter, r.key, r.edition_key, r.rule.title, r.name, r.product_version, r.cost_unit,
+            r.vcenter, r.key, r.edition_key, r.rule.title, r.name, r.product_version, states.cost_unit(r.cost_unit),
             r.total, r.used, r.unassigned, exp, _r(r.days_left, 0),
             ", ".join(r.assigned_to[:20]) + (f" (+{len(r.assigned_to) - 20})" if len(r.assigned_to) > 20 else ""),
             "; ".join(f"{k}={v}" for k, v in sorted(r.vram_properties.items())) or None,

@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from reporter.core import states
 from reporter.domain.licensing import Analysis, Pool
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class Verdict(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", "-") if self is Verdict.non_compliant else self.value.replace("_", " ")
+        return states.VERDICTS[self.value]
 
 
 @dataclass(frozen=True)
