@@ -124,7 +124,7 @@ def test_json_output_and_trust_from_config(signed):
     result = _verify(str(pdf), "--config", str(pdf.parent.parent / "vcreport.toml"), "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["file"] == str(pdf) and doc["valid"] is True
+    assert doc["file"] == str(pdf) and doc["valid"] is True and doc["signed"] is True
     assert [(c["name"], c["status"]) for c in doc["checks"]] == [(n, "PASS") for n in CHECK_NAMES[:-1]] + [("snapshot", "SKIP")]
     assert doc["checks"][-1]["detail"] == "no --snapshot given"
 

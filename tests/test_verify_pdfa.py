@@ -43,13 +43,13 @@ def test_untouched_file_verifies(pristine):
     assert res.snapshot_checked
     assert len(res.attachments) == 11
     report = api.verify(pdf, snap, allow_unsigned=True)
-    assert report.valid
+    assert report.valid and not report.signed and report.to_json()["signed"] is False
     result = CliRunner().invoke(main, ["verify", str(pdf), "--snapshot", str(snap), "--allow-unsigned"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[-3:] == ["PASS  attachments           11 attachment(s) match the SHA-256 printed in the document",
                           f"PASS  snapshot              {snap} matches the source snapshot SHA-256 printed",
-                          f"{pdf}: VALID"]
+                          f"{pdf}: VALID, NOT SIGNED (the embedded evidence is intact; who produced the file is not proven)"]
 
 
 def _rewrite(path, mutate) -> None:

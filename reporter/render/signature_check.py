@@ -72,12 +72,19 @@ class VerificationReport:
     def failures(self) -> list[Check]:
         return [c for c in self.checks if c.status == "FAIL"]
 
+    @property
+    def signed(self) -> bool:
+        """The signature check passed (False for a file let through by --allow-unsigned)."""
+        return any(c.name == "signature" and c.status == "PASS" for c in self.checks)
+
     def lines(self) -> list[str]:
         width = max(len(c.name) for c in self.checks)
         return [f"{c.status}  {c.name:<{width}}  {c.detail}" for c in self.checks]
 
     def verdict(self) -> str:
         if self.valid:
+            if not self.signed:  # --allow-unsigned
+                return f"{self.file}: VALID, NOT SIGNED (the embedded evidence is intact; who produced the file is not proven)"
             return f"{self.file}: VALID"
         return f"{self.file}: INVALID (failed: {', '.join(c.name for c in self.failures)})"
 
@@ -88,7 +95,7 @@ class VerificationReport:
         return f"{self.file}: {first.name} check failed: {first.detail}{more}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"file": str(self.file), "valid": self.valid,
+        return {"file": str(self.file), "valid": self.valid, "signed": self.signed,
                 "checks": [{"name": c.name, "status": c.status, "detail": c.detail} for c in self.checks]}
 
 
