@@ -123,9 +123,10 @@ def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | Non
     """Report on the bundled sample snapshot: no vCenter needed."""
     with resources.as_file(find_sample("sample-snapshot.json.gz")) as sample, \
             resources.as_file(find_sample("sample-config.toml")) as sample_config, \
-            resources.as_file(find_sample("sample-vram-history.csv")) as sample_history:
+            resources.as_file(find_sample("sample-vram-history.csv")) as sample_history, \
+            resources.as_file(find_sample("sample-snapshot-previous.json.gz")) as previous_sample:
         from reporter.history import import_csv, load_for_report
-        from reporter.pipeline.report import report
+        from reporter.pipeline.report import check_with_context, report
 
         snap = load_snapshot(sample)
         # The sample config brings thresholds and a waiver, so the demo shows a waived finding too.
@@ -144,8 +145,14 @@ def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | Non
             cfg = Config(history=HistoryConfig(url=f"sqlite:///{Path(tmp) / 'history.db'}"))
             import_csv(cfg, sample_history)
             history = load_for_report(cfg, snap)
+            previous = load_snapshot(previous_sample)
+            previous_history = load_for_report(cfg, previous)
+        # Last week's run of the same site, so "Changes since the last run" shows what a weekly
+        # report shows: the snapshots taken during the week are new, the one deleted is fixed.
+        previous_results, _tables, _ctx = check_with_context(previous, sample_cfg, history=previous_history)
         return report(sample, out_dir, formats=formats if formats is not None else list(DEMO_FORMATS),
-                      history=history, cfg=sample_cfg, show_license_keys=False, detail=detail)
+                      history=history, cfg=sample_cfg, show_license_keys=False, detail=detail,
+                      previous=previous, previous_findings=previous_results.findings)
 
 
 def _asks_for_email(formats: str | Iterable[str] | None) -> bool:

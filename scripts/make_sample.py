@@ -5,7 +5,8 @@ situations every check family must find.
 Deterministic (fixed seed, fixed collection time), so the sample only changes
 when this script or the model changes. Run from the repo root:
 
-    python scripts/make_sample.py            # writes samples/sample-snapshot.json.gz
+    python scripts/make_sample.py            # writes samples/sample-snapshot.json.gz, its previous
+                                             # week (sample-snapshot-previous.json.gz) and the vRAM history
 
 Each area has its own function below; it receives the vCenter dicts and adds
 its situations. Everything is built as plain dicts and validated through the
@@ -677,6 +678,76 @@ def build(seed: int = 42) -> Snapshot:
     return Snapshot.model_validate(doc)
 
 
+# The sample's previous weekly collection, for the demo's "Changes since the last run": the same
+# site a week earlier. Snapshots taken during the week did not exist yet, and one VM still had an
+# old snapshot that was deleted during the week.
+PREVIOUS_AT = COLLECTED_AT - timedelta(days=7)
+DELETED_DURING_THE_WEEK = ("app-013", "before upgrade", datetime(2026, 10, 28, 6, 0, tzinfo=UTC))
+
+
+def _without_snapshots(vm: dict[str, Any]) -> None:
+    """``vm`` as it was before its snapshots were taken: each disk back on its base file."""
+    layout = vm["layout_ex"]
+    names = {f["key"]: f["name"] for f in layout["files"]}
+    later = {k for d in layout["disks"] for link in d["chain"][1:] for k in link}
+    later |= {s["data_key"] for s in layout["snapshots"]}
+    for disk in vm["disks"]:
+        chain = next(d["chain"] for d in layout["disks"] if d["key"] == disk["key"])
+        disk["backing_file"] = names[chain[0][0]]
+    for d in layout["disks"]:
+        d["chain"] = d["chain"][:1]
+    layout["files"] = [f for f in layout["files"] if f["key"] not in later]
+    layout["snapshots"] = []
+    vm["snapshots"], vm["current_snapshot"] = [], None
+
+
+def _with_snapshot(vm: dict[str, Any], name: str, created: datetime, delta_bytes: int) -> None:
+    """``vm`` (without snapshots) with one snapshot of every disk: a delta file on top of each."""
+    layout = vm["layout_ex"]
+    snap_moid = f"{vm['moid']}-snapshot-1"
+    base = {d["key"]: [list(link) for link in d["chain"]] for d in layout["disks"]}
+    key = max(f["key"] for f in layout["files"]) + 1
+    folder = vm["disks"][0]["backing_file"].rsplit("/", 1)[0]
+    layout["files"].append({"key": key, "name": f"{folder}/{vm['name']}-Snapshot1.vmsn", "type": "snapshotData",
+                            "size": 32768, "unique_size": 32768})
+    data_key = key
+    for n, disk in enumerate(vm["disks"]):
+        stem = disk["backing_file"].rsplit(".vmdk", 1)[0]
+        descriptor, extent = key + 1 + 2 * n, key + 2 + 2 * n
+        layout["files"] += [
+            {"key": descriptor, "name": f"{stem}-000001.vmdk", "type": "diskDescriptor", "size": 400, "unique_size": 400},
+            {"key": extent, "name": f"{stem}-000001-delta.vmdk", "type": "diskExtent", "size": delta_bytes,
+             "unique_size": delta_bytes}]
+        next(d for d in layout["disks"] if d["key"] == disk["key"])["chain"].append([descriptor, extent])
+        disk["backing_file"] = f"{stem}-000001.vmdk"
+    layout["snapshots"] = [{"moid": snap_moid, "data_key": data_key,
+                            "disks": [{"key": k, "chain": chain} for k, chain in base.items()]}]
+    vm["snapshots"] = [{"moid": snap_moid, "id": 1, "name": name, "description": "", "create_time": created.isoformat(),
+                        "state": vm["power_state"], "quiesced": False, "children": []}]
+    vm["current_snapshot"] = snap_moid
+
+
+def _created(nodes: list[dict[str, Any]]) -> list[datetime]:
+    return [datetime.fromisoformat(n["create_time"]) for n in nodes] + [t for n in nodes for t in _created(n["children"])]
+
+
+def previous_week(snap: Snapshot) -> Snapshot:
+    """The sample a week before its collection (see PREVIOUS_AT)."""
+    doc = snap.model_dump(mode="json")
+    doc["collected_at"] = PREVIOUS_AT.isoformat()
+    for vc in doc["vcenters"].values():
+        vc["collected_at"] = PREVIOUS_AT.isoformat() if vc.get("collected_at") else vc.get("collected_at")
+        for vm in vc["vms"].values():
+            taken = _created(vm["snapshots"])
+            if taken and min(taken) > PREVIOUS_AT:
+                _without_snapshots(vm)
+            elif taken and max(taken) > PREVIOUS_AT:
+                raise ValueError(f"{vm['name']}: snapshots from before and after {PREVIOUS_AT}: not modelled")
+            if vm["name"] == DELETED_DURING_THE_WEEK[0]:
+                _with_snapshot(vm, DELETED_DURING_THE_WEEK[1], DELETED_DURING_THE_WEEK[2], 24 * 2**30)
+    return Snapshot.model_validate(doc)
+
+
 def vram_history_csv(snap: Snapshot, seed: int = 7, days: int = 365) -> str:
     """A year of daily vRAM high-water readings for the sample's vSphere 5.0 pools, ending the
     day before collection: a slow rise towards today's use, weekday/weekend swing, noise, and a
@@ -710,6 +781,9 @@ def main() -> None:
     snap = build(args.seed)
     snapshot_io.save(snap, args.out)
     print(f"wrote {args.out}: {len(snap.vcenters)} vCenters, {snap.vm_count()} VMs")
+    previous = Path(args.out).with_name("sample-snapshot-previous.json.gz")
+    snapshot_io.save(previous_week(snap), previous)
+    print(f"wrote {previous}: the same site a week earlier")
     hist = Path(args.out).with_name("sample-vram-history.csv")
     hist.write_text(vram_history_csv(snap))
     print(f"wrote {hist}")
