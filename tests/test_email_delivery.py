@@ -24,7 +24,7 @@ from reporter.render import get_renderer
 from reporter.render.view import build_view
 
 PASSWORD = "s3cret-Pa55w0rd!"
-SUBJECT = "[vCenter report] INCOMPLETE: 1 high, 1 medium, 1 low — vc01, vc02"
+SUBJECT = "[vCenter report] INCOMPLETE: 1 high, 1 medium, 1 low (1 new, 1 fixed) — vc01, vc02"
 
 
 def free_port() -> int:
@@ -121,7 +121,7 @@ def _parse(raw: bytes) -> email.message.EmailMessage:
 def test_subject_counts():
     view = build_view(rf.context())
     assert subject(view) == SUBJECT
-    assert subject(build_view(rf.context(errors=False)), "[VC]") == "[VC] 1 high, 1 medium, 1 low — vc01, vc02"
+    assert subject(build_view(rf.context(errors=False)), "[VC]") == "[VC] 1 high, 1 medium, 1 low (1 new, 1 fixed) — vc01, vc02"
 
 
 def test_message_parts_inlined_css_and_attachments(report_dir):
@@ -261,7 +261,7 @@ def test_csv_attachment_is_zipped_and_prefix_is_used(server, report_dir):
     send(build_message(rf.context(errors=False), c, report_dir), c)
     [(_, _, raw, _)] = rec.messages
     parsed = _parse(raw)
-    assert parsed["Subject"] == "[weekly] 1 high, 1 medium, 1 low — vc01, vc02"
+    assert parsed["Subject"] == "[weekly] 1 high, 1 medium, 1 low (1 new, 1 fixed) — vc01, vc02"
     atts = {p.get_filename(): p.get_content() for p in parsed.iter_attachments()}
     assert sorted(atts) == ["report-csv.zip", "report.xlsx"]
     import io

@@ -68,3 +68,13 @@ def test_demo_shows_the_changes_since_last_week(tmp_path: Path) -> None:
     html = " ".join(lxml.html.parse(str(tmp_path / "report.html")).getroot().text_content().split())
     assert "Changes since the last run 6 new, 1 fixed, 325 still open." in html
     assert "fixed: app-013" in html and "No previous run to compare with" not in html
+
+
+def test_demo_email_subject_says_what_changed(tmp_path: Path) -> None:
+    import email
+    from email import policy
+
+    api.demo(tmp_path, formats="eml")
+    msg = email.message_from_bytes((tmp_path / "report.eml").read_bytes(), policy=policy.default)
+    assert msg["Subject"] == ("[vCenter report] 92 high, 204 medium, 19 low (6 new, 1 fixed) — licensing: 1 at risk "
+                              "— vc01, vc02")

@@ -18,6 +18,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -48,11 +49,20 @@ ATTACHMENT_FILES = {
 }
 
 
+# Header lines are not folded below RFC 5322's limit: Python folds a subject that goes on in an
+# encoded word ("— vc01", the dash is UTF-8) with its space doubled ("fixed)  — licensing").
+HEADER_LINE = 998
+WIRE_POLICY = policy.SMTP.clone(max_line_length=HEADER_LINE)
+
+
 def subject(view: ReportView, prefix: str = "[vCenter report]") -> str:
-    """``[vCenter report] 3 high, 5 medium — vc01, vc02``."""
+    """``[vCenter report] 3 high, 5 medium (2 new, 1 fixed) — vc01, vc02``."""
     counts = dict(view.counts)
     parts = [f"{counts[s]} {s}" for s in SUBJECT_SEVERITIES if counts.get(s)]
     text = ", ".join(parts) if parts else "no open findings"
+    delta = view.ctx.delta
+    if delta is not None and (delta.new or delta.fixed):  # what changed since last week, at a glance
+        text += f" ({len(delta.new):,} new, {len(delta.fixed):,} fixed)"
     licensing = subject_part(view.ctx)
     if licensing:
         text += f" — {licensing}"
@@ -163,6 +173,8 @@ def build_message(ctx: ReportContext, cfg: EmailConfig, out_dir: str | Path,
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
         maintype, subtype = ctype.split("/", 1)
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    # The bodies are encoded by now (lines of 76); from here the policy only folds the headers.
+    msg.policy = msg.policy.clone(max_line_length=HEADER_LINE)
     return msg
 
 

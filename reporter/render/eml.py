@@ -7,7 +7,6 @@ get. It needs ``[email]`` for the sender and recipients.
 
 from __future__ import annotations
 
-from email import policy
 from pathlib import Path
 
 from reporter.core.fsutil import atomic_write_bytes
@@ -23,11 +22,11 @@ class EmlRenderer(Renderer):
     format = "eml"
 
     def render(self, ctx: ReportContext, out_dir: Path) -> list[Path]:
-        from reporter.deliver.email import build_message
+        from reporter.deliver.email import WIRE_POLICY, build_message
 
         if ctx.email is None:
             raise UsageError(NEEDS_EMAIL)
         # Attachments are read from the files rendered just before (the pipeline renders eml last).
         msg = build_message(ctx, ctx.email, out_dir, report_dir=final_dir(out_dir))
         # CRLF line ends, as the message goes over SMTP.
-        return [atomic_write_bytes(out_dir / EML_NAME, msg.as_bytes(policy=policy.SMTP))]
+        return [atomic_write_bytes(out_dir / EML_NAME, msg.as_bytes(policy=WIRE_POLICY))]
