@@ -12,7 +12,9 @@ Typical use::
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -25,6 +27,7 @@ from reporter.config import load_config as _load_config
 from reporter.config import parse_config as _parse_config
 from reporter.config.settings import Settings
 from reporter.core import snapshot_io
+from reporter.core.findings import Finding
 from reporter.core.formats import DEMO_FORMATS
 from reporter.core.fsutil import set_file_mode
 from reporter.core.model import Snapshot
@@ -118,20 +121,33 @@ def find_sample(name: str) -> Traversable:
     return item
 
 
-def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | None = None,
-         detail: str | None = None) -> ReportOutput:
-    """Report on the bundled sample snapshot: no vCenter needed."""
+@dataclass(frozen=True)
+class DemoInputs:
+    """What the demo reports from: the bundled sample (its file, for the report's SHA-256), the
+    sample config, a year of vRAM history, and the same site a week earlier with its findings."""
+
+    snapshot: Path
+    cfg: Config
+    history: VramHistory
+    previous: Snapshot
+    previous_findings: list[Finding]
+
+
+@contextmanager
+def demo_inputs(*, email: bool = False) -> Iterator[DemoInputs]:
+    """The demo's inputs, valid inside the block (the sample files may be unpacked for it).
+    ``email``: give the config an ``[email]`` section when it has none, for report.eml."""
     with resources.as_file(find_sample("sample-snapshot.json.gz")) as sample, \
             resources.as_file(find_sample("sample-config.toml")) as sample_config, \
             resources.as_file(find_sample("sample-vram-history.csv")) as sample_history, \
             resources.as_file(find_sample("sample-snapshot-previous.json.gz")) as previous_sample:
         from reporter.history import import_csv, load_for_report
-        from reporter.pipeline.report import check_with_context, report
+        from reporter.pipeline.report import check_with_context
 
         snap = load_snapshot(sample)
         # The sample config brings thresholds and a waiver, so the demo shows a waived finding too.
         sample_cfg = load_config(sample_config)
-        if _asks_for_email(formats) and sample_cfg.email is None:
+        if email and sample_cfg.email is None:
             # The weekly email as report.eml (never sent): addressed as the sample config's
             # commented-out [email] example.
             from reporter.config.sections import EmailConfig
@@ -150,9 +166,20 @@ def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | Non
         # Last week's run of the same site, so "Changes since the last run" shows what a weekly
         # report shows: the snapshots taken during the week are new, the one deleted is fixed.
         previous_results, _tables, _ctx = check_with_context(previous, sample_cfg, history=previous_history)
-        return report(sample, out_dir, formats=formats if formats is not None else list(DEMO_FORMATS),
-                      history=history, cfg=sample_cfg, show_license_keys=False, detail=detail,
-                      previous=previous, previous_findings=previous_results.findings)
+        yield DemoInputs(snapshot=sample, cfg=sample_cfg, history=history, previous=previous,
+                         previous_findings=previous_results.findings)
+
+
+def demo(out_dir: str | Path = "demo-report", formats: str | Iterable[str] | None = None,
+         detail: str | None = None) -> ReportOutput:
+    """Report on the bundled sample snapshot, compared with the same site a week earlier: no
+    vCenter needed."""
+    from reporter.pipeline.report import report
+
+    with demo_inputs(email=_asks_for_email(formats)) as d:
+        return report(d.snapshot, out_dir, formats=formats if formats is not None else list(DEMO_FORMATS),
+                      history=d.history, cfg=d.cfg, show_license_keys=False, detail=detail,
+                      previous=d.previous, previous_findings=d.previous_findings)
 
 
 def _asks_for_email(formats: str | Iterable[str] | None) -> bool:
