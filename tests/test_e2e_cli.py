@@ -38,6 +38,7 @@ def test_demo_writes_every_format(tmp_path: Path) -> None:
     # with the other test worker beside it. The timeout only stops a hang.
     res = vcreport("demo", "--out", str(out), "--format", "html,pdf,pdfa,xlsx,csv,json", timeout=900)
     assert res.returncode == 0, res.stderr
+    assert "since the last run: 6 new, 1 fixed, 325 still open" in res.stdout.splitlines()  # the sample's week
     names = {p.name for p in out.iterdir()}
     assert {"report.html", "report.pdf", "findings.json"} <= names
     assert any(n.endswith(".xlsx") for n in names)
