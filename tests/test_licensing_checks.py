@@ -213,3 +213,14 @@ def test_lic003_warns_on_the_12_month_average_even_when_today_is_over():
     assert f.evidence["crossing_date"] == "2027-01-03"
     assert f.evidence["avg_12m_gb"] == pytest.approx(560.3836, abs=1e-3)
     assert f.evidence["avg_headroom_pct"] == 2.71
+
+
+def test_lic004_and_lic005_say_why_they_had_nothing_to_evaluate():
+    # The site's vCenter reports no vRAM figures of its own, and it has no Essentials kit.
+    out4 = vram_reported.run(ctx(snapshot(vsphere5_site())))
+    assert out4.findings == [] and out4.checked == 0
+    assert out4.not_evaluated == ("vCenter's license data gives no vRAM use or entitlement of its own for the 2 "
+                                  "vRAM pool(s): there is nothing to compare the computed figures with.")
+    out5 = hard_limits.run(ctx(snapshot(vsphere5_site())))
+    assert out5.findings == [] and out5.not_evaluated is not None
+    assert out5.not_evaluated.startswith("No Essentials or Essentials Plus kit pool")

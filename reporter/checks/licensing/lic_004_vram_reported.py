@@ -54,6 +54,11 @@ def run(ctx: CheckContext) -> Outcome:
             continue
         if problems:
             out.findings.append(pool_finding(META, pool, " ".join(problems), evidence=ev))
+    if not out.checked:
+        n = len(a.vram_pools)
+        out.not_evaluated = (f"vCenter's license data gives no vRAM use or entitlement of its own for the {n} vRAM "
+                             "pool(s): there is nothing to compare the computed figures with." if n else
+                             "No vSphere 5 vRAM pool in the snapshot.")
     return out
 
 

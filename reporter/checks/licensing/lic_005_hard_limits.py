@@ -61,6 +61,9 @@ def run(ctx: CheckContext) -> Outcome:
                       "rule": "docs/methodology.md#vram-pools"},
             object_type="host",
         ))
+    if not out.checked:
+        out.not_evaluated = ("No Essentials or Essentials Plus kit pool and no free vSphere Hypervisor host over its "
+                             "limits in the snapshot: no hard vRAM limit applies.")
     return out
 
 
