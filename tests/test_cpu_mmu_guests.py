@@ -121,20 +121,20 @@ def test_fleet_tables_exact() -> None:
     bt = "Software CPU and MMU (binary translation + shadow page tables)"
     sp2 = "SP2 assumed, not reported"
     assert tables["cpu_mmu_win2003_vms"] == [
-        ["vc01", "app01", "Powered on", W32[1], W32[1], 32, sp2, "unset (hvAuto)", "unset (automatic)", "Automatic", bt,
+        ["vc01", "app01", "Powered on", W32[1], W32[1], 32, sp2, "Automatic (not set)", "Automatic (not set)", "Automatic", bt,
          *ept, "Set Hardware CPU and MMU (hvOn + on); power cycle"],
-        ["vc01", "fax", "Powered off", W32[1], "not reported", 32, sp2, "unset (hvAuto)", "unset (automatic)",
+        ["vc01", "fax", "Powered off", W32[1], "not reported", 32, sp2, "Automatic (not set)", "Automatic (not set)",
          "Automatic", bt, "esx-noept", "5.0.0", "VT-x/AMD-V only, no EPT/RVI",
          "Host has no EPT/RVI: move to a host with EPT/RVI, then set Hardware CPU and MMU"],
-        ["vc01", "mis", "Powered on", R2008[1], W32E[1], 32, sp2, "unset (hvAuto)", "unset (automatic)", "Automatic",
+        ["vc01", "mis", "Powered on", R2008[1], W32E[1], 32, sp2, "Automatic (not set)", "Automatic (not set)", "Automatic",
          "Not determined", *ept, "Set Hardware CPU and MMU (hvOn + on); power cycle; fix the configured guest OS"],
-        ["vc01", "db64", "Powered on", W64[1], W64[1], 64, sp2, "hvOff", "off", "Software CPU and MMU",
+        ["vc01", "db64", "Powered on", W64[1], W64[1], 64, sp2, "Software (hvOff)", "Software (off)", "Software CPU and MMU",
          "Hardware CPU, software MMU (VT-x/AMD-V + shadow page tables)", *ept,
          "Set Automatic: forced software CPU is ineffective for 64-bit guests"],
-        ["vc01", "sbs", "Powered on", SBS[1], SBS[1], 32, sp2, "hvOn", "off", "Hardware CPU, Software MMU",
+        ["vc01", "sbs", "Powered on", SBS[1], SBS[1], 32, sp2, "Hardware (hvOn)", "Software (off)", "Hardware CPU, Software MMU",
          "Hardware CPU and MMU (VT-x/AMD-V + EPT/RVI)", "esx-67", "6.7.0", "per-VM setting ignored (ESXi 6.7.0)",
          "Remove the setting (set Automatic): ESXi 6.7+ ignores it"],
-        ["vc01", "app02", "Powered on", W32E[1], W32E[1], 32, sp2, "hvOn", "on", "Hardware CPU and MMU",
+        ["vc01", "app02", "Powered on", W32E[1], W32E[1], 32, sp2, "Hardware (hvOn)", "Hardware (on)", "Hardware CPU and MMU",
          "Hardware CPU and MMU (VT-x/AMD-V + EPT/RVI)", *ept, "No change: already Hardware CPU and MMU as KB2001372 recommends"],
     ]
     assert tables["cpu_mmu_mode_counts"] == [

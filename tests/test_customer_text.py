@@ -191,7 +191,7 @@ STATE_CODES = re.compile(r"\b(poweredOn|poweredOff|notResponding|standBy|physica
                          r"|^None[:(]", re.M)  # a recommendation that starts "None:" reads as an empty cell
 STATE_CODE_CELLS = {"poweredOn", "poweredOff", "suspended", "standBy", "connected", "disconnected", "notResponding",
                     "physicalMode", "virtualMode", "vm-off", "physical-rdm",
-                    "cpuPackage", "cpuCore", "at_risk", "non_compliant", "not_evaluated"}
+                    "cpuPackage", "cpuCore", "at_risk", "non_compliant", "not_evaluated", "hvOn", "hvAuto", "hvOff"}
 # Where a text turns into a command an administrator types: from there to the line's end it is kept.
 COMMAND = re.compile(r"PowerCLI:|PowerShell:|\bgovc |\besxcli |\bvim-cmd |ExtensionData|\$\w+ *=")
 EMPTY_REFERENCE = re.compile(r"References:\s*[.;]|References:\s*\Z|;\s*;|;\s*\.(?!\w)")
@@ -331,14 +331,15 @@ CPU_MMU_LABELS = ("CPU virtualization setting", "MMU virtualization setting", "H
 def test_sample_cpu_mmu_settings_in_the_report_words(demo: tuple[Path, api.ReportOutput],
                                                      reader_text: dict[str, str]) -> None:
     """The CPU/MMU family names a VM's two flags by the report's labels in every format (evidence,
-    the Windows 2003 table, sheet and CSV column titles), values as PowerCLI sets them; the API
+    the Windows 2003 table, sheet and CSV column titles), values in words with the value PowerCLI
+    sets beside them ("Hardware (hvOn)"); the API
     names appear only in the PowerCLI commands (test_sample_no_api_property_names_outside_commands)."""
     out, _res = demo
     both = ("Host ignores the per-VM CPU setting: no", "Host ignores the per-VM MMU setting: no",
             "[CPU setting hvOn, MMU setting on]", "Whether it ignores it, known from: host's own report",
             "ignores the per-VM setting (as the host itself reports; ESXi 6.7 and later)")
     # The PDF prints a group's shared evidence and a few differing columns; the HTML all of it.
-    html_only = ("CPU virtualization setting: hvOn", "MMU virtualization setting: on",
+    html_only = ("CPU virtualization setting: Hardware (hvOn)", "MMU virtualization setting: Hardware (on)",
                  "Recommended: Hardware CPU and MMU (CPU setting hvOn, MMU setting on)")
     for fmt, wanted in (("html", both + html_only), ("pdf", both)):
         text = " ".join(reader_text[fmt].split())

@@ -70,10 +70,37 @@ def verdict(code: str | None) -> str | None:
     return None if code is None else VERDICTS.get(code, code)
 
 
+# A VM's CPU/MMU virtualization flags (config.flags.virtualExecUsage / virtualMmuUsage), each in
+# words with the value PowerCLI sets beside it: "Hardware (hvOn)", "Software (off)". The vSphere
+# Client shows the pair as one choice ("Hardware CPU and MMU"), which the checks name too.
+CPU_SETTINGS: dict[str, str] = {"hvAuto": "Automatic", "hvOn": "Hardware", "hvOff": "Software"}
+MMU_SETTINGS: dict[str, str] = {"automatic": "Automatic", "on": "Hardware", "off": "Software"}
+
+
+def _flag(words: dict[str, str], code: str | None) -> str:
+    if not code:
+        return "Automatic (not set)"  # the API's default
+    word = words.get(code)
+    if word is None:
+        return code
+    return word if word.lower() == code else f"{word} ({code})"
+
+
+def cpu_setting(code: str | None) -> str:
+    """'Hardware (hvOn)'; 'Automatic (not set)' when the VM has no value."""
+    return _flag(CPU_SETTINGS, code)
+
+
+def mmu_setting(code: str | None) -> str:
+    """'Hardware (on)', 'Automatic'; 'Automatic (not set)' when the VM has no value."""
+    return _flag(MMU_SETTINGS, code)
+
+
 # Evidence keys that hold a state code, and how a reader's format prints their value.
 EVIDENCE_STATES: dict[str, Callable[[str], str | None]] = {
     "power_state": power_state, "vm_power_state": power_state, "connection_state": connection_state,
     "host_ignores_basis": ignores_basis, "cost_unit": cost_unit, "verdict": verdict,
+    "virtual_exec_usage": cpu_setting, "virtual_mmu_usage": mmu_setting,
 }
 # API fields used as evidence keys (the snapshot's and findings.json's spelling), by the name the
 # vSphere Client gives them. VMX keys (ctkEnabled, sched.scsi0:0.throughputCap) are not here: they

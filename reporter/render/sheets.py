@@ -235,8 +235,8 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
             prov = sum(d.capacity_bytes or 0 for d in vm.disks)
             vms.append([
                 vc.name, vm.name, states.power_state(vm.power_state), vm.template, vm.num_cpu, vm.memory_mb, vm.guest_full_name,
-                vm.tools_guest_full_name, vm.hw_version, vm.change_tracking_enabled, vm.virtual_exec_usage,
-                vm.virtual_mmu_usage, host_n.get(vm.host or "", vm.host), cluster_n.get(vm.cluster or "", vm.cluster),
+                vm.tools_guest_full_name, vm.hw_version, vm.change_tracking_enabled, states.cpu_setting(vm.virtual_exec_usage),
+                states.mmu_setting(vm.virtual_mmu_usage), host_n.get(vm.host or "", vm.host), cluster_n.get(vm.cluster or "", vm.cluster),
                 vm.folder_path, vm.vapp, _tags(vm.tags), ", ".join(ds_n.get(d, d) for d in vm.datastores), len(vm.disks), _gb(prov),
                 len(vm.iter_snapshots()), vm.consolidation_needed, vm.instance_uuid, vm.moid,
             ])
