@@ -83,3 +83,11 @@ def test_broken_check_becomes_error_finding(monkeypatch: pytest.MonkeyPatch) -> 
     statuses = [(r.meta.id, [f.status for f in r.findings]) for r in res.checks]
     assert statuses == [("ZZZ-999", [Status.error]), ("GEN-001", [Status.fail])]
     assert "KeyError" in res.checks[0].findings[0].message
+
+
+def test_a_check_that_saw_nothing_is_not_evaluated_never_passed() -> None:
+    # No hosts at all: GEN-001 looked at nothing, so it says so instead of a pass.
+    snap = Snapshot(vcenters={"u1": VCenter(name="vc01", host="vc01", instance_uuid="u1")})
+    [result] = run_checks(CheckContext(snap), only=["GEN-001"]).checks
+    assert result.findings == [] and result.checked == 0
+    assert result.not_evaluated == "Nothing to evaluate: no hosts this check applies to in the snapshot."

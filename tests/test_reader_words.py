@@ -116,10 +116,11 @@ def test_cpu_mmu_flags_read_as_settings_not_api_names() -> None:
                                                "host_mmu_usage_ignored", "host_ignores_basis")] == [
         "CPU virtualization setting", "MMU virtualization setting", "Host ignores the per-VM CPU setting",
         "Host ignores the per-VM MMU setting", "Whether it ignores it, known from"]
-    # The values stay as PowerCLI sets them; how the report knows a host ignores the setting, in words.
+    # The values in words with the value PowerCLI sets beside them, unset as the API's default;
+    # how the report knows a host ignores the setting, in words.
     ev = {"virtual_exec_usage": "hvOn", "virtual_mmu_usage": None, "host_ignores_basis": "capability"}
-    assert evidence.as_text(ev) == ("CPU virtualization setting: hvOn; MMU virtualization setting: not set; "
-                                    "Whether it ignores it, known from: host's own report")
+    assert evidence.as_text(ev) == ("CPU virtualization setting: Hardware (hvOn); MMU virtualization setting: "
+                                    "Automatic (not set); Whether it ignores it, known from: host's own report")
     assert [states.ignores_basis(c) for c in ("version", "unknown", None)] == ["ESXi version", "not known", None]
     checks = load_all()
     texts = [(cid, t) for cid, c in checks.items() if cid.startswith("CPU-")

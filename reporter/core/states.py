@@ -96,6 +96,10 @@ def mmu_setting(code: str | None) -> str:
     return _flag(MMU_SETTINGS, code)
 
 
+# Evidence keys whose absent value has words of its own (the API's default), not "not set".
+ABSENT_WORDS: dict[str, str] = {"virtual_exec_usage": cpu_setting(None), "virtual_mmu_usage": mmu_setting(None)}
+
+
 # Evidence keys that hold a state code, and how a reader's format prints their value.
 EVIDENCE_STATES: dict[str, Callable[[str], str | None]] = {
     "power_state": power_state, "vm_power_state": power_state, "connection_state": connection_state,

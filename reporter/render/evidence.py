@@ -17,7 +17,6 @@ from typing import Any
 
 from reporter.core import states
 from reporter.core.findings import Finding
-from reporter.domain.licensing.verdict import Verdict
 from reporter.render.sheet_text import PRODUCT_WORDS
 
 # Bookkeeping that templates show on their own (waivers) or that is not evidence at all.
@@ -199,7 +198,6 @@ def _unit(key: str) -> str:
     return ""
 
 
-_VERDICTS = frozenset(v.value for v in Verdict)
 
 
 def _is_identifier(key: str) -> bool:
@@ -211,7 +209,7 @@ def _is_identifier(key: str) -> bool:
 def scalar(value: Any, key: str = "") -> str:
     """One value as text, with the unit its key implies (GB with one decimal, days, ms, %)."""
     if value is None:
-        return states.NOT_SET
+        return states.ABSENT_WORDS.get(key, states.NOT_SET)
     if isinstance(value, bool):
         return states.yes_no(value)
     if isinstance(value, int) and _is_identifier(key):
@@ -233,8 +231,6 @@ def scalar(value: Any, key: str = "") -> str:
     if isinstance(value, str):
         if key in states.EVIDENCE_STATES:  # a vSphere state code: the vSphere Client's words (findings.json keeps the code)
             return states.EVIDENCE_STATES[key](value) or value
-        if key == "verdict" and value in _VERDICTS:  # a licensing verdict's code (at_risk): its words
-            return Verdict(value).label
         if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?", value):
             return value[:10] + " " + value[11:16] + " UTC"
         return value

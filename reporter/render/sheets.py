@@ -186,8 +186,9 @@ def evidence_sheets(ctx: ReportContext, ordered: list[Finding] | None = None) ->
         rows: list[list[Cell]] = [
             [SEVERITY_WORDS[f.severity], f.check_id, group_title(f), STATUS_WORDS[f.status],
              f.vcenter, f.object_type, f.object_name, f.object_id,
-             *[flat_value(v) if w is None or not isinstance(v, str) else w(v)
-               for w, v in zip(words, map(ev.get, columns), strict=True)]]
+             *[w(v) if w is not None and isinstance(v, str) else
+               states.ABSENT_WORDS.get(k) if v is None and k in ev else flat_value(v)
+               for k, w, v in zip(columns, words, map(ev.get, columns), strict=True)]]
             for f in by_family[fam] for ev in (f.evidence,)
         ]
         sid = f"{fam.replace('-', '_')}_evidence"
