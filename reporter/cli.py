@@ -189,11 +189,8 @@ def _print_summary(res: api.ReportOutput) -> None:
     click.echo(f"{len(snap.vcenters)} vCenter(s), {snap.vm_count()} VMs, {sum(len(v.hosts) for v in vcs)} hosts, "
                f"{sum(len(v.datastores) for v in vcs)} datastores; {len(res.results.checks)} checks: "
                f"{sev + ' open' if sev else 'no open findings'}" + (f", {waived} waived" if waived else ""))
-    delta = res.context.delta
-    if delta is not None:
-        click.echo(f"since the last run: {len(delta.new):,} new, {len(delta.fixed):,} fixed, "
-                   f"{len(delta.still_open):,} still open"
-                   + (f", {len(delta.not_rechecked):,} not re-checked" if delta.not_rechecked else ""))
+    if res.context.delta is not None:
+        click.echo(f"since the last run: {res.context.delta.counts_text}")
     shown: set[Path] = set()
     for f in res.files:
         if f.parent.name == "csv":  # one line for the per-sheet CSV directory, not one per file
@@ -367,6 +364,8 @@ def run_cmd(config_path: Path, insecure: bool, detail: str | None, no_send: bool
     sev = ", ".join(f"{n} {s}" for s, n in reversed(list(outcome.counts.items())) if n)
     click.echo(f"snapshot {outcome.snapshot_path}; {sev or 'no open findings'}"
                + ("; emailed" if outcome.emailed else ""))
+    if outcome.changes is not None:
+        click.echo(f"since the last run: {outcome.changes}")
     for f in outcome.files:
         click.echo(f"  {f}")
     if outcome.partial:

@@ -36,10 +36,12 @@ def test_a_run_reports_what_the_saved_file_reports(tmp_path: Path, monkeypatch: 
     cfg = config(tmp_path, output={"dir": str(tmp_path / "out"), "formats": FORMATS})
     weeks = iter([_week(WEEK1, {"a": "disconnected"}), _week(WEEK2, {"b": "notResponding", "c": "disconnected"})])
     out = tmp_path / "out"
-    run_once(cfg, collect=lambda c, insecure=False: next(weeks))
+    first = run_once(cfg, collect=lambda c, insecure=False: next(weeks))
     shutil.copytree(out, tmp_path / "from-file")  # the state the second run starts from
     second = run_once(cfg, collect=lambda c, insecure=False: next(weeks))
     assert second.previous is not None and second.previous.name == "snapshot-20261116T060000Z.json.gz"
+    # Host a reconnected, b and c dropped: what `vcreport run` prints below its first line.
+    assert first.changes is None and second.changes == "2 new, 1 fixed, 8 still open"
 
     # What run_once did before: report from the file just saved, the previous snapshot from its file.
     from_file = report(second.snapshot_path, tmp_path / "from-file", formats=[*FORMATS], cfg=cfg,

@@ -46,6 +46,7 @@ class RunOutcome:
     previous: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
     history_error: str | None = None  # history could not be read or written; reports and email went out anyway
+    changes: str | None = None  # "6 new, 1 fixed, 325 still open" since the last run (None: nothing to compare with)
 
     @property
     def partial(self) -> bool:
@@ -169,7 +170,8 @@ def run_once(cfg: Config, *, insecure: bool = False, collect: Callable[..., Snap
                             history_error=history_error, source_files=[source])
             timings["report"] = time.monotonic() - t0
         outcome = RunOutcome(snap_path, result.files, result.results.counts(), len(snap.collection_errors),
-                             previous=previous_path, timings=timings, history_error=result.context.history_error)
+                             previous=previous_path, timings=timings, history_error=result.context.history_error,
+                             changes=result.context.delta.counts_text if result.context.delta else None)
         if send and cfg.email is not None and cfg.email.enabled:
             t0 = time.monotonic()
             deliver(result.context, cfg.email, out_dir, sleep=sleep)  # raises DeliveryError after retries

@@ -51,6 +51,12 @@ class Delta:
     not_rechecked_why: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
+    def counts_text(self) -> str:
+        """'6 new, 1 fixed, 325 still open' (and how many not re-checked), for the prompt and logs."""
+        text = f"{len(self.new):,} new, {len(self.fixed):,} fixed, {len(self.still_open):,} still open"
+        return text + (f", {len(self.not_rechecked):,} not re-checked" if self.not_rechecked else "")
+
+    @property
     def not_rechecked_reasons(self) -> list[tuple[str, int]]:
         """Each distinct reason with how many findings it covers, most first."""
         counts: dict[str, int] = {}
