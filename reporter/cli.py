@@ -361,9 +361,7 @@ def run_cmd(config_path: Path, insecure: bool, detail: str | None, no_send: bool
     if detail is not None:
         cfg = cfg.model_copy(update={"output": cfg.output.model_copy(update={"detail": Detail(detail)})})
     outcome = api.run(cfg, insecure=insecure, send=not no_send)
-    sev = ", ".join(f"{n} {s}" for s, n in reversed(list(outcome.counts.items())) if n)
-    click.echo(f"snapshot {outcome.snapshot_path}; {sev or 'no open findings'}"
-               + ("; emailed" if outcome.emailed else ""))
+    click.echo(outcome.summary_line())
     if outcome.changes is not None:
         click.echo(f"since the last run: {outcome.changes}")
     for f in outcome.files:

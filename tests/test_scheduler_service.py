@@ -290,3 +290,20 @@ def test_cli_run_partial_collection_exits_3_after_reporting(tmp_path, monkeypatc
     assert result.output.splitlines()[-1] == "vcreport: error: collection incomplete: 1 error(s); reports written anyway"
     assert (tmp_path / "out" / "report.html").exists()
     assert "Collection incomplete: 1 error" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_weekly_job_logs_what_the_run_found(tmp_path, monkeypatch, caplog):
+    service = sched
+    cfg = config(tmp_path, history=None)
+    weeks = iter([_week(WEEK1, {"a": "disconnected"}), _week(WEEK2, {"b": "notResponding", "c": "disconnected"})])
+    real_run = service.run_once
+    monkeypatch.setattr(service, "run_once",
+                        lambda c, lock: real_run(c, lock=lock, collect=lambda c2, insecure=False: next(weeks)))
+    with caplog.at_level(logging.INFO, logger="reporter.pipeline.service"):
+        service.Service(cfg).run_job("weekly report", service._weekly_report)
+        service.Service(cfg).run_job("weekly report", service._weekly_report)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("serve: weekly report: ")]
+    out = Path(cfg.output.dir)
+    assert lines[0].startswith(f"serve: weekly report: snapshot {out / 'snapshots' / 'snapshot-20261116T060000Z.json.gz'}; ")
+    assert "since the last run" not in lines[0]  # the first run: nothing to compare with
+    assert lines[1].endswith("; since the last run: 2 new, 1 fixed, 8 still open")

@@ -52,6 +52,11 @@ class RunOutcome:
     def partial(self) -> bool:
         return self.collection_errors > 0
 
+    def summary_line(self) -> str:
+        """'snapshot PATH; 3 high, 5 medium open; emailed': what `vcreport run` prints first."""
+        sev = ", ".join(f"{n} {s}" for s, n in reversed(list(self.counts.items())) if n)
+        return f"snapshot {self.snapshot_path}; {sev or 'no open findings'}" + ("; emailed" if self.emailed else "")
+
 
 def snapshot_files(out_dir: Path) -> list[Path]:
     """This output directory's kept snapshots, oldest first (names sort by UTC time)."""

@@ -29,11 +29,19 @@ import schedule
 from reporter.config import Config
 from reporter.errors import ReporterError
 from reporter.pipeline.locks import Busy, FileLock
-from reporter.pipeline.run import JOB_LOCK, SNAPSHOT_DIR, run_once, snapshot_files
+from reporter.pipeline.run import JOB_LOCK, SNAPSHOT_DIR, RunOutcome, run_once, snapshot_files
 
 log = logging.getLogger(__name__)
 
 SERVE_LOCK = ".vcreport-serve.lock"
+
+
+def _weekly_report(cfg: Config) -> RunOutcome:
+    """The weekly report job: one run (the service holds the job lock), its outcome in the log."""
+    outcome = run_once(cfg, lock=False)
+    log.info("serve: weekly report: %s%s", outcome.summary_line(),
+             f"; since the last run: {outcome.changes}" if outcome.changes else "")
+    return outcome
 
 
 def _vram_sampler() -> Callable[[Config], None]:
@@ -99,7 +107,7 @@ class Service:
                  maintenance_job: Callable[[Config], Any] | None = None):
         self.cfg = cfg
         self.scheduler = scheduler or schedule.Scheduler()
-        self.report_job = report_job or (lambda c: run_once(c, lock=False))
+        self.report_job = report_job or _weekly_report
         self.sample_job = sample_job or _vram_sampler()
         self.maintenance_job = maintenance_job or _maintenance
         self.stop_requested = threading.Event()
