@@ -68,6 +68,14 @@ def test_demo_shows_the_changes_since_last_week(tmp_path: Path) -> None:
     html = " ".join(lxml.html.parse(str(tmp_path / "report.html")).getroot().text_content().split())
     assert "Changes since the last run 6 new, 1 fixed, 325 still open." in html
     assert "fixed: app-013" in html and "No previous run to compare with" not in html
+    # The four checks that changed in the table; the 43 others folded below it.
+    tree = lxml.html.parse(str(tmp_path / "report.html")).getroot()
+    changed, unchanged = tree.xpath("//table[contains(@class, 'delta')]")
+    assert [" ".join(td.text_content().split())[:8] for td in changed.xpath(".//tbody/tr/td[1]")] == [
+        "SNAP-001", "SNAP-003", "SNAP-005", "SNAP-006"]
+    [summary] = tree.xpath("//details[@class='unchanged']/summary")
+    assert summary.text_content() == "43 checks with the same open findings as last time"
+    assert unchanged.xpath("ancestor::details[@class='unchanged']") and len(unchanged.xpath(".//tbody/tr")) == 43
 
 
 def test_demo_email_subject_says_what_changed(tmp_path: Path) -> None:
@@ -78,3 +86,14 @@ def test_demo_email_subject_says_what_changed(tmp_path: Path) -> None:
     msg = email.message_from_bytes((tmp_path / "report.eml").read_bytes(), policy=policy.default)
     assert msg["Subject"] == ("[vCenter report] 92 high, 204 medium, 19 low (6 new, 1 fixed) — licensing: 1 at risk "
                               "— vc01, vc02")
+
+
+def test_a_week_without_changes_says_so(tmp_path: Path) -> None:
+    from reporter.pipeline.report import report
+
+    with api.demo_inputs() as demo:
+        for _ in range(2):  # the same snapshot twice into one directory, as two runs would
+            report(demo.snapshot, tmp_path, formats="html", cfg=demo.cfg, history=demo.history)
+    html = " ".join(lxml.html.parse(str(tmp_path / "report.html")).getroot().text_content().split())
+    assert "Changes since the last run 0 new, 0 fixed, 331 still open. Nothing new and nothing fixed." in html
+    assert "47 checks with the same open findings as last time" in html

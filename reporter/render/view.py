@@ -235,6 +235,11 @@ class ReportView:
         return [d for d in self.delta_rows if d.changed]
 
     @property
+    def unchanged_rows(self) -> list[DeltaRow]:
+        """The checks whose findings are the same as last time (still open, none new or fixed)."""
+        return [d for d in self.delta_rows if not d.changed]
+
+    @property
     def vcenter_names(self) -> str:
         return ", ".join(vc.name for vc in self.vcenters) or "no vCenter"
 
