@@ -98,9 +98,7 @@ def text_body(view: ReportView, attachments: list[str], report_dir: str | None) 
     lines.append(view.headline)
     lines.append("Open findings: " + ", ".join(f"{n} {s}" for s, n in view.counts) + f"; waived: {view.waived_total}")
     if view.has_delta and view.ctx.delta is not None:
-        d = view.ctx.delta
-        line = f"Since the last run: {len(d.new)} new, {len(d.fixed)} fixed, {len(d.still_open)} still open"
-        lines.append(line + (f", {len(d.not_rechecked)} not re-checked" if d.not_rechecked else ""))
+        lines.append(f"Since the last run: {view.ctx.delta.counts_text}")
         for row in view.changed_rows:
             parts = [f"{n} {what} ({_named(*pair)})" for what, n, pair in
                      (("new", row.new, row.new_named), ("fixed", row.fixed, row.fixed_named)) if n]
