@@ -73,6 +73,10 @@ def test_demo_shows_the_changes_since_last_week(tmp_path: Path) -> None:
     changed, unchanged = tree.xpath("//table[contains(@class, 'delta')]")
     assert [" ".join(td.text_content().split())[:8] for td in changed.xpath(".//tbody/tr/td[1]")] == [
         "SNAP-001", "SNAP-003", "SNAP-005", "SNAP-006"]
+    # Top actions say how many of a group's objects are new, as the email does.
+    actions = [[" ".join(td.text_content().split()) for td in tr.xpath("td")]
+               for tr in tree.xpath("//table[contains(@class, 'actions')]//tbody/tr")]
+    assert [(a[2], a[3]) for a in actions if "new)" in a[3]] == [("Backup snapshots left behind SNAP-005", "4 (2 new)")]
     [summary] = tree.xpath("//details[@class='unchanged']/summary")
     assert summary.text_content() == "43 checks with the same open findings as last time"
     assert unchanged.xpath("ancestor::details[@class='unchanged']") and len(unchanged.xpath(".//tbody/tr")) == 43
