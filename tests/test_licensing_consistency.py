@@ -132,8 +132,8 @@ def test_plan_scenario_json_and_text_give_the_scenario_crossing_date(tmp_path):
     assert [p["pool"] for p in doc["scenario"]["licensing"]["pools"]] == [
         p["pool"] for p in doc["current"]["licensing"]["pools"]]
     text = runner.invoke(main, args).output
-    assert ("outcome: +20 x 16 GB -> vc01 · vSphere Enterprise Plus at risk, non-compliant on 2026-11-29 "
-            "(now: at risk, non-compliant on 2026-12-05)") in text
+    assert ("outcome: +20 x 16 GB -> vc01 · vSphere Enterprise Plus at risk: goes over on 2026-11-29 "
+            "(now: at risk: goes over on 2026-12-05)") in text
 
 
 def test_email_subject_html_and_text_carry_the_same_pool_line(tmp_path):

@@ -155,8 +155,8 @@ def test_plan_shows_history_for_the_current_state():
     assert got[("vc1 · vSphere Standard", "Crossing date")] == ("2026-11-29", "none within 3 years")
     assert got[("vc1 · vSphere Standard", "CPU licenses to add now")] == (0, 0)
     assert got[("vc1 · vSphere Standard", "CPU licenses to hold today's use")] == (1, 0)
-    assert r.outcomes() == ["+1 CPU licenses -> vc1 · vSphere Standard compliant, no crossing within 3 years "
-                            "(now: at risk, non-compliant on 2026-11-29)"]
+    assert r.outcomes() == ["+1 CPU licenses -> vc1 · vSphere Standard compliant: does not go over within 3 years "
+                            "(now: at risk: goes over on 2026-11-29)"]
     doc = r.to_json()
     assert [p["pool"] for p in doc["current"]["licensing"]["pools"]] == [p.id for p in r.current.pools]
     std = next(p for p in doc["scenario"]["licensing"]["pools"] if p["pool"] == "vc1/standard")

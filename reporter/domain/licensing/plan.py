@@ -163,7 +163,7 @@ class PlanResult:
         return {"current": {"licensing": cur}, "scenario": None if scen is None else {"licensing": scen}}
 
     def outcomes(self) -> list[str]:
-        """One line per planned vRAM pool: '+20 x 16 GB -> vc01 · vSphere Enterprise Plus non-compliant on 2027-01-14'."""
+        """One line per planned vRAM pool: '+20 x 16 GB -> vc01 · vSphere Enterprise Plus at risk: goes over on 2027-01-14'."""
         if self.scenario_verdicts is None or self.current_verdicts is None:
             return []
         out = []
@@ -180,14 +180,15 @@ class PlanResult:
 
 
 def outcome_text(v: PoolVerdict) -> str:
-    """A verdict in a few words, with its date: 'non-compliant on 2027-01-14'."""
+    """A verdict in a few words, with its date, as the report says it: 'at risk: goes over on
+    2027-01-14' (at today's level; the plan's note says so)."""
     if v.verdict is Verdict.not_evaluated:
         return "not evaluated"
     if v.verdict is Verdict.non_compliant:
         return "non-compliant now" + (f" (since {v.non_compliant_since.isoformat()})" if v.non_compliant_since else "")
     if v.crossing_date is not None:
-        return f"{v.verdict.label}, non-compliant on {v.crossing_date.isoformat()}"
-    return f"{v.verdict.label}, no crossing within 3 years"
+        return f"{v.verdict.label}: goes over on {v.crossing_date.isoformat()}"
+    return f"{v.verdict.label}: does not go over within 3 years"
 
 
 def _find_pool(a: Analysis, wanted: str) -> Pool:
