@@ -736,7 +736,8 @@ def previous_week(snap: Snapshot) -> Snapshot:
     doc = snap.model_dump(mode="json")
     doc["collected_at"] = PREVIOUS_AT.isoformat()
     for vc in doc["vcenters"].values():
-        vc["collected_at"] = PREVIOUS_AT.isoformat() if vc.get("collected_at") else vc.get("collected_at")
+        if vc.get("collected_at"):
+            vc["collected_at"] = PREVIOUS_AT.isoformat()
         for vm in vc["vms"].values():
             taken = _created(vm["snapshots"])
             if taken and min(taken) > PREVIOUS_AT:

@@ -198,8 +198,6 @@ def _unit(key: str) -> str:
     return ""
 
 
-
-
 def _is_identifier(key: str) -> bool:
     """A number that names something (a build, a device key, a VLAN): printed as it is spelled,
     without thousands separators (ESXi build 2312428, not 2,312,428)."""
