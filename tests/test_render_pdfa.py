@@ -82,3 +82,34 @@ def test_provenance_identities_and_collector_user(audit):
     flowing = rf.pdf_text(path)
     assert "Waived: Kept for the CAB-42 migration (expires 2027-01-31)" in flowing
     assert f"Snapshot 'before patch' of {rf.HOSTILE} is 45 days old." in flowing
+
+
+def test_audit_tables_have_fixed_columns_and_unevaluated_checks_say_so():
+    """Every table of the audit edition has its column widths set (``table-layout: fixed``: each
+    cell laid out once; measured automatically, the sample's edition took 61 s to print instead of
+    5 s), and a check that could not be evaluated reads "not evaluated" with its reason, not 0 open."""
+    from lxml import html as lhtml
+
+    from reporter.checks.engine import CheckStatus
+    from reporter.render.html import render_html
+
+    ctx = rf.context()
+    unevaluated = [r for r in ctx.results.checks if r.status in (CheckStatus.not_evaluated, CheckStatus.error)]
+    assert unevaluated, "the fixture has a check that could not be evaluated"
+    doc = lhtml.fromstring(render_html(ctx, "audit.html.j2", limit=50, paged=True, attachments=[], filename="x.pdf",
+                                       signature=None))
+    tables = doc.xpath("//table")
+    assert len(tables) >= 2
+    for table in tables:
+        assert "fixed" in table.get("class", "").split()
+        widths = [col.get("style") for col in table.xpath("./colgroup/col")]
+        assert len(widths) == len(table.xpath("./thead/tr/th")) and all("width" in w for w in widths)
+    summary = doc.xpath("//section[@id='summary']//table")[0]
+    for r in unevaluated:
+        row = next(tr for tr in summary.xpath("./tbody/tr") if tr[0].text_content().startswith(r.meta.id + " "))
+        cells = [td.text_content().strip() for td in row]
+        assert cells[3] == ("not evaluated" if r.status is CheckStatus.not_evaluated else "error") and cells[4] == "—"
+        assert r.why.split(":")[0] in cells[0]
+    passed = next(r for r in ctx.results.checks if r.status is CheckStatus.passed)
+    row = next(tr for tr in summary.xpath("./tbody/tr") if tr[0].text_content().startswith(passed.meta.id + " "))
+    assert row[3].text_content().strip() == "0"
