@@ -191,7 +191,8 @@ STATE_CODES = re.compile(r"\b(poweredOn|poweredOff|notResponding|standBy|physica
                          r"|^None[:(]", re.M)  # a recommendation that starts "None:" reads as an empty cell
 STATE_CODE_CELLS = {"poweredOn", "poweredOff", "suspended", "standBy", "connected", "disconnected", "notResponding",
                     "physicalMode", "virtualMode", "vm-off", "physical-rdm",
-                    "cpuPackage", "cpuCore", "at_risk", "non_compliant", "not_evaluated", "hvOn", "hvAuto", "hvOff"}
+                    "cpuPackage", "cpuCore", "at_risk", "non_compliant", "not_evaluated", "hvOn", "hvAuto", "hvOff",
+                    "esxi", "vcenter", "vm", "pnic", "portgroup", "pool"}
 # Where a text turns into a command an administrator types: from there to the line's end it is kept.
 COMMAND = re.compile(r"PowerCLI:|PowerShell:|\bgovc |\besxcli |\bvim-cmd |ExtensionData|\$\w+ *=")
 EMPTY_REFERENCE = re.compile(r"References:\s*[.;]|References:\s*\Z|;\s*;|;\s*\.(?!\w)")

@@ -96,6 +96,38 @@ def mmu_setting(code: str | None) -> str:
     return _flag(MMU_SETTINGS, code)
 
 
+# The kinds of object a finding is about (a check's object type), singular and plural.
+OBJECT_TYPES: dict[str, tuple[str, str]] = {
+    "vm": ("VM", "VMs"),
+    "host": ("host", "hosts"),
+    "datastore": ("datastore", "datastores"),
+    "cluster": ("cluster", "clusters"),
+    "disk": ("disk", "disks"),
+    "snapshot": ("snapshot", "snapshots"),
+    "license": ("license", "licenses"),
+    "pool": ("vRAM pool", "vRAM pools"),
+    "vcenter": ("vCenter", "vCenters"),
+    "check": ("check", "checks"),
+    "pnic": ("physical NIC", "physical NICs"),
+    "portgroup": ("port group", "port groups"),
+    "switch": ("switch", "switches"),
+}
+
+
+def object_type(code: str | None) -> str | None:
+    """'VM', 'vRAM pool', 'physical NIC' (a cell of an object type column)."""
+    return None if code is None else OBJECT_TYPES.get(code, (code, code))[0]
+
+
+# The products a build belongs to (lifecycle evidence), by their names.
+PRODUCTS: dict[str, str] = {"esxi": "ESXi", "vcenter": "vCenter Server"}
+
+
+def product(code: str | None) -> str | None:
+    """'ESXi', 'vCenter Server'."""
+    return None if code is None else PRODUCTS.get(code, code)
+
+
 # Evidence keys whose absent value has words of its own (the API's default), not "not set".
 ABSENT_WORDS: dict[str, str] = {"virtual_exec_usage": cpu_setting(None), "virtual_mmu_usage": mmu_setting(None)}
 
@@ -104,7 +136,7 @@ ABSENT_WORDS: dict[str, str] = {"virtual_exec_usage": cpu_setting(None), "virtua
 EVIDENCE_STATES: dict[str, Callable[[str], str | None]] = {
     "power_state": power_state, "vm_power_state": power_state, "connection_state": connection_state,
     "host_ignores_basis": ignores_basis, "cost_unit": cost_unit, "verdict": verdict,
-    "virtual_exec_usage": cpu_setting, "virtual_mmu_usage": mmu_setting,
+    "virtual_exec_usage": cpu_setting, "virtual_mmu_usage": mmu_setting, "product": product,
 }
 # API fields used as evidence keys (the snapshot's and findings.json's spelling), by the name the
 # vSphere Client gives them. VMX keys (ctkEnabled, sched.scsi0:0.throughputCap) are not here: they

@@ -25,12 +25,13 @@ from typing import Literal
 
 from pydantic import Field, StrictInt, model_validator
 
+from reporter.core import states
 from reporter.core.findings import Severity
 from reporter.domain.datafiles import DataRow, parse_rows, read_packaged
 from reporter.domain.versions import build_number, padded, parse_version, release_line
 
 Product = Literal["esxi", "vcenter"]
-PRODUCT_NAMES: dict[str, str] = {"esxi": "ESXi", "vcenter": "vCenter Server"}
+PRODUCT_NAMES: dict[str, str] = states.PRODUCTS
 DEFAULT_EOGS_WARNING_DAYS = 180  # half a year is about the time an upgrade project needs
 
 BUILD_FILES: dict[str, str] = {"esxi": "esxi_builds.toml", "vcenter": "vcenter_builds.toml"}

@@ -152,7 +152,7 @@ def findings_sheet(ctx: ReportContext, ordered: list[Finding] | None = None) -> 
         rows.append([
             SEVERITY_WORDS[f.severity], f.check_id, group_title(f), family.get(f.check_id, ""),
             STATUS_WORDS[f.status],
-            (f.key in new) if ctx.delta else None, f.vcenter, f.object_type, f.object_name, f.object_id, f.message,
+            (f.key in new) if ctx.delta else None, f.vcenter, states.object_type(f.object_type), f.object_name, f.object_id, f.message,
             f.remediation, waiver.get("reason"), _date(waiver.get("expires")),
         ])
     return Sheet("findings", "Findings", FINDING_COLUMNS, rows)
@@ -185,7 +185,7 @@ def evidence_sheets(ctx: ReportContext, ordered: list[Finding] | None = None) ->
         words = [states.EVIDENCE_STATES.get(k) for k in columns]
         rows: list[list[Cell]] = [
             [SEVERITY_WORDS[f.severity], f.check_id, group_title(f), STATUS_WORDS[f.status],
-             f.vcenter, f.object_type, f.object_name, f.object_id,
+             f.vcenter, states.object_type(f.object_type), f.object_name, f.object_id,
              *[w(v) if w is not None and isinstance(v, str) else
                states.ABSENT_WORDS.get(k) if v is None and k in ev else flat_value(v)
                for k, w, v in zip(columns, words, map(ev.get, columns), strict=True)]]
@@ -280,7 +280,7 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
         assigned: dict[str, list[str]] = {}
         for a in vc.license_assignments or []:
             assigned.setdefault(a.license_key, []).append(a.entity_name or a.entity)
-            assignments.append([vc.name, a.entity_name, a.entity_type, a.entity, a.license_key, a.edition_key])
+            assignments.append([vc.name, a.entity_name, states.object_type(a.entity_type), a.entity, a.license_key, a.edition_key])
         if vc.licenses is None:
             licenses.append([vc.name, None, None, "license data could not be read", None, None, None, None, None, None])
         for lic in vc.licenses or []:

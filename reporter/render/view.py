@@ -18,6 +18,7 @@ from reporter.checks.engine import CheckResult, CheckStatus
 from reporter.checks.registry import families as declared_families
 from reporter.checks.registry import family_title
 from reporter.checks.tables import Table
+from reporter.core import states
 from reporter.core.detail import Detail
 from reporter.core.findings import Finding, Severity, Status
 from reporter.core.model import CollectionError
@@ -30,18 +31,7 @@ from reporter.render.groups_view import GroupView, build_group
 SEVERITIES_DESC = [Severity.critical, Severity.high, Severity.medium, Severity.low, Severity.info]
 OPEN = (Status.fail, Status.warn, Status.error)
 
-OBJECT_NOUNS: dict[str, tuple[str, str]] = {
-    "vm": ("VM", "VMs"),
-    "host": ("host", "hosts"),
-    "datastore": ("datastore", "datastores"),
-    "cluster": ("cluster", "clusters"),
-    "disk": ("disk", "disks"),
-    "snapshot": ("snapshot", "snapshots"),
-    "license": ("license", "licenses"),
-    "pool": ("vRAM pool", "vRAM pools"),
-    "vcenter": ("vCenter", "vCenters"),
-    "check": ("check", "checks"),
-}
+OBJECT_NOUNS: dict[str, tuple[str, str]] = states.OBJECT_TYPES
 
 
 def count_noun(n: int, object_type: str) -> str:

@@ -219,7 +219,7 @@ def models_table(a: Analysis) -> Table:
         else:
             vram_used = sum(used_vc.values())
             vram_ent = sum(ent_vc.values()) if ent_vc else None
-        rows.append([s.level, s.vcenter or None, s.name, s.hosts, s.hosts_unknown, s.sockets, s.cores,
+        rows.append([states.object_type(s.level), s.vcenter or None, s.name, s.hosts, s.hosts_unknown, s.sockets, s.cores,
                      s.per_socket, s.per_cpu_32, s.per_core, s.owned_core_licenses, s.order_cores,
                      *[s.vsan_tib.get(o) for o in offerings], s.vsan_capacity_tib,
                      _r(vram_used), _r(vram_ent)])
