@@ -216,6 +216,7 @@ def test_net006_link_status_only_on_the_blade_only(snapshots: Any) -> None:
     # management port group detects by beacon; the other link-status groups have nothing on them.
     assert f.evidence["portgroups"] == ["DS-bad / dvb-single", "DS-good / dvg-ok"]
     assert (f.evidence["vendor"], f.evidence["model"]) == ("HP", "ProLiant BL460c Gen9")
+    assert f.evidence["interconnect"] == "HP/HPE BladeSystem c-Class with Virtual Connect Ethernet/FlexFabric modules"
 
 
 def test_net007_drift_in_the_cluster(snapshots: Any) -> None:

@@ -31,6 +31,7 @@ UNVERIFIED_CAVEAT = "Fixed build not confirmed by the KB; verify before relying 
 # key -> label; the unit comes from the key's suffix (see _unit) unless the label map says otherwise.
 LABELS: dict[str, str] = {
     # shared
+    "interconnect": "Possible interconnect",
     "vm": "VM", "vms": "VMs", "host": "Host", "hosts": "Hosts", "datastore": "Datastore", "datastores": "Datastores",
     "disk": "Disk", "disks": "Disks", "node": "Device node", "mode": "Mode", "state": "State", "type": "Type",
     "kb": "KB", "rdm": "RDM", "pool": "vRAM pool", "edition": "Edition", "vcenters": "vCenters", "stage": "Stage",

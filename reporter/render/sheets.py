@@ -310,10 +310,10 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
         Sheet("snapshots", "Snapshots", ["vCenter", "VM", "Snapshot", "Description", "Created (UTC)",
                                          "Age (days)", "Depth", "Parent", "Quiesced", "With memory", "Current",
                                          "MoRef"], snaps),
-        Sheet("licenses", "Licenses", ["vCenter", "License key", "Edition", "Name", "Cost unit", "Total", "Used",
+        Sheet("licenses", "Licenses", ["vCenter", "License key", "Edition key", "Name", "Cost unit", "Total", "Used",
                                        "Expires", "Assigned to", "Properties"], licenses),
         Sheet("license_assignments", "License assignments", ["vCenter", "Entity", "Entity type", "Entity id",
-                                                             "License key", "Edition"], assignments),
+                                                             "License key", "Edition key"], assignments),
     ]
     if snap.collection_errors:
         sheets.insert(0, Sheet("collection_errors", "Collection errors", ["vCenter", "Stage", "Error", "Message", "Object"],

@@ -48,7 +48,7 @@ def run(ctx: CheckContext) -> Outcome:
             f"(possibly behind {row.name}) and {len(pgs)} port group(s) detect failures by link status only: "
             f"{', '.join(pgs)}. {row.behaviour}",
             evidence={"vendor": system.vendor if system else None, "model": system.model if system else None,
-                      "interconnect": row.id, "portgroups": pgs, "verified": row.verified},
+                      "interconnect": row.name, "portgroups": pgs, "verified": row.verified},
             remediation=[row.fix,
                          "Confirm which interconnect the enclosure has (Virtual Connect, pass-through or a switch "
                          "module): a pass-through module drops link and is not affected.",
