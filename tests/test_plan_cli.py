@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from reporter.cli import main
 from reporter.core import snapshot_io
-from reporter.domain.licensing.plan import Scenario, load_scenario, plan
+from reporter.domain.licensing.plan import AddVms, Scenario, load_scenario, plan
 from reporter.errors import ConfigError
 from reporter.render.plan import render_html, render_terminal, render_xlsx
 
@@ -164,3 +164,22 @@ def test_plan_shows_history_for_the_current_state():
     assert plan(snapshot(vsphere5_site()), Scenario(pool="vc1/standard"), history=h).to_json()["scenario"] is None
     assert got[("vc1 · vSphere Standard", "vRAM entitled (GB)")] == (64.0, 96.0)
     assert not any("no vRAM history" in n for n in r.notes)
+
+
+def test_an_unchanged_outcome_says_as_now():
+    """A scenario that leaves the verdict as it is says so, instead of repeating the verdict."""
+    from datetime import timedelta
+
+    import pandas as pd
+    from licensing_helpers import AT
+
+    from reporter.history import history_from_samples
+
+    df = pd.DataFrame([{"ts": AT - timedelta(days=i), "pool_id": "vc1/standard", "edition": "standard",
+                        "used_gb_raw": 100.0, "used_gb_capped": 100.0, "entitled_gb": 64.0} for i in range(1, 11)])
+    df["ts"] = pd.to_datetime(df["ts"], utc=True)
+    h = history_from_samples(df, AT.date())
+    r = plan(snapshot(vsphere5_site()), Scenario(pool="vc1/standard", add_vms=[AddVms(count=1, memory_gb=1)]), history=h)
+    (line,) = r.outcomes()
+    assert line.startswith("+1 x 1 GB -> vc1 · vSphere Standard non-compliant") and line.endswith(" (as now)")
+    assert "(now:" not in line

@@ -172,8 +172,9 @@ class PlanResult:
             if pv.pool_id not in self.shown_after:
                 continue
             before = self.current_verdicts.pool(self.shown_after[pv.pool_id])
-            now = f" (now: {outcome_text(before)})" if before is not None else ""
-            out.append(f"{short} -> {pv.pool_label} {outcome_text(pv)}{now}")
+            after = outcome_text(pv)
+            now = "" if before is None else " (as now)" if outcome_text(before) == after else f" (now: {outcome_text(before)})"
+            out.append(f"{short} -> {pv.pool_label} {after}{now}")
         return out
 
     shown_after: dict[str, str] = field(default_factory=dict)  # planned pool id -> current pool id
