@@ -23,7 +23,7 @@ META = CheckMeta(
     rationale=(
         "The per-disk schedulers enforce each cap alone, so this works on the current host - but the legacy "
         "scheduler enforces neither type unless every disk on the datastore carries it (docs/methodology.md#disk-scheduler), "
-        "and bandwidth caps are invisible in the vSphere Client (extraConfig only), so the next admin sees half "
+        "and bandwidth caps are invisible in the vSphere Client (configuration parameters only), so the next admin sees half "
         "the picture."
     ),
     remediation=("Use one cap type for all of the VM's disks on the datastore; the finding gives the values.",),

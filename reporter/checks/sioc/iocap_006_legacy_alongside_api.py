@@ -1,4 +1,4 @@
-"""IOCAP-006: KB1038241 extraConfig caps alongside API (vSphere Client) disk limits."""
+"""IOCAP-006: KB1038241 configuration-parameter (extraConfig) caps alongside API (vSphere Client) disk limits."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from reporter.domain.iocaps import Cap, Unlimited, cap_keys, disk_caps
 
 META = CheckMeta(
     id="IOCAP-006",
-    title="Legacy extraConfig caps alongside API disk limits",
+    title="Legacy configuration-parameter caps alongside disk limits",
     family=FAMILY.id,
     severity=Severity.medium,
     object_type="vm",
@@ -32,7 +32,7 @@ META = CheckMeta(
     rationale=(
         "The UI IOPS limit and throughputCap are one knob: both are sched.<disk>.throughputCap in the .vmx "
         "(docs/methodology.md#disk-io-caps). When they disagree, this report evaluates the API value - it is what vCenter "
-        "shows and what every reconfigure through the API writes back - so the extraConfig string is stale and "
+        "shows and what every reconfigure through the API writes back - so the configuration parameter is stale and "
         "misleads whoever reads it. Caps kept only as configuration parameters are invisible in the disk's "
         "Limit - IOPs field."
     ),
