@@ -1,9 +1,11 @@
 """Benchmark report.pdf: this tree against an earlier checkout, interleaved (not a test).
 
-    python benchmarks/pdf.py [--vms 10000] [--full-vms 2000] [--before-src DIR] [--repeat 2] [--forked] [--record]
+    python benchmarks/pdf.py [--vms 10000] [--full-vms 2000] [--before-src DIR] [--repeat 2] [--forked] [--audit] [--record]
 
 Cases: the bundled sample and the synthetic ``--vms`` snapshot (benchmarks/report.py makes it)
-in the standard edition, and a synthetic ``--full-vms`` snapshot in the full edition (0: none).
+in the standard edition, and a synthetic ``--full-vms`` snapshot in the full edition (0: none);
+``--audit`` adds the audit edition (PDF/A-3b, unsigned, its HTML build counted in WeasyPrint's column)
+of the standard-edition snapshots.
 Each run is a fresh process that loads the snapshot, runs the checks and masks, as `vcreport
 report` does, prepares the PDF renderer as `vcreport run` does while it waits on vCenter
 (``prepare_pdf``: WeasyPrint imported, the templates compiled), then renders report.pdf: CPU
@@ -51,6 +53,8 @@ def child(src: str, snapshot: str, detail: str, out_pdf: str) -> None:
     from reporter.render import ReportContext, sha256_file
     from reporter.render.pdf import html_to_pdf, report_pdf_html
 
+    audit = detail == "audit"
+    detail = "standard" if audit else detail
     prepared = prepare()  # first, as `run` does while it waits on vCenter: no snapshot in memory yet
     with paused_gc():  # as reporter.pipeline.report runs the checks
         snap = api.load_snapshot(snapshot)
@@ -62,9 +66,18 @@ def child(src: str, snapshot: str, detail: str, out_pdf: str) -> None:
 
     def render() -> dict[str, Any]:
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        html = report_pdf_html(ctx)
-        cpu1 = time.process_time()
-        pdf = html_to_pdf(html)
+        if audit:  # the audit edition, unsigned, as `vcreport report --format pdfa` writes it (HTML included)
+            from reporter.render import get_renderer
+
+            out_dir = Path(out_pdf).parent / f"audit-{Path(out_pdf).stem}"
+            out_dir.mkdir(exist_ok=True)
+            (written,) = get_renderer("pdfa").render(ctx, out_dir)
+            cpu1 = cpu0
+            pdf = written.read_bytes()
+        else:
+            html = report_pdf_html(ctx)
+            cpu1 = time.process_time()
+            pdf = html_to_pdf(html)
         cpu2, wall2 = time.process_time(), time.perf_counter()
         Path(out_pdf).write_bytes(pdf)
         return {**prepared, "html_cpu": cpu1 - cpu0, "pdf_cpu": cpu2 - cpu1, "cpu": prepared["prepare_cpu"] + cpu2 - cpu0,
@@ -212,6 +225,8 @@ def main() -> None:
     ap.add_argument("--before-src", metavar="DIR", help="a checkout of an earlier commit to compare with")
     ap.add_argument("--repeat", type=int, default=2, help="interleaved runs of each case (lowest render CPU kept)")
     ap.add_argument("--no-sample", action="store_true", help="leave out the bundled sample")
+    ap.add_argument("--audit", action="store_true",
+                    help="also the audit edition (PDF/A-3b, unsigned) of the sample and of the --vms snapshot")
     ap.add_argument("--record", action="store_true", help="put the table at the top of benchmarks/RESULTS.md")
     ap.add_argument("--forked", action="store_true",
                     help="render in a forked child, as `vcreport report`/`run` do on 2+ cores (CPU and RSS of the child)")
@@ -244,6 +259,8 @@ def main() -> None:
                 if not path.exists():
                     snapshot_io.save(synthetic(n), path)
                 cases.append((f"synthetic {n:,} VMs", path, detail))
+        if args.audit:
+            cases += [(label, path, "audit") for label, path, detail in list(cases) if detail == "standard"]
         runs: dict[tuple[int, str], list[dict[str, Any]]] = {}
         for r in range(max(1, args.repeat)):
             for c, (label, path, detail) in enumerate(cases):
@@ -276,6 +293,7 @@ def main() -> None:
     all_runs = "; ".join(f"{cases[c][0]} {cases[c][2]} {name}: CPU " + " / ".join(f"{x['cpu']:.2f}" for x in rs)
                          for (c, name), rs in runs.items())
     command = (f"python benchmarks/pdf.py --vms {args.vms} --full-vms {args.full_vms} --repeat {args.repeat}"
+               + (" --audit" if args.audit else "")
                + (" --forked" if args.forked else "") + (f" --pixels {args.pixels}" if args.pixels else "")
                + (" --before-src <checkout>" if args.before_src else ""))
     text = "\n".join([
