@@ -87,6 +87,36 @@ def test_report_uses_history_for_the_12_month_verdict(config, tmp_path):
     assert drow[details.columns.index("Days of history")] == 365
 
 
+def test_reading_commands_leave_no_empty_history_behind(config, tmp_path):
+    """`report` and `plan` read history; with nothing recorded yet (no database file) they read
+    none and create no database in the user's directory; the snapshot's own day still counts."""
+    snap_file = tmp_path / "s.json"
+    snapshot_io.save(snapshot(vsphere5_site()), snap_file)
+    db = tmp_path / "hist" / "vram.db"
+    runner = CliRunner()
+    res = runner.invoke(main, ["plan", str(snap_file), "--config", str(config), "--pool", "vc1/standard",
+                               "--add-cpu-licenses", "1"])
+    assert res.exit_code == 0, res.output
+    assert "Days of history" in res.output
+    res = runner.invoke(main, ["report", str(snap_file), "--config", str(config), "--out", str(tmp_path / "r"),
+                               "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert not db.exists() and not (tmp_path / "hist").exists()
+    out = api.report(snap_file, tmp_path / "r2", formats=["json"], cfg=api.load_config(config))
+    details = next(t for t in out.tables if t.id == "vram_pool_details")
+    drow = next(r for r in details.rows if r[0] == "vc1 · vSphere Standard")
+    assert drow[details.columns.index("Days of history")] == 1
+    assert not db.exists()
+    # Once something is recorded, the same commands read it.
+    csv_file = tmp_path / "year.csv"
+    _year_csv(csv_file, "vc1/standard", 66, 10, 64)
+    api.history_import(api.load_config(config), csv_file)
+    out = api.report(snap_file, tmp_path / "r3", formats=["json"], cfg=api.load_config(config))
+    details = next(t for t in out.tables if t.id == "vram_pool_details")
+    drow = next(r for r in details.rows if r[0] == "vc1 · vSphere Standard")
+    assert drow[details.columns.index("Days of history")] == 10
+
+
 @pytest.mark.vcsim
 def test_vram_sample_command(vcsim, tmp_path):
     dispose_all()

@@ -55,7 +55,7 @@ from reporter.core.fsutil import atomic_write_text
 from reporter.core.model import Snapshot
 from reporter.errors import HistoryError
 from reporter.history.derive import WINDOW_DAYS, PoolHistory, daily_high_water, empty_samples, pool_stats
-from reporter.history.store import Store, open_store, safe_url, utc_naive, vram_samples
+from reporter.history.store import Store, missing_sqlite_file, open_store, safe_url, utc_naive, vram_samples
 
 log = logging.getLogger(__name__)
 
@@ -212,11 +212,14 @@ def history_from_samples(samples: pd.DataFrame, as_of: date, *, window_days: int
 def load_for_report(cfg: Config, snapshot: Snapshot) -> VramHistory:
     """The history as of the snapshot's day, including the snapshot's own readings (so
     "today's high-water" is right even when this snapshot was never recorded)."""
-    store = open_history(cfg)
     as_of = snapshot.collected_at.astimezone(UTC).date()
     start = datetime.combine(as_of - timedelta(days=WINDOW_DAYS - 1), time(0, 0))
     end = utc_naive(snapshot.collected_at)
-    df = _read_samples(store, start, end)
+    url = _url(cfg)
+    if missing_sqlite_file(url) is not None:  # nothing recorded yet: read nothing, create nothing
+        df = empty_samples()
+    else:
+        df = _read_samples(open_history(cfg), start, end)
     current = pd.DataFrame(samples_for_snapshot(snapshot, cfg, "collect"))
     if not current.empty:
         current = current[["ts", "pool_id", "edition", "used_gb_raw", "used_gb_capped", "entitled_gb"]].copy()
@@ -226,7 +229,7 @@ def load_for_report(cfg: Config, snapshot: Snapshot) -> VramHistory:
             have = set(zip(df["pool_id"], df["ts"], strict=False))
             current = current[[(p, t) not in have for p, t in zip(current["pool_id"], current["ts"], strict=False)]]
         df = pd.concat([d for d in (df, current) if not d.empty], ignore_index=True) if not current.empty else df
-    return history_from_samples(df, as_of, source=safe_url(store.url))
+    return history_from_samples(df, as_of, source=safe_url(url))
 
 
 # -- CSV import / export -------------------------------------------------------------------------

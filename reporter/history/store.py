@@ -199,6 +199,21 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     return store
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite ``url`` when it does not exist yet (None otherwise: another
+    database, an in-memory one, or a file that is there). A command that only reads history then
+    reads none, rather than leave an empty database behind in the user's directory."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # open_store says what is wrong with it
+    db = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    path = Path(db).expanduser()
+    return None if path.exists() else path
+
+
 def _create_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
