@@ -158,3 +158,26 @@ def test_vcenters_shared_with_a_forked_process(sims: list[Vcsim], tmp_path: Path
     assert result["same"] and result["names"] == result["threaded_names"]
     assert result["vms"] == [4, 6, 8]
     assert result["errors"] == result["threaded_errors"] == [["vc3", "connect", "ConnectionRefused"]]
+
+
+def test_logouts_run_in_the_background_and_join_waits_for_them():
+    """A vCenter's result does not wait for its Logout round trip; the collection does, at its end."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from reporter.collect.session import Logouts
+
+    done = threading.Event()
+
+    def slow_logout() -> None:
+        time.sleep(0.3)
+        done.set()
+
+    logouts = Logouts()
+    t0 = time.perf_counter()
+    logouts.start(SimpleNamespace(vc=SimpleNamespace(name="vc1"), logout=slow_logout))  # type: ignore[arg-type]
+    assert time.perf_counter() - t0 < 0.2 and not done.is_set()
+    logouts.join()
+    assert done.is_set()
+    logouts.join()  # nothing left: returns at once

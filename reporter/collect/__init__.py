@@ -29,7 +29,7 @@ from reporter import __version__
 from reporter.collect import heap, processes
 from reporter.collect.progress import Progress
 from reporter.collect.retrieve import DEFAULT_PAGE_SIZE, young_generation_gc
-from reporter.collect.session import ConnectError, Session, describe, ssl_context
+from reporter.collect.session import ConnectError, Logouts, Session, describe, ssl_context
 from reporter.collect.vcenter import DEFAULT_ENGINE, ENGINES, VCenterCollector
 from reporter.config import Config, VCenterConfig
 from reporter.core.model import CollectionError, Snapshot, VCenter
@@ -130,11 +130,16 @@ def _run(cfg: Config, *, insecure: bool, progress: Progress, light: bool, page_s
     workers = max(1, min(cfg.collect.workers, len(jobs)))
     page_size = shared_page_size(page_size, workers)
     spread = collect_one is None  # a caller's own reader (the vRAM sampler's cached sessions) keeps its threads
+    logouts = Logouts()
     if collect_one is None:
         def collect_one(vc: VCenterConfig, password: str, prog: Progress) -> Result:
             return _collect_one(vc, password, insecure=insecure, progress=prog, light=light,
-                                page_size=page_size, engine=engine)
-    results = _collect_all(jobs, collect_one, workers=workers, progress=progress, spread=spread)
+                                page_size=page_size, engine=engine, logouts=logouts)
+    try:
+        results = _collect_all(jobs, collect_one, workers=workers, progress=progress, spread=spread,
+                               finish=logouts.join)
+    finally:
+        logouts.join()  # every session of this process logged out before the collection returns
     vcenters: dict[str, VCenter] = {}
     errors: list[CollectionError] = []
     failed: list[str] = []
@@ -158,7 +163,7 @@ def _run(cfg: Config, *, insecure: bool, progress: Progress, light: bool, page_s
 
 
 def _collect_all(jobs: list[tuple[VCenterConfig, str]], collect_one: CollectOne, *, workers: int,
-                 progress: Progress, spread: bool = False) -> list[Result]:
+                 progress: Progress, spread: bool = False, finish: Callable[[], None] | None = None) -> list[Result]:
     """Collect every vCenter, ``workers`` at a time, each on its own session and thread.
 
     A vCenter's time is mostly waiting for its replies (hundreds of ms per call over
@@ -198,11 +203,14 @@ def _collect_all(jobs: list[tuple[VCenterConfig, str]], collect_one: CollectOne,
     count = processes.process_count(len(items), workers) if spread else 1
     if count == 1:
         return threads(items, job, workers)
-    return processes.run_shared(items, job, workers=workers, processes=count, threads=threads)
+    return processes.run_shared(items, job, workers=workers, processes=count, threads=threads, finish=finish)
 
 
 def _collect_one(vc: VCenterConfig, password: str, *, insecure: bool, progress: Progress, light: bool,
-                 page_size: int, engine: str) -> tuple[VCenter, list[CollectionError]] | CollectionError:
+                 page_size: int, engine: str, logouts: Logouts | None = None,
+                 ) -> tuple[VCenter, list[CollectionError]] | CollectionError:
+    """One vCenter: a new session, the read, the logout (in the background with ``logouts``: the
+    caller joins them)."""
     progress.start(vc.name, f"connecting to {vc.host}:{vc.port}")
     session: Session | None = None
     try:
@@ -224,4 +232,7 @@ def _collect_one(vc: VCenterConfig, password: str, *, insecure: bool, progress: 
         vcenter = collector.run()
         return vcenter, collector.out.errors
     finally:
-        session.logout()
+        if logouts is not None:
+            logouts.start(session)
+        else:
+            session.logout()

@@ -51,18 +51,22 @@ def process_count(jobs: int, workers: int) -> int:
 
 
 def run_shared(jobs: list[J], one: Callable[[J], R], *, workers: int, processes: int,
-               threads: Callable[[list[J], Callable[[J], R], int], list[R]]) -> list[R]:
+               threads: Callable[[list[J], Callable[[J], R], int], list[R]],
+               finish: Callable[[], None] | None = None) -> list[R]:
     """``one(job)`` for every job, in order, ``workers`` at a time over ``processes`` processes.
 
     ``threads(jobs, one, workers)`` reads one process's share on its threads and returns the
-    results in order (``one`` never raises: a vCenter's failure is its result).
+    results in order (``one`` never raises: a vCenter's failure is its result). ``finish()``
+    runs in each child once it has sent its results (the sessions' logouts, which its results
+    did not wait for); the children have ended when this returns.
     """
     with paused_gc():  # also while the children's results are unpickled here (see _child)
-        return _run_shared(jobs, one, workers=workers, processes=processes, threads=threads)
+        return _run_shared(jobs, one, workers=workers, processes=processes, threads=threads, finish=finish)
 
 
 def _run_shared(jobs: list[J], one: Callable[[J], R], *, workers: int, processes: int,
-                threads: Callable[[list[J], Callable[[J], R], int], list[R]]) -> list[R]:
+                threads: Callable[[list[J], Callable[[J], R], int], list[R]],
+                finish: Callable[[], None] | None = None) -> list[R]:
     shares = [list(range(p, len(jobs), processes)) for p in range(processes)]
     per_process = max(1, -(-workers // processes))  # ceil: the workers spread over the processes
     results: dict[int, R] = {}
@@ -72,7 +76,7 @@ def _run_shared(jobs: list[J], one: Callable[[J], R], *, workers: int, processes
         receive, send = ctx.Pipe(duplex=False)
         parent = os.getpid()
         child = ctx.Process(target=_child, args=(send, receive, parent, [(i, jobs[i]) for i in share], one,
-                                                 per_process), name="vcreport-collect", daemon=True)
+                                                 per_process, finish), name="vcreport-collect", daemon=True)
         child.start()
         send.close()
         receiver = threading.Thread(target=_receive, args=(receive, results), name="vcreport-collect-receive",
@@ -95,7 +99,7 @@ def _run_shared(jobs: list[J], one: Callable[[J], R], *, workers: int, processes
 
 
 def _child(send: Connection, receive: Connection, parent: int, share: list[tuple[int, Any]],
-           one: Callable[[Any], Any], workers: int) -> None:
+           one: Callable[[Any], Any], workers: int, finish: Callable[[], None] | None = None) -> None:
     receive.close()
     die_with(parent)
     # As on the parent's threads: automatic collection off (each page frees its own cycles) and
@@ -108,6 +112,8 @@ def _child(send: Connection, receive: Connection, parent: int, share: list[tuple
             except Exception:  # unpicklable or a broken pipe: the parent reads this vCenter itself
                 log.debug("collection result not sent", exc_info=True)
     send.close()
+    if finish is not None:
+        finish()
 
 
 def _receive(receive: Connection, results: dict[int, Any]) -> None:

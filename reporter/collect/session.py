@@ -241,6 +241,28 @@ class Session:
         self.logout()
 
 
+class Logouts:
+    """Sessions logged out in the background: a vCenter's result goes on (to the report, or
+    pickled to the parent process) while its ``Logout`` waits a round trip, and ``join`` waits
+    for them all before the collection returns, so no session is left open."""
+
+    def __init__(self) -> None:
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def start(self, session: Session) -> None:
+        thread = threading.Thread(target=session.logout, name=f"{session.vc.name}-logout", daemon=True)
+        with self._lock:
+            self._threads.append(thread)
+        thread.start()
+
+    def join(self) -> None:
+        with self._lock:
+            threads, self._threads = self._threads, []
+        for thread in threads:
+            thread.join()
+
+
 def _logout(si: Any, content: Any, vc: VCenterConfig) -> None:
     """``Logout`` (it also ends the session's views) and close the connections; quietly."""
     try:
