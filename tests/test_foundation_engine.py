@@ -91,3 +91,23 @@ def test_a_check_that_saw_nothing_is_not_evaluated_never_passed() -> None:
     [result] = run_checks(CheckContext(snap), only=["GEN-001"]).checks
     assert result.findings == [] and result.checked == 0
     assert result.not_evaluated == "Nothing to evaluate: no hosts this check applies to in the snapshot."
+
+
+def test_gen001_fix_commands_name_the_host():
+    """The steps to reconnect a host name it, quoted for PowerShell and the shell (a hostile name
+    stays one argument)."""
+    from reporter import api
+
+    snap = api.load_snapshot(api.find_sample("sample-snapshot.json.gz"))
+    results, _tables = api.check(snap)
+    (f,) = [f for f in results.findings if f.check_id == "GEN-001"]
+    assert f.object_name == "esx-spare.dc2.example"
+    assert f.remediation.splitlines()[1:] == ["PowerCLI: Get-VMHost -Name 'esx-spare.dc2.example' | Set-VMHost -State Connected",
+                                 "govc: govc host.reconnect -host esx-spare.dc2.example"]
+    vc = next(v for v in snap.vcenters.values() if any(h.name == f.object_name for h in v.hosts.values()))
+    moid = next(m for m, h in vc.hosts.items() if h.name == f.object_name)
+    vc.hosts[moid] = vc.hosts[moid].model_copy(update={"name": "it's; rm -rf /"})
+    results, _tables = api.check(snap)
+    (f,) = [f for f in results.findings if f.check_id == "GEN-001"]
+    assert f.remediation.splitlines()[1:] == ["PowerCLI: Get-VMHost -Name 'it''s; rm -rf /' | Set-VMHost -State Connected",
+                                 "govc: govc host.reconnect -host 'it'\"'\"'s; rm -rf /'"]

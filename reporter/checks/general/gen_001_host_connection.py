@@ -5,6 +5,7 @@ from __future__ import annotations
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
 from reporter.checks.general import FAMILY
 from reporter.checks.grouping import Risk, per_check
+from reporter.checks.helpers import ps_quote, sh_quote
 from reporter.core import states
 from reporter.core.findings import Severity, Status
 
@@ -52,6 +53,12 @@ def run(ctx: CheckContext) -> Outcome:
                 META, vc, host.name, object_id(vc, host.moid),
                 f"Host is {states.in_sentence(states.connection_state(state))}: its VMs and settings cannot be verified.",
                 evidence={"connection_state": state, "version": host.version, "build": host.build},
+                remediation=[
+                    f"In the vSphere Client select the host '{host.name}' and choose Connection > Connect; if that "
+                    "fails, check the management network and that hostd/vpxa run on the host (KB1003490).",
+                    f"PowerCLI: Get-VMHost -Name {ps_quote(host.name)} | Set-VMHost -State Connected",
+                    f"govc: govc host.reconnect -host {sh_quote(host.name)}",
+                ],
             ))
     return out
 
