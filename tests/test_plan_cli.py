@@ -15,7 +15,7 @@ from reporter.cli import main
 from reporter.core import snapshot_io
 from reporter.domain.licensing.plan import AddVms, Scenario, load_scenario, plan
 from reporter.errors import ConfigError
-from reporter.render.plan import render_html, render_terminal, render_xlsx
+from reporter.render.plan import display_rows, render_html, render_terminal, render_xlsx, title_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "sample-snapshot.json.gz"
@@ -183,3 +183,19 @@ def test_an_unchanged_outcome_says_as_now():
     (line,) = r.outcomes()
     assert line.startswith("+1 x 1 GB -> vc1 · vSphere Standard non-compliant") and line.endswith(" (as now)")
     assert "(now:" not in line
+
+
+def test_html_plan_reads_like_the_terminal_one():
+    """The HTML plan has the outcome lines the terminal prints, the snapshot time in the report's
+    words, and each pool named once above its metrics."""
+    from lxml import html as lhtml
+
+    r = plan(snapshot(vsphere5_site()), Scenario(pool="vc1/standard", add_cpu_licenses=1))
+    doc = lhtml.fromstring(render_html(r))
+    text = " ".join(doc.text_content().split())
+    assert r.outcomes() and all(o in text for o in r.outcomes())
+    assert re.search(r"Snapshot collected \d{4}-\d\d-\d\d \d\d:\d\d UTC ·", text) and "+00:00" not in text
+    firsts = [tr.xpath("./td")[0].text_content() for tr in doc.xpath("//tbody/tr")]
+    named = [p for p in firsts if p]
+    assert len(named) == len(set(named)) == len({row.pool for row in display_rows(r, False)})
+    assert render_terminal(r).startswith(f"{title_of(r)} (snapshot {r.snapshot_time},")

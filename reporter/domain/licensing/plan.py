@@ -434,7 +434,7 @@ def plan(snapshot: Snapshot, scenario: Scenario, settings: Settings | None = Non
         notes.append("no vRAM history given: the 12-month average is not shown (configure [history])")
     return PlanResult(
         scenario=scenario, vram_table=opts.vram_table, as_of=snapshot.collected_at.date(),
-        snapshot_time=snapshot.collected_at.isoformat(), lines=lines, changes=changes or ["no change"],
+        snapshot_time=snapshot.collected_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"), lines=lines, changes=changes or ["no change"],
         notes=notes, current=current, planned=planned, current_verdicts=current_verdicts,
         scenario_verdicts=scenario_verdicts, shown_after=shown_after,
     )
