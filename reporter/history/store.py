@@ -38,7 +38,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.engine.url import make_url
+from sqlalchemy.engine.url import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from reporter.core.fsutil import create_private_file
@@ -204,14 +204,18 @@ def missing_sqlite_file(url: str) -> Path | None:
     database, an in-memory one, or a file that is there). A command that only reads history then
     reads none, rather than leave an empty database behind in the user's directory."""
     try:
-        parsed = make_url(url)
+        path = _sqlite_file(make_url(url))
     except ArgumentError:
         return None  # open_store says what is wrong with it
+    return None if path is None or path.exists() else path
+
+
+def _sqlite_file(parsed: URL) -> Path | None:
+    """The database file a SQLite URL names; None for other databases, in-memory and ``file:`` URIs."""
     db = parsed.database
     if parsed.get_backend_name() != "sqlite" or not db or db == ":memory:" or db.startswith("file:"):
         return None
-    path = Path(db).expanduser()
-    return None if path.exists() else path
+    return Path(db).expanduser()
 
 
 def _create_engine(url: str) -> Engine:
@@ -221,10 +225,10 @@ def _create_engine(url: str) -> Engine:
         raise HistoryError(f"[history] url is not a database URL: {url!r}") from None
     kwargs: dict[str, Any] = {"future": True}
     if parsed.get_backend_name() == "sqlite":
-        db = parsed.database
-        if db and db != ":memory:" and not db.startswith("file:"):
+        db_file = _sqlite_file(parsed)
+        if db_file is not None:
             try:
-                create_private_file(Path(db).expanduser())  # 0600 by default: it holds licence figures
+                create_private_file(db_file)  # 0600 by default: it holds licence figures
             except IsADirectoryError:
                 pass  # sqlite says "unable to open database file", with the URL
             except OSError as exc:

@@ -14,6 +14,7 @@ from reporter.core.fsutil import atomic_write_bytes, atomic_write_text
 from reporter.core.masking import mask_text
 from reporter.domain.licensing.plan import PlanResult
 from reporter.errors import RenderError
+from reporter.render.cells import format_datetime
 from reporter.render.templating import environment
 
 
@@ -56,6 +57,16 @@ def title_of(result: PlanResult) -> str:
     return "License plan" + (f": {result.scenario.name}" if result.scenario.name else "")
 
 
+def snapshot_when(result: PlanResult) -> str:
+    """The snapshot's time as the reports print it: '2026-11-23 06:00 UTC'."""
+    return format_datetime(result.snapshot_time)
+
+
+# What the crossing date means, under the outcome lines of every format.
+CROSSING_RULE = ("the first day the 12-month average would exceed the entitlement if every future day's "
+                 "high-water equals today's")
+
+
 def render_terminal(result: PlanResult, show_license_keys: bool = False, width: int | None = None) -> str:
     from rich.console import Console
     from rich.table import Table as RichTable
@@ -64,15 +75,14 @@ def render_terminal(result: PlanResult, show_license_keys: bool = False, width: 
     buf = io.StringIO()
     console = Console(file=buf, width=width or 140, force_terminal=False, color_system=None, highlight=False,
                       markup=False, emoji=False)
-    console.print(f"{title_of(result)} (snapshot {result.snapshot_time}, vRAM table {result.vram_table})")
+    console.print(f"{title_of(result)} (snapshot {snapshot_when(result)}, vRAM table {result.vram_table})")
     for c in result.changes:
         console.print(f"  scenario: {mask_text(c) if not show_license_keys else c}")
     for o in result.outcomes():
         console.print(f"  outcome: {o}")
     for n in result.notes:
         console.print(f"  note: {n}")
-    console.print("  (crossing date: the first day the 12-month average would exceed the entitlement if every "
-                  "future day's high-water equals today's)")
+    console.print(f"  (crossing date: {CROSSING_RULE})")
     t = RichTable(show_lines=False)
     for col, just in (("Pool", "left"), ("Metric", "left"), ("Current", "right"), ("Scenario", "right")):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
@@ -94,8 +104,8 @@ def render_html(result: PlanResult, show_license_keys: bool = False, tool_versio
         from dataclasses import replace
 
         masked = replace(result, changes=[mask_text(c) for c in result.changes])
-    return tpl.render(result=masked, rows=display_rows(result, show_license_keys),
-                      title=title_of(result), tool_version=tool_version)
+    return tpl.render(result=masked, rows=display_rows(result, show_license_keys), title=title_of(result),
+                      when=snapshot_when(result), crossing_rule=CROSSING_RULE, tool_version=tool_version)
 
 
 def render_xlsx(result: PlanResult, show_license_keys: bool = False) -> bytes:
@@ -107,7 +117,7 @@ def render_xlsx(result: PlanResult, show_license_keys: bool = False) -> bytes:
     ws.title = "plan"
     ws.append([title_of(result)])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append([f"Snapshot {result.snapshot_time}; vRAM table {result.vram_table}"])
+    ws.append([f"Snapshot {snapshot_when(result)}; vRAM table {result.vram_table}"])
     ws.append([])
     ws.append(["Pool", "Metric", "Current", "Scenario"])
     for c in ws[4]:

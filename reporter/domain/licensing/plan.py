@@ -173,7 +173,8 @@ class PlanResult:
                 continue
             before = self.current_verdicts.pool(self.shown_after[pv.pool_id])
             after = outcome_text(pv)
-            now = "" if before is None else " (as now)" if outcome_text(before) == after else f" (now: {outcome_text(before)})"
+            was = outcome_text(before) if before is not None else None
+            now = "" if was is None else " (as now)" if was == after else f" (now: {was})"
             out.append(f"{short} -> {pv.pool_label} {after}{now}")
         return out
 
@@ -434,7 +435,7 @@ def plan(snapshot: Snapshot, scenario: Scenario, settings: Settings | None = Non
         notes.append("no vRAM history given: the 12-month average is not shown (configure [history])")
     return PlanResult(
         scenario=scenario, vram_table=opts.vram_table, as_of=snapshot.collected_at.date(),
-        snapshot_time=snapshot.collected_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"), lines=lines, changes=changes or ["no change"],
+        snapshot_time=snapshot.collected_at.isoformat(), lines=lines, changes=changes or ["no change"],
         notes=notes, current=current, planned=planned, current_verdicts=current_verdicts,
         scenario_verdicts=scenario_verdicts, shown_after=shown_after,
     )
