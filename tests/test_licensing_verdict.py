@@ -197,3 +197,21 @@ def test_summary_line_and_email_subject_render_the_verdict_as_computed():
         licensing = LicensingVerdicts(as_of=AS_OF, horizon_days=90, headroom_warn_pct=10.0, pools=(v, over))
 
     assert subject_part(Ctx()) == "licensing: 1 non-compliant, 1 at risk"
+
+
+def test_summary_line_says_when_the_average_rests_on_less_than_a_year():
+    """At a glance a few days' average must not read as a year's: the line says on how many days it rests."""
+    from reporter.render.licensing_view import line_for
+
+    one_day = line_for(verdict({0: 700.0}, pool(96.0, 6)))
+    assert one_day.label == "non-compliant"
+    assert one_day.use == ("12-month average 700 GB of 576 GB entitled (today's high-water 700 GB — over the "
+                           "entitlement); the average rests on 1 day of history so far, not 365, and may still "
+                           "change a lot")
+    ten = line_for(verdict({i: 500.0 for i in range(-9, 1)}, pool(96.0, 6)))
+    assert ten.use.endswith("; the average rests on 10 days of history so far, not 365, and may still change a lot")
+    # A full window, and a pool without history (not evaluated, its own reason), say nothing of it.
+    year = line_for(verdict({i: 500.0 for i in range(-364, 1)}, pool(96.0, 6)))
+    assert "rests on" not in year.use
+    none = line_for(evaluate_pool(pool(96.0, 6), None, as_of=AS_OF))
+    assert none.label == "not evaluated" and "rests on" not in none.use

@@ -164,6 +164,9 @@ def test_plan_shows_history_for_the_current_state():
     assert plan(snapshot(vsphere5_site()), Scenario(pool="vc1/standard"), history=h).to_json()["scenario"] is None
     assert got[("vc1 · vSphere Standard", "vRAM entitled (GB)")] == (64.0, 96.0)
     assert not any("no vRAM history" in n for n in r.notes)
+    # 11 days are not a year: the plan says so, as the report's summary line does.
+    assert "vc1 · vSphere Standard: the average rests on 11 days of history so far, not 365, and may still " \
+           "change a lot" in r.notes
 
 
 def test_an_unchanged_outcome_says_as_now():
@@ -181,7 +184,9 @@ def test_an_unchanged_outcome_says_as_now():
     h = history_from_samples(df, AT.date())
     r = plan(snapshot(vsphere5_site()), Scenario(pool="vc1/standard", add_vms=[AddVms(count=1, memory_gb=1)]), history=h)
     (line,) = r.outcomes()
-    assert line.startswith("+1 x 1 GB -> vc1 · vSphere Standard non-compliant") and line.endswith(" (as now)")
+    # Worded as the report's summary line words it ("over since"), not "non-compliant now".
+    assert line.startswith("+1 x 1 GB -> vc1 · vSphere Standard non-compliant: over since 2026-11-13")
+    assert line.endswith(" (as now)")
     assert "(now:" not in line
 
 

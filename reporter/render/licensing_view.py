@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reporter.domain.licensing.verdict import PoolVerdict, Verdict, fmt_gb
+from reporter.domain.licensing.verdict import PoolVerdict, Verdict, fmt_gb, short_history_note
 
 # Badge colours (text, background): red for over, amber for at risk, green, grey.
 VERDICT_COLOURS: dict[Verdict, tuple[str, str]] = {
@@ -27,7 +27,7 @@ class LicensingLine:
     label: str  # "at risk"
     fg: str
     bg: str
-    use: str  # "12-month average 1,522.8 GB of 1,536 GB entitled (today's high-water 1,764 GB)"
+    use: str  # "12-month average 1,522.8 GB of 1,536 GB entitled (today's high-water 1,764 GB)" (+ short_history_note)
     when: str  # the crossing date sentence, "" when not evaluated
     buy: str  # "CPU licenses to add: 0 now, 3 to hold today's use" ("" when not evaluated)
 
@@ -41,6 +41,9 @@ def line_for(pv: PoolVerdict) -> LicensingLine:
     over = " — over the entitlement" if pv.today_over else ""
     use = (f"12-month average {fmt_gb(pv.avg_12m_gb)} of {fmt_gb(pv.entitled_gb)} entitled "
            f"(today's high-water {fmt_gb(pv.high_water_today_gb)}{over})")
+    note = short_history_note(pv)
+    if note:  # a few days' average must not pass for a year's at a glance
+        use += f"; {note}"
     if pv.verdict is Verdict.non_compliant:
         when = f"over since {pv.non_compliant_since.isoformat()}" if pv.non_compliant_since else "already over"
     elif pv.crossing_date is not None:

@@ -39,7 +39,7 @@ from reporter.config.settings import Settings
 from reporter.core.model import VM, License, Snapshot
 from reporter.domain.licensing import Analysis, LicensingOptions, Pool, analyze
 from reporter.domain.licensing.rules import load_rules
-from reporter.domain.licensing.verdict import LicensingVerdicts, PoolVerdict, Verdict, evaluate, evaluate_pool
+from reporter.domain.licensing.verdict import LicensingVerdicts, PoolVerdict, Verdict, evaluate, evaluate_pool, short_history_note
 from reporter.domain.licensing.vram import edition_title, pool_label
 from reporter.errors import ConfigError
 
@@ -187,7 +187,8 @@ def outcome_text(v: PoolVerdict) -> str:
     if v.verdict is Verdict.not_evaluated:
         return "not evaluated"
     if v.verdict is Verdict.non_compliant:
-        return "non-compliant now" + (f" (since {v.non_compliant_since.isoformat()})" if v.non_compliant_since else "")
+        since = v.non_compliant_since
+        return f"{v.verdict.label}: " + (f"over since {since.isoformat()}" if since else "already over")  # as the report
     if v.crossing_date is not None:
         return f"{v.verdict.label}: goes over on {v.crossing_date.isoformat()}"
     return f"{v.verdict.label}: does not go over within 3 years"
@@ -433,6 +434,11 @@ def plan(snapshot: Snapshot, scenario: Scenario, settings: Settings | None = Non
                               fleet_cur.order_cores, fleet_new.order_cores))
     if history is None:
         notes.append("no vRAM history given: the 12-month average is not shown (configure [history])")
+    for pid in shown:
+        cv = current_verdicts.pool(pid)
+        note = short_history_note(cv) if cv is not None else ""
+        if note:
+            notes.append(f"{cv.pool_label}: {note}")
     return PlanResult(
         scenario=scenario, vram_table=opts.vram_table, as_of=snapshot.collected_at.date(),
         snapshot_time=snapshot.collected_at.isoformat(), lines=lines, changes=changes or ["no change"],

@@ -123,6 +123,17 @@ class PoolVerdict:
         }
 
 
+def short_history_note(pv: PoolVerdict) -> str:
+    """'the average rests on 12 days of history so far, not 365, and may still change a lot' while a
+    pool's history is shorter than the window ('' without history or once it covers the window):
+    said wherever the verdict is read at a glance (summary line, ``vcreport plan``)."""
+    n = pv.history_days
+    if not n or n >= pv.window_days:
+        return ""
+    days = "1 day" if n == 1 else f"{n:,} days"
+    return f"the average rests on {days} of history so far, not {pv.window_days:,}, and may still change a lot"
+
+
 @dataclass(frozen=True)
 class LicensingVerdicts:
     as_of: date
