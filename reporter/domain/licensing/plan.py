@@ -436,8 +436,7 @@ def plan(snapshot: Snapshot, scenario: Scenario, settings: Settings | None = Non
         notes.append("no vRAM history given: the 12-month average is not shown (configure [history])")
     for pid in shown:
         cv = current_verdicts.pool(pid)
-        note = short_history_note(cv) if cv is not None else ""
-        if note:
+        if cv is not None and (note := short_history_note(cv)):
             notes.append(f"{cv.pool_label}: {note}")
     return PlanResult(
         scenario=scenario, vram_table=opts.vram_table, as_of=snapshot.collected_at.date(),
