@@ -93,6 +93,25 @@ def test_a_check_that_saw_nothing_is_not_evaluated_never_passed() -> None:
     assert result.not_evaluated == "Nothing to evaluate: no hosts this check applies to in the snapshot."
 
 
+def test_a_check_that_could_read_nothing_gives_its_own_reason() -> None:
+    """VMs there, but vCenter reported none's consolidation state: not "no VMs this check applies to"
+    but why nothing could be evaluated (the check's note), and the note not repeated beside it."""
+    from reporter.core.model import VM
+
+    vms = {f"vm-{i}": VM(moid=f"vm-{i}", name=f"app-{i}", consolidation_needed=None) for i in range(3)}
+    snap = Snapshot(vcenters={"u1": VCenter(name="vc01", host="vc01", instance_uuid="u1", vms=vms)})
+    [result] = run_checks(CheckContext(snap), only=["SNAP-004"]).checks
+    assert result.findings == [] and result.checked == 0
+    assert result.not_evaluated == "Nothing could be evaluated: Whether consolidation is needed was not reported for 3 VM(s)."
+    assert result.notes == []
+    # One VM reported: evaluated (a pass on one VM), the other two noted.
+    vms["vm-0"] = vms["vm-0"].model_copy(update={"consolidation_needed": False})
+    snap = Snapshot(vcenters={"u1": VCenter(name="vc01", host="vc01", instance_uuid="u1", vms=vms)})
+    [result] = run_checks(CheckContext(snap), only=["SNAP-004"]).checks
+    assert (result.checked, result.not_evaluated) == (1, None)
+    assert result.notes == ["Whether consolidation is needed was not reported for 2 VM(s)."]
+
+
 def test_gen001_fix_commands_name_the_host():
     """The steps to reconnect a host name it, quoted for PowerShell and the shell (a hostile name
     stays one argument)."""

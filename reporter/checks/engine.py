@@ -185,12 +185,16 @@ def run_checks(
             found = apply_waivers(found, waivers, today or ctx.snapshot.collected_at.date())
         found.sort(key=lambda f: (-f.severity.rank, f.vcenter, f.object_name, f.object_id))
         why_not = outcome.not_evaluated
+        notes = list(outcome.notes)
         if why_not is None and outcome.checked == 0 and not found:
-            # Nothing was looked at: that is not a pass (no tick for a check that saw nothing).
-            why_not = f"Nothing to evaluate: no {_noun(check.meta.object_type)} this check applies to in the snapshot."
+            # Nothing was looked at: that is not a pass (no tick for a check that saw nothing). When the
+            # check noted why it skipped objects (a property vCenter did not report), that is the reason.
+            why_not = (f"Nothing could be evaluated: {' '.join(notes)}" if notes else
+                       f"Nothing to evaluate: no {_noun(check.meta.object_type)} this check applies to in the snapshot.")
+            notes = []
         # Objects whose properties this check reads could not be read: say so on the check.
         gaps = notes_for(check.meta.id, ctx.snapshot) if ctx.memo("unreadable.any", lambda: _any_unreadable(ctx)) else []
-        results.append(CheckResult(check.meta, outcome.checked, found, list(outcome.notes) + gaps,
+        results.append(CheckResult(check.meta, outcome.checked, found, notes + gaps,
                                    not_evaluated=why_not, groups=groups))
     return Results(results)
 
