@@ -90,7 +90,7 @@ def test_a_check_that_saw_nothing_is_not_evaluated_never_passed() -> None:
     snap = Snapshot(vcenters={"u1": VCenter(name="vc01", host="vc01", instance_uuid="u1")})
     [result] = run_checks(CheckContext(snap), only=["GEN-001"]).checks
     assert result.findings == [] and result.checked == 0
-    assert result.not_evaluated == "Nothing to evaluate: no hosts this check applies to in the snapshot."
+    assert result.not_evaluated == "Nothing to evaluate: no hosts this check applies to in the collected inventory."
 
 
 def test_a_check_that_could_read_nothing_gives_its_own_reason() -> None:
@@ -102,7 +102,7 @@ def test_a_check_that_could_read_nothing_gives_its_own_reason() -> None:
     snap = Snapshot(vcenters={"u1": VCenter(name="vc01", host="vc01", instance_uuid="u1", vms=vms)})
     [result] = run_checks(CheckContext(snap), only=["SNAP-004"]).checks
     assert result.findings == [] and result.checked == 0
-    assert result.not_evaluated == "Nothing could be evaluated: Whether consolidation is needed was not reported for 3 VM(s)."
+    assert result.not_evaluated == "Nothing could be evaluated. Whether consolidation is needed was not reported for 3 VM(s)."
     assert result.notes == []
     # One VM reported: evaluated (a pass on one VM), the other two noted.
     vms["vm-0"] = vms["vm-0"].model_copy(update={"consolidation_needed": False})
@@ -110,6 +110,9 @@ def test_a_check_that_could_read_nothing_gives_its_own_reason() -> None:
     [result] = run_checks(CheckContext(snap), only=["SNAP-004"]).checks
     assert (result.checked, result.not_evaluated) == (1, None)
     assert result.notes == ["Whether consolidation is needed was not reported for 2 VM(s)."]
+    # No VM has a snapshot: the snapshot checks say that, in those words.
+    results = run_checks(CheckContext(snap), only=["SNAP-001", "SNAP-006"]).checks
+    assert [r.not_evaluated for r in results] == ["Nothing to evaluate: no VMs with snapshots in the collected inventory."] * 2
 
 
 def test_gen001_fix_commands_name_the_host():

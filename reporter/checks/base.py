@@ -66,6 +66,9 @@ class CheckMeta:
     rationale: str  # why it matters
     remediation: tuple[str, ...]  # concrete steps
     references: tuple[Reference, ...] = ()
+    # What the check looks at, when "<object type> this check applies to" says too little: with
+    # nothing of it, the check reads "Nothing to evaluate: no VMs with snapshots in the collected inventory."
+    applies_to: str = ""
 
 
 @dataclass(frozen=True)

@@ -189,8 +189,9 @@ def run_checks(
         if why_not is None and outcome.checked == 0 and not found:
             # Nothing was looked at: that is not a pass (no tick for a check that saw nothing). When the
             # check noted why it skipped objects (a property vCenter did not report), that is the reason.
-            why_not = (f"Nothing could be evaluated: {' '.join(notes)}" if notes else
-                       f"Nothing to evaluate: no {_noun(check.meta.object_type)} this check applies to in the snapshot.")
+            why_not = (f"Nothing could be evaluated. {' '.join(notes)}" if notes else
+                       f"Nothing to evaluate: no {check.meta.applies_to or _noun(check.meta.object_type) + ' this check applies to'} "
+                       "in the collected inventory.")
             notes = []
         # Objects whose properties this check reads could not be read: say so on the check.
         gaps = notes_for(check.meta.id, ctx.snapshot) if ctx.memo("unreadable.any", lambda: _any_unreadable(ctx)) else []

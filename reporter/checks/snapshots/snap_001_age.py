@@ -33,6 +33,7 @@ META = CheckMeta(
         "govc: govc snapshot.remove -vm '<vm>' '<snapshot>'",
     ),
     references=(KB_BEST_PRACTICES,),
+    applies_to="VMs with snapshots",
 )
 
 

@@ -34,6 +34,7 @@ META = CheckMeta(
         "govc: govc snapshot.remove -vm '<vm>' '*'",
     ),
     references=(KB_BEST_PRACTICES,),
+    applies_to="VMs with snapshots",
 )
 
 

@@ -30,6 +30,7 @@ META = CheckMeta(
         "Look at the failed job's log; if the backup proxy still has this VM's disks hot-added, remove them from the proxy first.",
     ),
     references=(KB_BEST_PRACTICES,),
+    applies_to="VMs with snapshots",
 )
 
 

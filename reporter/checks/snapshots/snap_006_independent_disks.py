@@ -33,6 +33,7 @@ META = CheckMeta(
         "If independent is intended (e.g. scratch or log disks), record a waiver so the report says so.",
     ),
     references=(KB_BEST_PRACTICES,),
+    applies_to="VMs with snapshots",
 )
 
 
