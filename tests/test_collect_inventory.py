@@ -306,9 +306,17 @@ def test_licenses_and_assignments(shaped):
                                 {"key": "dvs", "value": "vSphere Distributed Switch"}]})
     # vcsim's AddLicense stores only the key and labels.
     assert lic[NEW_KEY] == License(key=NEW_KEY, total=0, labels={"site": "lab"})
-    # vcsim answers QueryAssignedLicenses() with one evaluation assignment for the empty entity id.
+    # As a vCenter answers QueryAssignedLicenses() (the test launcher; stock vcsim 0.24 gives one
+    # assignment with an empty entity id): every host by its moid and name, and the vCenter by its
+    # instance UUID, here all in evaluation mode.
+    hosts = sorted((h._moId, h.name) for h in shaped.si.content.viewManager.CreateContainerView(
+        shaped.si.content.rootFolder, [vim.HostSystem], True).view)
+    about = shaped.si.content.about
     assert shaped.vc.license_assignments == [
-        LicenseAssignment(entity="", entity_type="other", license_key=EVAL_KEY, edition_key="eval")]
+        *(LicenseAssignment(entity=m, entity_name=n, entity_type="host", license_key=EVAL_KEY, edition_key="eval")
+          for m, n in hosts),
+        LicenseAssignment(entity=about.instanceUuid, entity_name=about.name, entity_type="vcenter",
+                          license_key=EVAL_KEY, edition_key="eval")]
 
 
 def test_snapshot_json_round_trip(shaped):

@@ -93,10 +93,14 @@ def test_no_vapi_endpoint_is_a_note_not_a_failure(vcsim_factory: Any, tmp_path: 
     snap = snapshot_io.load(out)
     assert snap.collection_errors == []
     assert set(_tags(snap).values()) == {None}  # not collected, not "no tags"
-    findings, notes = _cbt_001(snap, CbtSettings(scope_tags=["Backup/gold"]))
-    assert findings == []
-    assert notes == ["2 VM(s) could not be placed in or out of the backup scope: scope_tags is set but vSphere "
-                     "tags were not collected. They are not reported as in scope."]
+    load_all()
+    (cbt,) = run_checks(CheckContext(snapshot=snap, settings=Settings(thresholds={"cbt": CbtSettings(
+        scope_tags=["Backup/gold"])})), only=["CBT-001"]).checks
+    assert cbt.findings == [] and cbt.checked == 0
+    # Nothing could be placed in scope: the check is not evaluated, and says why (not a pass).
+    assert cbt.not_evaluated == ("Nothing could be evaluated. 2 VM(s) could not be placed in or out of the backup "
+                                 "scope: scope_tags is set but vSphere tags were not collected. They are not "
+                                 "reported as in scope.")
     load_all()
     (gen,) = run_checks(CheckContext(snapshot=snap), only=["GEN-002"]).checks
     assert gen.notes == ["vcsim: tags not collected: this vCenter has no vAPI REST endpoint (/rest answers HTTP 404)"]

@@ -38,9 +38,10 @@ def test_license_inventory_and_assignments(collected):
     assert (ev.edition_key, ev.name) == ("eval", "Evaluation Mode")
     assert "feature" in ev.properties  # raw properties kept (repeated key -> list)
     assert ADDED_KEY in keys
-    # vcsim answers QueryAssignedLicenses() (no entity) with one evaluation assignment; a real vCenter
-    # lists every host and the vCenter. Either way every assignment vcsim reports is the evaluation.
-    assert vc.license_assignments
+    # The test launcher answers QueryAssignedLicenses() (no entity) as a vCenter does: every host and
+    # the vCenter itself, all in evaluation mode.
+    assert {a.entity_type for a in vc.license_assignments} == {"host", "vcenter"}
+    assert len(vc.license_assignments) == len(vc.hosts) + 1
     assert {a.edition_key for a in vc.license_assignments} == {"eval"}
     assert {a.license_key for a in vc.license_assignments} == {"00000-00000-00000-00000-00000"}
 
@@ -58,8 +59,11 @@ def test_evaluation_pool_gets_no_vram_verdict(collected):
     res, _tables = api.check(snap, only=["licensing"])
     by_id = {r.meta.id: r for r in res.checks}
     assert by_id["LIC-001"].findings == [] and by_id["LIC-002"].findings == []
-    evals = [x for vc in snap.vcenters.values() for x in vc.license_assignments if x.entity]
-    assert len(by_id["LIC-007"].findings) == (1 if evals else 0)
+    # Every host and the vCenter run in evaluation mode: one LIC-007 finding naming them all.
+    [vc] = snap.vcenters.values()
+    (ev,) = by_id["LIC-007"].findings
+    assert ev.evidence["entities"] == sorted([h.name for h in vc.hosts.values()] + ["VMware vCenter Server"])  # about.name
+    assert ev.message.startswith(f"{len(vc.hosts) + 1} entities in evaluation mode: ")
 
 
 def test_reports_mask_the_collected_key(collected, tmp_path):

@@ -111,6 +111,7 @@ func main() {
 		die("-host-software: %v", err)
 	}
 	installVAppHook()
+	installLicenseAssignments()
 
 	u, err := url.Parse("https://" + *listen + "/sdk")
 	if err != nil {
