@@ -110,9 +110,15 @@ def test_a_check_that_could_read_nothing_gives_its_own_reason() -> None:
     [result] = run_checks(CheckContext(snap), only=["SNAP-004"]).checks
     assert (result.checked, result.not_evaluated) == (1, None)
     assert result.notes == ["Whether consolidation is needed was not reported for 2 VM(s)."]
-    # No VM has a snapshot: the snapshot checks say that, in those words.
+    # No VM has a snapshot: every VM was looked at and is clean (a pass on 3 VMs, not "nothing seen")...
     results = run_checks(CheckContext(snap), only=["SNAP-001", "SNAP-006"]).checks
-    assert [r.not_evaluated for r in results] == ["Nothing to evaluate: no VMs with snapshots in the collected inventory."] * 2
+    assert [(r.checked, r.not_evaluated, r.findings) for r in results] == [(3, None, [])] * 2
+    # ... unless no VM's snapshots could be read: then that is what the checks say, in those words.
+    unread = {m: v.model_copy(update={"unreadable": {"snapshot": "NoPermission"}}) for m, v in vms.items()}
+    snap = Snapshot(vcenters={"u1": VCenter(name="vc01", host="vc01", instance_uuid="u1", vms=unread)})
+    results = run_checks(CheckContext(snap), only=["SNAP-001", "SNAP-006"]).checks
+    assert [r.not_evaluated for r in results] == [
+        "Nothing to evaluate: no VMs whose snapshots could be read in the collected inventory."] * 2
 
 
 def test_gen001_fix_commands_name_the_host():

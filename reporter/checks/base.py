@@ -67,7 +67,7 @@ class CheckMeta:
     remediation: tuple[str, ...]  # concrete steps
     references: tuple[Reference, ...] = ()
     # What the check looks at, when "<object type> this check applies to" says too little: with
-    # nothing of it, the check reads "Nothing to evaluate: no VMs with snapshots in the collected inventory."
+    # nothing of it, the check reads "Nothing to evaluate: no VMs whose snapshots could be read in the collected inventory."
     applies_to: str = ""
 
 

@@ -109,6 +109,14 @@ def vms_with_snapshots(ctx: CheckContext) -> Iterator[VmSnapshots]:
     return iter(ctx.memo("snapshots.vms", lambda: list(_views(ctx))))
 
 
+def vms_read(ctx: CheckContext) -> int:
+    """How many VMs the snapshot checks looked at: every VM whose snapshot tree was read (a VM without
+    snapshots is checked and clean), not only those with snapshots; a VM whose tree could not be read
+    is not counted (the check's notes say so)."""
+    return ctx.memo("snapshots.read", lambda: sum(
+        1 for vc in ctx.snapshot.vcenters.values() for vm in vc.vms.values() if "snapshot" not in vm.unreadable))
+
+
 def _views(ctx: CheckContext) -> Iterator[VmSnapshots]:
     now = ctx.snapshot.collected_at
     for vc in ctx.snapshot.vcenters.values():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.grouping import GroupKey, Risk
 from reporter.checks.snapshots import FAMILY
-from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_with_snapshots
+from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_read, vms_with_snapshots
 from reporter.checks.snapshots.settings import SnapshotSettings
 from reporter.core.findings import Finding, Severity, Status
 
@@ -33,7 +33,7 @@ META = CheckMeta(
         "govc: govc snapshot.remove -vm '<vm>' '<snapshot>'",
     ),
     references=(KB_BEST_PRACTICES,),
-    applies_to="VMs with snapshots",
+    applies_to="VMs whose snapshots could be read",
 )
 
 
@@ -41,8 +41,8 @@ def run(ctx: CheckContext) -> Outcome:
     s = ctx.settings.get(SnapshotSettings)
     out = Outcome()
     undated = 0
+    out.checked = vms_read(ctx)  # every VM whose snapshots were read: one without any is clean
     for view in vms_with_snapshots(ctx):
-        out.checked += 1
         aged = [i for i in view.infos if i.age_days is not None and i.age_days > s.age_warn_days]
         undated += sum(1 for i in view.infos if i.age_days is None)
         if not aged:

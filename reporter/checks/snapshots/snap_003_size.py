@@ -5,7 +5,7 @@ from __future__ import annotations
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.grouping import Risk, per_check
 from reporter.checks.snapshots import FAMILY
-from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_with_snapshots
+from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_read, vms_with_snapshots
 from reporter.checks.snapshots.settings import SnapshotSettings
 from reporter.core.findings import Severity
 from reporter.domain.vm_snapshots import GB
@@ -34,7 +34,7 @@ META = CheckMeta(
         "govc: govc snapshot.remove -vm '<vm>' '*'",
     ),
     references=(KB_BEST_PRACTICES,),
-    applies_to="VMs with snapshots",
+    applies_to="VMs whose snapshots could be read",
 )
 
 
@@ -42,8 +42,8 @@ def run(ctx: CheckContext) -> Outcome:
     s = ctx.settings.get(SnapshotSettings)
     out = Outcome()
     unknown: list[str] = []
+    out.checked = vms_read(ctx)  # every VM whose snapshots were read: one without any is clean
     for view in vms_with_snapshots(ctx):
-        out.checked += 1
         total = view.total_bytes
         if total is None:
             unknown.append(view.vm.name)

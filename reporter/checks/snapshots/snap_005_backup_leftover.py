@@ -5,7 +5,7 @@ from __future__ import annotations
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.grouping import Risk, per_check
 from reporter.checks.snapshots import FAMILY
-from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_with_snapshots
+from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_read, vms_with_snapshots
 from reporter.checks.snapshots.settings import SnapshotSettings
 from reporter.core.findings import Severity
 
@@ -30,7 +30,7 @@ META = CheckMeta(
         "Look at the failed job's log; if the backup proxy still has this VM's disks hot-added, remove them from the proxy first.",
     ),
     references=(KB_BEST_PRACTICES,),
-    applies_to="VMs with snapshots",
+    applies_to="VMs whose snapshots could be read",
 )
 
 
@@ -43,8 +43,8 @@ def run(ctx: CheckContext) -> Outcome:
     s = ctx.settings.get(SnapshotSettings)
     grace_days = s.backup_snapshot_grace_hours / 24.0
     out = Outcome()
+    out.checked = vms_read(ctx)  # every VM whose snapshots were read: one without any is clean
     for view in vms_with_snapshots(ctx):
-        out.checked += 1
         hits = []
         for info in view.infos:
             pattern = matching_pattern(info.name, s.backup_snapshot_patterns)

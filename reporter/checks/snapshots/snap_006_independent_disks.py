@@ -6,7 +6,7 @@ from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, obje
 from reporter.checks.grouping import Risk, per_check
 from reporter.checks.helpers import ps_quote, sh_quote
 from reporter.checks.snapshots import FAMILY
-from reporter.checks.snapshots.common import KB_BEST_PRACTICES, vms_with_snapshots
+from reporter.checks.snapshots.common import KB_BEST_PRACTICES, vms_read, vms_with_snapshots
 from reporter.core.findings import Severity
 from reporter.domain.vm_snapshots import disk_mode_words, gb
 
@@ -33,14 +33,14 @@ META = CheckMeta(
         "If independent is intended (e.g. scratch or log disks), record a waiver so the report says so.",
     ),
     references=(KB_BEST_PRACTICES,),
-    applies_to="VMs with snapshots",
+    applies_to="VMs whose snapshots could be read",
 )
 
 
 def run(ctx: CheckContext) -> Outcome:
     out = Outcome()
+    out.checked = vms_read(ctx)  # every VM whose snapshots were read: one without any is clean
     for view in vms_with_snapshots(ctx):
-        out.checked += 1
         vm = view.vm
         independent = [d for d in vm.disks if d.independent]
         if not independent:
