@@ -76,7 +76,7 @@ func (l *changeLog) UpdateObject(obj mo.Reference, _ []types.PropertyChange) {
 
 func (l *changeLog) RemoveObject(ref types.ManagedObjectReference) { l.mark(ref) }
 
-// since: the current number, and the objects changed after ``after``.
+// since: the current number, and the objects changed after "after".
 func (l *changeLog) since(after uint64) (uint64, map[types.ManagedObjectReference]bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
