@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reporter.domain.licensing.verdict import PoolVerdict, Verdict, fmt_gb, short_history_note
+from reporter.domain.licensing.verdict import PoolVerdict, Verdict, fmt_gb, over_since_text, short_history_note
 
 # Badge colours (text, background): red for over, amber for at risk, green, grey.
 VERDICT_COLOURS: dict[Verdict, tuple[str, str]] = {
@@ -45,7 +45,7 @@ def line_for(pv: PoolVerdict) -> LicensingLine:
     if note:  # a few days' average must not pass for a year's at a glance
         use += f"; {note}"
     if pv.verdict is Verdict.non_compliant:
-        when = f"over since {pv.non_compliant_since.isoformat()}" if pv.non_compliant_since else "already over"
+        when = over_since_text(pv)
     elif pv.crossing_date is not None:
         when = f"goes over on {pv.crossing_date.isoformat()} if use stays at today's level"
         if pv.crossing_date_trend is not None:

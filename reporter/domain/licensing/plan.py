@@ -39,7 +39,15 @@ from reporter.config.settings import Settings
 from reporter.core.model import VM, License, Snapshot
 from reporter.domain.licensing import Analysis, LicensingOptions, Pool, analyze
 from reporter.domain.licensing.rules import load_rules
-from reporter.domain.licensing.verdict import LicensingVerdicts, PoolVerdict, Verdict, evaluate, evaluate_pool, short_history_note
+from reporter.domain.licensing.verdict import (
+    LicensingVerdicts,
+    PoolVerdict,
+    Verdict,
+    evaluate,
+    evaluate_pool,
+    over_since_text,
+    short_history_note,
+)
 from reporter.domain.licensing.vram import edition_title, pool_label
 from reporter.errors import ConfigError
 
@@ -187,8 +195,7 @@ def outcome_text(v: PoolVerdict) -> str:
     if v.verdict is Verdict.not_evaluated:
         return "not evaluated"
     if v.verdict is Verdict.non_compliant:
-        since = v.non_compliant_since
-        return f"{v.verdict.label}: " + (f"over since {since.isoformat()}" if since else "already over")  # as the report
+        return f"{v.verdict.label}: {over_since_text(v)}"  # as the report's summary line
     if v.crossing_date is not None:
         return f"{v.verdict.label}: goes over on {v.crossing_date.isoformat()}"
     return f"{v.verdict.label}: does not go over within 3 years"

@@ -123,6 +123,13 @@ class PoolVerdict:
         }
 
 
+def over_since_text(pv: PoolVerdict) -> str:
+    """'over since 2026-11-13' (or 'already over' when the first day over is not known): how a
+    non-compliant pool's date reads in the summary line and in ``vcreport plan``'s outcomes."""
+    since = pv.non_compliant_since
+    return f"over since {since.isoformat()}" if since else "already over"
+
+
 def short_history_note(pv: PoolVerdict) -> str:
     """'the average rests on 12 days of history so far, not 365, and may still change a lot' while a
     pool's history is shorter than the window ('' without history or once it covers the window):
