@@ -78,7 +78,8 @@ def test_report_uses_history_for_the_12_month_verdict(config, tmp_path):
     row = next(r for r in pools.rows if r[0] == "vc1 · vSphere Standard")
     assert row[pools.columns.index("Pool ID (vcreport plan --pool)")] == "vc1/standard"
     assert row[pools.columns.index("Verdict")] == "non-compliant"
-    assert row[pools.columns.index("Crossing date")] == "already over"
+    # Over since the first day of the year of history, in the words of the summary line
+    assert row[pools.columns.index("Crossing date")] == "over since 2025-11-24"
     # ceil((66.0110 - 64) / 32) and ceil((70 - 64) / 32)
     assert row[pools.columns.index("CPU licenses to add now")] == 1
     assert row[pools.columns.index("CPU licenses to hold today's use")] == 1

@@ -14,7 +14,7 @@ from reporter.checks.licensing.settings import LicensingSettings
 from reporter.checks.tables import Scalar, Table, register_tables
 from reporter.core import states
 from reporter.domain.licensing import Analysis, Pool, VmUse
-from reporter.domain.licensing.verdict import LicensingVerdicts, PoolVerdict, Verdict
+from reporter.domain.licensing.verdict import LicensingVerdicts, crossing_text
 
 
 def _r(v: float | None, nd: int = 1) -> float | None:
@@ -36,17 +36,6 @@ def licensing_tables(ctx: CheckContext) -> list[Table]:
         hosts_table(a, cfg.hosts_in_summary_max),
         models_table(a),
     ]
-
-
-def crossing_text(pv: PoolVerdict) -> str | None:
-    """The crossing-date cell: the date, or why there is none (never a bare dash for a vRAM pool)."""
-    if pv.crossing_date is not None:
-        return pv.crossing_date.isoformat()
-    if pv.verdict is Verdict.non_compliant:
-        return "already over"
-    if pv.verdict is Verdict.not_evaluated:
-        return None
-    return "none within 3 years"
 
 
 POOL_ID_COLUMN = "Pool ID (vcreport plan --pool)"

@@ -43,6 +43,7 @@ from reporter.domain.licensing.verdict import (
     LicensingVerdicts,
     PoolVerdict,
     Verdict,
+    crossing_text,
     evaluate,
     evaluate_pool,
     over_since_text,
@@ -356,9 +357,7 @@ def _verdict_metrics(v: PoolVerdict | None) -> dict[str, Any]:
     """The pool verdict's figures, in the words the report uses."""
     if v is None:
         return {}
-    crossing = (v.crossing_date.isoformat() if v.crossing_date else
-                "already over" if v.verdict is Verdict.non_compliant else
-                None if v.verdict is Verdict.not_evaluated else "none within 3 years")
+    crossing = crossing_text(v)
     return {
         "Verdict": v.verdict.label,
         "12-month average (GB)": None if v.avg_12m_gb is None else round(v.avg_12m_gb, 1),

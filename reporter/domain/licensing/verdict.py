@@ -130,6 +130,18 @@ def over_since_text(pv: PoolVerdict) -> str:
     return f"over since {since.isoformat()}" if since else "already over"
 
 
+def crossing_text(pv: PoolVerdict) -> str | None:
+    """The crossing-date cell of the pool tables and ``vcreport plan``: the date, or why there is none
+    ('over since …' when over already, 'none within 3 years'); None when not evaluated."""
+    if pv.crossing_date is not None:
+        return pv.crossing_date.isoformat()
+    if pv.verdict is Verdict.non_compliant:
+        return over_since_text(pv)
+    if pv.verdict is Verdict.not_evaluated:
+        return None
+    return "none within 3 years"
+
+
 def short_history_note(pv: PoolVerdict) -> str:
     """'the average rests on 12 days of history so far, not 365, and may still change a lot' while a
     pool's history is shorter than the window ('' without history or once it covers the window):
