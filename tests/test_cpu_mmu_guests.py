@@ -160,7 +160,7 @@ def test_host_not_in_snapshot() -> None:
     snap = make_snapshot(vm, hosts={k: v for k, v in HOSTS.items() if k == "host-ept"})
     (vc,) = snap.vcenters.values()
     a = assess(vc, vm, CpuMmuSettings())
-    assert (a.effective, a.effective_reason) == (None, "the VM's host is not in the snapshot")
+    assert (a.effective, a.effective_reason) == (None, "the VM's host is not in the collected inventory")
     (f,) = cpu_findings(context(snap))
     assert (f.check_id, f.severity.value, f.status.value) == ("CPU-002", "info", "warn")
     assert "on host host-gone: version and capabilities not collected" in f.message

@@ -139,3 +139,20 @@ def test_gen001_fix_commands_name_the_host():
     (f,) = [f for f in results.findings if f.check_id == "GEN-001"]
     assert f.remediation.splitlines()[1:] == ["PowerCLI: Get-VMHost -Name 'it''s; rm -rf /' | Set-VMHost -State Connected",
                                  "govc: govc host.reconnect -host 'it'\"'\"'s; rm -rf /'"]
+
+
+def test_nothing_to_evaluate_names_what_was_missing() -> None:
+    """A check with nothing in scope says what it looks for, in words, not "VMs this check applies to"."""
+    from reporter.core.model import VM
+
+    vm = VM(moid="vm-1", name="app-1", consolidation_needed=False, change_tracking_enabled=False)
+    snap = Snapshot(vcenters={"u1": VCenter(name="vc01", host="vc01", instance_uuid="u1", vms={"vm-1": vm},
+                                            licenses=[])})
+    why = {r.meta.id: r.not_evaluated for r in run_checks(CheckContext(snap)).checks}
+    assert why["CBT-002"] == "Nothing to evaluate: no VMs with CBT on in the collected inventory."
+    assert why["CPU-006"] == "Nothing to evaluate: no Windows Server 2003 VMs in the collected inventory."
+    assert why["SIOC-002"] == "Nothing to evaluate: no datastores with Storage I/O Control on in the collected inventory."
+    assert why["LIC-006"] == "Nothing to evaluate: no purchased license keys in the collected inventory."
+    assert why["LIC-002"] == "Nothing to evaluate: no vSphere 5.0 vRAM pools with an entitlement in the collected inventory."
+    # The VM's snapshot list was read (empty): the snapshot checks passed on it.
+    assert why["SNAP-001"] is None

@@ -150,4 +150,4 @@ def test_vm_without_host_is_unknown_scheduler():
     v = vm("vm-1", [disk(0, limit=100), disk(1)], host_=None)
     (g,) = evaluate_vm(v, vcenter(vms=[v]))
     assert g.enforced is Enforced.unknown
-    assert g.scheduler.reason == "the VM's host is not in the snapshot"
+    assert g.scheduler.reason == "the VM's host is not in the collected inventory"

@@ -273,7 +273,7 @@ def _lookup(host: Host, key: str) -> tuple[str, object]:
 def determine_scheduler(host: Host | None) -> SchedulerInfo:
     """The disk I/O scheduler of ``host`` from its version and advanced options (reference section 6)."""
     if host is None:
-        return SchedulerInfo(Scheduler.unknown, "the VM's host is not in the snapshot")
+        return SchedulerInfo(Scheduler.unknown, "the VM's host is not in the collected inventory")
     ver = parse_version(host.version)
     if ver is None:
         return SchedulerInfo(Scheduler.unknown, f"host version {host.version!r} is unknown")

@@ -29,6 +29,7 @@ META = CheckMeta(
         "Configuration; or govc vm.change -vm '<vm>' -e scsiX:Y.ctkEnabled=TRUE), then stun/unstun the VM.",
     ),
     references=(KB_ENABLE, KB_CBT),
+    applies_to="VMs with CBT on",
 )
 
 

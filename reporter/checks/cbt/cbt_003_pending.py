@@ -29,6 +29,7 @@ META = CheckMeta(
         "govc snapshot.create -vm '<vm>' -m=false cbt-stun && govc snapshot.remove -vm '<vm>' cbt-stun, or power-cycle it.",
     ),
     references=(KB_ENABLE, KB_CBT),
+    applies_to="VMs with CBT on",
 )
 
 

@@ -48,6 +48,7 @@ META = CheckMeta(
                   "https://knowledge.broadcom.com/external/article?legacyId=2137545"),
         KB_CBT,
     ),
+    applies_to="VMs with CBT on",
 )
 
 

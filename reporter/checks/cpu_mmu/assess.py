@@ -247,7 +247,7 @@ class Assessment:
 
 def _effective(mode: Mode, configured: OsIdentity, bitness: int | None, host: HostView | None) -> tuple[Mode | None, str]:
     if host is None:
-        return None, "the VM's host is not in the snapshot"
+        return None, "the VM's host is not in the collected inventory"
     if host.ignores:
         return Mode.hw_cpu_mmu, (f"ESXi {host.version or '6.7+'} ignores the per-VM setting and always uses hardware "
                                  "CPU and MMU virtualization (vSphere 6.7 VM administration guide; docs/methodology.md#cpu-mmu-win2003)")

@@ -41,6 +41,7 @@ META = CheckMeta(
         "Power the VM on.",
     ),
     references=REFERENCES,
+    applies_to="32-bit Windows Server 2003 VMs on hosts with VT-x/AMD-V and EPT/RVI before ESXi 6.7",
 )
 
 # "Hardware CPU and MMU (CPU setting hvOn, MMU setting on)"

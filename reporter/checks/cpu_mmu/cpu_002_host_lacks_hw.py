@@ -33,6 +33,7 @@ META = CheckMeta(
         "Then set the VM to 'Hardware CPU and MMU' and power cycle it (see CPU-001).",
     ),
     references=REFERENCES,
+    applies_to="32-bit Windows Server 2003 VMs on hosts before ESXi 6.7",
 )
 
 

@@ -31,6 +31,7 @@ META = CheckMeta(
         "it for VMs compatible with ESXi 6.7 and later; use PowerCLI.",
     ),
     references=REFERENCES,
+    applies_to="Windows Server 2003 VMs on ESXi 6.7 or later",
 )
 
 

@@ -28,6 +28,7 @@ META = CheckMeta(
         "Virtualization: 'Automatic'; PowerCLI: Flags.VirtualExecUsage = 'hvAuto', VirtualMmuUsage = 'automatic').",
     ),
     references=REFERENCES,
+    applies_to="64-bit Windows Server 2003 VMs on hosts before ESXi 6.7",
 )
 
 

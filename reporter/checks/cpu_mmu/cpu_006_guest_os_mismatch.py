@@ -34,6 +34,7 @@ META = CheckMeta(
         "General Options > Guest OS; PowerCLI: Set-VM -VM <name> -GuestId <id>; govc: govc vm.change -vm <name> -g <id>.",
     ),
     references=REFERENCES,
+    applies_to="Windows Server 2003 VMs",
 )
 
 

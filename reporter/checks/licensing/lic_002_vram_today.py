@@ -34,6 +34,7 @@ META = CheckMeta(
     remediation=("Add CPU licenses of the pool's edition, power off or right-size the largest consumers, "
                  "or move the pool to an edition with a larger vRAM entitlement.",),
     references=(REF_VRAM,),
+    applies_to="vSphere 5.0 vRAM pools with an entitlement",
 )
 
 

@@ -37,6 +37,7 @@ META = CheckMeta(
               "time to buy: the crossing date says by when to act (docs/methodology.md#vram-compliance).",
     remediation=("Buy the CPU licenses before the crossing date, or reclaim memory from idle and oversized VMs.",),
     references=(REF_VRAM,),
+    applies_to="vSphere 5.0 vRAM pools with an entitlement",
 )
 
 

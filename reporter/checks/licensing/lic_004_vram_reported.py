@@ -58,7 +58,7 @@ def run(ctx: CheckContext) -> Outcome:
         n = len(a.vram_pools)
         out.not_evaluated = (f"vCenter's license data gives no vRAM use or entitlement of its own for the {n} vRAM "
                              "pool(s): there is nothing to compare the computed figures with." if n else
-                             "No vSphere 5 vRAM pool in the snapshot.")
+                             "No vSphere 5.0 vRAM pool in the collected inventory.")
     return out
 
 

@@ -23,6 +23,7 @@ META = CheckMeta(
               "VMs and vCenter features stop; renewals need purchase lead time.",
     remediation=(f"Renew the subscription/term license and add the new key in {LICENSES_PATH}; then assign it "
                  "to the same hosts (PowerCLI: Set-VMHost -LicenseKey <key>).",),
+    applies_to="purchased license keys",
 )
 
 

@@ -22,6 +22,7 @@ META = CheckMeta(
               "may refuse new assignments.",
     remediation=(f"Buy the missing capacity (or combine keys in the licensing portal) and add the key in {LICENSES_PATH}; "
                  "or move hosts to another key with free capacity.",),
+    applies_to="purchased license keys with a capacity",
 )
 
 

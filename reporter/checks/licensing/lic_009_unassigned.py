@@ -27,6 +27,7 @@ META = CheckMeta(
         f"Assign the spare capacity to unlicensed or evaluation hosts ({LICENSES_PATH} > Assets), or drop it "
         "from the next support renewal.",
     ),
+    applies_to="purchased license keys with a capacity",
 )
 
 

@@ -31,6 +31,7 @@ META = CheckMeta(
         "All datastores that share the same spindles on the array need the same threshold.",
     ),
     references=(REF_GUIDE,),
+    applies_to="datastores with Storage I/O Control on",
 )
 
 

@@ -28,6 +28,7 @@ META = CheckMeta(
         "Leaving SIOC on is harmless; it starts to matter once a second VM is placed on the datastore.",
     ),
     references=(KB1038241, REF_GUIDE),
+    applies_to="datastores with Storage I/O Control on",
 )
 
 
