@@ -167,6 +167,9 @@ def report_cmd(snapshots: tuple[Path, ...], out: Path, config_path: Path | None,
     cfg = api.load_config(config_path) if config_path else None
     res = api.report(list(snapshots), out, formats=formats, cfg=cfg, show_license_keys=show_license_keys, detail=detail)
     _print_summary(res)
+    if res.context.history_error:  # as `run`: the reports are there, without the 12-month figures
+        raise HistoryUnavailable(f"history not available ({res.context.history_error}); reports written without "
+                                 "the 12-month figures")
 
 
 @main.command("demo")

@@ -73,3 +73,34 @@ def test_report_with_an_unopenable_history_says_so(tmp_path: Path) -> None:
     (lic,) = [r for r in res.results.checks if r.meta.id == "LIC-001"]
     assert lic.not_evaluated is not None and lic.not_evaluated.startswith(
         f"vRAM history could not be read (history database sqlite:///{not_a_db}: unable")
+
+
+def test_report_command_with_an_unreadable_history_says_what_failed(tmp_path: Path) -> None:
+    """`vcreport report --config` whose history cannot be read: the reports are written, every vSphere 5
+    pool says the history could not be read (not "no history: configure one"), and the command ends
+    with one line and exit 3, as `run` does."""
+    import json
+
+    from licensing_helpers import snapshot, vsphere5_site
+
+    from reporter.core import snapshot_io
+
+    not_a_db = tmp_path / "d"
+    not_a_db.mkdir()
+    cfg_file = tmp_path / "c.toml"
+    cfg_file.write_text(f'[history]\nurl = "sqlite:///{not_a_db}"\n', encoding="utf-8")
+    snap_file = tmp_path / "s.json"
+    snapshot_io.save(snapshot(vsphere5_site()), snap_file)
+    result = CliRunner().invoke(main, ["report", str(snap_file), "--config", str(cfg_file), "--out",
+                                       str(tmp_path / "out"), "--format", "json,html"])
+    reason = f"history database sqlite:///{not_a_db}: unable to open database file"
+    assert result.exit_code == 3, result.output
+    assert result.output.splitlines()[-1] == (
+        f"vcreport: error: history not available ({reason}); reports written without the 12-month figures")
+    assert "WARNING" not in result.output and "Traceback" not in result.output
+    pools = json.loads((tmp_path / "out" / "summary.json").read_text())["licensing"]["pools"]
+    vram = [p for p in pools if p["edition"] in ("enterprise_plus", "standard")]
+    assert vram and {p["why"] for p in vram} == {
+        f"vRAM history could not be read ({reason}): the 12-month average is unknown, so no verdict."}
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "record samples with a [history] section" not in html

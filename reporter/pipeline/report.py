@@ -246,7 +246,8 @@ def report(
             history = history_for_report(cfg, snap)
         except HISTORY_FAILURES as exc:
             history_error = history_failure(cfg, exc)
-            log.warning("history not available for this report: %s", history_error)
+            # Said to the reader by the report (licensing, LIC-001) and by `vcreport report`'s exit line.
+            log.info("history not available for this report: %s", history_error)
     # No cycles are made by the checks, the delta or the masking: reporter.core.gcpolicy
     with ExitStack() as rendering:
         with stages.stage(f"checks ({snap.vm_count():,} VMs)"), paused_gc():

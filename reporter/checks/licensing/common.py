@@ -30,7 +30,7 @@ def compute_verdicts(ctx: CheckContext) -> LicensingVerdicts:
     cfg = ctx.settings.get(LicensingSettings)
     as_of = ctx.history.as_of if ctx.history is not None else ctx.snapshot.collected_at.astimezone(UTC).date()
     return evaluate(analysis(ctx), ctx.history, as_of=as_of, horizon_days=cfg.at_risk_horizon_days,
-                    headroom_warn_pct=cfg.headroom_warn_pct)
+                    headroom_warn_pct=cfg.headroom_warn_pct, history_error=ctx.history_error)
 
 
 def verdicts(ctx: CheckContext) -> LicensingVerdicts:

@@ -257,12 +257,19 @@ NO_HISTORY = ("No vRAM history: the 12-month average is unknown, so no verdict "
               "(record samples with a [history] section or import past readings).")
 
 
+def unreadable_history(error: str) -> str:
+    """The pool's reason when a configured history could not be read: not "no history" (which
+    would send the reader to configure one), but what failed."""
+    return f"vRAM history could not be read ({error}): the 12-month average is unknown, so no verdict."
+
+
 def evaluate_pool(pool: Pool, history: Any, *, as_of: date, horizon_days: int = 90,
                   headroom_warn_pct: float = 10.0, history_id: str | None = None,
-                  today_high_water_gb: float | None = None) -> PoolVerdict:
+                  today_high_water_gb: float | None = None, history_error: str | None = None) -> PoolVerdict:
     """The verdict of one pool. ``history_id`` reads another pool's history (a plan that switches
     the pool's edition keeps its past); ``today_high_water_gb`` overrides today's high-water (a
-    plan scenario: the changed use from today on)."""
+    plan scenario: the changed use from today on); ``history_error``: why the configured history
+    could not be read (``history`` is then None)."""
     hid = history_id or pool.id
     ph = history.pool(hid) if history is not None and hasattr(history, "pool") else None
     hw = round(_today_high_water(pool, ph) if today_high_water_gb is None else today_high_water_gb, 4)
@@ -281,7 +288,8 @@ def evaluate_pool(pool: Pool, history: Any, *, as_of: date, horizon_days: int = 
         return PoolVerdict(verdict=Verdict.not_evaluated, why="Unlimited vRAM (vSphere Desktop): no vRAM limit to check.",
                            **{**base, **empty, "cpu_licenses_to_add_to_hold_today": None})
     if history is None or not hasattr(history, "series"):  # no history: said without loading pandas (~0.6 s)
-        return PoolVerdict(verdict=Verdict.not_evaluated, **base, **empty, why=NO_HISTORY)
+        why = unreadable_history(history_error) if history is None and history_error else NO_HISTORY
+        return PoolVerdict(verdict=Verdict.not_evaluated, **base, **empty, why=why)
     import numpy as np
     import pandas as pd
     daily = _daily_series(history, hid, as_of, hw)
@@ -334,12 +342,13 @@ def evaluate_pool(pool: Pool, history: Any, *, as_of: date, horizon_days: int = 
 
 
 def evaluate(analysis: Analysis, history: Any, *, as_of: date, horizon_days: int = 90,
-             headroom_warn_pct: float = 10.0) -> LicensingVerdicts:
+             headroom_warn_pct: float = 10.0, history_error: str | None = None) -> LicensingVerdicts:
     """Every pool of ``analysis`` (vRAM or not), in the analysis' order."""
     return LicensingVerdicts(
         as_of=as_of, horizon_days=horizon_days, headroom_warn_pct=headroom_warn_pct,
         pools=tuple(evaluate_pool(p, history, as_of=as_of, horizon_days=horizon_days,
-                                  headroom_warn_pct=headroom_warn_pct) for p in analysis.pools),
+                                  headroom_warn_pct=headroom_warn_pct, history_error=history_error)
+                    for p in analysis.pools),
     )
 
 
