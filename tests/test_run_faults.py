@@ -104,3 +104,7 @@ def test_report_command_with_an_unreadable_history_says_what_failed(tmp_path: Pa
         f"vRAM history could not be read ({reason}): the 12-month average is unknown, so no verdict."}
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "record samples with a [history] section" not in html
+    # The same banner as the email's, at the top of the report.
+    import lxml.html
+    banner = lxml.html.fromstring(html).get_element_by_id("history-error")
+    assert " ".join(banner.text_content().split()).startswith(f"History not available {reason}: the 12-month vRAM figures")
