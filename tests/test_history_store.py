@@ -153,6 +153,18 @@ def test_bad_url_is_a_history_error():
         open_store("nosuchdb://x/y")
 
 
+def test_an_unreachable_server_is_one_line_without_the_password():
+    """libpq adds a hint line ("Is the server running on that host …"): the error stays one line."""
+    dispose_all()
+    with pytest.raises(HistoryError) as err:
+        open_store("postgresql+psycopg2://reader:s3cret-pw@127.0.0.1:1/history")
+    message = str(err.value)
+    assert "\n" not in message and "s3cret-pw" not in message
+    assert message.startswith("history database postgresql+psycopg2://reader:***@127.0.0.1:1/history: ")
+    assert "Connection refused" in message
+    dispose_all()
+
+
 WRITER = textwrap.dedent("""
     import sys
     from datetime import datetime, timedelta

@@ -165,7 +165,7 @@ HISTORY_FAILURES: tuple[type[BaseException], ...] = (HistoryError, SQLAlchemyErr
 def history_failure(cfg: Any, exc: BaseException) -> str:
     """One line for a history database that could not be opened, read or written (no password)."""
     if isinstance(exc, HistoryError):
-        return (str(exc).splitlines() or [type(exc).__name__])[0]  # a driver's hint lines left out
+        return str(exc)  # one line already (store._first_line)
     url = _url(cfg)
     detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
     detail = detail.replace(url, safe_url(url))[:300]

@@ -142,7 +142,7 @@ class Store:
                 with conn.begin():
                     yield conn
         except OperationalError as exc:
-            raise HistoryError(f"history database {safe_url(self.url)}: {exc.orig}") from None
+            raise HistoryError(f"history database {safe_url(self.url)}: {_first_line(exc.orig)}") from None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -150,11 +150,17 @@ class Store:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
         except OperationalError as exc:
-            raise HistoryError(f"history database {safe_url(self.url)}: {exc.orig}") from None
+            raise HistoryError(f"history database {safe_url(self.url)}: {_first_line(exc.orig)}") from None
 
     def applied(self) -> list[str]:
         with self.read() as conn:
             return [r[0] for r in conn.execute(select(schema_migrations.c.name).order_by(schema_migrations.c.name))]
+
+
+def _first_line(error: object) -> str:
+    """A driver's error without the hint lines some add ("Is the server running on that host …"):
+    errors are one line."""
+    return (str(error).splitlines() or [type(error).__name__])[0]
 
 
 def safe_url(url: str) -> str:
