@@ -60,7 +60,20 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 def main(verbose: int) -> None:
     """Reports on vCenter licensing, snapshots/CBT, CPU/MMU mode and storage I/O settings."""
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    # At the default verbosity a warning reads like the command's other lines ("vcreport: warning: …");
+    # -v / -vv (and serve, a service) log with the time and the logger's name.
+    handler.setFormatter(_LONG_LOG if verbose else _ShortLog())
+    logging.basicConfig(level=level, handlers=[handler])
+
+
+_LONG_LOG = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+class _ShortLog(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        first = (record.getMessage().splitlines() or [""])[0]  # one line, as every error line
+        return f"vcreport: {record.levelname.lower()}: {first}"
 
 
 config_option = click.option(
@@ -384,6 +397,8 @@ def serve_cmd(config_path: Path) -> None:
     cfg = api.load_config(config_path)
     if logging.getLogger().getEffectiveLevel() > logging.INFO:
         logging.getLogger("reporter").setLevel(logging.INFO)  # a service logs each run
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_LONG_LOG)  # a service's log: with the time of each line
     api.serve(cfg)
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +90,23 @@ def test_demo_help_states_the_demo_defaults() -> None:
     assert f"Comma-separated formats: {','.join(Format)}" in flat
     report_help = " ".join(CliRunner().invoke(main, ["report", "--help"]).output.split())
     assert "(default from config, else html,json)" in report_help
+
+
+def test_a_warning_reads_like_the_commands_other_lines(tmp_path: Path) -> None:
+    """At the default verbosity a warning is 'vcreport: warning: …', one line, like the error after it;
+    with -v it carries the time and the logger (a log for the one who asked for more)."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[[vcenter]]\nname = "a"\nhost = "127.0.0.1"\nport = 1\nuser = "u"\npassword_env = "VCR_TEST_PW"\n')
+    args = [sys.executable, "-m", "reporter.cli", "collect", "--config", str(cfg), "--out", str(tmp_path / "s.json"),
+            "--insecure"]
+    env = {**os.environ, "VCR_TEST_PW": "x"}
+    proc = subprocess.run(args, capture_output=True, text=True, check=False, env=env)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "vcreport: warning: a: TLS certificate verification is OFF (--insecure): the connection can be intercepted",
+        "vcreport: error: no vCenter could be collected: a (127.0.0.1:1): connection refused (is the port right and "
+        "vCenter up?)"]
+    verbose = subprocess.run([*args[:3], "-v", *args[3:]], capture_output=True, text=True, check=False, env=env)
+    first = verbose.stderr.splitlines()[0]
+    assert " WARNING reporter.collect.session: a: TLS certificate verification is OFF" in first
+    assert not (tmp_path / "s.json").exists()
