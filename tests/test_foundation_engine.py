@@ -154,5 +154,7 @@ def test_nothing_to_evaluate_names_what_was_missing() -> None:
     assert why["SIOC-002"] == "Nothing to evaluate: no datastores with Storage I/O Control on in the collected inventory."
     assert why["LIC-006"] == "Nothing to evaluate: no purchased license keys in the collected inventory."
     assert why["LIC-002"] == "Nothing to evaluate: no vSphere 5.0 vRAM pools with an entitlement in the collected inventory."
+    # Without a phrase of its own, the object type in the words the report uses elsewhere ("physical NICs").
+    assert why["NET-002"] == "Nothing to evaluate: no physical NICs this check applies to in the collected inventory."
     # The VM's snapshot list was read (empty): the snapshot checks passed on it.
     assert why["SNAP-001"] is None

@@ -15,6 +15,7 @@ from reporter.checks.grouping import Risk, fingerprint, group_id
 from reporter.checks.registry import families_missing_inputs
 from reporter.checks.unreadable import notes_for
 from reporter.config import WaiverConfig
+from reporter.core import states
 from reporter.core.findings import Finding, Severity, Status
 
 OPEN_STATUSES = (Status.fail, Status.warn, Status.error)
@@ -189,23 +190,15 @@ def run_checks(
         if why_not is None and outcome.checked == 0 and not found:
             # Nothing was looked at: that is not a pass (no tick for a check that saw nothing). When the
             # check noted why it skipped objects (a property vCenter did not report), that is the reason.
+            scope = check.meta.applies_to or f"{states.object_nouns(check.meta.object_type)[1]} this check applies to"
             why_not = (f"Nothing could be evaluated. {' '.join(notes)}" if notes else
-                       f"Nothing to evaluate: no {check.meta.applies_to or _noun(check.meta.object_type) + ' this check applies to'} "
-                       "in the collected inventory.")
+                       f"Nothing to evaluate: no {scope} in the collected inventory.")
             notes = []
         # Objects whose properties this check reads could not be read: say so on the check.
         gaps = notes_for(check.meta.id, ctx.snapshot) if ctx.memo("unreadable.any", lambda: _any_unreadable(ctx)) else []
         results.append(CheckResult(check.meta, outcome.checked, found, notes + gaps,
                                    not_evaluated=why_not, groups=groups))
     return Results(results)
-
-
-_NOUNS = {"pool": "vRAM pools", "vm": "VMs", "host": "hosts", "datastore": "datastores", "license": "licenses",
-          "vcenter": "vCenters", "cluster": "clusters", "disk": "disks", "snapshot": "snapshots"}
-
-
-def _noun(object_type: str) -> str:
-    return _NOUNS.get(object_type, object_type + "s")
 
 
 def identify(check: Check, findings: list[Finding]) -> tuple[list[Finding], dict[str, GroupInfo]]:

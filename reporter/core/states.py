@@ -114,9 +114,15 @@ OBJECT_TYPES: dict[str, tuple[str, str]] = {
 }
 
 
+def object_nouns(code: str) -> tuple[str, str]:
+    """('VM', 'VMs'), ('physical NIC', 'physical NICs'): an object type, singular and plural; a code
+    not listed as it is, plural with an 's'."""
+    return OBJECT_TYPES.get(code, (code, code + "s"))
+
+
 def object_type(code: str | None) -> str | None:
     """'VM', 'vRAM pool', 'physical NIC' (a cell of an object type column)."""
-    return None if code is None else OBJECT_TYPES.get(code, (code, code))[0]
+    return None if code is None else object_nouns(code)[0]
 
 
 # The products a build belongs to (lifecycle evidence), by their names.

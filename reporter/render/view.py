@@ -31,11 +31,8 @@ from reporter.render.groups_view import GroupView, build_group
 SEVERITIES_DESC = [Severity.critical, Severity.high, Severity.medium, Severity.low, Severity.info]
 OPEN = (Status.fail, Status.warn, Status.error)
 
-OBJECT_NOUNS: dict[str, tuple[str, str]] = states.OBJECT_TYPES
-
-
 def count_noun(n: int, object_type: str) -> str:
-    one, many = OBJECT_NOUNS.get(object_type, (object_type, object_type + "s"))
+    one, many = states.object_nouns(object_type)
     return f"{n:,} {one if n == 1 else many}"
 
 
@@ -78,7 +75,7 @@ class CheckView:
 
     @property
     def noun(self) -> str:
-        one, many = OBJECT_NOUNS.get(self.meta.object_type, (self.meta.object_type, self.meta.object_type + "s"))
+        one, many = states.object_nouns(self.meta.object_type)
         return one if self.checked == 1 else many
 
     @cached_property  # read by the area table, the contents and every check heading
