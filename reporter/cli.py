@@ -42,6 +42,8 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+        except BrokenPipeError:  # "vcreport checks | head -1": the reader has gone, nothing to say (exit 1, as click)
+            sys.exit(1)
         except OSError as exc:  # disk full, permission denied ... : say what, not where in the code
             _fail(f"{exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}", 1)
         except click.exceptions.Exit:
@@ -54,7 +56,34 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """click's own errors (a directory given for a file, an unreadable file, a missing option,
+    an unknown command) in one line, as every other error: "vcreport: error: … (see … --help)"
+    instead of the usage text, a hint line, a blank line and "Error: …"."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        prog_name = prog_name or "vcreport"  # "python -m reporter.cli" is vcreport too, in its messages
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # bare "vcreport": the help is the answer
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            message = " ".join(exc.format_message().split())
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            _fail(f"{message}{hint}", exc.exit_code)
+        except click.Abort:  # Ctrl-C while click reads the arguments or a prompt
+            _fail("interrupted", 130)
+        # Not standalone, click returns the exit code of a ctx.exit (--help, --version) or the
+        # command's own return value (None): exit as standalone click would.
+        sys.exit(rv if type(rv) is int else 0)
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="vcreport")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def main(verbose: int) -> None:
