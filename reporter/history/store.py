@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from reporter.core.fsutil import create_private_file
 from reporter.errors import HistoryError
@@ -141,7 +141,7 @@ class Store:
                 conn = conn.execution_options(vcreport_immediate=True)
                 with conn.begin():
                     yield conn
-        except OperationalError as exc:
+        except DBAPIError as exc:  # OperationalError, and DatabaseError: "file is not a database"
             raise HistoryError(f"history database {safe_url(self.url)}: {_first_line(exc.orig)}") from None
 
     @contextmanager
@@ -149,7 +149,7 @@ class Store:
         try:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
-        except OperationalError as exc:
+        except DBAPIError as exc:  # OperationalError, and DatabaseError: "file is not a database"
             raise HistoryError(f"history database {safe_url(self.url)}: {_first_line(exc.orig)}") from None
 
     def applied(self) -> list[str]:
