@@ -6,6 +6,7 @@ import gzip
 import io
 import itertools
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,11 +135,26 @@ def _drop_vms_without_snapshots(raw: dict[str, Any]) -> None:
             vc["vms"] = {m: vm for m, vm in vms.items() if not isinstance(vm, dict) or vm.get("snapshots")}
 
 
+# A high surrogate escape not followed by a low one, or a low one not after a high one (a pair,
+# an emoji written as "\\ud83d\\ude00", is fine). A match is confirmed on the decoded text.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+                               rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
 def _loads(data: bytes, source: str, only_vms_with_snapshots: bool = False) -> Snapshot:
     try:
         raw = json.loads(data)
+        if _SURROGATE_ESCAPE.search(data) is not None:
+            # "\ud800" alone decodes to a str that no output (UTF-8 file, email, PDF) can encode.
+            json.dumps(raw, ensure_ascii=False).encode("utf-8")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SnapshotFormatError(f"{source}: not a snapshot file (invalid JSON: {exc})") from None
+    except UnicodeEncodeError:
+        raise SnapshotFormatError(f"{source}: not a snapshot file (invalid JSON: a string holds a lone "
+                                  "UTF-16 surrogate escape such as \\ud800)") from None
+    except ValueError:  # int() refuses a number of more than 4300 digits
+        raise SnapshotFormatError(f"{source}: not a snapshot file (invalid JSON: a number of more "
+                                  "than 4300 digits)") from None
     except RecursionError:
         raise SnapshotFormatError(f"{source}: not a snapshot file (JSON nested too deeply)") from None
     if not isinstance(raw, dict) or "schema_version" not in raw:
