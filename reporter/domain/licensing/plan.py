@@ -140,7 +140,18 @@ def merge(base: Scenario | None, **cli: Any) -> Scenario:
             data[k] = list(data.get(k) or []) + list(v)
         else:
             data[k] = v
-    return Scenario.model_validate(data)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:  # e.g. --add-vms 10**20: the option's name and the limit, in one line
+        first = exc.errors()[0]
+        loc = [str(x) for x in first["loc"]]
+        option = _OPTIONS.get(loc[-1], loc[0]) if loc else "scenario"
+        raise ConfigError(f"{option}: {first['msg']}") from None
+
+
+# Scenario fields as the plan command's options name them (for merge's messages).
+_OPTIONS = {"count": "--add-vms", "memory_gb": "--vm-memory-gb", "add_cpu_licenses": "--add-cpu-licenses",
+            "edition": "--edition", "pool": "--pool", "power_off": "--power-off", "vram_table": "--vram-table"}
 
 
 @dataclass
