@@ -46,15 +46,20 @@ class SecretRef(_Section):
             value = os.environ.get(self.password_env)
             if value is None:
                 raise ConfigError(f"{label}: environment variable {self.password_env} is not set")
+            if not value:  # an "export VC01_PASSWORD=" gone wrong, not a password: say so, not "login failed"
+                raise ConfigError(f"{label}: environment variable {self.password_env} is empty")
             return value
         if self.password_file:
             try:
-                return self.password_file.read_text(encoding="utf-8").rstrip("\r\n")
+                value = self.password_file.read_text(encoding="utf-8").rstrip("\r\n")
             except OSError as exc:
                 raise ConfigError(f"{label}: cannot read password_file {self.password_file}: {exc.strerror}") from None
             except UnicodeDecodeError:
                 raise ConfigError(f"{label}: password_file {self.password_file} is not UTF-8 text "
                                   "(save the password as UTF-8, one line)") from None
+            if not value:
+                raise ConfigError(f"{label}: password_file {self.password_file} is empty")
+            return value
         raise ConfigError(f"{label}: no password source (set password_env or password_file)")
 
 
@@ -214,6 +219,8 @@ class AuditConfig(_Section):
             value = os.environ.get(self.sign_key_passphrase_env)
             if value is None:
                 raise ConfigError(f"{label}: environment variable {self.sign_key_passphrase_env} is not set")
+            if not value:
+                raise ConfigError(f"{label}: environment variable {self.sign_key_passphrase_env} is empty")
             return value.encode("utf-8")
         if self.sign_key_passphrase_file:
             try:
