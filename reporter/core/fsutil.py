@@ -79,7 +79,10 @@ def atomic_write_chunks(path: str | os.PathLike[str], chunks: Iterable[bytes], m
     memory at once); an error while producing them leaves no file behind."""
     target = Path(path)
     make_dirs(target.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:  # name the user's file in the message, not the temp file's random name
+        raise _naming(exc, target) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             for chunk in chunks:
@@ -88,13 +91,20 @@ def atomic_write_chunks(path: str | os.PathLike[str], chunks: Iterable[bytes], m
             os.fsync(fh.fileno())
         os.chmod(tmp, default_file_mode() if mode is None else mode)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and exc.filename == tmp:
+            raise _naming(exc, target) from None
         raise
     return target
+
+
+def _naming(exc: OSError, target: Path) -> OSError:
+    """``exc`` about ``target``: the same class and errno (PermissionError stays one)."""
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(target))
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
