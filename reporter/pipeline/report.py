@@ -36,7 +36,7 @@ from reporter.core.model import Snapshot
 from reporter.errors import RenderError, SnapshotFormatError, UsageError
 from reporter.pipeline import parallel
 from reporter.pipeline.progress import StageProgress
-from reporter.pipeline.staging import make_staging, remove_stale
+from reporter.pipeline.staging import interrupts_deferred, make_staging, remove_stale
 from reporter.pipeline.unread import unread_scope
 from reporter.render.base import Delta, ReportContext, SourceFile, get_renderer
 
@@ -305,19 +305,21 @@ def _render_all(ctx: ReportContext, formats: list[Format], out: Path, stages: St
     try:
         staged = _render_into(ctx, formats, staging, stages, background)
         files = []
-        for path in staged:
-            target = out / path.relative_to(staging)
-            make_dirs(target.parent)
-            os.replace(path, target)
-            files.append(target)
+        with interrupts_deferred():  # the whole new set in place, not half of it
+            for path in staged:
+                target = out / path.relative_to(staging)
+                make_dirs(target.parent)
+                os.replace(path, target)
+                files.append(target)
         return files
     except OSError as exc:
         # The user asked for --out: name it, not the internal staging directory inside it.
         raise _cannot_write(out, exc) from None
     finally:
-        for job in background.values():  # killed and reaped before their directory goes
-            job.stop()
-        shutil.rmtree(staging, ignore_errors=True)
+        with interrupts_deferred():  # a second Ctrl-C does not leave the staging directory behind
+            for job in background.values():  # killed and reaped before their directory goes
+                job.stop()
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _render_into(ctx: ReportContext, formats: list[Format], staging: Path, stages: StageProgress,

@@ -13,8 +13,11 @@ import contextlib
 import logging
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from reporter.render.base import STAGING_PREFIX
@@ -31,6 +34,26 @@ def make_staging(out: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=PREFIX, dir=out))
     (staging / MARKER).write_text(f"{os.getpid()}\n", encoding="ascii")
     return staging
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C waits for the end of the block, then acts as it would have (KeyboardInterrupt).
+
+    For the moves of a report set into place and the removal of a staging directory: a second
+    Ctrl-C (an impatient user, or ``timeout -s INT``, which signals the process and then its
+    group) used to cut the clean-up of the first short and leave ``.render-*`` behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread; there is nothing to defer here
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught and callable(previous):
+            previous(signal.SIGINT, None)  # default_int_handler: KeyboardInterrupt, now
 
 
 def _alive(pid: int) -> bool:
