@@ -231,7 +231,8 @@ def send(msg: EmailMessage, cfg: EmailConfig, *, sleep: Callable[[float], None] 
             last = exc
             reason = _describe(exc)
             if _permanent(exc) or attempt == attempts:
-                log.error("email: attempt %d/%d via %s failed: %s", attempt, attempts, where, reason)
+                # The DeliveryError below is the one line that says it (no second "error:" line).
+                log.info("email: attempt %d/%d via %s failed: %s", attempt, attempts, where, reason)
                 break
             log.warning("email: attempt %d/%d via %s failed: %s; retrying in %g s", attempt, attempts, where, reason, cfg.retry_delay_s)
             sleep(cfg.retry_delay_s)

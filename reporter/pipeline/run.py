@@ -23,7 +23,7 @@ from reporter.core import snapshot_io
 from reporter.core.formats import Format
 from reporter.core.gcpolicy import frozen_heap
 from reporter.core.model import Snapshot
-from reporter.errors import SnapshotFormatError, UsageError
+from reporter.errors import DeliveryError, SnapshotFormatError, UsageError
 from reporter.pipeline.background import Background
 from reporter.pipeline.locks import FileLock
 from reporter.pipeline.report import previous_findings_in, report
@@ -179,7 +179,10 @@ def run_once(cfg: Config, *, insecure: bool = False, collect: Callable[..., Snap
                              changes=result.context.delta.counts_text if result.context.delta else None)
         if send and cfg.email is not None and cfg.email.enabled:
             t0 = time.monotonic()
-            deliver(result.context, cfg.email, out_dir, sleep=sleep)  # raises DeliveryError after retries
+            try:
+                deliver(result.context, cfg.email, out_dir, sleep=sleep)  # raises DeliveryError after retries
+            except DeliveryError as exc:  # the one line says what is lost (the email), and what is not
+                raise DeliveryError(f"{exc}; the reports were written to {out_dir}") from None
             outcome.emailed = True
             timings["email"] = time.monotonic() - t0
         return outcome
