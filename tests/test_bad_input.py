@@ -170,3 +170,184 @@ def test_loader_never_crashes_on_new_vm_fields(unreadable: dict[str, object], ta
     vm = snap.vcenters["u"].vms["vm-1"]
     assert all(isinstance(v, str) for v in vm.unreadable.values())
     assert vm.tags is None or all(isinstance(t, str) for t in vm.tags)
+
+
+# -- found by the robustness audit (audit-robust) ---------------------------------------------------
+
+@pytest.mark.parametrize(("args", "line"), [
+    (("config", "check", "{d}"), "vcreport: error: Invalid value for 'FILE': File '{d}' is a directory. "
+                                 "(see 'vcreport config check --help')"),
+    (("demo", "--out", "{f}", "--format", "json"), "vcreport: error: Invalid value for '--out': Directory '{f}' is "
+                                                  "a file. (see 'vcreport demo --help')"),
+    (("no-such-command",), "vcreport: error: No such command 'no-such-command'. (see 'vcreport --help')"),
+])
+def test_click_usage_errors_are_one_line(tmp_path: Path, args: tuple[str, ...], line: str) -> None:
+    """click's own checks (a directory for a file, a file for a directory, an unknown command)
+    printed the usage, a hint, a blank line and "Error: …": four lines. Now one, exit 2."""
+    (tmp_path / "f").write_text("x", encoding="utf-8")
+    (tmp_path / "d").mkdir()
+    proc = vcreport(*(a.format(d="d", f="f") for a in args), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert one_line(proc) == line.format(d="d", f="f")
+
+
+def test_bare_command_still_prints_the_help() -> None:
+    proc = vcreport()
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("Usage: vcreport [OPTIONS] COMMAND [ARGS]...")
+
+
+def test_history_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
+    """history export/import on a corrupt SQLite file: "internal error: DatabaseError" before."""
+    db = tmp_path / "history.db"
+    garbage = b"not a database, just text\n" * 200
+    db.write_bytes(garbage)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[history]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
+    for args in (("history", "export", "--config", str(cfg)),
+                 ("history", "import", str(tmp_path / "h.csv"), "--config", str(cfg))):
+        (tmp_path / "h.csv").write_text("date,pool,used_gb,entitled_gb\n2026-01-01,p,1,2\n", encoding="utf-8")
+        proc = vcreport(*args)
+        assert proc.returncode == 1
+        assert one_line(proc) == f"vcreport: error: history database sqlite:///{db}: file is not a database"
+    assert db.read_bytes() == garbage  # nothing stored is touched
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ('"bad \\ud800 name"', "a string holds a lone UTF-16 surrogate escape such as \\ud800"),
+    ('"bad \\udc00"', "a string holds a lone UTF-16 surrogate escape such as \\ud800"),
+    ("1" + "0" * 5000, "a number of more than 4300 digits"),
+], ids=["high-surrogate", "low-surrogate", "5001-digit-number"])
+def test_json_that_python_decodes_but_cannot_use(name: str, message: str) -> None:
+    doc = ('{"schema_version": 1, "vcenters": {"u": {"name": "v", "host": "h", "instance_uuid": "u", '
+           '"vms": {"vm-1": {"moid": "vm-1", "name": ' + name + '}}}}}').encode()
+    with pytest.raises(SnapshotFormatError) as exc:
+        snapshot_io.loads(doc, "s.json")
+    assert str(exc.value) == f"s.json: not a snapshot file (invalid JSON: {message})"
+
+
+def test_surrogate_pairs_still_load() -> None:
+    doc = (b'{"schema_version": 1, "vcenters": {"u": {"name": "v", "host": "h", "instance_uuid": "u", '
+           b'"vms": {"vm-1": {"moid": "vm-1", "name": "db \\ud83d\\ude00 \\\\ud800"}}}}}')
+    assert snapshot_io.loads(doc).vcenters["u"].vms["vm-1"].name == "db \U0001f600 \\ud800"
+
+
+def test_lone_surrogate_vm_name_on_the_cli(tmp_path: Path) -> None:
+    """It was "internal error: UnicodeEncodeError" when the first report file was written."""
+    snap = tmp_path / "s.json"
+    snap.write_bytes(b'{"schema_version": 1, "vcenters": {"u": {"name": "v", "host": "h", "instance_uuid": "u", '
+                     b'"vms": {"vm-1": {"moid": "vm-1", "name": "x\\ud800"}}}}}')
+    proc = vcreport("report", str(snap), "--out", str(tmp_path / "out"), "--format", "json")
+    assert proc.returncode == 2
+    assert "lone UTF-16 surrogate" in one_line(proc)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (("--add-vms", "99999999999999999999", "--vm-memory-gb", "4"), "--add-vms: Input should be less than or equal "
+                                                                   "to 100000"),
+    (("--add-vms", "2", "--vm-memory-gb", "1e308"), "--vm-memory-gb: Input should be less than or equal to 24576"),
+])
+def test_plan_numbers_out_of_range_name_the_option(tmp_path: Path, args: tuple[str, ...], line: str) -> None:
+    """It was "internal error: ValidationError: 2 validation errors for Scenario" and 6 more lines."""
+    from samples import __file__ as samples_init
+
+    snap = Path(samples_init).parent / "sample-snapshot.json.gz"
+    proc = vcreport("plan", str(snap), *args, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert one_line(proc) == f"vcreport: error: {line}"
+
+
+def test_empty_password_env_or_file_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty variable went to vCenter as the password: "login failed", exit 1, after a round trip."""
+    from reporter.config.sections import SecretRef
+
+    monkeypatch.setenv("VCR_EMPTY_PW", "")
+    with pytest.raises(ConfigError, match=r"^vc01: environment variable VCR_EMPTY_PW is empty$"):
+        SecretRef(password_env="VCR_EMPTY_PW").resolve_password("vc01")
+    empty = tmp_path / "pw"
+    empty.write_text("\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^vc01: password_file .* is empty$"):
+        SecretRef(password_file=empty).resolve_password("vc01")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[[vcenter]]\nname = "vc01"\nhost = "127.0.0.1"\nport = 1\nuser = "u"\npassword_env = "VCR_EMPTY_PW"\n',
+                   encoding="utf-8")
+    proc = vcreport("collect", "--config", str(cfg), "--out", str(tmp_path / "s.json"))
+    assert proc.returncode == 2
+    assert one_line(proc) == "vcreport: error: vc01: environment variable VCR_EMPTY_PW is empty"
+    assert not (tmp_path / "s.json").exists()
+
+
+def test_atomic_write_names_the_users_file_not_the_temp_file(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """plan --out in a read-only directory said "…/.p.html.g23dapwa.tmp: Permission denied"."""
+    import tempfile
+
+    from reporter.core import fsutil
+
+    target = tmp_path / "d"
+    target.mkdir()  # os.replace of the temp file onto a directory: the error named the temp file
+    with pytest.raises(IsADirectoryError) as exc:
+        fsutil.atomic_write_bytes(target, b"x")
+    assert exc.value.filename == str(target)
+    assert [p.name for p in tmp_path.iterdir()] == ["d"]
+
+    def denied(**kw: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied", str(tmp_path / ".p.html.abc123.tmp"))
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    with pytest.raises(PermissionError) as perm:
+        fsutil.atomic_write_bytes(tmp_path / "p.html", b"x")
+    assert perm.value.filename == str(tmp_path / "p.html")
+
+
+def test_interrupts_deferred_raises_after_the_block() -> None:
+    import os
+    import signal
+
+    from reporter.pipeline.staging import interrupts_deferred
+
+    done = []
+    with pytest.raises(KeyboardInterrupt), interrupts_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+        done.append(True)  # not cut short
+    assert done == [True]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_second_ctrl_c_during_clean_up_leaves_no_staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C twice (or ``timeout -s INT``, which signals the process and its group) left
+    ``.render-*`` with half a report set in --out every time: the second interrupt cut the
+    clean-up of the first short."""
+    import os
+    import shutil
+    import signal
+
+    import report_fixtures as rf
+
+    from reporter.pipeline import report as report_mod
+
+    def first(*args: object, **kwargs: object) -> list[Path]:
+        raise KeyboardInterrupt
+    real_rmtree = shutil.rmtree
+
+    def rmtree_interrupted(path: Path, **kwargs: object) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C, as the clean-up starts
+        real_rmtree(path, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(report_mod, "_render_into", first)
+    monkeypatch.setattr(report_mod.shutil, "rmtree", rmtree_interrupted)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        report_mod.report(rf.snapshot(), out, formats="json")
+    assert list(out.iterdir()) == []
+
+
+def test_a_closed_stdout_pipe_is_not_an_error_line() -> None:
+    """``vcreport checks | head -1`` printed "vcreport: error: Broken pipe"."""
+    proc = subprocess.Popen([sys.executable, "-m", "reporter.cli", "checks"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command writes its first line
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 1
+    assert err == ""

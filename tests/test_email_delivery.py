@@ -269,3 +269,12 @@ def test_csv_attachment_is_zipped_and_prefix_is_used(server, report_dir):
 
     with zipfile.ZipFile(io.BytesIO(atts["report-csv.zip"])) as zf:
         assert "csv/vms.csv" in zf.namelist() and "csv/findings.csv" in zf.namelist()
+
+
+def test_unreachable_server_is_one_error_line_not_two(report_dir, caplog):
+    """The last attempt's failure is the DeliveryError's line; it is not logged as an error too
+    (the CLI printed "vcreport: error: email: attempt 4/4 …" and then "vcreport: error: email to …")."""
+    caplog.set_level(logging.INFO, logger="reporter.deliver.email")
+    with pytest.raises(DeliveryError, match=r"via 127\.0\.0\.1:\d+ \(none\) failed after 2 attempt\(s\)"):
+        deliver(rf.context(), cfg(free_port(), retries=1, retry_delay_s=0), report_dir, sleep=lambda s: None)
+    assert [r.levelname for r in caplog.records if "attempt" in r.getMessage()] == ["WARNING", "INFO"]
