@@ -265,3 +265,13 @@ def test_not_collected_is_said_once() -> None:
         ("SW-003", ["Host software of 2 host(s) was not collected (a snapshot of an older version): their "
                     "acceptance level and upgrade readiness are unknown."], None),
     ]
+
+
+def test_lifecycle_vcenter_upgrade_target_is_the_numerically_newest_host() -> None:
+    # The remediation named max() of the version strings: "9.0.0" > "10.0.0" as text, so a vCenter
+    # told to reach 9.0.0 would still be older than the 10.0.0 host.
+    hosts = [_host("h1", "esx1", version="9.0.0", build="24755229"),
+             _host("h2", "esx2", version="10.0.0", build="99999999")]
+    [f] = [f for f in run_checks(CheckContext(snapshot=_snap(hosts)), only=["lifecycle"]).findings
+           if f.check_id == "LC-002"]
+    assert f.remediation.splitlines()[0] == "Upgrade vCenter vc to at least 10.0.0."
