@@ -32,7 +32,9 @@ A = AcceptanceLevel
     ("certified", A.VMWARE_CERTIFIED), ("accepted", A.VMWARE_ACCEPTED),
     ("VMwareCertified", A.VMWARE_CERTIFIED), ("VMwareAccepted", A.VMWARE_ACCEPTED),
     ("PartnerSupported", A.PARTNER_SUPPORTED), ("CommunitySupported", A.COMMUNITY_SUPPORTED),
-    (" Partner ", A.PARTNER_SUPPORTED), ("vmware", None), ("", None), (None, None),
+    (" Partner ", A.PARTNER_SUPPORTED), ("", None), (None, None),
+    # ESXi 5.x image profile XML codes VMwareAccepted as "vmware" (certified > vmware > partner > community)
+    ("vmware", A.VMWARE_ACCEPTED), ("VMWARE", A.VMWARE_ACCEPTED), ("vmwareish", None),
 ])
 def test_parse_acceptance(text: str | None, level: AcceptanceLevel | None) -> None:
     assert parse_acceptance(text) == level

@@ -265,3 +265,31 @@ def test_not_collected_is_said_once() -> None:
         ("SW-003", ["Host software of 2 host(s) was not collected (a snapshot of an older version): their "
                     "acceptance level and upgrade readiness are unknown."], None),
     ]
+
+
+def test_lifecycle_vcenter_upgrade_target_is_the_numerically_newest_host() -> None:
+    # The remediation named max() of the version strings: "9.0.0" > "10.0.0" as text, so a vCenter
+    # told to reach 9.0.0 would still be older than the 10.0.0 host.
+    hosts = [_host("h1", "esx1", version="9.0.0", build="24755229"),
+             _host("h2", "esx2", version="10.0.0", build="99999999")]
+    [f] = [f for f in run_checks(CheckContext(snapshot=_snap(hosts)), only=["lifecycle"]).findings
+           if f.check_id == "LC-002"]
+    assert f.remediation.splitlines()[0] == "Upgrade vCenter vc to at least 10.0.0."
+
+
+def test_lifecycle_day_is_the_utc_day_and_eogs_day_itself_has_ended() -> None:
+    from datetime import timedelta, timezone
+    hosts = [_host("h1", "esx1", version="6.7.0", build="17700523")]
+    # 00:30 on 15 October 2022 at UTC+2 is still 14 October in UTC: one day of General Support left.
+    cest = timezone(timedelta(hours=2))
+    snap = _snap(hosts, version="6.7.0", build="17028579", at=datetime(2022, 10, 15, 0, 30, tzinfo=cest))
+    [f] = [f for f in run_checks(CheckContext(snapshot=snap), only=["lifecycle"]).findings
+           if f.check_id == "LC-001" and f.object_name == "esx1"]
+    assert (f.severity.value, f.evidence["days_to_end_of_general_support"]) == ("medium", 1)
+    assert f.message.endswith("General Support for ESXi 6.7 ends on 2022-10-15 (in 1 day).")
+    # On the day itself it has ended, said without "0 days before".
+    snap = _snap(hosts, version="6.7.0", build="17028579", at=datetime(2022, 10, 15, 12, 0, tzinfo=UTC))
+    [f] = [f for f in run_checks(CheckContext(snapshot=snap), only=["lifecycle"]).findings
+           if f.check_id == "LC-001" and f.object_name == "esx1"]
+    assert f.severity.value == "high"
+    assert f.message.endswith("General Support for ESXi 6.7 ended on 2022-10-15 (the day of the snapshot).")

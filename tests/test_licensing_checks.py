@@ -224,3 +224,24 @@ def test_lic004_and_lic005_say_why_they_had_nothing_to_evaluate():
     out5 = hard_limits.run(ctx(snapshot(vsphere5_site())))
     assert out5.findings == [] and out5.not_evaluated is not None
     assert out5.not_evaluated.startswith("No Essentials or Essentials Plus kit pool")
+
+
+def test_lic005_free_hypervisor_physical_limit_binds_esxi_50_only():
+    # The 32 GB physical RAM limit is the vSphere 5.0 free edition's. A free ESXi 7.0 host with 128 GB
+    # was reported "above the 32 GB limit"; only the 5.0 host is over it. A host of unknown version
+    # is not judged.
+    key50, key70, key_unknown = "FREE0-00000-00000-00000-00050", "FREE0-00000-00000-00000-00070", "FREE0-00000-00000-00000-0000X"
+    hosts = [host("h50", memory_gb=64, version="5.0.0"), host("h70", memory_gb=128, version="7.0.3"),
+             host("hx", memory_gb=96).model_copy(update={"version": None})]
+    v = vcenter("vc1", "u", hosts, [],
+                [lic(key50, "esxBasic", 1, 1, version="5.0"), lic(key70, "esxBasic", 1, 1, version="7.0"),
+                 lic(key_unknown, "esxBasic", 1, 1, version="5.0")],
+                [assign("h50", key50, "esxBasic"), assign("h70", key70, "esxBasic"), assign("hx", key_unknown, "esxBasic")],
+                version="7.0.3")
+    out = hard_limits.run(ctx(snapshot(v)))
+    assert [(f.object_name, f.object_type, f.severity, f.message) for f in out.findings] == [
+        ("h50.example", "host", Severity.high,
+         "Free vSphere Hypervisor host has 64 GB physical RAM, above the 32 GB limit (table aug2011)."),
+    ]
+    assert out.findings[0].evidence == {"host": "h50.example", "kind": "physical", "value_gb": 64.0, "limit_gb": 32.0,
+                                        "rule": "docs/methodology.md#vram-pools"}

@@ -255,3 +255,28 @@ def test_tables(results):
         ["vc1", "esx-new", "8.0.2", "Connected", "1", "yes", "per-file",
          "ESXi 8.0.2 with VMkernel.Boot.isPerFileSchedModelActive = true"],
     ]
+
+
+def test_sioc003_one_running_vm_among_powered_off_ones_is_alone():
+    # SIOC divides a datastore among the VMs that issue I/O on it; powered-off VMs issue none. A datastore
+    # with one running VM and two powered-off ones was skipped because it "holds 3 VMs".
+    h = host("host-1", version="7.0.3", options={"VMkernel.Boot.isPerFileSchedModelActive": True})
+    vms = [vm("vm-1", [disk(0, "ds-1")], name="db", power="poweredOn"),
+           vm("vm-2", [disk(0, "ds-1")], name="old-1", power="poweredOff"),
+           vm("vm-3", [disk(0, "ds-1")], name="old-2", power="suspended"),
+           vm("vm-4", [disk(0, "ds-2")], name="a", power="poweredOn"),
+           vm("vm-5", [disk(0, "ds-2")], name="b", power="poweredOn"),
+           vm("vm-6", [disk(0, "ds-3")], name="c", power="poweredOn"),
+           vm("vm-7", [disk(0, "ds-3")], name="unknown-power").model_copy(update={"power_state": None})]
+    dss = [datastore("ds-1", "lone-running", vms=["vm-1", "vm-2", "vm-3"], io=iorm()),
+           datastore("ds-2", "two-running", vms=["vm-4", "vm-5"], io=iorm()),
+           datastore("ds-3", "power-unknown", vms=["vm-6", "vm-7"], io=iorm())]
+    res = run_checks(CheckContext(snapshot(vcenter([h], vms, dss)), settings=Settings()), only=["sioc"])
+    got = [(f.object_id.split("/", 1)[1], f.message, f.evidence["other_vms_powered_off"])
+           for f in res.findings if f.check_id == "SIOC-003"]
+    assert got == [(
+        "ds-1",
+        "SIOC is on for 'lone-running', but 'db' is its only running VM (the other 2 VMs on it are powered off) "
+        "and has no enforced I/O cap there: SIOC cannot limit a VM that competes with nobody on its datastore.",
+        2,
+    )]

@@ -221,3 +221,39 @@ def test_tables() -> None:
         ["vc01", "ds1", "VMFS", 60.0, 100.0, 1000.0, 60.0, 1, None],
         ["vc01", "big", "VMFS", 2.0, 2000.0, 4000.0, 0.1, 1, "blind01"],
     ]
+
+
+def test_snap003_full_datastore_is_high() -> None:
+    # A datastore with 0 bytes free has no "share of free space" (x / 0): it was skipped as unknown,
+    # though a full datastore is the worst case (every VM needing to grow a delta stops).
+    full = datastore("datastore-9", "full", free_gb=0, capacity_gb=500)
+    b = VmBuilder("vm-1", "stuck01", datastore="full")
+    b.disk(100)
+    b.snapshot("vm-1-s1", "pre-upgrade", age_days=1, deltas=5 * GB)
+    snap = snapshot_of([b.build().model_copy(update={"datastores": ["datastore-9"]})], [full])
+    [f] = run(size, snap).findings
+    assert (f.object_name, f.severity, f.status) == ("stuck01", Severity.high, Status.fail)
+    row = f.evidence["datastores"][0]
+    assert row["datastore"] == "full"
+    assert row["free_gb"] == 0.0
+    assert row["pct_of_free"] is None
+    assert row["no_free_space"] is True
+    assert f.message == ("Snapshot space: 5 GB on full, which has no free space left (deleting or consolidating "
+                         "cannot merge anything until space is freed).")
+
+
+def test_snap001_group_follows_the_exact_age_not_the_rounded_one() -> None:
+    # 6.97 days shows as 7.0 in the evidence but is not older than 7 days: medium, and grouped as
+    # past the warning age (it was grouped under "Snapshots older than 7 days").
+    snap = snapshot_of([vm("vm-1", "almost01", "big", [("patch", 6.97, 1 * GB)]),
+                        vm("vm-2", "seven01", "big", [("patch", 7.0, 1 * GB)]),
+                        vm("vm-3", "over01", "big", [("patch", 7.01, 1 * GB)])], DATASTORES)
+    out = run(age, snap)
+    check = load_all()["SNAP-001"]
+    got = [(f.object_name, f.evidence["oldest_age_days"], f.severity, f.evidence["past_high_age"], check.group(f).key)
+           for f in out.findings]
+    assert got == [
+        ("almost01", 7.0, Severity.medium, False, "past-warning"),
+        ("seven01", 7.0, Severity.medium, False, "past-warning"),
+        ("over01", 7.0, Severity.high, True, "past-high"),
+    ]

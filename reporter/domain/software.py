@@ -6,7 +6,9 @@ admits only VIBs at or above it. The API spells them as the ``HostImageAcceptanc
 (``vmware_certified``, ``vmware_accepted``, ``partner``, ``community``) both for
 ``HostImageConfigGetAcceptance`` and for ``SoftwarePackage.acceptanceLevel``; hostd passes a
 VIB's raw esximage value (``certified``, ``accepted``, ``partner``, ``community``) through when
-it cannot map it, and esxcli/PowerCLI print ``VMwareCertified`` etc. All three spellings parse.
+it cannot map it, and esxcli/PowerCLI print ``VMwareCertified`` etc. The ESXi 5.x image profile
+and VIB XML files spell VMwareAccepted ``vmware`` (``certified``, ``vmware``, ``partner``,
+``community``). All these spellings parse.
 
 Upgrade readiness to a target release (``"8.0"`` by default, also ``"7.0"``):
 
@@ -73,6 +75,8 @@ _SPELLINGS = {
     # raw VIB descriptor values (esximage), passed through by hostd when unmapped
     "certified": AcceptanceLevel.VMWARE_CERTIFIED,
     "accepted": AcceptanceLevel.VMWARE_ACCEPTED,
+    # ESXi 5.x image profile / VIB XML: VMwareAccepted is coded "vmware"
+    "vmware": AcceptanceLevel.VMWARE_ACCEPTED,
     # esxcli / PowerCLI / documentation
     "vmwarecertified": AcceptanceLevel.VMWARE_CERTIFIED,
     "vmwareaccepted": AcceptanceLevel.VMWARE_ACCEPTED,

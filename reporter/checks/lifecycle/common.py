@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 
 from reporter.checks.base import CheckContext, Reference, object_id
 from reporter.checks.helpers import kb
@@ -45,5 +45,6 @@ def installed(ctx: CheckContext) -> Iterator[Installed]:
 
 
 def today(ctx: CheckContext) -> date:
-    """The day the snapshot was taken: a report of an old snapshot says what was true then."""
-    return ctx.snapshot.collected_at.date()
+    """The UTC day the snapshot was taken: a report of an old snapshot says what was true then.
+    UTC like the licensing verdict's days, whatever offset the snapshot's timestamp carries."""
+    return ctx.snapshot.collected_at.astimezone(UTC).date()

@@ -41,10 +41,13 @@ def run(ctx: CheckContext) -> Outcome:
             continue
         eogs = status.end_of_general_support.isoformat()
         if status.past_general_support:
-            when = f"ended on {eogs} ({-status.days_to_end_of_general_support} days before the snapshot)"
+            ago = -status.days_to_end_of_general_support
+            when = (f"ended on {eogs} (the day of the snapshot)" if ago == 0 else
+                    f"ended on {eogs} ({ago} day{'' if ago == 1 else 's'} before the snapshot)")
             sev, st = Severity.high, Status.fail
         else:
-            when = f"ends on {eogs} (in {status.days_to_end_of_general_support} days)"
+            left = status.days_to_end_of_general_support
+            when = f"ends on {eogs} (in {left} day{'' if left == 1 else 's'})"
             sev, st = Severity.medium, Status.warn
         verify = "" if status.verified else " (date not verified against Broadcom's lifecycle matrix: check it)"
         out.findings.append(finding(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.grouping import Risk, per_vcenter
 from reporter.checks.lifecycle import FAMILY
 from reporter.checks.lifecycle.common import KB_ESXI_BUILDS, KB_VCENTER_BUILDS, METHOD
 from reporter.core.findings import Severity
 from reporter.domain.lifecycle import HostVersion, release_label, vcenter_older_than_hosts
+from reporter.domain.versions import padded, parse_version
 
 META = CheckMeta(
     id="LC-002",
@@ -37,10 +40,15 @@ def run(ctx: CheckContext) -> Outcome:
             f"{len(gaps)} host(s) it manages: {', '.join(hosts)}.",
             evidence={"vcenter_version": vc.version, "vcenter_build": vc.build,
                       "hosts": [{"host": g.host, "version": g.host_version} for g in gaps]},
-            remediation=[f"Upgrade vCenter {vc.name} to at least {max(g.host_version for g in gaps)}.",
+            remediation=[f"Upgrade vCenter {vc.name} to at least {_newest(g.host_version for g in gaps)}.",
                          "vSphere Client: vCenter Server Management (port 5480) > Update.", f"See {METHOD}."],
         ))
     return out
+
+
+def _newest(versions: Iterable[str]) -> str:
+    """The highest version by number, not by text ("10.0.0" is above "9.0.0")."""
+    return max(versions, key=lambda v: padded(parse_version(v) or ()))
 
 
 # Root cause and risk (see reporter.checks.grouping).

@@ -5,8 +5,9 @@ from __future__ import annotations
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.grouping import Risk, per_check
 from reporter.checks.sioc import FAMILY
-from reporter.checks.sioc.common import CLIENT_LIMIT_PATH, KB1038241, REF_GUIDE, SECTION, ps_set_iops, settings
+from reporter.checks.sioc.common import CLIENT_LIMIT_PATH, KB1038241, REF_GUIDE, SECTION, plural, ps_set_iops, settings
 from reporter.core.findings import Severity
+from reporter.core.model import VM, Datastore, VCenter
 from reporter.domain.iocaps import Enforced, evaluate_vm
 
 META = CheckMeta(
@@ -15,7 +16,8 @@ META = CheckMeta(
     family=FAMILY.id,
     severity=Severity.low,
     object_type="datastore",
-    description="Storage I/O Control is on for a datastore that holds exactly one VM, which has no enforced I/O cap.",
+    description=("Storage I/O Control is on for a datastore where exactly one VM runs (the others, if any, are "
+                 "powered off), and that VM has no enforced I/O cap there."),
     rationale=(
         "SIOC only redistributes I/O among VMs that compete on the same datastore: a VM alone on its "
         "datastore is never throttled by SIOC, however much it loads the shared array (e.g. a "
@@ -40,9 +42,10 @@ def run(ctx: CheckContext) -> Outcome:
             if ds.iorm is None or ds.iorm.enabled is not True:
                 continue
             out.checked += 1
-            if len(ds.vms) != 1 or ds.vms[0] not in vc.vms:
+            vm = _lone_vm(vc, ds)
+            if vm is None:
                 continue
-            vm = vc.vms[ds.vms[0]]
+            others_off = len(ds.vms) - 1
             mine = [g for g in evaluate_vm(vm, vc, iops_base=s.iops_unit_base, bandwidth_base=s.bandwidth_unit_base)
                     if g.datastore == ds.moid and not g.rdm]
             if any(g.enforced in (Enforced.yes, Enforced.partly) for g in mine):
@@ -63,18 +66,40 @@ def run(ctx: CheckContext) -> Outcome:
             for d in disks:
                 steps.append(f"{d.name}: {ps_set_iops(vm, d, '<IOPS>')}")
             steps.append(CLIENT_LIMIT_PATH)
+            only = ("its only VM" if not others_off else
+                    f"its only running VM (the other {plural(others_off, 'VM')} on it {'is' if others_off == 1 else 'are'} "
+                    "powered off)")
             out.findings.append(finding(
                 META, vc, ds.name, object_id(vc, ds.moid),
-                f"SIOC is on for '{ds.name}', but '{vm.name}' is its only VM and has no enforced I/O cap there: "
+                f"SIOC is on for '{ds.name}', but '{vm.name}' is {only} and has no enforced I/O cap there: "
                 "SIOC cannot limit a VM that competes with nobody on its datastore.",
                 evidence={
                     "vm": vm.name, "vm_power_state": vm.power_state, "ssd": ds.ssd,
+                    "other_vms_powered_off": others_off,
                     "disks_on_datastore": [d.name for d in disks],
                     "scheduler": sched.kind.value if sched else None, "source": f"{SECTION}; KB1038241",
                 },
                 remediation="\n".join(steps),
             ))
     return out
+
+
+def _lone_vm(vc: VCenter, ds: Datastore) -> VM | None:
+    """The VM that has the datastore to itself, or None.
+
+    SIOC divides the datastore among the VMs that compete for it, and only running VMs issue
+    I/O: one powered-on VM among powered-off ones is as alone as a single VM. A datastore with a
+    single VM, powered off, is reported too (it is alone when it runs). Any VM whose power state
+    is unknown, or that is not in the inventory, may compete: then nothing is said."""
+    vms = [vc.vms.get(m) for m in ds.vms]
+    if not vms or any(v is None or v.power_state is None for v in vms):
+        return None
+    running = [v for v in vms if v is not None and v.powered_on]
+    if len(running) == 1:
+        return running[0]
+    if not running and len(vms) == 1:
+        return vms[0]
+    return None
 
 
 # Root cause and risk (see reporter.checks.grouping).

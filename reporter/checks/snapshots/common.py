@@ -83,13 +83,17 @@ class VmSnapshots:
         out = []
         for ds in sorted(held):
             free = self.free_bytes(ds)
-            out.append({
+            row: dict[str, Any] = {
                 "datastore": ds,
                 "snapshot_gb": gb(held[ds]),
                 "merge_worst_case_gb": gb(delta.get(ds, 0)),
                 "free_gb": gb(free),
                 "pct_of_free": None if not free else round(100.0 * held[ds] / free, 1),
-            })
+            }
+            if free == 0 and held[ds] > 0:
+                # A full datastore: no percentage exists, and it is the worst case, not an unknown one.
+                row["no_free_space"] = True
+            out.append(row)
         return out
 
     def base_evidence(self) -> dict[str, Any]:

@@ -55,6 +55,7 @@ def run(ctx: CheckContext) -> Outcome:
             "oldest_age_days": round(oldest.age_days or 0.0, 1),
             "age_warn_days": s.age_warn_days,
             "age_high_days": s.age_high_days,
+            "past_high_age": high,  # the tier decided on the exact age (oldest_age_days is rounded)
             "snapshots_over_threshold": [view.snapshot_evidence(i) for i in aged],
         })
         names = [i.name for i in sorted(aged, key=lambda i: -(i.age_days or 0.0))]
@@ -79,8 +80,17 @@ RISK = Risk.data_loss  # old snapshots grow until the datastore fills; deletion 
 
 
 def group_of(f: Finding) -> GroupKey:
-    """Past the high threshold, or only past the warning one: two urgencies, one fix."""
+    """Past the high threshold, or only past the warning one: two urgencies, one fix.
+
+    The tier is the one ``run`` decided on the exact age ("older than", strictly); the rounded
+    ``oldest_age_days`` is only the fallback for findings that lack ``past_high_age``: a 6.97-day
+    snapshot shows 7.0 days but is not older than 7 days."""
     age, high = f.evidence.get("oldest_age_days"), f.evidence.get("age_high_days")
-    if isinstance(age, (int, float)) and isinstance(high, (int, float)) and age >= high:
+    decided = f.evidence.get("past_high_age")
+    if isinstance(decided, bool):
+        past = decided
+    else:
+        past = isinstance(age, (int, float)) and isinstance(high, (int, float)) and age > high
+    if past and isinstance(high, (int, float)):
         return GroupKey("past-high", f"Snapshots older than {high:g} days")
     return GroupKey("past-warning", "Snapshots past the warning age")

@@ -48,15 +48,21 @@ def run(ctx: CheckContext) -> Outcome:
         if total is None:
             unknown.append(view.vm.name)
         rows = view.space_evidence()
-        over_free = [r for r in rows if r["pct_of_free"] is not None and r["pct_of_free"] >= s.pct_of_free_warn]
+        # A datastore with no free space at all has no percentage (x / 0): it is past every tier.
+        over_free = [r for r in rows if r.get("no_free_space")
+                     or (r["pct_of_free"] is not None and r["pct_of_free"] >= s.pct_of_free_warn)]
         over_size = total is not None and total > s.size_warn_gb * GB
         if not over_size and not over_free:
             continue
-        high = any(r["pct_of_free"] >= s.pct_of_free_high for r in over_free)
+        high = any(r.get("no_free_space") or r["pct_of_free"] >= s.pct_of_free_high for r in over_free)
         reasons = []
         if over_size:
             reasons.append(f"snapshots hold {total / GB:.1f} GB (threshold {s.size_warn_gb:g} GB)")  # type: ignore[operator]
         for r in over_free:
+            if r.get("no_free_space"):
+                reasons.append(f"{r['snapshot_gb']:g} GB on {r['datastore']}, which has no free space left "
+                               "(deleting or consolidating cannot merge anything until space is freed)")
+                continue
             reasons.append(f"{r['snapshot_gb']:g} GB on {r['datastore']} = {r['pct_of_free']:g} % of its "
                            f"{r['free_gb']:g} GB free space")
         caveat = view.caveat()

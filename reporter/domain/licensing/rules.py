@@ -34,6 +34,13 @@ class EditionKeyRule:
 class HostLimit:
     kind: str  # vram | physical
     gb: float
+    # ESXi versions the limit applies to (prefixes of Host.version); empty = every version
+    host_version_prefixes: tuple[str, ...] = ()
+
+    def applies_to(self, version: str | None) -> bool:
+        if not self.host_version_prefixes:
+            return True
+        return bool(version) and any(version.startswith(p) for p in self.host_version_prefixes)  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,9 @@ def parse_rules(doc: dict[str, Any]) -> Rules:
     for name in VRAM_TABLES:
         meta = doc["vram_tables"][name]
         per_cpu = {row["edition"]: _num_or_unlimited(row[name]) for row in doc["vram_entitlement"]}
-        host_limits = {row["edition"]: HostLimit(kind=row[name]["kind"], gb=float(row[name]["gb"])) for row in doc.get("host_limit", [])}
+        host_limits = {row["edition"]: HostLimit(kind=row[name]["kind"], gb=float(row[name]["gb"]),
+                                                 host_version_prefixes=tuple(row.get("host_version_prefixes", ())))
+                       for row in doc.get("host_limit", [])}
         hard: dict[str, float] = {}
         for row in doc.get("hard_limit", []):
             for ed in row["editions"]:

@@ -429,7 +429,11 @@ def _applies(b: _Bucket, edition: str, rules: Rules, table: VramTable) -> tuple[
 
 
 def pool_host_limits(snapshot: Snapshot, rules: Rules, table: VramTable, pools: list[Pool]) -> list[dict[str, Any]]:
-    """Free-hypervisor hosts over their per-host limit (not pooled; docs/methodology.md#vram-pools)."""
+    """Free-hypervisor hosts over their per-host limit (not pooled; docs/methodology.md#vram-pools).
+
+    The limit is part of the vSphere 5.0 licensing tables: it is applied only to hosts whose
+    version matches the row's ``host_version_prefixes`` (licensing.toml), and a host whose
+    version is unknown is left out."""
     limit = table.host_limits.get("hypervisor_free")
     out: list[dict[str, Any]] = []
     if limit is None:
@@ -438,6 +442,8 @@ def pool_host_limits(snapshot: Snapshot, rules: Rules, table: VramTable, pools: 
         if p.edition != "hypervisor_free":
             continue
         for h in p.hosts:
+            if not limit.applies_to(h.version):
+                continue  # the vSphere 5.0 free-edition limit; later free ESXi releases are not bound by it
             vc = next(v for v in snapshot.vcenters.values() if v.instance_uuid == h.vcenter_uuid)
             host = vc.hosts[h.moid]
             if limit.kind == "physical":
