@@ -204,3 +204,13 @@ def test_html_plan_reads_like_the_terminal_one():
     named = [p for p in firsts if p]
     assert len(named) == len(set(named)) == len({row.pool for row in display_rows(r, False)})
     assert re.match(rf"{re.escape(title_of(r))} \(snapshot \d{{4}}-\d\d-\d\d \d\d:\d\d UTC,", render_terminal(r))
+
+
+def test_plan_date_is_the_utc_day_the_verdicts_use():
+    # Collected at 00:30 on 2 March at UTC+2, which is still 1 March in UTC: the plan's "as of"
+    # is the day its verdicts were worked out for, not the local calendar day.
+    from datetime import datetime, timedelta, timezone
+    at = datetime(2026, 3, 2, 0, 30, tzinfo=timezone(timedelta(hours=2)))
+    r = plan(snapshot(vsphere5_site(), at=at), Scenario(pool="vc1/standard"))
+    assert r.current_verdicts.as_of.isoformat() == "2026-03-01"
+    assert r.as_of.isoformat() == "2026-03-01"

@@ -456,7 +456,7 @@ def plan(snapshot: Snapshot, scenario: Scenario, settings: Settings | None = Non
         if cv is not None and (note := short_history_note(cv)):
             notes.append(f"{cv.pool_label}: {note}")
     return PlanResult(
-        scenario=scenario, vram_table=opts.vram_table, as_of=snapshot.collected_at.date(),
+        scenario=scenario, vram_table=opts.vram_table, as_of=current_verdicts.as_of,
         snapshot_time=snapshot.collected_at.isoformat(), lines=lines, changes=changes or ["no change"],
         notes=notes, current=current, planned=planned, current_verdicts=current_verdicts,
         scenario_verdicts=scenario_verdicts, shown_after=shown_after,
