@@ -70,8 +70,12 @@ def test_cli_config_check_exit_codes(tmp_path: Path) -> None:
 
 
 def test_password_never_inline(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="password: unknown key"):
+    with pytest.raises(ConfigError) as err:
         load_config(write(tmp_path, GOOD.replace('password_env = "VC01_PASSWORD"', 'password = "hunter2"')))
+    # The message says where the password goes instead, and never repeats it.
+    assert str(err.value).endswith("vcenter[0].password: unknown key: a password is not written in the config;"
+                                   " set password_env (the name of an environment variable) or password_file")
+    assert "hunter2" not in str(err.value)
 
 
 def test_password_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

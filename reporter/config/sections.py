@@ -280,6 +280,12 @@ def _format_error(exc: ValidationError, source: str) -> str:
     msg = first["msg"]
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
+        name = str(loc[-1]) if loc else ""
+        if name.endswith(("password", "passphrase")):
+            # The usual first try: say where a secret goes instead (never in the file itself).
+            what = "passphrase" if name.endswith("passphrase") else "password"
+            msg += (f": a {what} is not written in the config; set {name}_env (the name of an environment"
+                    f" variable) or {name}_file")
     elif first["type"] == "missing":
         msg = "required key is missing"
     elif msg.startswith("Value error, "):
