@@ -24,7 +24,7 @@ from reporter.config import Config
 from reporter.core.detail import Detail
 from reporter.core.formats import DEFAULT_FORMATS, DEMO_FORMATS, Format
 from reporter.core.gcpolicy import paused_gc
-from reporter.errors import CollectionIncomplete, ConfigError, HistoryUnavailable, ReporterError
+from reporter.errors import CollectionIncomplete, ConfigError, HistoryError, HistoryUnavailable, ReporterError
 from reporter.render.textsafe import isolate
 
 
@@ -179,7 +179,10 @@ def collect_cmd(config_path: Path, out: Path, insecure: bool) -> None:
 def _collect_to(cfg: Config, out: Path, insecure: bool) -> None:
     snap = api.collect(cfg, insecure=insecure)
     api.save_snapshot(snap, out)
-    api.record_history(cfg, snap)
+    try:
+        api.record_history(cfg, snap)
+    except HistoryError as exc:  # the snapshot is there: say so, so that nobody collects it again
+        raise HistoryError(f"{exc}; the snapshot was written to {out}, but not recorded in the history") from None
     click.echo(f"wrote {out}: {len(snap.vcenters)} vCenter(s), {snap.vm_count()} VMs")
     for vc in snap.vcenters.values():
         for note in vc.collection_notes:

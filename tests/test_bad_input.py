@@ -7,10 +7,12 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import os
 import subprocess
 import sys
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -351,3 +353,19 @@ def test_a_closed_stdout_pipe_is_not_an_error_line() -> None:
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 1
     assert err == ""
+
+
+def test_collect_with_a_broken_history_says_the_snapshot_was_written(vcsim: Any, tmp_path: Path) -> None:
+    """The snapshot is saved before the history is written: the error line says so (it used to
+    end at the database's message, as if nothing had been collected)."""
+    db = tmp_path / "history.db"
+    db.write_bytes(b"not a database, just text\n" * 200)
+    cfg = vcsim.config_file(tmp_path)
+    cfg.write_text(cfg.read_text(encoding="utf-8") + f'\n[history]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
+    out = tmp_path / "snap.json.gz"
+    proc = subprocess.run([sys.executable, "-m", "reporter.cli", "collect", "--config", str(cfg), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    assert proc.returncode == 1, proc.stderr
+    assert one_line(proc) == (f"vcreport: error: history database sqlite:///{db}: file is not a database; "
+                              f"the snapshot was written to {out}, but not recorded in the history")
+    assert snapshot_io.load(out).vm_count() > 0
