@@ -461,3 +461,27 @@ def test_unreachable_timestamp_authority_is_one_clear_error(unsigned_pdf, pki):
     with pytest.raises(RenderError, match=rf"signing the audit-evidence PDF failed \(timestamp authority "
                                           rf"http://127\.0\.0\.1:{port}/tsa\): "):
         load_signer(setup).sign(unsigned_pdf, datetime.now(UTC))
+
+
+def test_a_report_that_fails_to_sign_leaves_no_empty_out_directory(pki, tmp_path):
+    """A wrong passphrase fails the audit edition during rendering: the --out directory (and its
+    parent) that the report had just created go again, as a failed report set leaves no files."""
+    _, files = pki
+    (tmp_path / "passphrase").write_bytes(b"wrong\n")
+    (tmp_path / "vcreport.toml").write_text(f'''
+[audit]
+sign_key_file = "{files["signer.key"]}"
+sign_cert_file = "{files["signer.crt"]}"
+sign_key_passphrase_file = "passphrase"
+''', encoding="utf-8")
+    cfg = api.load_config(tmp_path / "vcreport.toml")
+    snap_file = tmp_path / "snapshot.json.gz"
+    api.save_snapshot(rf.snapshot(), snap_file)
+    with pytest.raises(ConfigError, match="wrong passphrase"):
+        api.report(snap_file, tmp_path / "new" / "reports", formats=["html", "pdfa"], cfg=cfg)
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    with pytest.raises(ConfigError, match="wrong passphrase"):
+        api.report(snap_file, kept, formats=["html", "pdfa"], cfg=cfg)
+    assert kept.is_dir() and list(kept.iterdir()) == []  # a directory the user made stays

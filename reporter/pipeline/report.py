@@ -271,12 +271,34 @@ def report(
             # made while it was paused (0.4 s of CPU at 10,000 VMs) only to find it alive, at the
             # start of the critical path (the PDF process is forked after it).
             rendering.enter_context(frozen_heap())
+        made = _missing_dirs(out)
         try:
             make_dirs(out)
         except OSError as exc:
             raise _cannot_write(out, exc) from None
-        files = _render_all(masked, fmt, out, stages)
+        try:
+            files = _render_all(masked, fmt, out, stages)
+        except BaseException:
+            _remove_empty(made)  # a report that failed leaves no empty --out behind it either
+            raise
     return ReportOutput(files=files, results=results, tables=tables, context=masked)
+
+
+def _missing_dirs(path: Path) -> list[Path]:
+    """The directories ``make_dirs(path)`` would create, deepest first."""
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+def _remove_empty(dirs: list[Path]) -> None:
+    for d in dirs:  # deepest first: each goes only if nothing was left in it
+        try:
+            d.rmdir()
+        except OSError:
+            return
 
 
 def audit_signing_setup(cfg: Config | None) -> SigningSetup | None:
