@@ -106,6 +106,9 @@ class Outcome:
     # Set when the check's inputs are missing: which, and what to do (then ``checked`` is 0 and
     # the check is listed as "not evaluated", never as passed).
     not_evaluated: str | None = None
+    # With ``not_evaluated``: nothing this check looks at exists here (no Windows Server 2003 VM, no
+    # Essentials kit), so there is nothing to be unknown about; else the inputs were missing.
+    nothing_applies: bool = False
 
 
 CheckFn = Callable[[CheckContext], Outcome]

@@ -44,6 +44,8 @@ class CheckResult:
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     not_evaluated: str | None = None  # why the check could not be evaluated, and what to do
+    # Not evaluated because nothing it looks at is in the inventory (not because data was missing).
+    nothing_applies: bool = False
     groups: dict[str, GroupInfo] = field(default_factory=dict)  # group id -> title and risk
 
     @property
@@ -186,6 +188,7 @@ def run_checks(
             found = apply_waivers(found, waivers, today or ctx.snapshot.collected_at.date())
         found.sort(key=lambda f: (-f.severity.rank, f.vcenter, f.object_name, f.object_id))
         why_not = outcome.not_evaluated
+        nothing_applies = outcome.nothing_applies and why_not is not None
         notes = list(outcome.notes)
         if why_not is None and outcome.checked == 0 and not found:
             # Nothing was looked at: that is not a pass (no tick for a check that saw nothing). When the
@@ -193,11 +196,12 @@ def run_checks(
             scope = check.meta.applies_to or f"{states.object_nouns(check.meta.object_type)[1]} this check applies to"
             why_not = (f"Nothing could be evaluated. {' '.join(notes)}" if notes else
                        f"Nothing to evaluate: no {scope} in the collected inventory.")
+            nothing_applies = not notes
             notes = []
         # Objects whose properties this check reads could not be read: say so on the check.
         gaps = notes_for(check.meta.id, ctx.snapshot) if ctx.memo("unreadable.any", lambda: _any_unreadable(ctx)) else []
         results.append(CheckResult(check.meta, outcome.checked, found, notes + gaps,
-                                   not_evaluated=why_not, groups=groups))
+                                   not_evaluated=why_not, nothing_applies=nothing_applies, groups=groups))
     return Results(results)
 
 

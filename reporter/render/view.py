@@ -51,6 +51,7 @@ class CheckView:
     still_open: int = 0
     status: CheckStatus = CheckStatus.passed
     why: str = ""
+    nothing_applies: bool = False  # not evaluated because nothing it looks at is in the inventory
     groups: list[GroupView] = field(default_factory=list)
     methodology: Methodology | None = None
 
@@ -120,7 +121,7 @@ class AreaView:
 
     id: str
     title: str
-    verdict: str  # "Action needed" | "Review" | "Minor" | "OK" | "Not evaluated"
+    verdict: str  # "Action needed" | "Review" | "Minor" | "OK" | "Partly evaluated" | "Not evaluated" | "Nothing to check"
     groups: int
     open: int
     worst: Severity | None
@@ -136,8 +137,14 @@ def area_verdict(checks: list[CheckView]) -> str:
         return "Review"
     if worst is not None:
         return "Minor"
+    # No finding. "OK" only when every check either passed or had nothing to look at: a check whose
+    # inputs were missing (or that failed) leaves the area partly unknown, and the verdict says so.
+    unknown = [c for c in checks if c.status is CheckStatus.error
+               or (c.status is CheckStatus.not_evaluated and not c.nothing_applies)]
     if checks and all(c.status in (CheckStatus.not_evaluated, CheckStatus.error) for c in checks):
-        return "Not evaluated"
+        return "Not evaluated" if unknown else "Nothing to check"
+    if unknown:
+        return "Partly evaluated"
     return "OK"
 
 
@@ -354,6 +361,7 @@ def _check_view(r: CheckResult, new_keys: set[tuple[str, str]], fixed: list[Find
         meta=r.meta, checked=r.checked, open=open_, waived=waived, passed=passed, notes=list(r.notes),
         error=r.error, new_keys=mine_new, new=len(mine_new), fixed=fixed,
         still_open=sum(1 for f in open_ if f.key in still_keys), status=r.status, why=r.why,
+        nothing_applies=r.nothing_applies,
         methodology=methodology(r.meta.id),
     )
 

@@ -64,6 +64,7 @@ def run(ctx: CheckContext) -> Outcome:
     if not out.checked:
         out.not_evaluated = ("No Essentials or Essentials Plus kit pool and no free vSphere Hypervisor host over its "
                              "limits in the collected inventory: no hard vRAM limit applies.")
+        out.nothing_applies = True
     return out
 
 
