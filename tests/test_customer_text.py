@@ -192,7 +192,7 @@ STATE_CODES = re.compile(r"\b(poweredOn|poweredOff|notResponding|standBy|physica
 STATE_CODE_CELLS = {"poweredOn", "poweredOff", "suspended", "standBy", "connected", "disconnected", "notResponding",
                     "physicalMode", "virtualMode", "vm-off", "physical-rdm",
                     "cpuPackage", "cpuCore", "at_risk", "non_compliant", "not_evaluated", "hvOn", "hvAuto", "hvOff",
-                    "esxi", "vcenter", "vm", "pnic", "portgroup", "pool"}
+                    "esxi", "vcenter", "vm", "pnic", "portgroup", "pool", "aug2011", "jul2011"}
 # Where a text turns into a command an administrator types: from there to the line's end it is kept.
 COMMAND = re.compile(r"PowerCLI:|PowerShell:|\bgovc |\besxcli |\bvim-cmd |ExtensionData|\$\w+ *=")
 EMPTY_REFERENCE = re.compile(r"References:\s*[.;]|References:\s*\Z|;\s*;|;\s*\.(?!\w)")
@@ -303,6 +303,33 @@ def test_sample_state_cells_are_words(demo: tuple[Path, api.ReportOutput]) -> No
     tds = [" ".join(td.text_content().split()) for td in tree.xpath("//td")]
     assert not [t for t in tds if t in STATE_CODE_CELLS]
     assert "Powered on" in tds and "Not responding" in tds  # the check saw the columns
+
+
+def test_sample_vram_pool_evidence_in_words(demo: tuple[Path, api.ReportOutput],
+                                           reader_text: dict[str, str]) -> None:
+    # The sample's vSphere 5.0 pools over their entitlement today (LIC-002), at risk (LIC-003) and
+    # a licence adding spare capacity to a pool (LIC-009).
+    out, _res = demo
+    table, source = "Revised entitlements of 3 August 2011 (aug2011)", "this collection's inventory"
+    for fmt in ("html", "pdf"):
+        text = " ".join(reader_text[fmt].split())
+        assert f"vRAM table: {table}" in text or f"vRAM table {table}" in text, fmt
+    html = " ".join(reader_text["html"].split())
+    assert f"Today's high-water read from: {source}" in html
+    assert "Crossing date (at the recent trend): 2026-12-07" in html and "At-risk horizon: 90 days" in html
+    assert "Headroom warning threshold: 10 %" in html
+    sheet = _xlsx_cells(out)["Licensing Evidence"]
+    titles = list(dict.fromkeys(h for h, _v in sheet))
+    assert {"vRAM pool", "Adds to vRAM pool", "Pool ID (vcreport plan --pool)",
+            "Adds to pool ID (vcreport plan --pool)"} <= set(titles)
+    assert "Pool" not in titles and "vRAM pool ID (vcreport plan --pool)" not in titles  # one title per meaning
+    assert {v for h, v in sheet if h == "vRAM table"} == {table}
+    assert {v for h, v in sheet if h == "Today's high-water read from"} == {source}
+    assert {"Crossing date (at the recent trend)", "At-risk horizon (days)", "Headroom warning threshold (%)",
+            "Headroom, share of the entitlement (%)"} <= set(titles)
+    csv_rows = _csv_rows(out)["licensing_evidence.csv"]
+    col = csv_rows[0].index("vRAM table")
+    assert {r[col] for r in csv_rows[1:] if r[col]} == {table}
 
 
 def test_sample_flags_are_yes_no_in_every_sheet_and_csv(demo: tuple[Path, api.ReportOutput]) -> None:

@@ -204,6 +204,11 @@ def test_html_plan_reads_like_the_terminal_one():
     named = [p for p in firsts if p]
     assert len(named) == len(set(named)) == len({row.pool for row in display_rows(r, False)})
     assert re.match(rf"{re.escape(title_of(r))} \(snapshot \d{{4}}-\d\d-\d\d \d\d:\d\d UTC,", render_terminal(r))
+    # The vRAM table in words, with the value of [licensing] vram_table beside it (was "vRAM table aug2011").
+    table = "vRAM table: Revised entitlements of 3 August 2011 (aug2011)"
+    assert table in text and table in render_terminal(r)
+    book = load_workbook(filename=__import__("io").BytesIO(render_xlsx(r)))
+    assert table in str(book.active["A2"].value)
 
 
 def test_plan_date_is_the_utc_day_the_verdicts_use():

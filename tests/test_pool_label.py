@@ -32,7 +32,7 @@ SAMPLE = ROOT / "samples" / "sample-snapshot.json.gz"
 _EDITIONS = sorted({*load_rules().edition_titles, "unknown", "unlicensed"}, key=len, reverse=True)
 POOL_KEY = re.compile(r"(?:[\w.:-]+/)(?:" + "|".join(map(re.escape, _EDITIONS)) + r")(?:-v\d+)?\b"
                       r"|\b(?:enterprise_plus|per_core_other|essentials_plus|hypervisor_free|esx_other|per_core)\b")
-ID_COLUMNS = ("Pool ID (vcreport plan --pool)", "vRAM pool ID (vcreport plan --pool)", "Object id")
+ID_COLUMNS = ("Pool ID (vcreport plan --pool)", "Adds to pool ID (vcreport plan --pool)", "Object id")
 
 
 def _an(snap, groups=None):

@@ -80,6 +80,21 @@ def test_evidence_prints_state_words_and_keeps_other_values() -> None:
                                     "Power state: Suspended; State: poweredOn")
 
 
+def test_vram_pool_codes_read_as_words() -> None:
+    ev = {"vram_table": "jul2011", "high_water_from": "history", "pool": "vc01 · vSphere Standard",
+          "vram_pool": "vc01 · vSphere Standard"}
+    assert evidence.as_text(ev, "LIC-002") == (
+        "vRAM table: Original entitlements of 12 July 2011 (jul2011); Today's high-water read from: an earlier vRAM "
+        "sample of the same day (higher than at collection); vRAM pool: vc01 · vSphere Standard; "
+        "Adds to vRAM pool: vc01 · vSphere Standard")
+    assert [states.vram_table(c) for c in ("aug2011", "someday", None)] == [
+        "Revised entitlements of 3 August 2011 (aug2011)", "someday", None]
+    assert [evidence.column_title(k, "LIC-003") for k in ("crossing_date_trend", "horizon_days", "threshold_pct",
+                                                          "avg_headroom_pct", "headroom_gb")] == [
+        "Crossing date (at the recent trend)", "At-risk horizon (days)", "Headroom warning threshold (%)",
+        "Headroom, share of the entitlement (%)", "Headroom on the 12-month average (GB)"]
+
+
 def test_gen_001_message_says_not_responding() -> None:
     snap = snapshot(vcenter([host("host-1", state="notResponding", name="esx-lost"),
                              host("host-2", state="disconnected", name="esx-off"), host("host-3")]))

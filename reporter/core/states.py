@@ -134,6 +134,32 @@ def product(code: str | None) -> str | None:
     return None if code is None else PRODUCTS.get(code, code)
 
 
+# The vSphere 5.0 vRAM entitlement table a pool was measured with, in words, with the value of
+# [licensing] vram_table beside it (what an administrator types to choose the other one).
+VRAM_TABLES: dict[str, str] = {
+    "aug2011": "Revised entitlements of 3 August 2011 (aug2011)",
+    "jul2011": "Original entitlements of 12 July 2011 (jul2011)",
+}
+
+
+def vram_table(code: str | None) -> str | None:
+    """'Revised entitlements of 3 August 2011 (aug2011)' for aug2011; None when there is none."""
+    return None if code is None else VRAM_TABLES.get(code, code)
+
+
+# Where today's vRAM high-water of a pool was read: this snapshot's inventory, or a vRAM sample
+# recorded earlier the same day that was higher.
+HIGH_WATER_SOURCES: dict[str, str] = {
+    "snapshot": "this collection's inventory",
+    "history": "an earlier vRAM sample of the same day (higher than at collection)",
+}
+
+
+def high_water_source(code: str | None) -> str | None:
+    """"this collection's inventory" for snapshot; None when there is none."""
+    return None if code is None else HIGH_WATER_SOURCES.get(code, code)
+
+
 # Evidence keys whose absent value has words of its own (the API's default), not "not set".
 ABSENT_WORDS: dict[str, str] = {"virtual_exec_usage": cpu_setting(None), "virtual_mmu_usage": mmu_setting(None)}
 
@@ -143,6 +169,7 @@ EVIDENCE_STATES: dict[str, Callable[[str], str | None]] = {
     "power_state": power_state, "vm_power_state": power_state, "connection_state": connection_state,
     "host_ignores_basis": ignores_basis, "cost_unit": cost_unit, "verdict": verdict,
     "virtual_exec_usage": cpu_setting, "virtual_mmu_usage": mmu_setting, "product": product,
+    "vram_table": vram_table, "high_water_from": high_water_source,
 }
 # API fields used as evidence keys (the snapshot's and findings.json's spelling), by the name the
 # vSphere Client gives them. VMX keys (ctkEnabled, sched.scsi0:0.throughputCap) are not here: they

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reporter.core import states
 from reporter.core.fsutil import atomic_write_bytes, atomic_write_text
 from reporter.core.masking import mask_text
 from reporter.domain.licensing.plan import PlanResult
@@ -67,6 +68,11 @@ CROSSING_RULE = ("the first day the 12-month average would exceed the entitlemen
                  "high-water equals today's")
 
 
+def table_words(result: PlanResult) -> str:
+    """The vRAM table the plan used, in the report's words: 'Revised entitlements of 3 August 2011 (aug2011)'."""
+    return states.vram_table(result.vram_table) or str(result.vram_table)
+
+
 def render_terminal(result: PlanResult, show_license_keys: bool = False, width: int | None = None) -> str:
     from rich.console import Console
     from rich.table import Table as RichTable
@@ -75,7 +81,7 @@ def render_terminal(result: PlanResult, show_license_keys: bool = False, width: 
     buf = io.StringIO()
     console = Console(file=buf, width=width or 140, force_terminal=False, color_system=None, highlight=False,
                       markup=False, emoji=False)
-    console.print(f"{title_of(result)} (snapshot {snapshot_when(result)}, vRAM table {result.vram_table})")
+    console.print(f"{title_of(result)} (snapshot {snapshot_when(result)}, vRAM table: {table_words(result)})")
     for c in result.changes:
         console.print(f"  scenario: {mask_text(c) if not show_license_keys else c}")
     for o in result.outcomes():
@@ -105,7 +111,8 @@ def render_html(result: PlanResult, show_license_keys: bool = False, tool_versio
 
         masked = replace(result, changes=[mask_text(c) for c in result.changes])
     return tpl.render(result=masked, rows=display_rows(result, show_license_keys), title=title_of(result),
-                      when=snapshot_when(result), crossing_rule=CROSSING_RULE, tool_version=tool_version)
+                      when=snapshot_when(result), crossing_rule=CROSSING_RULE, tool_version=tool_version,
+                      vram_table=table_words(result))
 
 
 def render_xlsx(result: PlanResult, show_license_keys: bool = False) -> bytes:
@@ -117,7 +124,7 @@ def render_xlsx(result: PlanResult, show_license_keys: bool = False) -> bytes:
     ws.title = "plan"
     ws.append([title_of(result)])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append([f"Snapshot {snapshot_when(result)}; vRAM table {result.vram_table}"])
+    ws.append([f"Snapshot {snapshot_when(result)}; vRAM table: {table_words(result)}"])
     ws.append([])
     ws.append(["Pool", "Metric", "Current", "Scenario"])
     for c in ws[4]:
