@@ -207,7 +207,15 @@ def test_lifecycle_support_window_version_skew_mixed_builds_and_advisory() -> No
 def test_lifecycle_correct_fleet_has_no_finding() -> None:
     hosts = [_host("h1", "esx1", version="8.0.2", build="22380479"),
              _host("h2", "esx2", version="8.0.2", build="22380479")]
-    assert _found(_snap(hosts, at=datetime(2025, 6, 1, tzinfo=UTC)), "lifecycle") == []
+    snap = _snap(hosts, at=datetime(2025, 6, 1, tzinfo=UTC))
+    assert _found(snap, "lifecycle") == []
+    # LC-001 and LC-004 look at the hosts and the vCenter: the count says so (it read "3 hosts
+    # checked" for 2 hosts and 1 vCenter).
+    from reporter.render.view import _check_view
+    results = {r.meta.id: r for r in run_checks(CheckContext(snapshot=snap), only=["lifecycle"]).checks}
+    assert {cid: _check_view(results[cid], set(), [], set()).summary for cid in ("LC-001", "LC-004")} == {
+        "LC-001": "3 ESXi hosts and vCenters checked, no findings",
+        "LC-004": "3 ESXi hosts and vCenters checked, no findings"}
 
 
 def test_cbt_defects_are_build_advisory_rows() -> None:

@@ -107,6 +107,7 @@ OBJECT_TYPES: dict[str, tuple[str, str]] = {
     "license": ("license", "licenses"),
     "pool": ("vRAM pool", "vRAM pools"),
     "vcenter": ("vCenter", "vCenters"),
+    "installation": ("ESXi host or vCenter", "ESXi hosts and vCenters"),  # the lifecycle checks look at both
     "check": ("check", "checks"),
     "pnic": ("physical NIC", "physical NICs"),
     "portgroup": ("port group", "port groups"),

@@ -16,7 +16,7 @@ META = CheckMeta(
     title="Release past or near End of General Support",
     family=FAMILY.id,
     severity=Severity.high,
-    object_type="host",
+    object_type="installation",
     description="An ESXi host or vCenter whose release line is past its End of General Support, or within "
                 "[thresholds.lifecycle] eogs_warning_days (default 180 days) of it, on the day of the snapshot.",
     rationale="Past End of General Support VMware ships no security patches or bug fixes for the release under "

@@ -16,7 +16,7 @@ META = CheckMeta(
     title="Build with a known critical defect or vulnerability",
     family=FAMILY.id,
     severity=Severity.critical,
-    object_type="host",
+    object_type="installation",
     description="An ESXi host or vCenter whose build is in the affected range of an advisory in the build "
                 "advisory table (VMware security advisories and critical defects).",
     rationale="A known, published problem with a fix available: exploited vulnerabilities (e.g. the OpenSLP "
