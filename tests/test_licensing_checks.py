@@ -151,11 +151,16 @@ def test_lic006_expiring_and_expired():
     got = {f.object_name: (f.severity, f.message) for f in out.findings}
     assert got == {
         "XXXXX-XXXXX-XXXXX-55555-TERM1 (VMware vSphere 8 esx.vcf.cpuCoreMin)":
-            (Severity.medium, "VMware vSphere 8 esx.vcf.cpuCoreMin expires on 2026-12-03, in 10 day(s)."),
+            (Severity.medium, "VMware vSphere 8 esx.vcf.cpuCoreMin expires on 2026-12-03, in 10 days."),
         "XXXXX-XXXXX-XXXXX-66666-TERM2 (VMware vSphere 8 esx.vcf.cpuCoreMin)":
             (Severity.high, "VMware vSphere 8 esx.vcf.cpuCoreMin expired on 2026-11-22."),
     }
     assert out.checked == 6  # the evaluation license is LIC-007's
+    # 9 days and 18 hours left: "in 10 days" in the message and 10 in the evidence (it was 9.8 there).
+    near = lic("TTTTT-TTTTT-TTTTT-88888-TERM4", "esx.vcf.cpuCoreMin", 64, 32, unit="cpuCore", version="8.0",
+               expirationDate=(AT + timedelta(days=9, hours=18)).isoformat())
+    [f] = expiring.run(ctx(snapshot(site.model_copy(update={"licenses": site.licenses + [near]})))).findings
+    assert f.message.endswith("in 10 days.") and f.evidence["days_left"] == 10
 
 
 def test_lic007_evaluation_in_use():
@@ -163,7 +168,7 @@ def test_lic007_evaluation_in_use():
         lic(EVAL, "eval", 0, 0, unit="", expirationHours=240)], [assign("h1", EVAL, "eval"), assign("h2", EVAL, "eval")])
     [f] = evaluation.run(ctx(snapshot(v))).findings
     assert f.severity == Severity.high  # 10 days left, within the 30-day warning
-    assert f.message == "2 entities in evaluation mode: h1.example, h2.example. Evaluation ends in 10 day(s) (2026-12-03)."
+    assert f.message == "2 entities in evaluation mode: h1.example, h2.example. Evaluation ends in 10 days (2026-12-03)."
     [g] = evaluation.run(ctx(snapshot(v), expiry_warn_days=5)).findings
     assert g.severity == Severity.medium
     assert evaluation.run(ctx(snapshot(vsphere5_site()))).findings == []

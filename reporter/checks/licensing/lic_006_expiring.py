@@ -40,15 +40,16 @@ def run(ctx: CheckContext) -> Outcome:
         vc = next(v for v in ctx.snapshot.vcenters.values() if v.instance_uuid == row.vcenter_uuid)
         expired = row.days_left <= 0
         when = row.expires_at.date().isoformat() if row.expires_at else "?"
+        left = round(row.days_left)  # whole days, the same figure in the message, the evidence and the table
         msg = (f"{row.name or row.edition_key} expired on {when}." if expired else
-               f"{row.name or row.edition_key} expires on {when}, in {row.days_left:.0f} day(s).")
+               f"{row.name or row.edition_key} expires on {when}, in {left} day{'' if left == 1 else 's'}.")
         if row.assigned_to:
             msg += f" Assigned to {len(row.assigned_to)} entit{'y' if len(row.assigned_to) == 1 else 'ies'}."
         out.findings.append(finding(
             META, vc, mask_text(row.key) + f" ({row.name or row.edition_key})", f"{row.vcenter_uuid}/license/{row.key}",
             msg,
             evidence={"license_key": row.key, "edition_key": row.edition_key, "expires": when,
-                      "days_left": round(row.days_left, 1), "expiry_known_from": row.expires_from,
+                      "days_left": left, "expiry_known_from": row.expires_from,
                       "assigned_to": row.assigned_to, "warn_days": days},
             severity=Severity.high if expired else None,
         ))

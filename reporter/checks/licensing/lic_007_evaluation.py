@@ -41,13 +41,14 @@ def run(ctx: CheckContext) -> Outcome:
             continue
         names = sorted(x.entity_name or x.entity for x in evals)
         row = next((r for r in a.licenses if r.vcenter_uuid == vc.instance_uuid and r.evaluation), None)
-        left = row.days_left if row else None
+        left = round(row.days_left) if row and row.days_left is not None else None  # whole days, as LIC-006
         sev = None
         if left is not None and left <= 0:
             sev = Severity.high
             tail = " The evaluation period has ended."
         elif left is not None:
-            tail = f" Evaluation ends in {left:.0f} day(s) ({row.expires_at.date().isoformat()})."  # type: ignore[union-attr]
+            tail = (f" Evaluation ends in {left} day{'' if left == 1 else 's'}"
+                    f" ({row.expires_at.date().isoformat()}).")  # type: ignore[union-attr]
             if left <= warn_days:
                 sev = Severity.high
         else:
@@ -56,7 +57,7 @@ def run(ctx: CheckContext) -> Outcome:
         out.findings.append(finding(
             META, vc, vc.name, f"{vc.instance_uuid}/evaluation",
             f"{len(names)} entit{'y' if len(names) == 1 else 'ies'} in evaluation mode: {shown}.{tail}",
-            evidence={"entities": names, "days_left": None if left is None else round(left, 1),
+            evidence={"entities": names, "days_left": left,
                       "expiry_known_from": row.expires_from if row else None},
             severity=sev,
         ))
