@@ -96,6 +96,35 @@ def test_snap001_age_tiers() -> None:
     assert "(big: up to 2 GB to merge, 2000 GB free)" in old.remediation
 
 
+def test_snap001_ages_count_from_each_vcenters_own_collection() -> None:
+    """A report merged from two collection jobs: the second vCenter was read two days after the
+    first (the merged snapshot carries the first's time). Its 6-day-old snapshot is 6 days old at
+    its own collection, not 4 at the other vCenter's, in the check and in the Snapshots tab alike."""
+    from datetime import timedelta
+
+    from reporter.core.model import VCenter
+    from reporter.render.base import ReportContext
+    from reporter.render.sheets import inventory_sheets
+    from snapshots_fixtures import NOW
+
+    first = snapshot_of([vm("vm-1", "early01", "big", [("patch", 1, 1 * GB)])], DATASTORES)
+    late = VmBuilder("vm-1", "late01", datastore="big")
+    late.disk(100)
+    late.snapshot("vm-1-s1", "patch", age_days=4, deltas=1 * GB)  # 4 days before NOW: 6 days before NOW + 2
+    vc2 = VCenter(name="vc02", host="vc02.example", instance_uuid="vc-uuid-2", collected_at=NOW + timedelta(days=2),
+                  vms={"vm-1": late.build().model_copy(update={"datastores": ["datastore-2"]})},
+                  datastores={d.moid: d for d in DATASTORES})
+    merged = first.model_copy(update={"vcenters": {**first.vcenters, "vc-uuid-2": vc2}})
+    out = run(age, merged)
+    assert summary(out) == [("late01", Severity.medium, Status.warn)]
+    assert out.findings[0].evidence["oldest_age_days"] == 6.0
+    from reporter.checks.engine import Results
+    sheet = next(s for s in inventory_sheets(ReportContext(snapshot=merged, results=Results([]), tables=[]))
+                 if s.id == "snapshots")
+    ages = {row[1]: row[sheet.columns.index("Age (days)")] for row in sheet.rows}
+    assert ages == {"early01": 1.0, "late01": 6.0}
+
+
 def test_snap001_settings_change_tiers() -> None:
     out = run(age, age_warn_days=0.5, age_high_days=3.5)
     got = {f.object_name: (f.severity, f.status) for f in out.findings}

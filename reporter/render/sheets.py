@@ -27,7 +27,7 @@ from reporter.core.findings import Finding, Severity, Status
 from reporter.core.gcpolicy import paused_gc
 from reporter.core.model import SnapshotNode, VCenter
 from reporter.domain.lifecycle import release_label
-from reporter.domain.vm_snapshots import compatibility_mode_words, disk_mode_words
+from reporter.domain.vm_snapshots import age_days, compatibility_mode_words, disk_mode_words
 from reporter.render.base import ReportContext
 from reporter.render.evidence import column_title
 from reporter.render.licensing_view import licensing_lines
@@ -228,6 +228,7 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
     licenses: list[list[Cell]] = []
     assignments: list[list[Cell]] = []
     for vc in snap.vcenters.values():
+        vc_now = vc.collected_at or now  # as the snapshot checks: ages at the time this vCenter was read
         host_n, cluster_n, ds_n = _names(vc)
         vcenters.append([vc.name, vc.host, vc.instance_uuid, vc.version, vc.build,
                          release_label("vcenter", vc.build, vc.version).text, vc.api_version, vc.full_name,
@@ -254,7 +255,7 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
             while stack:
                 node, parent, depth = stack.pop()
                 created = _utc(node.create_time)
-                age = round((now - node.create_time).total_seconds() / 86400, 1) if node.create_time else None
+                age = None if (days := age_days(node.create_time, vc_now)) is None else round(days, 1)
                 snaps.append([vc.name, vm.name, node.name, node.description, created, age, depth, parent,
                               node.quiesced, node.state == "poweredOn" if node.state else None,
                               node.moid == current, node.moid])

@@ -122,8 +122,10 @@ def vms_read(ctx: CheckContext) -> int:
 
 
 def _views(ctx: CheckContext) -> Iterator[VmSnapshots]:
-    now = ctx.snapshot.collected_at
     for vc in ctx.snapshot.vcenters.values():
+        # Ages at the time this vCenter was read: in a report merged from separate collection jobs
+        # the snapshot's own time is the oldest job's, hours or days before the others'.
+        now = vc.collected_at or ctx.snapshot.collected_at
         for vm in vc.vms.values():
             if not vm.snapshots:
                 continue
