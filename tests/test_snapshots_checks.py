@@ -102,10 +102,11 @@ def test_snap001_ages_count_from_each_vcenters_own_collection() -> None:
     its own collection, not 4 at the other vCenter's, in the check and in the Snapshots tab alike."""
     from datetime import timedelta
 
+    from snapshots_fixtures import NOW
+
     from reporter.core.model import VCenter
     from reporter.render.base import ReportContext
     from reporter.render.sheets import inventory_sheets
-    from snapshots_fixtures import NOW
 
     first = snapshot_of([vm("vm-1", "early01", "big", [("patch", 1, 1 * GB)])], DATASTORES)
     late = VmBuilder("vm-1", "late01", datastore="big")
