@@ -7,13 +7,16 @@ non-zero exit code (2 = config/usage, 3 = partial collection, 1 = other).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import json
 import logging
 import os
+import signal
 import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,14 @@ from reporter.config import Config
 from reporter.core.detail import Detail
 from reporter.core.formats import DEFAULT_FORMATS, DEMO_FORMATS, Format
 from reporter.core.gcpolicy import paused_gc
-from reporter.errors import CollectionIncomplete, ConfigError, HistoryError, HistoryUnavailable, ReporterError
+from reporter.errors import (
+    CollectionIncomplete,
+    ConfigError,
+    HistoryError,
+    HistoryUnavailable,
+    ReporterError,
+    Terminated,
+)
 from reporter.render.textsafe import isolate
 
 
@@ -37,11 +47,14 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with _signals_raise():
+                return fn(*args, **kwargs)
         except ReporterError as exc:
             _fail(str(exc), exc.exit_code)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
+        except Terminated as exc:
+            _fail("; ".join(["terminated", *map(str, exc.args)]), 128 + signal.SIGTERM)
+        except KeyboardInterrupt as exc:
+            _fail("; ".join(["interrupted", *map(str, exc.args)]), 130)
         except BrokenPipeError:  # "vcreport checks | head -1": the reader has gone, nothing to say (exit 1, as click)
             sys.exit(1)
         except OSError as exc:  # disk full, permission denied ... : say what, not where in the code
@@ -54,6 +67,59 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             _fail(f"internal error: {type(exc).__name__}: {exc} (run with -vv for a traceback)", 1)
 
     return wrapper
+
+
+REPEAT_IGNORED_S = 2.0
+
+
+_interrupted_at: list[float] = []  # when the first Ctrl-C / SIGTERM came (shared by the handlers below)
+
+
+def _raise_once(signum: int, _frame: Any) -> None:
+    """Ctrl-C raises KeyboardInterrupt and SIGTERM ``Terminated``, once: the clean-up then runs
+    (temporary files removed, the open transaction rolled back) and the CLI exits 130 / 143 with
+    one line. SIGTERM's default action killed the process where it stood (no line; a ``.*.tmp``
+    left when it came during a write), and a second Ctrl-C (``timeout -s INT`` signals the process,
+    then its group) cut the clean-up of the first short, sometimes with a traceback. A repeat
+    within ``REPEAT_IGNORED_S`` is now ignored; a later one (someone who does not want to wait
+    for the clean-up) ends the process at once. ``serve`` installs its own handlers."""
+    if not _interrupted_at:
+        _interrupted_at.append(time.monotonic())
+        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+    if time.monotonic() - _interrupted_at[0] > REPEAT_IGNORED_S:
+        _exit_at_once("terminated" if signum == signal.SIGTERM else "interrupted", 128 + signum)
+
+
+def _install_signal_handlers() -> dict[signal.Signals, Any]:
+    """``_raise_once`` for SIGINT and SIGTERM, but a signal ignored from the start stays ignored
+    (``nohup``, a background job of a script: Python leaves SIGINT ignored there too)."""
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s, handler in previous.items():
+        if handler != signal.SIG_IGN:
+            signal.signal(s, _raise_once)
+    return previous
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """``_raise_once`` for the command (the handlers there before come back after it: ``main``
+    is callable from tests and other programs; ``entry`` keeps them to the end of the process)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _interrupted_at.clear()
+    previous = _install_signal_handlers()
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _exit_at_once(message: str, code: int) -> None:
+    with contextlib.suppress(OSError):
+        os.write(2, f"vcreport: error: {message}\n".encode())
+    os._exit(code)
 
 
 class _OneLineErrors(click.Group):
@@ -183,6 +249,8 @@ def _collect_to(cfg: Config, out: Path, insecure: bool) -> None:
         api.record_history(cfg, snap)
     except HistoryError as exc:  # the snapshot is there: say so, so that nobody collects it again
         raise HistoryError(f"{exc}; the snapshot was written to {out}, but not recorded in the history") from None
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM while recording: the same news
+        raise type(exc)(f"the snapshot was written to {out}, but not recorded in the history") from None
     click.echo(f"wrote {out}: {len(snap.vcenters)} vCenter(s), {snap.vm_count()} VMs")
     for vc in snap.vcenters.values():
         for note in vc.collection_notes:
@@ -444,6 +512,7 @@ def entry() -> None:
     handlers run (log handlers flush, forked children are reaped), stdout and stderr are
     flushed, then ``os._exit`` with the exit code. ``main`` itself stays callable (tests, other
     programs) with the normal exit."""
+    _install_signal_handlers()  # to the end: a repeated Ctrl-C while the process exits is ignored too
     try:
         main()  # click ends by raising SystemExit, with the exit code
         code: object = 0

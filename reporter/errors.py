@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a container stop) in a command other than ``serve``: raised in
+    the main thread like Ctrl-C's KeyboardInterrupt, so that the same clean-up runs (temporary files
+    removed, the transaction rolled back); the CLI then says "terminated" and exits 143 (128 + 15)."""
+
+
 class ReporterError(Exception):
     """Base for errors a user can act on (never shown with a traceback)."""
 

@@ -97,8 +97,9 @@ def _url(cfg: Config) -> str:
     return hist.url if hist is not None else DEFAULT_URL
 
 
-def open_history(cfg: Config) -> Store:
-    return open_store(_url(cfg))
+def open_history(cfg: Config, *, readonly: bool = False) -> Store:
+    """``readonly``: for reading only, a database this process cannot write is opened read-only."""
+    return open_store(_url(cfg), readonly=readonly)
 
 
 def samples_for_snapshot(snapshot: Snapshot, cfg: Config | None = None, source: str = "collect") -> list[dict[str, Any]]:
@@ -219,7 +220,7 @@ def load_for_report(cfg: Config, snapshot: Snapshot) -> VramHistory:
     if missing_sqlite_file(url) is not None:  # nothing recorded yet: read nothing, create nothing
         df = empty_samples()
     else:
-        df = _read_samples(open_history(cfg), start, end)
+        df = _read_samples(open_history(cfg, readonly=True), start, end)
     current = pd.DataFrame(samples_for_snapshot(snapshot, cfg, "collect"))
     if not current.empty:
         current = current[["ts", "pool_id", "edition", "used_gb_raw", "used_gb_capped", "entitled_gb"]].copy()
@@ -328,7 +329,7 @@ def _fmt(v: Any) -> str:
 
 
 def export_rows(cfg: Config, pools: Iterable[str] | None = None) -> list[list[str]]:
-    store = open_history(cfg)
+    store = open_history(cfg, readonly=True)
     c = vram_samples.c
     q = select(c.ts, c.pool_id, c.vcenter, c.edition, c.used_gb_raw, c.used_gb_capped, c.entitled_gb, c.source)
     wanted = list(pools or [])

@@ -14,6 +14,7 @@ failing half-way. On PostgreSQL migrations take a transaction-level advisory loc
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
     text,
 )
@@ -133,6 +135,8 @@ class Store:
     engine: Engine
     migrated: bool = False
 
+    readonly: bool = False  # opened read-only (SQLite): not migrated, nothing can be written
+
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction (BEGIN IMMEDIATE on SQLite)."""
@@ -142,7 +146,7 @@ class Store:
                 with conn.begin():
                     yield conn
         except DBAPIError as exc:  # OperationalError, and DatabaseError: "file is not a database"
-            raise HistoryError(f"history database {safe_url(self.url)}: {_first_line(exc.orig)}") from None
+            raise _history_error(self.url, exc) from None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -150,11 +154,24 @@ class Store:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
         except DBAPIError as exc:  # OperationalError, and DatabaseError: "file is not a database"
-            raise HistoryError(f"history database {safe_url(self.url)}: {_first_line(exc.orig)}") from None
+            raise _history_error(self.url, exc) from None
 
     def applied(self) -> list[str]:
         with self.read() as conn:
             return [r[0] for r in conn.execute(select(schema_migrations.c.name).order_by(schema_migrations.c.name))]
+
+
+class HistoryReadOnly(HistoryError):
+    """The database (or its directory) cannot be written by this process."""
+
+
+SQLITE_READONLY = 8
+
+
+def _history_error(url: str, exc: DBAPIError) -> HistoryError:
+    readonly = getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF == SQLITE_READONLY or \
+        "readonly database" in str(exc.orig)
+    return (HistoryReadOnly if readonly else HistoryError)(f"history database {safe_url(url)}: {_first_line(exc.orig)}")
 
 
 def _first_line(error: object) -> str:
@@ -191,18 +208,78 @@ _stores: dict[str, Store] = {}
 _stores_lock = threading.Lock()
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
+def open_store(url: str, *, migrate: bool = True, readonly: bool = False) -> Store:
     """The store for ``url`` (engines are kept per URL for the process), migrated to the
-    current schema."""
+    current schema.
+
+    ``readonly`` (a command that only reads: ``history export``, a report's 12-month figures):
+    a SQLite database this process cannot write (an auditor's read-only copy, another user's
+    file) is then opened read-only instead, and not migrated; its schema must be current."""
     with _stores_lock:
         store = _stores.get(url)
         if store is None:
             store = Store(url=url, engine=_create_engine(url))
             _stores[url] = store
     if migrate and not store.migrated:
-        run_migrations(store)
+        try:
+            run_migrations(store)
+        except HistoryReadOnly:
+            db_file = _sqlite_file(make_url(url))
+            if not readonly or db_file is None:
+                raise
+            return _open_readonly(url, db_file)
         store.migrated = True
     return store
+
+
+def _open_readonly(url: str, db_file: Path) -> Store:
+    with _stores_lock:
+        store = _stores.get(f"{url}#readonly")
+        if store is None:
+            store = Store(url=url, engine=_readonly_engine(db_file), readonly=True)
+            _stores[f"{url}#readonly"] = store
+    if not store.migrated:
+        with store.read() as conn:
+            names = inspect(conn).get_table_names()
+            applied = {r[0] for r in conn.execute(select(schema_migrations.c.name))} \
+                if "schema_migrations" in names else set()
+        pending = [name for name, _ in MIGRATIONS if name not in applied]
+        if pending:
+            raise HistoryReadOnly(f"history database {safe_url(url)} is read-only and its schema needs "
+                                  f"migrating ({', '.join(pending)}): open it once with write access")
+        store.migrated = True
+    return store
+
+
+def _readonly_engine(db_file: Path) -> Engine:
+    """SQLite's ``mode=ro``. A WAL database also needs its ``-shm`` file, which a read-only
+    directory cannot get: then, and only when no ``-wal`` holds commits the file lacks, the file
+    is read as ``immutable`` (no locks, no shared memory)."""
+    uri = db_file.expanduser().resolve().as_uri()
+    wal = Path(f"{db_file}-wal")
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+            if wal.exists() and wal.stat().st_size > 0:
+                raise
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+
+    engine = create_engine("sqlite://", creator=connect, future=True)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # BEGIN below: as the read-write engine
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def missing_sqlite_file(url: str) -> Path | None:

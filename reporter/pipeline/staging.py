@@ -38,7 +38,8 @@ def make_staging(out: Path) -> Path:
 
 @contextlib.contextmanager
 def interrupts_deferred() -> Iterator[None]:
-    """Ctrl-C waits for the end of the block, then acts as it would have (KeyboardInterrupt).
+    """Ctrl-C (and SIGTERM) wait for the end of the block, then act as they would have
+    (KeyboardInterrupt, ``Terminated``, or the handler that was there).
 
     For the moves of a report set into place and the removal of a staging directory: a second
     Ctrl-C (an impatient user, or ``timeout -s INT``, which signals the process and then its
@@ -47,13 +48,19 @@ def interrupts_deferred() -> Iterator[None]:
         yield  # signal handlers belong to the main thread; there is nothing to defer here
         return
     caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    deferred = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda signum, _frame: caught.append(signum)) for s in deferred}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught and callable(previous):
-            previous(signal.SIGINT, None)  # default_int_handler: KeyboardInterrupt, now
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for signum in dict.fromkeys(caught):  # each signal once, in the order they came
+            handler = previous[signal.Signals(signum)]
+            if callable(handler):
+                handler(signum, None)  # default_int_handler: KeyboardInterrupt, now
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
 
 
 def _alive(pid: int) -> bool:
