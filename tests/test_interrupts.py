@@ -172,3 +172,20 @@ def test_interrupted_while_recording_says_the_snapshot_was_written(tmp_path: Pat
     assert res.stderr == (f"vcreport: error: {word}; the snapshot was written to {out}, "
                           "but not recorded in the history\n")
     assert snapshot_io.load(out).vm_count() == snap.vm_count()
+
+
+def test_the_database_file_alone_holds_what_a_command_wrote(tmp_path: Path) -> None:
+    """SQLite keeps recent commits in h.db-wal until its last connection closes; the command used to
+    end without closing it, so h.db alone (a copy for an auditor, a one-file backup) lacked them."""
+    cfg = _history_config(tmp_path)
+    csv_file = tmp_path / "h.csv"
+    _big_csv(csv_file, pools=2, days=30)
+    proc = subprocess.run([*VCREPORT, "history", "import", str(csv_file), "--config", str(cfg)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    wal = tmp_path / "h.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    copy = tmp_path / "copy.db"
+    copy.write_bytes((tmp_path / "h.db").read_bytes())  # the file alone, without its -wal
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM vram_samples").fetchone() == (60,)

@@ -13,7 +13,9 @@ failing half-way. On PostgreSQL migrations take a transaction-level advisory loc
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -206,6 +208,22 @@ def _sqlite_setup(engine: Engine) -> None:
 
 _stores: dict[str, Store] = {}
 _stores_lock = threading.Lock()
+_closing_registered: list[int] = []  # the process that registered the close at exit
+
+
+def _close_at_exit() -> None:
+    """Every connection closed when the command ends (the CLI ends with ``os._exit`` after the
+    ``atexit`` handlers): SQLite folds the write-ahead log back into the database file as its last
+    connection closes, so the ``.db`` file alone holds every sample (a copy of it for an auditor,
+    a backup of that one file). Not in a forked child, whose connections are the parent's."""
+    if _closing_registered and _closing_registered[0] == os.getpid():
+        dispose_all()
+
+
+def _register_close() -> None:
+    if not _closing_registered:
+        _closing_registered.append(os.getpid())
+        atexit.register(_close_at_exit)
 
 
 def open_store(url: str, *, migrate: bool = True, readonly: bool = False) -> Store:
@@ -220,6 +238,7 @@ def open_store(url: str, *, migrate: bool = True, readonly: bool = False) -> Sto
         if store is None:
             store = Store(url=url, engine=_create_engine(url))
             _stores[url] = store
+            _register_close()
     if migrate and not store.migrated:
         try:
             run_migrations(store)
