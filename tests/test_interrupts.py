@@ -189,3 +189,25 @@ def test_the_database_file_alone_holds_what_a_command_wrote(tmp_path: Path) -> N
     copy.write_bytes((tmp_path / "h.db").read_bytes())  # the file alone, without its -wal
     with sqlite3.connect(copy) as conn:
         assert conn.execute("SELECT COUNT(*) FROM vram_samples").fetchone() == (60,)
+
+
+@pytest.mark.parametrize(("sig", "line", "code"), [
+    (signal.SIGINT, "vcreport: error: interrupted", 130),
+    (signal.SIGTERM, "vcreport: error: terminated", 143),
+])
+def test_signal_during_a_collect_shared_with_a_child_process(vcsim_factory, tmp_path: Path, sig: int, line: str,
+                                                            code: int) -> None:
+    """Four vCenters are read by this process and a forked child (one per core). Ctrl-C reaches the
+    whole process group: the child printed its own 'Process vcreport-collect: Traceback ...
+    KeyboardInterrupt' under the parent's line. Now it leaves the signal to the parent."""
+    from vcsim_harness import toml_table
+
+    sims = [vcsim_factory(vms=20, delay_ms=150) for _ in range(4)]
+    cfg = tmp_path / "fleet.toml"
+    cfg.write_text("".join(toml_table("[[vcenter]]", s.vcenter_table(name=f"vc{n}")) + "\n" for n, s in enumerate(sims))
+                   + toml_table("[collect]", {"workers": 4}), encoding="utf-8")
+    out = tmp_path / "snap.json.gz"
+    res = _signal_when_started([*VCREPORT, "collect", "--config", str(cfg), "--out", str(out)], sig, 1.5,
+                               cwd=tmp_path, also_group=True)
+    assert (res.returncode, res.stderr) == (code, line + "\n")
+    assert not out.exists() and _files(tmp_path) == ["fleet.toml"]

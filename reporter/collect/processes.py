@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -84,8 +85,14 @@ def _run_shared(jobs: list[J], one: Callable[[J], R], *, workers: int, processes
         receiver.start()
         children.append((child, receiver))
     own = shares[0]
-    for i, result in zip(own, threads([jobs[i] for i in own], one, per_process), strict=True):
-        results[i] = result
+    try:
+        for i, result in zip(own, threads([jobs[i] for i in own], one, per_process), strict=True):
+            results[i] = result
+    except BaseException:  # Ctrl-C, SIGTERM: the children stop with this process's share
+        for process, _ in children:
+            process.kill()
+            process.join()
+        raise
     for process, receiver in children:
         receiver.join()
         process.join()
@@ -102,6 +109,10 @@ def _child(send: Connection, receive: Connection, parent: int, share: list[tuple
            one: Callable[[Any], Any], workers: int, finish: Callable[[], None] | None = None) -> None:
     receive.close()
     die_with(parent)
+    # Ctrl-C reaches the whole process group: the parent handles it (one line) and ends this child;
+    # a stop handler the parent installed for SIGTERM is not this process's either.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # As on the parent's threads: automatic collection off (each page frees its own cycles) and
     # the threads' malloc arenas shared.
     with paused_gc(), heap.shared_arenas(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
