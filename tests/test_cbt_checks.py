@@ -225,7 +225,7 @@ def test_cbt006_known_defect_builds() -> None:
     esx55 = by["esx55"]
     assert esx55.object_type == "host"
     assert esx55.evidence["vms_at_risk"] == ["kb55small"]
-    assert "in the affected range of KB2090639: 1 VM(s) with CBT on are at risk" in esx55.message
+    assert "in the affected range of KB2090639: 1 VM with CBT on is at risk" in esx55.message
     assert esx55.remediation.startswith("Upgrade esx55 (ESXi 5.5.0 build 1331820) to ")
     assert "do not grow CBT-enabled disks" in esx55.remediation
     [d60] = by["kb60"].evidence["defects"]

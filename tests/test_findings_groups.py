@@ -183,7 +183,7 @@ def test_check_status_pass_findings_not_evaluated(demo: api.ReportOutput) -> Non
     assert status["LIC-001"] == (CheckStatus.passed, "2 checked, none open.")  # the demo has history
     assert status["LIC-004"] == (CheckStatus.not_evaluated,
                                  "vCenter's license data gives no vRAM use or entitlement of its own for the 2 vRAM "
-                                 "pool(s): there is nothing to compare the computed figures with.")
+                                 "pools: there is nothing to compare the computed figures with.")
     assert status["LIC-005"][0] is CheckStatus.not_evaluated
     # Networking and software are in the sample: evaluated, with findings.
     assert status["NET-001"] == (CheckStatus.findings, "1 open finding in 1 group.")

@@ -89,7 +89,7 @@ def test_distributed_uplink_without_link_through_the_proxy_switch() -> None:
     results = run_checks(CheckContext(snapshot=snap), only=["NET-002"])
     by_name = {f.object_name: f for f in results.findings}
     assert by_name["esx1 / vmnic3"].message == (
-        "Uplink vmnic3 on host esx1 has no link, but port group(s) dv-VM (standby) list it in their failover "
+        "Uplink vmnic3 on host esx1 has no link, but port group dv-VM (standby) lists it in its failover "
         "order: redundancy is lost.")
     assert by_name["esx2 / DSwitch/uplink2"].evidence["reason"] == "No physical NIC on this host"
     assert results.checks[0].notes == []

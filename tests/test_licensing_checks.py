@@ -58,7 +58,7 @@ def test_lic001_average_over_entitlement_with_short_history():
     assert (f.check_id, f.severity, f.object_name, f.vcenter) == ("LIC-001", Severity.high, "vc1 · vSphere Enterprise Plus", "vc1")
     # 200 days at 600 GB, all of them over 576 GB: over since the first day of history.
     assert f.message == ("Non-compliant: the 12-month average vRAM use 600 GB exceeds the entitlement of 576 GB by "
-                         "24 GB (over 200 day(s) of history (fewer than 365: the average covers the days that exist "
+                         "24 GB (over 200 days of history (fewer than 365: the average covers the days that exist "
                          "and may still change a lot), over since 2026-05-08). CPU licenses to add: 1 to be compliant "
                          "on the 12-month average now; 1 so that today's use (600 GB), if it stays, never crosses.")
     assert f.evidence["cpu_licenses_to_add_now"] == 1
@@ -66,7 +66,7 @@ def test_lic001_average_over_entitlement_with_short_history():
     assert f.evidence["non_compliant_since"] == "2026-05-08"
     assert f.evidence["days_of_history"] == 200
     assert f.remediation.splitlines()[0].startswith(
-        "Add 1 CPU license(s) of vSphere Enterprise Plus (1 x 96 GB = 96 GB vRAM) to this pool")
+        "Add 1 CPU license of vSphere Enterprise Plus (1 x 96 GB = 96 GB vRAM) to this pool")
     assert "vm-vm-1 (96 GB)" in f.remediation
 
 
@@ -88,7 +88,7 @@ def test_lic002_today_over_from_snapshot_and_from_history():
                          "has no verdict. CPU licenses to add: unknown (no history) to be compliant on the 12-month "
                          "average now; 1 so that today's use (70 GB), if it stays, never crosses.")
     steps = f.remediation.splitlines()
-    assert steps[0].startswith("Add 1 CPU license(s) of vSphere Standard (1 x 32 GB = 32 GB vRAM) to this pool so that "
+    assert steps[0].startswith("Add 1 CPU license of vSphere Standard (1 x 32 GB = 32 GB vRAM) to this pool so that "
                                "today's use, if it stays, never takes the 12-month average over")
     assert "vm-vm-7 (40 GB)" in steps[1]
     assert any("upgrade the pool's 2 CPU license(s) to vSphere Enterprise: 64 GB per CPU = 128 GB entitled, which covers 70 GB" in s
@@ -225,7 +225,7 @@ def test_lic004_and_lic005_say_why_they_had_nothing_to_evaluate():
     out4 = vram_reported.run(ctx(snapshot(vsphere5_site())))
     assert out4.findings == [] and out4.checked == 0
     assert out4.not_evaluated == ("vCenter's license data gives no vRAM use or entitlement of its own for the 2 "
-                                  "vRAM pool(s): there is nothing to compare the computed figures with.")
+                                  "vRAM pools: there is nothing to compare the computed figures with.")
     out5 = hard_limits.run(ctx(snapshot(vsphere5_site())))
     assert out5.findings == [] and out5.not_evaluated is not None
     assert out5.not_evaluated.startswith("No Essentials or Essentials Plus kit pool")

@@ -107,7 +107,7 @@ def test_plan_takes_the_label_and_lists_both_names():
     got = {(line.pool, line.metric): (line.current, line.scenario) for line in r.lines}
     assert got[("vc1 · vSphere Standard", "Pool ID (vcreport plan --pool)")] == ("vc1/standard", "vc1/standard")
     assert got[("vc1 · vSphere Standard", "vRAM used (GB)")] == (70.0, 78.0)
-    assert r.changes == ["add 1 powered-on VM(s) of 8 GB to vc1 · vSphere Standard (placed on host-3.example)"]
+    assert r.changes == ["add 1 powered-on VM of 8 GB to vc1 · vSphere Standard (placed on host-3.example)"]
     # add_vms may name its pool by label too
     r2 = plan(snap, Scenario(add_vms=[{"count": 1, "memory_gb": 8, "pool": "vc1 · vSphere Enterprise Plus"}]))
     assert r2.scenario.add_vms[0].pool == "vc1/enterprise_plus"

@@ -57,7 +57,7 @@ def test_vram_chart_per_pool_with_entitlement_and_gaps():
     # The oldest day (939 GB) averages only itself; by today the average has come down to 920.2 GB.
     assert len(set(ys)) >= 10 and ys[0] < ys[-1]
     assert c.note == ("37 of 365 days with samples — less than a full year, so the 12-month average covers only "
-                      "these days; 3 day(s) without a sample (gaps in the line)")
+                      "these days; 3 days without a sample (gaps in the line)")
     # The x axis spans the whole 12-month window, so a short history looks short.
     assert c.x_ticks[0].label == "Dec" and c.x_ticks[0].sub == "2025"
     assert [t.label for t in c.x_ticks if t.sub] == ["Dec", "Jan"]

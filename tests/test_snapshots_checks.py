@@ -202,7 +202,7 @@ def test_snap006_independent_disks() -> None:
     assert f.evidence["independent_disks"] == [{
         "label": "Hard disk 2", "node": "scsi0:1", "key": 2001, "mode": "Independent - Persistent",
         "capacity_gb": 20.0, "file": "[big] indep01/indep01_2001.vmdk"}]
-    assert f.message == "1 snapshot(s) do not capture the independent disk(s) Hard disk 2 (Independent - Persistent)."
+    assert f.message == "1 snapshot does not capture the independent disk Hard disk 2 (Independent - Persistent)."
     assert "govc: govc vm.disk.change -vm indep01 -disk.key 2001 -mode persistent" in f.remediation
 
 

@@ -13,6 +13,11 @@ def kb(number: str, title: str) -> Reference:
     return Reference(f"KB{number}", title, f"https://knowledge.broadcom.com/external/article?legacyId={number}")
 
 
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """"1 snapshot", "3 snapshots": the count with its noun, never "snapshot(s)"."""
+    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
+
+
 def ps_quote(value: str) -> str:
     """A PowerShell single-quoted string literal (``'`` doubled)."""
     return "'" + value.replace("'", "''") + "'"

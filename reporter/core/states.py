@@ -162,7 +162,9 @@ def high_water_source(code: str | None) -> str | None:
 
 
 # Evidence keys whose absent value has words of its own (the API's default), not "not set".
-ABSENT_WORDS: dict[str, str] = {"virtual_exec_usage": cpu_setting(None), "virtual_mmu_usage": mmu_setting(None)}
+ABSENT_WORDS: dict[str, str] = {"virtual_exec_usage": cpu_setting(None), "virtual_mmu_usage": mmu_setting(None),
+                                 # as the CPU/MMU mode counts table says it; the evidence gives the reason beside it
+                                 "effective_mode": "Not determined"}
 
 
 # Evidence keys that hold a state code, and how a reader's format prints their value.

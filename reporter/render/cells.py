@@ -6,6 +6,7 @@ separators, floats to two places, yes/no, "—" for absent, times in UTC. The te
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -25,6 +26,18 @@ def format_datetime(value: datetime | date | str | None, with_seconds: bool = Fa
             value = value.astimezone(UTC)
         return value.strftime("%Y-%m-%d %H:%M:%S UTC" if with_seconds else "%Y-%m-%d %H:%M UTC")
     return value.isoformat()
+
+
+# A date-time a table carries as ISO text (the snapshot list's "Created"): XLSX makes it a date cell,
+# HTML and PDF print it as every other time is printed.
+_ISO_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?")
+
+
+def text_cell(text: str) -> str:
+    """A text cell as printed: ``2026-11-15T06:00+00:00`` reads ``2026-11-15 06:00 UTC``; other text as it is."""
+    if len(text) < 16 or text[10] != "T" or not _ISO_DATETIME.fullmatch(text):
+        return text
+    return format_datetime(text.replace("Z", "+00:00"))
 
 
 def is_numeric(value: Any) -> bool:

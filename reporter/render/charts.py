@@ -326,7 +326,7 @@ def vram_charts(history: VramHistory | None, licensing: LicensingVerdicts | None
             note += " — less than a full year, so the 12-month average covers only these days"
         missing = getattr(ph, "missing_days", 0)
         if missing:
-            note += f"; {missing} day(s) without a sample (gaps in the line)"
+            note += f"; {missing} {'day' if missing == 1 else 'days'} without a sample (gaps in the line)"
         name = pv.pool_label if pv is not None else str(pool_id)  # a pool no longer in the snapshot: its id
         chart = line_chart(f"vRAM use vs entitlement — {name}", start, end, series, note=note,
                            width=size[0], height=size[1])

@@ -23,7 +23,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from reporter.render.cells import is_numeric, scalar_text
+from reporter.render.cells import is_numeric, scalar_text, text_cell
 from reporter.render.print_text import BREAK_AFTER, LONG_TOKEN, MAX_RUN, PROSE_WORD
 from reporter.render.text_width import text_width
 
@@ -134,7 +134,7 @@ def _pieces(text: str) -> Iterable[str]:
 
 
 def _cell_text(value: Any) -> str:
-    return value if isinstance(value, str) else scalar_text(value)
+    return text_cell(value) if isinstance(value, str) else scalar_text(value)
 
 
 def column_widths(columns: Sequence[str], rows: Iterable[Sequence[Any]], font: TableFont) -> list[float]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from reporter.core import states
 from reporter.core.states import yes_no
+from reporter.render.cells import format_datetime
 
 Cell = str | int | float | bool | datetime | date | None
 
@@ -103,6 +104,8 @@ def scalar_text(value: Any) -> str:
         return yes_no(value)
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, datetime):  # inside a cell's text: "2026-10-09 06:00 UTC", not "06:00:00+00:00"
+        return format_datetime(value)
     return "" if value is None else str(value)
 
 

@@ -29,7 +29,7 @@ from reporter.core.model import SnapshotNode, VCenter
 from reporter.domain.lifecycle import release_label
 from reporter.domain.vm_snapshots import age_days, compatibility_mode_words, disk_mode_words
 from reporter.render.base import ReportContext
-from reporter.render.evidence import column_title
+from reporter.render.evidence import ONLY_WHEN_SET, column_title
 from reporter.render.licensing_view import licensing_lines
 from reporter.render.sheet_merge import MERGES, merged_rows
 from reporter.render.sheet_text import Cell, column_label, flat_value, parse_iso, sheet_title
@@ -187,13 +187,22 @@ def evidence_sheets(ctx: ReportContext, ordered: list[Finding] | None = None) ->
             [SEVERITY_WORDS[f.severity], f.check_id, group_title(f), STATUS_WORDS[f.status],
              f.vcenter, states.object_type(f.object_type), f.object_name, f.object_id,
              *[w(v) if w is not None and isinstance(v, str) else
-               states.ABSENT_WORDS.get(k) if v is None and k in ev else flat_value(v)
+               _absent(k) if v is None and k in ev else flat_value(v)
                for k, w, v in zip(columns, words, map(ev.get, columns), strict=True)]]
             for f in by_family[fam] for ev in (f.evidence,)
         ]
         sid = f"{fam.replace('-', '_')}_evidence"
         sheets.append(Sheet(sid, sheet_title(sid), [*EVIDENCE_ID_COLUMNS, *_evidence_titles(keys)], rows))
     return sheets
+
+
+def _absent(key: str) -> str | None:
+    """An evidence item the check gave without a value, in the words the HTML and PDF print
+    ("not set", or the key's own words such as "Not determined"); a blank cell only where those
+    leave the item out. A blank means the row's check has no such item."""
+    if key in ONLY_WHEN_SET:
+        return None
+    return states.ABSENT_WORDS.get(key, states.NOT_SET)
 
 
 def _evidence_titles(keys: dict[str, str]) -> list[str]:
@@ -247,7 +256,7 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
                 disks.append([
                     vc.name, vm.name, d.label, d.device_node, _gb(d.capacity_bytes), ds_n.get(d.datastore or "", d.datastore),
                     d.backing_file, d.backing_type, disk_mode_words(d.disk_mode), d.thin, compatibility_mode_words(d.compatibility_mode),
-                    io_.limit if io_ else None, io_.shares_level if io_ else None, io_.shares if io_ else None,
+                    _iops_limit(io_.limit) if io_ else None, io_.shares_level if io_ else None, io_.shares if io_ else None,
                     io_.reservation if io_ else None, d.change_id,
                 ])
             current = vm.current_snapshot
@@ -320,6 +329,11 @@ def inventory_sheets(ctx: ReportContext) -> list[Sheet]:
         sheets.insert(0, Sheet("collection_errors", "Collection errors", ["vCenter", "Stage", "Error", "Message", "Object"],
                                [[e.vcenter, e.stage, e.error_type, e.message, e.object_id] for e in snap.collection_errors]))
     return sheets
+
+
+def _iops_limit(limit: int | None) -> int | str | None:
+    """A disk's Limit - IOPs as the vSphere Client shows it: "Unlimited" for -1."""
+    return states.field_value("storageIOAllocation.limit", limit) or limit
 
 
 def family_sheets(ctx: ReportContext) -> list[Sheet]:

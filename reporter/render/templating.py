@@ -16,7 +16,7 @@ from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, PackageL
 from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
-from reporter.render.cells import format_datetime, is_numeric, scalar_text
+from reporter.render.cells import format_datetime, is_numeric, scalar_text, text_cell
 from reporter.render.evidence import flat
 from reporter.render.licensing_view import licensing_lines
 from reporter.render.print_columns import evidence_colgroup, print_colgroup
@@ -167,7 +167,10 @@ def format_cell(value: Any) -> str | Markup:
     """A table cell: text isolated, a name at most ``NAME_LIMIT`` characters (full text as a tooltip,
     and in XLSX/CSV), a sentence whole (``textsafe.text_limit``); anything else as
     ``cells.scalar_text`` prints it."""
-    return format_name(value, text_limit(value)) if isinstance(value, str) else scalar_text(value)
+    if isinstance(value, str):
+        value = text_cell(value)
+        return format_name(value, text_limit(value))
+    return scalar_text(value)
 
 
 def format_evidence_value(value: Any) -> Markup:

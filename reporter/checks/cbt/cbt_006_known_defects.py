@@ -13,6 +13,7 @@ from reporter.checks.base import CheckContext, CheckMeta, Outcome, Reference, fi
 from reporter.checks.cbt import FAMILY
 from reporter.checks.cbt.common import KB_CBT, host_release, reset_steps, vms
 from reporter.checks.grouping import GroupKey, Risk
+from reporter.checks.helpers import counted
 from reporter.core.findings import Finding, Severity
 from reporter.domain.cbt import ACTIVE, PENDING, host_defects, load_defects, unknown_build_hosts
 from reporter.domain.vm_snapshots import GB
@@ -123,7 +124,7 @@ def run(ctx: CheckContext) -> Outcome:
         out.findings.append(finding(
             META, vc, host.name, object_id(vc, host.moid),
             f"Host {host.name} runs {host_release(host)}, in the affected range of {kbs}: "
-            f"{len(names)} VM(s) with CBT on are at risk if a CBT disk is grown past the boundary (none is "
+            f"{counted(len(names), 'VM')} with CBT on {'is' if len(names) == 1 else 'are'} at risk if a CBT disk is grown past the boundary (none is "
             "larger than it yet).",
             evidence={"host_version": host.version, "host_build": host.build, "defects": items,
                       "vms_at_risk": sorted(names)},

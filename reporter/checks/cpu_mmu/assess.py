@@ -187,7 +187,10 @@ class Assessment:
     def service_pack(self) -> int | None:
         return self.tools.service_pack if self.tools.service_pack is not None else self.configured.service_pack
 
-    def sp_text(self, settings: CpuMmuSettings) -> str:
+    def sp_text(self, settings: CpuMmuSettings) -> str | None:
+        """None for a guest that is not Windows 2003: a service pack means nothing for it."""
+        if not self.is_win2003:
+            return None
         if self.service_pack is not None:
             return f"SP{self.service_pack} reported"
         return "SP2 assumed, not reported" if settings.assume_sp2_when_unknown else "service pack not reported"
@@ -226,7 +229,7 @@ class Assessment:
             "tools_guest_full_name": self.tools.full_name,
             "windows_2003_by": ", ".join(s for s, i in (("configured", self.configured), ("tools", self.tools)) if i.win2003) or None,
             "bitness": self.bitness,
-            "service_pack": self.sp_text(settings),
+            **({"service_pack": sp} if (sp := self.sp_text(settings)) else {}),
             "power_state": self.vm.power_state,
             "virtual_exec_usage": self.vm.virtual_exec_usage,
             "virtual_mmu_usage": self.vm.virtual_mmu_usage,

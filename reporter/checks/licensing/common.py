@@ -6,6 +6,7 @@ from datetime import UTC
 from typing import Any
 
 from reporter.checks.base import CheckContext, CheckMeta, Reference, finding
+from reporter.checks.helpers import counted
 from reporter.core.findings import Finding, Severity, Status
 from reporter.domain.licensing import Analysis, Pool, analyze
 from reporter.domain.licensing.verdict import LicensingVerdicts, PoolVerdict, evaluate
@@ -119,7 +120,7 @@ def over_remediation(pool: Pool, a: Analysis, used: float, *, basis: str, licens
         goal = ("to be compliant on the 12-month average now" if basis == "average"
                 else "so that today's use, if it stays, never takes the 12-month average over")
         steps.append(
-            f"Add {n} CPU license(s) of {pool.edition_title} ({n} x {gb(per_cpu)} = {gb(n * per_cpu)} vRAM) to this "
+            f"Add {counted(n, 'CPU license')} of {pool.edition_title} ({n} x {gb(per_cpu)} = {gb(n * per_cpu)} vRAM) to this "
             f"pool {goal}: buy them, then add the key in {LICENSES_PATH}. An added key counts even while unassigned "
             f"(docs/methodology.md#vram-pools)."
         )

@@ -62,7 +62,7 @@ def run(ctx: CheckContext) -> Outcome:
         if v.verdict is not Verdict.non_compliant:
             continue
         days = v.history_days
-        span = (f"over {days} day(s) of history (fewer than 365: the average covers the days that exist "
+        span = (f"over {days} {'day' if days == 1 else 'days'} of history (fewer than 365: the average covers the days that exist "
                 "and may still change a lot)" if days < v.window_days else "over the full 365 days")
         since = f", over since {v.non_compliant_since.isoformat()}" if v.non_compliant_since else ""
         msg = (f"Non-compliant: the 12-month average vRAM use {gb(v.avg_12m_gb)} exceeds the entitlement of "

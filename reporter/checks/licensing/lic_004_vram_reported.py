@@ -57,7 +57,7 @@ def run(ctx: CheckContext) -> Outcome:
     if not out.checked:
         n = len(a.vram_pools)
         out.not_evaluated = (f"vCenter's license data gives no vRAM use or entitlement of its own for the {n} vRAM "
-                             "pool(s): there is nothing to compare the computed figures with." if n else
+                             f"pool{'s' if n != 1 else ''}: there is nothing to compare the computed figures with." if n else
                              "No vSphere 5.0 vRAM pool in the collected inventory.")
     return out
 

@@ -64,8 +64,9 @@ def run(ctx: CheckContext) -> Outcome:
             ]
             out.findings.append(finding(
                 META, hn.vc, f"{host} / {nic}", f"{object_id(hn.vc, hn.host.moid)}/pnic/{nic}",
-                f"Uplink {nic} on host {host} {_REASONS[reason][0]}, but port group(s) {', '.join(pgs)} list it in "
-                "their failover order: redundancy is lost.",
+                f"Uplink {nic} on host {host} {_REASONS[reason][0]}, but "
+                + (f"port group {pgs[0]} lists it in its failover order" if len(pgs) == 1 else
+                   f"port groups {', '.join(pgs)} list it in their failover order") + ": redundancy is lost.",
                 evidence={"host": host, "pnic": nic, "reason": _REASONS[reason][1], "portgroups": pgs},
                 remediation=steps,
             ))

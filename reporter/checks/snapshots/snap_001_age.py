@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.grouping import GroupKey, Risk
+from reporter.checks.helpers import counted
 from reporter.checks.snapshots import FAMILY
 from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_read, vms_with_snapshots
 from reporter.checks.snapshots.settings import SnapshotSettings
@@ -61,8 +62,8 @@ def run(ctx: CheckContext) -> Outcome:
         names = [i.name for i in sorted(aged, key=lambda i: -(i.age_days or 0.0))]
         tier_days = s.age_high_days if high else s.age_warn_days
         n_tier = sum(1 for i in aged if (i.age_days or 0.0) > tier_days)
-        msg = (f"Snapshot '{oldest.name}' is {oldest.age_days:.1f} days old ({n_tier} of {len(view.infos)} "
-               f"snapshot(s) more than {tier_days:g} days old; VMware advises at most 72 hours).")
+        msg = (f"Snapshot '{oldest.name}' is {ev['oldest_age_days']:g} days old ({n_tier} of {counted(len(view.infos), 'snapshot')} "
+               f"more than {tier_days:g} days old; VMware advises at most 72 hours).")
         out.findings.append(finding(
             META, view.vc, view.vm.name, object_id(view.vc, view.vm.moid), msg, evidence=ev,
             remediation=["Confirm with the VM owner that these snapshots are no longer needed: a snapshot is not a backup."]
@@ -71,7 +72,8 @@ def run(ctx: CheckContext) -> Outcome:
             status=Status.fail if high else Status.warn,
         ))
     if undated:
-        out.notes.append(f"{undated} snapshot(s) have no creation time; their age is unknown.")
+        out.notes.append(f"{counted(undated, 'snapshot')} {'has' if undated == 1 else 'have'} no creation time; "
+                         "their age is unknown.")
     return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.grouping import Risk, per_check
-from reporter.checks.helpers import ps_quote, sh_quote
+from reporter.checks.helpers import counted, ps_quote, sh_quote
 from reporter.checks.snapshots import FAMILY
 from reporter.checks.snapshots.common import KB_BEST_PRACTICES, vms_read, vms_with_snapshots
 from reporter.core.findings import Severity
@@ -60,7 +60,8 @@ def run(ctx: CheckContext) -> Outcome:
         steps.append(META.remediation[-1])
         out.findings.append(finding(
             META, view.vc, vm.name, object_id(view.vc, vm.moid),
-            f"{len(view.infos)} snapshot(s) do not capture the independent disk(s) {names}.",
+            f"{counted(len(view.infos), 'snapshot')} {'does' if len(view.infos) == 1 else 'do'} not capture the independent "
+            f"{'disk' if len(independent) == 1 else 'disks'} {names}.",
             evidence={"snapshot_count": len(view.infos), "independent_disks": disks,
                       "snapshots": [i.name for i in view.infos]},
             remediation=steps,

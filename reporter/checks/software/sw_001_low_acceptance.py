@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, Reference, finding, object_id
 from reporter.checks.grouping import Risk, per_vcenter
-from reporter.checks.helpers import ps_quote, sh_quote
+from reporter.checks.helpers import counted, ps_quote, sh_quote
 from reporter.checks.software import FAMILY
 from reporter.checks.software.common import METHOD, hosts
 from reporter.checks.software.settings import SoftwareSettings
@@ -57,7 +57,7 @@ def run(ctx: CheckContext) -> Outcome:
         if community_host:
             parts.append("its acceptance level is CommunitySupported (it accepts unsigned VIBs)")
         if below:
-            parts.append(f"{len(below)} VIB(s) are below {minimum.label}: " + "; ".join(vibs))
+            parts.append(f"{counted(len(below), 'VIB')} {'is' if len(below) == 1 else 'are'} below {minimum.label}: " + "; ".join(vibs))
         name = host.name
         # PartnerSupported admits partner VIBs that stay; raise further only if none is left.
         target = "PartnerSupported" if any(p.level is AcceptanceLevel.PARTNER_SUPPORTED for p in below) or \

@@ -97,7 +97,7 @@ class Scenario(BaseModel):
     def describe(self) -> list[str]:
         out = []
         for a in self.add_vms:
-            out.append(f"add {a.count} powered-on VM(s) of {a.memory_gb:g} GB" + (f" to {a.pool}" if a.pool else ""))
+            out.append(f"add {_vms(a.count)} of {a.memory_gb:g} GB" + (f" to {a.pool}" if a.pool else ""))
         if self.power_off:
             out.append("power off VMs matching " + ", ".join(self.power_off))
         if self.edition:
@@ -269,7 +269,7 @@ def apply(snapshot: Snapshot, scenario: Scenario, current: Analysis) -> tuple[Sn
                     hit.append(vm.name)
             vcs[u] = vc.model_copy(update={"vms": vms})
         if hit:
-            changes.append(f"power off {len(hit)} VM(s) matching {pattern!r}: " + ", ".join(sorted(hit)[:20])
+            changes.append(f"power off {len(hit)} VM{'s' if len(hit) != 1 else ''} matching {pattern!r}: " + ", ".join(sorted(hit)[:20])
                            + (f" and {len(hit) - 20} more" if len(hit) > 20 else ""))
         else:
             notes.append(f"no powered-on VM matches {pattern!r}")
@@ -288,7 +288,7 @@ def apply(snapshot: Snapshot, scenario: Scenario, current: Analysis) -> tuple[Sn
             vms[moid] = VM(moid=moid, name=f"planned-vm-{seq:04d}", power_state="poweredOn",
                            memory_mb=round(add.memory_gb * 1024), host=host.moid, cluster=host.cluster_moid)
         vcs[host.vcenter_uuid] = vc.model_copy(update={"vms": vms})
-        changes.append(f"add {add.count} powered-on VM(s) of {add.memory_gb:g} GB to {pool.label} (placed on {host.name})")
+        changes.append(f"add {_vms(add.count)} of {add.memory_gb:g} GB to {pool.label} (placed on {host.name})")
 
     target: Pool | None = None
     if scenario.edition or scenario.add_cpu_licenses:
@@ -461,3 +461,8 @@ def plan(snapshot: Snapshot, scenario: Scenario, settings: Settings | None = Non
         notes=notes, current=current, planned=planned, current_verdicts=current_verdicts,
         scenario_verdicts=scenario_verdicts, shown_after=shown_after,
     )
+
+
+def _vms(n: int) -> str:
+    """"1 powered-on VM", "10 powered-on VMs"."""
+    return f"{n:,} powered-on VM{'s' if n != 1 else ''}"
