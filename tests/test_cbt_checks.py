@@ -143,7 +143,7 @@ def test_cbt001_off_in_scope() -> None:
             in f.remediation)
     assert "govc vm.change -vm off01 -e ctkEnabled=TRUE -e scsi0:0.ctkEnabled=TRUE" in f.remediation
     assert "govc snapshot.create -vm off01 -m=false cbt-stun && govc snapshot.remove -vm off01 cbt-stun" in f.remediation
-    assert out.notes == ["Whether Changed Block Tracking is on was not reported for 1 VM(s) in scope."]
+    assert out.notes == ["Whether Changed Block Tracking is on was not reported for 1 VM in scope."]
 
 
 def test_cbt001_scope_settings() -> None:
@@ -154,7 +154,7 @@ def test_cbt001_scope_settings() -> None:
     assert [f.object_name for f in run(off_in_scope, exclude_name_patterns=["off*"]).findings] == []
     out = run(off_in_scope, scope_tags=["Backup/Gold"])
     assert out.findings == []
-    assert out.notes[0].startswith("13 VM(s) could not be placed in or out of the backup scope")
+    assert out.notes[0].startswith("13 VMs could not be placed in or out of the backup scope")
 
 
 def test_backup_scope_rules() -> None:

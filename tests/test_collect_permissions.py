@@ -98,13 +98,13 @@ def test_checks_say_for_how_many_objects_they_could_not_be_evaluated(engine: str
     notes = {r.meta.id: r.notes for r in run_checks(CheckContext(snapshot=snap)).checks}
     grant = "Grant the collector's role the privilege named (README, minimal vCenter role)."
     assert notes["CBT-001"][-1] == (
-        f"Could not be evaluated for 2 VM(s): unknown, config.extraConfig: no permission (privilege {ADV}); "
+        f"Could not be evaluated for 2 VMs: unknown, config.extraConfig: no permission (privilege {ADV}); "
         "config: no permission (privilege System.Read); runtime: no permission (privilege System.Read). "
         + grant)
     assert notes["SNAP-001"] == [
-        "Could not be evaluated for 1 VM(s): unknown, snapshot: no permission (privilege System.Read). " + grant]
+        "Could not be evaluated for 1 VM: unknown, snapshot: no permission (privilege System.Read). " + grant]
     assert notes["SNAP-003"][-1] == (
-        "Could not be evaluated for 1 VM(s): unknown, layoutEx: no permission (privilege System.Read); "
+        "Could not be evaluated for 1 VM: unknown, layoutEx: no permission (privilege System.Read); "
         "snapshot: no permission (privilege System.Read). " + grant)
     assert not any("Could not be evaluated" in n for n in notes["SIOC-001"] + notes["GEN-001"])
 

@@ -169,7 +169,7 @@ def test_vm_set_right_on_a_host_without_capabilities_is_a_note_not_a_warning() -
     assert [(f.object_name, f.severity, f.status) for f in result.findings] == [("auto", INFO, WARN)]
     assert result.checked == 2
     assert result.notes == [
-        "1 VM(s) already set to Hardware CPU and MMU run on hosts whose hardware virtualization support "
+        "1 VM already set to Hardware CPU and MMU runs on hosts whose hardware virtualization support "
         "(VT-x/AMD-V, EPT/RVI) was not collected: the setting is right; whether the host honours it (it falls back "
         "to software on a host without the features) is not determined. Check the hosts' connection state and the "
         "collector's privileges."]

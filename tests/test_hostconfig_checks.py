@@ -195,7 +195,7 @@ def test_lifecycle_support_window_version_skew_mixed_builds_and_advisory() -> No
         "verified against Broadcom's lifecycle matrix: check it).")
     assert (findings["LC-001"].severity.value, findings["LC-001"].status.value) == ("medium", "warn")
     assert findings["LC-002"].message == (
-        "vCenter vc runs vCenter Server 8.0 Update 2 (8.0.2), older than 1 host(s) it manages: esx2 (8.0.3).")
+        "vCenter vc runs vCenter Server 8.0 Update 2 (8.0.2), older than 1 host it manages: esx2 (8.0.3).")
     assert findings["LC-003"].message == (
         "Cluster Prod has hosts on 2 builds: ESXi 8.0 Update 2: esx1; ESXi 8.0 Update 3e: esx2.")
     assert findings["LC-004"].severity.value == "critical"
@@ -268,9 +268,9 @@ def test_not_collected_is_said_once() -> None:
     snap = _snap([_host("h1", "esx1"), _host("h2", "esx2"), known])
     results = run_checks(CheckContext(snapshot=snap), only=["NET-001", "SW-003"])
     assert [(r.meta.id, r.notes, r.not_evaluated) for r in results.checks] == [
-        ("NET-001", ["Networking of 2 host(s) was not collected (a snapshot of an older version, or the host's "
+        ("NET-001", ["Networking of 2 hosts was not collected (a snapshot of an older version, or the host's "
                      "configuration was unreadable): no network check covers them."], None),
-        ("SW-003", ["Host software of 2 host(s) was not collected (a snapshot of an older version): their "
+        ("SW-003", ["Host software of 2 hosts was not collected (a snapshot of an older version): their "
                     "acceptance level and upgrade readiness are unknown."], None),
     ]
 

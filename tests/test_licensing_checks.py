@@ -91,7 +91,7 @@ def test_lic002_today_over_from_snapshot_and_from_history():
     assert steps[0].startswith("Add 1 CPU license of vSphere Standard (1 x 32 GB = 32 GB vRAM) to this pool so that "
                                "today's use, if it stays, never takes the 12-month average over")
     assert "vm-vm-7 (40 GB)" in steps[1]
-    assert any("upgrade the pool's 2 CPU license(s) to vSphere Enterprise: 64 GB per CPU = 128 GB entitled, which covers 70 GB" in s
+    assert any("upgrade the pool's 2 CPU licenses to vSphere Enterprise: 64 GB per CPU = 128 GB entitled, which covers 70 GB" in s
                for s in steps)
     # An earlier sample today was higher than this snapshot: the day's high-water counts.
     out = vram_today.run(ctx(snapshot(vsphere5_site()), hist("vc1/enterprise_plus", 700.0, 1)))
@@ -112,7 +112,7 @@ def test_lic003_headroom_threshold():
                          "less than 70 % of the entitlement is free. CPU licenses to add: 0 to be compliant on the "
                          "12-month average now; 0 so that today's use (192 GB), if it stays, never crosses.")
     # 192 / 0.3 = 640 GB needed: one more 96 GB CPU license
-    assert f.remediation.splitlines()[0].startswith("Adding 1 CPU license(s) of vSphere Enterprise Plus restores 70 %")
+    assert f.remediation.splitlines()[0].startswith("Adding 1 CPU license of vSphere Enterprise Plus restores 70 %")
 
 
 def test_lic004_reported_uncapped_figure():

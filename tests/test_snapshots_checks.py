@@ -167,7 +167,7 @@ def test_snap003_size_and_share_of_free_space() -> None:
         "datastore": "ds1", "snapshot_gb": 60.0, "merge_worst_case_gb": 60.0, "free_gb": 100.0, "pct_of_free": 60.0}]
     assert by["full01"].evidence["datastores"][0]["pct_of_free"] == 120.0
     assert "= 120 % of its 50 GB free space" in by["full01"].message
-    assert out.notes == ["1 VM(s) have snapshots of unknown size (vCenter did not report all of the VM's file layout): blind01"]
+    assert out.notes == ["1 VM has snapshots of unknown size (vCenter did not report all of the VM's file layout): blind01"]
 
 
 def test_snap004_consolidation_needed() -> None:
@@ -178,7 +178,7 @@ def test_snap004_consolidation_needed() -> None:
     assert f.evidence["leftover_deltas"] == [{"datastore": "big", "delta_gb": 8.0, "free_gb": 2000.0}]
     assert "right-click consol01 > Snapshots > Consolidate" in f.remediation
     assert "(Get-VM -Name 'consol01').ExtensionData.ConsolidateVMDisks_Task()" in f.remediation
-    assert out.notes == ["Whether consolidation is needed was not reported for 11 VM(s)."]
+    assert out.notes == ["Whether consolidation is needed was not reported for 11 VMs."]
 
 
 def test_snap005_backup_leftovers_after_grace() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from reporter.checks.helpers import counted
 from reporter.core.model import Snapshot
 
 Kind = str  # "vms" | "hosts" | "datastores"
@@ -45,7 +46,7 @@ NEEDS: dict[str, dict[Kind, tuple[str, ...]]] = {
     "GEN-001": {"hosts": ("runtime.connectionState",)},
 }
 
-_KIND_LABEL = {"vms": "VM(s)", "hosts": "host(s)", "datastores": "datastore(s)"}
+_KIND_LABEL = {"vms": "VM", "hosts": "host", "datastores": "datastore"}
 
 
 def _covers(unreadable: str, needed: str) -> bool:
@@ -86,6 +87,6 @@ def notes_for(check_id: str, snapshot: Snapshot) -> list[str]:
     out = []
     for gap in gaps(snapshot, needs):
         shown = "; ".join(gap.reasons[:3]) + (f"; and {len(gap.reasons) - 3} more" if len(gap.reasons) > 3 else "")
-        out.append(f"Could not be evaluated for {gap.objects} {_KIND_LABEL[gap.kind]}: unknown, {shown}. "
+        out.append(f"Could not be evaluated for {counted(gap.objects, _KIND_LABEL[gap.kind])}: unknown, {shown}. "
                    "Grant the collector's role the privilege named (README, minimal vCenter role).")
     return out

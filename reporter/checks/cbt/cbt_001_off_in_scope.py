@@ -6,6 +6,7 @@ from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, obje
 from reporter.checks.cbt import FAMILY
 from reporter.checks.cbt.common import KB_CBT, KB_ENABLE, enable_steps, scope_note, vms
 from reporter.checks.grouping import GroupKey, Risk
+from reporter.checks.helpers import counted
 from reporter.core.findings import Finding, Severity
 from reporter.domain.cbt import MIN_HW_VERSION
 
@@ -60,7 +61,7 @@ def run(ctx: CheckContext) -> Outcome:
         ))
     out.notes += scope_note(unknown_scope)
     if unknown_flag:
-        out.notes.append(f"Whether Changed Block Tracking is on was not reported for {unknown_flag} VM(s) in scope.")
+        out.notes.append(f"Whether Changed Block Tracking is on was not reported for {counted(unknown_flag, 'VM')} in scope.")
     return out
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from reporter.checks.base import CheckContext
 from reporter.checks.cbt.settings import CbtSettings
-from reporter.checks.helpers import kb, ps_quote, sh_quote
+from reporter.checks.helpers import counted, kb, ps_quote, sh_quote
 from reporter.core.model import VM, Host, VCenter
 from reporter.domain.cbt import DiskCbt, disk_states, host_defects, in_backup_scope, state_words, vm_ctk_flag
 from reporter.domain.lifecycle import release_label
@@ -100,7 +100,7 @@ def backup_relevant(ctx: CheckContext) -> tuple[list[VmCbt], int]:
 def scope_note(unknown: int) -> list[str]:
     if not unknown:
         return []
-    return [f"{unknown} VM(s) could not be placed in or out of the backup scope: scope_tags is set but vSphere "
+    return [f"{counted(unknown, 'VM')} could not be placed in or out of the backup scope: scope_tags is set but vSphere "
             "tags were not collected. They are not reported as in scope."]
 
 

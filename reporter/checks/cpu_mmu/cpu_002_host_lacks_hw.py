@@ -8,6 +8,7 @@ from reporter.checks.cpu_mmu.advice import REFERENCES, change_steps
 from reporter.checks.cpu_mmu.assess import KB, Assessment, Mode, assessments, setting_text, skipped_note
 from reporter.checks.cpu_mmu.settings import CpuMmuSettings
 from reporter.checks.grouping import Risk, by_evidence
+from reporter.checks.helpers import counted
 from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
@@ -120,7 +121,8 @@ def run(ctx: CheckContext) -> Outcome:
         ))
     if set_right_host_unknown:
         out.notes.append(
-            f"{set_right_host_unknown} VM(s) already set to Hardware CPU and MMU run on hosts whose hardware "
+            f"{counted(set_right_host_unknown, 'VM')} already set to Hardware CPU and MMU "
+            f"{'runs' if set_right_host_unknown == 1 else 'run'} on hosts whose hardware "
             "virtualization support (VT-x/AMD-V, EPT/RVI) was not collected: the setting is right; whether the host "
             "honours it (it falls back to software on a host without the features) is not determined. Check the "
             "hosts' connection state and the collector's privileges.")

@@ -145,7 +145,7 @@ def over_remediation(pool: Pool, a: Analysis, used: float, *, basis: str, licens
         new_ent = pool.cpu_total * per
         covers = "covers" if new_ent >= used else "does not cover"
         steps.append(
-            f"Or upgrade the pool's {pool.cpu_total} CPU license(s) to {a.rules.title(ed)}: {gb(per)} per CPU = "
+            f"Or upgrade the pool's {counted(pool.cpu_total, 'CPU license')} to {a.rules.title(ed)}: {gb(per)} per CPU = "
             f"{gb(new_ent)} entitled, which {covers} {gb(used)}."
         )
     return steps

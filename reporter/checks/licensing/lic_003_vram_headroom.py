@@ -7,6 +7,7 @@ import math
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome
 from reporter.checks.grouping import GroupKey, Risk
+from reporter.checks.helpers import counted
 from reporter.checks.licensing import FAMILY
 from reporter.checks.licensing.common import (
     LICENSES_PATH,
@@ -72,14 +73,14 @@ def run(ctx: CheckContext) -> Outcome:
         per_cpu = pool.per_cpu_gb or 0.0
         if v.cpu_licenses_to_add_to_hold_today and v.crossing_date is not None:
             n = v.cpu_licenses_to_add_to_hold_today
-            steps.append(f"Add {n} CPU license(s) of {pool.edition_title} ({gb(ent + n * per_cpu)} entitled) before "
+            steps.append(f"Add {counted(n, 'CPU license')} of {pool.edition_title} ({gb(ent + n * per_cpu)} entitled) before "
                          f"{v.crossing_date.isoformat()}, so that today's use, if it stays, never takes the 12-month "
                          f"average over; add keys in {LICENSES_PATH}.")
         elif per_cpu and v.avg_12m_gb is not None and all_v.headroom_warn_pct < 100:
             target = v.avg_12m_gb / (1 - all_v.headroom_warn_pct / 100.0)
             n = max(0, math.ceil(round((target - ent) / per_cpu, 9)))
             if n:
-                steps.append(f"Adding {n} CPU license(s) of {pool.edition_title} restores {all_v.headroom_warn_pct:g} % "
+                steps.append(f"Adding {counted(n, 'CPU license')} of {pool.edition_title} restores {all_v.headroom_warn_pct:g} % "
                              f"headroom on the 12-month average ({gb(ent + n * per_cpu)} entitled); add keys in "
                              f"{LICENSES_PATH}.")
         top = ", ".join(f"{x.name} ({gb(x.counted_gb)})" for x in pool.top_consumers(5))

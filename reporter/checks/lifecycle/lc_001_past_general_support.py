@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.grouping import Risk, per_vcenter
+from reporter.checks.helpers import counted
 from reporter.checks.lifecycle import FAMILY
 from reporter.checks.lifecycle.common import KB_ESXI_BUILDS, KB_VCENTER_BUILDS, LIFECYCLE_MATRIX, METHOD, installed, today
 from reporter.checks.lifecycle.settings import LifecycleSettings
@@ -67,7 +68,7 @@ def run(ctx: CheckContext) -> Outcome:
         ))
     if unknown:
         shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
-        out.notes.append(f"No support dates are known for the release of {len(unknown)} object(s): {shown}. "
+        out.notes.append(f"No support dates are known for the release of {counted(len(unknown), 'object')}: {shown}. "
                          "Check them in Broadcom's Product Lifecycle matrix.")
     return out
 

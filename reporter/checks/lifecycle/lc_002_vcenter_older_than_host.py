@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.grouping import Risk, per_vcenter
+from reporter.checks.helpers import counted
 from reporter.checks.lifecycle import FAMILY
 from reporter.checks.lifecycle.common import KB_ESXI_BUILDS, KB_VCENTER_BUILDS, METHOD
 from reporter.core.findings import Severity
@@ -37,7 +38,7 @@ def run(ctx: CheckContext) -> Outcome:
         out.findings.append(finding(
             META, vc, vc.name, f"{vc.instance_uuid}/vcenter",
             f"vCenter {vc.name} runs {release_label('vcenter', vc.build, vc.version).text} ({vc.version}), older than "
-            f"{len(gaps)} host(s) it manages: {', '.join(hosts)}.",
+            f"{counted(len(gaps), 'host')} it manages: {', '.join(hosts)}.",
             evidence={"vcenter_version": vc.version, "vcenter_build": vc.build,
                       "hosts": [{"host": g.host, "version": g.host_version} for g in gaps]},
             remediation=[f"Upgrade vCenter {vc.name} to at least {_newest(g.host_version for g in gaps)}.",

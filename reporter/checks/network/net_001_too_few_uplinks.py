@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.grouping import Risk, per_vcenter
+from reporter.checks.helpers import counted
 from reporter.checks.network import FAMILY
 from reporter.checks.network.common import KB_LINK_AGGREGATION, METHOD, each_view, evidence, fix_steps, identity, where
 from reporter.checks.network.settings import NetworkSettings
@@ -34,7 +35,7 @@ def run(ctx: CheckContext) -> Outcome:
     out = Outcome()
     missing = [h.name for vc in ctx.snapshot.vcenters.values() for h in vc.hosts.values() if h.network is None]
     if missing:
-        out.notes.append(f"Networking of {len(missing)} host(s) was not collected (a snapshot of an older version, "
+        out.notes.append(f"Networking of {counted(len(missing), 'host')} was not collected (a snapshot of an older version, "
                          "or the host's configuration was unreadable): no network check covers them.")
     for hn, view in each_view(ctx):
         out.checked += 1
@@ -46,7 +47,7 @@ def run(ctx: CheckContext) -> Outcome:
         spare = "a second uplink" if view.kind == "distributed" else "a second vmnic"
         out.findings.append(finding(
             META, hn.vc, name, oid,
-            f"Port group {view.portgroup} on {view.switch} has {hit.uplinks} uplink(s) in its failover order "
+            f"Port group {view.portgroup} on {view.switch} has {counted(hit.uplinks, 'uplink')} in its failover order "
             f"({', '.join(uplinks) or 'none'}, {where(view)}); at least {minimum} are needed for failover.",
             evidence=evidence(view) | {"uplinks": hit.uplinks, "minimum": minimum},
             remediation=[f"Connect {spare} to a different physical switch and add it to the failover order."]

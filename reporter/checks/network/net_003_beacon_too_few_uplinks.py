@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding
 from reporter.checks.grouping import Risk, per_vcenter
+from reporter.checks.helpers import counted
 from reporter.checks.network import FAMILY
 from reporter.checks.network.common import KB_BEACON, METHOD, each_view, evidence, fix_steps, identity
 from reporter.core.findings import Severity
@@ -39,7 +40,7 @@ def run(ctx: CheckContext) -> Outcome:
         out.findings.append(finding(
             META, hn.vc, name, oid,
             f"Port group {view.portgroup} on {view.switch} uses beacon probing (set on the "
-            f"{'port group' if origin == 'portgroup' else 'switch'}) with {hit.uplinks} uplink(s); beacon probing "
+            f"{'port group' if origin == 'portgroup' else 'switch'}) with {counted(hit.uplinks, 'uplink')}; beacon probing "
             f"needs at least {BEACON_MIN_UPLINKS} to tell which uplink failed (KB1005577).",
             evidence=evidence(view) | {"uplinks": hit.uplinks},
             remediation=fix_steps(view, detection="link", what="set Network failure detection to Link status only")

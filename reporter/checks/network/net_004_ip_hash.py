@@ -90,7 +90,8 @@ def run(ctx: CheckContext) -> Outcome:
 def _mixed(vc: VCenter, switch: str, oid: str, name: str, ip: tuple[str, ...], other: tuple[str, ...]) -> Finding:
     return finding(
         META, vc, name, oid,
-        f"On {name}, port group(s) {', '.join(ip)} use IP hash and {', '.join(other)} do not: the physical "
+        f"On {name}, {'port group' if len(ip) == 1 else 'port groups'} {', '.join(ip)} {'uses' if len(ip) == 1 else 'use'} "
+        f"IP hash and {', '.join(other)} {'does' if len(other) == 1 else 'do'} not: the physical "
         "ports are either an EtherChannel or not, so one of the two groups is wrong (KB1001938).",
         evidence={"switch": switch, "ip_hash": list(ip), "other": list(other)},
         remediation=[

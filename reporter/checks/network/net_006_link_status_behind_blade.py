@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.grouping import Risk, per_vcenter
+from reporter.checks.helpers import counted
 from reporter.checks.network import FAMILY
 from reporter.checks.network.common import KB_BEACON, METHOD, host_networks
 from reporter.core.findings import Severity
@@ -45,7 +46,7 @@ def run(ctx: CheckContext) -> Outcome:
         out.findings.append(finding(
             META, hn.vc, hn.host.name, object_id(hn.vc, hn.host.moid),
             f"Host {hn.host.name} is a {system.vendor if system else '?'} {system.model if system else '?'} blade "
-            f"(possibly behind {row.name}) and {len(pgs)} port group(s) detect failures by link status only: "
+            f"(possibly behind {row.name}) and {counted(len(pgs), 'port group')} {'detects' if len(pgs) == 1 else 'detect'} failures by link status only: "
             f"{', '.join(pgs)}. {row.behaviour}",
             evidence={"vendor": system.vendor if system else None, "model": system.model if system else None,
                       "interconnect": row.name, "portgroups": pgs, "verified": row.verified},

@@ -27,7 +27,7 @@ META = CheckMeta(
         "vSphere Client: Datastore > Configure > General > Datastore Capabilities > Edit > Enable Storage I/O "
         "Control (leave the threshold at its default unless the array vendor says otherwise).",
         "PowerCLI: Get-Datastore -Name '<datastore>' | Set-Datastore -StorageIOControlEnabled $true",
-        "SIOC is a vSphere Enterprise Plus feature: check the licence of every host that mounts the datastore.",
+        "SIOC is a vSphere Enterprise Plus feature: check the license of every host that mounts the datastore.",
     ),
     references=(REF_GUIDE,),
 )
@@ -59,7 +59,7 @@ def run(ctx: CheckContext) -> Outcome:
                     f"Enable SIOC on '{ds.name}': vSphere Client: Datastore > Configure > General > Datastore "
                     "Capabilities > Edit > Enable Storage I/O Control.\n"
                     f"PowerCLI: Get-Datastore -Name '{ds.name}' | Set-Datastore -StorageIOControlEnabled $true\n"
-                    "SIOC is a vSphere Enterprise Plus feature: check the licence of every host that mounts the "
+                    "SIOC is a vSphere Enterprise Plus feature: check the license of every host that mounts the "
                     "datastore."
                 ),
             ))

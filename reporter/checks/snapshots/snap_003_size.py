@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.grouping import Risk, per_check
+from reporter.checks.helpers import counted
 from reporter.checks.snapshots import FAMILY
 from reporter.checks.snapshots.common import KB_BEST_PRACTICES, delete_steps, vms_read, vms_with_snapshots
 from reporter.checks.snapshots.settings import SnapshotSettings
@@ -84,7 +85,7 @@ def run(ctx: CheckContext) -> Outcome:
             remediation=delete_steps(view), severity=Severity.high if high else Severity.medium,
         ))
     if unknown:
-        out.notes.append(f"{len(unknown)} VM(s) have snapshots of unknown size (vCenter did not report all of the VM's file layout): "
+        out.notes.append(f"{counted(len(unknown), 'VM')} {'has' if len(unknown) == 1 else 'have'} snapshots of unknown size (vCenter did not report all of the VM's file layout): "
                          + ", ".join(sorted(unknown)[:20]) + (" …" if len(unknown) > 20 else ""))
     return out
 

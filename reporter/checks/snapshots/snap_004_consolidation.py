@@ -6,7 +6,7 @@ from typing import Any
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.grouping import Risk, per_check
-from reporter.checks.helpers import ps_quote
+from reporter.checks.helpers import counted, ps_quote
 from reporter.checks.snapshots import FAMILY
 from reporter.checks.snapshots.common import KB_BEST_PRACTICES, KB_CONSOLIDATE
 from reporter.core.findings import Severity
@@ -71,7 +71,7 @@ def run(ctx: CheckContext) -> Outcome:
                 evidence=ev, remediation=steps,
             ))
     if unknown:
-        out.notes.append(f"Whether consolidation is needed was not reported for {unknown} VM(s).")
+        out.notes.append(f"Whether consolidation is needed was not reported for {counted(unknown, 'VM')}.")
     return out
 
 

@@ -7,6 +7,7 @@ import re
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.grouping import GroupKey, Risk
+from reporter.checks.helpers import counted
 from reporter.checks.software import FAMILY
 from reporter.checks.software.common import METHOD, hosts
 from reporter.core.findings import Finding, Severity
@@ -60,7 +61,7 @@ def run(ctx: CheckContext) -> Outcome:
             remediation=[*_remedies(sw.software_unknown_reason), f"See {METHOD}."],
         ))
     if missing:
-        out.notes.append(f"Host software of {missing} host(s) was not collected (a snapshot of an older version): "
+        out.notes.append(f"Host software of {counted(missing, 'host')} was not collected (a snapshot of an older version): "
                          "their acceptance level and upgrade readiness are unknown.")
     return out
 

@@ -103,7 +103,7 @@ class Scenario(BaseModel):
         if self.edition:
             out.append(f"switch the pool to {self.edition}")
         if self.add_cpu_licenses:
-            out.append(f"add {self.add_cpu_licenses} CPU license(s)")
+            out.append(f"add {self.add_cpu_licenses} CPU license{'' if self.add_cpu_licenses == 1 else 's'}")
         if self.per_core:
             out.append("move to per-core subscription")
         if self.vram_table:
@@ -321,7 +321,7 @@ def apply(snapshot: Snapshot, scenario: Scenario, current: Analysis) -> tuple[Sn
                       name=f"planned: {rules.title(edition)}", total=scenario.add_cpu_licenses, used=0,
                       cost_unit="cpuPackage", properties={"ProductVersion": "5.0"})
         vcs[first] = vc.model_copy(update={"licenses": list(vc.licenses or []) + [lic]})
-        changes.append(f"add {scenario.add_cpu_licenses} CPU license(s) of {rules.title(edition)} to {target_label}")
+        changes.append(f"add {scenario.add_cpu_licenses} CPU license{'' if scenario.add_cpu_licenses == 1 else 's'} of {rules.title(edition)} to {target_label}")
     if scenario.per_core:
         changes.append("license per core (subscription): vRAM no longer applies")
     planned = snapshot.model_copy(update={"vcenters": vcs})
