@@ -98,7 +98,7 @@ def test_no_vapi_endpoint_is_a_note_not_a_failure(vcsim_factory: Any, tmp_path: 
         scope_tags=["Backup/gold"])})), only=["CBT-001"]).checks
     assert cbt.findings == [] and cbt.checked == 0
     # Nothing could be placed in scope: the check is not evaluated, and says why (not a pass).
-    assert cbt.not_evaluated == ("Nothing could be evaluated. 2 VM(s) could not be placed in or out of the backup "
+    assert cbt.not_evaluated == ("Nothing could be evaluated. 2 VMs could not be placed in or out of the backup "
                                  "scope: scope_tags is set but vSphere tags were not collected. They are not "
                                  "reported as in scope.")
     load_all()

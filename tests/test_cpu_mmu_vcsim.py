@@ -139,7 +139,7 @@ def test_findings_as_collected(collected: Snapshot) -> None:
     # host's missing capabilities are a note on CPU-002, not a warning on the VM.
     load_all()
     notes = {r.meta.id: r.notes for r in run_checks(CheckContext(collected), only=["CPU-002"]).checks}
-    assert notes["CPU-002"][-1].startswith("1 VM(s) already set to Hardware CPU and MMU run on hosts whose hardware "
+    assert notes["CPU-002"][-1].startswith("1 VM already set to Hardware CPU and MMU runs on hosts whose hardware "
                                            "virtualization support (VT-x/AMD-V, EPT/RVI) was not collected")
     f = next(f for f in cpu_findings(CheckContext(collected)) if f.object_name == "DC0_C0_RP0_VM2")
     # vcsim's hosts report an Intel CPU model, so the ineffective-setting wording applies.

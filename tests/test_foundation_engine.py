@@ -102,14 +102,14 @@ def test_a_check_that_could_read_nothing_gives_its_own_reason() -> None:
     snap = Snapshot(vcenters={"u1": VCenter(name="vc01", host="vc01", instance_uuid="u1", vms=vms)})
     [result] = run_checks(CheckContext(snap), only=["SNAP-004"]).checks
     assert result.findings == [] and result.checked == 0
-    assert result.not_evaluated == "Nothing could be evaluated. Whether consolidation is needed was not reported for 3 VM(s)."
+    assert result.not_evaluated == "Nothing could be evaluated. Whether consolidation is needed was not reported for 3 VMs."
     assert result.notes == []
     # One VM reported: evaluated (a pass on one VM), the other two noted.
     vms["vm-0"] = vms["vm-0"].model_copy(update={"consolidation_needed": False})
     snap = Snapshot(vcenters={"u1": VCenter(name="vc01", host="vc01", instance_uuid="u1", vms=vms)})
     [result] = run_checks(CheckContext(snap), only=["SNAP-004"]).checks
     assert (result.checked, result.not_evaluated) == (1, None)
-    assert result.notes == ["Whether consolidation is needed was not reported for 2 VM(s)."]
+    assert result.notes == ["Whether consolidation is needed was not reported for 2 VMs."]
     # No VM has a snapshot: every VM was looked at and is clean (a pass on 3 VMs, not "nothing seen")...
     results = run_checks(CheckContext(snap), only=["SNAP-001", "SNAP-006"]).checks
     assert [(r.checked, r.not_evaluated, r.findings) for r in results] == [(3, None, [])] * 2

@@ -162,7 +162,7 @@ def test_net001_single_uplink_in_use(snapshots: Any) -> None:
     # H1/H2's management port groups (2 uplinks) and pg-single-unused (nothing on it) stay silent.
     assert _names(shaped, "NET-001") == ["DC0_C0_H0 / Management Network", "DS-bad / dvb-single"]
     f = next(f for f in _net(shaped, "NET-001") if f.object_name == "DC0_C0_H0 / Management Network")
-    assert f.message == ("Port group Management Network on vSwitch0 has 1 uplink(s) in its failover order "
+    assert f.message == ("Port group Management Network on vSwitch0 has 1 uplink in its failover order "
                          "(vmnic0, set on the port group); at least 2 are needed for failover.")
     assert "esxcli network vswitch standard portgroup policy failover set -p 'Management Network' -a vmnic0 " \
            "-s '<second uplink>'" in f.remediation

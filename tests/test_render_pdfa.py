@@ -71,7 +71,7 @@ def test_provenance_identities_and_collector_user(audit):
     assert "Collection time 2026-11-23 06:00:00 UTC" in text
     assert "Report generated 2026-11-23 07:15:00 UTC" in text
     assert "Tool vcenter-reporter 0.1.0" in text
-    assert "Collection complete no — 1 collection error(s), listed below" in text
+    assert "Collection complete no — 1 collection error, listed below" in text
     for uuid in (rf.UUID1, rf.UUID2):
         assert uuid in text
     assert f"Instance UUID {rf.UUID1}" in text and f"Instance UUID {rf.UUID2}" in text
