@@ -39,3 +39,10 @@ def test_counts_name_their_noun_without_s_in_brackets() -> None:
     assert counted(1, "snapshot") == "1 snapshot"
     assert counted(4, "snapshot") == "4 snapshots"
     assert counted(3, "CPU license") == "3 CPU licenses"
+
+
+def test_growth_of_a_snapshot_the_last_run_did_not_see() -> None:
+    # A VM new since the last run has no earlier size: its growth reads so, not "not set".
+    from reporter.render.evidence import scalar
+    assert scalar(None, "growth_since_last_run_gb") == "no earlier size"
+    assert scalar(20.0, "growth_since_last_run_gb") == "20.0 GB"

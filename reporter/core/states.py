@@ -164,7 +164,9 @@ def high_water_source(code: str | None) -> str | None:
 # Evidence keys whose absent value has words of its own (the API's default), not "not set".
 ABSENT_WORDS: dict[str, str] = {"virtual_exec_usage": cpu_setting(None), "virtual_mmu_usage": mmu_setting(None),
                                  # as the CPU/MMU mode counts table says it; the evidence gives the reason beside it
-                                 "effective_mode": "Not determined"}
+                                 "effective_mode": "Not determined",
+                                 # a snapshot (or VM) the last run did not see: nothing to grow from
+                                 "growth_since_last_run_gb": "no earlier size"}
 
 
 # Evidence keys that hold a state code, and how a reader's format prints their value.
