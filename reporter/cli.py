@@ -524,11 +524,17 @@ def entry() -> None:
     _exit_now(code or 0)
 
 
+# After Ctrl-C or SIGTERM, how long the exit waits for the command's other threads (a read or a
+# logout in flight) before it ends without them: an interrupted command never hangs on its way out.
+INTERRUPTED_JOIN_S = 3.0
+
+
 def _exit_now(code: int) -> None:
     current = threading.current_thread()
+    deadline = time.monotonic() + INTERRUPTED_JOIN_S if _interrupted_at else None
     for thread in threading.enumerate():
         if thread is not current and not thread.daemon:
-            thread.join()
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

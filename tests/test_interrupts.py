@@ -211,3 +211,18 @@ def test_signal_during_a_collect_shared_with_a_child_process(vcsim_factory, tmp_
                                cwd=tmp_path, also_group=True)
     assert (res.returncode, res.stderr) == (code, line + "\n")
     assert not out.exists() and _files(tmp_path) == ["fleet.toml"]
+
+
+def test_an_interrupted_exit_does_not_wait_for_a_stuck_thread() -> None:
+    """After Ctrl-C or SIGTERM the exit waits a few seconds for the command's other threads, then
+    ends without them: a thread stuck on a reply (or on a page nobody will read now) used to keep
+    an interrupted command from exiting at all."""
+    code = ("import threading, time\n"
+            "from reporter import cli\n"
+            "threading.Thread(target=threading.Event().wait).start()  # never ends\n"
+            "cli._interrupted_at.append(time.monotonic())\n"
+            "cli._exit_now(143)\n")
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 143, proc.stderr
+    assert time.monotonic() - started < cli.INTERRUPTED_JOIN_S + 20
