@@ -115,6 +115,11 @@ OBJECT_TYPES: dict[str, tuple[str, str]] = {
 }
 
 
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """"1 snapshot", "3 snapshots", "1,200 VMs": a count with its noun, never "snapshot(s)"."""
+    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
+
+
 def object_nouns(code: str) -> tuple[str, str]:
     """('VM', 'VMs'), ('physical NIC', 'physical NICs'): an object type, singular and plural; a code
     not listed as it is, plural with an 's'."""

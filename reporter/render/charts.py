@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from reporter.checks.tables import Table
+from reporter.core.states import counted
 from reporter.domain.licensing.verdict import LicensingVerdicts
 from reporter.render.text_width import fit_text
 
@@ -326,7 +327,7 @@ def vram_charts(history: VramHistory | None, licensing: LicensingVerdicts | None
             note += " — less than a full year, so the 12-month average covers only these days"
         missing = getattr(ph, "missing_days", 0)
         if missing:
-            note += f"; {missing} {'day' if missing == 1 else 'days'} without a sample (gaps in the line)"
+            note += f"; {counted(missing, 'day')} without a sample (gaps in the line)"
         name = pv.pool_label if pv is not None else str(pool_id)  # a pool no longer in the snapshot: its id
         chart = line_chart(f"vRAM use vs entitlement — {name}", start, end, series, note=note,
                            width=size[0], height=size[1])

@@ -16,6 +16,7 @@ from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, PackageL
 from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
+from reporter.core import states
 from reporter.render.cells import format_datetime, is_numeric, scalar_text, text_cell
 from reporter.render.evidence import flat
 from reporter.render.licensing_view import licensing_lines
@@ -75,7 +76,7 @@ def environment() -> Environment:
         num=format_number,
         gb=format_gb,
         evidence=format_evidence_value,
-        plural=plural,
+        plural=states.counted,
         cell=format_cell,
         w3c=format_w3c,
         sheet_title=sheet_title,  # "vram_pools" -> "vRAM Pools", the XLSX tab a note points to
@@ -157,10 +158,6 @@ def format_gb(value: float | int | None, digits: int = 1) -> str:
 def format_w3c(value: datetime) -> str:
     """The W3C date-time form PDF metadata wants (``2026-11-23T06:00:00Z``)."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def plural(n: int, singular: str, plural_form: str | None = None) -> str:
-    return f"{n:,} {singular if n == 1 else (plural_form or singular + 's')}"
 
 
 def format_cell(value: Any) -> str | Markup:

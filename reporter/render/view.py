@@ -32,8 +32,7 @@ SEVERITIES_DESC = [Severity.critical, Severity.high, Severity.medium, Severity.l
 OPEN = (Status.fail, Status.warn, Status.error)
 
 def count_noun(n: int, object_type: str) -> str:
-    one, many = states.object_nouns(object_type)
-    return f"{n:,} {one if n == 1 else many}"
+    return states.counted(n, *states.object_nouns(object_type))
 
 
 @dataclass

@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reporter.config.settings import Settings
 from reporter.core.model import VM, License, Snapshot
+from reporter.core.states import counted
 from reporter.domain.licensing import Analysis, LicensingOptions, Pool, analyze
 from reporter.domain.licensing.rules import load_rules
 from reporter.domain.licensing.verdict import (
@@ -97,13 +98,13 @@ class Scenario(BaseModel):
     def describe(self) -> list[str]:
         out = []
         for a in self.add_vms:
-            out.append(f"add {_vms(a.count)} of {a.memory_gb:g} GB" + (f" to {a.pool}" if a.pool else ""))
+            out.append(f"add {counted(a.count, 'powered-on VM')} of {a.memory_gb:g} GB" + (f" to {a.pool}" if a.pool else ""))
         if self.power_off:
             out.append("power off VMs matching " + ", ".join(self.power_off))
         if self.edition:
             out.append(f"switch the pool to {self.edition}")
         if self.add_cpu_licenses:
-            out.append(f"add {self.add_cpu_licenses} CPU license{'' if self.add_cpu_licenses == 1 else 's'}")
+            out.append(f"add {counted(self.add_cpu_licenses, 'CPU license')}")
         if self.per_core:
             out.append("move to per-core subscription")
         if self.vram_table:
@@ -269,7 +270,7 @@ def apply(snapshot: Snapshot, scenario: Scenario, current: Analysis) -> tuple[Sn
                     hit.append(vm.name)
             vcs[u] = vc.model_copy(update={"vms": vms})
         if hit:
-            changes.append(f"power off {len(hit)} VM{'s' if len(hit) != 1 else ''} matching {pattern!r}: " + ", ".join(sorted(hit)[:20])
+            changes.append(f"power off {counted(len(hit), 'VM')} matching {pattern!r}: " + ", ".join(sorted(hit)[:20])
                            + (f" and {len(hit) - 20} more" if len(hit) > 20 else ""))
         else:
             notes.append(f"no powered-on VM matches {pattern!r}")
@@ -288,7 +289,7 @@ def apply(snapshot: Snapshot, scenario: Scenario, current: Analysis) -> tuple[Sn
             vms[moid] = VM(moid=moid, name=f"planned-vm-{seq:04d}", power_state="poweredOn",
                            memory_mb=round(add.memory_gb * 1024), host=host.moid, cluster=host.cluster_moid)
         vcs[host.vcenter_uuid] = vc.model_copy(update={"vms": vms})
-        changes.append(f"add {_vms(add.count)} of {add.memory_gb:g} GB to {pool.label} (placed on {host.name})")
+        changes.append(f"add {counted(add.count, 'powered-on VM')} of {add.memory_gb:g} GB to {pool.label} (placed on {host.name})")
 
     target: Pool | None = None
     if scenario.edition or scenario.add_cpu_licenses:
@@ -321,7 +322,7 @@ def apply(snapshot: Snapshot, scenario: Scenario, current: Analysis) -> tuple[Sn
                       name=f"planned: {rules.title(edition)}", total=scenario.add_cpu_licenses, used=0,
                       cost_unit="cpuPackage", properties={"ProductVersion": "5.0"})
         vcs[first] = vc.model_copy(update={"licenses": list(vc.licenses or []) + [lic]})
-        changes.append(f"add {scenario.add_cpu_licenses} CPU license{'' if scenario.add_cpu_licenses == 1 else 's'} of {rules.title(edition)} to {target_label}")
+        changes.append(f"add {counted(scenario.add_cpu_licenses, 'CPU license')} of {rules.title(edition)} to {target_label}")
     if scenario.per_core:
         changes.append("license per core (subscription): vRAM no longer applies")
     planned = snapshot.model_copy(update={"vcenters": vcs})
@@ -462,7 +463,3 @@ def plan(snapshot: Snapshot, scenario: Scenario, settings: Settings | None = Non
         scenario_verdicts=scenario_verdicts, shown_after=shown_after,
     )
 
-
-def _vms(n: int) -> str:
-    """"1 powered-on VM", "10 powered-on VMs"."""
-    return f"{n:,} powered-on VM{'s' if n != 1 else ''}"
