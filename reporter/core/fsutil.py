@@ -49,16 +49,21 @@ def default_dir_mode() -> int:
     return PRIVATE_DIR if _policy == "private" else 0o777 & ~_umask()
 
 
-def make_dirs(path: str | os.PathLike[str]) -> Path:
-    """``mkdir -p`` where every directory created gets the policy's mode (existing ones are left)."""
-    target = Path(path)
+def missing_dirs(path: str | os.PathLike[str]) -> list[Path]:
+    """The directories ``make_dirs(path)`` would create, deepest first."""
     missing: list[Path] = []
-    p = target
+    p = Path(path)
     while not p.exists() and p != p.parent:
         missing.append(p)
         p = p.parent
+    return missing
+
+
+def make_dirs(path: str | os.PathLike[str]) -> Path:
+    """``mkdir -p`` where every directory created gets the policy's mode (existing ones are left)."""
+    target = Path(path)
     mode = default_dir_mode()
-    for d in reversed(missing):
+    for d in reversed(missing_dirs(target)):
         try:
             d.mkdir()
         except FileExistsError:

@@ -30,7 +30,7 @@ from reporter.core import snapshot_io
 from reporter.core.detail import Detail
 from reporter.core.findings import Finding
 from reporter.core.formats import DEFAULT_FORMATS, Format, parse_formats
-from reporter.core.fsutil import make_dirs
+from reporter.core.fsutil import make_dirs, missing_dirs
 from reporter.core.gcpolicy import frozen_heap, paused_gc
 from reporter.core.model import Snapshot
 from reporter.errors import RenderError, SnapshotFormatError, UsageError
@@ -271,7 +271,7 @@ def report(
             # made while it was paused (0.4 s of CPU at 10,000 VMs) only to find it alive, at the
             # start of the critical path (the PDF process is forked after it).
             rendering.enter_context(frozen_heap())
-        made = _missing_dirs(out)
+        made = missing_dirs(out)
         try:
             make_dirs(out)
         except OSError as exc:
@@ -282,15 +282,6 @@ def report(
             _remove_empty(made)  # a report that failed leaves no empty --out behind it either
             raise
     return ReportOutput(files=files, results=results, tables=tables, context=masked)
-
-
-def _missing_dirs(path: Path) -> list[Path]:
-    """The directories ``make_dirs(path)`` would create, deepest first."""
-    missing = []
-    while not path.exists() and path != path.parent:
-        missing.append(path)
-        path = path.parent
-    return missing
 
 
 def _remove_empty(dirs: list[Path]) -> None:
