@@ -138,8 +138,8 @@ def area_verdict(checks: list[CheckView]) -> str:
         return "Minor"
     # No finding. "OK" only when every check either passed or had nothing to look at: a check whose
     # inputs were missing (or that failed) leaves the area partly unknown, and the verdict says so.
-    unknown = [c for c in checks if c.status is CheckStatus.error
-               or (c.status is CheckStatus.not_evaluated and not c.nothing_applies)]
+    unknown = any(c.status is CheckStatus.error or (c.status is CheckStatus.not_evaluated and not c.nothing_applies)
+                  for c in checks)
     if checks and all(c.status in (CheckStatus.not_evaluated, CheckStatus.error) for c in checks):
         return "Not evaluated" if unknown else "Nothing to check"
     if unknown:
