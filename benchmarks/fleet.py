@@ -7,18 +7,24 @@ its wall time and peak RSS. Runs interleaved, --repeat times; the fastest of eac
 is kept (all runs are printed).
 
     python benchmarks/fleet.py [--vcenters 12] [--vms 1000] [--delay-ms 300] [--repeat 2]
-                               [--before-src DIR]
+                               [--before-src DIR] [--remote]
 
 Goal: N vCenters in <= 1.5x the wall time of one, peak RSS <= 300 MB. The simulators
 run on the same cores as the collector: their CPU time is printed with each run, and the
 load average when it started. ``--before-src DIR`` (e.g. ``git archive`` of an older
 commit) also times that checkout's package, interleaved with this one on the same
 simulators, for a before/after.
+
+``--remote`` puts ``replay.py`` in front of the simulators: one untimed pass records every
+reply, then the timed runs read the same bytes, after the same delay, from a server that
+costs this machine almost nothing, as vCenters across a WAN would. Without it, the
+simulators' own CPU (building every reply) shares the collector's cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -42,14 +48,45 @@ from vcsim_harness import (  # noqa: E402
 )
 
 
-def server_cpu_seconds(sims: list[Vcsim]) -> float:
-    """CPU time the simulators have used so far (they share this machine's cores with the collector)."""
+def server_cpu_seconds(pids: list[int]) -> float:
+    """CPU time the servers have used so far (they share this machine's cores with the collector)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
-    for sim in sims:
-        fields = Path(f"/proc/{sim.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / tick
+
+
+class Replay:
+    """``replay.py`` in front of ``sims``: ``fronts`` are the simulators as seen through it."""
+
+    def __init__(self, sims: list[Vcsim], tls: Any, delay_ms: int) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("replay.py")), "--cert", str(tls.cert), "--key", str(tls.key),
+             "--delay-ms", str(delay_ms), *(str(s.port) for s in sims)], stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        ports = {}
+        for line in self.process.stdout:
+            if line.startswith("READY"):
+                break
+            _, front, _, back = line.split()
+            ports[int(back)] = int(front)
+        self.fronts = [dataclasses.replace(s, port=ports[s.port]) for s in sims]
+
+    def stats(self) -> dict[str, int]:
+        import http.client
+        import ssl
+
+        conn = http.client.HTTPSConnection("127.0.0.1", self.fronts[0].port, context=ssl._create_unverified_context())
+        conn.request("GET", "/__replay_stats")
+        stats: dict[str, int] = json.loads(conn.getresponse().read())
+        conn.close()
+        return stats
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
 
 
 def write_config(path: Path, sims: list[Vcsim], workers: int) -> Path:
@@ -103,6 +140,8 @@ def main() -> int:
     ap.add_argument("--page-size", type=int, default=None, help="objects per page (default: the collector's)")
     ap.add_argument("--before-src", type=Path, default=None,
                     help="also time the reporter package of this directory (interleaved)")
+    ap.add_argument("--remote", action="store_true",
+                    help="time against a replay of the simulators' replies (their CPU off this machine's cores)")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--src", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -111,10 +150,26 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="vcreport-fleet-"))
     launcher = VcsimLauncher(binary=build_launcher(), tls=make_tls_files(work / "tls"), workdir=work)
+    replay: Replay | None = None
     try:
-        sims = [launcher.start(vms=args.vms, delay_ms=args.delay_ms, timeout_s=600) for _ in range(args.vcenters)]
-        one = write_config(work / "one.toml", sims[:1], workers=1)
-        fleet = write_config(work / "fleet.toml", sims, workers=args.vcenters)
+        # Replayed, "one alone" has a simulator of its own: a record is one collection's
+        # session, and one vCenter alone is read in larger pages than one of many.
+        sims = [launcher.start(vms=args.vms, delay_ms=0 if args.remote else args.delay_ms, timeout_s=600)
+                for _ in range(args.vcenters + (1 if args.remote else 0))]
+        servers = [s.process.pid for s in sims]
+        if args.remote:
+            replay = Replay(sims, launcher.tls, args.delay_ms)
+            sims = replay.fronts
+            servers.append(replay.process.pid)
+        one = write_config(work / "one.toml", sims[-1:] if args.remote else sims[:1], workers=1)
+        fleet = write_config(work / "fleet.toml", sims[:args.vcenters], workers=args.vcenters)
+        if replay is not None:
+            for config in (fleet, one):  # the recording pass, not timed
+                r = in_child(config, args.page_size)
+                if r["errors"]:
+                    raise SystemExit(f"the recording pass had {r['errors']} collection error(s)")
+            recorded = replay.stats()
+            print(f"recorded {recorded['recorded']} replies ({recorded['conflicts']} conflicts)", flush=True)
         sources: dict[str, Path | None] = {"": None}
         if args.before_src:
             sources["before "] = args.before_src.resolve()
@@ -122,19 +177,25 @@ def main() -> int:
         for n in range(args.repeat):
             for label, src in sources.items():
                 for name, config in (("one", one), ("fleet", fleet)):
-                    before = server_cpu_seconds(sims)
+                    before = server_cpu_seconds(servers)
                     load = os.getloadavg()[0]
                     r = in_child(config, args.page_size, src)
-                    r["server_cpu_seconds"] = server_cpu_seconds(sims) - before
+                    r["server_cpu_seconds"] = server_cpu_seconds(servers) - before
                     runs.setdefault(label + name, []).append(r)
                     print(f"run {n + 1} {label}{name}: {r['vcenters']} vCenter(s), {r['vms']:,} VMs, {r['seconds']:.2f} s, "
-                          f"CPU {r['cpu_seconds']:.1f} s (simulators {r['server_cpu_seconds']:.1f} s), "
+                          f"CPU {r['cpu_seconds']:.1f} s (servers {r['server_cpu_seconds']:.1f} s), "
                           f"peak RSS {r['maxrss_mb']:.0f} MB (largest child process {r.get('child_maxrss_mb', 0):.0f} MB), errors {r['errors']}, load {load:.1f}", flush=True)
+        if replay is not None:
+            stats = replay.stats()
+            missed = stats["recorded"] - recorded["recorded"]
+            print(f"replayed {stats['replayed']} replies; {missed} requests not in the record "
+                  f"(forwarded to the simulators){'' if not missed else ': those runs are not pure replay'}", flush=True)
         for label in sources:
             best = {k: min(runs[label + k], key=lambda r: r["seconds"]) for k in ("one", "fleet")}
             result = {
                 "src": str(sources[label] or ROOT),
                 "vcenters": args.vcenters, "vms_each": args.vms, "delay_ms": args.delay_ms,
+                "servers": "replayed (off these cores)" if args.remote else "simulators on these cores",
                 "one_seconds": best["one"]["seconds"], "fleet_seconds": best["fleet"]["seconds"],
                 "ratio": best["fleet"]["seconds"] / best["one"]["seconds"],
                 "one_cpu_seconds": min(r["cpu_seconds"] for r in runs[label + "one"]),
@@ -146,12 +207,14 @@ def main() -> int:
                 "fleet_errors": max(r["errors"] for r in runs[label + "fleet"]),
             }
             print(json.dumps(result))
-            print(f"| {label}{args.vcenters} x {args.vms:,} VMs, {args.delay_ms} ms per call | one alone "
+            print(f"| {label}{args.vcenters} x {args.vms:,} VMs, {args.delay_ms} ms per call, {result['servers']} | one alone "
                   f"{result['one_seconds']:.1f} s | all, workers = {args.vcenters}: {result['fleet_seconds']:.1f} s | "
                   f"{result['ratio']:.2f}x | peak RSS {result['one_peak_rss_mb']:.0f} / {result['fleet_peak_rss_mb']:.0f} MB "
                   f"(largest child process {result['fleet_child_peak_rss_mb']:.0f} MB) |")
         return 0
     finally:
+        if replay is not None:
+            replay.stop()
         launcher.stop_all()
 
 

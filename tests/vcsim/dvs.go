@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
@@ -34,10 +35,14 @@ import (
 
 type sdkInterceptor struct {
 	service *simulator.Service
+	delay   time.Duration
 }
 
-func interceptSDK(service *simulator.Service, u *url.URL) {
-	i := &sdkInterceptor{service: service}
+// interceptSDK also delays every SOAP call by delay, a WAN round trip: here rather than in
+// the simulator's DelayConfig, which skips calls that fault before they reach a handler
+// (a host without an image config manager, say) and is not wired up for -load inventories.
+func interceptSDK(service *simulator.Service, u *url.URL, delay time.Duration) {
+	i := &sdkInterceptor{service: service, delay: delay}
 	// ServeMux matches host patterns against the request's host without its port.
 	host, _, _ := net.SplitHostPort(u.Host)
 	for _, h := range []string{host, "localhost"} {
@@ -49,6 +54,9 @@ var dvsMethodMarkers = [][]byte{[]byte("CreateDVS_Task"), []byte("ReconfigureDvs
 	[]byte("UpdateDVSLacpGroupConfig_Task"), []byte("CreateDVPortgroup_Task")}
 
 func (i *sdkInterceptor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && i.delay > 0 {
+		time.Sleep(i.delay)
+	}
 	if r.Method != http.MethodPost {
 		i.service.ServeSDK(w, r)
 		return

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/vmware/govmomi/simulator"
@@ -38,7 +39,7 @@ func main() {
 	load := flag.String("load", "", "load the inventory from this directory (govc object.save) instead of creating one")
 	certFile := flag.String("cert", "", "PEM certificate to serve (default: the simulator's built-in certificate)")
 	keyFile := flag.String("key", "", "PEM private key for -cert")
-	delayMS := flag.Int("delay-ms", 0, "delay every SOAP call by this many milliseconds (simulated WAN latency)")
+	delayMS := flag.Int("delay-ms", 0, "delay every SOAP call, faults included, by this many milliseconds (simulated WAN latency)")
 	username := flag.String("username", "", "accept only this user name (default: any non-empty user/password)")
 	password := flag.String("password", "", "password for -username")
 	instanceUUID := flag.String("uuid", "", "vCenter instance UUID (default: a random one, as every vCenter has its own)")
@@ -56,10 +57,6 @@ func main() {
 
 	model := simulator.VPX()
 	if *load != "" {
-		if *delayMS > 0 {
-			// govmomi 0.24 only wires DelayConfig into the service in Model.Create.
-			fmt.Fprintln(os.Stderr, "warning: -delay-ms is ignored with -load")
-		}
 		if err := model.Load(*load); err != nil {
 			fatal("load %s: %v", *load, err)
 		}
@@ -80,7 +77,6 @@ func main() {
 		if *vms == 0 {
 			model.Machine = 0
 		}
-		model.DelayConfig.Delay = *delayMS
 		if err := model.Create(); err != nil {
 			fatal("create model: %v", err)
 		}
@@ -137,7 +133,7 @@ func main() {
 	if !*noVAPI {
 		mountVAPI(model.Service, *username, *password)
 	}
-	interceptSDK(model.Service, server.URL)
+	interceptSDK(model.Service, server.URL, time.Duration(*delayMS)*time.Millisecond)
 
 	// server.URL is the service's Listen URL, which holds the credentials the
 	// SessionManager checks: print a copy without them.
