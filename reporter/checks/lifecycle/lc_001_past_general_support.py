@@ -44,11 +44,11 @@ def run(ctx: CheckContext) -> Outcome:
         if status.past_general_support:
             ago = -status.days_to_end_of_general_support
             when = (f"ended on {eogs} (the day of the snapshot)" if ago == 0 else
-                    f"ended on {eogs} ({ago} day{'' if ago == 1 else 's'} before the snapshot)")
+                    f"ended on {eogs} ({counted(ago, 'day')} before the snapshot)")
             sev, st = Severity.high, Status.fail
         else:
             left = status.days_to_end_of_general_support
-            when = f"ends on {eogs} (in {left} day{'' if left == 1 else 's'})"
+            when = f"ends on {eogs} (in {counted(left, 'day')})"
             sev, st = Severity.medium, Status.warn
         verify = "" if status.verified else " (date not verified against Broadcom's lifecycle matrix: check it)"
         out.findings.append(finding(

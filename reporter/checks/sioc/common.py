@@ -76,10 +76,6 @@ class Group:
         return f"datastore '{ds}'"
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def ds_name(vc: VCenter, moid: str | None) -> str:
     if moid is None:
         return "unknown datastore"

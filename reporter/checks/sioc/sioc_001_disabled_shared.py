@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.grouping import Risk, per_check
+from reporter.checks.helpers import counted
 from reporter.checks.sioc import FAMILY
-from reporter.checks.sioc.common import REF_GUIDE, SECTION, plural, powered_on_vms, settings
+from reporter.checks.sioc.common import REF_GUIDE, SECTION, powered_on_vms, settings
 from reporter.core.findings import Severity
 
 META = CheckMeta(
@@ -47,7 +48,7 @@ def run(ctx: CheckContext) -> Outcome:
                 continue
             out.findings.append(finding(
                 META, vc, ds.name, object_id(vc, ds.moid),
-                f"SIOC is off on '{ds.name}', shared by {plural(len(ds.hosts), 'host')} and used by {len(running)} "
+                f"SIOC is off on '{ds.name}', shared by {counted(len(ds.hosts), 'host')} and used by {len(running)} "
                 f"running VMs ({len(ds.vms)} in total): one busy VM can raise latency for all of them.",
                 evidence={
                     "hosts": len(ds.hosts), "vms": len(ds.vms), "powered_on_vms": len(running),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.grouping import Risk, per_check
+from reporter.checks.helpers import counted
 from reporter.checks.sioc import FAMILY
-from reporter.checks.sioc.common import CLIENT_LIMIT_PATH, KB1038241, REF_GUIDE, SECTION, plural, ps_set_iops, settings
+from reporter.checks.sioc.common import CLIENT_LIMIT_PATH, KB1038241, REF_GUIDE, SECTION, ps_set_iops, settings
 from reporter.core.findings import Severity
 from reporter.core.model import VM, Datastore, VCenter
 from reporter.domain.iocaps import Enforced, evaluate_vm
@@ -67,7 +68,7 @@ def run(ctx: CheckContext) -> Outcome:
                 steps.append(f"{d.name}: {ps_set_iops(vm, d, '<IOPS>')}")
             steps.append(CLIENT_LIMIT_PATH)
             only = ("its only VM" if not others_off else
-                    f"its only running VM (the other {plural(others_off, 'VM')} on it {'is' if others_off == 1 else 'are'} "
+                    f"its only running VM (the other {counted(others_off, 'VM')} on it {'is' if others_off == 1 else 'are'} "
                     "powered off)")
             out.findings.append(finding(
                 META, vc, ds.name, object_id(vc, ds.moid),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from reporter.checks.base import CheckContext, CheckMeta, Outcome, finding, object_id
 from reporter.checks.grouping import Risk, per_check
+from reporter.checks.helpers import counted
 from reporter.checks.sioc import FAMILY
-from reporter.checks.sioc.common import KB1038241, REF_GUIDE, SECTION, plural, powered_on_vms, settings
+from reporter.checks.sioc.common import KB1038241, REF_GUIDE, SECTION, powered_on_vms, settings
 from reporter.core.findings import Severity, Status
 
 META = CheckMeta(
@@ -51,7 +52,7 @@ def run(ctx: CheckContext) -> Outcome:
             out.findings.append(finding(
                 META, vc, ds.name, object_id(vc, ds.moid),
                 f"'{ds.name}' ({ds.type or 'unknown type'}) does not support SIOC; {len(running)} running VMs "
-                f"on {plural(len(ds.hosts), 'host')} share it with no cross-host I/O arbitration.",
+                f"on {counted(len(ds.hosts), 'host')} share it with no cross-host I/O arbitration.",
                 evidence={"type": ds.type, "sioc_supported": False, "hosts": len(ds.hosts), "vms": len(ds.vms),
                           "powered_on_vms": len(running), "source": SECTION},
                 remediation=fix, status=Status.warn,
