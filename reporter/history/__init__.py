@@ -55,7 +55,7 @@ from reporter.core.fsutil import atomic_write_text
 from reporter.core.model import Snapshot
 from reporter.errors import HistoryError
 from reporter.history.derive import WINDOW_DAYS, PoolHistory, daily_high_water, empty_samples, pool_stats
-from reporter.history.store import Store, missing_sqlite_file, open_store, safe_url, utc_naive, vram_samples
+from reporter.history.store import Store, first_line, missing_sqlite_file, open_store, safe_url, utc_naive, vram_samples
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +166,9 @@ HISTORY_FAILURES: tuple[type[BaseException], ...] = (HistoryError, SQLAlchemyErr
 def history_failure(cfg: Any, exc: BaseException) -> str:
     """One line for a history database that could not be opened, read or written (no password)."""
     if isinstance(exc, HistoryError):
-        return str(exc)  # one line already (store._first_line)
+        return str(exc)  # one line already (store.first_line)
     url = _url(cfg)
-    detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
-    detail = detail.replace(url, safe_url(url))[:300]
+    detail = first_line(getattr(exc, "orig", None) or exc).replace(url, safe_url(url))[:300]
     return f"[history] url {safe_url(url)}: {detail}"
 
 

@@ -173,10 +173,10 @@ SQLITE_READONLY = 8
 def _history_error(url: str, exc: DBAPIError) -> HistoryError:
     readonly = getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF == SQLITE_READONLY or \
         "readonly database" in str(exc.orig)
-    return (HistoryReadOnly if readonly else HistoryError)(f"history database {safe_url(url)}: {_first_line(exc.orig)}")
+    return (HistoryReadOnly if readonly else HistoryError)(f"history database {safe_url(url)}: {first_line(exc.orig)}")
 
 
-def _first_line(error: object) -> str:
+def first_line(error: object) -> str:
     """A driver's error without the hint lines some add ("Is the server running on that host …"):
     errors are one line."""
     return (str(error).splitlines() or [type(error).__name__])[0]
