@@ -16,8 +16,9 @@ commit) also times that checkout's package, interleaved with this one on the sam
 simulators, for a before/after.
 
 ``--remote`` puts ``replay.py`` in front of the simulators: one untimed pass records every
-reply, then the timed runs read the same bytes, after the same delay, from a server that
-costs this machine almost nothing, as vCenters across a WAN would. Without it, the
+reply, then the timed runs read the same bytes, after the same delay, from one small server
+(its CPU, a fraction of the simulators', is printed with each run), as vCenters across a WAN
+would cost the collector's machine nothing. Without it, the
 simulators' own CPU (building every reply) shares the collector's cores.
 """
 
@@ -141,7 +142,7 @@ def main() -> int:
     ap.add_argument("--before-src", type=Path, default=None,
                     help="also time the reporter package of this directory (interleaved)")
     ap.add_argument("--remote", action="store_true",
-                    help="time against a replay of the simulators' replies (their CPU off this machine's cores)")
+                    help="time against a replay of the simulators' recorded replies (the simulators' CPU out of the timed runs)")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--src", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -195,7 +196,7 @@ def main() -> int:
             result = {
                 "src": str(sources[label] or ROOT),
                 "vcenters": args.vcenters, "vms_each": args.vms, "delay_ms": args.delay_ms,
-                "servers": "replayed (off these cores)" if args.remote else "simulators on these cores",
+                "servers": "recorded replies replayed on these cores" if args.remote else "simulators on these cores",
                 "one_seconds": best["one"]["seconds"], "fleet_seconds": best["fleet"]["seconds"],
                 "ratio": best["fleet"]["seconds"] / best["one"]["seconds"],
                 "one_cpu_seconds": min(r["cpu_seconds"] for r in runs[label + "one"]),
