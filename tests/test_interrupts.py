@@ -226,3 +226,33 @@ def test_an_interrupted_exit_does_not_wait_for_a_stuck_thread() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 143, proc.stderr
     assert time.monotonic() - started < cli.INTERRUPTED_JOIN_S + 20
+
+
+@pytest.mark.parametrize(("exc", "word"), [(KeyboardInterrupt, "interrupted"), (Terminated, "terminated")])
+def test_run_interrupted_while_reporting_says_where_the_snapshot_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    exc: type[BaseException], word: str) -> None:
+    """Ctrl-C or SIGTERM while ``run`` wrote its reports said only "interrupted": the collection
+    (minutes against a large vCenter) was saved, but nothing said so or how to report it."""
+    import reporter.collect
+    import reporter.pipeline.run as run_module
+
+    snap = rf.snapshot(errors=False)
+    monkeypatch.setattr(reporter.collect, "collect", lambda cfg, insecure=False, progress=None: snap)
+
+    def report(*args: object, **kwargs: object) -> None:
+        raise exc
+    monkeypatch.setattr(run_module, "report", report)
+    out = tmp_path / "out"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[output]\ndir = "{out}"\nformats = ["html"]\n', encoding="utf-8")
+    res = CliRunner().invoke(cli.main, ["run", "--config", str(cfg)])
+    assert res.exit_code == (143 if exc is Terminated else 130)
+    (saved,) = (out / "snapshots").iterdir()
+    assert res.stderr == (f"vcreport: error: {word}; the snapshot was saved to {saved}, the reports were not "
+                          f"written (vcreport report {saved} --out {out} --config {cfg} writes them)\n")
+    assert snapshot_io.load(saved).vm_count() == snap.vm_count()
+    assert not (out / "report.html").exists()
+    # ... and the command it names writes them from that snapshot
+    res = CliRunner().invoke(cli.main, ["report", str(saved), "--out", str(out), "--config", str(cfg), "--format", "html"])
+    assert res.exit_code == 0, res.output
+    assert (out / "report.html").exists()

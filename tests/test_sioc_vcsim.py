@@ -184,7 +184,7 @@ def test_findings_as_collected(shaped: Shaped) -> None:
     assert f"Get-HardDisk -VM $vm -Name '{label}'; Get-VMResourceConfiguration -VM $vm | Set-VMResourceConfiguration " \
            "-Disk $disk -DiskLimitIOPerSecond 300" in f1.remediation
     assert f7.evidence["invalid"] == [{
-        "key": "sched.scsi0:0.bandwidthCap", "value": "10 megabytes",
+        "setting": "sched.scsi0:0.bandwidthCap", "value": "10 megabytes",
         "reason": "unknown unit 'megabytes'; units: Bps, KBps, MBps, GBps"}]
 
 

@@ -12,7 +12,7 @@ import report_fixtures as rf
 
 from reporter.checks.tables import Table
 from reporter.core.findings import Severity
-from reporter.render import get_renderer
+from reporter.render import evidence, get_renderer
 from reporter.render.sheet_text import column_label, flat_value, parse_iso, sheet_title
 
 
@@ -57,6 +57,20 @@ def test_evidence_values_are_cells_not_json() -> None:
     assert flat_value(["esx01", "esx02"]) == "esx01\nesx02"
     assert flat_value([{"disk": "scsi0:0", "over_gb": 128.0}]) == "Disk: scsi0:0, Over (GB): 128"
     assert flat_value(96.0) == 96.0 and flat_value(True) is True and flat_value(None) is None
+
+
+def test_a_structure_in_a_cell_names_its_items_as_the_html_and_pdf_do() -> None:
+    """A VM's independent disks (SNAP-006) read "Label: Hard disk 2, Node: SCSI0:1, Key: 2001" in
+    report.xlsx while the HTML and the PDF print "Disk", "Device node" and "Device key"; IOCAP-007's
+    invalid cap values named the VMX setting they quote "Device key" in the HTML."""
+    disk = {"label": "Hard disk 2", "node": "SCSI0:1", "key": 2001, "capacity_gb": 40.0}
+    assert flat_value([disk]) == "Disk: Hard disk 2, Device node: SCSI0:1, Device key: 2001, Capacity (GB): 40"
+    assert [i.table.columns for i in evidence.items({"independent_disks": [disk]}, "SNAP-006") if i.table] == [
+        ["Disk", "Device node", "Device key", "Capacity"]]
+    bad = {"setting": "sched.scsi0:0.bandwidthCap", "value": "10 megabytes", "reason": "unknown unit"}
+    assert flat_value([bad]) == "VMX setting: sched.scsi0:0.bandwidthCap, Value: 10 megabytes, Reason: unknown unit"
+    assert [i.table.columns for i in evidence.items({"invalid": [bad]}, "IOCAP-007") if i.table] == [
+        ["VMX setting", "Value", "Reason"]]
 
 
 def _context_with_a_dated_table() -> object:

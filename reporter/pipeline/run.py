@@ -101,6 +101,13 @@ def _keep(cfg: Config, snap: Snapshot, path: Path) -> tuple[SourceFile, str | No
     return source, None
 
 
+def _saved_but_not_reported(cfg: Config, snap_path: Path, out_dir: Path) -> str:
+    """What an interrupted report stage leaves: the saved snapshot, and the command that reports it."""
+    config = f" --config {cfg.source}" if cfg.source else ""
+    return (f"the snapshot was saved to {snap_path}, the reports were not written "
+            f"(vcreport report {snap_path} --out {out_dir}{config} writes them)")
+
+
 def _prepare_report(formats: Sequence[str]) -> None:
     """What the report will import: the checks (~0.3 s) and the renderers. A check module that
     fails to import fails again, in the report, where its error is shown."""
@@ -171,8 +178,11 @@ def run_once(cfg: Config, *, insecure: bool = False, collect: Callable[..., Snap
             timings["save"] = time.monotonic() - t0
             t0 = time.monotonic()
             # The snapshot in memory, not read back from the file: the same data (the file is its JSON).
-            result = report(snap, out_dir, formats=formats, cfg=cfg, previous=previous, previous_findings=previous_findings,
-                            history_error=history_error, source_files=[source])
+            try:
+                result = report(snap, out_dir, formats=formats, cfg=cfg, previous=previous,
+                                previous_findings=previous_findings, history_error=history_error, source_files=[source])
+            except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the collection is not lost, say where it is
+                raise type(exc)(_saved_but_not_reported(cfg, snap_path, out_dir)) from None
             timings["report"] = time.monotonic() - t0
         outcome = RunOutcome(snap_path, result.files, result.results.counts(), len(snap.collection_errors),
                              previous=previous_path, timings=timings, history_error=result.context.history_error,
@@ -183,6 +193,8 @@ def run_once(cfg: Config, *, insecure: bool = False, collect: Callable[..., Snap
                 deliver(result.context, cfg.email, out_dir, sleep=sleep)  # raises DeliveryError after retries
             except DeliveryError as exc:  # the one line says what is lost (the email), and what is not
                 raise DeliveryError(f"{exc}; the reports were written to {out_dir}") from None
+            except KeyboardInterrupt as exc:
+                raise type(exc)(f"the reports were written to {out_dir}; sending the email was interrupted") from None
             outcome.emailed = True
             timings["email"] = time.monotonic() - t0
         return outcome

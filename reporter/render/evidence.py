@@ -17,7 +17,7 @@ from typing import Any
 
 from reporter.core import states
 from reporter.core.findings import Finding
-from reporter.render.sheet_text import PRODUCT_WORDS
+from reporter.render.words import PRODUCT_WORDS
 
 # Bookkeeping that templates show on their own (waivers) or that is not evidence at all.
 # "reference"/"source" cite KBs and methodology sections, which the check's references and
@@ -54,6 +54,7 @@ LABELS: dict[str, str] = {
     "delta_gb": "Delta size", "backup_snapshots": "Backup snapshots", "pattern": "Matched name",
     "grace_hours": "Grace period",
     "independent_disks": "Independent disks", "label": "Disk", "key": "Device key", "file": "File",
+    "setting": "VMX setting",
     "size_note": "Size note",
     # CPU/MMU
     "configured_guest_id": "Guest OS id (configured)", "configured_guest_full_name": "Guest OS (configured)",

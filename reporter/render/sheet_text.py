@@ -15,18 +15,11 @@ from typing import Any
 from reporter.core import states
 from reporter.core.states import yes_no
 from reporter.render.cells import format_datetime
+from reporter.render.evidence import column_title
+from reporter.render.words import PRODUCT_WORDS
 
 Cell = str | int | float | bool | datetime | date | None
 
-# How VMware writes these words; every other word is capitalised.
-PRODUCT_WORDS = {
-    "vram": "vRAM", "vcenter": "vCenter", "vcenters": "vCenters", "cbt": "CBT", "sioc": "SIOC", "cpu": "CPU",
-    "mmu": "MMU", "vm": "VM", "vms": "VMs", "win2003": "Win2003", "io": "I/O", "iops": "IOPS", "gb": "GB",
-    "mb": "MB", "ms": "ms", "id": "ID", "uuid": "UUID", "rdm": "RDM", "esxi": "ESXi", "hw": "HW",
-    "vsan": "vSAN", "ctk": "CTK", "pct": "%", "12m": "12-month", "mbps": "MB/s", "kb": "KB", "url": "URL",
-    # RVTools' tab names, which admins know: vSwitch, vPort, pNIC, dvSwitch, dvPort, VIB
-    "vswitch": "vSwitch", "vport": "vPort", "pnic": "pNIC", "dvswitch": "dvSwitch", "dvport": "dvPort", "vib": "VIB",
-}
 SMALL_WORDS = {"of", "per", "and", "by", "to", "with", "on", "in", "or", "for", "from", "if"}
 EXCEL_SHEET_NAME_MAX = 31
 
@@ -61,7 +54,8 @@ UNIT_SUFFIXES = {"gb": "GB", "mb": "MB", "pct": "%", "days": "days", "hours": "h
 def column_label(key: str) -> str:
     """An evidence key as a column title: ``"avg_12m_gb"`` -> ``"Avg 12-month (GB)"``.
 
-    Hook: once checks publish their own evidence label maps, those labels take precedence here.
+    (A column of evidence takes the report's label, ``evidence.column_title``, and so do the items
+    of a structure inside a cell, ``flat_value``; this spells out any other key.)
     """
     if key in states.FIELD_WORDS:  # an API field: the vSphere Client's name for it
         return states.FIELD_WORDS[key]
@@ -129,7 +123,7 @@ def _item_text(value: Any) -> str:
 # The types are part of the key: True == 1 == 1.0, but they read "yes", "1" and "1".
 @lru_cache(maxsize=4096)
 def _mapping_text(keys: tuple[Any, ...], types: tuple[type, ...], values: tuple[Any, ...]) -> str | None:
-    return ", ".join([f"{column_label(str(k))}: {_pair_value(str(k), v)}"
+    return ", ".join([f"{column_title(str(k))}: {_pair_value(str(k), v)}"
                       for k, v in zip(keys, values, strict=True)]) or None
 
 

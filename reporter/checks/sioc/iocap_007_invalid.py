@@ -72,7 +72,7 @@ def run(ctx: CheckContext) -> Outcome:
                 META, vc, vm.name, object_id(vc, vm.moid),
                 f"'{vm.name}' has {len(bad)} invalid I/O cap value{'s' if len(bad) > 1 else ''}: " + "; ".join(lines)
                 + ". Treat the disk as uncapped.",
-                evidence={"invalid": [{"key": k, "value": e.raw, "reason": e.reason} for _, _, k, e in bad],
+                evidence={"invalid": [{"setting": k, "value": e.raw, "reason": e.reason} for _, _, k, e in bad],
                           "source": f"{SECTION}; KB1038241"},
                 remediation="\n".join(steps + [CLIENT_ADVANCED_PATH]),
             ))
