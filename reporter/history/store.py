@@ -168,11 +168,12 @@ class HistoryReadOnly(HistoryError):
 
 
 SQLITE_READONLY = 8
+PG_INSUFFICIENT_PRIVILEGE = "42501"  # a role granted SELECT only: "permission denied", "must be owner"
 
 
 def _history_error(url: str, exc: DBAPIError) -> HistoryError:
     readonly = getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF == SQLITE_READONLY or \
-        "readonly database" in str(exc.orig)
+        "readonly database" in str(exc.orig) or getattr(exc.orig, "pgcode", None) == PG_INSUFFICIENT_PRIVILEGE
     return (HistoryReadOnly if readonly else HistoryError)(f"history database {safe_url(url)}: {first_line(exc.orig)}")
 
 
@@ -242,10 +243,12 @@ def open_store(url: str, *, migrate: bool = True, readonly: bool = False) -> Sto
     if migrate and not store.migrated:
         try:
             run_migrations(store)
-        except HistoryReadOnly:
-            db_file = _sqlite_file(make_url(url))
-            if not readonly or db_file is None:
+        except HistoryReadOnly as exc:
+            if not readonly:
                 raise
+            db_file = _sqlite_file(make_url(url))
+            if db_file is None:  # a server's role that may only read: it reads a current schema
+                raise (_cannot_migrate(store, "is read-only for this role") or exc) from None
             return _open_readonly(url, db_file)
         store.migrated = True
     return store
@@ -258,16 +261,25 @@ def _open_readonly(url: str, db_file: Path) -> Store:
             store = Store(url=url, engine=_readonly_engine(db_file), readonly=True)
             _stores[f"{url}#readonly"] = store
     if not store.migrated:
-        with store.read() as conn:
-            names = inspect(conn).get_table_names()
-            applied = {r[0] for r in conn.execute(select(schema_migrations.c.name))} \
-                if "schema_migrations" in names else set()
-        pending = [name for name, _ in MIGRATIONS if name not in applied]
-        if pending:
-            raise HistoryReadOnly(f"history database {safe_url(url)} is read-only and its schema needs "
-                                  f"migrating ({', '.join(pending)}): open it once with write access")
+        error = _cannot_migrate(store, "is read-only")
+        if error is not None:
+            raise error
         store.migrated = True
     return store
+
+
+def _cannot_migrate(store: Store, why: str) -> HistoryReadOnly | None:
+    """The one line for a database this process may read but not migrate, whose schema is older
+    than this version's; None when its schema is current."""
+    with store.read() as conn:
+        names = inspect(conn).get_table_names()
+        applied = {r[0] for r in conn.execute(select(schema_migrations.c.name))} \
+            if "schema_migrations" in names else set()
+    pending = [name for name, _ in MIGRATIONS if name not in applied]
+    if not pending:
+        return None
+    return HistoryReadOnly(f"history database {safe_url(store.url)} {why} and its schema needs "
+                           f"migrating ({', '.join(pending)}): open it once with write access")
 
 
 def _readonly_engine(db_file: Path) -> Engine:
