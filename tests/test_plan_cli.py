@@ -219,3 +219,19 @@ def test_plan_date_is_the_utc_day_the_verdicts_use():
     r = plan(snapshot(vsphere5_site(), at=at), Scenario(pool="vc1/standard"))
     assert r.current_verdicts.as_of.isoformat() == "2026-03-01"
     assert r.as_of.isoformat() == "2026-03-01"
+
+
+def test_plan_xlsx_says_what_its_highlight_means():
+    """plan.xlsx highlighted the scenario values that differ from today, but only the terminal
+    and the HTML said what the colour means ("* = differs from the current state")."""
+    from reporter.render.plan import CHANGED_LEGEND
+
+    r = plan(snapshot(vsphere5_site()), Scenario(pool="vc1/enterprise_plus", add_vms=[{"count": 3, "memory_gb": 8}]))
+    ws = load_workbook(filename=__import__("io").BytesIO(render_xlsx(r))).active
+    marked = [row for row in ws.iter_rows(min_row=5) if row[3].fill.fgColor.rgb == "00FFF3CD"]
+    legend = [row for row in marked if row[3].value == CHANGED_LEGEND]
+    assert len(legend) == 1 and legend[0][0].value is None  # once, below the table, in the highlight's colour
+    changed = [row for row in marked if row not in legend]
+    assert changed and all(row[2].value != row[3].value for row in changed)
+    assert ("vc1 · vSphere Enterprise Plus", "VMs powered on") in {(row[0].value, row[1].value) for row in changed}
+    assert ws.freeze_panes == "A5"

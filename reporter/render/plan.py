@@ -115,6 +115,9 @@ def render_html(result: PlanResult, show_license_keys: bool = False, tool_versio
                       vram_table=table_words(result))
 
 
+CHANGED_LEGEND = "Highlighted: differs from the current state"
+
+
 def render_xlsx(result: PlanResult, show_license_keys: bool = False) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
@@ -136,6 +139,11 @@ def render_xlsx(result: PlanResult, show_license_keys: bool = False) -> bytes:
         ws.append([r.pool, r.metric, cur, scen])
         if r.changed:
             ws.cell(row=ws.max_row, column=4).fill = fill
+    if any(r.changed for r in display_rows(result, show_license_keys)):
+        ws.append([])
+        ws.append([None, None, None, CHANGED_LEGEND])
+        ws.cell(row=ws.max_row, column=4).fill = fill
+    ws.freeze_panes = "A5"  # the column titles stay in view
     for col, w in zip("ABCD", (34, 34, 28, 28), strict=False):
         ws.column_dimensions[col].width = w
     sc = wb.create_sheet("scenario")
