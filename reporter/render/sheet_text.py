@@ -15,7 +15,7 @@ from typing import Any
 from reporter.core import states
 from reporter.core.states import yes_no
 from reporter.render.cells import format_datetime
-from reporter.render.evidence import column_title
+from reporter.render.evidence import LABELS, column_title
 from reporter.render.words import PRODUCT_WORDS
 
 Cell = str | int | float | bool | datetime | date | None
@@ -54,8 +54,8 @@ UNIT_SUFFIXES = {"gb": "GB", "mb": "MB", "pct": "%", "days": "days", "hours": "h
 def column_label(key: str) -> str:
     """An evidence key as a column title: ``"avg_12m_gb"`` -> ``"Avg 12-month (GB)"``.
 
-    (A column of evidence takes the report's label, ``evidence.column_title``, and so do the items
-    of a structure inside a cell, ``flat_value``; this spells out any other key.)
+    (A column of evidence takes the report's label, ``evidence.column_title``, and so does an item
+    the report labels inside a cell, ``_pair_label``; this spells out any other key.)
     """
     if key in states.FIELD_WORDS:  # an API field: the vSphere Client's name for it
         return states.FIELD_WORDS[key]
@@ -123,8 +123,14 @@ def _item_text(value: Any) -> str:
 # The types are part of the key: True == 1 == 1.0, but they read "yes", "1" and "1".
 @lru_cache(maxsize=4096)
 def _mapping_text(keys: tuple[Any, ...], types: tuple[type, ...], values: tuple[Any, ...]) -> str | None:
-    return ", ".join([f"{column_title(str(k))}: {_pair_value(str(k), v)}"
+    return ", ".join([f"{_pair_label(str(k))}: {_pair_value(str(k), v)}"
                       for k, v in zip(keys, values, strict=True)]) or None
+
+
+def _pair_label(key: str) -> str:
+    """An item's label inside a cell: the report's own where it has one ("label" -> "Disk", as the
+    HTML and the PDF print it), else the key spelled out (vCenter's "expirationDate" -> "Expiration date")."""
+    return column_title(key) if key in LABELS else column_label(key)
 
 
 def _pair_value(key: str, value: Any) -> str:
