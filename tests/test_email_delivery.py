@@ -147,6 +147,9 @@ def test_message_parts_inlined_css_and_attachments(report_dir):
     assert 'style="' in html
     assert '<td class="tile t-high" style="' in html and "border-left-color: #c62828" in html
     assert rf.HOSTILE not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    # What changed is in the first screen, as in the text part: before the areas and the top actions.
+    first_screen = html.split("By area</h2>")[0]
+    assert re.search(r"<b[^>]*>Since the last run:</b> 1 new, 1 fixed, 2 still open\.", first_screen)
     changes = html.split("Since the last run</h2>")[1].split("<h2")[0]
     assert re.findall(r'>(new|fixed): <bdi>([^<]+)</bdi>', changes) == [
         ("new", "&lt;script&gt;alert(1)&lt;/script&gt;"), ("fixed", "db-07")]
@@ -155,6 +158,17 @@ def test_message_parts_inlined_css_and_attachments(report_dir):
     atts = {p.get_filename(): p.get_content() for p in msg.iter_attachments()}
     assert atts == {"report.pdf": (report_dir / "report.pdf").read_bytes(),
                     "report.xlsx": (report_dir / "report.xlsx").read_bytes()}
+
+
+def test_a_first_run_says_there_is_nothing_to_compare_with_in_both_parts(report_dir):
+    """Without a previous run the text part said nothing about changes and the HTML part said so
+    only at its end, after the top actions."""
+    msg = _parse(bytes(build_message(rf.context(with_delta=False), cfg(25), report_dir)))
+    text = msg.get_body(preferencelist=("plain",)).get_content()
+    html = msg.get_body(preferencelist=("html",)).get_content()
+    assert "No previous run to compare with." in text and "Since the last run" not in text
+    assert "No previous run to compare with." in html.split("By area</h2>")[0]
+    assert html.count("No previous run to compare with") == 1 and "Since the last run" not in html
 
 
 def test_missing_attachment_is_a_delivery_error(tmp_path):
