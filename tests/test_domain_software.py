@@ -7,6 +7,7 @@ import pytest
 from reporter.core.model_hostconfig import HostSoftware, KernelModule, SoftwarePackage
 from reporter.domain.datafiles import DataFileError, parse_rows, parse_toml
 from reporter.domain.software import (
+    VIBS_BEFORE_65,
     AcceptanceLevel,
     CpuRule,
     DependencyRule,
@@ -135,6 +136,8 @@ def codes(r: HostReadiness) -> tuple[list[tuple[str, str]], list[tuple[str, str]
      [("unsatisfiable-dependency", "qedi"), ("cna-driver", "qedi 2.10.15.0-1OEM.670.0.0.8169922")], [], ()),
     ("6.7.0", XEON_OK, HostSoftware(packages=None, kernel_modules=None, software_unknown_reason="NoPermission"), "8.0",
      "unknown", [], [], ("installed VIBs: NoPermission", "kernel modules")),
+    ("6.0.0", XEON_OK, HostSoftware(packages=None, kernel_modules=[], software_unknown_reason=VIBS_BEFORE_65), "8.0",
+     "unknown", [], [], ("installed VIBs not listed: the vSphere API lists them from ESXi 6.5 on",)),  # not "installed VIBs: installed VIBs ..."
     ("6.7.0", XEON_OK, None, "8.0", "unknown", [], [], ("host software (not collected)",)),
     ("6.7.0", None, CLEAN, "8.0", "unknown", [], [], ("CPU model",)),
     ("6.7.0", None, CLEAN, "7.0", "ready", [], [], ()),                 # no CPU rows for 7.0: model not needed

@@ -361,8 +361,10 @@ def upgrade_readiness(
         unknowns.append("host software (not collected)")
     else:
         if software.packages is None:
-            unknowns.append("installed VIBs" + (f": {software.software_unknown_reason}"
-                                                if software.software_unknown_reason else ""))
+            why = software.software_unknown_reason
+            # (a reason that names the VIBs itself is not prefixed again: "installed VIBs: installed VIBs not listed ...")
+            unknowns.append(why if why and why.lower().startswith("installed vibs") else
+                            "installed VIBs" + (f": {why}" if why else ""))
         # vmklinux can only be loaded below 7.0; on 7.0+ an unread module list hides nothing
         if software.kernel_modules is None and (current is None or padded(current) < (7, 0, 0)):
             unknowns.append("kernel modules")
