@@ -97,9 +97,9 @@ def text_body(view: ReportView, attachments: list[str], report_dir: str | None) 
         lines.append("")
     lines.append(view.headline)
     lines.append("Open findings: " + ", ".join(f"{n} {s}" for s, n in view.counts) + f"; waived: {view.waived_total}")
-    if not view.has_delta:
+    if view.ctx.delta is None:
         lines.append("No previous run to compare with.")
-    if view.has_delta and view.ctx.delta is not None:
+    else:
         lines.append(f"Since the last run: {view.ctx.delta.counts_text}")
         for row in view.changed_rows:
             parts = [f"{n} {what} ({_named(*pair)})" for what, n, pair in

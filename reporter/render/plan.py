@@ -133,13 +133,14 @@ def render_xlsx(result: PlanResult, show_license_keys: bool = False) -> bytes:
     for c in ws[4]:
         c.font = Font(bold=True)
     fill = PatternFill("solid", fgColor="FFF3CD")
-    for line, r in zip(result.lines, display_rows(result, show_license_keys), strict=False):
+    rows = display_rows(result, show_license_keys)
+    for line, r in zip(result.lines, rows, strict=False):
         cur = line.current if isinstance(line.current, (int, float)) and not isinstance(line.current, bool) else r.current
         scen = line.scenario if isinstance(line.scenario, (int, float)) and not isinstance(line.scenario, bool) else r.scenario
         ws.append([r.pool, r.metric, cur, scen])
         if r.changed:
             ws.cell(row=ws.max_row, column=4).fill = fill
-    if any(r.changed for r in display_rows(result, show_license_keys)):
+    if any(r.changed for r in rows):
         ws.append([])
         ws.append([None, None, None, CHANGED_LEGEND])
         ws.cell(row=ws.max_row, column=4).fill = fill
